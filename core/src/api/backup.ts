@@ -1,0 +1,116 @@
+// The push protocol (DESIGN section 3): start a session, ask `has`, stream frames, commit.
+
+import { Type, type Static } from 'typebox';
+import { Counters, GroupName, HexDigest } from './common.js';
+import { SnapshotSummary } from './snapshots.js';
+
+export const CHUNKER_ALGORITHM = 'fastcdc-gear32-v1';
+
+export const ChunkerParams = Type.Object({
+  algorithm: Type.Literal(CHUNKER_ALGORITHM),
+  /** 32 random bytes (hex) from which the gear table is derived; per datastore. */
+  seed: HexDigest,
+  minSize: Type.Integer(),
+  avgSize: Type.Integer(),
+  maxSize: Type.Integer(),
+});
+export type ChunkerParams = Static<typeof ChunkerParams>;
+
+export const StartBackupRequest = Type.Object(
+  {
+    group: GroupName,
+    host: Type.String({ maxLength: 255, default: '' }),
+    paths: Type.Array(Type.String({ maxLength: 4096 }), { maxItems: 1024, default: [] }),
+    tags: Type.Array(Type.String({ pattern: '^[A-Za-z0-9._:=-]{1,128}$' }), { maxItems: 64, default: [] }),
+  },
+  { additionalProperties: false },
+);
+export type StartBackupRequest = Static<typeof StartBackupRequest>;
+
+export const SessionLimits = Type.Object({
+  maxFrameBytes: Type.Integer(),
+  maxHasDigests: Type.Integer(),
+  maxStreams: Type.Integer(),
+});
+
+export const SessionStats = Type.Object({
+  /** Digests asked about in `has` batches, and how many of them the appliance had. */
+  hasQueried: Type.Integer(),
+  hasPresent: Type.Integer(),
+  /** Frames received in upload streams. */
+  framesReceived: Type.Integer(),
+  /** Frames whose object was new to the datastore, and those it already held. */
+  objectsNew: Type.Integer(),
+  objectsDuplicate: Type.Integer(),
+  /** Payload bytes received, and those written because they were new. */
+  bytesReceived: Type.Integer(),
+  bytesNew: Type.Integer(),
+  /** Uncompressed size of the new objects. */
+  rawBytesNew: Type.Integer(),
+  streams: Type.Integer(),
+});
+export type SessionStats = Static<typeof SessionStats>;
+
+export function emptySessionStats(): SessionStats {
+  return {
+    hasQueried: 0, hasPresent: 0, framesReceived: 0, objectsNew: 0, objectsDuplicate: 0,
+    bytesReceived: 0, bytesNew: 0, rawBytesNew: 0, streams: 0,
+  };
+}
+
+export const SessionState = Type.Union([Type.Literal('open'), Type.Literal('committed'), Type.Literal('aborted')]);
+export type SessionState = Static<typeof SessionState>;
+
+export const SessionInfo = Type.Object({
+  id: Type.String(),
+  group: GroupName,
+  host: Type.String(),
+  paths: Type.Array(Type.String()),
+  tags: Type.Array(Type.String()),
+  state: SessionState,
+  started: Type.String(),
+  updated: Type.String(),
+  stats: SessionStats,
+  snapshot: Type.Optional(HexDigest),
+  /** Why an aborted session ended. */
+  reason: Type.Optional(Type.String()),
+});
+export type SessionInfo = Static<typeof SessionInfo>;
+
+export const StartBackupResponse = Type.Object({
+  session: Type.String(),
+  chunker: ChunkerParams,
+  previous: Type.Union([SnapshotSummary, Type.Null()]),
+  limits: SessionLimits,
+});
+export type StartBackupResponse = Static<typeof StartBackupResponse>;
+
+export const ChunksResponse = Type.Object({
+  frames: Type.Integer(),
+  objectsNew: Type.Integer(),
+  objectsDuplicate: Type.Integer(),
+  bytesReceived: Type.Integer(),
+  bytesNew: Type.Integer(),
+});
+export type ChunksResponse = Static<typeof ChunksResponse>;
+
+export const CommitRequest = Type.Object(
+  {
+    root: HexDigest,
+    /** The client's own counters (files, dirs, bytes, durationMs, ...), kept with the snapshot. */
+    stats: Type.Optional(Counters),
+  },
+  { additionalProperties: false },
+);
+export type CommitRequest = Static<typeof CommitRequest>;
+
+export const CommitResponse = Type.Object({
+  snapshot: SnapshotSummary,
+  session: SessionInfo,
+});
+export type CommitResponse = Static<typeof CommitResponse>;
+
+/** Media types of the binary bodies. */
+export const MEDIA_DIGESTS = 'application/vnd.haven.digests';
+export const MEDIA_BITMAP = 'application/vnd.haven.bitmap';
+export const MEDIA_FRAMES = 'application/vnd.haven.frames';

@@ -1,0 +1,43 @@
+import { Type, type Static } from 'typebox';
+import { Counters, GroupName, HexDigest } from './common.js';
+
+export const SnapshotSummary = Type.Object({
+  id: HexDigest,
+  group: GroupName,
+  /** ISO 8601 commit time. */
+  time: Type.String(),
+  host: Type.String(),
+  paths: Type.Array(Type.String()),
+  tags: Type.Array(Type.String()),
+  root: HexDigest,
+  parent: Type.Optional(HexDigest),
+  session: Type.String(),
+  stats: Counters,
+});
+export type SnapshotSummary = Static<typeof SnapshotSummary>;
+
+export const GroupSummary = Type.Object({
+  name: GroupName,
+  snapshots: Type.Integer(),
+  latest: Type.Union([SnapshotSummary, Type.Null()]),
+});
+export type GroupSummary = Static<typeof GroupSummary>;
+
+export const GroupList = Type.Object({ groups: Type.Array(GroupSummary) });
+export type GroupList = Static<typeof GroupList>;
+export const SnapshotList = Type.Object({ snapshots: Type.Array(SnapshotSummary) });
+export type SnapshotList = Static<typeof SnapshotList>;
+
+/** A tree entry as JSON (UI browsing); the binary tree object is the authoritative form. */
+export const TreeEntryJson = Type.Object({
+  name: Type.String(),
+  type: Type.String(),
+  mode: Type.Integer(),
+  uid: Type.Integer(),
+  gid: Type.Integer(),
+  mtime: Type.String(),
+  size: Type.Integer(),
+  target: Type.Optional(Type.String()),
+  subtree: Type.Optional(HexDigest),
+});
+export type TreeEntryJson = Static<typeof TreeEntryJson>;

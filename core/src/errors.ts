@@ -1,0 +1,108 @@
+// The one catalogue of errors that cross a boundary (HTTP, CLI exit codes, UI messages).
+// Codes are stable strings: clients and scripts match on them, so never rename one;
+// add a new code instead. Modelled on fastify's lib/errors.js: code, status, message template.
+
+export interface ErrorSpec {
+  readonly status: number;
+  /** Message template; `{name}` placeholders are filled from the error's params. */
+  readonly message: string;
+}
+
+export const ERRORS = {
+  // request shape
+  VALIDATION_FAILED: { status: 400, message: 'Invalid request: {detail}' },
+  BODY_TOO_LARGE: { status: 413, message: 'Request body exceeds {limit} bytes' },
+  NOT_FOUND: { status: 404, message: 'No such route: {method} {url}' },
+  // auth
+  UNAUTHORIZED: { status: 401, message: 'A valid API token is required' },
+  FORBIDDEN: { status: 403, message: 'This token lacks the scope {scope}' },
+  SETUP_DONE: { status: 409, message: 'An admin account already exists' },
+  RATE_LIMITED: { status: 429, message: 'Too many attempts; retry in {seconds} s' },
+  // sessions and ingest
+  GROUP_INVALID: { status: 400, message: 'Invalid group name {group}: use 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit' },
+  SESSION_NOT_FOUND: { status: 404, message: 'No backup session {id}' },
+  SESSION_CLOSED: { status: 409, message: 'Backup session {id} is already {state}' },
+  HAS_BATCH_INVALID: { status: 400, message: 'A has batch is a whole number of 32-byte digests, at most {max}' },
+  FRAME_MALFORMED: { status: 400, message: 'Malformed frame at byte {offset}: {detail}' },
+  FRAME_TOO_LARGE: { status: 413, message: 'Frame at byte {offset} declares {size} bytes; the limit is {limit}' },
+  FRAME_TORN: { status: 400, message: 'The stream ended inside a frame at byte {offset}; complete frames before it were kept' },
+  UNKNOWN_KIND: { status: 400, message: 'Unknown or forbidden object kind {kind} in frame at byte {offset}' },
+  UNKNOWN_CODEC: { status: 400, message: 'Unknown codec {codec} in frame at byte {offset}' },
+  DIGEST_MISMATCH: { status: 422, message: 'Object content does not match its digest {digest}' },
+  LENGTH_MISMATCH: { status: 422, message: 'Object {digest} decodes to {actual} bytes, not the declared {declared}' },
+  OBJECT_UNDECODABLE: { status: 422, message: 'Object {digest} of kind {kind} cannot be decoded: {detail}' },
+  MISSING_OBJECTS: { status: 409, message: '{count} object(s) reachable from the root are missing, first {first}' },
+  // reads
+  SNAPSHOT_NOT_FOUND: { status: 404, message: 'No snapshot {id}' },
+  SNAPSHOT_AMBIGUOUS: { status: 409, message: 'Snapshot prefix {id} matches more than one snapshot' },
+  OBJECT_NOT_FOUND: { status: 404, message: 'No object {digest}' },
+  PATH_NOT_FOUND: { status: 404, message: 'No entry {path} in snapshot {id}' },
+  NOT_A_FILE: { status: 400, message: '{path} is not a regular file' },
+  TOKEN_NOT_FOUND: { status: 404, message: 'No token {id}' },
+  // storage
+  STORAGE_FULL: { status: 507, message: 'The datastore is out of space; nothing partial was committed' },
+  STORAGE_IO: { status: 503, message: 'The datastore cannot be written: {detail}' },
+  STORE_CORRUPT: { status: 500, message: 'Datastore record is corrupt: {detail}' },
+  DATASTORE_TOO_NEW: { status: 500, message: 'Datastore {path} has format version {found}; this havend understands up to {supported}. Upgrade Haven.' },
+  DATASTORE_INVALID: { status: 500, message: 'Datastore {path} cannot be opened: {detail}' },
+  DAEMON_RUNNING: { status: 409, message: 'havend (pid {pid}) is running on {dir}; stop it first' },
+  CONFIG_INVALID: { status: 500, message: 'Invalid configuration: {detail}' },
+  SHUTTING_DOWN: { status: 503, message: 'havend is shutting down; retry shortly' },
+  INTERNAL: { status: 500, message: 'Internal error (request {requestId})' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export type ErrorParams = Record<string, string | number | bigint>;
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; requestId?: string; details?: unknown };
+}
+
+export function formatMessage(code: ErrorCode, params: ErrorParams = {}): string {
+  return ERRORS[code].message.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const v = params[key];
+    return v === undefined ? `{${key}}` : String(v);
+  });
+}
+
+export class HavenError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly params: ErrorParams;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, params: ErrorParams = {}, options: { cause?: unknown; details?: unknown } = {}) {
+    super(formatMessage(code, params), { cause: options.cause });
+    this.name = 'HavenError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.params = params;
+    this.details = options.details;
+  }
+
+  toBody(requestId?: string): ErrorBody {
+    const body: ErrorBody = { error: { code: this.code, message: this.message } };
+    if (requestId !== undefined) body.error.requestId = requestId;
+    if (this.details !== undefined) body.error.details = this.details;
+    return body;
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+/** Rebuilds a HavenError from a response body (client side); unknown shapes become INTERNAL. */
+export function errorFromBody(status: number, body: unknown): HavenError {
+  const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+  if (e && isErrorCode(e.code)) {
+    const err = new HavenError(e.code, {}, { details: e.details });
+    if (typeof e.message === 'string') err.message = e.message;
+    return err;
+  }
+  const err = new HavenError('INTERNAL', { requestId: '?' });
+  err.message = `HTTP ${status} without a Haven error body`;
+  return err;
+}

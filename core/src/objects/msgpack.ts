@@ -1,0 +1,266 @@
+// A canonical MessagePack subset for content-addressed objects.
+//
+// Object digests are hashes of these bytes, so the encoding must never change with a
+// library upgrade: a different byte for the same tree would silently break dedup
+// against every earlier backup. We therefore own the encoder. Rules:
+//  - integers use the shortest encoding (bigint and number encode identically);
+//  - maps are written in the key order the caller gives (codecs fix that order);
+//  - strings are UTF-8, byte strings are `bin`;
+//  - floats are not allowed (no field needs them, and they invite ambiguity).
+// The decoder accepts exactly what the encoder writes plus any valid msgpack of the same
+// types, and bounds nesting and lengths so hostile input cannot exhaust memory.
+
+export type MsgValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | Uint8Array
+  | MsgValue[]
+  | MsgMap;
+
+/** A map with string keys, encoded in insertion order. */
+export interface MsgMap {
+  [key: string]: MsgValue | undefined;
+}
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+class Writer {
+  private buf = new Uint8Array(256);
+  private view = new DataView(this.buf.buffer);
+  length = 0;
+
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.length));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): void {
+    this.reserve(1);
+    this.buf[this.length++] = v;
+  }
+  u16(v: number): void {
+    this.reserve(2);
+    this.view.setUint16(this.length, v);
+    this.length += 2;
+  }
+  u32(v: number): void {
+    this.reserve(4);
+    this.view.setUint32(this.length, v);
+    this.length += 4;
+  }
+  u64(v: bigint): void {
+    this.reserve(8);
+    this.view.setBigUint64(this.length, v);
+    this.length += 8;
+  }
+  i64(v: bigint): void {
+    this.reserve(8);
+    this.view.setBigInt64(this.length, v);
+    this.length += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
+}
+
+function writeInt(w: Writer, v: bigint): void {
+  if (v >= 0n) {
+    if (v < 128n) w.u8(Number(v));
+    else if (v < 0x100n) { w.u8(0xcc); w.u8(Number(v)); }
+    else if (v < 0x10000n) { w.u8(0xcd); w.u16(Number(v)); }
+    else if (v < 0x100000000n) { w.u8(0xce); w.u32(Number(v)); }
+    else if (v < 0x10000000000000000n) { w.u8(0xcf); w.u64(v); }
+    else throw new RangeError(`integer ${v} exceeds 64 bits`);
+  } else {
+    if (v >= -32n) w.u8(0x100 + Number(v));
+    else if (v >= -0x80n) { w.u8(0xd0); w.u8(Number(v) & 0xff); }
+    else if (v >= -0x8000n) { w.u8(0xd1); w.u16(Number(v) & 0xffff); }
+    else if (v >= -0x80000000n) { w.u8(0xd2); w.u32(Number(v) >>> 0); }
+    else if (v >= -0x8000000000000000n) { w.u8(0xd3); w.i64(v); }
+    else throw new RangeError(`integer ${v} exceeds 64 bits`);
+  }
+}
+
+function writeLength(w: Writer, n: number, fix: number, fixMax: number, c8: number | null, c16: number, c32: number): void {
+  if (n <= fixMax) w.u8(fix | n);
+  else if (c8 !== null && n < 0x100) { w.u8(c8); w.u8(n); }
+  else if (n < 0x10000) { w.u8(c16); w.u16(n); }
+  else { w.u8(c32); w.u32(n); }
+}
+
+function writeValue(w: Writer, v: MsgValue): void {
+  if (v === null) w.u8(0xc0);
+  else if (v === false) w.u8(0xc2);
+  else if (v === true) w.u8(0xc3);
+  else if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`only safe integers are encodable, got ${v}`);
+    writeInt(w, BigInt(v));
+  } else if (typeof v === 'bigint') writeInt(w, v);
+  else if (typeof v === 'string') {
+    const b = textEncoder.encode(v);
+    writeLength(w, b.length, 0xa0, 31, 0xd9, 0xda, 0xdb);
+    w.bytes(b);
+  } else if (v instanceof Uint8Array) {
+    if (v.length < 0x100) { w.u8(0xc4); w.u8(v.length); }
+    else if (v.length < 0x10000) { w.u8(0xc5); w.u16(v.length); }
+    else { w.u8(0xc6); w.u32(v.length); }
+    w.bytes(v);
+  } else if (Array.isArray(v)) {
+    writeLength(w, v.length, 0x90, 15, null, 0xdc, 0xdd);
+    for (const item of v) writeValue(w, item);
+  } else {
+    const keys = Object.keys(v).filter((k) => v[k] !== undefined);
+    writeLength(w, keys.length, 0x80, 15, null, 0xde, 0xdf);
+    for (const k of keys) {
+      writeValue(w, k);
+      writeValue(w, v[k] as MsgValue);
+    }
+  }
+}
+
+export function encode(value: MsgValue): Uint8Array {
+  const w = new Writer();
+  writeValue(w, value);
+  return w.result();
+}
+
+export class MsgpackError extends Error {}
+
+const MAX_DEPTH = 64;
+
+class Reader {
+  pos = 0;
+  private readonly view: DataView;
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new MsgpackError(`truncated at byte ${this.pos}`);
+  }
+  u8(): number { this.need(1); return this.buf[this.pos++] as number; }
+  u16(): number { this.need(2); const v = this.view.getUint16(this.pos); this.pos += 2; return v; }
+  u32(): number { this.need(4); const v = this.view.getUint32(this.pos); this.pos += 4; return v; }
+  bytes(n: number): Uint8Array { this.need(n); const b = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return b; }
+  u64(): bigint { this.need(8); const v = this.view.getBigUint64(this.pos); this.pos += 8; return v; }
+  i64(): bigint { this.need(8); const v = this.view.getBigInt64(this.pos); this.pos += 8; return v; }
+}
+
+/** Integers decode as number when safe, else bigint; callers normalize with `asBigInt`. */
+function int(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+function readValue(r: Reader, depth: number): MsgValue {
+  if (depth > MAX_DEPTH) throw new MsgpackError('nesting too deep');
+  const t = r.u8();
+  if (t < 0x80) return t;
+  if (t >= 0xe0) return t - 0x100;
+  if (t >= 0x80 && t <= 0x8f) return readMap(r, t & 0x0f, depth);
+  if (t >= 0x90 && t <= 0x9f) return readArray(r, t & 0x0f, depth);
+  if (t >= 0xa0 && t <= 0xbf) return readString(r, t & 0x1f);
+  switch (t) {
+    case 0xc0: return null;
+    case 0xc2: return false;
+    case 0xc3: return true;
+    case 0xc4: return r.bytes(r.u8()).slice();
+    case 0xc5: return r.bytes(r.u16()).slice();
+    case 0xc6: return r.bytes(r.u32()).slice();
+    case 0xcc: return r.u8();
+    case 0xcd: return r.u16();
+    case 0xce: return r.u32();
+    case 0xcf: return int(r.u64());
+    case 0xd0: { const v = r.u8(); return v >= 0x80 ? v - 0x100 : v; }
+    case 0xd1: { const v = r.u16(); return v >= 0x8000 ? v - 0x10000 : v; }
+    case 0xd2: { const v = r.u32(); return v >= 0x80000000 ? v - 0x100000000 : v; }
+    case 0xd3: return int(r.i64());
+    case 0xd9: return readString(r, r.u8());
+    case 0xda: return readString(r, r.u16());
+    case 0xdb: return readString(r, r.u32());
+    case 0xdc: return readArray(r, r.u16(), depth);
+    case 0xdd: return readArray(r, r.u32(), depth);
+    case 0xde: return readMap(r, r.u16(), depth);
+    case 0xdf: return readMap(r, r.u32(), depth);
+    default: throw new MsgpackError(`unsupported type byte 0x${t.toString(16)} at ${r.pos - 1}`);
+  }
+}
+
+function readString(r: Reader, n: number): string {
+  try {
+    return textDecoder.decode(r.bytes(n));
+  } catch {
+    throw new MsgpackError(`invalid UTF-8 string at byte ${r.pos - n}`);
+  }
+}
+
+function readArray(r: Reader, n: number, depth: number): MsgValue[] {
+  // every element takes at least one byte, so a length beyond the remaining input is a lie
+  r.need(n);
+  const out: MsgValue[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = readValue(r, depth + 1);
+  return out;
+}
+
+function readMap(r: Reader, n: number, depth: number): MsgMap {
+  r.need(n * 2);
+  const out: MsgMap = Object.create(null) as MsgMap;
+  for (let i = 0; i < n; i++) {
+    const k = readValue(r, depth + 1);
+    if (typeof k !== 'string') throw new MsgpackError('map keys must be strings');
+    if (Object.hasOwn(out, k)) throw new MsgpackError(`duplicate map key ${k}`);
+    out[k] = readValue(r, depth + 1);
+  }
+  return out;
+}
+
+export function decode(bytes: Uint8Array): MsgValue {
+  const r = new Reader(bytes);
+  const v = readValue(r, 0);
+  if (r.pos !== bytes.length) throw new MsgpackError(`${bytes.length - r.pos} trailing bytes`);
+  return v;
+}
+
+// Narrowing helpers for codecs that turn decoded values into typed records.
+
+export function isMap(v: MsgValue | undefined): v is MsgMap {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+export function asBigInt(v: MsgValue | undefined, field: string): bigint {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  if (typeof v === 'bigint') return v;
+  throw new MsgpackError(`${field}: expected an integer`);
+}
+
+export function asSafeInt(v: MsgValue | undefined, field: string): number {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  throw new MsgpackError(`${field}: expected an integer below 2^53`);
+}
+
+export function asString(v: MsgValue | undefined, field: string): string {
+  if (typeof v === 'string') return v;
+  throw new MsgpackError(`${field}: expected a string`);
+}
+
+export function asBytes(v: MsgValue | undefined, field: string, length?: number): Uint8Array {
+  if (v instanceof Uint8Array && (length === undefined || v.length === length)) return v;
+  throw new MsgpackError(`${field}: expected ${length ?? 'some'} bytes`);
+}
+
+export function asArray(v: MsgValue | undefined, field: string): MsgValue[] {
+  if (Array.isArray(v)) return v;
+  throw new MsgpackError(`${field}: expected an array`);
+}

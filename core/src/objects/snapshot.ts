@@ -1,0 +1,82 @@
+// Snapshot and tombstone objects. The appliance writes them (clients never upload these
+// kinds) as records in the segments, so the snapshot list can be rebuilt from segments alone.
+
+import { DIGEST_BYTES } from './kinds.js';
+import {
+  MsgpackError, asArray, asBytes, asSafeInt, asString, decode, encode, isMap, type MsgMap,
+} from './msgpack.js';
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface SnapshotRecord {
+  group: string;
+  /** Commit time, milliseconds since the epoch. */
+  time: number;
+  host: string;
+  paths: string[];
+  tags: string[];
+  root: Uint8Array;
+  session: string;
+  /** Digest of the group's previous snapshot when this backup started, if any. */
+  parent?: Uint8Array;
+  /** Counters (files, dirs, bytes, objectsNew, ...), integers only. */
+  stats: Record<string, number>;
+}
+
+export function encodeSnapshot(s: SnapshotRecord): Uint8Array {
+  const stats: MsgMap = {};
+  for (const k of Object.keys(s.stats).sort()) stats[k] = s.stats[k];
+  return encode({
+    v: SNAPSHOT_VERSION,
+    group: s.group,
+    time: s.time,
+    host: s.host,
+    paths: s.paths,
+    tags: s.tags,
+    root: s.root,
+    session: s.session,
+    parent: s.parent,
+    stats,
+  });
+}
+
+export function decodeSnapshot(bytes: Uint8Array): SnapshotRecord {
+  const v = decode(bytes);
+  if (!isMap(v) || v.v !== SNAPSHOT_VERSION) throw new MsgpackError('not a version 1 snapshot');
+  if (!isMap(v.stats)) throw new MsgpackError('stats: expected a map');
+  const stats: Record<string, number> = {};
+  for (const [k, n] of Object.entries(v.stats)) stats[k] = asSafeInt(n, `stats.${k}`);
+  const s: SnapshotRecord = {
+    group: asString(v.group, 'group'),
+    time: asSafeInt(v.time, 'time'),
+    host: asString(v.host, 'host'),
+    paths: asArray(v.paths, 'paths').map((p, i) => asString(p, `paths[${i}]`)),
+    tags: asArray(v.tags, 'tags').map((t, i) => asString(t, `tags[${i}]`)),
+    root: asBytes(v.root, 'root', DIGEST_BYTES),
+    session: asString(v.session, 'session'),
+    stats,
+  };
+  if (v.parent !== undefined) s.parent = asBytes(v.parent, 'parent', DIGEST_BYTES);
+  return s;
+}
+
+export interface TombstoneRecord {
+  snapshot: Uint8Array;
+  time: number;
+  /** Who deleted it (token name), for the audit trail. */
+  by: string;
+}
+
+export function encodeTombstone(t: TombstoneRecord): Uint8Array {
+  return encode({ v: 1, snapshot: t.snapshot, time: t.time, by: t.by });
+}
+
+export function decodeTombstone(bytes: Uint8Array): TombstoneRecord {
+  const v = decode(bytes);
+  if (!isMap(v) || v.v !== 1) throw new MsgpackError('not a version 1 tombstone');
+  return {
+    snapshot: asBytes(v.snapshot, 'snapshot', DIGEST_BYTES),
+    time: asSafeInt(v.time, 'time'),
+    by: asString(v.by, 'by'),
+  };
+}

@@ -1,0 +1,67 @@
+// Committing a session: everything reachable from the root must be present, then the
+// snapshot record is appended and registered in the same LMDB transaction as its index
+// entry, so a snapshot is either fully there or not there at all.
+
+import { hostname } from 'node:os';
+import { HavenError } from '../../../core/src/errors.js';
+import type { CommitRequest, CommitResponse } from '../../../core/src/api/backup.js';
+import { fromHex, sha256, toHex } from '../../../core/src/objects/digest.js';
+import { ObjectKind } from '../../../core/src/objects/kinds.js';
+import { encodeSnapshot, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
+import type { EventBus } from '../events.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import { walkReachable } from '../store/reachability.js';
+import { registerSnapshot, snapshotEntry, toSummary } from '../store/snapshot-index.js';
+import type { LiveSession, Sessions } from './sessions.js';
+
+export interface CommitDeps {
+  store: ChunkStore;
+  sessions: Sessions;
+  bus: EventBus;
+  now?: () => number;
+}
+
+export async function commitSession(deps: CommitDeps, session: LiveSession, req: CommitRequest): Promise<CommitResponse> {
+  const { store, sessions, bus } = deps;
+  session.committing = true;
+  try {
+    const root = fromHex(req.root);
+    const walk = await walkReachable(store, root, { missingLimit: 20 });
+    if (walk.missing.length > 0) {
+      throw new HavenError(
+        'MISSING_OBJECTS',
+        { count: walk.missing.length >= 20 ? '20 or more' : walk.missing.length, first: toHex(walk.missing[0] as Uint8Array) },
+        { details: { missing: walk.missing.map(toHex) } },
+      );
+    }
+    const info = session.info;
+    const stats: Record<string, number> = { ...(req.stats ?? {}) };
+    for (const [k, v] of Object.entries(info.stats)) stats[`session${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
+    const record: SnapshotRecord = {
+      group: info.group,
+      time: (deps.now ?? Date.now)(),
+      host: info.host || hostname(),
+      paths: info.paths,
+      tags: info.tags,
+      root,
+      session: info.id,
+      stats,
+    };
+    if (session.parent) record.parent = fromHex(session.parent);
+    const raw = encodeSnapshot(record);
+    const digest = sha256(raw);
+    const id = toHex(digest);
+    const committedInfo = { ...info, state: 'committed' as const, snapshot: id, updated: new Date().toISOString() };
+    await store.writeOwnObject(ObjectKind.snapshot, raw, () => {
+      store.index.sessions.put(info.id, committedInfo);
+      registerSnapshot(store.index, digest, record);
+      store.markComplete(walk.trees);
+    });
+    const summary = toSummary(id, snapshotEntry(record));
+    const ended = sessions.committed(session, id);
+    bus.emit('snapshot.committed', summary);
+    return { snapshot: summary, session: ended };
+  } finally {
+    session.committing = false;
+  }
+}

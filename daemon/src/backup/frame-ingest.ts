@@ -1,0 +1,214 @@
+// One upload stream of framed objects: parse -> batch into arenas -> verify in the worker
+// pool (decompress + SHA-256, arenas transferred, not copied) -> append to the store ->
+// flush. Nothing becomes visible before its digest is verified and its record is durable.
+//
+// A stream that ends mid-frame, or is cut by the client, loses only the torn frame: complete
+// frames before it are verified, appended and flushed, so the client's next run can reuse
+// them (DESIGN section 3). The first bad frame (wrong digest, bad codec, ...) ends the stream
+// with a typed error; objects that verified before it stay indexed, nothing wrong ever is.
+
+import { HavenError } from '../../../core/src/errors.js';
+import { toHex } from '../../../core/src/objects/digest.js';
+import { FrameParser, type FrameSink, type ObjectHeader } from '../../../core/src/objects/frame.js';
+import { CLIENT_KINDS } from '../../../core/src/objects/kinds.js';
+import type { ChunksResponse } from '../../../core/src/api/backup.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import type { AppendItem } from '../store/segment-writer.js';
+import type { VerifyPool } from '../workers/verify-pool.js';
+import { DESCRIPTOR_FIELDS, VerifyStatus, type VerifyResult } from '../workers/verify-task.js';
+
+export interface IngestOptions {
+  maxFrameBytes: number;
+  batchBytes: number;
+  syncEveryBytes: number;
+  /** Batches in verification at once for this stream (bounds memory per stream). */
+  maxInFlight?: number;
+}
+
+export interface IngestDeps {
+  store: ChunkStore;
+  pool: VerifyPool;
+  /** Called after each appended batch with the running totals. */
+  onProgress?: (totals: ChunksResponse) => void;
+}
+
+interface Item {
+  header: ObjectHeader;
+  offset: number;
+  streamOffset: number;
+  complete: boolean;
+  duplicate: boolean;
+}
+
+interface Batch {
+  arena: Buffer;
+  used: number;
+  items: Item[];
+}
+
+export class FrameIngest implements FrameSink {
+  readonly totals: ChunksResponse = { frames: 0, objectsNew: 0, objectsDuplicate: 0, bytesReceived: 0, bytesNew: 0 };
+  rawBytesNew = 0;
+  private batch: Batch | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly spare: Buffer[] = [];
+  private failure: HavenError | null = null;
+  private unflushed = 0;
+  private flushing: Promise<void> | null = null;
+  private readonly parser: FrameParser;
+  private readonly maxInFlight: number;
+
+  constructor(private readonly deps: IngestDeps, private readonly options: IngestOptions) {
+    this.parser = new FrameParser(this, { maxStored: options.maxFrameBytes, allowedKinds: CLIENT_KINDS });
+    this.maxInFlight = options.maxInFlight ?? 4;
+  }
+
+  // FrameSink: the parser asks where to put each payload; we carve it out of the arena.
+  begin(header: ObjectHeader, streamOffset: number): Uint8Array {
+    let b = this.batch;
+    if (b && b.used + header.storedLength > b.arena.length) {
+      this.submit();
+      b = null;
+    }
+    if (!b) {
+      b = { arena: this.takeArena(header.storedLength), used: 0, items: [] };
+      this.batch = b;
+    }
+    const item: Item = { header, offset: b.used, streamOffset, complete: false, duplicate: false };
+    b.items.push(item);
+    b.used += header.storedLength;
+    return b.arena.subarray(item.offset, item.offset + header.storedLength);
+  }
+
+  end(header: ObjectHeader): void {
+    const item = (this.batch as Batch).items[(this.batch as Batch).items.length - 1] as Item;
+    item.complete = true;
+    // Already stored: no need to spend SHA-256 on bytes we will not keep.
+    item.duplicate = this.deps.store.isIndexed(header.digest);
+    this.totals.frames++;
+    this.totals.bytesReceived += header.storedLength;
+  }
+
+  private takeArena(min: number): Buffer {
+    const size = Math.max(this.options.batchBytes, min);
+    const reuse = this.spare.pop();
+    // allocUnsafeSlow: an arena must own its ArrayBuffer to be transferable.
+    return reuse && reuse.length >= size ? reuse : Buffer.allocUnsafeSlow(size);
+  }
+
+  /** Consumes the whole stream; resolves with totals or rejects with a typed error. */
+  async run(source: AsyncIterable<Buffer>): Promise<ChunksResponse> {
+    let streamError: unknown = null;
+    try {
+      for await (const chunk of source) {
+        this.parser.push(chunk);
+        if (this.failure) break;
+        while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
+        if (this.failure) break;
+      }
+      if (!this.failure) this.parser.finish();
+    } catch (err) {
+      streamError = err;
+    }
+    // Whatever happened, complete frames are verified, stored and made durable.
+    if (this.batch) {
+      this.batch.items = this.batch.items.filter((i) => i.complete);
+      this.submit();
+    }
+    await Promise.all(this.inFlight);
+    await this.flushing;
+    try {
+      await this.deps.store.flush();
+    } catch (err) {
+      this.failure ??= err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message });
+    }
+    if (this.failure) throw this.failure;
+    if (streamError instanceof HavenError) throw streamError;
+    if (streamError) throw new HavenError('FRAME_TORN', { offset: this.parser.offset }, { cause: streamError });
+    return this.totals;
+  }
+
+  private submit(): void {
+    const b = this.batch;
+    this.batch = null;
+    if (!b) return;
+    const work = this.process(b).catch((err: unknown) => {
+      this.failure ??= err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message });
+    });
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async process(b: Batch): Promise<void> {
+    const toVerify = b.items.filter((i) => i.complete && !i.duplicate);
+    this.totals.objectsDuplicate += b.items.length - toVerify.length;
+    if (toVerify.length === 0) {
+      this.recycle(b.arena);
+      return;
+    }
+    const descriptors = new Uint32Array(toVerify.length * DESCRIPTOR_FIELDS);
+    const digests = new Uint8Array(toVerify.length * 32);
+    toVerify.forEach((item, i) => {
+      descriptors.set([item.offset, item.header.storedLength, item.header.rawLength, item.header.codec], i * DESCRIPTOR_FIELDS);
+      digests.set(item.header.digest, i * 32);
+    });
+    const result: VerifyResult = await this.deps.pool.verify({ arena: b.arena.buffer as ArrayBuffer, descriptors, digests });
+    const arena = Buffer.from(result.arena);
+    const good: AppendItem[] = [];
+    toVerify.forEach((item, i) => {
+      const status = result.status[i] as number;
+      if (status === VerifyStatus.ok) {
+        good.push({
+          header: item.header,
+          payloadCrc: result.crcs[i] as number,
+          payload: arena.subarray(item.offset, item.offset + item.header.storedLength),
+        });
+      } else {
+        this.failure ??= this.verifyError(status, item);
+      }
+    });
+    if (good.length > 0) {
+      const written = await this.deps.store.append(good);
+      written.forEach((w, i) => {
+        const h = (good[i] as AppendItem).header;
+        if (w) {
+          this.totals.objectsNew++;
+          this.totals.bytesNew += h.storedLength;
+          this.rawBytesNew += h.rawLength;
+          this.unflushed += h.storedLength;
+        } else {
+          this.totals.objectsDuplicate++;
+        }
+      });
+    }
+    this.recycle(arena);
+    this.deps.onProgress?.(this.totals);
+    if (this.unflushed >= this.options.syncEveryBytes && !this.flushing) {
+      // Periodic durability inside a long stream; at most one outstanding flush per stream.
+      this.unflushed = 0;
+      this.flushing = this.deps.store
+        .flush()
+        .catch((err: unknown) => {
+          this.failure ??= err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message });
+        })
+        .finally(() => {
+          this.flushing = null;
+        });
+    }
+  }
+
+  private recycle(arena: Buffer): void {
+    if (arena.length === this.options.batchBytes && this.spare.length < this.maxInFlight) this.spare.push(arena);
+  }
+
+  private verifyError(status: number, item: Item): HavenError {
+    const digest = toHex(item.header.digest);
+    if (status === VerifyStatus.lengthMismatch) {
+      return new HavenError('LENGTH_MISMATCH', { digest, actual: '?', declared: item.header.rawLength });
+    }
+    if (status === VerifyStatus.undecodable) {
+      return new HavenError('FRAME_MALFORMED', { offset: item.streamOffset, detail: 'zstd payload cannot be decoded' });
+    }
+    return new HavenError('DIGEST_MISMATCH', { digest });
+  }
+}

@@ -1,0 +1,155 @@
+// Backup sessions: the unit a client pushes in (DESIGN section 3). A session's record lives
+// in the datastore index (so a committed session stays committed across restarts); its
+// pins and live counters live here. Pins are the digests a `has` answered "present": a
+// garbage collector must treat them as roots while the session is open.
+
+import { randomBytes } from 'node:crypto';
+import { HavenError } from '../../../core/src/errors.js';
+import { emptySessionStats, type SessionInfo, type StartBackupRequest } from '../../../core/src/api/backup.js';
+import type { EventBus } from '../events.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+
+export interface LiveSession {
+  info: SessionInfo;
+  pins: Set<string>;
+  activeStreams: number;
+  /** Set while a commit runs, so a second commit or an abort cannot interleave. */
+  committing: boolean;
+  /** Digest of the group's newest snapshot when the session started. */
+  parent: string | null;
+  lastProgress: number;
+}
+
+export interface SessionsOptions {
+  idleSeconds: number;
+  now?: () => number;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+export class Sessions {
+  private readonly live = new Map<string, LiveSession>();
+  private readonly now: () => number;
+
+  constructor(private readonly store: ChunkStore, private readonly bus: EventBus, private readonly options: SessionsOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  start(req: StartBackupRequest, parent: string | null): LiveSession {
+    const time = new Date(this.now()).toISOString();
+    const info: SessionInfo = {
+      id: randomBytes(16).toString('hex'),
+      group: req.group,
+      host: req.host,
+      paths: req.paths,
+      tags: req.tags,
+      state: 'open',
+      started: time,
+      updated: time,
+      stats: emptySessionStats(),
+    };
+    const s: LiveSession = { info, pins: new Set(), activeStreams: 0, committing: false, parent, lastProgress: 0 };
+    this.live.set(info.id, s);
+    void this.store.index.sessions.put(info.id, info);
+    this.bus.emit('session.started', info);
+    return s;
+  }
+
+  /** The session's record, live or persisted. */
+  find(id: string): SessionInfo {
+    const s = this.live.get(id);
+    if (s) return s.info;
+    const stored = this.store.index.sessions.get(id);
+    if (!stored) throw new HavenError('SESSION_NOT_FOUND', { id });
+    return stored;
+  }
+
+  /** An open session to work in; a persisted open one (from before a restart) is resumed. */
+  open(id: string): LiveSession {
+    let s = this.live.get(id);
+    if (!s) {
+      const stored = this.store.index.sessions.get(id);
+      if (!stored) throw new HavenError('SESSION_NOT_FOUND', { id });
+      if (stored.state !== 'open') throw new HavenError('SESSION_CLOSED', { id, state: stored.state });
+      s = { info: { ...stored, stats: { ...stored.stats } }, pins: new Set(), activeStreams: 0, committing: false, parent: null, lastProgress: 0 };
+      this.live.set(id, s);
+    }
+    if (s.info.state !== 'open' || s.committing) throw new HavenError('SESSION_CLOSED', { id, state: s.committing ? 'committing' : s.info.state });
+    return s;
+  }
+
+  /** Answers a has batch (32-byte digests) with a bitmap, LSB first; pins what is present. */
+  has(s: LiveSession, digests: Buffer): Buffer {
+    const n = digests.length / 32;
+    const bitmap = Buffer.alloc(Math.ceil(n / 8));
+    let present = 0;
+    for (let i = 0; i < n; i++) {
+      const d = digests.subarray(i * 32, i * 32 + 32);
+      if (this.store.isIndexed(d)) {
+        bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
+        s.pins.add(d.toString('latin1'));
+        present++;
+      }
+    }
+    s.info.stats.hasQueried += n;
+    s.info.stats.hasPresent += present;
+    this.touch(s);
+    return bitmap;
+  }
+
+  /** Bumps the updated time and emits a throttled progress event. */
+  touch(s: LiveSession, force = false): void {
+    const now = this.now();
+    s.info.updated = new Date(now).toISOString();
+    if (force || now - s.lastProgress >= PROGRESS_INTERVAL_MS) {
+      s.lastProgress = now;
+      this.bus.emit('session.progress', s.info);
+    }
+  }
+
+  persist(s: LiveSession): void {
+    void this.store.index.sessions.put(s.info.id, s.info);
+  }
+
+  /** Marks a session committed; the caller commits the record within its snapshot transaction. */
+  committed(s: LiveSession, snapshot: string): SessionInfo {
+    s.info = { ...s.info, state: 'committed', snapshot, updated: new Date(this.now()).toISOString() };
+    this.live.delete(s.info.id);
+    this.bus.emit('session.ended', s.info);
+    return s.info;
+  }
+
+  abort(id: string, reason: string): SessionInfo {
+    const s = this.open(id);
+    s.info = { ...s.info, state: 'aborted', reason, updated: new Date(this.now()).toISOString() };
+    this.live.delete(id);
+    this.persist(s);
+    this.bus.emit('session.ended', s.info);
+    return s.info;
+  }
+
+  /** Aborts open sessions idle for longer than the configured limit. */
+  expireIdle(): number {
+    const limit = this.now() - this.options.idleSeconds * 1000;
+    let n = 0;
+    for (const s of [...this.live.values()]) {
+      if (s.activeStreams === 0 && !s.committing && Date.parse(s.info.updated) < limit) {
+        this.abort(s.info.id, 'idle timeout');
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Every open session (the UI's live view; shutdown ends them). */
+  openSessions(): SessionInfo[] {
+    return [...this.live.values()].map((s) => s.info);
+  }
+
+  /** Digests pinned by open sessions (GC roots). */
+  pinned(): Set<string> {
+    const all = new Set<string>();
+    for (const s of this.live.values()) for (const p of s.pins) all.add(p);
+    return all;
+  }
+}

@@ -1,0 +1,70 @@
+// Reading snapshots back: directory listings (joining split trees), path lookup, and a
+// file's content as a stream of verified chunks (UI downloads and `content` requests).
+
+import { Readable } from 'node:stream';
+import { HavenError } from '../../../core/src/errors.js';
+import { toHex } from '../../../core/src/objects/digest.js';
+import { ObjectKind } from '../../../core/src/objects/kinds.js';
+import { decodeList } from '../../../core/src/objects/list.js';
+import { decodeTree, type TreeEntry } from '../../../core/src/objects/tree.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+
+export class TreeReader {
+  constructor(private readonly store: ChunkStore) {}
+
+  /** All entries of a directory, in name order, whether or not its tree is split. */
+  async entries(tree: Uint8Array): Promise<TreeEntry[]> {
+    const decoded = decodeTree(await this.store.readObject(tree, ObjectKind.tree));
+    if ('entries' in decoded) return decoded.entries;
+    const out: TreeEntry[] = [];
+    for (const part of decoded.parts) out.push(...(await this.entries(part)));
+    return out;
+  }
+
+  /** The entry at `path` ('/'-separated, relative to the root); the root itself is null. */
+  async lookup(root: Uint8Array, path: string, snapshotId: string): Promise<{ entry: TreeEntry | null; tree: Uint8Array }> {
+    const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+    let tree = root;
+    let entry: TreeEntry | null = null;
+    for (let i = 0; i < parts.length; i++) {
+      const found = (await this.entries(tree)).find((e) => e.name === parts[i]);
+      if (!found) throw new HavenError('PATH_NOT_FOUND', { path, id: snapshotId });
+      entry = found;
+      if (i < parts.length - 1) {
+        if (!found.subtree) throw new HavenError('PATH_NOT_FOUND', { path, id: snapshotId });
+        tree = found.subtree;
+      } else if (found.subtree) tree = found.subtree;
+    }
+    return { entry, tree };
+  }
+
+  /** A file's chunk digests in order, expanding list objects. */
+  async *chunks(entry: TreeEntry): AsyncGenerator<Uint8Array> {
+    if (entry.data) yield* entry.data;
+    if (entry.list) yield* this.listItems(entry.list);
+  }
+
+  private async *listItems(digest: Uint8Array): AsyncGenerator<Uint8Array> {
+    const list = decodeList(await this.store.readObject(digest, ObjectKind.list));
+    for (const item of list.items) {
+      if (list.level === 0) yield item;
+      else yield* this.listItems(item);
+    }
+  }
+
+  /** The file's content, chunk by chunk, each verified against its digest. */
+  content(entry: TreeEntry): Readable {
+    const chunks = this.chunks(entry);
+    const store = this.store;
+    return Readable.from(
+      (async function* () {
+        for await (const d of chunks) {
+          const loc = store.locate(d);
+          if (!loc || loc.kind !== ObjectKind.data) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(d) });
+          yield await store.readObject(d, ObjectKind.data);
+        }
+      })(),
+      { objectMode: false },
+    );
+  }
+}

@@ -1,0 +1,59 @@
+// havend's entry point: one process, one subcommand.
+
+import { HavenError } from '../../../core/src/errors.js';
+import { VERSION } from '../version.js';
+import { UsageError } from './args.js';
+import { serveCommand } from './serve.js';
+import { storeCommand } from './store.js';
+import { tokenCommand } from './token.js';
+
+const USAGE = `havend ${VERSION} - the Haven backup appliance daemon
+
+usage:
+  havend serve [--config FILE] [--data DIR] [--listen HOST:PORT]
+  havend token create --data DIR --scope admin|replicate|backup:GROUP [--name NAME]
+  havend token list --data DIR [--json]
+  havend token revoke ID --data DIR
+  havend store check --data DIR [--json]
+  havend store rebuild-index --data DIR [--json]
+  havend version
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  serve: serveCommand,
+  token: tokenCommand,
+  store: storeCommand,
+  version: async () => {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  },
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`havend: unknown command ${name}\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`havend ${name}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof HavenError) {
+      process.stderr.write(`havend ${name}: ${err.message} [${err.code}]\n`);
+      return err.code === 'CONFIG_INVALID' ? 2 : 1;
+    }
+    process.stderr.write(`havend ${name}: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

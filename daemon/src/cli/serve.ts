@@ -1,0 +1,38 @@
+import pino from 'pino';
+import { startApp } from '../app.js';
+import { loadConfig } from '../config/load.js';
+import { VERSION } from '../version.js';
+import { parse } from './args.js';
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    config: { type: 'string' },
+    data: { type: 'string' },
+    listen: { type: 'string' },
+  });
+  const flags: Record<string, unknown> = {};
+  if (values.data !== undefined) flags.dataDir = values.data;
+  if (values.listen !== undefined) flags.listen = values.listen;
+  const loaded = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), flags });
+  const log = pino({ level: loaded.config.log.level, base: { pid: process.pid } });
+  const app = await startApp(loaded, log);
+  process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${loaded.datastorePath})\n`);
+
+  return new Promise((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      app.close().then(
+        () => resolveExit(0),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          resolveExit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

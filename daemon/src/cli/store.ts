@@ -1,0 +1,51 @@
+// `havend store check|rebuild-index --data DIR`: offline maintenance of the datastore.
+
+import { loadConfig } from '../config/load.js';
+import { refuseIfRunning } from '../pidfile.js';
+import { checkStore } from '../store/store-check.js';
+import { rebuildIndex } from '../store/rebuild-index.js';
+import { createVerifyPool } from '../workers/verify-pool.js';
+import { UsageError, parse } from './args.js';
+
+export async function storeCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parse(rest, { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } });
+  const loaded = loadConfig({
+    ...(values.config !== undefined ? { file: values.config } : {}),
+    flags: values.data !== undefined ? { dataDir: values.data } : {},
+  });
+  const out = (text: string, json: unknown): void => {
+    process.stdout.write(values.json ? JSON.stringify(json, null, 2) + '\n' : text);
+  };
+  const pool = createVerifyPool(loaded.config.workers.verifyThreads);
+  try {
+    switch (sub) {
+      case 'check': {
+        const r = await checkStore(loaded.datastorePath, pool);
+        out(
+          `datastore ${r.datastore}: ${r.segments} segment(s), ${r.records} record(s), ${r.indexedObjects} indexed object(s), ` +
+            `${r.snapshots} snapshot(s) reaching ${r.reachableObjects} object(s), ${r.unindexedRecords} unindexed record(s)\n` +
+            (r.ok ? 'check: OK\n' : `check: ${r.problems.length} problem(s)\n${r.problems.map((p) => `  - ${p}\n`).join('')}`),
+          r,
+        );
+        return r.ok ? 0 : 1;
+      }
+      case 'rebuild-index': {
+        refuseIfRunning(loaded.config.dataDir);
+        const r = await rebuildIndex(loaded.datastorePath, pool);
+        out(
+          `rebuilt index: ${r.objects} object(s) from ${r.records} record(s), ${r.snapshots} snapshot(s), ${r.tombstones} deletion(s)` +
+            (r.invalidRecords ? `, ${r.invalidRecords} invalid record(s) skipped` : '') +
+            (r.truncatedBytes ? `, ${r.truncatedBytes} torn byte(s) cut` : '') + '\n' +
+            r.notes.map((n) => `  - ${n}\n`).join(''),
+          r,
+        );
+        return 0;
+      }
+      default:
+        throw new UsageError('usage: havend store check|rebuild-index --data DIR [--json]');
+    }
+  } finally {
+    await pool.close();
+  }
+}

@@ -1,0 +1,62 @@
+// The daemon's configuration schema: every field, its default and its meaning.
+// Environment variable names are derived from the field path (HAVEND_ + path in
+// SCREAMING_SNAKE_CASE), e.g. limits.maxFrameBytes <- HAVEND_LIMITS_MAX_FRAME_BYTES.
+
+import { Type, type Static } from 'typebox';
+
+const MiB = 1024 * 1024;
+
+export const ConfigSchema = Type.Object(
+  {
+    dataDir: Type.String({
+      minLength: 1,
+      default: './data',
+      description: 'State directory: LMDB state, unix socket, pid file; holds the datastore unless datastore.path is set',
+    }),
+    listen: Type.String({
+      pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
+      default: '127.0.0.1:8420',
+      description: 'HOST:PORT to serve the API and UI on; loopback addresses serve plain HTTP',
+    }),
+    datastore: Type.Object(
+      {
+        path: Type.String({ default: '', description: 'Datastore directory; empty means <dataDir>/datastore' }),
+        segmentMaxBytes: Type.Integer({ minimum: MiB, maximum: 1024 * MiB, default: 64 * MiB, description: 'Segment files are closed at this size' }),
+        syncEveryBytes: Type.Integer({ minimum: MiB, maximum: 1024 * MiB, default: 32 * MiB, description: 'An upload stream makes its objects durable and visible at least this often' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    limits: Type.Object(
+      {
+        maxFrameBytes: Type.Integer({ minimum: 64 * 1024, maximum: 16 * MiB, default: 9 * MiB, description: 'Largest stored payload of one uploaded frame' }),
+        maxHasDigests: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 65536, description: 'Most digests in one has batch' }),
+        maxJsonBodyBytes: Type.Integer({ minimum: 1024, maximum: 64 * MiB, default: MiB, description: 'Largest JSON request body' }),
+        maxStreamsPerSession: Type.Integer({ minimum: 1, maximum: 64, default: 8, description: 'Parallel upload streams per backup session' }),
+        sessionIdleSeconds: Type.Integer({ minimum: 60, default: 86400, description: 'Open sessions idle this long are aborted' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    workers: Type.Object(
+      {
+        verifyThreads: Type.Integer({ minimum: 0, maximum: 64, default: 0, description: 'Verification threads; 0 means one per core' }),
+        batchBytes: Type.Integer({ minimum: 64 * 1024, maximum: 64 * MiB, default: 4 * MiB, description: 'Small objects are verified in batches of this many bytes' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          [
+            Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'),
+            Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent'),
+          ],
+          { default: 'info', description: 'Log level' },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,66 @@
+// Every route of the API with its auth policy, in one table (after Kopia's server.go).
+// Adding a route means adding a line here; a route cannot exist without stating who may call it.
+
+import { Type } from 'typebox';
+import { CommitRequest, StartBackupRequest } from '../../../core/src/api/backup.js';
+import { GroupName, HexDigest, SnapshotRef } from '../../../core/src/api/common.js';
+import { CreateTokenRequest } from '../../../core/src/api/tokens.js';
+import type { backupRoutes } from './routes/backups.js';
+import type { healthRoutes } from './routes/health.js';
+import type { snapshotRoutes } from './routes/snapshots.js';
+import type { tokenRoutes } from './routes/tokens.js';
+import { ADMIN, AUTHENTICATED, PUBLIC, type AuthPolicy, type Route } from './route-types.js';
+
+export interface RouteHandlers {
+  health: ReturnType<typeof healthRoutes>;
+  backups: ReturnType<typeof backupRoutes>;
+  snapshots: ReturnType<typeof snapshotRoutes>;
+  tokens: ReturnType<typeof tokenRoutes>;
+}
+
+const SessionParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
+const SnapshotParams = Type.Object({ id: SnapshotRef });
+const PathQuery = Type.Object({ path: Type.Optional(Type.String({ maxLength: 65536 })) });
+
+export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
+  const sessionGroup: AuthPolicy = { kind: 'group', group: (req) => h.backups.sessionGroup((req.params as { id: string }).id) };
+  const bodyGroup: AuthPolicy = { kind: 'group', group: (req) => (req.body as { group: string }).group };
+  const paramGroup: AuthPolicy = { kind: 'group', group: (req) => (req.params as { group: string }).group };
+  const snapshotGroup: AuthPolicy = { kind: 'group', group: (req) => h.snapshots.snapshotGroup((req.params as { id: string }).id) };
+
+  return [
+    { method: 'GET', url: '/api/v1/health', auth: PUBLIC, handler: h.health.get },
+
+    // push protocol
+    { method: 'POST', url: '/api/v1/backups', auth: bodyGroup, schema: { body: StartBackupRequest }, handler: h.backups.start },
+    { method: 'GET', url: '/api/v1/backups/:id', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.get },
+    {
+      method: 'POST', url: '/api/v1/backups/:id/has', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.has,
+      options: { bodyLimit: limits.maxHasDigests * 32 },
+    },
+    { method: 'POST', url: '/api/v1/backups/:id/chunks', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.chunks },
+    { method: 'POST', url: '/api/v1/backups/:id/commit', auth: sessionGroup, schema: { params: SessionParams, body: CommitRequest }, handler: h.backups.commit },
+    { method: 'DELETE', url: '/api/v1/backups/:id', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.abort },
+
+    // reading back
+    { method: 'GET', url: '/api/v1/groups', auth: AUTHENTICATED, handler: h.snapshots.groups },
+    { method: 'GET', url: '/api/v1/groups/:group/snapshots', auth: paramGroup, schema: { params: Type.Object({ group: GroupName }) }, handler: h.snapshots.list },
+    { method: 'GET', url: '/api/v1/snapshots/:id', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.snapshots.one },
+    { method: 'DELETE', url: '/api/v1/snapshots/:id', auth: ADMIN, schema: { params: SnapshotParams }, handler: h.snapshots.remove },
+    {
+      method: 'GET', url: '/api/v1/snapshots/:id/objects/:digest', auth: snapshotGroup,
+      schema: { params: Type.Object({ id: SnapshotRef, digest: HexDigest }) }, handler: h.snapshots.object,
+    },
+    {
+      method: 'POST', url: '/api/v1/snapshots/:id/objects', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.snapshots.objects,
+      options: { bodyLimit: limits.maxObjectsPerRequest * 32 },
+    },
+    { method: 'GET', url: '/api/v1/snapshots/:id/tree', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.tree },
+    { method: 'GET', url: '/api/v1/snapshots/:id/content', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.content },
+
+    // administration
+    { method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list },
+    { method: 'POST', url: '/api/v1/tokens', auth: ADMIN, schema: { body: CreateTokenRequest }, handler: h.tokens.create },
+    { method: 'DELETE', url: '/api/v1/tokens/:id', auth: ADMIN, schema: { params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }) }, handler: h.tokens.revoke },
+  ];
+}

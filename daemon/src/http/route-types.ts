@@ -1,0 +1,39 @@
+// The shape of a route in the table (route-table.ts): every route states its auth policy.
+
+import type { FastifyReply, FastifyRequest, FastifySchema, RouteShorthandOptions } from 'fastify';
+import type { Principal } from '../auth/principal.js';
+
+export type AuthPolicy =
+  /** No credentials needed (health, login, first-run setup). */
+  | { kind: 'public' }
+  /** Any valid principal; the handler shows only what its scopes allow. */
+  | { kind: 'authenticated' }
+  /** A fixed scope (`admin` is implied by nothing but itself; it implies every scope). */
+  | { kind: 'scope'; scope: 'admin' | 'replicate' }
+  /** `backup:<group>` for the group the request concerns (resolved from body, session or snapshot). */
+  | { kind: 'group'; group: (req: FastifyRequest) => string };
+
+export const PUBLIC: AuthPolicy = { kind: 'public' };
+export const AUTHENTICATED: AuthPolicy = { kind: 'authenticated' };
+export const ADMIN: AuthPolicy = { kind: 'scope', scope: 'admin' };
+
+export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  auth: AuthPolicy;
+  schema?: FastifySchema;
+  handler: Handler;
+  /** Extra Fastify options (bodyLimit for binary bodies, websocket). */
+  options?: Omit<RouteShorthandOptions, 'schema'> & { websocket?: boolean };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    auth?: AuthPolicy;
+  }
+}

@@ -1,0 +1,16 @@
+import type { Handler } from '../route-types.js';
+
+export interface HealthDeps {
+  version: string;
+  datastoreId: string;
+  ready: () => boolean;
+}
+
+export function healthRoutes(deps: HealthDeps): { get: Handler } {
+  return {
+    get: async (_req, reply) => {
+      if (!deps.ready()) return reply.code(503).send({ status: 'starting' });
+      return { status: 'ok', version: deps.version, datastore: deps.datastoreId };
+    },
+  };
+}

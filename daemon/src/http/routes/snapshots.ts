@@ -1,0 +1,110 @@
+// Reading backups back: groups, snapshots, tree objects, object streams for restores, and a
+// file's content. Deleting a snapshot needs `admin` (backup tokens are append-only).
+
+import { HavenError } from '../../../../core/src/errors.js';
+import { MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
+import type { TreeEntryJson } from '../../../../core/src/api/snapshots.js';
+import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
+import { encodeFrameHeader } from '../../../../core/src/objects/frame.js';
+import { kindName } from '../../../../core/src/objects/kinds.js';
+import type { TreeEntry } from '../../../../core/src/objects/tree.js';
+import { canReadGroup, type Principal } from '../../auth/principal.js';
+import type { Catalog } from '../../backup/catalog.js';
+import type { TreeReader } from '../../backup/tree-reader.js';
+import type { ChunkStore } from '../../store/chunk-store.js';
+import type { Handler } from '../route-types.js';
+import { Readable } from 'node:stream';
+
+export interface SnapshotDeps {
+  store: ChunkStore;
+  catalog: Catalog;
+  trees: TreeReader;
+  maxObjectsPerRequest: number;
+}
+
+type IdParams = { id: string };
+
+function entryJson(e: TreeEntry): TreeEntryJson {
+  const j: TreeEntryJson = {
+    name: e.name, type: e.type, mode: e.mode, uid: e.uid, gid: e.gid,
+    mtime: new Date(Number(e.mtimeNs / 1_000_000n)).toISOString(), size: e.size,
+  };
+  if (e.target !== undefined) j.target = e.target;
+  if (e.subtree) j.subtree = toHex(e.subtree);
+  return j;
+}
+
+export function snapshotRoutes(deps: SnapshotDeps) {
+  const { catalog, store, trees } = deps;
+
+  const groups: Handler = async (req) => ({
+    groups: catalog.groups((g) => canReadGroup(req.principal as Principal, g)),
+  });
+
+  const list: Handler = async (req) => ({ snapshots: catalog.snapshots((req.params as { group: string }).group) });
+
+  const one: Handler = async (req) => catalog.resolve((req.params as IdParams).id);
+
+  const remove: Handler = async (req, reply) => {
+    const s = catalog.resolve((req.params as IdParams).id);
+    await catalog.delete(s.id, (req.principal as Principal).name);
+    return reply.code(204).send();
+  };
+
+  /** One object, decompressed and verified (trees for listing; the client re-verifies). */
+  const object: Handler = async (req, reply) => {
+    const { digest } = req.params as { digest: string };
+    const d = fromHex(digest);
+    const loc = store.locate(d);
+    if (!loc) throw new HavenError('OBJECT_NOT_FOUND', { digest });
+    const raw = await store.readObject(d);
+    return reply.type('application/octet-stream').header('x-haven-kind', kindName(loc.kind) ?? String(loc.kind)).send(raw);
+  };
+
+  /** Many objects as a frame stream, as stored (compressed); the client verifies each digest. */
+  const objects: Handler = async (req, reply) => {
+    const body = req.body as Buffer;
+    if (!Buffer.isBuffer(body) || body.length % 32 !== 0 || body.length / 32 > deps.maxObjectsPerRequest) {
+      throw new HavenError('HAS_BATCH_INVALID', { max: deps.maxObjectsPerRequest });
+    }
+    const digests: Buffer[] = [];
+    for (let i = 0; i < body.length; i += 32) {
+      const d = body.subarray(i, i + 32);
+      if (!store.locate(d)) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(d) });
+      digests.push(d);
+    }
+    const stream = Readable.from((async function* () {
+      for (const d of digests) {
+        const { header, stored } = await store.readStored(d);
+        yield encodeFrameHeader(header);
+        yield stored;
+      }
+    })());
+    return reply.type(MEDIA_FRAMES).send(stream);
+  };
+
+  const tree: Handler = async (req) => {
+    const s = catalog.resolve((req.params as IdParams).id);
+    const path = (req.query as { path?: string }).path ?? '/';
+    const { entry, tree: dir } = await trees.lookup(fromHex(s.root), path, s.id);
+    if (entry && entry.type !== 'dir') return { path, entries: [entryJson(entry)] };
+    return { path, entries: (await trees.entries(dir)).map(entryJson) };
+  };
+
+  const content: Handler = async (req, reply) => {
+    const s = catalog.resolve((req.params as IdParams).id);
+    const path = (req.query as { path?: string }).path ?? '';
+    const { entry } = await trees.lookup(fromHex(s.root), path, s.id);
+    if (!entry || entry.type !== 'file') throw new HavenError('NOT_A_FILE', { path });
+    const name = entry.name.replace(/[^\w.-]/g, '_');
+    return reply
+      .type('application/octet-stream')
+      .header('content-length', entry.size)
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .send(trees.content(entry));
+  };
+
+  const snapshotGroup = (id: string): string => catalog.resolve(id).group;
+
+  return { groups, list, one, remove, object, objects, tree, content, snapshotGroup };
+}

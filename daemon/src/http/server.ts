@@ -1,0 +1,51 @@
+// Builds the Fastify instance: body parsers for the binary media types, the auth hooks, the
+// error handler, and the routes of the table.
+
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { MEDIA_DIGESTS, MEDIA_FRAMES } from '../../../core/src/api/backup.js';
+import { installAuth, type PrincipalResolver } from './auth-hook.js';
+import { installErrorHandler } from './error-handler.js';
+import type { Route } from './route-types.js';
+
+export interface ServerOptions {
+  logger: FastifyServerOptions['loggerInstance'];
+  maxJsonBodyBytes: number;
+  resolvers: PrincipalResolver[];
+  routes: Route[];
+  /** Other areas' plugins (websocket, static UI) registered before the routes. */
+  plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
+}
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // Per-request lines would dominate the log during uploads; errors are logged by the handler.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.maxJsonBodyBytes,
+    genReqId: () => randomBytes(6).toString('hex'),
+    // Uploads are long-lived streams; never cut them on a request timer.
+    requestTimeout: 0,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+  installErrorHandler(app);
+  installAuth(app, options.resolvers);
+
+  // Digest batches: read whole (each route sets its own bodyLimit).
+  app.addContentTypeParser(MEDIA_DIGESTS, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Frame streams: handed to the handler unread, so it consumes them with backpressure.
+  app.addContentTypeParser(MEDIA_FRAMES, (_req, payload, done) => done(null, payload));
+
+  for (const plugin of options.plugins ?? []) await plugin(app);
+  for (const r of options.routes) {
+    app.route({
+      method: r.method,
+      url: r.url,
+      ...(r.schema ? { schema: r.schema } : {}),
+      ...(r.options ?? {}),
+      config: { auth: r.auth },
+      handler: r.handler,
+    });
+  }
+  return app;
+}

@@ -1,0 +1,240 @@
+// The chunk store: verified objects go into append-only segments, then become visible
+// through the LMDB index. The write order is what makes crashes harmless (DESIGN section 2):
+//
+//   append records -> fdatasync the segment -> commit the LMDB transaction (index entries,
+//   the segment's indexed length, and whatever the caller commits with them, such as a
+//   snapshot registration) -> wait until LMDB is flushed.
+//
+// A crash before the commit leaves complete records past the segment's indexed length;
+// recovery (recovery.ts) indexes those and truncates a torn tail. Every mutating call runs
+// on one serial queue, so there is exactly one appender per datastore.
+
+import { HavenError } from '../../../core/src/errors.js';
+import { sha256, toHex } from '../../../core/src/objects/digest.js';
+import { Codec, kindName, type ObjectKind } from '../../../core/src/objects/kinds.js';
+import { readIdentity, openOrCreateIdentity, type DatastoreIdentity } from './identity.js';
+import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
+import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-format.js';
+import { SegmentReader } from './segment-reader.js';
+import { listSegments } from './segment-files.js';
+import { SegmentWriter, type AppendItem } from './segment-writer.js';
+import { recoverSegments, type RecoveryReport } from './recovery.js';
+
+export interface ChunkStoreOptions {
+  segmentMaxBytes: number;
+  /** Create the datastore if it does not exist (serve does; offline tools do not). */
+  create: boolean;
+}
+
+export interface StoredObject {
+  location: Location;
+  header: RecordHeader;
+  /** The payload as stored (possibly compressed). */
+  stored: Buffer;
+}
+
+/** Maps file-system failures to the error catalogue; a full disk is STORAGE_FULL. */
+export function storageError(err: unknown): HavenError {
+  if (err instanceof HavenError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new HavenError('STORAGE_FULL', {}, { cause: err });
+  return new HavenError('STORAGE_IO', { detail: code ?? (err as Error).message }, { cause: err });
+}
+
+function key(digest: Uint8Array): string {
+  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
+}
+
+type TxnExtra = () => void;
+
+export class ChunkStore {
+  private readonly pending = new Map<string, Location>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly reader: SegmentReader;
+  private closed = false;
+
+  private constructor(
+    readonly root: string,
+    readonly identity: DatastoreIdentity,
+    readonly index: ObjectIndex,
+    private readonly writer: SegmentWriter,
+    readonly recovery: RecoveryReport,
+  ) {
+    this.reader = new SegmentReader(root);
+  }
+
+  static async open(root: string, options: ChunkStoreOptions): Promise<ChunkStore> {
+    const identity = options.create ? openOrCreateIdentity(root) : readIdentity(root);
+    if (identity === null) {
+      throw new HavenError('DATASTORE_INVALID', { path: root, detail: 'no datastore here (haven-datastore.json is missing)' });
+    }
+    const index = openObjectIndex(root, identity.id);
+    try {
+      const recovery = await recoverSegments(root, index);
+      const ids = listSegments(root);
+      const writer = await SegmentWriter.open(root, options.segmentMaxBytes, ids.length > 0 ? (ids[ids.length - 1] as number) : null);
+      return new ChunkStore(root, identity, index, writer, recovery);
+    } catch (err) {
+      await index.close();
+      throw err;
+    }
+  }
+
+  /** Runs `fn` after every earlier queued operation: the single-appender discipline. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** True when the object is indexed (durable and visible); what `has` answers. */
+  isIndexed(digest: Uint8Array): boolean {
+    return this.index.objects.doesExist(digest as Buffer);
+  }
+
+  locate(digest: Uint8Array): Location | undefined {
+    const p = this.pending.get(key(digest));
+    if (p) return p;
+    const raw = this.index.objects.getBinary(digest as Buffer);
+    return raw ? decodeLocation(raw) : undefined;
+  }
+
+  /**
+   * Appends verified objects that are not already stored. Returns, per item, whether it was
+   * written (false: a duplicate of an indexed or pending object). Not durable until flush().
+   */
+  append(items: AppendItem[]): Promise<boolean[]> {
+    return this.serial(async () => {
+      if (this.closed) throw new HavenError('SHUTTING_DOWN');
+      if (this.writer.broken) throw storageError(this.writer.broken);
+      const written = items.map(() => false);
+      const seen = new Set<string>();
+      let run: Array<{ i: number; item: AppendItem }> = [];
+      let runBytes = 0;
+      const writeRun = async (): Promise<void> => {
+        if (run.length === 0) return;
+        const placed = await this.writer.append(run.map((r) => r.item));
+        run.forEach(({ i, item }, j) => {
+          const at = placed[j] as { segment: number; offset: number };
+          const h = item.header;
+          this.pending.set(key(h.digest), {
+            segment: at.segment, offset: at.offset, storedLength: h.storedLength, rawLength: h.rawLength,
+            kind: h.kind, codec: h.codec, complete: false,
+          });
+          written[i] = true;
+        });
+        run = [];
+        runBytes = 0;
+      };
+      try {
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i] as AppendItem;
+          const k = key(item.header.digest);
+          if (seen.has(k) || this.pending.has(k) || this.isIndexed(item.header.digest)) continue;
+          seen.add(k);
+          const bytes = RECORD_HEADER_BYTES + item.payload.length;
+          if (this.writer.wouldOverflow(runBytes + bytes)) {
+            await writeRun();
+            // Everything pending lives in the current segment: make it durable and
+            // indexed before moving on, so a segment's indexed length says it all.
+            await this.commitPending([]);
+            await this.writer.rotate();
+          }
+          run.push({ i, item });
+          runBytes += bytes;
+        }
+        await writeRun();
+      } catch (err) {
+        throw storageError(err);
+      }
+      return written;
+    });
+  }
+
+  /**
+   * Makes everything appended so far durable and visible, and runs `extra` inside the same
+   * LMDB transaction (so, e.g., a snapshot and its record's index entry commit together).
+   */
+  flush(extra?: TxnExtra): Promise<void> {
+    return this.serial(() => this.commitPending(extra ? [extra] : []));
+  }
+
+  private async commitPending(extras: TxnExtra[]): Promise<void> {
+    if (this.pending.size === 0 && extras.length === 0) return;
+    try {
+      await this.writer.sync();
+    } catch (err) {
+      // The writer cut the unsynced records off; they were never visible.
+      this.pending.clear();
+      throw storageError(err);
+    }
+    const entries = [...this.pending.entries()];
+    const segment = this.writer.segment;
+    const indexedLength = this.writer.length;
+    try {
+      await this.index.env.transaction(() => {
+        for (const [k, loc] of entries) this.index.objects.put(Buffer.from(k, 'latin1'), encodeLocation(loc));
+        this.index.segments.put(segment, { indexedLength });
+        for (const extra of extras) extra();
+      });
+      await this.index.env.flushed;
+    } catch (err) {
+      // Records stay pending and are retried by the next flush (or indexed by recovery).
+      throw storageError(err);
+    }
+    for (const [k] of entries) this.pending.delete(k);
+  }
+
+  /** Sets the "every descendant present" flag on trees (inside a flush's transaction). */
+  markComplete(trees: Uint8Array[]): void {
+    for (const d of trees) {
+      const raw = this.index.objects.getBinary(d as Buffer);
+      if (!raw) continue;
+      const loc = decodeLocation(raw);
+      if (!loc.complete) this.index.objects.put(Buffer.from(d), encodeLocation({ ...loc, complete: true }));
+    }
+  }
+
+  /** Reads an object's record as stored, checking the record header and payload CRC. */
+  async readStored(digest: Uint8Array): Promise<StoredObject> {
+    const location = this.locate(digest);
+    if (!location) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(digest) });
+    const { header, stored } = await this.reader.readStored(location, digest);
+    return { location, header, stored };
+  }
+
+  /** Reads, decompresses and SHA-256-verifies an object. */
+  async readObject(digest: Uint8Array, expectKind?: ObjectKind): Promise<Buffer> {
+    const { header, stored } = await this.readStored(digest);
+    if (expectKind !== undefined && header.kind !== expectKind) {
+      throw new HavenError('OBJECT_UNDECODABLE', {
+        digest: toHex(digest), kind: kindName(header.kind) ?? header.kind,
+        detail: `referenced as ${kindName(expectKind)}`,
+      });
+    }
+    return this.reader.decode(header, stored);
+  }
+
+  /** Appends and commits objects the appliance writes itself (snapshots, tombstones). */
+  async writeOwnObject(kind: ObjectKind, raw: Uint8Array, extra: TxnExtra): Promise<Buffer> {
+    const digest = sha256(raw);
+    await this.append([{
+      header: { kind, codec: Codec.none, rawLength: raw.length, storedLength: raw.length, digest },
+      payloadCrc: payloadCrc(raw),
+      payload: raw,
+    }]);
+    await this.flush(extra);
+    return digest;
+  }
+
+  async close(): Promise<void> {
+    await this.serial(async () => {
+      if (this.closed) return;
+      await this.commitPending([]).catch(() => undefined);
+      this.closed = true;
+      await this.writer.close();
+      await this.reader.close();
+      await this.index.close();
+    });
+  }
+}

@@ -1,0 +1,126 @@
+// The datastore's LMDB index: authoritative for lookups, rebuildable from segments.
+//
+// Databases in one environment (datastore/index):
+//   objects    digest (32 bytes) -> location (20 bytes, see encodeLocation)
+//   segments   segment id -> { indexedLength }: how far the segment's records are indexed
+//   snapshots  snapshot digest -> SnapshotEntry
+//   bygroup    [group, time, id] -> null   (ordered listing per group)
+//   tombstones snapshot digest -> { time, by }
+//   sessions   session id -> SessionRecord
+//   meta       'datastoreId' | 'indexVersion' -> value
+
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { HavenError } from '../../../core/src/errors.js';
+import type { Codec, ObjectKind } from '../../../core/src/objects/kinds.js';
+import type { SessionInfo } from '../../../core/src/api/backup.js';
+
+export const INDEX_VERSION = 1;
+
+export interface Location {
+  segment: number;
+  offset: number;
+  storedLength: number;
+  rawLength: number;
+  kind: ObjectKind;
+  codec: Codec;
+  /** A tree whose every descendant was verified present at a commit (lets commits skip it). */
+  complete: boolean;
+}
+
+const LOCATION_BYTES = 20;
+const FLAG_COMPLETE = 1;
+
+export function encodeLocation(l: Location): Buffer {
+  const b = Buffer.allocUnsafe(LOCATION_BYTES);
+  b.writeUInt32BE(l.segment, 0);
+  b.writeUInt32BE(l.offset, 4);
+  b.writeUInt32BE(l.storedLength, 8);
+  b.writeUInt32BE(l.rawLength, 12);
+  b[16] = l.kind;
+  b[17] = l.codec;
+  b[18] = l.complete ? FLAG_COMPLETE : 0;
+  b[19] = 0;
+  return b;
+}
+
+export function decodeLocation(b: Uint8Array): Location {
+  const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return {
+    segment: buf.readUInt32BE(0),
+    offset: buf.readUInt32BE(4),
+    storedLength: buf.readUInt32BE(8),
+    rawLength: buf.readUInt32BE(12),
+    kind: buf[16] as ObjectKind,
+    codec: buf[17] as Codec,
+    complete: ((buf[18] as number) & FLAG_COMPLETE) !== 0,
+  };
+}
+
+export interface SnapshotEntry {
+  group: string;
+  time: number;
+  host: string;
+  paths: string[];
+  tags: string[];
+  root: string;
+  parent?: string;
+  session: string;
+  stats: Record<string, number>;
+}
+
+export interface SegmentEntry {
+  indexedLength: number;
+}
+
+export type SessionRecord = SessionInfo;
+
+export interface ObjectIndex {
+  env: RootDatabase;
+  objects: Database<Buffer, Buffer>;
+  segments: Database<SegmentEntry, number>;
+  snapshots: Database<SnapshotEntry, Buffer>;
+  bygroup: Database<null, [string, number, string]>;
+  tombstones: Database<{ time: number; by: string }, Buffer>;
+  sessions: Database<SessionRecord, string>;
+  meta: Database<unknown, string>;
+  close(): Promise<void>;
+}
+
+export function indexPath(datastoreRoot: string): string {
+  return join(datastoreRoot, 'index');
+}
+
+export function openObjectIndex(datastoreRoot: string, datastoreId: string): ObjectIndex {
+  const path = indexPath(datastoreRoot);
+  mkdirSync(path, { recursive: true });
+  const env = open({ path, maxDbs: 16, noMemInit: true });
+  const index: ObjectIndex = {
+    env,
+    objects: env.openDB<Buffer, Buffer>({ name: 'objects', keyEncoding: 'binary', encoding: 'binary' }),
+    segments: env.openDB<SegmentEntry, number>({ name: 'segments', keyEncoding: 'uint32' }),
+    snapshots: env.openDB<SnapshotEntry, Buffer>({ name: 'snapshots', keyEncoding: 'binary' }),
+    bygroup: env.openDB<null, [string, number, string]>({ name: 'bygroup' }),
+    tombstones: env.openDB<{ time: number; by: string }, Buffer>({ name: 'tombstones', keyEncoding: 'binary' }),
+    sessions: env.openDB<SessionRecord, string>({ name: 'sessions' }),
+    meta: env.openDB<unknown, string>({ name: 'meta' }),
+    close: () => env.close(),
+  };
+  const storedId = index.meta.get('datastoreId');
+  const version = index.meta.get('indexVersion');
+  if (storedId === undefined) {
+    index.meta.putSync('datastoreId', datastoreId);
+    index.meta.putSync('indexVersion', INDEX_VERSION);
+  } else if (storedId !== datastoreId) {
+    void env.close();
+    throw new HavenError('DATASTORE_INVALID', {
+      path: datastoreRoot,
+      detail: `the index belongs to datastore ${String(storedId)}, not ${datastoreId}; run havend store rebuild-index`,
+    });
+  } else if (typeof version === 'number' && version > INDEX_VERSION) {
+    void env.close();
+    throw new HavenError('DATASTORE_TOO_NEW', { path: datastoreRoot, found: `index ${version}`, supported: `index ${INDEX_VERSION}` });
+  }
+  return index;
+}

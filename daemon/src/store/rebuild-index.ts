@@ -1,0 +1,137 @@
+// `havend store rebuild-index`: a new LMDB index from the segments alone (DESIGN section 2:
+// losing LMDB must never lose backups). Every record is verified; the first valid copy of
+// each digest is indexed; snapshot records whose whole tree is present are registered and
+// tombstones applied, so deletions survive a rebuild. The old index is kept aside until the
+// new one is complete.
+
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { truncate } from 'node:fs/promises';
+import { HavenError } from '../../../core/src/errors.js';
+import { toHex } from '../../../core/src/objects/digest.js';
+import { Codec, ObjectKind } from '../../../core/src/objects/kinds.js';
+import { decodeSnapshot, decodeTombstone, type SnapshotRecord, type TombstoneRecord } from '../../../core/src/objects/snapshot.js';
+import { emptySessionStats } from '../../../core/src/api/backup.js';
+import { Zstd } from '../../../core/src/compress/zstd.js';
+import type { VerifyPool } from '../workers/verify-pool.js';
+import { readIdentity } from './identity.js';
+import { decodeLocation, encodeLocation, indexPath, openObjectIndex, type Location } from './object-index.js';
+import { walkReachable } from './reachability.js';
+import { SegmentReader } from './segment-reader.js';
+import { segmentPath } from './segment-files.js';
+import { verifyAllSegments } from './segment-verifier.js';
+import { applyTombstone, registerSnapshot } from './snapshot-index.js';
+
+export interface RebuildReport {
+  records: number;
+  objects: number;
+  snapshots: number;
+  tombstones: number;
+  invalidRecords: number;
+  truncatedBytes: number;
+  notes: string[];
+}
+
+export async function rebuildIndex(root: string, pool: VerifyPool): Promise<RebuildReport> {
+  const identity = readIdentity(root);
+  if (!identity) throw new HavenError('DATASTORE_INVALID', { path: root, detail: 'no datastore here' });
+  const path = indexPath(root);
+  const aside = `${path}.old-${Date.now()}`;
+  if (existsSync(path)) renameSync(path, aside);
+  const report: RebuildReport = { records: 0, objects: 0, snapshots: 0, tombstones: 0, invalidRecords: 0, truncatedBytes: 0, notes: [] };
+  const index = openObjectIndex(root, identity.id);
+  const reader = new SegmentReader(root);
+  const zstd = new Zstd();
+  try {
+    const found = new Map<string, Location>();
+    const snapshots: Array<{ digest: Buffer; record: SnapshotRecord }> = [];
+    const tombstones: TombstoneRecord[] = [];
+    const decodeOwn = (stored: Buffer, codec: number, rawLength: number): Buffer =>
+      codec === Codec.zstd ? zstd.decompress(stored, rawLength) : stored;
+
+    await verifyAllSegments(root, pool, {
+      keepStored: (kind) => kind === ObjectKind.snapshot || kind === ObjectKind.tombstone,
+      record: (r) => {
+        report.records++;
+        if (!r.ok) {
+          report.invalidRecords++;
+          report.notes.push(`segment ${r.segment} offset ${r.offset}: record fails verification; not indexed`);
+          return;
+        }
+        const k = toHex(r.header.digest);
+        if (!found.has(k)) {
+          found.set(k, {
+            segment: r.segment, offset: r.offset, storedLength: r.header.storedLength, rawLength: r.header.rawLength,
+            kind: r.header.kind, codec: r.header.codec, complete: false,
+          });
+        }
+        if (r.stored && r.header.kind === ObjectKind.snapshot) {
+          snapshots.push({ digest: Buffer.from(r.header.digest), record: decodeSnapshot(decodeOwn(r.stored, r.header.codec, r.header.rawLength)) });
+        }
+        if (r.stored && r.header.kind === ObjectKind.tombstone) tombstones.push(decodeTombstone(decodeOwn(r.stored, r.header.codec, r.header.rawLength)));
+      },
+      segmentEnd: async (segment, end) => {
+        if (end.validLength < end.fileLength) {
+          report.truncatedBytes += end.fileLength - end.validLength;
+          report.notes.push(`segment ${segment}: cut ${end.fileLength - end.validLength} bytes at ${end.validLength} (${end.problem ?? 'torn'})`);
+          await truncate(segmentPath(root, segment), end.validLength);
+        }
+        await index.segments.put(segment, { indexedLength: end.validLength });
+      },
+    });
+
+    await index.env.transaction(() => {
+      for (const [k, loc] of found) index.objects.put(Buffer.from(k, 'hex'), encodeLocation(loc));
+    });
+    report.objects = found.size;
+
+    const source = {
+      locate: (d: Uint8Array) => {
+        const raw = index.objects.getBinary(d as Buffer);
+        return raw ? decodeLocation(raw) : undefined;
+      },
+      readObject: async (d: Uint8Array) => {
+        const loc = source.locate(d) as Location;
+        const { header, stored } = await reader.readStored(loc, d);
+        return reader.decode(header, stored);
+      },
+    };
+    const deleted = new Set(tombstones.map((t) => toHex(t.snapshot)));
+    for (const s of snapshots) {
+      if (deleted.has(toHex(s.digest))) continue;
+      const walk = await walkReachable(source, s.record.root);
+      if (walk.missing.length > 0) {
+        report.notes.push(`snapshot ${toHex(s.digest)} (${s.record.group}) is incomplete: ${walk.missing.length} object(s) missing; not registered`);
+        continue;
+      }
+      await index.env.transaction(() => {
+        if (registerSnapshot(index, s.digest, s.record)) report.snapshots++;
+        for (const t of walk.trees) {
+          const loc = source.locate(t);
+          if (loc && !loc.complete) index.objects.put(Buffer.from(t), encodeLocation({ ...loc, complete: true }));
+        }
+        index.sessions.put(s.record.session, {
+          id: s.record.session, group: s.record.group, host: s.record.host, paths: s.record.paths, tags: s.record.tags,
+          state: 'committed', started: new Date(s.record.time).toISOString(), updated: new Date(s.record.time).toISOString(),
+          snapshot: toHex(s.digest),
+          stats: emptySessionStats(),
+        });
+      });
+    }
+    await index.env.transaction(() => {
+      for (const t of tombstones) applyTombstone(index, t);
+    });
+    report.tombstones = tombstones.length;
+    await index.env.flushed;
+  } catch (err) {
+    await reader.close();
+    await index.close();
+    // Put the previous index back: a failed rebuild must not leave the store without one.
+    rmSync(path, { recursive: true, force: true });
+    if (existsSync(aside)) renameSync(aside, path);
+    throw err;
+  }
+  await reader.close();
+  await index.close();
+  rmSync(aside, { recursive: true, force: true });
+  return report;
+}

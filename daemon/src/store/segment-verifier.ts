@@ -1,0 +1,83 @@
+// Reads every record of every segment and verifies it fully (CRCs while scanning, then
+// decompress + SHA-256 in the worker pool, batched into transferred arenas). Shared by
+// `store check` and `store rebuild-index`.
+
+import { listSegments, segmentPath } from './segment-files.js';
+import { scanSegment, type ScanEnd } from './segment-scanner.js';
+import type { RecordHeader } from './record-format.js';
+import type { VerifyPool } from '../workers/verify-pool.js';
+import { DESCRIPTOR_FIELDS, VerifyStatus } from '../workers/verify-task.js';
+
+export interface VerifiedRecord {
+  segment: number;
+  offset: number;
+  header: RecordHeader;
+  ok: boolean;
+  status: number;
+  /** The raw payload of snapshot and tombstone records (small), for the caller to decode. */
+  stored: Buffer | null;
+}
+
+export interface VerifyCallbacks {
+  record(r: VerifiedRecord): void;
+  segmentEnd(segment: number, end: ScanEnd): void | Promise<void>;
+  /** Which records' stored bytes to hand back (by kind). */
+  keepStored?: (kind: number) => boolean;
+}
+
+const ARENA = 8 * 1024 * 1024;
+
+export async function verifyAllSegments(root: string, pool: VerifyPool, cb: VerifyCallbacks): Promise<void> {
+  for (const segment of listSegments(root)) {
+    let arena = Buffer.allocUnsafeSlow(ARENA);
+    let used = 0;
+    let items: Array<{ offset: number; header: RecordHeader; at: number; stored: Buffer | null }> = [];
+    const inFlight: Array<Promise<void>> = [];
+
+    const submit = (): void => {
+      if (items.length === 0) return;
+      const batch = items;
+      const buf = arena;
+      items = [];
+      used = 0;
+      arena = Buffer.allocUnsafeSlow(ARENA);
+      const descriptors = new Uint32Array(batch.length * DESCRIPTOR_FIELDS);
+      const digests = new Uint8Array(batch.length * 32);
+      batch.forEach((it, i) => {
+        descriptors.set([it.at, it.header.storedLength, it.header.rawLength, it.header.codec], i * DESCRIPTOR_FIELDS);
+        digests.set(it.header.digest, i * 32);
+      });
+      inFlight.push(
+        pool.verify({ arena: buf.buffer as ArrayBuffer, descriptors, digests }).then((res) => {
+          batch.forEach((it, i) => {
+            const status = res.status[i] as number;
+            cb.record({ segment, offset: it.offset, header: it.header, ok: status === VerifyStatus.ok, status, stored: it.stored });
+          });
+        }),
+      );
+    };
+
+    const scan = scanSegment(segmentPath(root, segment));
+    let end: ScanEnd;
+    for (;;) {
+      const step = await scan.next();
+      if (step.done) {
+        end = step.value;
+        break;
+      }
+      const { offset, header, payload } = step.value;
+      if (used + payload.length > arena.length) {
+        submit();
+        if (payload.length > arena.length) arena = Buffer.allocUnsafeSlow(payload.length);
+      }
+      payload.copy(arena, used);
+      const stored = cb.keepStored?.(header.kind) ? Buffer.from(payload) : null;
+      items.push({ offset, header, at: used, stored });
+      used += payload.length;
+      if (inFlight.length > pool.threads * 2) await inFlight.shift();
+    }
+    submit();
+    await Promise.all(inFlight);
+    await cb.segmentEnd(segment, end);
+  }
+}

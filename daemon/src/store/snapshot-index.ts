@@ -1,0 +1,50 @@
+// Snapshot registration in the index. Called inside the LMDB transaction that indexes the
+// snapshot's record (commit), when recovery finds such a record past the indexed length,
+// and when rebuilding the index from segments.
+
+import { toHex } from '../../../core/src/objects/digest.js';
+import type { SnapshotRecord, TombstoneRecord } from '../../../core/src/objects/snapshot.js';
+import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import type { ObjectIndex, SnapshotEntry } from './object-index.js';
+
+export function snapshotEntry(s: SnapshotRecord): SnapshotEntry {
+  const e: SnapshotEntry = {
+    group: s.group, time: s.time, host: s.host, paths: s.paths, tags: s.tags,
+    root: toHex(s.root), session: s.session, stats: s.stats,
+  };
+  if (s.parent) e.parent = toHex(s.parent);
+  return e;
+}
+
+export function toSummary(id: string, e: SnapshotEntry): SnapshotSummary {
+  const s: SnapshotSummary = {
+    id, group: e.group, time: new Date(e.time).toISOString(), host: e.host, paths: e.paths, tags: e.tags,
+    root: e.root, session: e.session, stats: e.stats,
+  };
+  if (e.parent) s.parent = e.parent;
+  return s;
+}
+
+/** Registers a snapshot unless a tombstone already deleted it. Must run inside a write transaction. */
+export function registerSnapshot(index: ObjectIndex, digest: Buffer, record: SnapshotRecord): boolean {
+  if (index.tombstones.doesExist(digest)) return false;
+  const entry = snapshotEntry(record);
+  index.snapshots.put(digest, entry);
+  index.bygroup.put([entry.group, entry.time, toHex(digest)], null);
+  const session = index.sessions.get(record.session);
+  if (session && session.state !== 'committed') {
+    index.sessions.put(record.session, { ...session, state: 'committed', snapshot: toHex(digest) });
+  }
+  return true;
+}
+
+/** Applies a deletion. Must run inside a write transaction. */
+export function applyTombstone(index: ObjectIndex, t: TombstoneRecord): void {
+  const digest = Buffer.from(t.snapshot);
+  const entry = index.snapshots.get(digest);
+  if (entry) {
+    index.bygroup.remove([entry.group, entry.time, toHex(digest)]);
+    index.snapshots.remove(digest);
+  }
+  index.tombstones.put(digest, { time: t.time, by: t.by });
+}

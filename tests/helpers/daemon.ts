@@ -1,0 +1,97 @@
+// A real havend for integration tests: its own process on 127.0.0.1 port 0, a temp state
+// directory, stopped (and killed if need be) when the test ends.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { ApiClient } from '../../client/src/api/api-client.js';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const HAVEND = `${REPO}bin/havend`;
+
+export interface DaemonOptions {
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+  configFile?: string;
+  /** Extra lines of output are collected here (for assertions on logs). */
+}
+
+export interface Daemon {
+  url: string;
+  proc: ChildProcess;
+  output: () => string;
+  client(token: string): ApiClient;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function havend(args: string[], env: NodeJS.ProcessEnv = {}): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(HAVEND, args, { env: { ...cleanEnv(), ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: 0, stdout, stderr: '' };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** The test runner's own HAVEND_* variables must not leak into the daemon under test. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEND_')));
+}
+
+export function createToken(dataDir: string, scope: string, name?: string): string {
+  const r = havend(['token', 'create', '--data', dataDir, '--scope', scope, ...(name ? ['--name', name] : [])]);
+  if (r.code !== 0) throw new Error(`token create failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export async function startDaemon(t: TestContext | null, options: DaemonOptions): Promise<Daemon> {
+  const args = ['serve', '--data', options.dataDir, '--listen', '127.0.0.1:0'];
+  if (options.configFile) args.push('--config', options.configFile);
+  const proc = spawn(HAVEND, args, {
+    env: { ...cleanEnv(), HAVEND_LOG_LEVEL: 'warn', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const clients: ApiClient[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`havend did not start within 20 s:\n${out}`)), 20_000);
+    const onData = (): void => {
+      const m = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        proc.stdout.off('data', onData);
+        resolve(m[1] as string);
+      }
+    };
+    proc.stdout.on('data', onData);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`havend exited with ${code} before serving:\n${out}`));
+    });
+  });
+  const daemon: Daemon = {
+    url,
+    proc,
+    output: () => out,
+    client: (token) => {
+      const c = new ApiClient({ server: url, token });
+      clients.push(c);
+      return c;
+    },
+    stop: async (signal = 'SIGTERM') => {
+      for (const c of clients.splice(0)) c.close();
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      const [code] = (await once(proc, 'exit')) as [number | null];
+      clearTimeout(timer);
+      return code;
+    },
+  };
+  t?.after(() => daemon.stop());
+  return daemon;
+}
