@@ -1,0 +1,33 @@
+// Setting access and modification times with nanosecond precision (Node's utimes goes
+// through a double of seconds and loses the last digits), on a symlink itself when asked.
+#include "registry.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+namespace haven {
+namespace {
+
+// utimensat(path, atimeSec, atimeNsec, mtimeSec, mtimeNsec, noFollow)
+Napi::Value SetTimes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = PathArg(info, 0);
+  struct timespec ts[2];
+  ts[0].tv_sec = static_cast<time_t>(info[1].As<Napi::Number>().Int64Value());
+  ts[0].tv_nsec = static_cast<long>(info[2].As<Napi::Number>().Int64Value());
+  ts[1].tv_sec = static_cast<time_t>(info[3].As<Napi::Number>().Int64Value());
+  ts[1].tv_nsec = static_cast<long>(info[4].As<Napi::Number>().Int64Value());
+  int flags = info[5].ToBoolean().Value() ? AT_SYMLINK_NOFOLLOW : 0;
+  if (utimensat(AT_FDCWD, path.c_str(), ts, flags) != 0) ThrowErrno(env, errno, "utimensat", path);
+  return env.Undefined();
+}
+
+void Register(Napi::Env env, Napi::Object exports) {
+  exports.Set("utimensat", Napi::Function::New(env, SetTimes, "utimensat"));
+}
+
+}  // namespace
+
+HAVEN_REGISTER("file-times", Register);
+
+}  // namespace haven

@@ -1,0 +1,38 @@
+// Self-registration of the addon's areas: each source file calls HAVEN_REGISTER once with a
+// function that adds its exports. addon.cc runs every registered function at module load,
+// so adding a source file never means editing a central list in C++.
+#pragma once
+
+#include <napi.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace haven {
+
+using RegisterFn = void (*)(Napi::Env env, Napi::Object exports);
+
+// Called from static initializers; returns a dummy value so it can initialise a variable.
+bool AddRegistration(const char* area, RegisterFn fn);
+void RunRegistrations(Napi::Env env, Napi::Object exports);
+
+// A path argument: a string (UTF-8) or a Buffer holding the exact bytes (names that are not
+// valid UTF-8 travel as Buffers).
+inline std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
+  if (info[i].IsBuffer()) {
+    Napi::Buffer<char> b = info[i].As<Napi::Buffer<char>>();
+    return std::string(b.Data(), b.Length());
+  }
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+// Throws a JS Error shaped like Node's fs errors: message "CODE: syscall 'path'", .code, .errno, .syscall, .path.
+void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path);
+
+}  // namespace haven
+
+#define HAVEN_CONCAT_INNER(a, b) a##b
+#define HAVEN_CONCAT(a, b) HAVEN_CONCAT_INNER(a, b)
+#define HAVEN_REGISTER(area, fn) \
+  static const bool HAVEN_CONCAT(haven_registered_, __LINE__) = ::haven::AddRegistration(area, fn)
