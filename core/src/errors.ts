@@ -39,6 +39,16 @@ export const ERRORS = {
   PATH_NOT_FOUND: { status: 404, message: 'No entry {path} in snapshot {id}' },
   NOT_A_FILE: { status: 400, message: '{path} is not a regular file' },
   TOKEN_NOT_FOUND: { status: 404, message: 'No token {id}' },
+  // disks, tasks, alerts
+  DISK_NOT_FOUND: { status: 404, message: 'No disk {id}' },
+  DISK_PRESENT: { status: 409, message: 'Disk {id} is present; only a missing disk can be purged' },
+  DISK_IS_SYSTEM: { status: 409, message: 'Disk {id} holds the system ({detail}); it cannot be given the role {role}' },
+  DISK_ROLE_TAKEN: { status: 409, message: 'Disk {id} is already {role} of {owner}' },
+  SMART_UNAVAILABLE: { status: 409, message: 'Disk {id} has no SMART data: {detail}' },
+  SMART_CAPTURE_INVALID: { status: 400, message: 'Not a smartctl JSON capture: {detail}' },
+  NOTHING_TO_ACKNOWLEDGE: { status: 409, message: 'Disk {id} has no warning to acknowledge (verdict {verdict})' },
+  TASK_NOT_FOUND: { status: 404, message: 'No task {id}' },
+  ALERT_NOT_FOUND: { status: 404, message: 'No alert {id}' },
   // storage
   STORAGE_FULL: { status: 507, message: 'The datastore is out of space; nothing partial was committed' },
   STORAGE_IO: { status: 503, message: 'The datastore cannot be written: {detail}' },

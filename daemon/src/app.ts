@@ -2,6 +2,7 @@
 // Nothing else constructs services; parts receive only the interfaces they use.
 
 import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Catalog } from './backup/catalog.js';
@@ -22,6 +23,19 @@ import { claimPidFile } from './pidfile.js';
 import { openStateDb, type StateDb } from './state/state-db.js';
 import { ChunkStore } from './store/chunk-store.js';
 import { VERSION } from './version.js';
+import { SystemCommandRunner } from './exec/runner.js';
+import { SystemCommandWatcher } from './exec/watch.js';
+import { AlertCenter } from './jobs/alerts.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { TaskRegistry } from './jobs/tasks.js';
+import { Discovery } from './disks/discovery.js';
+import { DiskService } from './disks/disk-service.js';
+import { Hotplug } from './disks/hotplug.js';
+import { Inventory } from './disks/inventory.js';
+import { Sysfs } from './disks/sysfs.js';
+import { systemInformationMounts } from './disks/system-facts.js';
+import { diskRoutes } from './http/routes/disks.js';
+import { alertRoutes, taskRoutes } from './http/routes/jobs.js';
 import { createVerifyPool, type VerifyPool } from './workers/verify-pool.js';
 
 export interface RunningApp {
@@ -30,6 +44,10 @@ export interface RunningApp {
   store: ChunkStore;
   bus: EventBus;
   state: StateDb;
+  inventory: Inventory;
+  tasks: TaskRegistry;
+  alerts: AlertCenter;
+  scheduler: Scheduler;
   close(): Promise<void>;
 }
 
@@ -69,6 +87,26 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const tokens = new TokenStore(state);
     let ready = false;
 
+    // jobs: tasks, alerts and the scheduler that other areas hang their work on
+    const runner = new SystemCommandRunner();
+    const tasks = new TaskRegistry(state, bus);
+    await tasks.start();
+    cleanups.push(() => tasks.stop());
+    const alerts = new AlertCenter(state, bus);
+    const scheduler = new Scheduler(log);
+    cleanups.push(() => scheduler.stop());
+
+    // disks: inventory kept in step with the machine
+    const sysfs = new Sysfs();
+    const inventory = new Inventory(state, bus, resolve(dataDir));
+    const diskService = new DiskService(
+      new Discovery(runner, sysfs, systemInformationMounts),
+      inventory,
+      new Hotplug(sysfs, new SystemCommandWatcher(), () => void diskService.rescan(), log, { pollMs: config.disks.hotplugPollMs }),
+      log,
+      config.disks.rescanSeconds * 1000,
+    );
+
     const handlers = {
       health: healthRoutes({ version: VERSION, datastoreId: store.identity.id, ready: () => ready }),
       backups: backupRoutes({
@@ -79,6 +117,9 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       }),
       snapshots: snapshotRoutes({ store, catalog, trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
       tokens: tokenRoutes(tokens),
+      disks: diskRoutes({ inventory, onPurged: async () => {} }),
+      tasks: taskRoutes(tasks),
+      alerts: alertRoutes(alerts),
     };
     const localSocket = new LocalSocket();
     const server = await buildServer({
@@ -103,6 +144,11 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     expiry.unref();
     cleanups.push(() => clearInterval(expiry));
 
+    if (config.disks.discovery) {
+      await diskService.start();
+      cleanups.push(() => diskService.stop());
+    }
+
     await localSocket.listen(server, socketPath(dataDir));
     cleanups.push(() => localSocket.close());
 
@@ -112,7 +158,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const boundPort = typeof address === 'object' && address ? address.port : port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
     ready = true;
-    return { server, url, store, bus, state, close };
+    return { server, url, store, bus, state, inventory, tasks, alerts, scheduler, close };
   } catch (err) {
     await close();
     throw err;

@@ -3,6 +3,9 @@
 // Other areas (disks, pool, jobs) add their events here.
 
 import type { SessionInfo } from './backup.js';
+import type { DiskRecord } from './disks.js';
+import type { AlertInfo, TaskInfo, TaskLogLine } from './jobs.js';
+import type { SmartReport } from './smart.js';
 import type { SnapshotSummary } from './snapshots.js';
 
 export interface HavenEvents {
@@ -12,4 +15,21 @@ export interface HavenEvents {
   'session.ended': SessionInfo;
   'snapshot.committed': SnapshotSummary;
   'snapshot.deleted': { id: string; group: string };
+  // disks
+  'disk.added': DiskRecord;
+  /** The disk went missing (it is archived, not forgotten) or was purged (`purged: true`). */
+  'disk.removed': DiskRecord & { purged?: boolean };
+  'disk.changed': DiskRecord;
+  'smart.updated': SmartReport;
+  // jobs
+  'task.started': TaskInfo;
+  /** Throttled (a few per second per task); carries no log. */
+  'task.progress': { id: string; progress: number | null; message: string | null };
+  'task.log': { id: string; line: TaskLogLine };
+  'task.ended': TaskInfo;
+  // alerts
+  'alert.raised': AlertInfo;
+  /** Acknowledged, or its message/evidence changed without getting worse. */
+  'alert.changed': AlertInfo;
+  'alert.cleared': AlertInfo;
 }

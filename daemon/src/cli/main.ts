@@ -3,6 +3,7 @@
 import { HavenError } from '../../../core/src/errors.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
+import { disksCommand } from './disks.js';
 import { serveCommand } from './serve.js';
 import { storeCommand } from './store.js';
 import { tokenCommand } from './token.js';
@@ -16,6 +17,7 @@ usage:
   havend token revoke ID --data DIR
   havend store check --data DIR [--json]
   havend store rebuild-index --data DIR [--json]
+  havend disks [--data DIR] [--json]
   havend version
 `;
 
@@ -25,6 +27,7 @@ const commands: Record<string, Command> = {
   serve: serveCommand,
   token: tokenCommand,
   store: storeCommand,
+  disks: disksCommand,
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
     return 0;

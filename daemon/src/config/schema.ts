@@ -43,6 +43,20 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    disks: Type.Object(
+      {
+        discovery: Type.Boolean({ default: true, description: 'Discover and watch the machine\'s block devices' }),
+        hotplugPollMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 2000, description: 'How often /sys/block is checked for disks coming and going (kernel uevents, when delivered, are faster)' }),
+        rescanSeconds: Type.Integer({ minimum: 5, maximum: 86400, default: 300, description: 'Full rediscovery at least this often (partitions, mounts)' }),
+        smartPollSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 1800, description: 'SMART is read this often (with -n standby: sleeping disks are not woken)' }),
+        smartTimeoutSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 60, description: 'A smartctl run taking longer is killed; the disk shows no SMART data' }),
+        smartReplayDir: Type.String({ default: '', description: 'Directory of smartctl JSON captures read instead of running smartctl (fixture-backed runs; see docs/ARCHITECTURE.md)' }),
+        selfTestShortCron: Type.String({ default: '0 3 * * 0', description: 'When short self-tests start (cron; empty disables)' }),
+        selfTestLongCron: Type.String({ default: '0 4 1 * *', description: 'When long self-tests start (cron; empty disables)' }),
+        selfTestStaggerMinutes: Type.Integer({ minimum: 0, maximum: 1440, default: 30, description: 'Self-tests of successive disks start this many minutes apart' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

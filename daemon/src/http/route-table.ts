@@ -5,7 +5,11 @@ import { Type } from 'typebox';
 import { CommitRequest, StartBackupRequest } from '../../../core/src/api/backup.js';
 import { GroupName, HexDigest, SnapshotRef } from '../../../core/src/api/common.js';
 import { CreateTokenRequest } from '../../../core/src/api/tokens.js';
+import { DiskId, DiskListQuery } from '../../../core/src/api/disks.js';
+import { AlertAckRequest, AlertListQuery, TaskListQuery } from '../../../core/src/api/jobs.js';
 import type { backupRoutes } from './routes/backups.js';
+import type { diskRoutes } from './routes/disks.js';
+import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
 import type { tokenRoutes } from './routes/tokens.js';
@@ -16,10 +20,15 @@ export interface RouteHandlers {
   backups: ReturnType<typeof backupRoutes>;
   snapshots: ReturnType<typeof snapshotRoutes>;
   tokens: ReturnType<typeof tokenRoutes>;
+  disks: ReturnType<typeof diskRoutes>;
+  tasks: ReturnType<typeof taskRoutes>;
+  alerts: ReturnType<typeof alertRoutes>;
 }
 
 const SessionParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
 const SnapshotParams = Type.Object({ id: SnapshotRef });
+const DiskParams = Type.Object({ id: DiskId });
+const JobIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-z]{1,16}-[0-9a-f]{8}$' }) });
 const PathQuery = Type.Object({ path: Type.Optional(Type.String({ maxLength: 65536 })) });
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
@@ -62,5 +71,20 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     { method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list },
     { method: 'POST', url: '/api/v1/tokens', auth: ADMIN, schema: { body: CreateTokenRequest }, handler: h.tokens.create },
     { method: 'DELETE', url: '/api/v1/tokens/:id', auth: ADMIN, schema: { params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }) }, handler: h.tokens.revoke },
+
+    // disks (reading is for admins too: serials and locations are the appliance's business)
+    { method: 'GET', url: '/api/v1/disks', auth: ADMIN, schema: { querystring: DiskListQuery }, handler: h.disks.list },
+    { method: 'GET', url: '/api/v1/disks/:id', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.one },
+    { method: 'DELETE', url: '/api/v1/disks/:id', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.purge },
+
+    // tasks and alerts
+    { method: 'GET', url: '/api/v1/tasks', auth: ADMIN, schema: { querystring: TaskListQuery }, handler: h.tasks.list },
+    { method: 'GET', url: '/api/v1/tasks/:id', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.one },
+    { method: 'POST', url: '/api/v1/tasks/:id/cancel', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.cancel },
+    { method: 'GET', url: '/api/v1/alerts', auth: ADMIN, schema: { querystring: AlertListQuery }, handler: h.alerts.list },
+    {
+      method: 'POST', url: '/api/v1/alerts/:id/acknowledge', auth: ADMIN,
+      schema: { params: JobIdParams, body: AlertAckRequest }, handler: h.alerts.acknowledge,
+    },
   ];
 }

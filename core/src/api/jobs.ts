@@ -1,0 +1,75 @@
+// Tasks (long-running operations with progress and a log) and alerts on the wire.
+
+import { Type, type Static } from 'typebox';
+
+export const TaskStatus = Type.Union([
+  Type.Literal('running'),
+  Type.Literal('succeeded'),
+  Type.Literal('failed'),
+  Type.Literal('cancelled'),
+  /** The daemon stopped while the task ran. */
+  Type.Literal('interrupted'),
+]);
+export type TaskStatus = Static<typeof TaskStatus>;
+
+export const TaskLogLine = Type.Object({ t: Type.Number(), level: Type.Union([Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')]), message: Type.String() });
+export type TaskLogLine = Static<typeof TaskLogLine>;
+
+export const TaskInfo = Type.Object({
+  id: Type.String(),
+  /** e.g. `smart.selftest`, `pool.scrub`, `disk.swap`. */
+  kind: Type.String(),
+  /** What it works on (a disk id, a pool name), for filtering. */
+  subject: Type.Union([Type.String(), Type.Null()]),
+  title: Type.String(),
+  status: TaskStatus,
+  /** 0..1, or null when the task cannot tell. */
+  progress: Type.Union([Type.Number(), Type.Null()]),
+  progressMessage: Type.Union([Type.String(), Type.Null()]),
+  started: Type.String(),
+  ended: Type.Union([Type.String(), Type.Null()]),
+  /** Why it failed (or the final summary). */
+  result: Type.Union([Type.String(), Type.Null()]),
+  /** The most recent lines (bounded); `logDropped` counts older lines no longer kept. */
+  log: Type.Array(TaskLogLine),
+  logDropped: Type.Integer(),
+});
+export type TaskInfo = Static<typeof TaskInfo>;
+
+export const TaskList = Type.Object({ tasks: Type.Array(TaskInfo) });
+export const TaskListQuery = Type.Object({
+  kind: Type.Optional(Type.String({ maxLength: 64 })),
+  subject: Type.Optional(Type.String({ maxLength: 256 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+
+export const AlertSeverity = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
+export type AlertSeverity = Static<typeof AlertSeverity>;
+
+export const AlertInfo = Type.Object({
+  id: Type.String(),
+  /** Stable key of the condition (`disk.smart:<diskId>`, `pool.degraded:<pool>`): one open alert per key. */
+  key: Type.String(),
+  severity: AlertSeverity,
+  /** What it is about, in a few words ("disk WDC WD140EDFZ serial 9RK1XXXX"). */
+  subject: Type.String(),
+  /** Plain language: what is wrong and what to do. */
+  message: Type.String(),
+  /** The numbers behind it; "worse" means a higher severity or any of these grew. */
+  evidence: Type.Record(Type.String(), Type.Number()),
+  raised: Type.String(),
+  updated: Type.String(),
+  /** Raised again after an acknowledgement because it got worse. */
+  reraised: Type.Integer(),
+  acknowledged: Type.Union([Type.Object({ at: Type.String(), by: Type.String(), note: Type.String() }), Type.Null()]),
+  cleared: Type.Union([Type.String(), Type.Null()]),
+});
+export type AlertInfo = Static<typeof AlertInfo>;
+
+export const AlertList = Type.Object({ alerts: Type.Array(AlertInfo) });
+export const AlertListQuery = Type.Object({
+  /** Include cleared alerts (most recent first); default false. */
+  cleared: Type.Optional(Type.Boolean()),
+});
+export const AlertAckRequest = Type.Object({ note: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
+export type AlertAckRequest = Static<typeof AlertAckRequest>;

@@ -1,0 +1,35 @@
+// Loop devices for system tests: attached over a sparse file in a temp directory and always
+// detached when the test ends, pass or fail.
+
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, ftruncateSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+
+export function sparseFile(path: string, bytes: number): string {
+  const fd = openSync(path, 'w');
+  try {
+    ftruncateSync(fd, bytes);
+  } finally {
+    closeSync(fd);
+  }
+  return path;
+}
+
+/** Attaches `file` to a free loop device; returns /dev/loopN. Detached at the end of the test. */
+export function attachLoop(t: TestContext, file: string): string {
+  const dev = execFileSync('losetup', ['--find', '--show', file], { encoding: 'utf8' }).trim();
+  t.after(() => detachLoop(dev, file));
+  return dev;
+}
+
+/** Detaches `dev` if it is still attached to `file` (never someone else's device). */
+export function detachLoop(dev: string, file: string): void {
+  try {
+    // The temp directory may already be gone (after-hooks run in order): the kernel then
+    // reports the backing file with a " (deleted)" suffix.
+    const out = execFileSync('losetup', ['--noheadings', '--output', 'BACK-FILE', dev], { encoding: 'utf8' }).trim().replace(/ \(deleted\)$/, '');
+    if (out === file) execFileSync('losetup', ['--detach', dev]);
+  } catch {
+    // already detached
+  }
+}
