@@ -24,16 +24,11 @@ import { openStateDb, type StateDb } from './state/state-db.js';
 import { ChunkStore } from './store/chunk-store.js';
 import { VERSION } from './version.js';
 import { SystemCommandRunner } from './exec/runner.js';
-import { SystemCommandWatcher } from './exec/watch.js';
 import { AlertCenter } from './jobs/alerts.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { TaskRegistry } from './jobs/tasks.js';
-import { Discovery } from './disks/discovery.js';
-import { DiskService } from './disks/disk-service.js';
-import { Hotplug } from './disks/hotplug.js';
-import { Inventory } from './disks/inventory.js';
-import { Sysfs } from './disks/sysfs.js';
-import { systemInformationMounts } from './disks/system-facts.js';
+import { createDisks } from './disks/disks-area.js';
+import type { Inventory } from './disks/inventory.js';
 import { diskRoutes } from './http/routes/disks.js';
 import { alertRoutes, taskRoutes } from './http/routes/jobs.js';
 import { createVerifyPool, type VerifyPool } from './workers/verify-pool.js';
@@ -96,16 +91,9 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const scheduler = new Scheduler(log);
     cleanups.push(() => scheduler.stop());
 
-    // disks: inventory kept in step with the machine
-    const sysfs = new Sysfs();
-    const inventory = new Inventory(state, bus, resolve(dataDir));
-    const diskService = new DiskService(
-      new Discovery(runner, sysfs, systemInformationMounts),
-      inventory,
-      new Hotplug(sysfs, new SystemCommandWatcher(), () => void diskService.rescan(), log, { pollMs: config.disks.hotplugPollMs }),
-      log,
-      config.disks.rescanSeconds * 1000,
-    );
+    // disks: inventory kept in step with the machine, SMART health, self-tests
+    const disks = createDisks({ config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, log });
+    const { inventory } = disks;
 
     const handlers = {
       health: healthRoutes({ version: VERSION, datastoreId: store.identity.id, ready: () => ready }),
@@ -117,7 +105,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       }),
       snapshots: snapshotRoutes({ store, catalog, trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
       tokens: tokenRoutes(tokens),
-      disks: diskRoutes({ inventory, onPurged: async () => {} }),
+      disks: diskRoutes(disks),
       tasks: taskRoutes(tasks),
       alerts: alertRoutes(alerts),
     };
@@ -144,9 +132,9 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     expiry.unref();
     cleanups.push(() => clearInterval(expiry));
 
-    if (config.disks.discovery) {
-      await diskService.start();
-      cleanups.push(() => diskService.stop());
+    if (disks.enabled) {
+      await disks.start();
+      cleanups.push(() => disks.stop());
     }
 
     await localSocket.listen(server, socketPath(dataDir));

@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
 import { disksCommand } from './disks.js';
 import { serveCommand } from './serve.js';
+import { smartCommand } from './smart.js';
 import { storeCommand } from './store.js';
 import { tokenCommand } from './token.js';
 
@@ -18,6 +19,7 @@ usage:
   havend store check --data DIR [--json]
   havend store rebuild-index --data DIR [--json]
   havend disks [--data DIR] [--json]
+  havend smart parse FILE [--json]
   havend version
 `;
 
@@ -28,6 +30,7 @@ const commands: Record<string, Command> = {
   token: tokenCommand,
   store: storeCommand,
   disks: disksCommand,
+  smart: smartCommand,
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
     return 0;

@@ -3,7 +3,7 @@
 // Scans never overlap; a notice during a scan schedules exactly one more.
 
 import type { Logger } from 'pino';
-import type { Discovery } from './discovery.js';
+import type { DiskFacts } from './discovery.js';
 import type { Hotplug } from './hotplug.js';
 import type { Inventory } from './inventory.js';
 
@@ -14,7 +14,8 @@ export class DiskService {
   private stopped = false;
 
   constructor(
-    private readonly discovery: Discovery,
+    /** Discovery (plus replayed disks in fixture-backed runs). */
+    private readonly scan: () => Promise<DiskFacts[]>,
     private readonly inventory: Inventory,
     private readonly hotplug: Hotplug | null,
     private readonly log: Logger,
@@ -46,7 +47,7 @@ export class DiskService {
         this.again = false;
         if (this.stopped) break;
         try {
-          await this.inventory.reconcile(await this.discovery.scan());
+          await this.inventory.reconcile(await this.scan());
         } catch (err) {
           this.log.error({ err }, 'disk discovery failed');
         }

@@ -10,6 +10,8 @@ import type { Sysfs } from './sysfs.js';
 
 export interface HotplugOptions {
   pollMs: number;
+  /** More to watch (the replay directory's listing in fixture-backed runs). */
+  extraFingerprint?: () => string;
   /** Coalesces bursts of uevents (a partition table produces several). */
   debounceMs?: number;
 }
@@ -30,7 +32,7 @@ export class Hotplug {
   ) {}
 
   start(): void {
-    this.last = this.sysfs.fingerprint();
+    this.last = this.fingerprint();
     if (this.watcher) {
       this.usingUevents = true;
       this.watch = this.watcher.watch('udevadm', ['monitor', '--kernel', '--subsystem-match=block'], (line) => {
@@ -42,7 +44,7 @@ export class Hotplug {
       });
     }
     this.poll = setInterval(() => {
-      const fp = this.sysfs.fingerprint();
+      const fp = this.fingerprint();
       if (fp !== this.last) this.soon();
     }, this.options.pollMs);
     this.poll.unref();
@@ -56,11 +58,15 @@ export class Hotplug {
     this.poll = this.debounce = null;
   }
 
+  private fingerprint(): string {
+    return `${this.sysfs.fingerprint()}#${this.options.extraFingerprint?.() ?? ''}`;
+  }
+
   private soon(): void {
     if (this.debounce) return;
     this.debounce = setTimeout(() => {
       this.debounce = null;
-      this.last = this.sysfs.fingerprint();
+      this.last = this.fingerprint();
       this.onChange();
     }, this.options.debounceMs ?? 150);
     this.debounce.unref();

@@ -5,7 +5,8 @@ import { Type } from 'typebox';
 import { CommitRequest, StartBackupRequest } from '../../../core/src/api/backup.js';
 import { GroupName, HexDigest, SnapshotRef } from '../../../core/src/api/common.js';
 import { CreateTokenRequest } from '../../../core/src/api/tokens.js';
-import { DiskId, DiskListQuery } from '../../../core/src/api/disks.js';
+import { AcknowledgeRequest, DiskId, DiskListQuery } from '../../../core/src/api/disks.js';
+import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
 import { AlertAckRequest, AlertListQuery, TaskListQuery } from '../../../core/src/api/jobs.js';
 import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
@@ -76,6 +77,11 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     { method: 'GET', url: '/api/v1/disks', auth: ADMIN, schema: { querystring: DiskListQuery }, handler: h.disks.list },
     { method: 'GET', url: '/api/v1/disks/:id', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.one },
     { method: 'DELETE', url: '/api/v1/disks/:id', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.purge },
+    { method: 'GET', url: '/api/v1/disks/:id/smart', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.smart },
+    { method: 'POST', url: '/api/v1/disks/:id/smart/check', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.check },
+    { method: 'GET', url: '/api/v1/disks/:id/history', auth: ADMIN, schema: { params: DiskParams, querystring: HistoryQuery }, handler: h.disks.history },
+    { method: 'POST', url: '/api/v1/disks/:id/acknowledge', auth: ADMIN, schema: { params: DiskParams, body: AcknowledgeRequest }, handler: h.disks.acknowledge },
+    { method: 'POST', url: '/api/v1/disks/:id/selftest', auth: ADMIN, schema: { params: DiskParams, body: SelfTestRequest }, handler: h.disks.selfTest },
 
     // tasks and alerts
     { method: 'GET', url: '/api/v1/tasks', auth: ADMIN, schema: { querystring: TaskListQuery }, handler: h.tasks.list },

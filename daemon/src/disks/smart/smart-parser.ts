@@ -145,7 +145,7 @@ function selfTests(root: ExactJson, cls: DeviceClass): { tests: SelfTestEntry[] 
           powerOnHours: num(at(e, 'lifetime_hours')), remainingPercent: num(at(e, 'status', 'remaining_percent')), failingLba: intString(at(e, 'lba')),
         };
       }),
-      note: null,
+      note: ataSelfTestRunning(root),
     };
   }
   const nvme = at(root, 'nvme_self_test_log');
@@ -158,7 +158,7 @@ function selfTests(root: ExactJson, cls: DeviceClass): { tests: SelfTestEntry[] 
           description, powerOnHours: num(at(e, 'power_on_hours')), remainingPercent: null, failingLba: intString(at(e, 'lba')),
         };
       }),
-      note: null,
+      note: num(at(nvme, 'current_self_test_operation', 'value')) ? `self-test in progress, ${100 - (num(at(nvme, 'current_self_test_completion_percent')) ?? 0)}% remaining` : null,
     };
   }
   const scsi = Object.keys(obj(root) ?? {}).filter((k) => /^scsi_self_test_\d+$/.test(k)).sort((a, b) => Number(a.slice(15)) - Number(b.slice(15)));
@@ -177,6 +177,13 @@ function selfTests(root: ExactJson, cls: DeviceClass): { tests: SelfTestEntry[] 
   }
   if (cls === 'nvme') return { tests: null, note: 'this smartctl has no JSON self-test log for NVMe (it came in 7.4)' };
   return { tests: null, note: 'the capture holds no self-test log' };
+}
+
+/** "self-test in progress, 10% remaining" while an ATA self-test runs (status 0xF_), else null. */
+function ataSelfTestRunning(root: ExactJson): string | null {
+  const status = num(at(root, 'ata_smart_data', 'self_test', 'status', 'value'));
+  if (status === null || status >> 4 !== 0xf) return null;
+  return `self-test ${str(at(root, 'ata_smart_data', 'self_test', 'status', 'string')) ?? 'in progress'}`;
 }
 
 function hasSmartData(root: ExactJson, cls: DeviceClass, attrs: SmartAttribute[]): boolean {
