@@ -49,7 +49,13 @@ test('loop devices: detected, missing and archived, then recognized again', asyn
   assert.equal(disk.sizeBytes, 64 * 1024 * 1024);
   assert.equal(disk.role, 'unassigned');
   assert.equal(disk.archived, false);
-  assert.equal(disk.health.verdict, 'unknown');
+  // A loop device has no SMART: it says so rather than `passed`.
+  const checked = await waitFor('SMART checked', 5000, async () => {
+    const d = await mine();
+    return d?.health.checkedAt ? d : null;
+  });
+  assert.equal(checked.value.health.verdict, 'unknown');
+  assert.match(checked.value.health.reasons[0]?.message ?? '', /^no SMART data: loop device backed by the file .*disk-a\.img has no SMART/);
 
   detachLoop(dev, backing);
   const gone = await waitFor('detached loop device marked missing', 5000, async () => {
