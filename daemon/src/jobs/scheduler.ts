@@ -117,7 +117,7 @@ export class Scheduler {
         if (this.abort.signal.aborted) return;
         const scheduledAt = new Date();
         job.info.lastRun = scheduledAt.toISOString();
-        job.running = (async () => {
+        const run = (async () => {
           try {
             await fn({ signal: this.abort.signal, scheduledAt });
             job.info.lastError = null;
@@ -125,10 +125,13 @@ export class Scheduler {
             if (this.abort.signal.aborted) return;
             job.info.lastError = err instanceof Error ? err.message : String(err);
             this.log.error({ err, job: name }, 'scheduled job failed');
-          } finally {
-            job.running = null;
           }
         })();
+        // Cleared after assignment: a job that finishes synchronously must not stay "running".
+        job.running = run;
+        void run.finally(() => {
+          if (job.running === run) job.running = null;
+        });
         return job.running;
       },
     };

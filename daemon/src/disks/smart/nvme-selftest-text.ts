@@ -16,7 +16,7 @@ export interface NvmeSelfTestLog {
 const ROW = /^\s*(\d+)\s+(Short|Extended|Vendor specific|Device self-test operation|\S+)\s+(.+?)\s{2,}(\d+|-)\s+(\S+)(?:\s|$)/;
 
 export function parseNvmeSelfTestText(text: string): NvmeSelfTestLog | null {
-  if (!/Self-test Log \(NVMe Log 0x06\)/.test(text)) return null;
+  if (!/Self-test Log \(NVMe Log 0x06/.test(text)) return null;
   const status = /Self-test status:\s*(.+)/.exec(text)?.[1]?.trim() ?? null;
   const entries: SelfTestEntry[] = [];
   let inTable = false;
@@ -38,5 +38,5 @@ export function parseNvmeSelfTestText(text: string): NvmeSelfTestLog | null {
       failingLba: m[5] === '-' ? null : (m[5] as string),
     });
   }
-  return { entries, inProgress: status && /in progress/i.test(status) ? status : null };
+  return { entries, inProgress: status && /in progress/i.test(status) && !/^no /i.test(status) ? status : null };
 }
