@@ -63,6 +63,8 @@ export function createDisks(deps: DisksDeps) {
   });
   return {
     inventory, smart, history, selfTests,
+    /** Rediscovers now (the pool calls it after changing disks) and resolves when the inventory reflects it. */
+    rescan: () => service.rescan(),
     /** Active only when there is something to watch (the machine's disks, or a replay directory). */
     enabled: config.discovery || replay !== null,
     async start(): Promise<void> {

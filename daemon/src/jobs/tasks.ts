@@ -117,17 +117,17 @@ export class TaskRegistry {
     return stored;
   }
 
-  /** Most recent first. */
+  /** Most recent first (ids sort by start time). Running tasks come from memory: their db copy may lag. */
   list(filter: { kind?: string; subject?: string; limit?: number } = {}): TaskInfo[] {
-    const out: TaskInfo[] = [];
+    const limit = filter.limit ?? 100;
+    const matches = (v: TaskInfo): boolean =>
+      (filter.kind === undefined || v.kind === filter.kind) && (filter.subject === undefined || v.subject === filter.subject);
+    const out = [...this.running.values()].map((r) => r.info).filter(matches);
     for (const { key, value } of this.db.getRange({ reverse: true })) {
-      const v = this.running.get(key)?.info ?? value;
-      if (filter.kind !== undefined && v.kind !== filter.kind) continue;
-      if (filter.subject !== undefined && v.subject !== filter.subject) continue;
-      out.push(structuredClone(v));
-      if (out.length >= (filter.limit ?? 100)) break;
+      if (out.length >= limit + this.running.size) break;
+      if (!this.running.has(key) && matches(value)) out.push(value);
     }
-    return out;
+    return structuredClone(out.sort((a, b) => b.id.localeCompare(a.id)).slice(0, limit));
   }
 
   private async execute(r: Running, body: TaskBody): Promise<TaskInfo> {

@@ -84,7 +84,9 @@ export class SmartctlSource implements SmartSource {
       const msg = reading.kind === 'record' ? reading.record.messages.join('; ') : '';
       return { ok: false, reason: `smartctl -t ${kind} failed (exit ${r.code})${msg ? `: ${msg}` : ''}` };
     }
-    const m = /(\d+)\s+minutes?/.exec(r.stdout);
+    // The drive's estimate: ATA polling_minutes in the JSON, else smartctl's "after N minutes" text.
+    const key = kind === 'short' ? 'short' : 'extended';
+    const m = new RegExp(`"polling_minutes":\\s*\\{[^}]*"${key}":\\s*(\\d+)`).exec(r.stdout) ?? /(\d+)\s+minutes?/.exec(r.stdout);
     return { ok: true, minutes: m ? Number(m[1]) : null };
   }
 }
