@@ -44,6 +44,9 @@ function notSmartCapable(disk: DiskRecord): string | null {
 }
 
 export class SmartctlSource implements SmartSource {
+  /** `-d` types found to work, by disk id ('' when `-d sat` was tried and did not help). */
+  private readonly types = new Map<string, string>();
+
   constructor(
     private readonly runner: CommandRunner,
     private readonly timeoutMs: number,
@@ -54,11 +57,15 @@ export class SmartctlSource implements SmartSource {
   async read(disk: DiskRecord, options: { wake: boolean }): Promise<SmartReading> {
     const why = notSmartCapable(disk);
     if (why) return { kind: 'failed', reason: why };
-    const args = ['-x', '--json', ...(options.wake ? [] : ['-n', 'standby']), disk.devicePath as string];
-    const r = await this.runner.run(this.command, args, { timeoutMs: this.timeoutMs });
-    const failure = runFailure(r, this.timeoutMs);
-    if (failure) return { kind: 'failed', reason: failure };
-    const reading = readingFromOutput(r.stdout, 'smartctl');
+    let reading = await this.readWith(disk, options, this.types.get(disk.id) || null);
+    // USB bridges smartctl does not know need `-d sat` (most are SAT); remember what worked.
+    if (reading.kind === 'record' && !reading.record.hasData && !this.types.has(disk.id)
+      && reading.record.messages.some((m) => /unknown usb bridge|unable to detect device type|specify device type/i.test(m))) {
+      const retry = await this.readWith(disk, options, 'sat');
+      const works = retry.kind === 'record' && retry.record.hasData;
+      this.types.set(disk.id, works ? 'sat' : ''); // '' = tried: auto-detection it is
+      if (works) reading = retry;
+    }
     if (reading.kind === 'record' && reading.record.deviceClass === 'nvme' && reading.record.selfTests === null) {
       // smartctl 7.3 has no JSON self-test log for NVMe: read its text output instead.
       const text = await this.runner.run(this.command, ['-l', 'selftest', disk.devicePath as string], { timeoutMs: this.timeoutMs });
@@ -73,10 +80,18 @@ export class SmartctlSource implements SmartSource {
     return reading;
   }
 
+  private async readWith(disk: DiskRecord, options: { wake: boolean }, type: string | null): Promise<SmartReading> {
+    const args = ['-x', '--json', ...(options.wake ? [] : ['-n', 'standby']), ...(type ? ['-d', type] : []), disk.devicePath as string];
+    const r = await this.runner.run(this.command, args, { timeoutMs: this.timeoutMs });
+    const failure = runFailure(r, this.timeoutMs);
+    return failure ? { kind: 'failed', reason: failure } : readingFromOutput(r.stdout, 'smartctl');
+  }
+
   async startSelfTest(disk: DiskRecord, kind: SelfTestKind): Promise<{ ok: true; minutes: number | null } | { ok: false; reason: string }> {
     const why = notSmartCapable(disk);
     if (why) return { ok: false, reason: why };
-    const r = await this.runner.run(this.command, ['--json', '-t', kind, disk.devicePath as string], { timeoutMs: this.timeoutMs });
+    const type = this.types.get(disk.id) || null;
+    const r = await this.runner.run(this.command, ['--json', '-t', kind, ...(type ? ['-d', type] : []), disk.devicePath as string], { timeoutMs: this.timeoutMs });
     const failure = runFailure(r, this.timeoutMs);
     if (failure) return { ok: false, reason: failure };
     const reading = readingFromOutput(r.stdout, 'smartctl -t');
