@@ -104,6 +104,9 @@ test('a replayed series: passed, warning, acknowledged and quiet, worse again, f
   const unacked = await disk();
   assert.equal(unacked?.health.verdict, 'warning');
   assert.equal(unacked?.health.acknowledged, null);
+  // Acknowledged through the alerts API this time: the disk shows it too.
+  await api.json<AlertInfo>('POST', `/api/v1/alerts/${again.id}/acknowledge`, { note: 'seen again' });
+  assert.equal((await disk())?.health.acknowledged?.note, 'seen again');
 
   put(replay, 'bay1.json', withReallocated(150));
   const failing = await until('failing', verdict('failing'));
