@@ -109,15 +109,16 @@ export class Inventory implements DiskDirectory {
     });
   }
 
-  /** Records a new health assessment (from the SMART service); emits disk.changed when it differs. */
+  /** Records a new health assessment (from the SMART service); emits disk.changed when more than its time differs. */
   setHealth(id: string, health: DiskHealth): Promise<DiskRecord | null> {
     return this.serial(async () => {
       const d = this.db.get(id);
       if (!d) return null;
-      if (JSON.stringify(d.health) === JSON.stringify(health)) return d;
       const next = { ...d, health };
+      // A reading that changed nothing but its time is stored quietly (smart.updated tells of it).
+      const same = JSON.stringify({ ...d.health, checkedAt: null }) === JSON.stringify({ ...health, checkedAt: null });
       await this.db.put(id, next);
-      this.bus.emit('disk.changed', next);
+      if (!same) this.bus.emit('disk.changed', next);
       return next;
     });
   }
