@@ -58,6 +58,10 @@ export const ERRORS = {
   DAEMON_RUNNING: { status: 409, message: 'havend (pid {pid}) is running on {dir}; stop it first' },
   CONFIG_INVALID: { status: 500, message: 'Invalid configuration: {detail}' },
   SHUTTING_DOWN: { status: 503, message: 'havend is shutting down; retry shortly' },
+  // TLS (the appliance's certificate and the client's pin of it)
+  TLS_CERTIFICATE_INVALID: { status: 500, message: 'The TLS certificate in {dir} is unusable ({detail}). Clients pin its fingerprint: restore it from a backup, or remove the directory to generate a new one and re-pin every client' },
+  TLS_FINGERPRINT_MISMATCH: { status: 495, message: 'The server at {server} presents a certificate with fingerprint {actual}, not the pinned {expected}; refusing to talk to it. If the appliance was reinstalled, check the new fingerprint with `havend info` on it and pin that one' },
+  TLS_UNTRUSTED: { status: 495, message: 'The server at {server} presents a certificate that is not trusted ({reason}); its fingerprint is {actual}. Compare it with `havend info` on the appliance and pin it' },
   INTERNAL: { status: 500, message: 'Internal error (request {requestId})' },
 } as const satisfies Record<string, ErrorSpec>;
 

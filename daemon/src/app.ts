@@ -32,6 +32,14 @@ import type { Inventory } from './disks/inventory.js';
 import { diskRoutes } from './http/routes/disks.js';
 import { alertRoutes, taskRoutes } from './http/routes/jobs.js';
 import { createVerifyPool, type VerifyPool } from './workers/verify-pool.js';
+import { boundUrl, isLoopbackHost, reachableUrls } from './http/listen-address.js';
+import { systemRoutes } from './http/routes/system.js';
+import { closeServerGracefully } from './http/graceful-close.js';
+import { shutdownGate } from './http/shutdown-gate.js';
+import { DatastoreMeter } from './metrics/datastore-metrics.js';
+import { IngestMeter } from './metrics/ingest-metrics.js';
+import { MetricsRegistry, gauge } from './metrics/registry.js';
+import { ensureCertificate, tlsDir, type TlsMaterial } from './tls/certificate.js';
 
 export interface RunningApp {
   server: FastifyInstance;
@@ -43,6 +51,12 @@ export interface RunningApp {
   tasks: TaskRegistry;
   alerts: AlertCenter;
   scheduler: Scheduler;
+  /** The certificate served; null on loopback (plain HTTP). */
+  tls: TlsMaterial | null;
+  /** URLs people can use (the machine's addresses for a wildcard listener). */
+  urls: string[];
+  metrics: MetricsRegistry;
+  /** Graceful shutdown: refuses new requests, ends upload streams cleanly, lets commits finish, flushes LMDB. */
   close(): Promise<void>;
 }
 
@@ -54,7 +68,9 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
   mkdirSync(dataDir, { recursive: true, mode: 0o750 });
   const releasePid = claimPidFile(dataDir);
   const cleanups: Array<() => Promise<void> | void> = [releasePid];
+  const shutdown = new AbortController();
   const close = async (): Promise<void> => {
+    shutdown.abort();
     for (const c of cleanups.splice(0).reverse()) {
       try {
         await c();
@@ -64,6 +80,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     }
   };
   try {
+    const runner = new SystemCommandRunner();
+    const { host, port } = parseListen(config.listen);
+    // Loopback means plain HTTP; any other address HTTPS with the appliance's own certificate.
+    const tls = isLoopbackHost(host) ? null : await ensureCertificate(tlsDir(dataDir), runner);
     const state = openStateDb(dataDir);
     cleanups.push(() => state.close());
     const store = await ChunkStore.open(loaded.datastorePath, { create: true, segmentMaxBytes: config.datastore.segmentMaxBytes });
@@ -81,9 +101,20 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const trees = new TreeReader(store);
     const tokens = new TokenStore(state);
     let ready = false;
+    let urls: string[] = [];
+
+    const metrics = new MetricsRegistry(log);
+    const ingestMeter = new IngestMeter(bus, () => sessions.openSessions().length);
+    ingestMeter.start();
+    cleanups.push(() => ingestMeter.stop());
+    const datastoreMeter = new DatastoreMeter({ store, catalog, trees, bus, log });
+    datastoreMeter.start();
+    cleanups.push(() => datastoreMeter.stop());
+    metrics.register('daemon', () => [gauge('haven_build_info', 'The running havend\'s version', [{ labels: { version: VERSION }, value: 1 }])]);
+    metrics.register('ingest', () => ingestMeter.collect());
+    metrics.register('datastore', () => datastoreMeter.collect());
 
     // jobs: tasks, alerts and the scheduler that other areas hang their work on
-    const runner = new SystemCommandRunner();
     const tasks = new TaskRegistry(state, bus);
     await tasks.start();
     cleanups.push(() => tasks.stop());
@@ -102,17 +133,21 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
         chunker: store.identity.chunker,
         limits: config.limits,
         ingest: { batchBytes: config.workers.batchBytes, syncEveryBytes: config.datastore.syncEveryBytes },
+        shutdown: shutdown.signal,
       }),
       snapshots: snapshotRoutes({ store, catalog, trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
       tokens: tokenRoutes(tokens),
       disks: diskRoutes(disks),
       tasks: taskRoutes(tasks),
       alerts: alertRoutes(alerts),
+      system: systemRoutes({ tls: () => tls, urls: () => urls, metrics }),
     };
     const localSocket = new LocalSocket();
     const server = await buildServer({
       logger: log,
       maxJsonBodyBytes: config.limits.maxJsonBodyBytes,
+      ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
+      plugins: [shutdownGate(shutdown.signal)],
       resolvers: [
         localSocket.resolver,
         (req) => {
@@ -125,7 +160,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     // Closing the server first stops new requests while the store is still open.
     cleanups.push(async () => {
       ready = false;
-      await server.close();
+      await closeServerGracefully(server, log);
     });
 
     const expiry = setInterval(() => sessions.expireIdle(), 60_000);
@@ -140,13 +175,14 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     await localSocket.listen(server, socketPath(dataDir));
     cleanups.push(() => localSocket.close());
 
-    const { host, port } = parseListen(config.listen);
-    await server.listen({ host, port });
+    // Fastify would log http:// for a listener it did not create itself (ours when serving HTTPS).
+    await server.listen({ host, port, listenTextResolver: (address) => `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}` });
     const address = server.server.address();
     const boundPort = typeof address === 'object' && address ? address.port : port;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+    const url = boundUrl(host, boundPort);
+    urls = reachableUrls(host, boundPort);
     ready = true;
-    return { server, url, store, bus, state, inventory, tasks, alerts, scheduler, close };
+    return { server, url, store, bus, state, inventory, tasks, alerts, scheduler, tls, urls, metrics, close };
   } catch (err) {
     await close();
     throw err;

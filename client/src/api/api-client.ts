@@ -11,6 +11,7 @@ import {
   type ChunksResponse, type CommitRequest, type CommitResponse, type SessionInfo, type StartBackupRequest, type StartBackupResponse,
 } from '../../../core/src/api/backup.js';
 import type { GroupList, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import { PinnedAgent } from './pinned-agent.js';
 
 export interface ApiClientOptions {
   /** Base URL, e.g. http://127.0.0.1:8420 */
@@ -18,7 +19,14 @@ export interface ApiClientOptions {
   token: string;
   /** Most parallel connections (upload streams + has + reads). */
   maxSockets?: number;
-  /** TLS options for https servers (certificate pinning is set up by the caller). */
+  /**
+   * The appliance's certificate fingerprint (SHA-256 of its DER, any spelling `havend info`
+   * or openssl prints). With an https server, a certificate with another fingerprint is
+   * refused with TLS_FINGERPRINT_MISMATCH before anything is sent; without a pin, the
+   * certificate must verify against the system's CAs.
+   */
+  fingerprint?: string;
+  /** Further TLS options for https servers. */
   tls?: https.AgentOptions;
 }
 
@@ -34,7 +42,9 @@ export class ApiClient {
     const secure = this.base.protocol === 'https:';
     this.transport = secure ? https : http;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8 };
-    this.agent = secure ? new https.Agent({ ...agentOptions, ...options.tls }) : new http.Agent(agentOptions);
+    this.agent = secure
+      ? new PinnedAgent(this.base.origin, options.fingerprint ?? null, { ...agentOptions, ...options.tls })
+      : new http.Agent(agentOptions);
   }
 
   close(): void {

@@ -1,8 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { GROUP_PATTERN } from './common.js';
 
-/** `admin` (implies every scope), `backup:<group>` (create and read that group, never delete), `replicate`. */
-export const TOKEN_SCOPE_PATTERN = `^(admin|replicate|backup:${GROUP_PATTERN.slice(1, -1)})$`;
+/** `admin` (implies every scope), `backup:<group>` (create and read that group, never delete), `replicate`, `metrics` (GET /metrics only). */
+export const TOKEN_SCOPE_PATTERN = `^(admin|replicate|metrics|backup:${GROUP_PATTERN.slice(1, -1)})$`;
 export const TokenScope = Type.String({ pattern: TOKEN_SCOPE_PATTERN });
 
 export const TokenInfo = Type.Object({

@@ -4,6 +4,7 @@ import { HavenError } from '../../../core/src/errors.js';
 import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
 import { disksCommand } from './disks.js';
+import { infoCommand } from './info.js';
 import { serveCommand } from './serve.js';
 import { smartCommand } from './smart.js';
 import { storeCommand } from './store.js';
@@ -13,13 +14,14 @@ const USAGE = `havend ${VERSION} - the Haven backup appliance daemon
 
 usage:
   havend serve [--config FILE] [--data DIR] [--listen HOST:PORT]
-  havend token create --data DIR --scope admin|replicate|backup:GROUP [--name NAME]
+  havend token create --data DIR --scope admin|replicate|metrics|backup:GROUP [--name NAME]
   havend token list --data DIR [--json]
   havend token revoke ID --data DIR
   havend store check --data DIR [--json]
   havend store rebuild-index --data DIR [--json]
   havend disks [--data DIR] [--json]
   havend smart parse FILE [--json]
+  havend info [--config FILE] [--data DIR] [--listen HOST:PORT] [--json]
   havend version
 `;
 
@@ -31,6 +33,7 @@ const commands: Record<string, Command> = {
   store: storeCommand,
   disks: disksCommand,
   smart: smartCommand,
+  info: infoCommand,
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
     return 0;

@@ -1,6 +1,9 @@
 import pino from 'pino';
 import { startApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
+import { SystemCommandRunner } from '../exec/runner.js';
+import { commandNotifySend } from '../system/notify-transport.js';
+import { SystemdNotifier } from '../system/sd-notify.js';
 import { VERSION } from '../version.js';
 import { parse } from './args.js';
 
@@ -15,14 +18,20 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (values.listen !== undefined) flags.listen = values.listen;
   const loaded = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), flags });
   const log = pino({ level: loaded.config.log.level, base: { pid: process.pid } });
+  const notifier = new SystemdNotifier(commandNotifySend(new SystemCommandRunner()), { log });
   const app = await startApp(loaded, log);
   process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${loaded.datastorePath})\n`);
+  if (app.tls) {
+    process.stdout.write(`reachable at ${app.urls.join(' ')}\nTLS certificate fingerprint (SHA-256): ${app.tls.fingerprint}\n`);
+  }
+  notifier.ready(`serving on ${app.urls.join(' ')}`);
 
   return new Promise((resolveExit) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      notifier.stopping('shutting down');
       log.info({ signal }, 'shutting down');
       app.close().then(
         () => resolveExit(0),

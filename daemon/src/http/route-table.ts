@@ -13,8 +13,9 @@ import type { diskRoutes } from './routes/disks.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
+import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
-import { ADMIN, AUTHENTICATED, PUBLIC, type AuthPolicy, type Route } from './route-types.js';
+import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, type AuthPolicy, type Route } from './route-types.js';
 
 export interface RouteHandlers {
   health: ReturnType<typeof healthRoutes>;
@@ -24,6 +25,7 @@ export interface RouteHandlers {
   disks: ReturnType<typeof diskRoutes>;
   tasks: ReturnType<typeof taskRoutes>;
   alerts: ReturnType<typeof alertRoutes>;
+  system: ReturnType<typeof systemRoutes>;
 }
 
 const SessionParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
@@ -71,6 +73,9 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     // administration
     { method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list },
     { method: 'POST', url: '/api/v1/tokens', auth: ADMIN, schema: { body: CreateTokenRequest }, handler: h.tokens.create },
+    { method: 'GET', url: '/api/v1/system/tls', auth: AUTHENTICATED, handler: h.system.tls },
+    // Prometheus' conventional path; a `metrics` token (or admin) reads it, nothing else.
+    { method: 'GET', url: '/metrics', auth: METRICS, handler: h.system.metrics },
     { method: 'DELETE', url: '/api/v1/tokens/:id', auth: ADMIN, schema: { params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }) }, handler: h.tokens.revoke },
 
     // disks (reading is for admins too: serials and locations are the appliance's business)

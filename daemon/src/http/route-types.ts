@@ -9,13 +9,15 @@ export type AuthPolicy =
   /** Any valid principal; the handler shows only what its scopes allow. */
   | { kind: 'authenticated' }
   /** A fixed scope (`admin` is implied by nothing but itself; it implies every scope). */
-  | { kind: 'scope'; scope: 'admin' | 'replicate' }
+  | { kind: 'scope'; scope: 'admin' | 'replicate' | 'metrics' }
   /** `backup:<group>` for the group the request concerns (resolved from body, session or snapshot). */
   | { kind: 'group'; group: (req: FastifyRequest) => string };
 
 export const PUBLIC: AuthPolicy = { kind: 'public' };
 export const AUTHENTICATED: AuthPolicy = { kind: 'authenticated' };
 export const ADMIN: AuthPolicy = { kind: 'scope', scope: 'admin' };
+/** Read-only scrape access for Prometheus (admin implies it). */
+export const METRICS: AuthPolicy = { kind: 'scope', scope: 'metrics' };
 
 export type Handler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 

@@ -3,6 +3,8 @@
 
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { MEDIA_DIGESTS, MEDIA_FRAMES } from '../../../core/src/api/backup.js';
 import { installAuth, type PrincipalResolver } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
@@ -13,6 +15,8 @@ export interface ServerOptions {
   maxJsonBodyBytes: number;
   resolvers: PrincipalResolver[];
   routes: Route[];
+  /** Serve HTTPS with this key and certificate (PEM); plain HTTP when absent. */
+  https?: { key: string; cert: string };
   /** Other areas' plugins (websocket, static UI) registered before the routes. */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
@@ -26,6 +30,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     genReqId: () => randomBytes(6).toString('hex'),
     // Uploads are long-lived streams; never cut them on a request timer.
     requestTimeout: 0,
+    // While shutting down, the shutdown gate answers new requests with SHUTTING_DOWN in the
+    // catalogue's shape; Fastify's own 503 would not be.
+    return503OnClosing: false,
+    // Fastify's types tie an instance to http.Server; an https.Server offers everything Fastify calls on it.
+    ...(options.https ? { serverFactory: (handler: http.RequestListener) => https.createServer(options.https ?? {}, handler) as unknown as http.Server } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   installErrorHandler(app);

@@ -12,6 +12,7 @@ import type { EventBus } from '../../events.js';
 import type { ChunkStore } from '../../store/chunk-store.js';
 import type { VerifyPool } from '../../workers/verify-pool.js';
 import type { Handler } from '../route-types.js';
+import { untilShutdown } from '../shutdown-gate.js';
 
 export interface BackupDeps {
   store: ChunkStore;
@@ -22,6 +23,8 @@ export interface BackupDeps {
   chunker: ChunkerParams;
   limits: { maxFrameBytes: number; maxHasDigests: number; maxStreamsPerSession: number };
   ingest: { batchBytes: number; syncEveryBytes: number };
+  /** Fires when the daemon shuts down: upload streams stop reading and end cleanly. */
+  shutdown?: AbortSignal;
 }
 
 type IdParams = { id: string };
@@ -84,7 +87,8 @@ export function backupRoutes(deps: BackupDeps) {
       { maxFrameBytes: deps.limits.maxFrameBytes, ...deps.ingest },
     );
     try {
-      return await ingest.run(req.body as Readable);
+      const body = req.body as Readable;
+      return await ingest.run(deps.shutdown ? untilShutdown(body, deps.shutdown) : body);
     } finally {
       // Final totals count what was kept, whatever happened to the stream.
       account(ingest.totals, ingest.rawBytesNew);

@@ -1,0 +1,67 @@
+// `havend info [--config FILE] [--data DIR] [--json]`: what an admin needs to connect clients
+// and browsers: the URLs, the TLS fingerprint to pin, and whether the daemon runs. Reads the
+// same configuration as serve and never creates anything (the certificate is made by the
+// daemon's first start).
+
+import { loadConfig, parseListen } from '../config/load.js';
+import { isLoopbackHost, reachableUrls } from '../http/listen-address.js';
+import { runningDaemon } from '../pidfile.js';
+import { loadCertificate, tlsDir } from '../tls/certificate.js';
+import { VERSION } from '../version.js';
+import { parse } from './args.js';
+
+export interface DaemonInfo {
+  version: string;
+  stateDir: string;
+  datastore: string;
+  listen: string;
+  urls: string[];
+  running: { pid: number } | null;
+  tls: { enabled: boolean; fingerprint: string | null; notAfter: string | null; certificateDir: string };
+}
+
+export async function infoCommand(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    config: { type: 'string' },
+    data: { type: 'string' },
+    listen: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const flags: Record<string, unknown> = {};
+  if (values.data !== undefined) flags.dataDir = values.data;
+  if (values.listen !== undefined) flags.listen = values.listen;
+  const loaded = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), flags });
+  const { config } = loaded;
+  const { host, port } = parseListen(config.listen);
+  const dir = tlsDir(config.dataDir);
+  const cert = loadCertificate(dir);
+  const pid = runningDaemon(config.dataDir);
+  const info: DaemonInfo = {
+    version: VERSION,
+    stateDir: config.dataDir,
+    datastore: loaded.datastorePath,
+    listen: config.listen,
+    urls: reachableUrls(host, port),
+    running: pid === null ? null : { pid },
+    tls: { enabled: !isLoopbackHost(host), fingerprint: cert?.fingerprint ?? null, notAfter: cert?.notAfter ?? null, certificateDir: dir },
+  };
+  if (values.json) {
+    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    return 0;
+  }
+  const tlsLine = !info.tls.enabled
+    ? 'none: listening on loopback, plain HTTP'
+    : info.tls.fingerprint ?? `not generated yet (havend creates it in ${dir} when it first starts)`;
+  process.stdout.write(
+    [
+      `havend ${info.version}`,
+      `state:       ${info.stateDir}`,
+      `datastore:   ${info.datastore}`,
+      `daemon:      ${info.running ? `running (pid ${info.running.pid})` : 'not running'}`,
+      `URL:         ${info.urls.join(' ')}`,
+      `fingerprint: ${tlsLine}`,
+      ...(info.tls.enabled && info.tls.fingerprint ? [`  (SHA-256 of the TLS certificate; pin it on clients: haven login --fingerprint ${info.tls.fingerprint})`] : []),
+    ].join('\n') + '\n',
+  );
+  return 0;
+}
