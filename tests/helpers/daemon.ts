@@ -14,14 +14,21 @@ export interface DaemonOptions {
   dataDir: string;
   env?: NodeJS.ProcessEnv;
   configFile?: string;
-  /** Extra lines of output are collected here (for assertions on logs). */
+  /**
+   * HOST:PORT to listen on; default 127.0.0.1:0 (plain HTTP). A wildcard (0.0.0.0:0) serves
+   * HTTPS; the test still connects over loopback only (the URL names 127.0.0.1).
+   */
+  listen?: string;
 }
 
 export interface Daemon {
   url: string;
+  /** The TLS certificate's fingerprint when serving HTTPS. */
+  fingerprint: string | null;
   proc: ChildProcess;
   output: () => string;
-  client(token: string): ApiClient;
+  /** A client of this daemon; over HTTPS it pins the daemon's fingerprint unless told otherwise. */
+  client(token: string, fingerprint?: string | null): ApiClient;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -47,7 +54,7 @@ export function createToken(dataDir: string, scope: string, name?: string): stri
 }
 
 export async function startDaemon(t: TestContext | null, options: DaemonOptions): Promise<Daemon> {
-  const args = ['serve', '--data', options.dataDir, '--listen', '127.0.0.1:0'];
+  const args = ['serve', '--data', options.dataDir, '--listen', options.listen ?? '127.0.0.1:0'];
   if (options.configFile) args.push('--config', options.configFile);
   const proc = spawn(HAVEND, args, {
     env: { ...cleanEnv(), HAVEND_LOG_LEVEL: 'warn', ...options.env },
@@ -57,14 +64,15 @@ export async function startDaemon(t: TestContext | null, options: DaemonOptions)
   proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
   proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const clients: ApiClient[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
+  const started = await new Promise<{ url: string; fingerprint: string | null }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`havend did not start within 20 s:\n${out}`)), 20_000);
     const onData = (): void => {
-      const m = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
+      const m = /serving on (https?):\/\/(127\.0\.0\.1|0\.0\.0\.0|\[::\]):(\d+)/.exec(out);
+      const fp = /fingerprint \(SHA-256\): ([0-9a-f:]{95})/.exec(out);
+      if (m && (m[1] === 'http' || fp)) {
         clearTimeout(timer);
         proc.stdout.off('data', onData);
-        resolve(m[1] as string);
+        resolve({ url: `${m[1]}://127.0.0.1:${m[3]}`, fingerprint: fp ? (fp[1] as string) : null });
       }
     };
     proc.stdout.on('data', onData);
@@ -73,12 +81,14 @@ export async function startDaemon(t: TestContext | null, options: DaemonOptions)
       reject(new Error(`havend exited with ${code} before serving:\n${out}`));
     });
   });
+  const { url, fingerprint } = started;
   const daemon: Daemon = {
     url,
+    fingerprint,
     proc,
     output: () => out,
-    client: (token) => {
-      const c = new ApiClient({ server: url, token });
+    client: (token, pin = fingerprint) => {
+      const c = new ApiClient({ server: url, token, ...(pin ? { fingerprint: pin } : {}) });
       clients.push(c);
       return c;
     },
