@@ -34,13 +34,18 @@ export interface FileTimesArea {
   utimensat(path: NativePath, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
 }
 
-export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea {
+export interface SdNotifyArea {
+  /** One datagram to the notify socket (a path, or '@name' for the abstract namespace), sent by this process. */
+  sdNotify(socket: string, message: string): void;
+}
+
+export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, SdNotifyArea {
   /** Areas the loaded build registered (native/src/registry.h). */
   readonly areas: readonly string[];
 }
 
 /** Every area this TypeScript expects; a build missing one is treated as absent. */
-export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times'];
+export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'sd-notify'];
 
 export const ADDON_PATH = fileURLToPath(new URL('../../../../native/build/Release/haven_native.node', import.meta.url));
 

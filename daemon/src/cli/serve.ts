@@ -2,7 +2,8 @@ import pino from 'pino';
 import { startApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { SystemCommandRunner } from '../exec/runner.js';
-import { commandNotifySend } from '../system/notify-transport.js';
+import { addonOrFallback } from '../../../core/src/native/addon.js';
+import { notifySend } from '../system/notify-transport.js';
 import { SystemdNotifier } from '../system/sd-notify.js';
 import { VERSION } from '../version.js';
 import { parse } from './args.js';
@@ -18,7 +19,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (values.listen !== undefined) flags.listen = values.listen;
   const loaded = loadConfig({ ...(values.config !== undefined ? { file: values.config } : {}), flags });
   const log = pino({ level: loaded.config.log.level, base: { pid: process.pid } });
-  const notifier = new SystemdNotifier(commandNotifySend(new SystemCommandRunner()), { log });
+  // Only a daemon started by systemd needs the addon here; elsewhere its absence is no news.
+  const addon = process.env.NOTIFY_SOCKET ? addonOrFallback() : null;
+  const notifier = new SystemdNotifier(notifySend(addon, new SystemCommandRunner()), { log });
   const app = await startApp(loaded, log);
   process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${loaded.datastorePath})\n`);
   if (app.tls) {

@@ -3,9 +3,13 @@
 // it may claim our pid in its credentials only with CAP_SYS_ADMIN, which the service keeps
 // for disk and pool work, so NotifyAccess=main still accepts them.
 
-import type { CommandRunner } from '../exec/runner.js';
-import { describeFailure } from '../exec/runner.js';
+import type { HavenAddon } from '../../../core/src/native/addon.js';
+import { describeFailure, type CommandRunner } from '../exec/runner.js';
 import type { NotifySend } from './sd-notify.js';
+
+export function notifySend(addon: HavenAddon | null, runner: CommandRunner): NotifySend {
+  return addon ? (socket, message) => addon.sdNotify(socket, message) : commandNotifySend(runner);
+}
 
 export function commandNotifySend(runner: CommandRunner, pid = process.pid): NotifySend {
   return async (socket, message) => {
