@@ -14,6 +14,11 @@ export function shutdownGate(signal: AbortSignal): (app: FastifyInstance) => voi
     app.addHook('onRequest', async () => {
       if (signal.aborted) throw new HavenError('SHUTTING_DOWN');
     });
+    // Responses sent while shutting down end their connection: an upload answered before its
+    // body ended would otherwise hold the socket (and the listener's close) until the client stops.
+    app.addHook('onSend', async (_req, reply) => {
+      if (signal.aborted) reply.header('connection', 'close');
+    });
   };
 }
 
