@@ -6,9 +6,10 @@
 import { loadConfig, parseListen } from '../config/load.js';
 import { isLoopbackHost, reachableUrls } from '../http/listen-address.js';
 import { runningDaemon } from '../pidfile.js';
+import { LocalClient } from './local-client.js';
 import { loadCertificate, tlsDir } from '../tls/certificate.js';
 import { VERSION } from '../version.js';
-import { parse } from './args.js';
+import { UsageError, parse } from './args.js';
 
 export interface DaemonInfo {
   version: string;
@@ -17,6 +18,8 @@ export interface DaemonInfo {
   listen: string;
   urls: string[];
   running: { pid: number } | null;
+  /** The daemon answered its health route (through the control socket). */
+  healthy: boolean;
   tls: { enabled: boolean; fingerprint: string | null; notAfter: string | null; certificateDir: string };
 }
 
@@ -25,6 +28,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     config: { type: 'string' },
     data: { type: 'string' },
     listen: { type: 'string' },
+    wait: { type: 'string' },
     json: { type: 'boolean' },
   });
   const flags: Record<string, unknown> = {};
@@ -34,6 +38,10 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const { config } = loaded;
   const { host, port } = parseListen(config.listen);
   const dir = tlsDir(config.dataDir);
+  // --wait SECONDS: for install scripts that have just started the service.
+  const waitMs = values.wait === undefined ? 0 : Number(values.wait) * 1000;
+  if (!Number.isFinite(waitMs) || waitMs < 0) throw new UsageError('--wait takes a number of seconds');
+  const healthy = await waitForHealth(config.dataDir, waitMs);
   const cert = loadCertificate(dir);
   const pid = runningDaemon(config.dataDir);
   const info: DaemonInfo = {
@@ -43,6 +51,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     listen: config.listen,
     urls: reachableUrls(host, port),
     running: pid === null ? null : { pid },
+    healthy,
     tls: { enabled: !isLoopbackHost(host), fingerprint: cert?.fingerprint ?? null, notAfter: cert?.notAfter ?? null, certificateDir: dir },
   };
   if (values.json) {
@@ -57,11 +66,26 @@ export async function infoCommand(argv: string[]): Promise<number> {
       `havend ${info.version}`,
       `state:       ${info.stateDir}`,
       `datastore:   ${info.datastore}`,
-      `daemon:      ${info.running ? `running (pid ${info.running.pid})` : 'not running'}`,
+      `daemon:      ${info.running ? `running (pid ${info.running.pid})${info.healthy ? '' : ', not answering yet'}` : 'not running'}`,
       `URL:         ${info.urls.join(' ')}`,
       `fingerprint: ${tlsLine}`,
       ...(info.tls.enabled && info.tls.fingerprint ? [`  (SHA-256 of the TLS certificate; pin it on clients: haven login --fingerprint ${info.tls.fingerprint})`] : []),
     ].join('\n') + '\n',
   );
-  return 0;
+  return values.wait !== undefined && !healthy ? 1 : 0;
+}
+
+async function waitForHealth(dataDir: string, waitMs: number): Promise<boolean> {
+  const client = new LocalClient(dataDir);
+  const end = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const h = await client.call<{ status?: string }>('GET', '/api/v1/health');
+      if (h.status === 'ok') return true;
+    } catch {
+      // not running (yet), or still starting
+    }
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

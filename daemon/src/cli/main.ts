@@ -21,7 +21,7 @@ usage:
   havend store rebuild-index --data DIR [--json]
   havend disks [--data DIR] [--json]
   havend smart parse FILE [--json]
-  havend info [--config FILE] [--data DIR] [--listen HOST:PORT] [--json]
+  havend info [--config FILE] [--data DIR] [--listen HOST:PORT] [--wait SECONDS] [--json]
   havend version
 `;
 
