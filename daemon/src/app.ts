@@ -39,6 +39,7 @@ import { shutdownGate } from './http/shutdown-gate.js';
 import { DatastoreMeter } from './metrics/datastore-metrics.js';
 import { IngestMeter } from './metrics/ingest-metrics.js';
 import { MetricsRegistry, gauge } from './metrics/registry.js';
+import { TASK_SCAN_LIMIT, alertFamilies, diskFamilies, taskFamilies } from './metrics/operations-metrics.js';
 import { ensureCertificate, tlsDir, type TlsMaterial } from './tls/certificate.js';
 
 export interface RunningApp {
@@ -182,6 +183,8 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const url = boundUrl(host, boundPort);
     urls = reachableUrls(host, boundPort);
     ready = true;
+    metrics.register('disks', () => diskFamilies(inventory.list()));
+    metrics.register('jobs', () => [...taskFamilies(tasks.list({ limit: TASK_SCAN_LIMIT })), ...alertFamilies(alerts.list())]);
     return { server, url, store, bus, state, inventory, tasks, alerts, scheduler, tls, urls, metrics, close };
   } catch (err) {
     await close();

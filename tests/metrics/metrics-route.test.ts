@@ -37,6 +37,10 @@ test('GET /metrics needs the metrics scope (or admin) and reports ingest, dedup 
   const empty = await scrape(d.client(tokens.admin));
   assert.equal(empty.type, 'text/plain; version=0.0.4; charset=utf-8');
   assert.equal(empty.values.get('haven_sessions_active'), 0);
+  for (const area of ['daemon', 'ingest', 'datastore', 'disks', 'jobs']) {
+    assert.equal(empty.values.get(`haven_metrics_collector_up{area="${area}"}`), 1, `collector ${area}`);
+  }
+  assert.equal(empty.values.get('haven_alerts_open{severity="critical"}'), 0);
 
   const backupA = sampleBackup(10, 40_000);
   const backupB = sampleBackup(4, 30_000);
