@@ -46,9 +46,15 @@ test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS 
   // a fresh Debian 12 with the package's dependencies, then apt installs the .deb itself
   await debootstrap(root, 'bookworm', depends, 6 * MINUTE);
   copyFileSync(deb, join(root, 'tmp', basename(deb)));
-  const installed = await runBounded('chroot', [root, 'apt-get', 'install', '-y', '--no-install-recommends', `/tmp/${basename(deb)}`], 2 * MINUTE, chrootEnv());
+  copyFileSync(join(REPO, 'appliance/install.sh'), join(root, 'tmp/install.sh'));
+  // install.sh with the package: apt installs it (dependencies already there) and its postinst runs
+  const installed = await runBounded('chroot', [root, 'bash', '/tmp/install.sh', `/tmp/${basename(deb)}`], 3 * MINUTE, chrootEnv());
   assert.match(installed, /Setting up haven/);
   assert.match(installed, /enabled but not started/, 'postinst knows systemd is not running in a chroot');
+  // idempotent: a second run changes nothing and succeeds
+  await runBounded('chroot', [root, 'bash', '/tmp/install.sh', `/tmp/${basename(deb)}`], 3 * MINUTE, chrootEnv());
+  await runBounded('chroot', [root, '/opt/haven/appliance/postinstall.sh'], MINUTE, chrootEnv());
+  assert.match(execFileSync('chroot', [root, 'dpkg-query', '-W', '-f', '${Status} ${Version}', 'haven'], { encoding: 'utf8', env: chrootEnv() }), /^install ok installed \d/);
   const wants = join(root, 'etc/systemd/system/multi-user.target.wants/havend.service');
   assert.ok(lstatSync(wants).isSymbolicLink() && readlinkSync(wants) === '/lib/systemd/system/havend.service', 'enabled at boot');
   assert.equal(readlinkSync(join(root, 'usr/bin/havend')), '/opt/haven/bin/havend');
