@@ -63,6 +63,15 @@ export const ERRORS = {
   TLS_FINGERPRINT_MISMATCH: { status: 495, message: 'The server at {server} presents a certificate with fingerprint {actual}, not the pinned {expected}; refusing to talk to it. If the appliance was reinstalled, check the new fingerprint with `havend info` on it and pin that one' },
   TLS_UNTRUSTED: { status: 495, message: 'The server at {server} presents a certificate that is not trusted ({reason}); its fingerprint is {actual}. Compare it with `havend info` on the appliance and pin it' },
   INTERNAL: { status: 500, message: 'Internal error (request {requestId})' },
+  // client side (haven CLI); the status only matters if one ever crosses HTTP
+  SERVER_UNREACHABLE: { status: 503, message: 'Cannot reach the Haven server {server}: {detail}' },
+  RESPONSE_INVALID: { status: 502, message: 'The server answered {what} with an unexpected body: {detail}' },
+  CLIENT_NOT_CONFIGURED: { status: 400, message: 'No Haven server configured: run `haven login URL --token T`, or set HAVEN_SERVER and HAVEN_TOKEN' },
+  PROFILE_INVALID: { status: 400, message: 'Profile {name} ({path}) cannot be used: {detail}' },
+  SOURCE_UNREADABLE: { status: 400, message: 'Cannot back up {path}: {detail}' },
+  TARGET_NOT_EMPTY: { status: 409, message: 'Restore target {path} is not empty; pass --overwrite to restore into it' },
+  OBJECT_CORRUPT: { status: 502, message: 'Object {digest} from the server is corrupt: {detail}' },
+  CHECK_FAILED: { status: 500, message: 'Snapshot {id} failed its check: {count} problem(s), first: {first}' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,159 +1,72 @@
-// A typed client for havend's HTTP API: JSON calls, binary digest batches, and frame streams
-// in both directions. Keep-alive agents let several upload streams share connections.
-// Errors come back as HavenError with the server's stable code.
+// A typed client for havend's HTTP API: the JSON calls, each answer checked against its
+// TypeBox schema (network data is never trusted by cast), over HttpTransport's requests,
+// digest batches and frame streams. Errors come back as HavenError with the server's code.
 
-import http from 'node:http';
-import https from 'node:https';
-import { Readable } from 'node:stream';
-import { HavenError, errorFromBody } from '../../../core/src/errors.js';
+import type { Readable } from 'node:stream';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+import { HavenError } from '../../../core/src/errors.js';
 import {
-  MEDIA_BITMAP, MEDIA_DIGESTS, MEDIA_FRAMES,
-  type ChunksResponse, type CommitRequest, type CommitResponse, type SessionInfo, type StartBackupRequest, type StartBackupResponse,
+  ChunksResponse, CommitResponse, SessionInfo, StartBackupResponse, type CommitRequest, type StartBackupRequest,
 } from '../../../core/src/api/backup.js';
-import type { GroupList, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
-import { PinnedAgent } from './pinned-agent.js';
+import { GroupList, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import { HttpTransport } from './http-transport.js';
 
-export interface ApiClientOptions {
-  /** Base URL, e.g. http://127.0.0.1:8420 */
-  server: string;
-  token: string;
-  /** Most parallel connections (upload streams + has + reads). */
-  maxSockets?: number;
-  /**
-   * The appliance's certificate fingerprint (SHA-256 of its DER, any spelling `havend info`
-   * or openssl prints). With an https server, a certificate with another fingerprint is
-   * refused with TLS_FINGERPRINT_MISMATCH before anything is sent; without a pin, the
-   * certificate must verify against the system's CAs.
-   */
-  fingerprint?: string;
-  /** Further TLS options for https servers. */
-  tls?: https.AgentOptions;
+export { readAll, isHavenError, type ApiClientOptions } from './http-transport.js';
+
+const HealthResponse = Type.Object({ status: Type.String(), version: Type.String(), datastore: Type.String() });
+
+function check<S extends TSchema>(schema: S, what: string, value: unknown): Static<S> {
+  if (!Value.Check(schema, value)) {
+    const first = [...Value.Errors(schema, value)][0];
+    throw new HavenError('RESPONSE_INVALID', { what, detail: first ? `${first.instancePath || '/'} ${first.message}` : 'schema mismatch' });
+  }
+  return value;
 }
 
-type Body = Buffer | Uint8Array | string | AsyncIterable<Uint8Array> | null;
-
-export class ApiClient {
-  private readonly base: URL;
-  private readonly agent: http.Agent;
-  private readonly transport: typeof http | typeof https;
-
-  constructor(private readonly options: ApiClientOptions) {
-    this.base = new URL(options.server);
-    const secure = this.base.protocol === 'https:';
-    this.transport = secure ? https : http;
-    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8 };
-    this.agent = secure
-      ? new PinnedAgent(this.base.origin, options.fingerprint ?? null, { ...agentOptions, ...options.tls })
-      : new http.Agent(agentOptions);
+export class ApiClient extends HttpTransport {
+  /** A JSON call whose answer is checked against its schema. */
+  async checked<S extends TSchema>(schema: S, what: string, method: string, path: string, body?: unknown): Promise<Static<S>> {
+    return check(schema, what, await this.json<unknown>(method, path, body));
   }
 
-  close(): void {
-    this.agent.destroy();
-  }
-
-  /** Sends a request and resolves with the response once headers arrive; errors become HavenError. */
-  async request(method: string, path: string, body: Body = null, type?: string, accept?: string): Promise<http.IncomingMessage> {
-    const url = new URL(path, this.base);
-    const headers: http.OutgoingHttpHeaders = { authorization: `Bearer ${this.options.token}` };
-    if (type) headers['content-type'] = type;
-    if (accept) headers.accept = accept;
-    if (Buffer.isBuffer(body) || body instanceof Uint8Array || typeof body === 'string') headers['content-length'] = Buffer.byteLength(body);
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = this.transport.request(url, { method, headers, agent: this.agent }, resolve);
-      req.on('error', reject);
-      if (body === null) req.end();
-      else if (Buffer.isBuffer(body) || body instanceof Uint8Array || typeof body === 'string') req.end(body);
-      else {
-        const src = Readable.from(body, { objectMode: false });
-        src.on('error', (err) => req.destroy(err));
-        src.pipe(req);
-      }
-    });
-    if ((res.statusCode ?? 500) >= 400) {
-      const text = await readAll(res);
-      let parsed: unknown = null;
-      try {
-        parsed = JSON.parse(text.toString('utf8'));
-      } catch {
-        // not JSON: errorFromBody says so
-      }
-      throw errorFromBody(res.statusCode ?? 500, parsed);
-    }
-    return res;
-  }
-
-  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.request(method, path, body === undefined ? null : JSON.stringify(body), body === undefined ? undefined : 'application/json');
-    const buf = await readAll(res);
-    if (res.statusCode === 204 || buf.length === 0) return undefined as T;
-    return JSON.parse(buf.toString('utf8')) as T;
+  health(): Promise<Static<typeof HealthResponse>> {
+    return this.checked(HealthResponse, 'GET /health', 'GET', '/api/v1/health');
   }
 
   startBackup(req: Partial<StartBackupRequest> & { group: string }): Promise<StartBackupResponse> {
-    return this.json('POST', '/api/v1/backups', { host: '', paths: [], tags: [], ...req });
+    return this.checked(StartBackupResponse, 'POST /backups', 'POST', '/api/v1/backups', { host: '', paths: [], tags: [], ...req });
   }
 
   session(id: string): Promise<SessionInfo> {
-    return this.json('GET', `/api/v1/backups/${id}`);
+    return this.checked(SessionInfo, 'GET /backups/:id', 'GET', `/api/v1/backups/${id}`);
   }
 
-  /** Which of `digests` (32 bytes each, concatenated) the appliance has: one bit per digest, LSB first. */
-  async has(session: string, digests: Buffer): Promise<Buffer> {
-    const res = await this.request('POST', `/api/v1/backups/${session}/has`, digests, MEDIA_DIGESTS, MEDIA_BITMAP);
-    return readAll(res);
-  }
-
-  /** Streams frames (encoded by the caller) into the session. */
-  async uploadFrames(session: string, frames: AsyncIterable<Uint8Array>): Promise<ChunksResponse> {
-    const res = await this.request('POST', `/api/v1/backups/${session}/chunks`, frames, MEDIA_FRAMES);
-    return JSON.parse((await readAll(res)).toString('utf8')) as ChunksResponse;
+  async uploadFrames(session: string, frames: Readable | AsyncIterable<Uint8Array>): Promise<ChunksResponse> {
+    return check(ChunksResponse, 'POST /backups/:id/chunks', await this.uploadFramesRaw(session, frames));
   }
 
   commit(session: string, req: CommitRequest): Promise<CommitResponse> {
-    return this.json('POST', `/api/v1/backups/${session}/commit`, req);
+    return this.checked(CommitResponse, 'POST /backups/:id/commit', 'POST', `/api/v1/backups/${session}/commit`, req);
   }
 
   abort(session: string): Promise<SessionInfo> {
-    return this.json('DELETE', `/api/v1/backups/${session}`);
+    return this.checked(SessionInfo, 'DELETE /backups/:id', 'DELETE', `/api/v1/backups/${session}`);
   }
 
   groups(): Promise<GroupList> {
-    return this.json('GET', '/api/v1/groups');
+    return this.checked(GroupList, 'GET /groups', 'GET', '/api/v1/groups');
   }
 
   snapshots(group: string): Promise<SnapshotList> {
-    return this.json('GET', `/api/v1/groups/${encodeURIComponent(group)}/snapshots`);
+    return this.checked(SnapshotList, 'GET /groups/:group/snapshots', 'GET', `/api/v1/groups/${encodeURIComponent(group)}/snapshots`);
   }
 
   snapshot(ref: string): Promise<SnapshotSummary> {
-    return this.json('GET', `/api/v1/snapshots/${ref}`);
+    return this.checked(SnapshotSummary, 'GET /snapshots/:id', 'GET', `/api/v1/snapshots/${ref}`);
   }
 
   deleteSnapshot(ref: string): Promise<void> {
     return this.json('DELETE', `/api/v1/snapshots/${ref}`);
   }
-
-  /** One object's raw (decompressed) bytes; the caller verifies the digest. */
-  async object(snapshot: string, digestHex: string): Promise<Buffer> {
-    return readAll(await this.request('GET', `/api/v1/snapshots/${snapshot}/objects/${digestHex}`));
-  }
-
-  /** Many objects as a frame stream, as stored; the caller parses and verifies. */
-  async objects(snapshot: string, digests: Buffer): Promise<http.IncomingMessage> {
-    return this.request('POST', `/api/v1/snapshots/${snapshot}/objects`, digests, MEDIA_DIGESTS, MEDIA_FRAMES);
-  }
-
-  async content(snapshot: string, path: string): Promise<http.IncomingMessage> {
-    return this.request('GET', `/api/v1/snapshots/${snapshot}/content?path=${encodeURIComponent(path)}`);
-  }
-}
-
-export async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const c of stream) parts.push(c);
-  return Buffer.concat(parts);
-}
-
-export function isHavenError(err: unknown, code?: string): err is HavenError {
-  return err instanceof HavenError && (code === undefined || err.code === code);
 }

@@ -4,7 +4,9 @@ import { Type, type Static } from 'typebox';
 import { Counters, GroupName, HexDigest } from './common.js';
 import { SnapshotSummary } from './snapshots.js';
 
-export const CHUNKER_ALGORITHM = 'fastcdc-gear32-v1';
+import { CHUNKER_ALGORITHM } from './wire-constants.js';
+
+export { CHUNKER_ALGORITHM, MEDIA_BITMAP, MEDIA_DIGESTS, MEDIA_FRAMES } from './wire-constants.js';
 
 export const ChunkerParams = Type.Object({
   algorithm: Type.Literal(CHUNKER_ALGORITHM),
@@ -109,8 +111,3 @@ export const CommitResponse = Type.Object({
   session: SessionInfo,
 });
 export type CommitResponse = Static<typeof CommitResponse>;
-
-/** Media types of the binary bodies. */
-export const MEDIA_DIGESTS = 'application/vnd.haven.digests';
-export const MEDIA_BITMAP = 'application/vnd.haven.bitmap';
-export const MEDIA_FRAMES = 'application/vnd.haven.frames';

@@ -3,7 +3,8 @@
 // same gear table; tests/chunker holds the two to identical cut points. Changing anything
 // here changes chunk boundaries and breaks dedup with existing backups: version it instead.
 
-import { CHUNKER_ALGORITHM, type ChunkerParams } from '../api/backup.js';
+import type { ChunkerParams } from '../api/backup.js';
+import { CHUNKER_ALGORITHM } from '../api/wire-constants.js';
 import { sha256 } from '../objects/digest.js';
 import type { FastCdcBinding } from '../native/addon.js';
 

@@ -1,0 +1,360 @@
+// One backup, end to end (DESIGN section 3 and 9): start a session, walk the sources on the
+// main thread while content workers read, chunk, hash, compress and upload file content,
+// build each directory's tree as soon as its entries are known, upload trees and lists in
+// batches, then commit. Files whose lstat matches the files cache (or, without a cache, the
+// previous snapshot) are not read at all.
+
+import { lstatSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { HavenError } from '../../../core/src/errors.js';
+import type { ChunkerParams, SessionInfo, StartBackupResponse } from '../../../core/src/api/backup.js';
+import type { Counters } from '../../../core/src/api/common.js';
+import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import { fromHex, sha256 } from '../../../core/src/objects/digest.js';
+import { ObjectKind } from '../../../core/src/objects/kinds.js';
+import { buildListObjects } from '../../../core/src/objects/list.js';
+import { MAX_INLINE_CHUNKS, buildTreeObjects, type TreeEntry } from '../../../core/src/objects/tree.js';
+import type { NativePath } from '../../../core/src/native/addon.js';
+import type { ApiClient } from '../api/api-client.js';
+import { readNames, joinPath, showPath, type DirName } from '../fs/names.js';
+import type { PosixOps } from '../fs/posix-ops.js';
+import { ObjectFetcher } from '../remote/object-fetcher.js';
+import { TreeSource } from '../remote/tree-source.js';
+import { BatchingUploader } from './batching-uploader.js';
+import { startContentPool, type ContentPool } from './content-pool.js';
+import { baseEntry, entryType, readTarget, sortByName } from './entry-metadata.js';
+import { excludeMatcher, type ExcludeMatcher } from './excludes.js';
+import { FileBatcher } from './file-batcher.js';
+import { FilesCache, type CachedContent, type FileIdentity } from './files-cache.js';
+import { PreviousTrees } from './previous-trees.js';
+import { layoutSources, type SourceNode } from './source-layout.js';
+import { chunkStdin } from './stdin-source.js';
+import { Uploader, type UploadTotals } from './uploader.js';
+
+export interface BackupRequest {
+  group: string;
+  paths: string[];
+  tags: string[];
+  excludes: string[];
+  host: string;
+  /** Back up standard input as one file of this name. */
+  stdinName?: string;
+}
+
+export interface BackupEnv {
+  api: ApiClient;
+  connection: { server: string; token: string; fingerprint?: string };
+  /** Root of the client's caches; null disables the files cache. */
+  cacheDir: string | null;
+  workers: number;
+  zstdLevel: number;
+  posix: PosixOps;
+  stdin?: AsyncIterable<Uint8Array>;
+}
+
+export interface BackupProgress {
+  files: number;
+  dirs: number;
+  bytes: number;
+  filesCached: number;
+  filesRead: number;
+  bytesRead: number;
+}
+
+export interface BackupOutcome {
+  snapshot: SnapshotSummary;
+  session: SessionInfo;
+  stats: Counters;
+  warnings: string[];
+  native: boolean;
+}
+
+function emptyProgress(): BackupProgress {
+  return { files: 0, dirs: 0, bytes: 0, filesCached: 0, filesRead: 0, bytesRead: 0 };
+}
+
+/** Checks the sources before a session is opened: a missing top-level path is an error, not a warning. */
+export function checkSources(paths: readonly string[]): void {
+  for (const p of paths) {
+    try {
+      lstatSync(p);
+    } catch (err) {
+      throw new HavenError('SOURCE_UNREADABLE', { path: p, detail: (err as Error).message });
+    }
+  }
+}
+
+export class BackupRun {
+  readonly progress = emptyProgress();
+  readonly warnings: string[] = [];
+  private readonly exclude: ExcludeMatcher;
+
+  constructor(private readonly req: BackupRequest, private readonly env: BackupEnv) {
+    this.exclude = excludeMatcher(req.excludes);
+  }
+
+  async run(): Promise<BackupOutcome> {
+    const { api } = this.env;
+    const started = Date.now();
+    const session = await api.startBackup({ group: this.req.group, host: this.req.host, paths: this.req.paths, tags: this.req.tags });
+    const cache = this.env.cacheDir ? FilesCache.open(join(this.env.cacheDir, (await api.health()).datastore, this.req.group)) : null;
+    try {
+      let attempt = await this.attempt(session, cache, true);
+      let committed;
+      try {
+        committed = await api.commit(session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
+      } catch (err) {
+        // The cache (or previous snapshot) named chunks the appliance no longer has: redo
+        // the walk reading every file, in the same session, and commit again.
+        if (!(err instanceof HavenError && err.code === 'MISSING_OBJECTS')) throw err;
+        this.warnings.push('the files cache named missing chunks; every file was read again');
+        Object.assign(this.progress, emptyProgress());
+        attempt = await this.attempt(session, null, false);
+        committed = await api.commit(session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
+      }
+      if (cache) await cache.save();
+      return { snapshot: committed.snapshot, session: committed.session, stats: committed.snapshot.stats, warnings: this.warnings, native: attempt.native };
+    } finally {
+      await cache?.close();
+    }
+  }
+
+  private counters(started: number, a: Attempt): Counters {
+    const p = this.progress;
+    const sent = a.totals.reduce((n, t) => n + t.sent, 0);
+    return {
+      files: p.files, dirs: p.dirs, bytes: p.bytes, filesCached: p.filesCached, filesRead: p.filesRead,
+      bytesRead: p.bytesRead, objectsSent: sent, bytesSent: a.totals.reduce((n, t) => n + t.storedSent, 0),
+      warnings: this.warnings.length, durationMs: Date.now() - started,
+    };
+  }
+
+  private async attempt(session: StartBackupResponse, cache: FilesCache | null, usePrevious: boolean): Promise<Attempt> {
+    const { api, connection } = this.env;
+    const limits = { level: this.env.zstdLevel, maxHasDigests: Math.min(session.limits.maxHasDigests, 16384) };
+    const pool = startContentPool(Math.max(1, Math.min(this.env.workers, session.limits.maxStreams - 1)), {
+      ...connection, session: session.session, chunker: session.chunker, level: limits.level, maxHasDigests: limits.maxHasDigests,
+    });
+    const main = new Uploader(api, session.session, limits);
+    const walk = new Walk(this, {
+      pool, files: new FileBatcher(pool), trees: new BatchingUploader(main), main, cache,
+      previous: usePrevious && session.previous && (!cache || cache.empty)
+        ? new PreviousTrees(new TreeSource(new ObjectFetcher(api, session.previous.id)), fromHex(session.previous.root))
+        : null,
+      chunker: session.chunker,
+    });
+    try {
+      const root = await walk.root(layoutSources(this.req.paths, this.req.stdinName).root);
+      await walk.deps.trees.drain();
+      const summaries = await pool.finish();
+      const totals = [...summaries.map((s) => s.totals), await main.finish()];
+      return { rootHex: root.toString('hex'), totals, native: summaries.every((s) => s.native) };
+    } finally {
+      await pool.close();
+    }
+  }
+
+  // Used by Walk:
+  get options(): { req: BackupRequest; env: BackupEnv; exclude: ExcludeMatcher } {
+    return { req: this.req, env: this.env, exclude: this.exclude };
+  }
+}
+
+interface Attempt {
+  rootHex: string;
+  totals: UploadTotals[];
+  native: boolean;
+}
+
+interface WalkDeps {
+  pool: ContentPool;
+  files: FileBatcher;
+  trees: BatchingUploader;
+  main: Uploader;
+  cache: FilesCache | null;
+  previous: PreviousTrees | null;
+  chunker: ChunkerParams;
+}
+
+/** The walk of one attempt: entries, content, trees. */
+class Walk {
+  private readonly hardlinks = new Map<string, Promise<CachedContent | null>>();
+
+  constructor(private readonly run: BackupRun, readonly deps: WalkDeps) {}
+
+  private warn(path: NativePath, err: unknown): void {
+    const e = err as NodeJS.ErrnoException;
+    this.run.warnings.push(`${showPath(path)}: ${e.code ? `${e.code} ` : ''}${e.message.replace(/^[A-Z]+: /, '')}`);
+  }
+
+  async root(node: SourceNode): Promise<Buffer> {
+    if (node.kind === 'real') return this.dir(node.fsPath, '', []);
+    if (node.kind !== 'virtual') throw new RangeError('the root must be a directory');
+    return this.virtualDir(node, []);
+  }
+
+  private async virtualDir(node: Extract<SourceNode, { kind: 'virtual' }>, components: string[]): Promise<Buffer> {
+    const entries: Array<Promise<TreeEntry | null>> = [];
+    for (const [name, child] of node.children) {
+      const path = [...components, name];
+      if (child.kind === 'stdin') entries.push(this.stdinEntry(name));
+      else if (child.kind === 'virtual') {
+        entries.push((async () => {
+          const e = this.describeVirtual(name, child.fsPath);
+          e.subtree = await this.virtualDir(child, path);
+          return e;
+        })());
+      } else {
+        const st = lstatSync(child.fsPath, { bigint: true });
+        entries.push(this.entry(child.fsPath, { name }, st, child.fsPath, path, undefined));
+      }
+    }
+    return this.storeTree(await Promise.all(entries));
+  }
+
+  private describeVirtual(name: string, fsPath: string): TreeEntry {
+    const st = lstatSync(fsPath, { bigint: true });
+    this.run.progress.dirs++;
+    return baseEntry({ name }, st, 'dir');
+  }
+
+  private async dir(fsPath: NativePath, stored: string, components: string[]): Promise<Buffer> {
+    let names: DirName[];
+    try {
+      names = readNames(fsPath);
+    } catch (err) {
+      this.warn(fsPath, err);
+      names = [];
+    }
+    const prev = this.deps.previous ? await this.deps.previous.listing(components) : null;
+    const entries: Array<Promise<TreeEntry | null>> = [];
+    for (const n of names) {
+      const childStored = stored === '' ? n.name : `${stored}/${n.name}`;
+      if (this.run.options.exclude(childStored, n.name)) continue;
+      const p = joinPath(fsPath, n);
+      let st: BigIntStats;
+      try {
+        st = lstatSync(p, { bigint: true });
+      } catch (err) {
+        this.warn(p, err); // vanished between readdir and lstat
+        continue;
+      }
+      entries.push(this.entry(p, n, st, childStored, [...components, n.name], prev?.get(n.name)));
+    }
+    return this.storeTree(await Promise.all(entries));
+  }
+
+  private async entry(p: NativePath, n: DirName, st: BigIntStats, stored: string, components: string[], prev: TreeEntry | undefined): Promise<TreeEntry | null> {
+    const type = entryType(st);
+    const e = baseEntry(n, st, type);
+    try {
+      const xattrs = await this.run.options.env.posix.readXattrs(p);
+      if (xattrs.length > 0) e.xattrs = xattrs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    } catch (err) {
+      this.warn(p, err);
+    }
+    try {
+      if (type === 'dir') {
+        this.run.progress.dirs++;
+        e.subtree = await this.dir(p, stored, components);
+      } else if (type === 'symlink') readTarget(p, e);
+      else if (type === 'file') {
+        const content = await this.fileContent(p, st, e, prev);
+        if (!content) return null;
+        if (content.list) e.list = content.list;
+        else if (content.data && content.data.length > 0) e.data = content.data;
+      }
+    } catch (err) {
+      this.warn(p, err);
+      return null;
+    }
+    return e;
+  }
+
+  private fileContent(p: NativePath, st: BigIntStats, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
+    const progress = this.run.progress;
+    progress.files++;
+    progress.bytes += e.size;
+    if (e.hardlink === undefined) return this.readContent(p, st, e, prev);
+    const key = `${st.dev}:${st.ino}`;
+    let shared = this.hardlinks.get(key);
+    if (!shared) {
+      shared = this.readContent(p, st, e, prev);
+      this.hardlinks.set(key, shared);
+    }
+    return shared;
+  }
+
+  private async readContent(p: NativePath, st: BigIntStats, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
+    const id: FileIdentity = { dev: st.dev, ino: st.ino, size: e.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+    const { cache } = this.deps;
+    const hit = cache?.lookup(id);
+    if (hit) {
+      this.run.progress.filesCached++;
+      return hit;
+    }
+    const reused = PreviousTrees.reusable(prev, e);
+    if (reused) {
+      this.run.progress.filesCached++;
+      cache?.record(id, reused);
+      return reused;
+    }
+    if (e.size === 0) {
+      cache?.record(id, {});
+      return {};
+    }
+    const r = await this.deps.files.add({ path: p, size: e.size });
+    if (r.error !== undefined || !r.digests) {
+      this.run.warnings.push(`${showPath(p)}: ${r.error ?? 'unreadable'} (skipped)`);
+      return null;
+    }
+    this.run.progress.filesRead++;
+    this.run.progress.bytesRead += r.bytes;
+    e.size = r.bytes;
+    const digests: Buffer[] = [];
+    const all = Buffer.from(r.digests.buffer, r.digests.byteOffset, r.digests.byteLength);
+    for (let i = 0; i < all.length; i += 32) digests.push(all.subarray(i, i + 32));
+    let content: CachedContent;
+    if (digests.length > MAX_INLINE_CHUNKS) {
+      const lists = buildListObjects(digests);
+      let last: Buffer = Buffer.alloc(0);
+      for (const obj of lists) {
+        last = sha256(obj);
+        this.deps.trees.add(ObjectKind.list, last, obj);
+      }
+      content = { list: last };
+    } else content = { data: digests };
+    if (r.bytes === id.size) cache?.record(id, content);
+    return content;
+  }
+
+  private async stdinEntry(name: string): Promise<TreeEntry> {
+    const stdin = this.run.options.env.stdin;
+    if (!stdin) throw new RangeError('no standard input to back up');
+    const { digests, bytes } = await chunkStdin(stdin, this.deps.chunker, this.deps.main);
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const e: TreeEntry = {
+      name, type: 'file', mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mtimeNs: now, ctimeNs: now, size: bytes,
+    };
+    this.run.progress.files++;
+    this.run.progress.bytes += bytes;
+    this.run.progress.bytesRead += bytes;
+    if (digests.length > MAX_INLINE_CHUNKS) {
+      const lists = buildListObjects(digests);
+      for (const obj of lists) this.deps.trees.add(ObjectKind.list, sha256(obj), obj);
+      e.list = sha256(lists[lists.length - 1] as Uint8Array);
+    } else if (digests.length > 0) e.data = digests;
+    return e;
+  }
+
+  private storeTree(entries: Array<TreeEntry | null>): Buffer {
+    const objects = buildTreeObjects(sortByName(entries.filter((e): e is TreeEntry => e !== null)));
+    let digest: Buffer = Buffer.alloc(0);
+    for (const obj of objects) {
+      digest = sha256(obj);
+      this.deps.trees.add(ObjectKind.tree, digest, obj);
+    }
+    return digest;
+  }
+}
+

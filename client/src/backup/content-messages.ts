@@ -1,0 +1,39 @@
+// What the main thread and the content workers say to each other (structured clone).
+
+import type { ChunkerParams } from '../../../core/src/api/backup.js';
+import type { UploadTotals } from './uploader.js';
+
+export interface ContentWorkerData {
+  server: string;
+  token: string;
+  fingerprint?: string;
+  session: string;
+  chunker: ChunkerParams;
+  level: number;
+  maxHasDigests: number;
+}
+
+export interface FileJobItem {
+  /** A string, or the exact bytes of a path that is not valid UTF-8. */
+  path: string | Uint8Array;
+  /** Size from lstat: a hint for buffer sizing; the bytes actually read count. */
+  size: number;
+}
+
+export interface FileJob {
+  id: number;
+  files: FileJobItem[];
+}
+
+export interface FileResult {
+  /** Chunk digests in order, 32 bytes each; absent when the file could not be read. */
+  digests?: Uint8Array;
+  bytes: number;
+  /** Why the file was skipped (vanished, unreadable). */
+  error?: string;
+}
+
+export interface ContentSummary {
+  totals: UploadTotals;
+  native: boolean;
+}

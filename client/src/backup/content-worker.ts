@@ -1,0 +1,123 @@
+// A content worker thread: reads files with large buffers, cuts them into chunks (native
+// FastCDC), hashes them (node:crypto, SHA-NI), asks the appliance which it lacks, and
+// compresses and uploads only those, on its own upload stream. The main thread only walks
+// and builds trees, so hashing and compression run on every core.
+
+import { closeSync, openSync, readSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+import { createCutter, type Cutter } from '../../../core/src/chunker/cutter.js';
+import { sha256 } from '../../../core/src/objects/digest.js';
+import { ObjectKind } from '../../../core/src/objects/kinds.js';
+import { HavenError } from '../../../core/src/errors.js';
+import { HttpTransport } from '../api/http-transport.js';
+import type { ContentSummary, ContentWorkerData, FileJob, FileResult } from './content-messages.js';
+import { serveJobs } from '../workers/worker-protocol.js';
+import { Uploader, type PendingObject } from './uploader.js';
+import { ZeroChunks } from './zero-chunks.js';
+
+/** Small files share arenas of this size; large files stream through windows of it. */
+const WINDOW = 16 << 20;
+/** Ask `has` about this many bytes of chunks at a time. */
+const PUT_BYTES = 32 << 20;
+
+const data = workerData as ContentWorkerData;
+
+const api = new HttpTransport({ server: data.server, token: data.token, fingerprint: data.fingerprint, maxSockets: 2 });
+const uploader = new Uploader(api, data.session, { level: data.level, maxHasDigests: data.maxHasDigests });
+const cutter: Cutter = createCutter(data.chunker);
+const zeros = new ZeroChunks(data.chunker.maxSize);
+
+let arena = Buffer.allocUnsafe(0);
+let arenaPos = 0;
+let pending: PendingObject[] = [];
+let pendingBytes = 0;
+
+function toPath(p: string | Uint8Array): string | Buffer {
+  return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}
+
+function addChunk(chunk: Buffer, digests: Buffer[]): void {
+  const zero = zeros.digestIfZero(chunk);
+  const digest = zero ?? sha256(chunk);
+  digests.push(digest);
+  pending.push({ kind: ObjectKind.data, digest, raw: chunk });
+  pendingBytes += chunk.length;
+}
+
+/** Reads one file and cuts it; chunks go to `pending`, their digests are returned. */
+async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileResult> {
+  const fd = openSync(path, 'r');
+  const digests: Buffer[] = [];
+  let bytes = 0;
+  try {
+    // Small files read into the shared arena (one allocation for many files); +1 so that
+    // the read that hits end of file needs no second buffer. The slice is reserved at once:
+    // pending chunks keep referencing it until they are uploaded.
+    let buf: Buffer;
+    if (sizeHint + 1 <= WINDOW / 4) {
+      if (arena.length - arenaPos < sizeHint + 1) {
+        arena = Buffer.allocUnsafe(WINDOW);
+        arenaPos = 0;
+      }
+      buf = arena.subarray(arenaPos, arenaPos + sizeHint + 1);
+      arenaPos += sizeHint + 1;
+    } else buf = Buffer.allocUnsafe(WINDOW);
+    let start = 0;
+    let end = 0;
+    let eof = false;
+    for (;;) {
+      while (!eof && end < buf.length) {
+        const n = readSync(fd, buf, end, buf.length - end, null);
+        if (n === 0) eof = true;
+        else end += n;
+      }
+      while (start < end && (eof || end - start >= cutter.setup.maxSize)) {
+        const len = cutter.cut(buf, start, end);
+        addChunk(buf.subarray(start, start + len), digests);
+        start += len;
+        bytes += len;
+      }
+      if (eof) break;
+      // Pending chunks still reference this buffer: continue in a fresh one.
+      const next = Buffer.allocUnsafe(WINDOW);
+      buf.copy(next, 0, start, end);
+      end -= start;
+      start = 0;
+      buf = next;
+      if (pendingBytes >= PUT_BYTES) await flush();
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { digests: Buffer.concat(digests), bytes };
+}
+
+async function flush(): Promise<void> {
+  const batch = pending;
+  pending = [];
+  pendingBytes = 0;
+  await uploader.put(batch);
+}
+
+async function runJob(job: FileJob): Promise<FileResult[]> {
+  const results: FileResult[] = [];
+  for (const f of job.files) {
+    try {
+      results.push(await chunkFile(toPath(f.path), f.size));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e instanceof HavenError) throw e;
+      // vanished or unreadable: reported and skipped, the backup goes on
+      results.push({ bytes: 0, error: e.code ? `${e.code}: ${e.message}` : e.message });
+    }
+    if (pendingBytes >= PUT_BYTES) await flush();
+  }
+  await flush();
+  return results;
+}
+
+serveJobs<FileJob, FileResult[], ContentSummary>(runJob, async () => {
+  const totals = await uploader.finish();
+  api.close();
+  return { totals, native: cutter.native };
+});

@@ -1,0 +1,134 @@
+// Gets objects onto the appliance with as little traffic as possible: asks `has` in batches,
+// compresses only what is missing, and writes frames into one long upload stream (the
+// appliance makes them durable at least every datastore.syncEveryBytes and at the end).
+// One Uploader per thread: the content workers each own one, the main thread one for trees
+// and lists, so the session runs several streams in parallel.
+
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { Zstd } from '../../../core/src/compress/zstd.js';
+import { encodeFrameHeader } from '../../../core/src/objects/frame.js';
+import { Codec, type ObjectKind } from '../../../core/src/objects/kinds.js';
+import type { HttpTransport } from '../api/http-transport.js';
+
+export interface PendingObject {
+  kind: ObjectKind;
+  digest: Buffer;
+  raw: Uint8Array;
+}
+
+export interface UploaderOptions {
+  /** zstd level for data (trees and lists always use it too). */
+  level: number;
+  maxHasDigests: number;
+}
+
+export interface UploadTotals {
+  /** Objects asked about, found present, and sent. */
+  queried: number;
+  present: number;
+  sent: number;
+  /** Raw bytes of the objects sent, and bytes on the wire (after compression). */
+  rawSent: number;
+  storedSent: number;
+  /** Upload streams the appliance confirmed durable. */
+  streamsConfirmed: number;
+}
+
+/** Compression that saves less than this fraction is not worth the appliance's decompression. */
+const MIN_SAVING = 1 / 32;
+
+export class Uploader {
+  private readonly zstd = new Zstd();
+  /** Digests known present or already sent in this session (latin1 keys). */
+  private readonly known = new Set<string>();
+  private stream: PassThrough | null = null;
+  private response: Promise<unknown> | null = null;
+  private failure: Error | null = null;
+  readonly totals: UploadTotals = { queried: 0, present: 0, sent: 0, rawSent: 0, storedSent: 0, streamsConfirmed: 0 };
+
+  constructor(private readonly api: HttpTransport, private readonly session: string, private readonly options: UploaderOptions) {}
+
+  /** Marks digests as present without asking (e.g. the previous snapshot's trees). */
+  assumePresent(digest: Uint8Array): void {
+    this.known.add(Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1'));
+  }
+
+  /**
+   * Makes sure each object is on the appliance: skips those known, asks `has` about the
+   * rest, uploads the missing ones. Resolves once they are handed to the stream.
+   */
+  async put(objects: PendingObject[]): Promise<void> {
+    const fresh: PendingObject[] = [];
+    for (const o of objects) {
+      const key = o.digest.toString('latin1');
+      if (this.known.has(key)) continue;
+      this.known.add(key);
+      fresh.push(o);
+    }
+    for (let i = 0; i < fresh.length; i += this.options.maxHasDigests) {
+      const batch = fresh.slice(i, i + this.options.maxHasDigests);
+      const bitmap = await this.api.has(this.session, Buffer.concat(batch.map((o) => o.digest)));
+      this.totals.queried += batch.length;
+      for (let j = 0; j < batch.length; j++) {
+        if (((bitmap[j >> 3] as number) >> (j & 7)) & 1) {
+          this.totals.present++;
+          continue;
+        }
+        await this.send(batch[j] as PendingObject);
+      }
+    }
+  }
+
+  private async send(o: PendingObject): Promise<void> {
+    if (this.failure) throw this.failure;
+    let codec: Codec = Codec.none;
+    let stored: Uint8Array = o.raw;
+    if (o.raw.length >= 64) {
+      const z = this.zstd.compress(o.raw, this.options.level);
+      if (z.length <= o.raw.length * (1 - MIN_SAVING)) {
+        codec = Codec.zstd;
+        stored = z;
+      }
+    }
+    const s = this.openStream();
+    s.write(encodeFrameHeader({ kind: o.kind, codec, rawLength: o.raw.length, storedLength: stored.length, digest: o.digest }));
+    const ok = s.write(stored);
+    this.totals.sent++;
+    this.totals.rawSent += o.raw.length;
+    this.totals.storedSent += stored.length;
+    if (!ok) await Promise.race([once(s, 'drain'), this.failed()]);
+  }
+
+  private openStream(): PassThrough {
+    if (this.stream) return this.stream;
+    const s = new PassThrough({ highWaterMark: 8 << 20 });
+    this.stream = s;
+    this.response = this.api.uploadFramesRaw(this.session, s);
+    // A refused stream (bad frame, full disk) surfaces at the next write or at finish.
+    this.response.catch((err: unknown) => {
+      this.failure = err instanceof Error ? err : new Error(String(err));
+      s.destroy();
+    });
+    return s;
+  }
+
+  private failed(): Promise<never> {
+    return (this.response as Promise<unknown>).then(() => {
+      throw new Error('upload stream ended early');
+    });
+  }
+
+  /** Ends the stream and waits for the appliance to confirm everything in it is durable. */
+  async finish(): Promise<UploadTotals> {
+    if (this.stream && this.response) {
+      this.stream.end();
+      await this.response;
+      this.totals.streamsConfirmed++;
+      this.stream = null;
+      this.response = null;
+    }
+    if (this.failure) throw this.failure;
+    return this.totals;
+  }
+}

@@ -1,0 +1,108 @@
+// Where the client finds its server, token and caches: the login config
+// ($XDG_CONFIG_HOME/haven/config.json, or HAVEN_CONFIG), then a profile (--profile NAME:
+// the user's config dir, then /etc/haven/profiles/NAME.json), then HAVEN_SERVER,
+// HAVEN_TOKEN, HAVEN_FINGERPRINT and HAVEN_CACHE_DIR, then flags.
+
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { HavenError } from '../../../core/src/errors.js';
+
+export const SavedConfig = Type.Object({
+  server: Type.String({ minLength: 1 }),
+  token: Type.String({ minLength: 1 }),
+  fingerprint: Type.Optional(Type.String({ pattern: '^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$' })),
+}, { additionalProperties: false });
+export type SavedConfig = Static<typeof SavedConfig>;
+
+export const Profile = Type.Object({
+  paths: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+  group: Type.Optional(Type.String()),
+  excludes: Type.Optional(Type.Array(Type.String())),
+  tags: Type.Optional(Type.Array(Type.String())),
+  server: Type.Optional(Type.String({ minLength: 1 })),
+  token: Type.Optional(Type.String({ minLength: 1 })),
+  /** A file holding the token (so the profile itself can be world-readable). */
+  tokenFile: Type.Optional(Type.String({ minLength: 1 })),
+  fingerprint: Type.Optional(Type.String()),
+}, { additionalProperties: false });
+export type Profile = Static<typeof Profile>;
+
+export interface Connection {
+  server: string;
+  token: string;
+  fingerprint?: string;
+}
+
+type Env = NodeJS.ProcessEnv;
+
+export function configDir(env: Env = process.env): string {
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'haven');
+}
+
+export function configPath(env: Env = process.env): string {
+  return env.HAVEN_CONFIG || join(configDir(env), 'config.json');
+}
+
+export function cacheDir(env: Env = process.env): string {
+  return env.HAVEN_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'haven');
+}
+
+export function readSavedConfig(env: Env = process.env): SavedConfig | null {
+  const path = configPath(env);
+  if (!existsSync(path)) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new HavenError('PROFILE_INVALID', { name: 'login config', path, detail: (err as Error).message });
+  }
+  if (!Value.Check(SavedConfig, value)) throw new HavenError('PROFILE_INVALID', { name: 'login config', path, detail: 'not a haven login config' });
+  return value;
+}
+
+/** Saves the login config readable by its owner only (it holds a token). */
+export function saveConfig(config: SavedConfig, env: Env = process.env): string {
+  const path = configPath(env);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+  return path;
+}
+
+export function profilePaths(name: string, env: Env = process.env): string[] {
+  return [join(configDir(env), 'profiles', `${name}.json`), join('/etc/haven/profiles', `${name}.json`)];
+}
+
+export function readProfile(name: string, env: Env = process.env): Profile {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new HavenError('PROFILE_INVALID', { name, path: '-', detail: 'profile names are letters, digits, . _ -' });
+  const candidates = profilePaths(name, env);
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) throw new HavenError('PROFILE_INVALID', { name, path: candidates.join(' or '), detail: 'no such file' });
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new HavenError('PROFILE_INVALID', { name, path, detail: (err as Error).message });
+  }
+  if (!Value.Check(Profile, value)) {
+    const first = [...Value.Errors(Profile, value)][0];
+    throw new HavenError('PROFILE_INVALID', { name, path, detail: first ? `${first.instancePath || '/'} ${first.message}` : 'invalid' });
+  }
+  if (value.tokenFile && !value.token) value.token = readFileSync(value.tokenFile, 'utf8').trim();
+  return value;
+}
+
+/** The connection from config, profile and environment (later ones win). */
+export function resolveConnection(profile: Profile | null, env: Env = process.env): Connection {
+  const saved = readSavedConfig(env);
+  const server = env.HAVEN_SERVER || profile?.server || saved?.server;
+  const token = env.HAVEN_TOKEN || profile?.token || saved?.token;
+  const fingerprint = env.HAVEN_FINGERPRINT || profile?.fingerprint || saved?.fingerprint;
+  if (!server || !token) throw new HavenError('CLIENT_NOT_CONFIGURED');
+  return fingerprint ? { server, token, fingerprint } : { server, token };
+}

@@ -1,0 +1,77 @@
+// haven backup PATH... [--group G] [--tag T] [--exclude P] [--stdin --name NAME] [--profile NAME]
+
+import { hostname } from 'node:os';
+import { parse, UsageError } from '../../../../daemon/src/cli/args.js';
+import { isValidGroup } from '../../../../core/src/api/common.js';
+import { BackupRun, checkSources } from '../../backup/backup-run.js';
+import { createPosixOps } from '../../fs/posix-ops.js';
+import { cacheDir, readProfile, type Profile } from '../client-config.js';
+import { JSON_FLAG, connect, workerCount, type CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { formatBytes } from '../output.js';
+
+/** zstd level for uploads; level 3 measured best for size at our throughput (docs/PERFORMANCE.md). */
+const DEFAULT_ZSTD_LEVEL = 3;
+
+function defaultGroup(): string {
+  const h = hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return isValidGroup(h) ? h : 'default';
+}
+
+export async function backupCommand(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parse(ctx.argv, {
+    ...JSON_FLAG,
+    group: { type: 'string' },
+    tag: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
+    stdin: { type: 'boolean', default: false },
+    name: { type: 'string' },
+    profile: { type: 'string' },
+    host: { type: 'string' },
+    'no-cache': { type: 'boolean', default: false },
+  }, true);
+  const profile: Profile | null = values.profile ? readProfile(values.profile, ctx.env) : null;
+  const paths = [...(profile?.paths ?? []), ...positionals];
+  if (values.stdin !== (values.name !== undefined)) throw new UsageError('--stdin and --name NAME go together');
+  if (values.name !== undefined && !/^[^/\0]+$/.test(values.name)) throw new UsageError('--name must be a file name without /');
+  if (paths.length === 0 && !values.stdin) throw new UsageError('usage: haven backup PATH... [--group G] (or --profile NAME, or --stdin --name NAME)');
+  const group = values.group ?? profile?.group ?? defaultGroup();
+  if (!isValidGroup(group)) throw new UsageError(`invalid group ${group}: 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit`);
+  checkSources(paths);
+
+  const { api, connection } = connect(ctx, profile);
+  const level = Number(ctx.env.HAVEN_ZSTD_LEVEL ?? DEFAULT_ZSTD_LEVEL);
+  const run = new BackupRun(
+    {
+      group, paths, tags: [...(profile?.tags ?? []), ...(values.tag ?? [])], excludes: [...(profile?.excludes ?? []), ...(values.exclude ?? [])],
+      host: values.host ?? hostname(), ...(values.name !== undefined ? { stdinName: values.name } : {}),
+    },
+    {
+      api, connection, cacheDir: values['no-cache'] ? null : cacheDir(ctx.env), workers: workerCount(ctx.env),
+      zstdLevel: Number.isInteger(level) && level >= -7 && level <= 19 ? level : DEFAULT_ZSTD_LEVEL,
+      posix: createPosixOps(), ...(values.stdin ? { stdin: ctx.stdin() } : {}),
+    },
+  );
+  const started = Date.now();
+  const stop = ctx.out.progress(() => {
+    const p = run.progress;
+    const secs = Math.max(0.001, (Date.now() - started) / 1000);
+    return `backup: ${p.files} files, ${p.dirs} dirs, ${formatBytes(p.bytesRead)} read (${formatBytes(p.bytesRead / secs)}/s), ${p.filesCached} unchanged`;
+  });
+  let outcome;
+  try {
+    outcome = await run.run();
+  } finally {
+    stop();
+    api.close();
+  }
+  const s = outcome.snapshot;
+  const st = outcome.session.stats;
+  ctx.out.result({ snapshot: s, session: outcome.session, warnings: outcome.warnings }, () => [
+    ...outcome.warnings.map((w) => `warning: ${w}`),
+    `snapshot ${s.id.slice(0, 12)} saved (group ${s.group})`,
+    `  ${s.stats.files ?? 0} files, ${s.stats.dirs ?? 0} dirs, ${formatBytes(s.stats.bytes ?? 0)}; ${s.stats.filesRead ?? 0} files read, ${s.stats.filesCached ?? 0} unchanged`,
+    `  uploaded ${st.objectsNew} new objects (${formatBytes(st.bytesNew)} stored, ${formatBytes(st.rawBytesNew)} raw) in ${((s.stats.durationMs ?? 0) / 1000).toFixed(1)} s`,
+  ]);
+  return outcome.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
+}

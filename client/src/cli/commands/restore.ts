@@ -1,0 +1,50 @@
+// haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH] [--overwrite]
+
+import { resolve } from 'node:path';
+import { parse, required, UsageError } from '../../../../daemon/src/cli/args.js';
+import { createPosixOps } from '../../fs/posix-ops.js';
+import { RestoreRun } from '../../restore/restore-run.js';
+import { JSON_FLAG, connect, workerCount, type CommandContext } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { formatBytes } from '../output.js';
+import { resolveSnapshot } from '../snapshot-ref.js';
+
+/** Restores wait on disk writes more than on CPU: a writer more than cores keeps both busy. */
+const EXTRA_RESTORE_WRITERS = 1;
+
+export async function restoreCommand(ctx: CommandContext): Promise<number> {
+  const { values, positionals } = parse(ctx.argv, {
+    ...JSON_FLAG, group: { type: 'string' }, target: { type: 'string' }, include: { type: 'string', multiple: true }, overwrite: { type: 'boolean', default: false },
+  }, true);
+  const [ref] = positionals;
+  if (!ref || positionals.length > 1) throw new UsageError('usage: haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH] [--overwrite]');
+  const target = resolve(required(values.target, '--target'));
+  const { api, connection } = connect(ctx);
+  try {
+    const snapshot = await resolveSnapshot(api, ref, values.group);
+    const started = Date.now();
+    const run = new RestoreRun(
+      { snapshot, target, includes: values.include ?? [], overwrite: values.overwrite },
+      { api, connection, workers: workerCount(ctx.env) + EXTRA_RESTORE_WRITERS, posix: createPosixOps(), maxChunk: 4 << 20 },
+    );
+    const stop = ctx.out.progress(() => {
+      const p = run.progress;
+      return `restore: ${p.filesDone}/${p.files} files, ${formatBytes(p.bytesDone)} of ${formatBytes(p.bytes)}`;
+    });
+    let outcome;
+    try {
+      outcome = await run.run();
+    } finally {
+      stop();
+    }
+    const secs = (Date.now() - started) / 1000;
+    ctx.out.result({ snapshot: snapshot.id, target, ...outcome, durationMs: Date.now() - started }, () => [
+      ...outcome.warnings.map((w) => `warning: ${w}`),
+      `restored snapshot ${snapshot.id.slice(0, 12)} to ${target}: ${outcome.files} files, ${outcome.dirs} dirs, ${outcome.links} hard links, ${outcome.others} other entries`,
+      `  ${formatBytes(outcome.bytes)} (${formatBytes(outcome.bytesSparse)} left as holes) in ${secs.toFixed(1)} s`,
+    ]);
+    return outcome.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
+  } finally {
+    api.close();
+  }
+}

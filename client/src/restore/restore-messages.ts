@@ -1,0 +1,34 @@
+// Jobs for the restore writers: files with their chunks and metadata.
+
+export interface RestoreWorkerData {
+  server: string;
+  token: string;
+  fingerprint?: string;
+  snapshot: string;
+  maxChunk: number;
+  /** Restore ownership (root only). */
+  chown: boolean;
+}
+
+export interface RestoreFileItem {
+  path: string | Uint8Array;
+  size: number;
+  /** Chunk digests in order, 32 bytes each. */
+  chunks: Uint8Array;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeNs: bigint;
+  xattrs?: Array<[string, Uint8Array]>;
+}
+
+export interface RestoreJob {
+  files: RestoreFileItem[];
+}
+
+export interface RestoreJobResult {
+  bytesWritten: number;
+  /** Bytes left as holes (all-zero chunks not written). */
+  bytesSparse: number;
+  warnings: string[];
+}

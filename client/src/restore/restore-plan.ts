@@ -1,0 +1,82 @@
+// What a restore will create, from the snapshot's trees: directories (parents first),
+// files with their chunk lists, hard links to files restored earlier, and symlinks, fifos,
+// device nodes. Trees are fetched level by level, many per request. Names come from the
+// tree decoder, which refuses '/', '..', '.', '' and NUL, so every path stays under the
+// target; --include narrows the plan to some paths (and the directories above them).
+
+import type { TreeEntry } from '../../../core/src/objects/tree.js';
+import type { NativePath } from '../../../core/src/native/addon.js';
+import { joinPath } from '../fs/names.js';
+import type { TreeSource } from '../remote/tree-source.js';
+
+export interface PlannedItem {
+  path: NativePath;
+  /** Path inside the snapshot, '/'-separated (for messages and --include). */
+  stored: string;
+  entry: TreeEntry;
+}
+
+export interface PlannedFile extends PlannedItem {
+  chunks: Uint8Array[];
+}
+
+export interface RestorePlan {
+  dirs: PlannedItem[];
+  files: PlannedFile[];
+  /** Later entries of a hard-link group: linked to `to` once its content is written. */
+  links: Array<PlannedItem & { to: NativePath }>;
+  others: PlannedItem[];
+  bytes: number;
+}
+
+type Include = string[][];
+
+function includeState(components: readonly string[], includes: Include): 'all' | 'ancestor' | 'none' {
+  if (includes.length === 0) return 'all';
+  let ancestor = false;
+  for (const inc of includes) {
+    const n = Math.min(inc.length, components.length);
+    let same = true;
+    for (let i = 0; i < n; i++) if (inc[i] !== components[i]) same = false;
+    if (!same) continue;
+    if (components.length >= inc.length) return 'all';
+    ancestor = true;
+  }
+  return ancestor ? 'ancestor' : 'none';
+}
+
+export async function planRestore(trees: TreeSource, root: Uint8Array, target: string, includePaths: readonly string[]): Promise<RestorePlan> {
+  const includes: Include = includePaths.map((p) => p.split('/').filter((c) => c !== '' && c !== '.'));
+  const plan: RestorePlan = { dirs: [], files: [], links: [], others: [], bytes: 0 };
+  const firstOfLink = new Map<number, NativePath>();
+  let level: Array<{ tree: Uint8Array; path: NativePath; components: string[] }> = [{ tree: root, path: target, components: [] }];
+  while (level.length > 0) {
+    await trees.load(level.map((l) => l.tree));
+    const next: typeof level = [];
+    for (const dir of level) {
+      for (const e of await trees.entries(dir.tree)) {
+        const components = [...dir.components, e.name];
+        const state = includeState(components, includes);
+        if (state === 'none' || (state === 'ancestor' && e.type !== 'dir')) continue;
+        const path = joinPath(dir.path, { name: e.name, raw: e.rawName ? Buffer.from(e.rawName) : undefined });
+        const item: PlannedItem = { path, stored: components.join('/'), entry: e };
+        if (e.type === 'dir') {
+          plan.dirs.push(item);
+          next.push({ tree: e.subtree as Uint8Array, path, components });
+        } else if (e.type === 'file') {
+          const first = e.hardlink !== undefined ? firstOfLink.get(e.hardlink) : undefined;
+          if (first !== undefined) {
+            plan.links.push({ ...item, to: first });
+            continue;
+          }
+          if (e.hardlink !== undefined) firstOfLink.set(e.hardlink, path);
+          const chunks = e.list ? await trees.listChunks(e.list) : (e.data ?? []);
+          plan.files.push({ ...item, chunks });
+          plan.bytes += e.size;
+        } else plan.others.push(item);
+      }
+    }
+    level = next;
+  }
+  return plan;
+}

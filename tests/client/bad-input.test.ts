@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encode, type MsgMap } from '../../core/src/objects/msgpack.js';
+import { decodeTree } from '../../core/src/objects/tree.js';
+import { ObjectKind } from '../../core/src/objects/kinds.js';
+import { toHex } from '../../core/src/objects/digest.js';
+import { startContentPool } from '../../client/src/backup/content-pool.js';
+import { cliWorld } from '../helpers/haven-cli.js';
+import { framesOf, makeObject } from '../helpers/objects.js';
+import { isRoot } from '../helpers/prereq.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const NOBODY = 65534;
+
+test('an unreadable file is reported and skipped; the backup completes with a warning (exit 3)', async (t) => {
+  const w = await cliWorld(t);
+  const work = tempDir(t);
+  chmodSync(work, 0o755);
+  mkdirSync(join(work, 'src'));
+  writeFileSync(join(work, 'src', 'ok'), 'readable');
+  writeFileSync(join(work, 'src', 'secret'), 'nobody may read this');
+  chmodSync(join(work, 'src', 'secret'), 0o000);
+  // root reads everything: run the client as nobody then
+  const as = isRoot() ? { uid: NOBODY, gid: NOBODY } : {};
+  const cache = join(work, 'cache');
+  mkdirSync(cache);
+  if (isRoot()) chownSync(cache, NOBODY, NOBODY);
+  const r = await w.run(['backup', '--group', 'bad', 'src', '--json'], { cwd: work, ...as, env: { HAVEN_CACHE_DIR: cache, HOME: cache, XDG_CONFIG_HOME: cache } });
+  assert.equal(r.code, 3, r.stderr);
+  const out = JSON.parse(r.stdout) as { warnings: string[]; snapshot: { id: string; stats: Record<string, number> } };
+  assert.equal(out.warnings.length, 1);
+  assert.match(out.warnings[0] as string, /src\/secret: EACCES/);
+  const ls = await w.json<{ entries: Array<{ path: string }> }>(['ls', out.snapshot.id]);
+  assert.deepEqual(ls.entries.map((e) => e.path), ['src', 'src/ok']);
+});
+
+test('a file that vanished before it was read is reported by the content worker, not fatal', async (t) => {
+  const dir = tempDir(t);
+  const pool = startContentPool(1, {
+    server: 'http://127.0.0.1:9', token: 'unused', session: '0'.repeat(32), level: 3, maxHasDigests: 1024,
+    chunker: { algorithm: 'fastcdc-gear32-v1', seed: '00'.repeat(32), minSize: 256 << 10, avgSize: 1 << 20, maxSize: 4 << 20 },
+  });
+  t.after(() => pool.close());
+  const [gone] = await pool.submit({ id: 1, files: [{ path: join(dir, 'vanished'), size: 10 }] });
+  assert.match(gone?.error ?? '', /^ENOENT/);
+  assert.equal(gone?.digests, undefined);
+});
+
+test('restore refuses a non-empty target without --overwrite, and never follows a symlink out of it', async (t) => {
+  const w = await cliWorld(t);
+  const work = tempDir(t);
+  mkdirSync(join(work, 'src', 'dir'), { recursive: true });
+  writeFileSync(join(work, 'src', 'dir', 'file'), 'from the snapshot');
+  await w.json(['backup', '--group', 'tg', 'src'], { cwd: work });
+
+  const target = join(work, 'target');
+  mkdirSync(target);
+  writeFileSync(join(target, 'existing'), 'x');
+  const refused = await w.run(['restore', 'latest', '--group', 'tg', '--target', target]);
+  assert.equal(refused.code, 7);
+  assert.match(refused.stderr, /is not empty; pass --overwrite/);
+  assert.deepEqual(readdirSync(target), ['existing'], 'nothing was written');
+
+  // A symlink planted where a restored directory goes must be replaced, not followed.
+  const outside = join(work, 'outside');
+  mkdirSync(outside);
+  symlinkSync(outside, join(target, 'src'));
+  const r = await w.run(['restore', 'latest', '--group', 'tg', '--target', target, '--overwrite']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(readdirSync(outside), [], 'nothing written through the symlink');
+  assert.equal(readFileSync(join(target, 'src', 'dir', 'file'), 'utf8'), 'from the snapshot');
+});
+
+test('a wrong token or an unreachable server is a clear error with its own exit status', async (t) => {
+  const w = await cliWorld(t);
+  const bad = await w.run(['snapshots'], { env: { HAVEN_TOKEN: 'hvn_wrong' } });
+  assert.equal(bad.code, 4);
+  assert.match(bad.stderr, /A valid API token is required \[UNAUTHORIZED\]/);
+  const down = await w.run(['snapshots', '--json'], { env: { HAVEN_SERVER: 'http://127.0.0.1:9' } });
+  assert.equal(down.code, 5);
+  assert.equal((JSON.parse(down.stdout) as { error: { code: string } }).error.code, 'SERVER_UNREACHABLE');
+  const none = await w.run(['snapshots'], { env: { HAVEN_SERVER: '', HAVEN_TOKEN: '' } });
+  assert.equal(none.code, 9);
+  assert.match(none.stderr, /haven login/);
+});
+
+test('tree entries named with /, .. or NUL are refused by the decoder and by the appliance', async (t) => {
+  const entry = (n: string): MsgMap => ({ n, t: 1, m: 0o644, u: 0, g: 0, mt: 1n, ct: 1n, s: 0 });
+  for (const name of ['../escape', 'a/b', '..', '.', 'nul\0byte', '']) {
+    assert.throws(() => decodeTree(encode({ v: 1, e: [entry(name)] })), /invalid name/, JSON.stringify(name));
+  }
+  const w = await cliWorld(t);
+  const api = w.daemon.client(w.token);
+  const hostile = makeObject(ObjectKind.tree, encode({ v: 1, e: [entry('../../etc/evil')] }));
+  const s = await api.startBackup({ group: 'hostile' });
+  await api.uploadFrames(s.session, framesOf([hostile]));
+  await assert.rejects(api.commit(s.session, { root: toHex(hostile.digest) }), /invalid name|cannot be decoded/);
+  assert.equal(existsSync('/etc/evil'), false);
+});
