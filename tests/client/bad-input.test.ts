@@ -7,7 +7,8 @@ import { decodeTree } from '../../core/src/objects/tree.js';
 import { ObjectKind } from '../../core/src/objects/kinds.js';
 import { toHex } from '../../core/src/objects/digest.js';
 import { startContentPool } from '../../client/src/backup/content-pool.js';
-import { cliWorld } from '../helpers/haven-cli.js';
+import { cliWorld, haven } from '../helpers/haven-cli.js';
+import { createToken, startDaemon } from '../helpers/daemon.js';
 import { framesOf, makeObject } from '../helpers/objects.js';
 import { isRoot } from '../helpers/prereq.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -84,6 +85,29 @@ test('a wrong token or an unreachable server is a clear error with its own exit 
   const none = await w.run(['snapshots'], { env: { HAVEN_SERVER: '', HAVEN_TOKEN: '' } });
   assert.equal(none.code, 9);
   assert.match(none.stderr, /haven login/);
+});
+
+test('over HTTPS, the pinned fingerprint works and a wrong one is a clear error (exit 11) before the token is sent', async (t) => {
+  const dataDir = tempDir(t);
+  const token = createToken(dataDir, 'admin');
+  const d = await startDaemon(t, { dataDir, listen: '0.0.0.0:0' });
+  const home = tempDir(t, 'haven-home-');
+  const env = { XDG_CONFIG_HOME: home, HAVEN_CACHE_DIR: join(home, 'cache') };
+  const wrong = 'ab:'.repeat(31) + 'ab';
+  const refused = await haven(['login', d.url, '--token', token, '--fingerprint', wrong], { env });
+  assert.equal(refused.code, 11, refused.stderr);
+  assert.match(refused.stderr, /not the pinned .*\[TLS_FINGERPRINT_MISMATCH\]/);
+  assert.equal(existsSync(join(home, 'haven', 'config.json')), false, 'nothing saved');
+  const unpinned = await haven(['snapshots'], { env: { ...env, HAVEN_SERVER: d.url, HAVEN_TOKEN: token } });
+  assert.equal(unpinned.code, 11);
+  assert.match(unpinned.stderr, /TLS_UNTRUSTED/);
+  // the right pin (any spelling) is saved by login and used by later commands
+  const ok = await haven(['login', d.url, '--token', token, '--fingerprint', (d.fingerprint as string).toUpperCase()], { env });
+  assert.equal(ok.code, 0, ok.stderr);
+  const work = tempDir(t);
+  writeFileSync(join(work, 'f'), 'over tls');
+  const b = await haven(['backup', '--group', 'tls', 'f'], { env, cwd: work });
+  assert.equal(b.code, 0, b.stderr);
 });
 
 test('tree entries named with /, .. or NUL are refused by the decoder and by the appliance', async (t) => {

@@ -13,7 +13,7 @@ import { HavenError } from '../../../core/src/errors.js';
 export const SavedConfig = Type.Object({
   server: Type.String({ minLength: 1 }),
   token: Type.String({ minLength: 1 }),
-  fingerprint: Type.Optional(Type.String({ pattern: '^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$' })),
+  fingerprint: Type.Optional(Type.String({ minLength: 64, maxLength: 200 })),
 }, { additionalProperties: false });
 export type SavedConfig = Static<typeof SavedConfig>;
 

@@ -17,6 +17,8 @@ export const EXIT = {
   damaged: 8,
   config: 9,
   applianceStorage: 10,
+  /** The server's certificate does not match the pinned fingerprint, or is untrusted without a pin. */
+  serverIdentity: 11,
 } as const;
 
 const BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -45,6 +47,8 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   SOURCE_UNREADABLE: EXIT.config,
   STORAGE_FULL: EXIT.applianceStorage,
   STORAGE_IO: EXIT.applianceStorage,
+  TLS_FINGERPRINT_MISMATCH: EXIT.serverIdentity,
+  TLS_UNTRUSTED: EXIT.serverIdentity,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

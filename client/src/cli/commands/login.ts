@@ -2,6 +2,7 @@
 
 import { ApiClient } from '../../api/api-client.js';
 import { parse, required, UsageError } from '../../../../daemon/src/cli/args.js';
+import { normalizeFingerprint } from '../../../../core/src/tls/fingerprint.js';
 import { saveConfig, type SavedConfig } from '../client-config.js';
 import { JSON_FLAG, type CommandContext } from '../context.js';
 
@@ -17,9 +18,10 @@ export async function loginCommand(ctx: CommandContext): Promise<number> {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('the server URL must be http:// or https://');
   const config: SavedConfig = { server: url.origin, token: required(values.token, '--token') };
-  if (values.fingerprint) {
-    if (!/^([0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$/.test(values.fingerprint)) throw new UsageError('--fingerprint is the SHA-256 of the certificate: 32 hex bytes separated by colons');
-    config.fingerprint = values.fingerprint.toUpperCase();
+  if (values.fingerprint !== undefined) {
+    const pin = normalizeFingerprint(values.fingerprint);
+    if (pin === null) throw new UsageError('--fingerprint is the SHA-256 of the certificate (32 bytes of hex, as `havend info` prints it)');
+    config.fingerprint = pin;
   }
   const api = new ApiClient(config);
   try {
