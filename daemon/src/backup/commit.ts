@@ -53,7 +53,7 @@ export async function commitSession(deps: CommitDeps, session: LiveSession, req:
     const id = toHex(digest);
     const committedInfo = { ...info, state: 'committed' as const, snapshot: id, updated: new Date().toISOString() };
     await store.writeOwnObject(ObjectKind.snapshot, raw, () => {
-      store.index.sessions.put(info.id, committedInfo);
+      store.index.sessions.putSync(info.id, committedInfo);
       registerSnapshot(store.index, digest, record);
       store.markComplete(walk.trees);
     });

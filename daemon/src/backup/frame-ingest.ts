@@ -7,6 +7,7 @@
 // them (DESIGN section 3). The first bad frame (wrong digest, bad codec, ...) ends the stream
 // with a typed error; objects that verified before it stay indexed, nothing wrong ever is.
 
+import type { Readable } from 'node:stream';
 import { HavenError } from '../../../core/src/errors.js';
 import { toHex } from '../../../core/src/objects/digest.js';
 import { FrameParser, type FrameSink, type ObjectHeader } from '../../../core/src/objects/frame.js';
@@ -97,19 +98,8 @@ export class FrameIngest implements FrameSink {
   }
 
   /** Consumes the whole stream; resolves with totals or rejects with a typed error. */
-  async run(source: AsyncIterable<Buffer>): Promise<ChunksResponse> {
-    let streamError: unknown = null;
-    try {
-      for await (const chunk of source) {
-        this.parser.push(chunk);
-        if (this.failure) break;
-        while (this.inFlight.size >= this.maxInFlight) await Promise.race(this.inFlight);
-        if (this.failure) break;
-      }
-      if (!this.failure) this.parser.finish();
-    } catch (err) {
-      streamError = err;
-    }
+  async run(source: Readable): Promise<ChunksResponse> {
+    const streamError = await this.read(source);
     // Whatever happened, complete frames are verified, stored and made durable.
     if (this.batch) {
       this.batch.items = this.batch.items.filter((i) => i.complete);
@@ -126,6 +116,61 @@ export class FrameIngest implements FrameSink {
     if (streamError instanceof HavenError) throw streamError;
     if (streamError) throw new HavenError('FRAME_TORN', { offset: this.parser.offset }, { cause: streamError });
     return this.totals;
+  }
+
+  /**
+   * Feeds the stream to the parser with backpressure (at most maxInFlight batches in
+   * verification). On the first error it stops parsing but keeps draining the body for a
+   * while, so the client reads a typed error response instead of a connection reset.
+   */
+  private read(source: Readable): Promise<unknown> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        source.off('data', onData);
+        source.off('end', onEnd);
+        source.off('error', onError);
+        source.off('close', onClose);
+        if (err !== null || this.failure) drain(source);
+        resolve(err);
+      };
+      const onData = (chunk: Buffer): void => {
+        try {
+          this.parser.push(chunk);
+        } catch (err) {
+          finish(err);
+          return;
+        }
+        if (this.failure) return finish(null);
+        if (this.inFlight.size >= this.maxInFlight) {
+          source.pause();
+          const wait = (): void => {
+            if (settled) return;
+            if (this.failure) return finish(null);
+            if (this.inFlight.size >= this.maxInFlight) void Promise.race(this.inFlight).then(wait);
+            else source.resume();
+          };
+          void Promise.race(this.inFlight).then(wait);
+        }
+      };
+      const onEnd = (): void => {
+        try {
+          if (!this.failure) this.parser.finish();
+          finish(null);
+        } catch (err) {
+          finish(err);
+        }
+      };
+      const onError = (err: Error): void => finish(err);
+      // 'close' without 'end': the client went away mid-stream.
+      const onClose = (): void => finish(new Error('connection closed before the end of the stream'));
+      source.on('data', onData);
+      source.on('end', onEnd);
+      source.on('error', onError);
+      source.on('close', onClose);
+    });
   }
 
   private submit(): void {
@@ -211,4 +256,16 @@ export class FrameIngest implements FrameSink {
     }
     return new HavenError('DIGEST_MISMATCH', { digest });
   }
+}
+
+/** After an error: read and discard what the client is still sending, up to a bound. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+function drain(source: Readable): void {
+  let drained = 0;
+  source.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT) source.destroy();
+  });
+  source.on('error', () => undefined);
+  source.resume();
 }

@@ -50,7 +50,7 @@ export class Sessions {
     };
     const s: LiveSession = { info, pins: new Set(), activeStreams: 0, committing: false, parent, lastProgress: 0 };
     this.live.set(info.id, s);
-    void this.store.index.sessions.put(info.id, info);
+    this.save(info);
     this.bus.emit('session.started', info);
     return s;
   }
@@ -108,7 +108,18 @@ export class Sessions {
   }
 
   persist(s: LiveSession): void {
-    void this.store.index.sessions.put(s.info.id, s.info);
+    this.save(s.info);
+  }
+
+  /**
+   * Session records are bookkeeping: a write that fails (a full disk) must not take the
+   * daemon down; the record in memory stays right and the next write carries it.
+   */
+  private save(info: SessionInfo): Promise<void> {
+    return this.store.index.sessions.put(info.id, info).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Marks a session committed; the caller commits the record within its snapshot transaction. */
@@ -122,8 +133,9 @@ export class Sessions {
   abort(id: string, reason: string): SessionInfo {
     const s = this.open(id);
     s.info = { ...s.info, state: 'aborted', reason, updated: new Date(this.now()).toISOString() };
-    this.live.delete(id);
-    this.persist(s);
+    // Stays in memory (closed) until its record is committed, so no request in between
+    // can mistake it for an unknown session.
+    void this.save(s.info).then(() => this.live.delete(id));
     this.bus.emit('session.ended', s.info);
     return s.info;
   }
@@ -133,7 +145,7 @@ export class Sessions {
     const limit = this.now() - this.options.idleSeconds * 1000;
     let n = 0;
     for (const s of [...this.live.values()]) {
-      if (s.activeStreams === 0 && !s.committing && Date.parse(s.info.updated) < limit) {
+      if (s.info.state === 'open' && s.activeStreams === 0 && !s.committing && Date.parse(s.info.updated) < limit) {
         this.abort(s.info.id, 'idle timeout');
         n++;
       }
@@ -143,7 +155,7 @@ export class Sessions {
 
   /** Every open session (the UI's live view; shutdown ends them). */
   openSessions(): SessionInfo[] {
-    return [...this.live.values()].map((s) => s.info);
+    return [...this.live.values()].filter((s) => s.info.state === 'open').map((s) => s.info);
   }
 
   /** Digests pinned by open sessions (GC roots). */

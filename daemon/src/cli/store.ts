@@ -36,7 +36,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
         out(
           `rebuilt index: ${r.objects} object(s) from ${r.records} record(s), ${r.snapshots} snapshot(s), ${r.tombstones} deletion(s)` +
             (r.invalidRecords ? `, ${r.invalidRecords} invalid record(s) skipped` : '') +
-            (r.truncatedBytes ? `, ${r.truncatedBytes} torn byte(s) cut` : '') + '\n' +
+            (r.tailBytes ? `, ${r.tailBytes} byte(s) of torn tail left for recovery` : '') + '\n' +
             r.notes.map((n) => `  - ${n}\n`).join(''),
           r,
         );

@@ -33,12 +33,22 @@ export interface StoredObject {
   stored: Buffer;
 }
 
+const ENOSPC = 28;
+const EDQUOT = 122;
+
 /** Maps file-system failures to the error catalogue; a full disk is STORAGE_FULL. */
 export function storageError(err: unknown): HavenError {
   if (err instanceof HavenError) return err;
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new HavenError('STORAGE_FULL', {}, { cause: err });
-  return new HavenError('STORAGE_IO', { detail: code ?? (err as Error).message }, { cause: err });
+  const code = (err as NodeJS.ErrnoException).code as string | number | undefined;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === ENOSPC || code === EDQUOT) return new HavenError('STORAGE_FULL', {}, { cause: err });
+  return new HavenError('STORAGE_IO', { detail: String(code ?? (err as Error).message) }, { cause: err });
+}
+
+/** lmdb-js reports a failed commit with the real cause (errno) in a separate promise. */
+async function lmdbCause(err: unknown): Promise<unknown> {
+  const commitError = (err as { commitError?: Promise<unknown> }).commitError;
+  if (commitError && typeof commitError.then === 'function') return commitError.then(() => err, (cause: unknown) => cause);
+  return err;
 }
 
 function key(digest: Uint8Array): string {
@@ -172,15 +182,17 @@ export class ChunkStore {
     const segment = this.writer.segment;
     const indexedLength = this.writer.length;
     try {
-      await this.index.env.transaction(() => {
-        for (const [k, loc] of entries) this.index.objects.put(Buffer.from(k, 'latin1'), encodeLocation(loc));
-        this.index.segments.put(segment, { indexedLength });
+      // A synchronous transaction: its failure (a full disk) surfaces here as one error;
+      // lmdb-js's async batches also reject internal promises nobody can handle.
+      this.index.env.transactionSync(() => {
+        for (const [k, loc] of entries) this.index.objects.putSync(Buffer.from(k, 'latin1'), encodeLocation(loc));
+        this.index.segments.putSync(segment, { indexedLength });
         for (const extra of extras) extra();
       });
       await this.index.env.flushed;
     } catch (err) {
       // Records stay pending and are retried by the next flush (or indexed by recovery).
-      throw storageError(err);
+      throw storageError(await lmdbCause(err));
     }
     for (const [k] of entries) this.pending.delete(k);
   }
@@ -191,7 +203,7 @@ export class ChunkStore {
       const raw = this.index.objects.getBinary(d as Buffer);
       if (!raw) continue;
       const loc = decodeLocation(raw);
-      if (!loc.complete) this.index.objects.put(Buffer.from(d), encodeLocation({ ...loc, complete: true }));
+      if (!loc.complete) this.index.objects.putSync(Buffer.from(d), encodeLocation({ ...loc, complete: true }));
     }
   }
 

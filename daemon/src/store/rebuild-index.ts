@@ -5,7 +5,6 @@
 // new one is complete.
 
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { truncate } from 'node:fs/promises';
 import { HavenError } from '../../../core/src/errors.js';
 import { toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind } from '../../../core/src/objects/kinds.js';
@@ -17,7 +16,6 @@ import { readIdentity } from './identity.js';
 import { decodeLocation, encodeLocation, indexPath, openObjectIndex, type Location } from './object-index.js';
 import { walkReachable } from './reachability.js';
 import { SegmentReader } from './segment-reader.js';
-import { segmentPath } from './segment-files.js';
 import { verifyAllSegments } from './segment-verifier.js';
 import { applyTombstone, registerSnapshot } from './snapshot-index.js';
 
@@ -27,7 +25,8 @@ export interface RebuildReport {
   snapshots: number;
   tombstones: number;
   invalidRecords: number;
-  truncatedBytes: number;
+  /** Bytes after the last whole record of a segment (a torn tail). */
+  tailBytes: number;
   notes: string[];
 }
 
@@ -37,7 +36,7 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
   const path = indexPath(root);
   const aside = `${path}.old-${Date.now()}`;
   if (existsSync(path)) renameSync(path, aside);
-  const report: RebuildReport = { records: 0, objects: 0, snapshots: 0, tombstones: 0, invalidRecords: 0, truncatedBytes: 0, notes: [] };
+  const report: RebuildReport = { records: 0, objects: 0, snapshots: 0, tombstones: 0, invalidRecords: 0, tailBytes: 0, notes: [] };
   const index = openObjectIndex(root, identity.id);
   const reader = new SegmentReader(root);
   const zstd = new Zstd();
@@ -69,18 +68,22 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
         }
         if (r.stored && r.header.kind === ObjectKind.tombstone) tombstones.push(decodeTombstone(decodeOwn(r.stored, r.header.codec, r.header.rawLength)));
       },
+      gap: (segment, offset, length, problem) => {
+        report.notes.push(`segment ${segment} offset ${offset}: skipped ${length} byte(s) holding no valid record (${problem})`);
+      },
       segmentEnd: async (segment, end) => {
+        // Bytes after the last whole record are left for the daemon's start-up recovery,
+        // which cuts them as a torn tail; a rebuild never deletes anything itself.
         if (end.validLength < end.fileLength) {
-          report.truncatedBytes += end.fileLength - end.validLength;
-          report.notes.push(`segment ${segment}: cut ${end.fileLength - end.validLength} bytes at ${end.validLength} (${end.problem ?? 'torn'})`);
-          await truncate(segmentPath(root, segment), end.validLength);
+          report.tailBytes += end.fileLength - end.validLength;
+          report.notes.push(`segment ${segment}: ${end.fileLength - end.validLength} byte(s) after the last whole record at ${end.validLength}; the daemon cuts them at its next start`);
         }
         await index.segments.put(segment, { indexedLength: end.validLength });
       },
     });
 
-    await index.env.transaction(() => {
-      for (const [k, loc] of found) index.objects.put(Buffer.from(k, 'hex'), encodeLocation(loc));
+    index.env.transactionSync(() => {
+      for (const [k, loc] of found) index.objects.putSync(Buffer.from(k, 'hex'), encodeLocation(loc));
     });
     report.objects = found.size;
 
@@ -103,13 +106,13 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
         report.notes.push(`snapshot ${toHex(s.digest)} (${s.record.group}) is incomplete: ${walk.missing.length} object(s) missing; not registered`);
         continue;
       }
-      await index.env.transaction(() => {
+      index.env.transactionSync(() => {
         if (registerSnapshot(index, s.digest, s.record)) report.snapshots++;
         for (const t of walk.trees) {
           const loc = source.locate(t);
-          if (loc && !loc.complete) index.objects.put(Buffer.from(t), encodeLocation({ ...loc, complete: true }));
+          if (loc && !loc.complete) index.objects.putSync(Buffer.from(t), encodeLocation({ ...loc, complete: true }));
         }
-        index.sessions.put(s.record.session, {
+        index.sessions.putSync(s.record.session, {
           id: s.record.session, group: s.record.group, host: s.record.host, paths: s.record.paths, tags: s.record.tags,
           state: 'committed', started: new Date(s.record.time).toISOString(), updated: new Date(s.record.time).toISOString(),
           snapshot: toHex(s.digest),
@@ -117,7 +120,7 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
         });
       });
     }
-    await index.env.transaction(() => {
+    index.env.transactionSync(() => {
       for (const t of tombstones) applyTombstone(index, t);
     });
     report.tombstones = tombstones.length;

@@ -51,6 +51,7 @@ export async function recoverSegments(root: string, index: ObjectIndex): Promise
         end = step.value;
         break;
       }
+      if (step.value.kind !== 'record') continue; // gaps only come in resync mode
       const { offset, header, payload } = step.value;
       const raw = header.codec === Codec.zstd ? safeDecompress(zstd, payload, header.rawLength) : payload;
       if (raw === null || !sha256(raw).equals(Buffer.from(header.digest))) {
@@ -78,9 +79,9 @@ export async function recoverSegments(root: string, index: ObjectIndex): Promise
   }
   if (lengths.size === 0) return report;
 
-  await index.env.transaction(() => {
-    for (const [k, loc] of found) index.objects.put(Buffer.from(k, 'hex'), encodeLocation(loc));
-    for (const [id, len] of lengths) index.segments.put(id, { indexedLength: len });
+  index.env.transactionSync(() => {
+    for (const [k, loc] of found) index.objects.putSync(Buffer.from(k, 'hex'), encodeLocation(loc));
+    for (const [id, len] of lengths) index.segments.putSync(id, { indexedLength: len });
   });
 
   // Snapshots need their trees readable, so they are checked after the objects are indexed.
@@ -103,7 +104,7 @@ export async function recoverSegments(root: string, index: ObjectIndex): Promise
     if (walk.missing.length === 0) complete.push(s);
     else report.notes.push(`snapshot ${toHex(s.digest)} found in a segment is incomplete; not registered`);
   }
-  await index.env.transaction(() => {
+  index.env.transactionSync(() => {
     for (const s of complete) if (registerSnapshot(index, s.digest, s.record)) report.snapshotsRecovered++;
     for (const t of tombstones) applyTombstone(index, t);
   });

@@ -18,8 +18,13 @@ export interface VerifiedRecord {
   stored: Buffer | null;
 }
 
+/** Status of a record whose payload failed its CRC (never sent to a worker). */
+export const STATUS_CRC = 255;
+
 export interface VerifyCallbacks {
   record(r: VerifiedRecord): void;
+  /** Bytes between records that hold no recognisable record. */
+  gap(segment: number, offset: number, length: number, problem: string): void;
   segmentEnd(segment: number, end: ScanEnd): void | Promise<void>;
   /** Which records' stored bytes to hand back (by kind). */
   keepStored?: (kind: number) => boolean;
@@ -57,7 +62,7 @@ export async function verifyAllSegments(root: string, pool: VerifyPool, cb: Veri
       );
     };
 
-    const scan = scanSegment(segmentPath(root, segment));
+    const scan = scanSegment(segmentPath(root, segment), 0, { resync: true });
     let end: ScanEnd;
     for (;;) {
       const step = await scan.next();
@@ -65,7 +70,15 @@ export async function verifyAllSegments(root: string, pool: VerifyPool, cb: Veri
         end = step.value;
         break;
       }
-      const { offset, header, payload } = step.value;
+      if (step.value.kind === 'gap') {
+        cb.gap(segment, step.value.offset, step.value.length, step.value.problem);
+        continue;
+      }
+      const { offset, header, payload, damaged } = step.value;
+      if (damaged) {
+        cb.record({ segment, offset, header, ok: false, status: STATUS_CRC, stored: null });
+        continue;
+      }
       if (used + payload.length > arena.length) {
         submit();
         if (payload.length > arena.length) arena = Buffer.allocUnsafeSlow(payload.length);

@@ -87,9 +87,7 @@ export class SegmentWriter {
       offset += RECORD_HEADER_BYTES + item.payload.length;
     }
     try {
-      // libuv loops over IOV_MAX-sized slices and partial writes until all bytes are written.
-      const { bytesWritten } = await fd.writev(buffers, this.size);
-      if (bytesWritten !== offset - this.size) throw new Error(`short write: ${bytesWritten} of ${offset - this.size} bytes`);
+      await writeAll(fd, buffers, this.size);
     } catch (err) {
       await this.cutBack(this.size);
       throw err;
@@ -141,5 +139,31 @@ export class SegmentWriter {
       await this.fd.close();
       this.fd = null;
     }
+  }
+}
+
+/**
+ * writev until every byte is written. A short write (the file system filling up) is
+ * retried for the rest, which then fails with the real error (ENOSPC) instead of a vague one.
+ */
+async function writeAll(fd: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  let pending = buffers;
+  let at = position;
+  while (pending.length > 0) {
+    const total = pending.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fd.writev(pending, at);
+    if (bytesWritten === total) return;
+    if (bytesWritten === 0) throw Object.assign(new Error('no space left on device (write made no progress)'), { code: 'ENOSPC' });
+    at += bytesWritten;
+    let skip = bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const b of pending) {
+      if (skip >= b.length) skip -= b.length;
+      else {
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+    }
+    pending = rest;
   }
 }

@@ -10,7 +10,9 @@ import type { ObjectIndex, SnapshotEntry } from './object-index.js';
 export function snapshotEntry(s: SnapshotRecord): SnapshotEntry {
   const e: SnapshotEntry = {
     group: s.group, time: s.time, host: s.host, paths: s.paths, tags: s.tags,
-    root: toHex(s.root), session: s.session, stats: s.stats,
+    root: toHex(s.root), session: s.session,
+    // sorted like the encoded record, so an entry rebuilt from segments is identical
+    stats: Object.fromEntries(Object.entries(s.stats).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
   };
   if (s.parent) e.parent = toHex(s.parent);
   return e;
@@ -29,11 +31,11 @@ export function toSummary(id: string, e: SnapshotEntry): SnapshotSummary {
 export function registerSnapshot(index: ObjectIndex, digest: Buffer, record: SnapshotRecord): boolean {
   if (index.tombstones.doesExist(digest)) return false;
   const entry = snapshotEntry(record);
-  index.snapshots.put(digest, entry);
-  index.bygroup.put([entry.group, entry.time, toHex(digest)], null);
+  index.snapshots.putSync(digest, entry);
+  index.bygroup.putSync([entry.group, entry.time, toHex(digest)], null);
   const session = index.sessions.get(record.session);
   if (session && session.state !== 'committed') {
-    index.sessions.put(record.session, { ...session, state: 'committed', snapshot: toHex(digest) });
+    index.sessions.putSync(record.session, { ...session, state: 'committed', snapshot: toHex(digest) });
   }
   return true;
 }
@@ -43,8 +45,8 @@ export function applyTombstone(index: ObjectIndex, t: TombstoneRecord): void {
   const digest = Buffer.from(t.snapshot);
   const entry = index.snapshots.get(digest);
   if (entry) {
-    index.bygroup.remove([entry.group, entry.time, toHex(digest)]);
-    index.snapshots.remove(digest);
+    index.bygroup.removeSync([entry.group, entry.time, toHex(digest)]);
+    index.snapshots.removeSync(digest);
   }
-  index.tombstones.put(digest, { time: t.time, by: t.by });
+  index.tombstones.putSync(digest, { time: t.time, by: t.by });
 }

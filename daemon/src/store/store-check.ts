@@ -9,7 +9,7 @@ import { readIdentity } from './identity.js';
 import { decodeLocation, openObjectIndex, type Location } from './object-index.js';
 import { walkReachable } from './reachability.js';
 import { SegmentReader } from './segment-reader.js';
-import { verifyAllSegments } from './segment-verifier.js';
+import { STATUS_CRC, verifyAllSegments } from './segment-verifier.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 
 export interface CheckReport {
@@ -37,17 +37,24 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
     reachableObjects: 0, unindexedRecords: 0, problems, ok: false,
   };
   try {
-    // Valid records by position, to check index entries against.
+    // Valid records by position, to check index entries against; damaged digests, to name
+    // the snapshots they break.
     const valid = new Set<string>();
+    const damaged = new Set<string>();
     await verifyAllSegments(root, pool, {
       record: (r) => {
         report.records++;
         report.bytes += r.header.storedLength;
         if (!r.ok) {
-          problems.push(`segment ${r.segment} offset ${r.offset}: ${kindName(r.header.kind)} ${toHex(r.header.digest)} fails verification (status ${r.status})`);
+          const why = r.status === STATUS_CRC ? 'payload checksum mismatch' : `content does not match its digest (status ${r.status})`;
+          problems.push(`segment ${r.segment} offset ${r.offset}: ${kindName(r.header.kind)} ${toHex(r.header.digest)}: ${why}`);
+          damaged.add(toHex(r.header.digest));
           return;
         }
         valid.add(`${r.segment}:${r.offset}:${toHex(r.header.digest)}`);
+      },
+      gap: (segment, offset, length, problem) => {
+        problems.push(`segment ${segment} offset ${offset}: ${length} byte(s) hold no valid record (${problem})`);
       },
       segmentEnd: (segment, end) => {
         report.segments++;
@@ -65,6 +72,7 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
       report.indexedObjects++;
       const loc: Location = decodeLocation(value);
       if (!valid.has(`${loc.segment}:${loc.offset}:${toHex(key)}`)) {
+        damaged.add(toHex(key));
         problems.push(`index entry ${toHex(key)} points at segment ${loc.segment} offset ${loc.offset}, which holds no valid record of it`);
       }
     }
@@ -87,9 +95,14 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
       const id = toHex(key);
       if (!source.locate(key)) problems.push(`snapshot ${id} has no record in the index`);
       try {
+        let hits = 0;
         const walk = await walkReachable(source, Buffer.from(value.root, 'hex'), {
           ignoreComplete: true,
-          visit: (d) => reachable.add(toHex(d)),
+          visit: (d) => {
+            const hex = toHex(d);
+            reachable.add(hex);
+            if (damaged.has(hex) && hits++ < 20) problems.push(`snapshot ${id} (${value.group}): object ${hex} is damaged`);
+          },
         });
         for (const m of walk.missing) problems.push(`snapshot ${id} (${value.group}): object ${toHex(m)} is missing`);
       } catch (err) {

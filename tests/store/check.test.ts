@@ -1,0 +1,43 @@
+// `havend store check` finds damage: a flipped byte in a segment is reported with the
+// record it hit and the snapshot that depends on it, and the exit status says so.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSync, readSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHex } from '../../core/src/objects/digest.js';
+import { createToken, havend, startDaemon } from '../helpers/daemon.js';
+import { framesOf, sampleBackup } from '../helpers/objects.js';
+import { tempDir } from '../helpers/tmp.js';
+
+test('store check reports a corrupted record and the snapshot it breaks', async (t) => {
+  const dataDir = tempDir(t);
+  const token = createToken(dataDir, 'backup:g');
+  const d = await startDaemon(t, { dataDir });
+  const api = d.client(token);
+  const b = sampleBackup(8, 50_000);
+  const s = await api.startBackup({ group: 'g' });
+  await api.uploadFrames(s.session, framesOf(b.objects));
+  const snap = (await api.commit(s.session, { root: toHex(b.root.digest) })).snapshot;
+  await d.stop();
+  const clean = havend(['store', 'check', '--data', dataDir, '--json']);
+  assert.equal(clean.code, 0, clean.stderr);
+  const report = JSON.parse(clean.stdout) as { records: number; snapshots: number; reachableObjects: number; ok: boolean };
+  assert.deepEqual([report.records, report.snapshots, report.reachableObjects, report.ok], [b.objects.length + 1, 1, b.objects.length, true]);
+
+  // flip one byte in the payload of the third record (56-byte header + 50000-byte payloads)
+  const seg = join(dataDir, 'datastore', 'segments', '000', '00000001.seg');
+  const at = 2 * (56 + 50_000) + 56 + 1234;
+  const fd = openSync(seg, 'r+');
+  const byte = Buffer.alloc(1);
+  readSync(fd, byte, 0, 1, at);
+  byte[0] = (byte[0] as number) ^ 0xff;
+  writeSync(fd, byte, 0, 1, at);
+  closeSync(fd);
+
+  const bad = havend(['store', 'check', '--data', dataDir]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /payload checksum mismatch/);
+  assert.match(bad.stdout, new RegExp(`index entry ${toHex((b.data[2] as { digest: Buffer }).digest)} points at segment 1`));
+  assert.match(bad.stdout, new RegExp(`snapshot ${snap.id} \\(g\\)`));
+});
