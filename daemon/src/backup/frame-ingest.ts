@@ -98,8 +98,8 @@ export class FrameIngest implements FrameSink {
   }
 
   /** Consumes the whole stream; resolves with totals or rejects with a typed error. */
-  async run(source: Readable): Promise<ChunksResponse> {
-    const streamError = await this.read(source);
+  async run(source: Readable, shutdown?: AbortSignal): Promise<ChunksResponse> {
+    const streamError = await this.read(source, shutdown);
     // Whatever happened, complete frames are verified, stored and made durable.
     if (this.batch) {
       this.batch.items = this.batch.items.filter((i) => i.complete);
@@ -123,12 +123,15 @@ export class FrameIngest implements FrameSink {
    * verification). On the first error it stops parsing but keeps draining the body for a
    * while, so the client reads a typed error response instead of a connection reset.
    */
-  private read(source: Readable): Promise<unknown> {
+  private read(source: Readable, shutdown?: AbortSignal): Promise<unknown> {
     return new Promise((resolve) => {
       let settled = false;
+      // On shutdown the stream stops being read at once; its complete frames are still stored.
+      const onShutdown = (): void => finish(new HavenError('SHUTTING_DOWN'));
       const finish = (err: unknown): void => {
         if (settled) return;
         settled = true;
+        shutdown?.removeEventListener('abort', onShutdown);
         source.off('data', onData);
         source.off('end', onEnd);
         source.off('error', onError);
@@ -166,6 +169,8 @@ export class FrameIngest implements FrameSink {
       const onError = (err: Error): void => finish(err);
       // 'close' without 'end': the client went away mid-stream.
       const onClose = (): void => finish(new Error('connection closed before the end of the stream'));
+      if (shutdown?.aborted) return onShutdown();
+      shutdown?.addEventListener('abort', onShutdown, { once: true });
       source.on('data', onData);
       source.on('end', onEnd);
       source.on('error', onError);

@@ -12,7 +12,6 @@ import type { EventBus } from '../../events.js';
 import type { ChunkStore } from '../../store/chunk-store.js';
 import type { VerifyPool } from '../../workers/verify-pool.js';
 import type { Handler } from '../route-types.js';
-import { untilShutdown } from '../shutdown-gate.js';
 
 export interface BackupDeps {
   store: ChunkStore;
@@ -87,8 +86,7 @@ export function backupRoutes(deps: BackupDeps) {
       { maxFrameBytes: deps.limits.maxFrameBytes, ...deps.ingest },
     );
     try {
-      const body = req.body as Readable;
-      return await ingest.run(deps.shutdown ? untilShutdown(body, deps.shutdown) : body);
+      return await ingest.run(req.body as Readable, deps.shutdown);
     } finally {
       // Final totals count what was kept, whatever happened to the stream.
       account(ingest.totals, ingest.rawBytesNew);
