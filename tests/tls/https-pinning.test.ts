@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, isHavenError } from '../../client/src/api/api-client.js';
 import type { TlsInfo } from '../../core/src/api/system.js';
 import { createToken, havend, startDaemon } from '../helpers/daemon.js';
+import { haven } from '../helpers/haven-cli.js';
 import { sampleBackup } from '../helpers/objects.js';
 import { pushBackup } from '../helpers/push.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -100,4 +101,39 @@ test('a damaged certificate stops the daemon with a clear message instead of bei
   assert.equal(r.code, 1);
   assert.match(r.stderr, /TLS certificate in .*tls is unusable \(the key does not belong to the certificate\).*\[TLS_CERTIFICATE_INVALID\]/);
   assert.equal(readFileSync(certFile, 'utf8'), pem, 'the certificate clients pinned is left alone');
+});
+
+test('the haven CLI keeps backing up with the fingerprint it pinned across restarts, and refuses a regenerated certificate', async (t) => {
+  const dataDir = tempDir(t);
+  const token = createToken(dataDir, 'backup:home');
+  const first = await startDaemon(t, { dataDir, listen: WILDCARD });
+  const home = tempDir(t, 'haven-home-');
+  const work = tempDir(t, 'haven-src-');
+  writeFileSync(join(work, 'notes.txt'), 'first version\n');
+  const env = { XDG_CONFIG_HOME: home, HAVEN_CACHE_DIR: join(home, 'cache') };
+
+  const login = await haven(['login', first.url, '--token', token, '--fingerprint', first.fingerprint as string], { env });
+  assert.equal(login.code, 0, login.stderr);
+  const b1 = await haven(['backup', '--group', 'home', 'notes.txt'], { env, cwd: work });
+  assert.equal(b1.code, 0, b1.stderr);
+  assert.equal(await first.stop(), 0);
+
+  // restart (on another port: the saved pin still applies, the server comes from HAVEN_SERVER)
+  const second = await startDaemon(t, { dataDir, listen: WILDCARD });
+  assert.equal(second.fingerprint, first.fingerprint);
+  writeFileSync(join(work, 'notes.txt'), 'second version\n');
+  const b2 = await haven(['backup', '--group', 'home', 'notes.txt'], { env: { ...env, HAVEN_SERVER: second.url }, cwd: work });
+  assert.equal(b2.code, 0, b2.stderr);
+  assert.equal((await second.client(token).snapshots('home')).snapshots.length, 2);
+  assert.equal(await second.stop(), 0);
+
+  // a new certificate (the appliance reinstalled, or someone in between): refused, exit 11
+  rmSync(join(dataDir, 'tls'), { recursive: true });
+  const third = await startDaemon(t, { dataDir, listen: WILDCARD });
+  assert.notEqual(third.fingerprint, first.fingerprint);
+  const b3 = await haven(['backup', '--group', 'home', 'notes.txt'], { env: { ...env, HAVEN_SERVER: third.url }, cwd: work });
+  assert.equal(b3.code, 11, b3.stderr);
+  assert.ok(b3.stderr.includes(first.fingerprint as string) && b3.stderr.includes(third.fingerprint as string), b3.stderr);
+  assert.match(b3.stderr, /TLS_FINGERPRINT_MISMATCH/);
+  assert.equal((await third.client(token).snapshots('home')).snapshots.length, 2, 'nothing reached the appliance');
 });
