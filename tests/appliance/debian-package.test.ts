@@ -33,7 +33,7 @@ test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS 
     './opt/haven/bin/havend', './opt/haven/node/bin/node', './opt/haven/native/build/Release/haven_native.node',
     './opt/haven/dist/daemon/src/cli/main.js', './opt/haven/node_modules/fastify/package.json', './opt/haven/node_modules/lmdb/package.json',
     './lib/systemd/system/havend.service', './lib/systemd/system/haven-backup@.service', './lib/systemd/system/haven-backup@.timer',
-    './etc/haven/havend.json', './usr/bin/havend', './opt/haven/appliance/postinstall.sh',
+    './etc/haven/havend.json', './usr/bin/havend', './usr/bin/haven', './opt/haven/bin/haven', './opt/haven/appliance/postinstall.sh',
   ]) assert.ok(paths.has(p), `package lacks ${p}`);
   assert.ok(![...paths].some((p) => p.startsWith('./opt/haven/dist/tests/') || p.startsWith('./opt/haven/node_modules/typescript/')), 'no tests or dev dependencies');
   assert.match(listing, /^-rwxr-xr-x root\/root .* \.\/opt\/haven\/bin\/havend$/m);
@@ -60,9 +60,7 @@ test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS 
   assert.equal(readlinkSync(join(root, 'usr/bin/havend')), '/opt/haven/bin/havend');
 
   // the units, as that root's systemd reads them
-  const units = ['havend.service', 'haven-backup@home.timer'];
-  // The client CLI's unit needs /opt/haven/bin/haven, which exists once the client has landed.
-  if (existsSync(join(root, 'opt/haven/bin/haven'))) units.push('haven-backup@home.service');
+  const units = ['havend.service', 'haven-backup@home.service', 'haven-backup@home.timer'];
   const verify = await runBounded('chroot', [root, 'systemd-analyze', 'verify', ...units], MINUTE, chrootEnv());
   assert.equal(verify.trim(), '', `systemd-analyze verify complained:\n${verify}`);
 
