@@ -49,6 +49,6 @@ test('a socket path works too, and WATCHDOG_PID of another process means no hear
 
 test('without NOTIFY_SOCKET the daemon says nothing and needs nothing', async (t) => {
   const d = await startDaemon(t, { dataDir: tempDir(t), env: { WATCHDOG_USEC: '100000' } });
-  assert.equal(await d.stop('SIGTERM'), 0);
+  assert.equal(await d.stop('SIGTERM'), 0, `${d.proc.signalCode}\n${d.output()}`);
   assert.doesNotMatch(d.output(), /notify|sd_notify/i);
 });

@@ -22,6 +22,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // Only a daemon started by systemd needs the addon here; elsewhere its absence is no news.
   const addon = process.env.NOTIFY_SOCKET ? addonOrFallback() : null;
   const notifier = new SystemdNotifier(notifySend(addon, new SystemCommandRunner()), { log });
+  // Signals are caught from here on: one that arrives while starting (or right after "serving
+  // on" is printed) shuts down cleanly once the app is up, instead of killing the process.
+  let requested: string | null = null;
+  let onSignal = (signal: string): void => {
+    requested ??= signal;
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   const app = await startApp(loaded, log);
   process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${loaded.datastorePath})\n`);
   if (app.tls) {
@@ -44,7 +52,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         },
       );
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    onSignal = stop;
+    if (requested !== null) stop(requested);
   });
 }
