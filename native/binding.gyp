@@ -12,6 +12,7 @@
         'src/xattrs.cc',
         'src/special-files.cc',
         'src/file-times.cc',
+        'src/dir-scan.cc',
         'src/sd-notify.cc',
       ],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],

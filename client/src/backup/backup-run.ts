@@ -4,7 +4,7 @@
 // batches, then commit. Files whose lstat matches the files cache (or, without a cache, the
 // previous snapshot) are not read at all.
 
-import { lstatSync, type BigIntStats } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
 import type { ChunkerParams, SessionInfo, StartBackupResponse } from '../../../core/src/api/backup.js';
@@ -14,9 +14,10 @@ import { fromHex, sha256 } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { buildListObjects } from '../../../core/src/objects/list.js';
 import { MAX_INLINE_CHUNKS, buildTreeObjects, type TreeEntry } from '../../../core/src/objects/tree.js';
-import type { NativePath } from '../../../core/src/native/addon.js';
+import type { HavenAddon, NativePath } from '../../../core/src/native/addon.js';
 import type { ApiClient } from '../api/api-client.js';
-import { readNames, joinPath, showPath, type DirName } from '../fs/names.js';
+import { joinPath, showPath } from '../fs/names.js';
+import { inodeKey, scanDirectory, statPath, type ScannedEntry } from '../fs/dir-scan.js';
 import type { PosixOps } from '../fs/posix-ops.js';
 import { ObjectFetcher } from '../remote/object-fetcher.js';
 import { TreeSource } from '../remote/tree-source.js';
@@ -49,6 +50,8 @@ export interface BackupEnv {
   workers: number;
   zstdLevel: number;
   posix: PosixOps;
+  /** The native addon (one-call directory scans), or null for the fallbacks. */
+  addon: HavenAddon | null;
   stdin?: AsyncIterable<Uint8Array>;
 }
 
@@ -205,48 +208,46 @@ class Walk {
           return e;
         })());
       } else {
-        const st = lstatSync(child.fsPath, { bigint: true });
-        entries.push(this.entry(child.fsPath, { name }, st, child.fsPath, path, undefined));
+        entries.push(this.entry(child.fsPath, statPath(child.fsPath, { name }), child.fsPath, path, undefined));
       }
     }
-    return this.storeTree(await Promise.all(entries));
+    return this.storeTree(await Promise.all(entries), false);
   }
 
   private describeVirtual(name: string, fsPath: string): TreeEntry {
-    const st = lstatSync(fsPath, { bigint: true });
+    const s = statPath(fsPath, { name });
     this.run.progress.dirs++;
-    return baseEntry({ name }, st, 'dir');
+    return baseEntry(s, 'dir', () => inodeKey(s));
   }
 
   private async dir(fsPath: NativePath, stored: string, components: string[]): Promise<Buffer> {
-    let names: DirName[];
+    let scanned: ScannedEntry[];
     try {
-      names = readNames(fsPath);
+      scanned = scanDirectory(fsPath, this.run.options.env.addon);
     } catch (err) {
       this.warn(fsPath, err);
-      names = [];
+      scanned = [];
     }
     const prev = this.deps.previous ? await this.deps.previous.listing(components) : null;
     const entries: Array<Promise<TreeEntry | null>> = [];
-    for (const n of names) {
+    for (const s of scanned) {
+      const n = s.name;
       const childStored = stored === '' ? n.name : `${stored}/${n.name}`;
       if (this.run.options.exclude(childStored, n.name)) continue;
       const p = joinPath(fsPath, n);
-      let st: BigIntStats;
-      try {
-        st = lstatSync(p, { bigint: true });
-      } catch (err) {
-        this.warn(p, err); // vanished between readdir and lstat
+      if (s.errno !== 0) {
+        this.run.warnings.push(`${showPath(p)}: vanished during the backup (errno ${s.errno}); skipped`);
         continue;
       }
-      entries.push(this.entry(p, n, st, childStored, [...components, n.name], prev?.get(n.name)));
+      entries.push(this.entry(p, s, childStored, [...components, n.name], prev?.get(n.name)));
     }
-    return this.storeTree(await Promise.all(entries));
+    // scanDirectory returns names in the tree's order already
+    return this.storeTree(await Promise.all(entries), true);
   }
 
-  private async entry(p: NativePath, n: DirName, st: BigIntStats, stored: string, components: string[], prev: TreeEntry | undefined): Promise<TreeEntry | null> {
-    const type = entryType(st);
-    const e = baseEntry(n, st, type);
+  private async entry(p: NativePath, s: ScannedEntry, stored: string, components: string[], prev: TreeEntry | undefined): Promise<TreeEntry | null> {
+    const type = entryType(s.mode);
+    const e = baseEntry(s, type, () => inodeKey(s));
     try {
       const xattrs = await this.run.options.env.posix.readXattrs(p);
       if (xattrs.length > 0) e.xattrs = xattrs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -259,7 +260,7 @@ class Walk {
         e.subtree = await this.dir(p, stored, components);
       } else if (type === 'symlink') readTarget(p, e);
       else if (type === 'file') {
-        const content = await this.fileContent(p, st, e, prev);
+        const content = await this.fileContent(p, s, e, prev);
         if (!content) return null;
         if (content.list) e.list = content.list;
         else if (content.data && content.data.length > 0) e.data = content.data;
@@ -271,22 +272,22 @@ class Walk {
     return e;
   }
 
-  private fileContent(p: NativePath, st: BigIntStats, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
+  private fileContent(p: NativePath, s: ScannedEntry, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
     const progress = this.run.progress;
     progress.files++;
     progress.bytes += e.size;
-    if (e.hardlink === undefined) return this.readContent(p, st, e, prev);
-    const key = `${st.dev}:${st.ino}`;
+    const id: FileIdentity = { key: inodeKey(s), size: e.size, mtimeNs: s.mtimeNs, ctimeNs: s.ctimeNs };
+    if (e.hardlink === undefined) return this.readContent(p, id, e, prev);
+    const key = id.key.toString('latin1');
     let shared = this.hardlinks.get(key);
     if (!shared) {
-      shared = this.readContent(p, st, e, prev);
+      shared = this.readContent(p, id, e, prev);
       this.hardlinks.set(key, shared);
     }
     return shared;
   }
 
-  private async readContent(p: NativePath, st: BigIntStats, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
-    const id: FileIdentity = { dev: st.dev, ino: st.ino, size: e.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+  private async readContent(p: NativePath, id: FileIdentity, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
     const { cache } = this.deps;
     const hit = cache?.lookup(id);
     if (hit) {
@@ -347,8 +348,9 @@ class Walk {
     return e;
   }
 
-  private storeTree(entries: Array<TreeEntry | null>): Buffer {
-    const objects = buildTreeObjects(sortByName(entries.filter((e): e is TreeEntry => e !== null)));
+  private storeTree(entries: Array<TreeEntry | null>, sorted: boolean): Buffer {
+    const present = entries.filter((e): e is TreeEntry => e !== null);
+    const objects = buildTreeObjects(sorted ? present : sortByName(present));
     let digest: Buffer = Buffer.alloc(0);
     for (const obj of objects) {
       digest = sha256(obj);

@@ -1,21 +1,22 @@
 // Turns lstat results into tree entries (FORMAT.md, "tree"): type, permission bits,
 // ownership, nanosecond times, size, device numbers, hard-link identity, symlink targets.
 
-import { readlinkSync, type BigIntStats } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { sha256 } from '../../../core/src/objects/digest.js';
 import type { EntryType, TreeEntry } from '../../../core/src/objects/tree.js';
 import type { NativePath } from '../../../core/src/native/addon.js';
-import { utf8OrNull, type DirName } from '../fs/names.js';
+import { utf8OrNull } from '../fs/names.js';
+import type { ScannedEntry } from '../fs/dir-scan.js';
 
-const S_IFMT = 0o170000n;
-const TYPES = new Map<bigint, EntryType>([
-  [0o100000n, 'file'], [0o040000n, 'dir'], [0o120000n, 'symlink'], [0o010000n, 'fifo'],
-  [0o020000n, 'chardev'], [0o060000n, 'blockdev'], [0o140000n, 'socket'],
+const S_IFMT = 0o170000;
+const TYPES = new Map<number, EntryType>([
+  [0o100000, 'file'], [0o040000, 'dir'], [0o120000, 'symlink'], [0o010000, 'fifo'],
+  [0o020000, 'chardev'], [0o060000, 'blockdev'], [0o140000, 'socket'],
 ]);
 
-export function entryType(st: BigIntStats): EntryType {
-  const t = TYPES.get(st.mode & S_IFMT);
-  if (!t) throw new Error(`unknown file type ${(st.mode & S_IFMT).toString(8)}`);
+export function entryType(mode: number): EntryType {
+  const t = TYPES.get(mode & S_IFMT);
+  if (!t) throw new Error(`unknown file type ${(mode & S_IFMT).toString(8)}`);
   return t;
 }
 
@@ -23,24 +24,24 @@ export function entryType(st: BigIntStats): EntryType {
  * Entries of one snapshot with the same id are one inode. Derived from (device, inode) so it
  * stays the same from one backup to the next and unchanged trees keep their digests.
  */
-export function hardlinkId(st: BigIntStats): number {
-  return sha256(Buffer.from(`${st.dev}:${st.ino}`)).readUIntBE(0, 6);
+export function hardlinkId(inode: Buffer): number {
+  return sha256(inode).readUIntBE(0, 6);
 }
 
-export function baseEntry(n: DirName, st: BigIntStats, type: EntryType): TreeEntry {
+export function baseEntry(s: ScannedEntry, type: EntryType, inode: () => Buffer): TreeEntry {
   const e: TreeEntry = {
-    name: n.name,
+    name: s.name.name,
     type,
-    mode: Number(st.mode & 0o7777n),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
-    size: type === 'file' ? Number(st.size) : 0,
+    mode: s.mode & 0o7777,
+    uid: s.uid,
+    gid: s.gid,
+    mtimeNs: s.mtimeNs,
+    ctimeNs: s.ctimeNs,
+    size: type === 'file' ? s.size : 0,
   };
-  if (n.raw) e.rawName = n.raw;
-  if (type === 'chardev' || type === 'blockdev') e.rdev = Number(st.rdev);
-  if (type !== 'dir' && st.nlink > 1n) e.hardlink = hardlinkId(st);
+  if (s.name.raw) e.rawName = s.name.raw;
+  if (type === 'chardev' || type === 'blockdev') e.rdev = s.rdev;
+  if (type !== 'dir' && s.nlink > 1) e.hardlink = hardlinkId(inode());
   return e;
 }
 
@@ -55,6 +56,7 @@ export function readTarget(path: NativePath, e: TreeEntry): void {
 
 /** Sorts by name bytes (the tree's order), computing each name's bytes once. */
 export function sortByName(entries: TreeEntry[]): TreeEntry[] {
+  if (entries.length < 2) return entries;
   const keyed = entries.map((e) => ({ e, k: e.rawName ? Buffer.from(e.rawName) : Buffer.from(e.name) }));
   keyed.sort((a, b) => Buffer.compare(a.k, b.k));
   return keyed.map((x) => x.e);

@@ -13,8 +13,8 @@ export interface CachedContent {
 }
 
 export interface FileIdentity {
-  dev: bigint;
-  ino: bigint;
+  /** (device, inode) as 16 bytes (dir-scan.ts inodeKey). */
+  key: Buffer;
   size: number;
   mtimeNs: bigint;
   ctimeNs: bigint;
@@ -23,13 +23,6 @@ export interface FileIdentity {
 const VERSION = 1;
 const FLAG_LIST = 1;
 const HEADER = 24;
-
-function keyOf(f: FileIdentity): Buffer {
-  const k = Buffer.allocUnsafe(16);
-  k.writeBigUInt64BE(BigInt.asUintN(64, f.dev), 0);
-  k.writeBigUInt64BE(BigInt.asUintN(64, f.ino), 8);
-  return k;
-}
 
 function encodeValue(f: FileIdentity, c: CachedContent): Buffer {
   const digests = c.list ? [c.list] : (c.data ?? []);
@@ -63,7 +56,7 @@ export class FilesCache {
   }
 
   lookup(f: FileIdentity): CachedContent | null {
-    const key = keyOf(f);
+    const key = f.key;
     const v = this.db.getBinaryFast(key);
     if (!v || v.length < HEADER || v[0] !== VERSION || (v.length - HEADER) % 32 !== 0) {
       this.misses++;
@@ -86,7 +79,7 @@ export class FilesCache {
 
   /** Remembers a file's content for after the commit. */
   record(f: FileIdentity, c: CachedContent): void {
-    const key = keyOf(f);
+    const key = f.key;
     const k = key.toString('latin1');
     this.seen.add(k);
     this.pending.set(k, [key, encodeValue(f, c)]);

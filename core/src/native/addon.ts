@@ -34,18 +34,27 @@ export interface FileTimesArea {
   utimensat(path: NativePath, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
 }
 
+export interface DirScanArea {
+  /**
+   * readdir + fstatat of every entry of a directory, sorted by name bytes. `fields` holds
+   * `stride` numbers per entry in the order of native/src/dir-scan.cc's Field enum; names
+   * that are not valid UTF-8 come as Buffers.
+   */
+  scanDir(path: NativePath): { names: Array<string | Buffer>; fields: Float64Array; stride: number };
+}
+
 export interface SdNotifyArea {
   /** One datagram to the notify socket (a path, or '@name' for the abstract namespace), sent by this process. */
   sdNotify(socket: string, message: string): void;
 }
 
-export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, SdNotifyArea {
+export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea {
   /** Areas the loaded build registered (native/src/registry.h). */
   readonly areas: readonly string[];
 }
 
 /** Every area this TypeScript expects; a build missing one is treated as absent. */
-export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'sd-notify'];
+export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify'];
 
 export const ADDON_PATH = fileURLToPath(new URL('../../../../native/build/Release/haven_native.node', import.meta.url));
 

@@ -5,6 +5,7 @@ import { parse, UsageError } from '../../../../daemon/src/cli/args.js';
 import { isValidGroup } from '../../../../core/src/api/common.js';
 import { BackupRun, checkSources } from '../../backup/backup-run.js';
 import { createPosixOps } from '../../fs/posix-ops.js';
+import { addonOrFallback } from '../../../../core/src/native/addon.js';
 import { cacheDir, readProfile, type Profile } from '../client-config.js';
 import { JSON_FLAG, connect, workerCount, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -49,7 +50,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
     {
       api, connection, cacheDir: values['no-cache'] ? null : cacheDir(ctx.env), workers: workerCount(ctx.env),
       zstdLevel: Number.isInteger(level) && level >= -7 && level <= 19 ? level : DEFAULT_ZSTD_LEVEL,
-      posix: createPosixOps(), ...(values.stdin ? { stdin: ctx.stdin() } : {}),
+      posix: createPosixOps(), addon: addonOrFallback(), ...(values.stdin ? { stdin: ctx.stdin() } : {}),
     },
   );
   const started = Date.now();

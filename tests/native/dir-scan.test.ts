@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync, writeFileSync, linkSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadAddon } from '../../core/src/native/addon.js';
+import { scanDirectory } from '../../client/src/fs/dir-scan.js';
+import { need } from '../helpers/prereq.js';
+import { tempDir } from '../helpers/tmp.js';
+
+test('the native directory scan and the readdir+lstat fallback agree, sorted by name bytes', (t) => {
+  const load = loadAddon();
+  if (!need(t, load.addon !== null, `native addon: ${load.reason ?? ''}`)) return;
+  const dir = tempDir(t);
+  for (const n of ['b', 'a', 'B', 'é', 'z.txt', '_']) writeFileSync(join(dir, n), n.repeat(100));
+  writeFileSync(Buffer.from(`${dir}/\xff-raw`, 'latin1'), 'not utf-8');
+  mkdirSync(join(dir, 'sub'));
+  symlinkSync('a', join(dir, 'link'));
+  linkSync(join(dir, 'a'), join(dir, 'a2'));
+  const native = scanDirectory(dir, load.addon);
+  const fallback = scanDirectory(dir, null);
+  assert.deepEqual(native, fallback);
+  assert.deepEqual(native.map((e) => e.name.raw ? e.name.raw.toString('hex') : e.name.name), ['B', '_', 'a', 'a2', 'b', 'link', 'sub', 'z.txt', 'é', 'ff2d726177']);
+  assert.equal(native.find((e) => e.name.name === 'a')?.nlink, 2);
+  assert.equal(native.find((e) => e.name.name === 'é')?.size, 200);
+});
