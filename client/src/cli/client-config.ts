@@ -6,29 +6,12 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Type, type Static } from 'typebox';
-import { Value } from 'typebox/value';
 import { HavenError } from '../../../core/src/errors.js';
+import { checkJson } from '../api/json-check.js';
+import { JSON_SCHEMAS } from '../api/json-schemas.js';
+import type { Profile, SavedConfig } from './client-config-schema.js';
 
-export const SavedConfig = Type.Object({
-  server: Type.String({ minLength: 1 }),
-  token: Type.String({ minLength: 1 }),
-  fingerprint: Type.Optional(Type.String({ minLength: 64, maxLength: 200 })),
-}, { additionalProperties: false });
-export type SavedConfig = Static<typeof SavedConfig>;
-
-export const Profile = Type.Object({
-  paths: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
-  group: Type.Optional(Type.String()),
-  excludes: Type.Optional(Type.Array(Type.String())),
-  tags: Type.Optional(Type.Array(Type.String())),
-  server: Type.Optional(Type.String({ minLength: 1 })),
-  token: Type.Optional(Type.String({ minLength: 1 })),
-  /** A file holding the token (so the profile itself can be world-readable). */
-  tokenFile: Type.Optional(Type.String({ minLength: 1 })),
-  fingerprint: Type.Optional(Type.String()),
-}, { additionalProperties: false });
-export type Profile = Static<typeof Profile>;
+export type { Profile, SavedConfig } from './client-config-schema.js';
 
 export interface Connection {
   server: string;
@@ -59,8 +42,9 @@ export function readSavedConfig(env: Env = process.env): SavedConfig | null {
   } catch (err) {
     throw new HavenError('PROFILE_INVALID', { name: 'login config', path, detail: (err as Error).message });
   }
-  if (!Value.Check(SavedConfig, value)) throw new HavenError('PROFILE_INVALID', { name: 'login config', path, detail: 'not a haven login config' });
-  return value;
+  const problem = checkJson(JSON_SCHEMAS.savedConfig, value);
+  if (problem !== null) throw new HavenError('PROFILE_INVALID', { name: 'login config', path, detail: `not a haven login config (${problem})` });
+  return value as SavedConfig; // checked just above
 }
 
 /** Saves the login config readable by its owner only (it holds a token). */
@@ -89,12 +73,11 @@ export function readProfile(name: string, env: Env = process.env): Profile {
   } catch (err) {
     throw new HavenError('PROFILE_INVALID', { name, path, detail: (err as Error).message });
   }
-  if (!Value.Check(Profile, value)) {
-    const first = [...Value.Errors(Profile, value)][0];
-    throw new HavenError('PROFILE_INVALID', { name, path, detail: first ? `${first.instancePath || '/'} ${first.message}` : 'invalid' });
-  }
-  if (value.tokenFile && !value.token) value.token = readFileSync(value.tokenFile, 'utf8').trim();
-  return value;
+  const problem = checkJson(JSON_SCHEMAS.profile, value);
+  if (problem !== null) throw new HavenError('PROFILE_INVALID', { name, path, detail: problem });
+  const profile = value as Profile; // checked just above
+  if (profile.tokenFile && !profile.token) profile.token = readFileSync(profile.tokenFile, 'utf8').trim();
+  return profile;
 }
 
 /** The connection from config, profile and environment (later ones win). */

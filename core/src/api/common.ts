@@ -2,8 +2,9 @@
 // requests and the static type that the daemon, the client and the UI import.
 
 import { Type, type Static } from 'typebox';
+import { GROUP_PATTERN } from './wire-constants.js';
 
-export const GROUP_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
+export { GROUP_PATTERN, isValidGroup } from './wire-constants.js';
 export const GroupName = Type.String({ pattern: GROUP_PATTERN });
 export const HexDigest = Type.String({ pattern: '^[0-9a-f]{64}$' });
 /** A snapshot id or a unique prefix of at least 6 hex digits. */
@@ -12,7 +13,3 @@ export const IsoTime = Type.String({ format: 'date-time' });
 
 export const Counters = Type.Record(Type.String({ pattern: '^[A-Za-z][A-Za-z0-9]{0,63}$' }), Type.Integer({ minimum: 0 }));
 export type Counters = Static<typeof Counters>;
-
-export function isValidGroup(group: string): boolean {
-  return new RegExp(GROUP_PATTERN).test(group);
-}

@@ -2,7 +2,7 @@
 
 import { hostname } from 'node:os';
 import { parse, UsageError } from '../../../../daemon/src/cli/args.js';
-import { isValidGroup } from '../../../../core/src/api/common.js';
+import { isValidGroup } from '../../../../core/src/api/wire-constants.js';
 import { BackupRun, checkSources } from '../../backup/backup-run.js';
 import { createPosixOps } from '../../fs/posix-ops.js';
 import { addonOrFallback } from '../../../../core/src/native/addon.js';
