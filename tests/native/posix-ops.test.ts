@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAddon } from '../../core/src/native/addon.js';
 import { CommandPosixOps, NativePosixOps, splitDevice, type PosixOps } from '../../client/src/fs/posix-ops.js';
@@ -43,6 +43,10 @@ for (const [name, make] of implementations) {
     await posix.setTimes(link, ns + 1n, true);
     assert.equal(lstatSync(link, { bigint: true }).mtimeNs, ns + 1n);
     assert.equal(lstatSync(file, { bigint: true }).mtimeNs, ns, 'the target is untouched');
+    const fd = openSync(file, 'r+');
+    await posix.setFdTimes(fd, file, ns + 5n);
+    closeSync(fd);
+    assert.equal(lstatSync(file, { bigint: true }).mtimeNs, ns + 5n, 'times through an open descriptor');
     await posix.setTimes(file, -1_500_000_000n, false);
     assert.equal(lstatSync(file, { bigint: true }).mtimeNs, -1_500_000_000n);
 

@@ -8,6 +8,8 @@ import { SystemCommandRunner, describeFailure, type CommandRunner, type RunResul
 
 export type Xattrs = Array<[string, Buffer]>;
 
+const NS = 1_000_000_000n;
+
 export interface PosixOps {
   readonly native: boolean;
   /** The path's own extended attributes (a symlink's, not its target's); [] where unsupported. */
@@ -18,11 +20,23 @@ export interface PosixOps {
   mknod(path: NativePath, type: 'chardev' | 'blockdev', mode: number, rdev: number): Promise<void>;
   /** Sets atime and mtime to `mtimeNs`, on a symlink itself when `noFollow`. */
   setTimes(path: NativePath, mtimeNs: bigint, noFollow: boolean): Promise<void>;
+  /** The same for an open regular file (`path` names it for the fallback and for errors). */
+  setFdTimes(fd: number, path: NativePath, mtimeNs: bigint): Promise<void>;
+}
+
+/** timespec wants floor seconds and 0 <= nsec < 1e9, also before 1970. */
+function timespec(ns: bigint): [number, number] {
+  let sec = ns / NS;
+  let nsec = ns % NS;
+  if (nsec < 0n) {
+    nsec += NS;
+    sec -= 1n;
+  }
+  return [Number(sec), Number(nsec)];
 }
 
 const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
-const NS = 1_000_000_000n;
 
 export class NativePosixOps implements PosixOps {
   readonly native = true;
@@ -41,14 +55,12 @@ export class NativePosixOps implements PosixOps {
     this.addon.mknod(path, (type === 'chardev' ? S_IFCHR : S_IFBLK) | (mode & 0o7777), rdev);
   }
   async setTimes(path: NativePath, mtimeNs: bigint, noFollow: boolean): Promise<void> {
-    // timespec wants floor seconds and 0 <= nsec < 1e9, also before 1970
-    let sec = mtimeNs / NS;
-    let nsec = mtimeNs % NS;
-    if (nsec < 0n) {
-      nsec += NS;
-      sec -= 1n;
-    }
-    this.addon.utimensat(path, Number(sec), Number(nsec), Number(sec), Number(nsec), noFollow);
+    const [sec, nsec] = timespec(mtimeNs);
+    this.addon.utimensat(path, sec, nsec, sec, nsec, noFollow);
+  }
+  async setFdTimes(fd: number, _path: NativePath, mtimeNs: bigint): Promise<void> {
+    const [sec, nsec] = timespec(mtimeNs);
+    this.addon.futimens(fd, sec, nsec, sec, nsec);
   }
 }
 
@@ -114,6 +126,10 @@ export class CommandPosixOps implements PosixOps {
     // touch takes @seconds.fraction; a negative time is written as -S.F meaning -(S.F).
     const stamp = `@${neg ? '-' : ''}${abs / NS}.${(abs % NS).toString().padStart(9, '0')}`;
     await this.run('touch', [...(noFollow ? ['-h'] : []), '-d', stamp, '--', textPath(path)]);
+  }
+
+  async setFdTimes(_fd: number, path: NativePath, mtimeNs: bigint): Promise<void> {
+    await this.setTimes(path, mtimeNs, true);
   }
 }
 

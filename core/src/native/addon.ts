@@ -32,6 +32,7 @@ export interface SpecialFilesArea {
 
 export interface FileTimesArea {
   utimensat(path: NativePath, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number, noFollow: boolean): void;
+  futimens(fd: number, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
 }
 
 export interface DirScanArea {
