@@ -43,27 +43,40 @@ export class ObjectFetcher {
     return raw;
   }
 
-  /** Fetches one request's worth of objects (at most MAX_OBJECTS_PER_REQUEST) in order. */
+  /**
+   * Fetches one request's worth of objects (at most MAX_OBJECTS_PER_REQUEST). The appliance
+   * sends them in storage order, so each frame is matched to the request by its digest;
+   * `onObject` gets the index of the digest it answers (every index, also of duplicates).
+   */
   async batch(digests: readonly Uint8Array[], onObject: ObjectHandler, indexBase = 0): Promise<void> {
     if (digests.length === 0) return;
+    const want = new Map<string, number[]>();
+    digests.forEach((d, i) => {
+      const k = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
+      const list = want.get(k);
+      if (list) list.push(i);
+      else want.set(k, [i]);
+    });
     const res = await this.api.objects(this.snapshot, Buffer.concat(digests));
     const done: Array<[ObjectHeader, Uint8Array]> = [];
     const parser = new FrameParser(
       { begin: (h) => Buffer.allocUnsafe(h.storedLength), end: (h, payload) => done.push([h, payload]) },
       { maxStored: zstdBound(MAX_OBJECT_BYTES), allowedKinds: READ_KINDS },
     );
-    let i = 0;
     for await (const chunk of res as AsyncIterable<Buffer>) {
       parser.push(chunk);
       for (const [h, payload] of done.splice(0)) {
-        const expected = digests[i];
-        if (!expected) throw new HavenError('OBJECT_CORRUPT', { digest: toHex(h.digest), detail: 'more objects than asked for' });
-        await onObject(indexBase + i, this.verify(expected, h, payload), h);
-        i++;
+        const k = Buffer.from(h.digest).toString('latin1');
+        const indexes = want.get(k);
+        if (!indexes) throw new HavenError('OBJECT_CORRUPT', { digest: toHex(h.digest), detail: 'the server sent an object that was not asked for' });
+        want.delete(k);
+        const raw = this.verify(digests[indexes[0] as number] as Uint8Array, h, payload);
+        for (const i of indexes) await onObject(indexBase + i, raw, h);
       }
     }
     parser.finish();
-    if (i !== digests.length) throw new HavenError('OBJECT_CORRUPT', { digest: toHex(digests[i] as Uint8Array), detail: 'missing from the stream' });
+    const [missing] = want.keys();
+    if (missing !== undefined) throw new HavenError('OBJECT_CORRUPT', { digest: toHex(Buffer.from(missing, 'latin1')), detail: 'missing from the stream' });
   }
 
   /** Fetches any number of objects, in order, in requests of MAX_OBJECTS_PER_REQUEST. */

@@ -215,6 +215,12 @@ export class ChunkStore {
     return { location, header, stored };
   }
 
+  /** Records of one segment, sorted by offset, in one read (see SegmentReader.readStoredSpan). */
+  async readStoredSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<StoredObject[]> {
+    const read = await this.reader.readStoredSpan(items);
+    return read.map((r, i) => ({ location: (items[i] as { location: Location }).location, ...r }));
+  }
+
   /** Reads, decompresses and SHA-256-verifies an object. */
   async readObject(digest: Uint8Array, expectKind?: ObjectKind): Promise<Buffer> {
     const { header, stored } = await this.readStored(digest);

@@ -12,6 +12,7 @@ import { canReadGroup, type Principal } from '../../auth/principal.js';
 import type { Catalog } from '../../backup/catalog.js';
 import type { TreeReader } from '../../backup/tree-reader.js';
 import type { ChunkStore } from '../../store/chunk-store.js';
+import { readSpans, type SpanItem } from '../../store/read-spans.js';
 import type { Handler } from '../route-types.js';
 import { Readable } from 'node:stream';
 
@@ -61,23 +62,33 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     return reply.type('application/octet-stream').header('x-haven-kind', kindName(loc.kind) ?? String(loc.kind)).send(raw);
   };
 
-  /** Many objects as a frame stream, as stored (compressed); the client verifies each digest. */
+  /**
+   * Many objects as a frame stream, as stored (compressed), in storage order (not request
+   * order: records next to each other are read together); the client matches each frame
+   * to its request by digest and verifies it.
+   */
   const objects: Handler = async (req, reply) => {
     const body = req.body as Buffer;
     if (!Buffer.isBuffer(body) || body.length % 32 !== 0 || body.length / 32 > deps.maxObjectsPerRequest) {
       throw new HavenError('HAS_BATCH_INVALID', { max: deps.maxObjectsPerRequest });
     }
-    const digests: Buffer[] = [];
+    const items: SpanItem[] = [];
+    const seen = new Set<string>();
     for (let i = 0; i < body.length; i += 32) {
       const d = body.subarray(i, i + 32);
-      if (!store.locate(d)) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(d) });
-      digests.push(d);
+      const location = store.locate(d);
+      if (!location) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(d) });
+      const key = d.toString('latin1');
+      if (seen.has(key)) continue; // each object once
+      seen.add(key);
+      items.push({ digest: d, location });
     }
     const stream = Readable.from((async function* () {
-      for (const d of digests) {
-        const { header, stored } = await store.readStored(d);
-        yield encodeFrameHeader(header);
-        yield stored;
+      for (const span of readSpans(items)) {
+        for (const { header, stored } of await store.readStoredSpan(span)) {
+          yield encodeFrameHeader(header);
+          yield stored;
+        }
       }
     })());
     return reply.type(MEDIA_FRAMES).send(stream);
