@@ -18,6 +18,8 @@ export const ERRORS = {
   FORBIDDEN: { status: 403, message: 'This token lacks the scope {scope}' },
   SETUP_DONE: { status: 409, message: 'An admin account already exists' },
   RATE_LIMITED: { status: 429, message: 'Too many attempts; retry in {seconds} s' },
+  LOGIN_FAILED: { status: 401, message: 'Wrong user name or password' },
+  SETUP_CODE_INVALID: { status: 403, message: 'The setup code is not the one havend printed' },
   // sessions and ingest
   GROUP_INVALID: { status: 400, message: 'Invalid group name {group}: use 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit' },
   SESSION_NOT_FOUND: { status: 404, message: 'No backup session {id}' },

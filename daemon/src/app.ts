@@ -3,9 +3,17 @@
 
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AccountStore } from './accounts/accounts.js';
+import { AttemptLimiter } from './accounts/attempt-limiter.js';
+import { SetupCode } from './accounts/setup-code.js';
+import { WebSessions } from './accounts/web-sessions.js';
 import { Catalog } from './backup/catalog.js';
+import { DatastoreUsageMonitor } from './backup/datastore-usage.js';
+import { SnapshotSizes } from './backup/snapshot-sizes.js';
 import { Sessions } from './backup/sessions.js';
 import { TreeReader } from './backup/tree-reader.js';
 import { TokenStore } from './auth/tokens.js';
@@ -13,6 +21,12 @@ import { parseListen, type LoadedConfig } from './config/load.js';
 import { EventBus } from './events.js';
 import { bearerToken } from './http/auth-hook.js';
 import { routeTable } from './http/route-table.js';
+import { archiveRoutes } from './http/routes/archive.js';
+import { authRoutes } from './http/routes/auth.js';
+import { liveRoutes } from './http/routes/live.js';
+import { uiRoutes } from './http/routes/ui-static.js';
+import { sessionResolver } from './http/session-auth.js';
+import { LiveHub } from './live/live-hub.js';
 import { backupRoutes } from './http/routes/backups.js';
 import { healthRoutes } from './http/routes/health.js';
 import { snapshotRoutes } from './http/routes/snapshots.js';
@@ -58,10 +72,15 @@ export interface RunningApp {
   urls: string[];
   metrics: MetricsRegistry;
   /** Graceful shutdown: refuses new requests, ends upload streams cleanly, lets commits finish, flushes LMDB. */
+  /** The one-time code that creates the first admin; null once an admin exists. */
+  setupCode: string | null;
   close(): Promise<void>;
 }
 
 const MAX_OBJECTS_PER_REQUEST = 4096;
+/** The built UI (vite build output), relative to dist/daemon/src/app.js. */
+const UI_DIR = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
+const LOGIN_WINDOW_MS = 15 * 60_000;
 
 export async function startApp(loaded: LoadedConfig, log: Logger): Promise<RunningApp> {
   const { config } = loaded;
@@ -101,6 +120,20 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const catalog = new Catalog(store, bus);
     const trees = new TreeReader(store);
     const tokens = new TokenStore(state);
+    const accounts = new AccountStore(state);
+    const webSessions = new WebSessions(state);
+    const setupCode = new SetupCode(dataDir);
+    const setupCodeValue = setupCode.open(accounts.any());
+    const sizes = new SnapshotSizes(store, trees, bus, state, () => usage.schedule(), log);
+    const usage = new DatastoreUsageMonitor(store, sizes, bus);
+    const hub = new LiveHub({
+      bus,
+      state: () => ({
+        version: VERSION, time: new Date().toISOString(), datastore: usage.get(), groups: catalog.groups(), sessions: sessions.openSessions(),
+      }),
+      isSessionLive: (id) => webSessions.isLive(id),
+      log,
+    });
     let ready = false;
     let urls: string[] = [];
 
@@ -108,9 +141,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const ingestMeter = new IngestMeter(bus, () => sessions.openSessions().length);
     ingestMeter.start();
     cleanups.push(() => ingestMeter.stop());
-    const datastoreMeter = new DatastoreMeter({ store, catalog, trees, bus, log });
-    datastoreMeter.start();
-    cleanups.push(() => datastoreMeter.stop());
+    const datastoreMeter = new DatastoreMeter({ store, catalog, sizes });
     metrics.register('daemon', () => [gauge('haven_build_info', 'The running havend\'s version', [{ labels: { version: VERSION }, value: 1 }])]);
     metrics.register('ingest', () => ingestMeter.collect());
     metrics.register('datastore', () => datastoreMeter.collect());
@@ -142,19 +173,31 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       tasks: taskRoutes(tasks),
       alerts: alertRoutes(alerts),
       system: systemRoutes({ tls: () => tls, urls: () => urls, metrics }),
+      auth: authRoutes({
+        accounts, sessions: webSessions, setupCode,
+        byAddress: new AttemptLimiter({ max: 20, windowMs: LOGIN_WINDOW_MS }),
+        byAccount: new AttemptLimiter({ max: 5, windowMs: LOGIN_WINDOW_MS }),
+        onSessionEnded: (id) => hub.closeSession(id),
+        log: (msg, fields) => log.info(fields, msg),
+      }),
+      live: liveRoutes(hub),
+      archive: archiveRoutes({ catalog, trees }),
+      ui: uiRoutes(UI_DIR),
     };
     const localSocket = new LocalSocket();
     const server = await buildServer({
       logger: log,
       maxJsonBodyBytes: config.limits.maxJsonBodyBytes,
       ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
-      plugins: [shutdownGate(shutdown.signal)],
+      // The live socket only sends; a client message is never larger than a short note.
+      plugins: [shutdownGate(shutdown.signal), async (app) => void (await app.register(websocket, { options: { maxPayload: 4096 } }))],
       resolvers: [
         localSocket.resolver,
         (req) => {
           const t = bearerToken(req);
           return t ? tokens.verify(t) : null;
         },
+        sessionResolver(webSessions),
       ],
       routes: routeTable(handlers, { maxHasDigests: config.limits.maxHasDigests, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
     });
@@ -167,6 +210,16 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const expiry = setInterval(() => sessions.expireIdle(), 60_000);
     expiry.unref();
     cleanups.push(() => clearInterval(expiry));
+    const sweep = setInterval(() => void webSessions.sweep().catch((err: unknown) => log.warn({ err }, 'session sweep failed')), 3600_000);
+    sweep.unref();
+    cleanups.push(() => clearInterval(sweep));
+
+    sizes.start();
+    cleanups.push(() => sizes.stop());
+    usage.start();
+    cleanups.push(() => usage.stop());
+    hub.start();
+    cleanups.push(() => hub.stop());
 
     if (disks.enabled) {
       await disks.start();
@@ -183,9 +236,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const url = boundUrl(host, boundPort);
     urls = reachableUrls(host, boundPort);
     ready = true;
+    if (setupCodeValue !== null) log.info({ setupCode: setupCodeValue }, 'no admin account yet: open the UI and create one with the setup code');
     metrics.register('disks', () => diskFamilies(inventory.list()));
     metrics.register('jobs', () => [...taskFamilies(tasks.list({ limit: TASK_SCAN_LIMIT })), ...alertFamilies(alerts.list())]);
-    return { server, url, store, bus, state, inventory, tasks, alerts, scheduler, tls, urls, metrics, close };
+    return { server, url, store, bus, state, inventory, tasks, alerts, scheduler, tls, urls, metrics, setupCode: setupCodeValue, close };
   } catch (err) {
     await close();
     throw err;

@@ -6,6 +6,7 @@ import type { SessionInfo } from './backup.js';
 import type { DiskRecord } from './disks.js';
 import type { AlertInfo, TaskInfo, TaskLogLine } from './jobs.js';
 import type { SmartReport } from './smart.js';
+import type { DatastoreUsage } from './datastore.js';
 import type { SnapshotSummary } from './snapshots.js';
 
 export interface HavenEvents {
@@ -32,4 +33,6 @@ export interface HavenEvents {
   /** Acknowledged, or its message/evidence changed without getting worse. */
   'alert.changed': AlertInfo;
   'alert.cleared': AlertInfo;
+  /** Recomputed shortly after snapshots change and periodically (free space). */
+  'datastore.usage': DatastoreUsage;
 }

@@ -7,6 +7,9 @@ export interface UserPrincipal {
   kind: 'user';
   name: string;
   scopes: string[];
+  /** The browser session this principal came from (absent for the local socket). */
+  session?: string;
+  expires?: string;
 }
 
 export type Principal = TokenPrincipal | UserPrincipal;

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { setupCodePath } from '../accounts/setup-code.js';
 import { startApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { SystemCommandRunner } from '../exec/runner.js';
@@ -32,6 +33,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT'));
   const app = await startApp(loaded, log);
   process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${loaded.datastorePath})\n`);
+  if (app.setupCode !== null) {
+    process.stdout.write(`havend setup code: ${app.setupCode} (open ${app.urls[0] ?? app.url} to create the admin account; also in ${setupCodePath(loaded.config.dataDir)})\n`);
+  }
   if (app.tls) {
     process.stdout.write(`reachable at ${app.urls.join(' ')}\nTLS certificate fingerprint (SHA-256): ${app.tls.fingerprint}\n`);
   }

@@ -8,6 +8,12 @@ import { CreateTokenRequest } from '../../../core/src/api/tokens.js';
 import { AcknowledgeRequest, DiskId, DiskListQuery } from '../../../core/src/api/disks.js';
 import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
 import { AlertAckRequest, AlertListQuery, TaskListQuery } from '../../../core/src/api/jobs.js';
+import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
+import { LIVE_PATH } from '../../../core/src/api/live.js';
+import type { archiveRoutes } from './routes/archive.js';
+import type { authRoutes } from './routes/auth.js';
+import type { liveRoutes } from './routes/live.js';
+import type { uiRoutes } from './routes/ui-static.js';
 import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
@@ -26,6 +32,10 @@ export interface RouteHandlers {
   tasks: ReturnType<typeof taskRoutes>;
   alerts: ReturnType<typeof alertRoutes>;
   system: ReturnType<typeof systemRoutes>;
+  auth: ReturnType<typeof authRoutes>;
+  live: ReturnType<typeof liveRoutes>;
+  archive: ReturnType<typeof archiveRoutes>;
+  ui: ReturnType<typeof uiRoutes>;
 }
 
 const SessionParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
@@ -42,6 +52,15 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
 
   return [
     { method: 'GET', url: '/api/v1/health', auth: PUBLIC, handler: h.health.get },
+
+    // admin accounts and browser sessions (setup answers only until an admin exists)
+    { method: 'GET', url: '/api/v1/auth/status', auth: PUBLIC, handler: h.auth.status },
+    { method: 'POST', url: '/api/v1/setup', auth: PUBLIC, schema: { body: SetupRequest }, handler: h.auth.setup },
+    { method: 'POST', url: '/api/v1/auth/login', auth: PUBLIC, schema: { body: LoginRequest }, handler: h.auth.login },
+    { method: 'POST', url: '/api/v1/auth/logout', auth: AUTHENTICATED, handler: h.auth.logout },
+    { method: 'GET', url: '/api/v1/auth/session', auth: AUTHENTICATED, handler: h.auth.whoami },
+    // live state and events for the UI: one WebSocket
+    { method: 'GET', url: LIVE_PATH, auth: ADMIN, handler: h.live.upgradeRequired, wsHandler: h.live.connect },
 
     // push protocol
     { method: 'POST', url: '/api/v1/backups', auth: bodyGroup, schema: { body: StartBackupRequest }, handler: h.backups.start },
@@ -69,6 +88,7 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     },
     { method: 'GET', url: '/api/v1/snapshots/:id/tree', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.tree },
     { method: 'GET', url: '/api/v1/snapshots/:id/content', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.content },
+    { method: 'GET', url: '/api/v1/snapshots/:id/archive', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.archive.get },
 
     // administration
     { method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list },
@@ -97,5 +117,7 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
       method: 'POST', url: '/api/v1/alerts/:id/acknowledge', auth: ADMIN,
       schema: { params: JobIdParams, body: AlertAckRequest }, handler: h.alerts.acknowledge,
     },
+    // the admin UI's static files; any other GET outside /api gets index.html (history routes)
+    { method: 'GET', url: '/*', auth: PUBLIC, handler: h.ui.get },
   ];
 }

@@ -1,6 +1,7 @@
 // The shape of a route in the table (route-table.ts): every route states its auth policy.
 
 import type { FastifyReply, FastifyRequest, FastifySchema, RouteShorthandOptions } from 'fastify';
+import type { WebSocket } from 'ws';
 import type { Principal } from '../auth/principal.js';
 
 export type AuthPolicy =
@@ -27,6 +28,8 @@ export interface Route {
   auth: AuthPolicy;
   schema?: FastifySchema;
   handler: Handler;
+  /** For WebSocket routes: takes over upgraded requests (after the auth hook); `handler` answers plain ones. */
+  wsHandler?: (socket: WebSocket, req: FastifyRequest) => void;
   /** Extra Fastify options (bodyLimit for binary bodies, websocket). */
   options?: Omit<RouteShorthandOptions, 'schema'> & { websocket?: boolean };
 }

@@ -54,6 +54,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       ...(r.options ?? {}),
       config: { auth: r.auth },
       handler: r.handler,
+      ...(r.wsHandler ? { wsHandler: r.wsHandler } : {}),
     });
   }
   return app;

@@ -1,0 +1,84 @@
+// The datastore's usage for the dashboard (capacity, stored bytes, dedup ratio), kept current
+// and announced as `datastore.usage`: shortly after snapshots change, when a snapshot's
+// logical size is measured, and every half minute for the file system's free space.
+
+import { statfsSync } from 'node:fs';
+import type { DatastoreUsage } from '../../../core/src/api/datastore.js';
+import type { EventBus } from '../events.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import type { SnapshotSizes } from './snapshot-sizes.js';
+
+const DEBOUNCE_MS = 200;
+
+/** Bytes of indexed records in the segments (compressed, deduplicated): what the datastore holds. */
+export function storedBytes(store: ChunkStore): number {
+  let stored = 0;
+  for (const { value } of store.index.segments.getRange()) stored += value.indexedLength;
+  return stored;
+}
+const POLL_MS = 30_000;
+
+export class DatastoreUsageMonitor {
+  private current: DatastoreUsage;
+  private debounce: NodeJS.Timeout | null = null;
+  private poll: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: ChunkStore,
+    private readonly sizes: Pick<SnapshotSizes, 'totals'>,
+    private readonly bus: EventBus,
+  ) {
+    this.current = this.measure();
+  }
+
+  start(): void {
+    const soon = (): void => this.schedule();
+    this.bus.on(this, 'snapshot.committed', soon);
+    this.bus.on(this, 'snapshot.deleted', soon);
+    this.bus.on(this, 'session.ended', soon);
+    this.poll = setInterval(soon, POLL_MS);
+    this.poll.unref();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.bus.removeListeners(this);
+    if (this.poll) clearInterval(this.poll);
+    if (this.debounce) clearTimeout(this.debounce);
+  }
+
+  get(): DatastoreUsage {
+    return this.current;
+  }
+
+  /** Recompute soon; several changes in a burst make one measurement and one event. */
+  schedule(): void {
+    if (this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      const next = this.measure();
+      const { updated: _a, ...a } = next;
+      const { updated: _b, ...b } = this.current;
+      this.current = next;
+      if (JSON.stringify(a) !== JSON.stringify(b)) this.bus.emit('datastore.usage', next);
+    }, DEBOUNCE_MS);
+    this.debounce.unref();
+  }
+
+  private measure(): DatastoreUsage {
+    const fs = statfsSync(this.store.root);
+    const stored = storedBytes(this.store);
+    const { logicalBytes, pending } = this.sizes.totals();
+    return {
+      id: this.store.identity.id,
+      capacityBytes: fs.blocks * fs.bsize,
+      freeBytes: fs.bavail * fs.bsize,
+      storedBytes: stored,
+      logicalBytes,
+      dedupRatio: stored > 0 ? Math.round((logicalBytes / stored) * 100) / 100 : 0,
+      snapshots: this.store.index.snapshots.getCount(),
+      pendingSizes: pending,
+      updated: new Date().toISOString(),
+    };
+  }
+}

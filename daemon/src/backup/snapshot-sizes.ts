@@ -1,0 +1,122 @@
+// The logical size of each snapshot (the sum of its file sizes), for the dedup ratio and the
+// UI. Computed in the background after a commit by walking the snapshot's trees; subtrees
+// are memoized by digest, so an incremental snapshot costs what changed. Results persist in
+// the state database, so a restart only computes snapshots it has never measured.
+
+import type { Database } from 'lmdb';
+import { fromHex, toHex } from '../../../core/src/objects/digest.js';
+import type { EventBus } from '../events.js';
+import type { StateDb } from '../state/state-db.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import type { TreeReader } from './tree-reader.js';
+
+export interface TreeSize {
+  bytes: number;
+  files: number;
+}
+
+/** Memoized subtrees kept in memory; beyond it the memo starts over (sizes stay correct). */
+const MEMO_LIMIT = 200_000;
+
+export class SnapshotSizes {
+  private readonly db: Database<TreeSize, string>;
+  private readonly memo = new Map<string, TreeSize>();
+  private readonly queue: string[] = [];
+  private running: Promise<void> | null = null;
+  private totalBytes = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly store: ChunkStore,
+    private readonly trees: TreeReader,
+    private readonly bus: EventBus,
+    state: StateDb,
+    private readonly onChange: () => void,
+    private readonly log: { warn(obj: object, msg: string): void },
+  ) {
+    this.db = state.db<TreeSize>('snapshot-sizes');
+  }
+
+  start(): void {
+    const known = new Set<string>();
+    for (const key of this.store.index.snapshots.getKeys()) {
+      const id = key.toString('hex');
+      known.add(id);
+      if (!this.db.doesExist(id)) this.enqueue(id);
+    }
+    // forget sizes of snapshots deleted while we were not looking
+    for (const id of this.db.getKeys()) if (!known.has(id)) void this.db.remove(id);
+    this.recount();
+    this.bus.on(this, 'snapshot.committed', (s) => this.enqueue(s.id));
+    this.bus.on(this, 'snapshot.deleted', (s) => {
+      void this.db.remove(s.id).then(() => {
+        this.recount();
+        this.onChange();
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.bus.removeListeners(this);
+    await this.running;
+  }
+
+  get(id: string): TreeSize | undefined {
+    return this.db.get(id);
+  }
+
+  /** Sum over measured snapshots, and how many are still waiting to be measured. */
+  totals(): { logicalBytes: number; pending: number } {
+    return { logicalBytes: this.totalBytes, pending: this.queue.length + (this.running ? 1 : 0) };
+  }
+
+  private enqueue(id: string): void {
+    this.queue.push(id);
+    this.running ??= this.drain().finally(() => {
+      this.running = null;
+      this.onChange();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    for (let id = this.queue.shift(); id !== undefined && !this.stopped; id = this.queue.shift()) {
+      const entry = this.store.index.snapshots.get(Buffer.from(id, 'hex'));
+      if (!entry) continue; // deleted meanwhile
+      try {
+        const size = await this.treeSize(fromHex(entry.root));
+        await this.db.put(id, size);
+        this.recount();
+        this.onChange();
+      } catch (err) {
+        this.log.warn({ err, snapshot: id }, 'cannot measure snapshot size');
+      }
+    }
+  }
+
+  private async treeSize(tree: Uint8Array): Promise<TreeSize> {
+    const key = toHex(tree);
+    const cached = this.memo.get(key);
+    if (cached) return cached;
+    const size: TreeSize = { bytes: 0, files: 0 };
+    for (const e of await this.trees.entries(tree)) {
+      if (e.subtree) {
+        const sub = await this.treeSize(e.subtree);
+        size.bytes += sub.bytes;
+        size.files += sub.files;
+      } else if (e.type === 'file') {
+        size.bytes += e.size;
+        size.files += 1;
+      }
+    }
+    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+    this.memo.set(key, size);
+    return size;
+  }
+
+  private recount(): void {
+    let total = 0;
+    for (const { value } of this.db.getRange()) total += value.bytes;
+    this.totalBytes = total;
+  }
+}

@@ -1,0 +1,146 @@
+// The admin UI in Debian's Chromium against a real havend holding real data: first-run
+// setup, sign out and in, a snapshot pushed meanwhile appearing live on the dashboard,
+// browsing and downloading (a file and a folder as tar, compared byte for byte), tokens
+// created once and revoked, every page at desktop and phone widths. Any console error or
+// failed request fails the test.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHex } from '../../core/src/objects/digest.js';
+import { assertNoProblems, needChromium, openBrowser } from '../helpers/browser.js';
+import { createToken, startDaemon } from '../helpers/daemon.js';
+import { framesOf, sampleBackup } from '../helpers/objects.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const PASSWORD = 'a long passphrase for the test';
+const LIVE_DEADLINE_MS = 2000;
+
+test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
+  if (!needChromium(t)) return;
+  const dataDir = tempDir(t);
+  const d = await startDaemon(t, { dataDir });
+  const code = /havend setup code: (\S+)/.exec(d.output())?.[1];
+  assert.ok(code, 'the daemon printed a setup code');
+  const b = await openBrowser(t, d.url);
+  const { page } = b;
+
+  await t.test('first-run setup creates the admin and signs in', async () => {
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Set up Haven' }).waitFor();
+    await b.screenshots('setup');
+    await page.getByLabel('Setup code').fill(code);
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password', { exact: false }).first().fill(PASSWORD);
+    await page.getByLabel('Repeat password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Create admin account' }).click();
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    await page.getByText('No backups yet').waitFor();
+    await b.screenshots('dashboard-empty');
+  });
+
+  await t.test('sign out, then sign in with the password', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Haven' }).waitFor();
+    await b.screenshots('login');
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+  });
+
+  const backup = sampleBackup(12, 50_000, true);
+  let snapshotId = '';
+  await t.test(`a snapshot pushed by a client appears on the dashboard within ${LIVE_DEADLINE_MS} ms, without reload`, async () => {
+    await page.evaluate(() => Object.assign(globalThis, { hadNoReload: true }));
+    const dedupBox = await page.getByTestId('dedup').boundingBox();
+    const api = d.client(createToken(dataDir, 'backup:laptop'));
+    const s = await api.startBackup({ group: 'laptop', host: 'ana-laptop', paths: ['/home/ana'] });
+    await api.uploadFrames(s.session, framesOf(backup.objects));
+    const committed = await api.commit(s.session, { root: toHex(backup.root.digest) });
+    snapshotId = committed.snapshot.id;
+    const t0 = Date.now();
+    await page.locator('[data-group="laptop"]').waitFor({ timeout: LIVE_DEADLINE_MS });
+    const elapsed = Date.now() - t0;
+    t.diagnostic(`snapshot visible ${elapsed} ms after commit`);
+    assert.equal(await page.evaluate(() => 'hadNoReload' in globalThis), true, 'the page was not reloaded');
+    assert.equal(await page.locator('[data-group="laptop"] [data-testid="age"]').textContent(), 'just now');
+    // the dedup ratio follows once the snapshot's size is measured, and its card keeps its size
+    await page.getByTestId('dedup-ratio').filter({ hasText: '×' }).waitFor();
+    assert.deepEqual(await page.getByTestId('dedup').boundingBox(), dedupBox, 'live data does not move the layout');
+    await b.screenshots('dashboard');
+  });
+
+  await t.test('browse the snapshot and download a file: same bytes as the original', async () => {
+    await page.getByRole('link', { name: 'Backups', exact: true }).click();
+    await page.getByRole('link', { name: 'laptop' }).click();
+    await page.locator(`[data-snapshot="${snapshotId}"]`).waitFor();
+    await b.screenshots('backups-snapshots');
+    await page.getByRole('link', { name: 'Browse' }).click();
+    await page.getByRole('link', { name: 'dir/' }).click();
+    await page.locator('[data-entry="file-7"]').waitFor();
+    await b.screenshots('backups-browse');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download file-7' }).click()]);
+    const got = readFileSync(await download.path());
+    assert.ok(got.equals(backup.data[7]?.raw as Buffer), 'downloaded file matches the original');
+    assert.equal(download.suggestedFilename(), 'file-7');
+  });
+
+  await t.test('download the folder as tar: every file matches', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download folder (.tar)' }).click()]);
+    const out = tempDir(t, 'haven-untar-');
+    execFileSync('tar', ['-xf', await download.path(), '-C', out]);
+    for (let i = 0; i < 12; i++) {
+      assert.ok(readFileSync(join(out, 'dir', `file-${i}`)).equals(backup.data[i]?.raw as Buffer), `file-${i}`);
+    }
+  });
+
+  await t.test('clients: a token is shown once, works, and stops working when revoked', async () => {
+    await page.getByRole('link', { name: 'Clients' }).click();
+    await page.getByRole('heading', { name: 'Tokens' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('desk');
+    await page.getByLabel('Group', { exact: true }).fill('desk');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = (await page.getByTestId('new-token').textContent()) ?? '';
+    assert.match(secret, /^hvn_[0-9a-f]{16}_/);
+    await b.screenshots('clients-created');
+    const status = async (): Promise<number> => (await fetch(`${d.url}/api/v1/groups`, { headers: { authorization: `Bearer ${secret}` } })).status;
+    assert.equal(await status(), 200);
+    await page.reload();
+    await page.locator('[data-token="desk"]').waitFor();
+    assert.equal(await page.getByTestId('new-token').count(), 0, 'the secret is never shown again');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Revoke desk' }).click();
+    await page.locator('[data-token="desk"]').waitFor({ state: 'detached' });
+    assert.equal(await status(), 401);
+    await b.screenshots('clients');
+  });
+
+  await t.test('every page renders at desktop and phone widths; keyboard reaches the content', async () => {
+    for (const [path, heading] of [
+      ['/disks', 'Disks'], ['/pool', 'Pool'], ['/swap', 'Disk swap'], ['/tasks', 'Tasks'], ['/settings', 'Settings'], ['/nowhere', 'Not found'],
+    ] as const) {
+      await page.goto(path);
+      await page.getByRole('heading', { name: heading, exact: true }).waitFor();
+      await b.screenshots(path.slice(1));
+    }
+    await page.goto('/');
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.locator(':focus').textContent(), 'Skip to content');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.locator('main :focus').count(), 1, 'after skipping, Tab moves into the content');
+    // on a phone the menu folds away and opens from its button
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole('button', { name: 'Menu' }).click();
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
+  });
+
+  assertNoProblems(b);
+});

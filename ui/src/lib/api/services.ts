@@ -1,0 +1,46 @@
+// One small service per API area (after pocket-id's frontend/src/lib/services): the payload
+// types come from core/src/api, exactly as the daemon declares them.
+
+import type { AuthStatus, LoginRequest, SessionUser, SetupRequest } from '$core/api/auth.js';
+import type { GroupList, SnapshotList, SnapshotSummary, TreeEntryJson } from '$core/api/snapshots.js';
+import type { CreateTokenRequest, CreateTokenResponse, TokenInfo } from '$core/api/tokens.js';
+import type { Http } from './http.js';
+
+const V1 = '/api/v1';
+
+export class AuthService {
+  constructor(private readonly http: Http) {}
+  status = (): Promise<AuthStatus> => this.http.get(`${V1}/auth/status`);
+  setup = (req: SetupRequest): Promise<SessionUser> => this.http.post(`${V1}/setup`, req);
+  login = (req: LoginRequest): Promise<SessionUser> => this.http.post(`${V1}/auth/login`, req);
+  logout = (): Promise<void> => this.http.post(`${V1}/auth/logout`);
+  session = (): Promise<SessionUser> => this.http.get(`${V1}/auth/session`);
+}
+
+export interface TreeListing {
+  path: string;
+  entries: TreeEntryJson[];
+}
+
+function pathQuery(path: string): string {
+  return `path=${encodeURIComponent(path)}`;
+}
+
+export class BackupsService {
+  constructor(private readonly http: Http) {}
+  groups = (): Promise<GroupList> => this.http.get(`${V1}/groups`);
+  snapshots = (group: string): Promise<SnapshotList> => this.http.get(`${V1}/groups/${encodeURIComponent(group)}/snapshots`);
+  snapshot = (id: string): Promise<SnapshotSummary> => this.http.get(`${V1}/snapshots/${id}`);
+  tree = (id: string, path: string): Promise<TreeListing> => this.http.get(`${V1}/snapshots/${id}/tree?${pathQuery(path)}`);
+  remove = (id: string): Promise<void> => this.http.del(`${V1}/snapshots/${id}`);
+  /** Downloads are plain navigations (the cookie rides along), so they stream to disk. */
+  contentUrl = (id: string, path: string): string => `${V1}/snapshots/${id}/content?${pathQuery(path)}`;
+  archiveUrl = (id: string, path: string): string => `${V1}/snapshots/${id}/archive?${pathQuery(path)}`;
+}
+
+export class TokensService {
+  constructor(private readonly http: Http) {}
+  list = (): Promise<{ tokens: TokenInfo[] }> => this.http.get(`${V1}/tokens`);
+  create = (req: CreateTokenRequest): Promise<CreateTokenResponse> => this.http.post(`${V1}/tokens`, req);
+  revoke = (id: string): Promise<void> => this.http.del(`${V1}/tokens/${id}`);
+}
