@@ -4,7 +4,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AccountStore } from './accounts/accounts.js';
@@ -26,7 +25,7 @@ import { authRoutes } from './http/routes/auth.js';
 import { liveRoutes } from './http/routes/live.js';
 import { uiRoutes } from './http/routes/ui-static.js';
 import { sessionResolver } from './http/session-auth.js';
-import { LiveHub } from './live/live-hub.js';
+import { LiveHub, liveSocketPlugin } from './live/live-hub.js';
 import { backupRoutes } from './http/routes/backups.js';
 import { healthRoutes } from './http/routes/health.js';
 import { snapshotRoutes } from './http/routes/snapshots.js';
@@ -190,7 +189,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       maxJsonBodyBytes: config.limits.maxJsonBodyBytes,
       ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
       // The live socket only sends; a client message is never larger than a short note.
-      plugins: [shutdownGate(shutdown.signal), async (app) => void (await app.register(websocket, { options: { maxPayload: 4096 } }))],
+      plugins: [shutdownGate(shutdown.signal), liveSocketPlugin],
       resolvers: [
         localSocket.resolver,
         (req) => {

@@ -40,7 +40,10 @@ function openLive(d: Daemon, headers: Record<string, string>): Promise<{ ws: Web
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${d.url.replace('http', 'ws')}${LIVE_PATH}`, { headers });
     ws.once('message', (data) => resolve({ ws, first: JSON.parse(String(data)) as LiveMessage }));
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('unexpected-response', (req, res) => {
+      req.destroy(); // ws leaves a refused upgrade's connection to us
+      reject(new Error(`HTTP ${res.statusCode}`));
+    });
     ws.once('error', reject);
     ws.once('close', (code) => reject(new Error(`closed ${code} before the state arrived`)));
   });

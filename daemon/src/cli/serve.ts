@@ -32,10 +32,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
   const app = await startApp(loaded, log);
-  process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${loaded.datastorePath})\n`);
-  if (app.setupCode !== null) {
-    process.stdout.write(`havend setup code: ${app.setupCode} (open ${app.urls[0] ?? app.url} to create the admin account; also in ${setupCodePath(loaded.config.dataDir)})\n`);
-  }
+  // One write, so whoever waits for the "serving on" line finds the setup code beside it.
+  const setupLine = app.setupCode === null ? '' :
+    `havend setup code: ${app.setupCode} (open ${app.urls[0] ?? app.url} to create the admin account; also in ${setupCodePath(loaded.config.dataDir)})\n`;
+  process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${loaded.datastorePath})\n${setupLine}`);
   if (app.tls) {
     process.stdout.write(`reachable at ${app.urls.join(' ')}\nTLS certificate fingerprint (SHA-256): ${app.tls.fingerprint}\n`);
   }

@@ -3,7 +3,8 @@
 // A client that cannot keep up is closed (it reconnects and resyncs) rather than buffered
 // without bound; sockets whose browser session ended are closed within a heartbeat.
 
-import type { FastifyRequest } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { LIVE_CLOSE, type LiveEvent, type LiveMessage, type LiveState } from '../../../core/src/api/live.js';
 import type { EventBus } from '../events.js';
@@ -93,4 +94,19 @@ export class LiveHub {
       }
     }
   }
+}
+
+/** Registers @fastify/websocket for the live route (before the routes, as it requires). */
+export async function liveSocketPlugin(app: FastifyInstance): Promise<void> {
+  // The live socket only sends; a client message is never larger than a short note.
+  await app.register(websocket, { options: { maxPayload: 4096 } });
+  // A refused upgrade (401, 403) must end its connection: the socket left the HTTP server's
+  // bookkeeping when the upgrade began, nobody reads it any more, and it would hold a graceful
+  // close open. (The plugin's own clean-up misses it when our auth hook refuses the request
+  // before the plugin's hook marks it as a WebSocket request.)
+  app.addHook('onSend', async (req, reply) => {
+    if (req.ws || req.headers.upgrade === undefined) return;
+    const socket = req.raw.socket;
+    reply.raw.once('finish', () => socket.destroy());
+  });
 }
