@@ -33,7 +33,10 @@ export class LiveHub {
   constructor(private readonly deps: LiveHubDeps) {}
 
   start(): void {
-    this.deps.bus.onAny(this, (name, data) => this.broadcast(JSON.stringify({ type: 'event', name, data } as LiveEvent)));
+    this.deps.bus.onAny(this, (name, data) => {
+      // serialized once for every client, and not at all while nobody listens
+      if (this.clients.size > 0) this.broadcast(JSON.stringify({ type: 'event', name, data } as LiveEvent));
+    });
     this.heartbeat = setInterval(() => this.beat(), this.deps.heartbeatMs ?? 25_000);
     this.heartbeat.unref();
   }
