@@ -31,7 +31,7 @@ export const ERRORS = {
   UNKNOWN_KIND: { status: 400, message: 'Unknown or forbidden object kind {kind} in frame at byte {offset}' },
   UNKNOWN_CODEC: { status: 400, message: 'Unknown codec {codec} in frame at byte {offset}' },
   DIGEST_MISMATCH: { status: 422, message: 'Object content does not match its digest {digest}' },
-  LENGTH_MISMATCH: { status: 422, message: 'Object {digest} decodes to {actual} bytes, not the declared {declared}' },
+  LENGTH_MISMATCH: { status: 422, message: 'Object {digest} does not decode to its declared {declared} bytes' },
   OBJECT_UNDECODABLE: { status: 422, message: 'Object {digest} of kind {kind} cannot be decoded: {detail}' },
   MISSING_OBJECTS: { status: 409, message: '{count} object(s) reachable from the root are missing, first {first}' },
   // reads

@@ -111,7 +111,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     if (r.recoveredRecords > 0 || r.truncatedBytes > 0 || r.notes.length > 0) {
       log.warn({ recovery: r }, `recovered ${r.recoveredRecords} record(s), cut ${r.truncatedBytes} torn byte(s)`);
     }
-    const pool: VerifyPool = createVerifyPool(config.workers.verifyThreads);
+    const pool: VerifyPool = createVerifyPool({ threads: config.workers.verifyThreads, arenaBytes: config.workers.batchBytes });
     cleanups.push(() => pool.close());
 
     const bus = new EventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
@@ -163,7 +163,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
         store, sessions, catalog, pool, bus,
         chunker: store.identity.chunker,
         limits: config.limits,
-        ingest: { batchBytes: config.workers.batchBytes, syncEveryBytes: config.datastore.syncEveryBytes },
+        ingest: { syncEveryBytes: config.datastore.syncEveryBytes },
         shutdown: shutdown.signal,
       }),
       snapshots: snapshotRoutes({ store, catalog, trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),

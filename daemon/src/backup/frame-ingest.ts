@@ -1,6 +1,6 @@
-// One upload stream of framed objects: parse -> batch into arenas -> verify in the worker
-// pool (decompress + SHA-256, arenas transferred, not copied) -> append to the store ->
-// flush. Nothing becomes visible before its digest is verified and its record is durable.
+// One upload stream of framed objects: parse -> batch into shared arenas -> verify in the
+// worker pool (decompress + SHA-256 + CRC, no copies) -> append to the store -> flush.
+// Nothing becomes visible before its digest is verified and its record is durable.
 //
 // A stream that ends mid-frame, or is cut by the client, loses only the torn frame: complete
 // frames before it are verified, appended and flushed, so the client's next run can reuse
@@ -15,14 +15,14 @@ import { CLIENT_KINDS } from '../../../core/src/objects/kinds.js';
 import type { ChunksResponse } from '../../../core/src/api/backup.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { AppendItem } from '../store/segment-writer.js';
+import type { Arena } from '../workers/arena-pool.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { DESCRIPTOR_FIELDS, VerifyStatus, type VerifyResult } from '../workers/verify-task.js';
 
 export interface IngestOptions {
   maxFrameBytes: number;
-  batchBytes: number;
   syncEveryBytes: number;
-  /** Batches in verification at once for this stream (bounds memory per stream). */
+  /** Batches in verification at once for this stream. */
   maxInFlight?: number;
 }
 
@@ -42,17 +42,22 @@ interface Item {
 }
 
 interface Batch {
-  arena: Buffer;
+  arena: Arena;
   used: number;
   items: Item[];
+}
+
+function asHavenError(err: unknown): HavenError {
+  return err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message });
 }
 
 export class FrameIngest implements FrameSink {
   readonly totals: ChunksResponse = { frames: 0, objectsNew: 0, objectsDuplicate: 0, bytesReceived: 0, bytesNew: 0 };
   rawBytesNew = 0;
   private batch: Batch | null = null;
+  /** An arena held in reserve, so begin() can start a new batch without waiting. */
+  private next: Arena | null = null;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly spare: Buffer[] = [];
   private failure: HavenError | null = null;
   private unflushed = 0;
   private flushing: Promise<void> | null = null;
@@ -64,37 +69,43 @@ export class FrameIngest implements FrameSink {
     this.maxInFlight = options.maxInFlight ?? 4;
   }
 
+  private get arenas() {
+    return this.deps.pool.arenas;
+  }
+
   // FrameSink: the parser asks where to put each payload; we carve it out of the arena.
   begin(header: ObjectHeader, streamOffset: number): Uint8Array {
     let b = this.batch;
-    if (b && b.used + header.storedLength > b.arena.length) {
+    if (b && b.used + header.storedLength > b.arena.size) {
       this.submit();
       b = null;
     }
     if (!b) {
-      b = { arena: this.takeArena(header.storedLength), used: 0, items: [] };
+      let arena: Arena;
+      if (header.storedLength > this.arenas.arenaBytes) arena = this.arenas.oversize(header.storedLength);
+      else {
+        // read() always holds a reserve before feeding the parser; the fallback only guards
+        // against a second new batch within one socket chunk (many tiny frames).
+        arena = this.next ?? this.arenas.tryAcquire() ?? this.arenas.oversize(this.arenas.arenaBytes);
+        this.next = null;
+      }
+      b = { arena, used: 0, items: [] };
       this.batch = b;
     }
     const item: Item = { header, offset: b.used, streamOffset, complete: false, duplicate: false };
     b.items.push(item);
     b.used += header.storedLength;
-    return b.arena.subarray(item.offset, item.offset + header.storedLength);
+    return b.arena.bytes.subarray(item.offset, item.offset + header.storedLength);
   }
 
   end(header: ObjectHeader): void {
-    const item = (this.batch as Batch).items[(this.batch as Batch).items.length - 1] as Item;
+    const b = this.batch as Batch;
+    const item = b.items[b.items.length - 1] as Item;
     item.complete = true;
     // Already stored: no need to spend SHA-256 on bytes we will not keep.
     item.duplicate = this.deps.store.isIndexed(header.digest);
     this.totals.frames++;
     this.totals.bytesReceived += header.storedLength;
-  }
-
-  private takeArena(min: number): Buffer {
-    const size = Math.max(this.options.batchBytes, min);
-    const reuse = this.spare.pop();
-    // allocUnsafeSlow: an arena must own its ArrayBuffer to be transferable.
-    return reuse && reuse.length >= size ? reuse : Buffer.allocUnsafeSlow(size);
   }
 
   /** Consumes the whole stream; resolves with totals or rejects with a typed error. */
@@ -105,12 +116,14 @@ export class FrameIngest implements FrameSink {
       this.batch.items = this.batch.items.filter((i) => i.complete);
       this.submit();
     }
+    if (this.next) this.arenas.release(this.next);
+    this.next = null;
     await Promise.all(this.inFlight);
     await this.flushing;
     try {
       await this.deps.store.flush();
     } catch (err) {
-      this.failure ??= err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message });
+      this.failure ??= asHavenError(err);
     }
     if (this.failure) throw this.failure;
     if (streamError instanceof HavenError) throw streamError;
@@ -119,9 +132,10 @@ export class FrameIngest implements FrameSink {
   }
 
   /**
-   * Feeds the stream to the parser with backpressure (at most maxInFlight batches in
-   * verification). On the first error it stops parsing but keeps draining the body for a
-   * while, so the client reads a typed error response instead of a connection reset.
+   * Feeds the stream to the parser with backpressure: the socket pauses while this stream
+   * has maxInFlight batches in verification, or while no arena is free for the next batch.
+   * On the first error it stops parsing but keeps draining the body for a while, so the
+   * client reads a typed error response instead of a connection reset.
    */
   private read(source: Readable, shutdown?: AbortSignal): Promise<unknown> {
     return new Promise((resolve) => {
@@ -139,6 +153,25 @@ export class FrameIngest implements FrameSink {
         if (err !== null || this.failure) drain(source);
         resolve(err);
       };
+      const resumeWhenReady = (): void => {
+        if (settled) return;
+        if (this.failure) return finish(null);
+        if (this.inFlight.size >= this.maxInFlight) {
+          void Promise.race(this.inFlight).then(resumeWhenReady);
+          return;
+        }
+        if (!this.next) {
+          void this.arenas.acquire().then((a) => {
+            if (settled) this.arenas.release(a);
+            else {
+              this.next = a;
+              resumeWhenReady();
+            }
+          });
+          return;
+        }
+        source.resume();
+      };
       const onData = (chunk: Buffer): void => {
         try {
           this.parser.push(chunk);
@@ -147,15 +180,10 @@ export class FrameIngest implements FrameSink {
           return;
         }
         if (this.failure) return finish(null);
-        if (this.inFlight.size >= this.maxInFlight) {
+        this.next ??= this.arenas.tryAcquire();
+        if (this.inFlight.size >= this.maxInFlight || !this.next) {
           source.pause();
-          const wait = (): void => {
-            if (settled) return;
-            if (this.failure) return finish(null);
-            if (this.inFlight.size >= this.maxInFlight) void Promise.race(this.inFlight).then(wait);
-            else source.resume();
-          };
-          void Promise.race(this.inFlight).then(wait);
+          resumeWhenReady();
         }
       };
       const onEnd = (): void => {
@@ -171,10 +199,15 @@ export class FrameIngest implements FrameSink {
       const onClose = (): void => finish(new Error('connection closed before the end of the stream'));
       if (shutdown?.aborted) return onShutdown();
       shutdown?.addEventListener('abort', onShutdown, { once: true });
+      this.next ??= this.arenas.tryAcquire();
       source.on('data', onData);
       source.on('end', onEnd);
       source.on('error', onError);
       source.on('close', onClose);
+      if (!this.next) {
+        source.pause();
+        resumeWhenReady();
+      }
     });
   }
 
@@ -182,9 +215,11 @@ export class FrameIngest implements FrameSink {
     const b = this.batch;
     this.batch = null;
     if (!b) return;
-    const work = this.process(b).catch((err: unknown) => {
-      this.failure ??= err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message });
-    });
+    const work = this.process(b)
+      .catch((err: unknown) => {
+        this.failure ??= asHavenError(err);
+      })
+      .finally(() => this.arenas.release(b.arena));
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work));
   }
@@ -192,18 +227,14 @@ export class FrameIngest implements FrameSink {
   private async process(b: Batch): Promise<void> {
     const toVerify = b.items.filter((i) => i.complete && !i.duplicate);
     this.totals.objectsDuplicate += b.items.length - toVerify.length;
-    if (toVerify.length === 0) {
-      this.recycle(b.arena);
-      return;
-    }
+    if (toVerify.length === 0) return;
     const descriptors = new Uint32Array(toVerify.length * DESCRIPTOR_FIELDS);
     const digests = new Uint8Array(toVerify.length * 32);
     toVerify.forEach((item, i) => {
       descriptors.set([item.offset, item.header.storedLength, item.header.rawLength, item.header.codec], i * DESCRIPTOR_FIELDS);
       digests.set(item.header.digest, i * 32);
     });
-    const result: VerifyResult = await this.deps.pool.verify({ arena: b.arena.buffer as ArrayBuffer, descriptors, digests });
-    const arena = Buffer.from(result.arena);
+    const result: VerifyResult = await this.deps.pool.verify({ arena: b.arena.shared, descriptors, digests });
     const good: AppendItem[] = [];
     toVerify.forEach((item, i) => {
       const status = result.status[i] as number;
@@ -211,7 +242,7 @@ export class FrameIngest implements FrameSink {
         good.push({
           header: item.header,
           payloadCrc: result.crcs[i] as number,
-          payload: arena.subarray(item.offset, item.offset + item.header.storedLength),
+          payload: b.arena.bytes.subarray(item.offset, item.offset + item.header.storedLength),
         });
       } else {
         this.failure ??= this.verifyError(status, item);
@@ -231,7 +262,6 @@ export class FrameIngest implements FrameSink {
         }
       });
     }
-    this.recycle(arena);
     this.deps.onProgress?.(this.totals);
     if (this.unflushed >= this.options.syncEveryBytes && !this.flushing) {
       // Periodic durability inside a long stream; at most one outstanding flush per stream.
@@ -239,7 +269,7 @@ export class FrameIngest implements FrameSink {
       this.flushing = this.deps.store
         .flush()
         .catch((err: unknown) => {
-          this.failure ??= err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message });
+          this.failure ??= asHavenError(err);
         })
         .finally(() => {
           this.flushing = null;
@@ -247,14 +277,10 @@ export class FrameIngest implements FrameSink {
     }
   }
 
-  private recycle(arena: Buffer): void {
-    if (arena.length === this.options.batchBytes && this.spare.length < this.maxInFlight) this.spare.push(arena);
-  }
-
   private verifyError(status: number, item: Item): HavenError {
     const digest = toHex(item.header.digest);
     if (status === VerifyStatus.lengthMismatch) {
-      return new HavenError('LENGTH_MISMATCH', { digest, actual: '?', declared: item.header.rawLength });
+      return new HavenError('LENGTH_MISMATCH', { digest, declared: item.header.rawLength });
     }
     if (status === VerifyStatus.undecodable) {
       return new HavenError('FRAME_MALFORMED', { offset: item.streamOffset, detail: 'zstd payload cannot be decoded' });

@@ -17,7 +17,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
   const out = (text: string, json: unknown): void => {
     process.stdout.write(values.json ? JSON.stringify(json, null, 2) + '\n' : text);
   };
-  const pool = createVerifyPool(loaded.config.workers.verifyThreads);
+  const pool = createVerifyPool({ threads: loaded.config.workers.verifyThreads });
   try {
     switch (sub) {
       case 'check': {

@@ -5,6 +5,7 @@
 import { listSegments, segmentPath } from './segment-files.js';
 import { scanSegment, type ScanEnd } from './segment-scanner.js';
 import type { RecordHeader } from './record-format.js';
+import type { Arena } from '../workers/arena-pool.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { DESCRIPTOR_FIELDS, VerifyStatus } from '../workers/verify-task.js';
 
@@ -30,36 +31,40 @@ export interface VerifyCallbacks {
   keepStored?: (kind: number) => boolean;
 }
 
-const ARENA = 8 * 1024 * 1024;
-
 export async function verifyAllSegments(root: string, pool: VerifyPool, cb: VerifyCallbacks): Promise<void> {
   for (const segment of listSegments(root)) {
-    let arena = Buffer.allocUnsafeSlow(ARENA);
+    let arena: Arena | null = null;
     let used = 0;
     let items: Array<{ offset: number; header: RecordHeader; at: number; stored: Buffer | null }> = [];
-    const inFlight: Array<Promise<void>> = [];
+    const inFlight = new Set<Promise<void>>();
 
     const submit = (): void => {
-      if (items.length === 0) return;
+      const full = arena;
       const batch = items;
-      const buf = arena;
+      arena = null;
       items = [];
       used = 0;
-      arena = Buffer.allocUnsafeSlow(ARENA);
+      if (!full) return;
+      if (batch.length === 0) return pool.arenas.release(full);
       const descriptors = new Uint32Array(batch.length * DESCRIPTOR_FIELDS);
       const digests = new Uint8Array(batch.length * 32);
       batch.forEach((it, i) => {
         descriptors.set([it.at, it.header.storedLength, it.header.rawLength, it.header.codec], i * DESCRIPTOR_FIELDS);
         digests.set(it.header.digest, i * 32);
       });
-      inFlight.push(
-        pool.verify({ arena: buf.buffer as ArrayBuffer, descriptors, digests }).then((res) => {
+      const work = pool
+        .verify({ arena: full.shared, descriptors, digests })
+        .then((res) => {
           batch.forEach((it, i) => {
             const status = res.status[i] as number;
             cb.record({ segment, offset: it.offset, header: it.header, ok: status === VerifyStatus.ok, status, stored: it.stored });
           });
-        }),
-      );
+        })
+        .finally(() => {
+          pool.arenas.release(full);
+          inFlight.delete(work);
+        });
+      inFlight.add(work);
     };
 
     const scan = scanSegment(segmentPath(root, segment), 0, { resync: true });
@@ -79,15 +84,15 @@ export async function verifyAllSegments(root: string, pool: VerifyPool, cb: Veri
         cb.record({ segment, offset, header, ok: false, status: STATUS_CRC, stored: null });
         continue;
       }
-      if (used + payload.length > arena.length) {
-        submit();
-        if (payload.length > arena.length) arena = Buffer.allocUnsafeSlow(payload.length);
+      if (arena && used + payload.length > arena.size) submit();
+      if (!arena) {
+        while (inFlight.size > pool.threads * 2) await Promise.race(inFlight);
+        arena = payload.length > pool.arenas.arenaBytes ? pool.arenas.oversize(payload.length) : await pool.arenas.acquire();
       }
-      payload.copy(arena, used);
+      payload.copy(arena.bytes, used);
       const stored = cb.keepStored?.(header.kind) ? Buffer.from(payload) : null;
       items.push({ offset, header, at: used, stored });
       used += payload.length;
-      if (inFlight.length > pool.threads * 2) await inFlight.shift();
     }
     submit();
     await Promise.all(inFlight);

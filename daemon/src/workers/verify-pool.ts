@@ -1,31 +1,37 @@
-// The verification pool: piscina threads running verify-worker.ts. Callers hand over an
-// arena (transferred, so it is unusable until the result gives it back).
+// The verification pool: piscina threads running verify-worker.ts over shared arenas.
 
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { ArenaPool } from './arena-pool.js';
 import type { VerifyResult, VerifyTask } from './verify-task.js';
 
 export interface VerifyPool {
   verify(task: VerifyTask): Promise<VerifyResult>;
+  readonly arenas: ArenaPool;
   readonly threads: number;
   close(): Promise<void>;
 }
 
-export function createVerifyPool(threads = 0): VerifyPool {
-  const n = threads > 0 ? threads : availableParallelism();
+export interface VerifyPoolOptions {
+  threads?: number;
+  /** Size of a standard arena (a batch of small objects, or a few large ones). */
+  arenaBytes?: number;
+}
+
+export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
+  const n = options.threads && options.threads > 0 ? options.threads : availableParallelism();
+  const arenaBytes = options.arenaBytes ?? 4 * 1024 * 1024;
   const pool = new Piscina({
     filename: new URL('./verify-worker.js', import.meta.url).href,
     minThreads: n,
     maxThreads: n,
-    // Batches are a few MiB; queueing a handful per thread keeps threads busy without
-    // holding unbounded memory (ingest streams apply their own backpressure too).
-    maxQueue: n * 16,
     idleTimeout: 60_000,
   });
   return {
     threads: n,
-    verify: (task) =>
-      pool.run(task, { transferList: [task.arena] }) as Promise<VerifyResult>,
+    // Four arenas per thread keep every thread busy while others are being filled or written.
+    arenas: new ArenaPool(arenaBytes, n * 4 + 4),
+    verify: (task) => pool.run(task) as Promise<VerifyResult>,
     close: () => pool.destroy(),
   };
 }

@@ -1,6 +1,10 @@
 // The message format between the ingest path and the verification workers.
-// A batch is one arena (an ArrayBuffer the worker receives by transfer, not by copy)
-// holding several stored payloads back to back, plus their descriptors.
+// A batch is one arena (a SharedArrayBuffer from the ArenaPool) holding several stored
+// payloads back to back, plus their descriptors. Arenas are shared, not transferred:
+// transferring ArrayBuffers back and forth cost ~57 scavenges and ~0.35 extra CPU-s per GiB
+// here (V8 counts every returning buffer as a new external allocation); shared arenas are
+// allocated once and reused, so the verification path allocates nothing per batch
+// (docs/PERFORMANCE.md).
 
 export const VerifyStatus = {
   ok: 0,
@@ -14,14 +18,13 @@ export type VerifyStatus = (typeof VerifyStatus)[keyof typeof VerifyStatus];
 export const DESCRIPTOR_FIELDS = 4;
 
 export interface VerifyTask {
-  arena: ArrayBuffer;
+  arena: SharedArrayBuffer;
   descriptors: Uint32Array;
   /** 32 bytes per item: the digests the items claim. */
   digests: Uint8Array;
 }
 
 export interface VerifyResult {
-  arena: ArrayBuffer;
   status: Uint8Array;
   /** CRC-32 of each stored payload, for the segment record header. */
   crcs: Uint32Array;

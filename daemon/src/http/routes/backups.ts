@@ -21,7 +21,7 @@ export interface BackupDeps {
   bus: EventBus;
   chunker: ChunkerParams;
   limits: { maxFrameBytes: number; maxHasDigests: number; maxStreamsPerSession: number };
-  ingest: { batchBytes: number; syncEveryBytes: number };
+  ingest: { syncEveryBytes: number };
   /** Fires when the daemon shuts down: upload streams stop reading and end cleanly. */
   shutdown?: AbortSignal;
 }
