@@ -158,6 +158,16 @@ export class SmartService {
     });
   }
 
+  /**
+   * The disk as the alert registry sees it right now. The stored mirror of an
+   * acknowledgement is written asynchronously (after `alert.changed`), so reads overlay the
+   * alert's current state: an acknowledgement made through the alerts API shows at once.
+   */
+  withLiveAcknowledgement(d: DiskRecord): DiskRecord {
+    const acknowledged = acknowledgementOf(this.alerts.byKey(alertKey(d.id)), d.health.verdict);
+    return JSON.stringify(acknowledged) === JSON.stringify(d.health.acknowledged) ? d : { ...d, health: { ...d.health, acknowledged } };
+  }
+
   /** Mirrors the alert's acknowledgement into the disk's health. */
   private async syncAcknowledgement(alert: AlertInfo): Promise<DiskRecord | null> {
     if (!alert.key.startsWith('disk.smart:')) return null;

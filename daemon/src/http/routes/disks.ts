@@ -22,9 +22,9 @@ export function diskRoutes(deps: DiskRouteDeps) {
   const id = (req: { params: unknown }): string => (req.params as IdParams).id;
   const list: Handler = async (req): Promise<DiskList> => {
     const q = req.query as { archived?: boolean };
-    return { disks: deps.inventory.list(q.archived === false ? { archived: false } : {}) };
+    return { disks: deps.inventory.list(q.archived === false ? { archived: false } : {}).map((d) => deps.smart.withLiveAcknowledgement(d)) };
   };
-  const one: Handler = async (req): Promise<DiskRecord> => deps.inventory.get(id(req));
+  const one: Handler = async (req): Promise<DiskRecord> => deps.smart.withLiveAcknowledgement(deps.inventory.get(id(req)));
   const purge: Handler = async (req, reply) => {
     await deps.inventory.purge(id(req));
     await deps.smart.purge(id(req));
