@@ -23,7 +23,8 @@ systemctl restart havend.service
 if /opt/haven/bin/havend info --config /etc/haven/havend.json --wait 60; then
   echo
   echo "Haven is running. Open the URL above in a browser; it will warn about the self-signed"
-  echo "certificate: accept it only if the fingerprint it shows matches the one above."
+  echo "certificate: accept it only if the fingerprint it shows matches the one above. Then"
+  echo "create the admin account with the setup code above (printed until an admin exists)."
   echo "Create a client token: havend token create --data /var/lib/haven --scope backup:GROUP"
 else
   echo "haven: havend did not answer within 60 s; see: journalctl -u havend" >&2

@@ -33,7 +33,7 @@ test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS 
     './opt/haven/bin/havend', './opt/haven/node/bin/node', './opt/haven/native/build/Release/haven_native.node',
     './opt/haven/dist/daemon/src/cli/main.js', './opt/haven/node_modules/fastify/package.json', './opt/haven/node_modules/lmdb/package.json',
     './lib/systemd/system/havend.service', './lib/systemd/system/haven-backup@.service', './lib/systemd/system/haven-backup@.timer',
-    './etc/haven/havend.json', './usr/bin/havend', './usr/bin/haven', './opt/haven/bin/haven', './opt/haven/appliance/postinstall.sh',
+    './opt/haven/ui/dist/index.html', './etc/haven/havend.json', './usr/bin/havend', './usr/bin/haven', './opt/haven/bin/haven', './opt/haven/appliance/postinstall.sh',
   ]) assert.ok(paths.has(p), `package lacks ${p}`);
   assert.ok(![...paths].some((p) => p.startsWith('./opt/haven/dist/tests/') || p.startsWith('./opt/haven/node_modules/typescript/')), 'no tests or dev dependencies');
   assert.match(listing, /^-rwxr-xr-x root\/root .* \.\/opt\/haven\/bin\/havend$/m);
@@ -84,8 +84,10 @@ test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS 
   const port = /serving on https:\/\/0\.0\.0\.0:(\d+) \(state \/var\/lib\/haven, datastore \/var\/lib\/haven\/datastore\)/.exec(out)?.[1];
   assert.ok(port, out);
   const info = JSON.parse(await runBounded('chroot', [root, '/opt/haven/bin/havend', 'info', '--config', '/etc/haven/havend.json', '--json'], 30_000, chrootEnv())) as {
-    tls: { fingerprint: string }; running: { pid: number } | null; healthy: boolean;
+    tls: { fingerprint: string }; running: { pid: number } | null; healthy: boolean; setupCode: string | null;
   };
+  assert.match(info.setupCode ?? '', /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/, 'a fresh appliance offers its setup code');
+  assert.ok(out.includes(info.setupCode as string));
   assert.ok(out.includes(`fingerprint (SHA-256): ${info.tls.fingerprint}`));
   assert.equal(info.running?.pid, proc.pid);
   assert.ok(info.healthy);

@@ -72,6 +72,9 @@ test('the right fingerprint backs up over HTTPS, a wrong one is refused before a
   const info = havend(['info', '--data', dataDir, '--listen', '0.0.0.0:8420']);
   assert.equal(info.code, 0, info.stderr);
   assert.ok(info.stdout.includes(`fingerprint: ${first.fingerprint}`), info.stdout);
+  // no admin account yet: the one-time setup code is shown, as the daemon printed it
+  const code = /^setup code: +([0-9A-Z-]{19}) /m.exec(info.stdout)?.[1];
+  assert.ok(code && first.output().includes(code), info.stdout);
   const json = JSON.parse(havend(['info', '--data', dataDir, '--listen', '0.0.0.0:8420', '--json']).stdout) as { tls: { fingerprint: string }; running: { pid: number } | null };
   assert.equal(json.tls.fingerprint, first.fingerprint);
   assert.equal(json.running?.pid, second.proc.pid);

@@ -3,8 +3,10 @@
 // same configuration as serve and never creates anything (the certificate is made by the
 // daemon's first start).
 
+import { existsSync, readFileSync } from 'node:fs';
 import { loadConfig, parseListen } from '../config/load.js';
 import { isLoopbackHost, reachableUrls } from '../http/listen-address.js';
+import { setupCodePath } from '../accounts/setup-code.js';
 import { runningDaemon } from '../pidfile.js';
 import { LocalClient } from './local-client.js';
 import { loadCertificate, tlsDir } from '../tls/certificate.js';
@@ -20,6 +22,8 @@ export interface DaemonInfo {
   running: { pid: number } | null;
   /** The daemon answered its health route (through the control socket). */
   healthy: boolean;
+  /** The one-time code that creates the first admin account in the UI; null once one exists. */
+  setupCode: string | null;
   tls: { enabled: boolean; fingerprint: string | null; notAfter: string | null; certificateDir: string };
 }
 
@@ -52,6 +56,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     urls: reachableUrls(host, port),
     running: pid === null ? null : { pid },
     healthy,
+    setupCode: readSetupCode(config.dataDir),
     tls: { enabled: !isLoopbackHost(host), fingerprint: cert?.fingerprint ?? null, notAfter: cert?.notAfter ?? null, certificateDir: dir },
   };
   if (values.json) {
@@ -69,10 +74,17 @@ export async function infoCommand(argv: string[]): Promise<number> {
       `daemon:      ${info.running ? `running (pid ${info.running.pid})${info.healthy ? '' : ', not answering yet'}` : 'not running'}`,
       `URL:         ${info.urls.join(' ')}`,
       `fingerprint: ${tlsLine}`,
+      ...(info.setupCode ? [`setup code:  ${info.setupCode}  (open the URL and create the admin account with it)`] : []),
       ...(info.tls.enabled && info.tls.fingerprint ? [`  (SHA-256 of the TLS certificate; pin it on clients: haven login --fingerprint ${info.tls.fingerprint})`] : []),
     ].join('\n') + '\n',
   );
   return values.wait !== undefined && !healthy ? 1 : 0;
+}
+
+/** The daemon keeps the code in a root-only file while no admin account exists. */
+function readSetupCode(dataDir: string): string | null {
+  const path = setupCodePath(dataDir);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() || null : null;
 }
 
 async function waitForHealth(dataDir: string, waitMs: number): Promise<boolean> {
