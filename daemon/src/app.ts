@@ -26,6 +26,7 @@ import { liveRoutes } from './http/routes/live.js';
 import { uiRoutes } from './http/routes/ui-static.js';
 import { sessionResolver } from './http/session-auth.js';
 import { LiveHub, liveSocketPlugin } from './live/live-hub.js';
+import { LIVE_TASKS } from '../../core/src/api/live.js';
 import { backupRoutes } from './http/routes/backups.js';
 import { healthRoutes } from './http/routes/health.js';
 import { snapshotRoutes } from './http/routes/snapshots.js';
@@ -129,6 +130,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       bus,
       state: () => ({
         version: VERSION, time: new Date().toISOString(), datastore: usage.get(), groups: catalog.groups(), sessions: sessions.openSessions(),
+        disks: inventory.list(), alerts: alerts.list(), tasks: tasks.list({ limit: LIVE_TASKS }),
       }),
       isSessionLive: (id) => webSessions.isLive(id),
       log,

@@ -1,13 +1,15 @@
 // The admin UI in Debian's Chromium against a real havend holding real data: first-run
 // setup, sign out and in, a snapshot pushed meanwhile appearing live on the dashboard,
 // browsing and downloading (a file and a folder as tar, compared byte for byte), tokens
-// created once and revoked, every page at desktop and phone widths. Any console error or
-// failed request fails the test.
+// created once and revoked, a disk whose SMART turns failing (a real capture swapped into
+// the replay directory havend reads instead of smartctl) showing live with its reason,
+// every page at desktop and phone widths. Any console error or failed request fails the test.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { basename, dirname, join } from 'node:path';
 import { assertNoProblems, needChromium, openBrowser } from '../helpers/browser.js';
 import { createToken, startDaemon } from '../helpers/daemon.js';
@@ -16,12 +18,22 @@ import { realData } from '../helpers/real-data.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const PASSWORD = 'a long passphrase for the test';
+const CAPTURES = fileURLToPath(new URL('../../../../shared/fixtures/smart/', import.meta.url));
 const LIVE_DEADLINE_MS = 2000;
 
 test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
   if (!needChromium(t)) return;
   const dataDir = tempDir(t);
-  const d = await startDaemon(t, { dataDir });
+  // Disks: only replayed captures (independent of this machine's disks), read every second.
+  const replay = tempDir(t, 'haven-replay-');
+  copyFileSync(join(CAPTURES, 'ata-hdd-wd140edfz-healthy.json'), join(replay, 'bay1.json'));
+  const d = await startDaemon(t, {
+    dataDir,
+    env: {
+      HAVEND_DISKS_DISCOVERY: 'false', HAVEND_DISKS_SMART_REPLAY_DIR: replay,
+      HAVEND_DISKS_SMART_POLL_SECONDS: '1', HAVEND_DISKS_HOTPLUG_POLL_MS: '200',
+    },
+  });
   const code = /havend setup code: (\S+)/.exec(d.output())?.[1];
   assert.ok(code, 'the daemon printed a setup code');
   const b = await openBrowser(t, d.url);
@@ -133,9 +145,37 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
     await b.screenshots('clients');
   });
 
+  await t.test('a disk whose SMART turns failing shows up live with its reason; acknowledging it', async () => {
+    await page.getByRole('link', { name: 'Disks' }).click();
+    const row = page.locator('[data-disk]');
+    await row.locator('[data-verdict="passed"]').waitFor();
+    await b.screenshots('disks-healthy');
+    // the real capture of a disk with 304 reallocated sectors takes the place of the healthy one
+    copyFileSync(join(CAPTURES, 'ata-hdd-seagate-st3500418as-realloc304.json'), join(replay, 'bay1.json.tmp'));
+    renameSync(join(replay, 'bay1.json.tmp'), join(replay, 'bay1.json'));
+    const t0 = Date.now();
+    await row.locator('[data-verdict="failing"]').waitFor({ timeout: 10_000 });
+    t.diagnostic(`failing verdict shown ${Date.now() - t0} ms after the capture changed (SMART polled every 1 s)`);
+    assert.match((await row.getByTestId('reason').textContent()) ?? '', /304 reallocated sectors/);
+    await b.screenshots('disks');
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.locator('[data-alert^="disk.smart:"]').waitFor();
+    assert.match((await page.getByTestId('alerts').textContent()) ?? '', /Failing: plan to replace this disk now/);
+    await b.screenshots('dashboard-alert');
+    await page.locator('[data-alert^="disk.smart:"]').getByRole('button', { name: 'Acknowledge…' }).click();
+    await page.getByLabel('Note').fill('replacement ordered');
+    await page.getByRole('button', { name: 'Acknowledge', exact: true }).click();
+    await page.getByText('“replacement ordered”').waitFor();
+    await page.locator('[data-disk] a').first().click();
+    await page.getByTestId('reasons').getByText(/304 reallocated sectors/).waitFor();
+    await page.getByTestId('smart-attributes').waitFor();
+    await page.getByText('(acknowledged)').first().waitFor();
+    await b.screenshots('disk-detail');
+  });
+
   await t.test('every page renders at desktop and phone widths; keyboard reaches the content', async () => {
     for (const [path, heading] of [
-      ['/disks', 'Disks'], ['/pool', 'Pool'], ['/swap', 'Disk swap'], ['/tasks', 'Tasks'], ['/settings', 'Settings'], ['/nowhere', 'Not found'],
+      ['/pool', 'Pool'], ['/swap', 'Disk swap'], ['/tasks', 'Tasks'], ['/settings', 'Settings'], ['/nowhere', 'Not found'],
     ] as const) {
       await page.goto(path);
       await page.getByRole('heading', { name: heading, exact: true }).waitFor();

@@ -6,6 +6,8 @@
 
 import type { SessionInfo } from './backup.js';
 import type { DatastoreUsage } from './datastore.js';
+import type { DiskRecord } from './disks.js';
+import type { AlertInfo, TaskInfo } from './jobs.js';
 import type { HavenEvents } from './events.js';
 import type { GroupSummary } from './snapshots.js';
 
@@ -19,7 +21,15 @@ export interface LiveState {
   groups: GroupSummary[];
   /** Backup sessions still open. */
   sessions: SessionInfo[];
+  /** Every known disk, archived (missing) ones included, with its health. */
+  disks: DiskRecord[];
+  /** Open alerts (cleared ones drop out; GET /alerts?cleared=true has them). */
+  alerts: AlertInfo[];
+  /** Running tasks and the most recent finished ones (at most LIVE_TASKS). */
+  tasks: TaskInfo[];
 }
+
+export const LIVE_TASKS = 50;
 
 export type LiveEvent = { [K in keyof HavenEvents]: { type: 'event'; name: K; data: HavenEvents[K] } }[keyof HavenEvents];
 

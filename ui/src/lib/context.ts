@@ -3,7 +3,7 @@
 
 import { getContext, setContext } from 'svelte';
 import type { Http } from './api/http.js';
-import type { AuthService, BackupsService, TokensService } from './api/services.js';
+import type { AuthService, BackupsService, DisksService, JobsService, TokensService } from './api/services.js';
 import type { AuthStore } from './auth.svelte.js';
 import type { LiveStore } from './live.svelte.js';
 import type { Router } from './router.svelte.js';
@@ -16,6 +16,8 @@ export interface AppContext {
   router: Router;
   backups: BackupsService;
   tokens: TokensService;
+  disks: DisksService;
+  jobs: JobsService;
 }
 
 const KEY = Symbol('haven-app');

@@ -3,10 +3,21 @@
 // reconnects with backoff, resyncing from the fresh full state. Pages that hold REST data
 // of their own subscribe to the events to keep it current.
 
-import { LIVE_CLOSE, LIVE_PATH, type LiveEvent, type LiveMessage, type LiveState } from '$core/api/live.js';
+import { LIVE_CLOSE, LIVE_PATH, LIVE_TASKS, type LiveEvent, type LiveMessage, type LiveState } from '$core/api/live.js';
 import type { GroupSummary } from '$core/api/snapshots.js';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
+
+/** Log lines kept per task in the browser (the daemon keeps a bounded tail too). */
+const TASK_LOG_LINES = 500;
+
+/** Replaces the item with the same id, or adds it (first when `prepend`). */
+function upsert<T extends { id: string }>(list: T[], item: T, prepend = false): void {
+  const i = list.findIndex((x) => x.id === item.id);
+  if (i >= 0) list[i] = item;
+  else if (prepend) list.unshift(item);
+  else list.push(item);
+}
 
 const MAX_BACKOFF_MS = 10_000;
 const CLOCK_TICK_MS = 15_000;
@@ -138,6 +149,54 @@ export class LiveStore {
       case 'datastore.usage':
         s.datastore = e.data;
         break;
+      case 'disk.added':
+      case 'disk.changed':
+        upsert(s.disks, e.data);
+        break;
+      case 'disk.removed':
+        if (e.data.purged) s.disks = s.disks.filter((d) => d.id !== e.data.id);
+        else upsert(s.disks, e.data);
+        break;
+      case 'smart.updated': {
+        // the disk's own record follows with disk.changed when its health changed; this
+        // keeps the reading's time and temperature current in between
+        const d = s.disks.find((x) => x.id === e.data.diskId);
+        if (d) {
+          d.health.checkedAt = e.data.checkedAt;
+          d.health.temperatureC = e.data.record?.temperatureC ?? d.health.temperatureC;
+        }
+        break;
+      }
+      case 'alert.raised':
+      case 'alert.changed':
+        upsert(s.alerts, e.data, true);
+        break;
+      case 'alert.cleared':
+        s.alerts = s.alerts.filter((a) => a.id !== e.data.id);
+        break;
+      case 'task.started':
+        upsert(s.tasks, e.data, true);
+        if (s.tasks.length > LIVE_TASKS) s.tasks.length = LIVE_TASKS;
+        break;
+      case 'task.ended':
+        upsert(s.tasks, e.data, true);
+        break;
+      case 'task.progress': {
+        const t = s.tasks.find((x) => x.id === e.data.id);
+        if (t) {
+          t.progress = e.data.progress;
+          t.progressMessage = e.data.message;
+        }
+        break;
+      }
+      case 'task.log': {
+        const t = s.tasks.find((x) => x.id === e.data.id);
+        if (t) {
+          t.log.push(e.data.line);
+          if (t.log.length > TASK_LOG_LINES) t.log.splice(0, t.log.length - TASK_LOG_LINES);
+        }
+        break;
+      }
     }
   }
 }

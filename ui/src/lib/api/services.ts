@@ -4,6 +4,9 @@
 import type { AuthStatus, LoginRequest, SessionUser, SetupRequest } from '$core/api/auth.js';
 import type { GroupList, SnapshotList, SnapshotSummary, TreeEntryJson } from '$core/api/snapshots.js';
 import type { CreateTokenRequest, CreateTokenResponse, TokenInfo } from '$core/api/tokens.js';
+import type { DiskRecord } from '$core/api/disks.js';
+import type { AlertInfo, TaskInfo } from '$core/api/jobs.js';
+import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
 import type { Http } from './http.js';
 
 const V1 = '/api/v1';
@@ -43,4 +46,19 @@ export class TokensService {
   list = (): Promise<{ tokens: TokenInfo[] }> => this.http.get(`${V1}/tokens`);
   create = (req: CreateTokenRequest): Promise<CreateTokenResponse> => this.http.post(`${V1}/tokens`, req);
   revoke = (id: string): Promise<void> => this.http.del(`${V1}/tokens/${id}`);
+}
+
+export class DisksService {
+  constructor(private readonly http: Http) {}
+  smart = (id: string): Promise<SmartReport> => this.http.get(`${V1}/disks/${id}/smart`);
+  history = (id: string, fromMs: number): Promise<HistoryResponse> => this.http.get(`${V1}/disks/${id}/history?from=${fromMs}`);
+  check = (id: string): Promise<SmartReport> => this.http.post(`${V1}/disks/${id}/smart/check`);
+  acknowledge = (id: string, note: string): Promise<DiskRecord> => this.http.post(`${V1}/disks/${id}/acknowledge`, { note });
+  selfTest = (id: string, kind: 'short' | 'long'): Promise<TaskInfo> => this.http.post(`${V1}/disks/${id}/selftest`, { kind });
+}
+
+export class JobsService {
+  constructor(private readonly http: Http) {}
+  acknowledgeAlert = (id: string, note: string): Promise<AlertInfo> => this.http.post(`${V1}/alerts/${id}/acknowledge`, { note });
+  cancelTask = (id: string): Promise<TaskInfo> => this.http.post(`${V1}/tasks/${id}/cancel`);
 }
