@@ -106,7 +106,8 @@ test('a replayed series: passed, warning, acknowledged and quiet, worse again, f
   assert.equal(unacked?.health.acknowledged, null);
   // Acknowledged through the alerts API this time: the disk shows it too.
   await api.json<AlertInfo>('POST', `/api/v1/alerts/${again.id}/acknowledge`, { note: 'seen again' });
-  assert.equal((await disk())?.health.acknowledged?.note, 'seen again');
+  // The disk mirrors the alert's acknowledgement when it hears alert.changed, just after the answer.
+  await until('acknowledgement mirrored into the disk', async () => ((await disk())?.health.acknowledged?.note === 'seen again' ? true : null));
 
   put(replay, 'bay1.json', withReallocated(150));
   const failing = await until('failing', verdict('failing'));
