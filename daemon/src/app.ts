@@ -44,6 +44,8 @@ import { TaskRegistry } from './jobs/tasks.js';
 import { createDisks } from './disks/disks-area.js';
 import type { Inventory } from './disks/inventory.js';
 import { diskRoutes } from './http/routes/disks.js';
+import { poolRoutes } from './http/routes/pool.js';
+import { bootPool, createPoolArea } from './pool/pool-area.js';
 import { alertRoutes, taskRoutes } from './http/routes/jobs.js';
 import { createVerifyPool, type VerifyPool } from './workers/verify-pool.js';
 import { boundUrl, isLoopbackHost, reachableUrls } from './http/listen-address.js';
@@ -106,7 +108,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const tls = isLoopbackHost(host) ? null : await ensureCertificate(tlsDir(dataDir), runner);
     const state = openStateDb(dataDir);
     cleanups.push(() => state.close());
-    const store = await ChunkStore.open(loaded.datastorePath, { create: true, segmentMaxBytes: config.datastore.segmentMaxBytes });
+    // A configured pool is mounted before the datastore opens: the datastore lives on it.
+    const poolBoot = await bootPool({ state, runner, config: config.pool, dataDir, log });
+    cleanups.push(() => poolBoot.stop());
+    const store = await ChunkStore.open(poolBoot.datastorePath(loaded), { create: true, segmentMaxBytes: config.datastore.segmentMaxBytes });
     cleanups.push(() => store.close());
     const r = store.recovery;
     if (r.recoveredRecords > 0 || r.truncatedBytes > 0 || r.notes.length > 0) {
@@ -159,6 +164,12 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const disks = createDisks({ config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, log });
     const { inventory } = disks;
 
+    // the storage pool: status, create, scrub, members, alerts
+    const pools = createPoolArea({
+      boot: poolBoot, runner, config: config.pool, pinnedDatastore: config.datastore.path === '' ? null : loaded.datastorePath,
+      stateDir: resolve(dataDir), bus, alerts, tasks, scheduler, disks: inventory, rescan: disks.rescan, store, verifyPool: pool, log,
+    });
+
     const handlers = {
       health: healthRoutes({ version: VERSION, datastoreId: store.identity.id, ready: () => ready }),
       backups: backupRoutes({
@@ -184,6 +195,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       live: liveRoutes(hub),
       archive: archiveRoutes({ catalog, trees }),
       ui: uiRoutes(UI_DIR),
+      pool: poolRoutes(pools),
     };
     const localSocket = new LocalSocket();
     const server = await buildServer({
@@ -226,6 +238,8 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       await disks.start();
       cleanups.push(() => disks.stop());
     }
+    await pools.start();
+    cleanups.push(() => pools.stop());
 
     await localSocket.listen(server, socketPath(dataDir));
     cleanups.push(() => localSocket.close());

@@ -5,9 +5,11 @@
 import type { SessionInfo } from './backup.js';
 import type { DiskRecord } from './disks.js';
 import type { AlertInfo, TaskInfo, TaskLogLine } from './jobs.js';
+import type { PoolStatus } from './pool.js';
 import type { SmartReport } from './smart.js';
 import type { DatastoreUsage } from './datastore.js';
 import type { SnapshotSummary } from './snapshots.js';
+import type { SwapInfo, SwapProgress, SwapStep } from './swap.js';
 
 export interface HavenEvents {
   'session.started': SessionInfo;
@@ -35,4 +37,11 @@ export interface HavenEvents {
   'alert.cleared': AlertInfo;
   /** Recomputed shortly after snapshots change and periodically (free space). */
   'datastore.usage': DatastoreUsage;
+  // pool and disk swap
+  /** Mounted, degraded, a member missing or back, error counters grew, members changed, scrub ended. */
+  'pool.changed': PoolStatus;
+  /** Every step change and technician action (the whole record: the UI renders it as is). */
+  'swap.changed': SwapInfo;
+  /** Throttled (a few per second) while the appliance works on a step. */
+  'swap.progress': SwapProgress & { id: string; step: SwapStep };
 }

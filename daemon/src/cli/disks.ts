@@ -2,11 +2,10 @@
 // root-only control socket (live state belongs to the daemon, not to the LMDB files).
 
 import type { DiskList, DiskRecord } from '../../../core/src/api/disks.js';
-import { loadConfig } from '../config/load.js';
 import { parse } from './args.js';
-import { LocalClient } from './local-client.js';
+import { localClientFor } from './local-client.js';
 
-function size(bytes: number): string {
+export function size(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
   let v = bytes;
   let i = 0;
@@ -29,11 +28,7 @@ export function formatDisk(d: DiskRecord): string {
 
 export async function disksCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, { data: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' } });
-  const loaded = loadConfig({
-    ...(values.config !== undefined ? { file: values.config } : {}),
-    ...(values.data !== undefined ? { flags: { dataDir: values.data } } : {}),
-  });
-  const list = await new LocalClient(loaded.config.dataDir).call<DiskList>('GET', '/api/v1/disks');
+  const list = await localClientFor(values).call<DiskList>('GET', '/api/v1/disks');
   if (values.json) process.stdout.write(JSON.stringify(list, null, 2) + '\n');
   else if (list.disks.length === 0) process.stdout.write('no disks found\n');
   else process.stdout.write(list.disks.map(formatDisk).join('\n') + '\n');

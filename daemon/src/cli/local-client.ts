@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { existsSync } from 'node:fs';
 import { HavenError, errorFromBody } from '../../../core/src/errors.js';
+import { loadConfig } from '../config/load.js';
 import { socketPath } from '../http/local-socket.js';
 
 export class LocalClient {
@@ -29,4 +30,13 @@ export class LocalClient {
     if ((res.statusCode ?? 500) >= 400) throw errorFromBody(res.statusCode ?? 500, parsed);
     return parsed as T;
   }
+}
+
+/** The control-socket client for a command's `--data DIR` / `--config FILE` flags. */
+export function localClientFor(values: { data?: string | undefined; config?: string | undefined }): LocalClient {
+  const loaded = loadConfig({
+    ...(values.config !== undefined ? { file: values.config } : {}),
+    ...(values.data !== undefined ? { flags: { dataDir: values.data } } : {}),
+  });
+  return new LocalClient(loaded.config.dataDir);
 }

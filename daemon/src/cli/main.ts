@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { UsageError } from './args.js';
 import { disksCommand } from './disks.js';
 import { infoCommand } from './info.js';
+import { poolCommand } from './pool.js';
 import { serveCommand } from './serve.js';
 import { smartCommand } from './smart.js';
 import { storeCommand } from './store.js';
@@ -20,6 +21,11 @@ usage:
   havend store check --data DIR [--json]
   havend store rebuild-index --data DIR [--json]
   havend disks [--data DIR] [--json]
+  havend pool status [--data DIR] [--json]
+  havend pool create --profile raid1|raid1c3|raid10 --disk DISK=CODE... [--name NAME] [--data DIR] [--json]
+  havend pool scrub [--wait] [--data DIR] [--json]
+  havend pool add DISK=CODE [--data DIR] [--json]
+  havend pool remove DEVID [--wait] [--data DIR] [--json]
   havend smart parse FILE [--json]
   havend info [--config FILE] [--data DIR] [--listen HOST:PORT] [--wait SECONDS] [--json]
   havend version
@@ -32,6 +38,7 @@ const commands: Record<string, Command> = {
   token: tokenCommand,
   store: storeCommand,
   disks: disksCommand,
+  pool: poolCommand,
   smart: smartCommand,
   info: infoCommand,
   version: async () => {

@@ -35,7 +35,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   // One write, so whoever waits for the "serving on" line finds the setup code beside it.
   const setupLine = app.setupCode === null ? '' :
     `havend setup code: ${app.setupCode} (open ${app.urls[0] ?? app.url} to create the admin account; also in ${setupCodePath(loaded.config.dataDir)})\n`;
-  process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${loaded.datastorePath})\n${setupLine}`);
+  process.stdout.write(`havend ${VERSION} serving on ${app.url} (state ${loaded.config.dataDir}, datastore ${app.store.root})\n${setupLine}`);
   if (app.tls) {
     process.stdout.write(`reachable at ${app.urls.join(' ')}\nTLS certificate fingerprint (SHA-256): ${app.tls.fingerprint}\n`);
   }

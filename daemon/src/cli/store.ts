@@ -2,6 +2,7 @@
 
 import { loadConfig } from '../config/load.js';
 import { refuseIfRunning } from '../pidfile.js';
+import { datastorePathOffline } from '../pool/pool-area.js';
 import { checkStore } from '../store/store-check.js';
 import { rebuildIndex } from '../store/rebuild-index.js';
 import { createVerifyPool } from '../workers/verify-pool.js';
@@ -21,7 +22,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
   try {
     switch (sub) {
       case 'check': {
-        const r = await checkStore(loaded.datastorePath, pool);
+        const r = await checkStore(await datastorePathOffline(loaded), pool);
         out(
           `datastore ${r.datastore}: ${r.segments} segment(s), ${r.records} record(s), ${r.indexedObjects} indexed object(s), ` +
             `${r.snapshots} snapshot(s) reaching ${r.reachableObjects} object(s), ${r.unindexedRecords} unindexed record(s)\n` +
@@ -32,7 +33,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
       }
       case 'rebuild-index': {
         refuseIfRunning(loaded.config.dataDir);
-        const r = await rebuildIndex(loaded.datastorePath, pool);
+        const r = await rebuildIndex(await datastorePathOffline(loaded), pool);
         out(
           `rebuilt index: ${r.objects} object(s) from ${r.records} record(s), ${r.snapshots} snapshot(s), ${r.tombstones} deletion(s)` +
             (r.invalidRecords ? `, ${r.invalidRecords} invalid record(s) skipped` : '') +

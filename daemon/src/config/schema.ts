@@ -57,6 +57,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    pool: Type.Object(
+      {
+        mountPath: Type.String({ default: '', description: 'Where a btrfs pool is mounted; empty means <dataDir>/pool. The datastore then lives in its datastore/ directory' }),
+        scrubCron: Type.String({ default: '0 2 15 * *', description: 'When the pool is scrubbed (cron; monthly by default, away from the long SMART self-tests; empty disables)' }),
+        checkSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often missing members and device error counters are read (alerts, pool.changed)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

@@ -14,10 +14,12 @@ import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
 import type { liveRoutes } from './routes/live.js';
 import type { uiRoutes } from './routes/ui-static.js';
+import { AddDeviceRequest, CreatePoolRequest, DevidParams } from '../../../core/src/api/pool.js';
 import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
+import type { poolRoutes } from './routes/pool.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
@@ -36,6 +38,7 @@ export interface RouteHandlers {
   live: ReturnType<typeof liveRoutes>;
   archive: ReturnType<typeof archiveRoutes>;
   ui: ReturnType<typeof uiRoutes>;
+  pool: ReturnType<typeof poolRoutes>;
 }
 
 const SessionParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
@@ -117,6 +120,13 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
       method: 'POST', url: '/api/v1/alerts/:id/acknowledge', auth: ADMIN,
       schema: { params: JobIdParams, body: AlertAckRequest }, handler: h.alerts.acknowledge,
     },
+    // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
+    { method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status },
+    { method: 'POST', url: '/api/v1/pool', auth: ADMIN, schema: { body: CreatePoolRequest }, handler: h.pool.create },
+    { method: 'POST', url: '/api/v1/pool/scrub', auth: ADMIN, handler: h.pool.scrub },
+    { method: 'POST', url: '/api/v1/pool/devices', auth: ADMIN, schema: { body: AddDeviceRequest }, handler: h.pool.addDevice },
+    { method: 'DELETE', url: '/api/v1/pool/devices/:devid', auth: ADMIN, schema: { params: DevidParams }, handler: h.pool.removeDevice },
+
     // the admin UI's static files; any other GET outside /api gets index.html (history routes)
     { method: 'GET', url: '/*', auth: PUBLIC, handler: h.ui.get },
   ];

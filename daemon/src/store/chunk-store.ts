@@ -12,7 +12,7 @@
 import { HavenError } from '../../../core/src/errors.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec, kindName, type ObjectKind } from '../../../core/src/objects/kinds.js';
-import { readIdentity, openOrCreateIdentity, type DatastoreIdentity } from './identity.js';
+import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdentity } from './identity.js';
 import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-format.js';
 import { SegmentReader } from './segment-reader.js';
@@ -60,17 +60,27 @@ type TxnExtra = () => void;
 export class ChunkStore {
   private readonly pending = new Map<string, Location>();
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly reader: SegmentReader;
+  private reader: SegmentReader;
   private closed = false;
 
   private constructor(
-    readonly root: string,
+    private currentRoot: string,
     readonly identity: DatastoreIdentity,
-    readonly index: ObjectIndex,
-    private readonly writer: SegmentWriter,
+    private currentIndex: ObjectIndex,
+    private writer: SegmentWriter,
     readonly recovery: RecoveryReport,
+    private readonly segmentMaxBytes: number,
   ) {
-    this.reader = new SegmentReader(root);
+    this.reader = new SegmentReader(currentRoot);
+  }
+
+  /** The datastore directory (it changes only through relocate()). */
+  get root(): string {
+    return this.currentRoot;
+  }
+
+  get index(): ObjectIndex {
+    return this.currentIndex;
   }
 
   static async open(root: string, options: ChunkStoreOptions): Promise<ChunkStore> {
@@ -83,7 +93,7 @@ export class ChunkStore {
       const recovery = await recoverSegments(root, index);
       const ids = listSegments(root);
       const writer = await SegmentWriter.open(root, options.segmentMaxBytes, ids.length > 0 ? (ids[ids.length - 1] as number) : null);
-      return new ChunkStore(root, identity, index, writer, recovery);
+      return new ChunkStore(root, identity, index, writer, recovery, options.segmentMaxBytes);
     } catch (err) {
       await index.close();
       throw err;
@@ -243,6 +253,50 @@ export class ChunkStore {
     }]);
     await this.flush(extra);
     return digest;
+  }
+
+  /** How much the datastore holds (an empty one may move: relocate()). */
+  contents(): { objects: number; snapshots: number } {
+    return { objects: this.index.objects.getKeysCount(), snapshots: this.index.snapshots.getKeysCount() };
+  }
+
+  /**
+   * Moves an empty datastore to `newRoot` with its identity (id, chunker seed) and reopens it
+   * there. A pool created under a fresh appliance takes the datastore this way: every part of
+   * the daemon holds this object, so all of them follow without a restart. Refused once
+   * anything is stored: moving backups is a copy, not a reopen.
+   */
+  relocate(newRoot: string): Promise<void> {
+    return this.serial(async () => {
+      if (this.closed) throw new HavenError('SHUTTING_DOWN');
+      const c = this.contents();
+      if (c.objects > 0 || c.snapshots > 0 || this.pending.size > 0) {
+        throw new HavenError('POOL_DATASTORE_NOT_EMPTY', { path: this.currentRoot, objects: c.objects + this.pending.size, snapshots: c.snapshots });
+      }
+      const existing = readIdentity(newRoot);
+      if (existing && existing.id !== this.identity.id) {
+        throw new HavenError('DATASTORE_INVALID', { path: newRoot, detail: `another datastore (${existing.id}) is already there` });
+      }
+      writeIdentity(newRoot, this.identity);
+      const index = openObjectIndex(newRoot, this.identity.id);
+      let writer: SegmentWriter;
+      try {
+        await recoverSegments(newRoot, index);
+        const ids = listSegments(newRoot);
+        writer = await SegmentWriter.open(newRoot, this.segmentMaxBytes, ids.length > 0 ? (ids[ids.length - 1] as number) : null);
+      } catch (err) {
+        await index.close();
+        throw storageError(err);
+      }
+      const old = { writer: this.writer, reader: this.reader, index: this.currentIndex };
+      this.writer = writer;
+      this.reader = new SegmentReader(newRoot);
+      this.currentIndex = index;
+      this.currentRoot = newRoot;
+      await old.writer.close();
+      await old.reader.close();
+      await old.index.close();
+    });
   }
 
   async close(): Promise<void> {

@@ -77,7 +77,6 @@ export function readIdentity(root: string): DatastoreIdentity | null {
 export function openOrCreateIdentity(root: string): DatastoreIdentity {
   const existing = readIdentity(root);
   if (existing) return existing;
-  mkdirSync(root, { recursive: true });
   const identity: DatastoreIdentity = {
     format: 'haven-datastore',
     version: FORMAT_VERSION,
@@ -85,6 +84,12 @@ export function openOrCreateIdentity(root: string): DatastoreIdentity {
     created: new Date().toISOString(),
     chunker: defaultChunker(),
   };
-  writeFileAtomic(join(root, IDENTITY_FILE), JSON.stringify(identity, null, 2) + '\n');
+  writeIdentity(root, identity);
   return identity;
+}
+
+/** Writes an identity into `root` (a new datastore, or one moved there with its identity). */
+export function writeIdentity(root: string, identity: DatastoreIdentity): void {
+  mkdirSync(root, { recursive: true });
+  writeFileAtomic(join(root, IDENTITY_FILE), JSON.stringify(identity, null, 2) + '\n');
 }

@@ -1,0 +1,166 @@
+// What the kernel says about block devices and mounts, read from /proc and /sys (no command,
+// no udev): the mount table, swap areas, holders (dm/md), partitions, and the devices of
+// every mounted btrfs filesystem. The wipe executor and the pool read it; the roots are
+// parameters so a test can point them at a copy.
+
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseErrorStats } from './btrfs-output.js';
+import type { DeviceErrors } from '../../../core/src/api/pool.js';
+
+export interface MountEntry {
+  /** major:minor of the mounted device (anonymous 0:N for btrfs). */
+  majMin: string;
+  mountPoint: string;
+  fsType: string;
+  source: string;
+  options: string;
+}
+
+/** Octal escapes in mountinfo fields (`\040` is a space). */
+function unescape(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+export function parseMountinfo(text: string): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const f = left.split(' ');
+    const r = right.split(' ');
+    if (f.length < 6 || r.length < 3) continue;
+    out.push({
+      majMin: f[2] as string, mountPoint: unescape(f[4] as string), options: f[5] as string,
+      fsType: r[0] as string, source: unescape(r[1] as string),
+    });
+  }
+  return out;
+}
+
+export interface BtrfsDevinfo {
+  devid: number;
+  missing: boolean;
+  errors: DeviceErrors;
+}
+
+export class KernelState {
+  constructor(private readonly proc = '/proc', private readonly sys = '/sys') {}
+
+  mounts(): MountEntry[] {
+    try {
+      return parseMountinfo(readFileSync(join(this.proc, 'self', 'mountinfo'), 'utf8'));
+    } catch {
+      return [];
+    }
+  }
+
+  /** The mount whose mount point is exactly `path`, the last one if stacked. */
+  mountAt(path: string): MountEntry | null {
+    return this.mounts().filter((m) => m.mountPoint === path).pop() ?? null;
+  }
+
+  /** The mount holding `path` (longest mount-point prefix). */
+  mountHolding(path: string): MountEntry | null {
+    let best: MountEntry | null = null;
+    for (const m of this.mounts()) {
+      const prefix = m.mountPoint.endsWith('/') ? m.mountPoint : `${m.mountPoint}/`;
+      if ((path === m.mountPoint || path.startsWith(prefix)) && (!best || m.mountPoint.length >= best.mountPoint.length)) best = m;
+    }
+    return best;
+  }
+
+  swapDevices(): string[] {
+    try {
+      return readFileSync(join(this.proc, 'swaps'), 'utf8').split('\n').slice(1).map((l) => l.split(/\s+/)[0] ?? '').filter((s) => s.startsWith('/'));
+    } catch {
+      return [];
+    }
+  }
+
+  /** The kernel name of a device node (/dev/loop3 -> loop3), following symlinks. */
+  kernelName(devicePath: string): string | null {
+    let real = devicePath;
+    try {
+      real = realpathSync(devicePath);
+    } catch {
+      return null;
+    }
+    const name = basename(real);
+    return existsSync(join(this.sys, 'class', 'block', name)) ? name : null;
+  }
+
+  isPartition(name: string): boolean {
+    return existsSync(join(this.sys, 'class', 'block', name, 'partition'));
+  }
+
+  partitions(name: string): string[] {
+    try {
+      return readdirSync(join(this.sys, 'block', name)).filter((n) => existsSync(join(this.sys, 'block', name, n, 'partition')));
+    } catch {
+      return [];
+    }
+  }
+
+  majMin(name: string): string | null {
+    try {
+      return readFileSync(join(this.sys, 'class', 'block', name, 'dev'), 'utf8').trim();
+    } catch {
+      return null;
+    }
+  }
+
+  holders(name: string): string[] {
+    try {
+      return readdirSync(join(this.sys, 'class', 'block', name, 'holders'));
+    } catch {
+      return [];
+    }
+  }
+
+  /** fsid -> kernel names of the devices of every mounted btrfs filesystem. */
+  btrfsMembers(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    const root = join(this.sys, 'fs', 'btrfs');
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(root).filter((n) => /^[0-9a-f-]{36}$/.test(n));
+    } catch {
+      return out;
+    }
+    for (const id of ids) {
+      try {
+        out.set(id, readdirSync(join(root, id, 'devices')));
+      } catch {
+        out.set(id, []);
+      }
+    }
+    return out;
+  }
+
+  /** True while a btrfs filesystem with this fsid is mounted (sysfs has its directory). */
+  btrfsMounted(uuid: string): boolean {
+    return existsSync(join(this.sys, 'fs', 'btrfs', uuid));
+  }
+
+  /** Per-devid state of a mounted btrfs filesystem: missing, error counters. */
+  btrfsDevinfo(uuid: string): BtrfsDevinfo[] {
+    const dir = join(this.sys, 'fs', 'btrfs', uuid, 'devinfo');
+    let ids: string[] = [];
+    try {
+      ids = readdirSync(dir).filter((n) => /^\d+$/.test(n));
+    } catch {
+      return [];
+    }
+    return ids.map((id) => {
+      const read = (f: string): string => {
+        try {
+          return readFileSync(join(dir, id, f), 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      return { devid: Number(id), missing: read('missing').trim() === '1', errors: parseErrorStats(read('error_stats')) };
+    }).sort((a, b) => a.devid - b.devid);
+  }
+}
