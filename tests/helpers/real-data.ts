@@ -6,9 +6,9 @@ import { join } from 'node:path';
 
 const ROOTS = ['/usr/lib/x86_64-linux-gnu', '/usr/share/doc', '/usr/include', '/usr/bin', '/usr/lib'];
 
-/** Up to `bytes` of real file content, deterministic for a given machine. */
-export function realData(bytes: number): Buffer {
-  const parts: Buffer[] = [];
+/** Real files from the system, in a stable order, until `bytes` are gathered (the last one whole). */
+export function realFiles(bytes: number, maxFileBytes = 64 << 20): Array<{ path: string; content: Buffer }> {
+  const files: Array<{ path: string; content: Buffer }> = [];
   let total = 0;
   const visit = (dir: string, depth: number): void => {
     let names: string[];
@@ -23,11 +23,11 @@ export function realData(bytes: number): Buffer {
       const st = lstatSync(p, { throwIfNoEntry: false });
       if (!st) continue;
       if (st.isDirectory() && depth < 4) visit(p, depth + 1);
-      else if (st.isFile() && st.size > 0 && st.size < 64 << 20) {
+      else if (st.isFile() && st.size > 0 && st.size < maxFileBytes) {
         try {
-          const b = readFileSync(p);
-          parts.push(b);
-          total += b.length;
+          const content = readFileSync(p);
+          files.push({ path: p, content });
+          total += content.length;
         } catch {
           // unreadable file: skip it
         }
@@ -35,7 +35,12 @@ export function realData(bytes: number): Buffer {
     }
   };
   for (const root of ROOTS) visit(root, 0);
-  return Buffer.concat(parts).subarray(0, bytes);
+  return files;
+}
+
+/** Up to `bytes` of real file content, deterministic for a given machine. */
+export function realData(bytes: number): Buffer {
+  return Buffer.concat(realFiles(bytes).map((f) => f.content)).subarray(0, bytes);
 }
 
 /** Deterministic pseudo-random bytes (AES-256-CTR keyed by the seed), so failures reproduce. */
