@@ -1,16 +1,21 @@
 // Shared steps of the pool system tests: a havend with quick disk and pool polling, loop disks
-// seen by its inventory, a pool created through `havend pool create`, real files backed up.
+// seen by its inventory, a pool created through `havend pool create`, real files backed up
+// and restored with the `haven` CLI and compared entry by entry with what was backed up.
 
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import type { ApiClient } from '../../client/src/api/api-client.js';
 import type { DiskList, DiskRecord } from '../../core/src/api/disks.js';
 import type { AlertInfo, TaskInfo } from '../../core/src/api/jobs.js';
 import type { PoolStatus } from '../../core/src/api/pool.js';
-import { HAVEND } from './daemon.js';
+import { HAVEND, type Daemon } from './daemon.js';
+import { haven } from './haven-cli.js';
 import type { PoolLab, LoopDisk } from './pool-lab.js';
 import { realFiles } from './real-data.js';
-import type { SourceFile } from './push-files.js';
+import { describeTree, type Described } from './tree-compare.js';
 
 /** Fast polling so a test sees disks and pool changes within a second or two. */
 export const POOL_TEST_ENV: NodeJS.ProcessEnv = {
@@ -78,23 +83,64 @@ export async function taskEnd(api: ApiClient, id: string, timeoutMs = 60_000): P
   });
 }
 
-/** Real files (binaries, libraries, docs) up to `bytes`, as relative paths, in a stable order. */
-export function sampleFiles(bytes: number): SourceFile[] {
-  return realFiles(bytes, 8 << 20).map((f) => ({ path: f.path.replace(/^\//, ''), content: f.content }));
-}
-
-/** A second generation of a file set: more files, and the first file changed in its middle. */
-export function nextGeneration(bytes: number): SourceFile[] {
-  const files = sampleFiles(bytes);
-  const first = files[0];
-  if (first) {
-    const changed = Buffer.from(first.content);
-    changed.fill(0x5a, changed.length >> 1, Math.min(changed.length, (changed.length >> 1) + 4096));
-    files[0] = { path: first.path, content: changed };
+/** Writes real files (binaries, libraries, docs) up to `bytes` under `dir`, in a stable order. */
+export function writeRealFiles(dir: string, bytes: number): number {
+  const files = realFiles(bytes, 8 << 20);
+  for (const f of files) {
+    const to = join(dir, f.path);
+    mkdirSync(dirname(to), { recursive: true });
+    writeFileSync(to, f.content);
   }
-  return files;
+  return files.length;
 }
 
 export function dataDirOf(lab: PoolLab): string {
   return join(lab.dir, 'data');
+}
+
+export interface Generation {
+  snapshot: string;
+  /** The source as it was backed up, entry by entry. */
+  tree: Map<string, Described>;
+}
+
+/** The real `haven` CLI against a lab daemon: back up a directory, restore a snapshot and compare. */
+export class HavenClient {
+  private readonly env: NodeJS.ProcessEnv;
+  private restores = 0;
+
+  constructor(private readonly lab: PoolLab, daemon: Daemon, token: string) {
+    const home = join(lab.dir, 'client-home');
+    mkdirSync(home, { recursive: true });
+    this.env = { HAVEN_SERVER: daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config'), HOME: home };
+  }
+
+  /** Follows a restarted daemon (new port). */
+  retarget(daemon: Daemon): void {
+    this.env.HAVEN_SERVER = daemon.url;
+  }
+
+  /** Backs up `name` (a directory under the lab) into `group`. */
+  async backup(name: string, group: string): Promise<Generation> {
+    const r = await haven(['backup', '--group', group, name, '--json'], { cwd: this.lab.dir, env: this.env });
+    assert.equal(r.code, 0, `haven backup: ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { snapshot: { id: string }; warnings: string[] };
+    assert.deepEqual(out.warnings, []);
+    return { snapshot: out.snapshot.id, tree: await describeTree(join(this.lab.dir, name), createPosixOps()) };
+  }
+
+  /** Restores the snapshot into a fresh directory and compares every entry (content by SHA-256). */
+  async restoresExactly(gen: Generation, name: string): Promise<number> {
+    const target = join(this.lab.dir, `restore-${++this.restores}`);
+    const r = await haven(['restore', gen.snapshot, '--target', target, '--json'], { env: this.env });
+    assert.equal(r.code, 0, `haven restore ${gen.snapshot}: ${r.stderr}`);
+    const after = await describeTree(join(target, name), createPosixOps());
+    assert.deepEqual([...after.keys()], [...gen.tree.keys()], `snapshot ${gen.snapshot}: the same entries`);
+    for (const [path, before] of gen.tree) {
+      const { blocks: _a, ...a } = after.get(path) as Described;
+      const { blocks: _b, ...b } = before;
+      assert.deepEqual(a, b, `snapshot ${gen.snapshot}: ${path} restores exactly`);
+    }
+    return gen.tree.size;
+  }
 }

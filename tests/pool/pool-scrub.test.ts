@@ -1,7 +1,8 @@
 // System test (root, real btrfs on loop devices): a raid1 pool over three loop disks created
-// with `havend pool create`, real files backed up into the datastore on it, one mirror of a
-// segment's bytes overwritten in a member's backing file, a scrub through `havend pool scrub`
-// repairs it, the device error counters show it, and every snapshot restores bit-exact.
+// with `havend pool create`, real files backed up with the `haven` CLI into the datastore on
+// it, one mirror of a segment's bytes overwritten in a member's backing file, a scrub through
+// `havend pool scrub` repairs it, the device error counters show it, and every snapshot
+// restores bit-exact with `haven restore`.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,10 +15,9 @@ import type { PoolStatus } from '../../core/src/api/pool.js';
 import { createToken } from '../helpers/daemon.js';
 import { PoolLab } from '../helpers/pool-lab.js';
 import {
-  POOL_TEST_ENV, createPoolWithCli, dataDirOf, havendCli, nextGeneration, openAlerts, poolStatus, sampleFiles, waitFor,
+  HavenClient, POOL_TEST_ENV, createPoolWithCli, dataDirOf, havendCli, openAlerts, poolStatus, waitFor, writeRealFiles,
 } from '../helpers/pool-scenario.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
-import { pushFiles, restoresExactly } from '../helpers/push-files.js';
 
 /** Overwrites up to 4 MiB of one mirror of `file`'s first extent, in the member's backing file. */
 function corruptOneMirror(file: string, anyMember: string): { device: string; bytes: number } {
@@ -62,10 +62,17 @@ test('raid1 over three loop disks: backup, a corrupted mirror repaired by scrub 
   assert.equal(created.datastorePath, join(dataDir, 'pool', 'datastore'));
   assert.ok(created.members.every((m) => m.diskId !== null && m.devicePath !== null));
 
-  const gen1 = await pushFiles(api, 'server', sampleFiles(20e6));
-  const gen2 = await pushFiles(api, 'server', nextGeneration(28e6));
-  assert.ok(gen2.objectsSent < gen1.objectsSent, 'the second generation deduplicates against the first');
-  t.diagnostic(`backed up ${gen1.files.length} and ${gen2.files.length} real files`);
+  const client = new HavenClient(lab, daemon, token);
+  const src = join(lab.dir, 'src');
+  writeRealFiles(src, 20e6);
+  const gen1 = await client.backup('src', 'server');
+  writeRealFiles(src, 28e6); // more files, and one changed in its middle
+  const changed = join(src, [...gen1.tree.keys()].find((p) => gen1.tree.get(p)?.type === 'file' && (gen1.tree.get(p)?.size ?? 0) > 65536) as string);
+  const fd = openSync(changed, 'r+');
+  writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, 32768);
+  closeSync(fd);
+  const gen2 = await client.backup('src', 'server');
+  t.diagnostic(`backed up ${gen1.tree.size} then ${gen2.tree.size} entries of real files`);
 
   const segments = join(created.datastorePath, 'segments', '000');
   const segment = join(segments, readdirSync(segments).sort()[0] as string);
@@ -95,7 +102,7 @@ test('raid1 over three loop disks: backup, a corrupted mirror repaired by scrub 
   assert.equal(text.code, 1, 'pool status exits 1 while the pool is not healthy');
   assert.match(text.stdout, new RegExp(`${hit.device.replace('/', '\\/')} .*corruption ${victim.errors.corruption}`));
 
-  for (const gen of [gen1, gen2]) await restoresExactly(api, gen);
+  for (const gen of [gen1, gen2]) await client.restoresExactly(gen, 'src');
   const check = havendCli(['store', 'check', '--data', dataDir]);
   assert.equal(check.code, 0, `${check.stdout}${check.stderr}`);
 });
