@@ -45,7 +45,8 @@ async function verdictWith(t: import('node:test').TestContext, command: string, 
   const alerts = new AlertCenter(state, bus);
   const scheduler = new Scheduler(log);
   t.after(() => scheduler.stop());
-  const smart = new SmartService(state, inventory, new SmartctlSource(new SystemCommandRunner(), timeoutMs, command), new SmartHistory(state), alerts, bus, scheduler, log, { pollMs: 60_000 });
+  const source = new SmartctlSource(new SystemCommandRunner(), timeoutMs, command);
+  const smart = new SmartService({ state, inventory, source, history: new SmartHistory(state), alerts, bus, scheduler }, { pollMs: 60_000 });
   const report = await smart.poll(disk?.id ?? '');
   assert.ok(report);
   const health = inventory.get(disk?.id ?? '').health;

@@ -64,14 +64,6 @@ async function present(objects: TestObject[]): Promise<boolean[]> {
   return objects.map((_, i) => (((bitmap[i >> 3] as number) >> (i & 7)) & 1) === 1);
 }
 
-async function rawUpload(session: string, body: Buffer): Promise<unknown> {
-  const res = await laptop.request('POST', `/api/v1/backups/${session}/chunks`, body, MEDIA_FRAMES);
-  for await (const _ of res) {
-    // drain
-  }
-  return res.statusCode;
-}
-
 test('a frame whose content does not match its digest is refused; frames before it are kept', async () => {
   const good = [makeObject(ObjectKind.data, randomBytes(5000)), makeObject(ObjectKind.data, randomBytes(7000), false)];
   const liar = makeObject(ObjectKind.data, randomBytes(6000));

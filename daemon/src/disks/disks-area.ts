@@ -53,9 +53,10 @@ export function createDisks(deps: DisksDeps) {
   const service: DiskService = new DiskService(scan, inventory, hotplug, deps.log, config.rescanSeconds * 1000);
   const history = new SmartHistory(deps.state);
   const source = replay ?? new SmartctlSource(deps.runner, config.smartTimeoutSeconds * 1000);
-  const smart = new SmartService(deps.state, inventory, source, history, deps.alerts, deps.bus, deps.scheduler, deps.log, {
-    pollMs: config.smartPollSeconds * 1000,
-  });
+  const smart = new SmartService(
+    { state: deps.state, inventory, source, history, alerts: deps.alerts, bus: deps.bus, scheduler: deps.scheduler },
+    { pollMs: config.smartPollSeconds * 1000 },
+  );
   const selfTests = new SelfTests(inventory, source, deps.tasks, deps.scheduler, {
     shortCron: config.selfTestShortCron,
     longCron: config.selfTestLongCron,

@@ -13,9 +13,9 @@ import { emptySessionStats } from '../../../core/src/api/backup.js';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { readIdentity } from './identity.js';
-import { decodeLocation, encodeLocation, indexPath, openObjectIndex, type Location } from './object-index.js';
+import { encodeLocation, indexPath, openObjectIndex, type Location } from './object-index.js';
 import { walkReachable } from './reachability.js';
-import { SegmentReader } from './segment-reader.js';
+import { SegmentReader, indexedSource } from './segment-reader.js';
 import { verifyAllSegments } from './segment-verifier.js';
 import { applyTombstone, registerSnapshot } from './snapshot-index.js';
 
@@ -87,17 +87,7 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
     });
     report.objects = found.size;
 
-    const source = {
-      locate: (d: Uint8Array) => {
-        const raw = index.objects.getBinary(d as Buffer);
-        return raw ? decodeLocation(raw) : undefined;
-      },
-      readObject: async (d: Uint8Array) => {
-        const loc = source.locate(d) as Location;
-        const { header, stored } = await reader.readStored(loc, d);
-        return reader.decode(header, stored);
-      },
-    };
+    const source = indexedSource(index, reader);
     const deleted = new Set(tombstones.map((t) => toHex(t.snapshot)));
     for (const s of snapshots) {
       if (deleted.has(toHex(s.digest))) continue;

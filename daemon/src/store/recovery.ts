@@ -10,12 +10,12 @@ import { Zstd } from '../../../core/src/compress/zstd.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeSnapshot, decodeTombstone, type SnapshotRecord, type TombstoneRecord } from '../../../core/src/objects/snapshot.js';
-import { decodeLocation, encodeLocation, type Location, type ObjectIndex } from './object-index.js';
+import { encodeLocation, type Location, type ObjectIndex } from './object-index.js';
 import { walkReachable } from './reachability.js';
 import { applyTombstone, registerSnapshot } from './snapshot-index.js';
 import { listSegments, segmentPath } from './segment-files.js';
 import { scanSegment, type ScanEnd } from './segment-scanner.js';
-import { SegmentReader } from './segment-reader.js';
+import { SegmentReader, indexedSource } from './segment-reader.js';
 
 export interface RecoveryReport {
   /** Records found past the indexed length and indexed now. */
@@ -85,19 +85,8 @@ export async function recoverSegments(root: string, index: ObjectIndex): Promise
   });
 
   // Snapshots need their trees readable, so they are checked after the objects are indexed.
-  const source = {
-    locate: (d: Uint8Array) => {
-      const raw = index.objects.getBinary(d as Buffer);
-      return raw ? decodeLocation(raw) : undefined;
-    },
-    readObject: async (d: Uint8Array) => {
-      const loc = source.locate(d);
-      if (!loc) throw new Error(`object ${toHex(d)} vanished from the index`);
-      const { header, stored } = await reader.readStored(loc, d);
-      return reader.decode(header, stored);
-    },
-  };
   const reader = new SegmentReader(root);
+  const source = indexedSource(index, reader);
   const complete: Array<{ digest: Buffer; record: SnapshotRecord }> = [];
   for (const s of snapshots) {
     const walk = await walkReachable(source, s.record.root, { missingLimit: 1 });

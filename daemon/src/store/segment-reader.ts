@@ -9,7 +9,8 @@ import { sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec } from '../../../core/src/objects/kinds.js';
 import type { RecordHeader } from './record-format.js';
 import { RECORD_HEADER_BYTES, decodeRecordHeader, payloadCrc } from './record-format.js';
-import type { Location } from './object-index.js';
+import { decodeLocation, type Location, type ObjectIndex } from './object-index.js';
+import type { ObjectSource } from './reachability.js';
 import { segmentPath } from './segment-files.js';
 
 const MAX_OPEN = 64;
@@ -91,4 +92,24 @@ export class SegmentReader {
     for (const fh of this.files.values()) await fh.close();
     this.files.clear();
   }
+}
+
+/**
+ * Objects straight from an index and its segments, for the offline tools (recovery, check,
+ * rebuild) that walk trees without a running ChunkStore.
+ */
+export function indexedSource(index: ObjectIndex, reader: SegmentReader): ObjectSource {
+  const locate = (d: Uint8Array): Location | undefined => {
+    const raw = index.objects.getBinary(d as Buffer);
+    return raw ? decodeLocation(raw) : undefined;
+  };
+  return {
+    locate,
+    readObject: async (d: Uint8Array) => {
+      const loc = locate(d);
+      if (!loc) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(d) });
+      const { header, stored } = await reader.readStored(loc, d);
+      return reader.decode(header, stored);
+    },
+  };
 }

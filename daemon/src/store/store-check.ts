@@ -8,7 +8,7 @@ import { HavenError } from '../../../core/src/errors.js';
 import { readIdentity } from './identity.js';
 import { decodeLocation, openObjectIndex, type Location } from './object-index.js';
 import { walkReachable } from './reachability.js';
-import { SegmentReader } from './segment-reader.js';
+import { SegmentReader, indexedSource } from './segment-reader.js';
 import { STATUS_CRC, verifyAllSegments } from './segment-verifier.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 
@@ -78,17 +78,7 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
     }
     report.unindexedRecords += Math.max(0, valid.size - report.indexedObjects);
 
-    const source = {
-      locate: (d: Uint8Array) => {
-        const raw = index.objects.getBinary(d as Buffer);
-        return raw ? decodeLocation(raw) : undefined;
-      },
-      readObject: async (d: Uint8Array) => {
-        const loc = source.locate(d) as Location;
-        const { header, stored } = await reader.readStored(loc, d);
-        return reader.decode(header, stored);
-      },
-    };
+    const source = indexedSource(index, reader);
     const reachable = new Set<string>();
     for (const { key, value } of index.snapshots.getRange()) {
       report.snapshots++;

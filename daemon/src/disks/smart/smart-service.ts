@@ -4,7 +4,6 @@
 // evidence gets worse, when the alert is raised again.
 
 import type { Database } from 'lmdb';
-import type { Logger } from 'pino';
 import type { DiskHealth, DiskRecord, HealthReason } from '../../../../core/src/api/disks.js';
 import type { SmartReport } from '../../../../core/src/api/smart.js';
 import type { AlertInfo } from '../../../../core/src/api/jobs.js';
@@ -29,6 +28,16 @@ export function describeDisk(d: DiskRecord): string {
   return `${what}${d.serial ? ` serial ${d.serial}` : ''}${d.devicePath && !d.devicePath.startsWith('replay:') ? ` (${d.devicePath})` : ''}`;
 }
 
+export interface SmartServiceDeps {
+  state: StateDb;
+  inventory: Inventory;
+  source: SmartSource;
+  history: SmartHistory;
+  alerts: AlertCenter;
+  bus: EventBus;
+  scheduler: Scheduler;
+}
+
 export interface SmartServiceOptions {
   pollMs: number;
   now?: () => number;
@@ -39,18 +48,16 @@ export class SmartService {
   private readonly now: () => number;
   private readonly inFlight = new Map<string, Promise<SmartReport | null>>();
 
-  constructor(
-    state: StateDb,
-    private readonly inventory: Inventory,
-    private readonly source: SmartSource,
-    private readonly history: SmartHistory,
-    private readonly alerts: AlertCenter,
-    private readonly bus: EventBus,
-    private readonly scheduler: Scheduler,
-    private readonly log: Logger,
-    private readonly options: SmartServiceOptions,
-  ) {
-    this.reports = state.db<SmartReport>('smart-last');
+  private readonly inventory: Inventory;
+  private readonly source: SmartSource;
+  private readonly history: SmartHistory;
+  private readonly alerts: AlertCenter;
+  private readonly bus: EventBus;
+  private readonly scheduler: Scheduler;
+
+  constructor(deps: SmartServiceDeps, private readonly options: SmartServiceOptions) {
+    ({ inventory: this.inventory, source: this.source, history: this.history, alerts: this.alerts, bus: this.bus, scheduler: this.scheduler } = deps);
+    this.reports = deps.state.db<SmartReport>('smart-last');
     this.now = options.now ?? Date.now;
   }
 
