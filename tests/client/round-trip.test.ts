@@ -17,9 +17,14 @@ test('backup and restore round-trip every file type with exact metadata', async 
   mkdirSync(src);
   await makeSourceTree(src, posix, { asRoot: isRoot() });
 
-  const backup = await w.json<{ snapshot: { id: string; paths: string[]; stats: Record<string, number> }; warnings: string[] }>(['backup', '--group', 'rt', 'src'], { cwd: work });
+  type Backup = { snapshot: { id: string; root: string; paths: string[]; stats: Record<string, number> }; warnings: string[] };
+  const backup = await w.json<Backup>(['backup', '--group', 'rt', 'src'], { cwd: work });
   assert.deepEqual(backup.warnings, []);
   assert.deepEqual(backup.snapshot.paths, ['src'], 'paths are stored as given');
+  // from the files cache (content and xattrs), the very same trees
+  const again = await w.json<Backup>(['backup', '--group', 'rt', 'src'], { cwd: work });
+  assert.equal(again.snapshot.stats.filesRead, 0);
+  assert.equal(again.snapshot.root, backup.snapshot.root, 'an unchanged tree has the same digest');
 
   const target = join(work, 'restored');
   const restored = await w.json<{ warnings: string[]; bytesSparse: number }>(['restore', 'latest', '--group', 'rt', '--target', target]);

@@ -249,27 +249,37 @@ class Walk {
     const type = entryType(s.mode);
     const e = baseEntry(s, type, () => inodeKey(s));
     try {
-      const xattrs = await this.run.options.env.posix.readXattrs(p);
-      if (xattrs.length > 0) e.xattrs = xattrs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    } catch (err) {
-      this.warn(p, err);
-    }
-    try {
-      if (type === 'dir') {
-        this.run.progress.dirs++;
-        e.subtree = await this.dir(p, stored, components);
-      } else if (type === 'symlink') readTarget(p, e);
-      else if (type === 'file') {
+      if (type === 'file') {
+        // the files cache holds a file's xattrs with its content: a hit needs no syscall
         const content = await this.fileContent(p, s, e, prev);
         if (!content) return null;
         if (content.list) e.list = content.list;
         else if (content.data && content.data.length > 0) e.data = content.data;
+        if (content.xattrs && content.xattrs.length > 0) e.xattrs = content.xattrs;
+        return e;
       }
+      const xattrs = await this.xattrs(p);
+      if (xattrs) e.xattrs = xattrs;
+      if (type === 'dir') {
+        this.run.progress.dirs++;
+        e.subtree = await this.dir(p, stored, components);
+      } else if (type === 'symlink') readTarget(p, e);
     } catch (err) {
       this.warn(p, err);
       return null;
     }
     return e;
+  }
+
+  /** Sorted xattrs, or undefined when there are none (or they cannot be read: a warning). */
+  private async xattrs(p: NativePath): Promise<Array<[string, Uint8Array]> | undefined> {
+    try {
+      const x = await this.run.options.env.posix.readXattrs(p);
+      return x.length > 0 ? x.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : undefined;
+    } catch (err) {
+      this.warn(p, err);
+      return undefined;
+    }
   }
 
   private fileContent(p: NativePath, s: ScannedEntry, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
@@ -287,6 +297,7 @@ class Walk {
     return shared;
   }
 
+  /** A file's content and xattrs: from the files cache, the previous snapshot, or read by a worker. */
   private async readContent(p: NativePath, id: FileIdentity, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
     const { cache } = this.deps;
     const hit = cache?.lookup(id);
@@ -300,9 +311,11 @@ class Walk {
       cache?.record(id, reused);
       return reused;
     }
+    const xattrs = await this.xattrs(p);
     if (e.size === 0) {
-      cache?.record(id, {});
-      return {};
+      const empty: CachedContent = xattrs ? { xattrs } : {};
+      cache?.record(id, empty);
+      return empty;
     }
     const r = await this.deps.files.add({ path: p, size: e.size });
     if (r.error !== undefined || !r.digests) {
@@ -325,6 +338,7 @@ class Walk {
       }
       content = { list: last };
     } else content = { data: digests };
+    if (xattrs) content.xattrs = xattrs;
     if (r.bytes === id.size) cache?.record(id, content);
     return content;
   }

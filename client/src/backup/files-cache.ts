@@ -10,6 +10,8 @@ import { mkdirSync } from 'node:fs';
 export interface CachedContent {
   data?: Uint8Array[];
   list?: Uint8Array;
+  /** The file's xattrs (its ctime changes with them, so a hit needs no listxattr call). */
+  xattrs?: Array<[string, Uint8Array]>;
 }
 
 export interface FileIdentity {
@@ -20,20 +22,56 @@ export interface FileIdentity {
   ctimeNs: bigint;
 }
 
-const VERSION = 1;
+// value: version, flags, size (6 bytes), mtime ns, ctime ns, digests (32 each, count below),
+// then, with FLAG_XATTRS: u16 count, and per attribute u16 name length, name, u32 length, value
+const VERSION = 2;
 const FLAG_LIST = 1;
-const HEADER = 24;
+const FLAG_XATTRS = 2;
+const HEADER = 28;
 
 function encodeValue(f: FileIdentity, c: CachedContent): Buffer {
   const digests = c.list ? [c.list] : (c.data ?? []);
-  const v = Buffer.allocUnsafe(HEADER + 32 * digests.length);
+  const xattrs = (c.xattrs ?? []).map(([k, v]) => [Buffer.from(k), v] as const);
+  const xattrBytes = xattrs.length === 0 ? 0 : 2 + xattrs.reduce((n, [k, v]) => n + 6 + k.length + v.length, 0);
+  const v = Buffer.allocUnsafe(HEADER + 32 * digests.length + xattrBytes);
   v[0] = VERSION;
-  v[1] = c.list ? FLAG_LIST : 0;
+  v[1] = (c.list ? FLAG_LIST : 0) | (xattrs.length > 0 ? FLAG_XATTRS : 0);
   v.writeUIntBE(f.size, 2, 6);
   v.writeBigInt64BE(f.mtimeNs, 8);
   v.writeBigInt64BE(f.ctimeNs, 16);
+  v.writeUInt32BE(digests.length, 24);
   digests.forEach((d, i) => v.set(d, HEADER + 32 * i));
+  let at = HEADER + 32 * digests.length;
+  if (xattrs.length > 0) {
+    at = v.writeUInt16BE(xattrs.length, at);
+    for (const [k, value] of xattrs) {
+      at = v.writeUInt16BE(k.length, at);
+      v.set(k, at);
+      at = v.writeUInt32BE(value.length, at + k.length);
+      v.set(value, at);
+      at += value.length;
+    }
+  }
   return v;
+}
+
+function decodeXattrs(b: Buffer, at: number): Array<[string, Uint8Array]> | null {
+  if (at + 2 > b.length) return null;
+  const count = b.readUInt16BE(at);
+  at += 2;
+  const out: Array<[string, Uint8Array]> = [];
+  for (let i = 0; i < count; i++) {
+    if (at + 2 > b.length) return null;
+    const kl = b.readUInt16BE(at);
+    if (at + 2 + kl + 4 > b.length) return null;
+    const name = b.toString('utf8', at + 2, at + 2 + kl);
+    const vl = b.readUInt32BE(at + 2 + kl);
+    at += 6 + kl;
+    if (at + vl > b.length) return null;
+    out.push([name, Buffer.from(b.subarray(at, at + vl))]);
+    at += vl;
+  }
+  return out;
 }
 
 export class FilesCache {
@@ -58,14 +96,18 @@ export class FilesCache {
   lookup(f: FileIdentity): CachedContent | null {
     const key = f.key;
     const v = this.db.getBinaryFast(key);
-    if (!v || v.length < HEADER || v[0] !== VERSION || (v.length - HEADER) % 32 !== 0) {
+    // lmdb-js's fast buffer reports the value's size in .length only (byteLength is its
+    // whole shared buffer), so the view is built from .length.
+    const b = v ? Buffer.from(v.buffer, v.byteOffset, v.length) : null;
+    if (!b || b.length < HEADER || b[0] !== VERSION || b.readUIntBE(2, 6) !== f.size || b.readBigInt64BE(8) !== f.mtimeNs || b.readBigInt64BE(16) !== f.ctimeNs) {
       this.misses++;
       return null;
     }
-    // lmdb-js's fast buffer reports the value's size in .length only (byteLength is its
-    // whole shared buffer), so the view is built from .length.
-    const b = Buffer.from(v.buffer, v.byteOffset, v.length);
-    if (b.readUIntBE(2, 6) !== f.size || b.readBigInt64BE(8) !== f.mtimeNs || b.readBigInt64BE(16) !== f.ctimeNs) {
+    const count = b.readUInt32BE(24);
+    const end = HEADER + 32 * count;
+    const flags = b[1] as number;
+    const xattrs = flags & FLAG_XATTRS ? decodeXattrs(b, end) : [];
+    if (end > b.length || xattrs === null) {
       this.misses++;
       return null;
     }
@@ -73,8 +115,10 @@ export class FilesCache {
     this.seen.add(key.toString('latin1'));
     const digests: Uint8Array[] = [];
     // getBinaryFast's buffer is reused by the next read: copy what we keep.
-    for (let at = HEADER; at < b.length; at += 32) digests.push(Buffer.from(b.subarray(at, at + 32)));
-    return (b[1] as number) & FLAG_LIST ? { list: digests[0] as Uint8Array } : { data: digests };
+    for (let at = HEADER; at < end; at += 32) digests.push(Buffer.from(b.subarray(at, at + 32)));
+    const content: CachedContent = flags & FLAG_LIST ? { list: digests[0] as Uint8Array } : { data: digests };
+    if (xattrs.length > 0) content.xattrs = xattrs;
+    return content;
   }
 
   /** Remembers a file's content for after the commit. */

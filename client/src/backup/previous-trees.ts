@@ -37,9 +37,11 @@ export class PreviousTrees {
   }
 
   /** The previous entry's content when the file looks unchanged. */
-  static reusable(prev: TreeEntry | undefined, e: TreeEntry): Pick<TreeEntry, 'data' | 'list'> | null {
+  static reusable(prev: TreeEntry | undefined, e: TreeEntry): Pick<TreeEntry, 'data' | 'list' | 'xattrs'> | null {
     if (!prev || prev.type !== 'file' || prev.size !== e.size || prev.mtimeNs !== e.mtimeNs || prev.ctimeNs !== e.ctimeNs) return null;
-    if (prev.list) return { list: prev.list };
-    return { data: prev.data ?? [] };
+    // an unchanged ctime means unchanged xattrs too
+    const x = prev.xattrs ? { xattrs: prev.xattrs } : {};
+    if (prev.list) return { list: prev.list, ...x };
+    return { data: prev.data ?? [], ...x };
   }
 }
