@@ -18,9 +18,8 @@ export interface CliOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   input?: Buffer;
-  /** Run as another user (uid, gid) — for unreadable-file tests as root. */
-  uid?: number;
-  gid?: number;
+  /** A command that runs the CLI (e.g. setpriv dropping capabilities), before it. */
+  prefix?: string[];
 }
 
 /** The test runner's own HAVEN_* and HAVEND_* variables never leak into the CLI under test. */
@@ -30,12 +29,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 export function haven(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(HAVEN, args, {
-      env: { ...cleanEnv(), ...options.env },
-      cwd: options.cwd,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
-    });
+    const [cmd, ...rest] = [...(options.prefix ?? []), HAVEN, ...args] as [string, ...string[]];
+    const child = spawn(cmd, rest, { env: { ...cleanEnv(), ...options.env }, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -58,6 +58,20 @@ export class TreeSource {
     return out;
   }
 
+  /**
+   * Loads every tree below `root`, one level at a time, thousands of trees per request
+   * (a directory-by-directory walk would cost a round trip per directory).
+   */
+  async loadAll(root: Uint8Array): Promise<void> {
+    let level: Uint8Array[] = [root];
+    while (level.length > 0) {
+      await this.load(level);
+      const next: Uint8Array[] = [];
+      for (const d of level) for (const e of await this.entries(d)) if (e.subtree) next.push(e.subtree);
+      level = next;
+    }
+  }
+
   /** Loads the subtrees of these entries ahead of use (one request for many directories). */
   async prefetchChildren(entries: readonly TreeEntry[]): Promise<void> {
     await this.load(entries.flatMap((e) => (e.subtree ? [e.subtree] : [])));

@@ -44,6 +44,7 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
     const stop = ctx.out.progress(() => `check: ${entries} entries, ${chunks.size} chunks`);
     let bytesRead = 0;
     try {
+      await trees.loadAll(fromHex(snap.root));
       for await (const { path, entry } of walkTree(trees, fromHex(snap.root), '')) {
         entries++;
         let data = entry.data ?? [];

@@ -41,7 +41,10 @@ export async function lsCommand(ctx: CommandContext): Promise<number> {
     if (components.length > 0 && !entry) throw new HavenError('PATH_NOT_FOUND', { path: path ?? '', id: snap.id.slice(0, 12) });
     const prefix = components.join('/');
     const listed: WalkedEntry[] = entry && !tree ? [{ path: prefix, entry }] : [];
-    if (tree) for await (const w of walkTree(trees, tree, prefix)) listed.push(w);
+    if (tree) {
+      await trees.loadAll(tree);
+      for await (const w of walkTree(trees, tree, prefix)) listed.push(w);
+    }
     ctx.out.result({ snapshot: snap.id, entries: listed.map(entryJson) }, () => listed.map(entryLine));
   } finally {
     api.close();
