@@ -136,6 +136,8 @@ export class FilesCache {
   async save(): Promise<void> {
     const total = this.db.getKeysCount();
     const prune = total > 2 * this.seen.size + 1000;
+    // an unchanged backup has nothing to write: no transaction, no sync
+    if (this.pending.size === 0 && !prune) return;
     await this.db.transaction(() => {
       for (const [key, value] of this.pending.values()) void this.db.put(key, value);
       if (prune) {
