@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { SESSION_COOKIE } from '../../core/src/api/auth.js';
 import { LIVE_CLOSE, LIVE_PATH, type LiveMessage } from '../../core/src/api/live.js';
-import { createToken, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { execFileSync } from 'node:child_process';
+import { HAVEND, createToken, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -153,4 +154,31 @@ test('login: wrong passwords are rate limited; logout ends the session and close
   assert.match(out.setCookie.join(), /Max-Age=0/);
   assert.equal(await closed, LIVE_CLOSE.sessionEnded);
   assert.equal((await call(d, 'GET', '/api/v1/groups', { cookie })).status, 401, 'the old cookie is dead');
+});
+
+test('havend setup creates the admin from the console, spends the setup code, and only once', async (t) => {
+  const { dataDir, d } = await setUp(t);
+  const file = join(dataDir, 'setup-code');
+  assert.ok(existsSync(file));
+  const run = (input: string) => {
+    try {
+      return { code: 0, out: execFileSync(HAVEND, ['setup', '--data', dataDir, '--user', 'ops'], { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }) };
+    } catch (err) {
+      const e = err as { status: number; stderr: string };
+      return { code: e.status, out: e.stderr };
+    }
+  };
+  const short = run('short\n');
+  assert.equal(short.code, 2, 'a short password is a usage error');
+  const ok = run(`${PASSWORD}\n`);
+  assert.equal(ok.code, 0, ok.out);
+  assert.match(ok.out, /admin account ops created/);
+  assert.ok(!existsSync(file), 'the setup code is spent');
+  // the running daemon sees the account at once: setup is closed, the password signs in
+  assert.equal((await call(d, 'GET', '/api/v1/auth/status')).body?.setupRequired, false);
+  const login = await call(d, 'POST', '/api/v1/auth/login', { body: { username: 'ops', password: PASSWORD } });
+  assert.equal(login.status, 200);
+  const again = run(`${PASSWORD}\n`);
+  assert.equal(again.code, 1);
+  assert.match(again.out, /SETUP_DONE/);
 });

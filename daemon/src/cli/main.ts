@@ -9,12 +9,14 @@ import { poolCommand } from './pool.js';
 import { serveCommand } from './serve.js';
 import { smartCommand } from './smart.js';
 import { storeCommand } from './store.js';
+import { setupCommand } from './setup.js';
 import { tokenCommand } from './token.js';
 
 const USAGE = `havend ${VERSION} - the Haven backup appliance daemon
 
 usage:
   havend serve [--config FILE] [--data DIR] [--listen HOST:PORT]
+  havend setup --data DIR [--user NAME]      (password on standard input)
   havend token create --data DIR --scope admin|replicate|metrics|backup:GROUP [--name NAME]
   havend token list --data DIR [--json]
   havend token revoke ID --data DIR
@@ -36,6 +38,7 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, Command> = {
   serve: serveCommand,
   token: tokenCommand,
+  setup: setupCommand,
   store: storeCommand,
   disks: disksCommand,
   pool: poolCommand,
