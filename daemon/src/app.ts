@@ -27,6 +27,7 @@ import { uiRoutes } from './http/routes/ui-static.js';
 import { sessionResolver } from './http/session-auth.js';
 import { LiveHub, liveSocketPlugin } from './live/live-hub.js';
 import { LIVE_TASKS } from '../../core/src/api/live.js';
+import { LatestValue } from './live/latest-value.js';
 import { backupRoutes } from './http/routes/backups.js';
 import { healthRoutes } from './http/routes/health.js';
 import { snapshotRoutes } from './http/routes/snapshots.js';
@@ -135,7 +136,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       bus,
       state: () => ({
         version: VERSION, time: new Date().toISOString(), datastore: usage.get(), groups: catalog.groups(), sessions: sessions.openSessions(),
-        disks: inventory.list(), alerts: alerts.list(), tasks: tasks.list({ limit: LIVE_TASKS }),
+        disks: inventory.list(), alerts: alerts.list(), tasks: tasks.list({ limit: LIVE_TASKS }), pool: poolStatus.get(),
       }),
       isSessionLive: (id) => webSessions.isLive(id),
       log,
@@ -169,6 +170,9 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       boot: poolBoot, runner, config: config.pool, pinnedDatastore: config.datastore.path === '' ? null : loaded.datastorePath,
       stateDir: resolve(dataDir), bus, alerts, tasks, scheduler, disks: inventory, rescan: disks.rescan, store, verifyPool: pool, log,
     });
+    const poolStatus = new LatestValue(bus, 'pool.changed', () => pools.service.status(), log);
+    await poolStatus.start();
+    cleanups.push(() => poolStatus.stop());
 
     const handlers = {
       health: healthRoutes({ version: VERSION, datastoreId: store.identity.id, ready: () => ready }),

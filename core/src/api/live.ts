@@ -8,6 +8,7 @@ import type { SessionInfo } from './backup.js';
 import type { DatastoreUsage } from './datastore.js';
 import type { DiskRecord } from './disks.js';
 import type { AlertInfo, TaskInfo } from './jobs.js';
+import type { PoolStatus } from './pool.js';
 import type { HavenEvents } from './events.js';
 import type { GroupSummary } from './snapshots.js';
 
@@ -27,6 +28,8 @@ export interface LiveState {
   alerts: AlertInfo[];
   /** Running tasks and the most recent finished ones (at most LIVE_TASKS). */
   tasks: TaskInfo[];
+  /** The pool's status as last announced (null until first read); GET /pool reads it fresh. */
+  pool: PoolStatus | null;
 }
 
 export const LIVE_TASKS = 50;

@@ -3,7 +3,7 @@
 
 import { getContext, setContext } from 'svelte';
 import type { Http } from './api/http.js';
-import type { AuthService, BackupsService, DisksService, JobsService, TokensService } from './api/services.js';
+import type { AuthService, BackupsService, DisksService, JobsService, PoolService, TokensService } from './api/services.js';
 import type { AuthStore } from './auth.svelte.js';
 import type { LiveStore } from './live.svelte.js';
 import type { Router } from './router.svelte.js';
@@ -18,6 +18,7 @@ export interface AppContext {
   tokens: TokensService;
   disks: DisksService;
   jobs: JobsService;
+  pool: PoolService;
 }
 
 const KEY = Symbol('haven-app');

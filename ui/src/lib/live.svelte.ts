@@ -189,6 +189,9 @@ export class LiveStore {
         }
         break;
       }
+      case 'pool.changed':
+        s.pool = e.data;
+        break;
       case 'task.log': {
         const t = s.tasks.find((x) => x.id === e.data.id);
         if (t) {

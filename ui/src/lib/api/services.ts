@@ -6,6 +6,7 @@ import type { GroupList, SnapshotList, SnapshotSummary, TreeEntryJson } from '$c
 import type { CreateTokenRequest, CreateTokenResponse, TokenInfo } from '$core/api/tokens.js';
 import type { DiskRecord } from '$core/api/disks.js';
 import type { AlertInfo, TaskInfo } from '$core/api/jobs.js';
+import type { PoolStatus } from '$core/api/pool.js';
 import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
 import type { Http } from './http.js';
 
@@ -61,4 +62,10 @@ export class JobsService {
   constructor(private readonly http: Http) {}
   acknowledgeAlert = (id: string, note: string): Promise<AlertInfo> => this.http.post(`${V1}/alerts/${id}/acknowledge`, { note });
   cancelTask = (id: string): Promise<TaskInfo> => this.http.post(`${V1}/tasks/${id}/cancel`);
+}
+
+export class PoolService {
+  constructor(private readonly http: Http) {}
+  status = (): Promise<PoolStatus> => this.http.get(`${V1}/pool`);
+  scrub = (): Promise<TaskInfo> => this.http.post(`${V1}/pool/scrub`);
 }
