@@ -102,6 +102,8 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
 
   await t.test('browse the snapshot and download a file: same bytes as the original', async () => {
     await page.getByRole('link', { name: 'Backups', exact: true }).click();
+    await page.getByRole('list', { name: 'Backup groups' }).waitFor();
+    await b.screenshots('backups');
     await page.getByRole('link', { name: 'laptop' }).click();
     await page.locator('[data-snapshot]').waitFor();
     await b.screenshots('backups-snapshots');
