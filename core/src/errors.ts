@@ -73,6 +73,7 @@ export const ERRORS = {
   SWAP_ACTION_NOT_ALLOWED: { status: 409, message: '{action} is not possible at step {step} ({state}); allowed now: {allowed}' },
   SWAP_CODE_MISMATCH: { status: 409, message: '{code} does not match the last four characters of the {what} of {disk}' },
   SWAP_CODE_AMBIGUOUS: { status: 409, message: '{code} matches {count} new disks; name the disk too' },
+  SWAP_STEP_FAILED: { status: 500, message: 'Disk swap step {step} failed: {detail}' },
   // storage
   STORAGE_FULL: { status: 507, message: 'The datastore is out of space; nothing partial was committed' },
   STORAGE_IO: { status: 503, message: 'The datastore cannot be written: {detail}' },

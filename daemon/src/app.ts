@@ -46,7 +46,9 @@ import { createDisks } from './disks/disks-area.js';
 import type { Inventory } from './disks/inventory.js';
 import { diskRoutes } from './http/routes/disks.js';
 import { poolRoutes } from './http/routes/pool.js';
+import { swapRoutes } from './http/routes/swaps.js';
 import { bootPool, createPoolArea } from './pool/pool-area.js';
+import { poolFamilies } from './pool/pool-metrics.js';
 import { alertRoutes, taskRoutes } from './http/routes/jobs.js';
 import { createVerifyPool, type VerifyPool } from './workers/verify-pool.js';
 import { boundUrl, isLoopbackHost, reachableUrls } from './http/listen-address.js';
@@ -137,6 +139,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       state: () => ({
         version: VERSION, time: new Date().toISOString(), datastore: usage.get(), groups: catalog.groups(), sessions: sessions.openSessions(),
         disks: inventory.list(), alerts: alerts.list(), tasks: tasks.list({ limit: LIVE_TASKS }), pool: poolStatus.get(),
+        swap: pools.swaps.activeInfo(),
       }),
       isSessionLive: (id) => webSessions.isLive(id),
       log,
@@ -167,8 +170,8 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
 
     // the storage pool: status, create, scrub, members, alerts
     const pools = createPoolArea({
-      boot: poolBoot, runner, config: config.pool, pinnedDatastore: config.datastore.path === '' ? null : loaded.datastorePath,
-      stateDir: resolve(dataDir), bus, alerts, tasks, scheduler, disks: inventory, rescan: disks.rescan, store, verifyPool: pool, log,
+      boot: poolBoot, state, runner, config: config.pool, pinnedDatastore: config.datastore.path === '' ? null : loaded.datastorePath,
+      stateDir: resolve(dataDir), bus, alerts, tasks, scheduler, disks: inventory, rescan: disks.rescan, store, log,
     });
     const poolStatus = new LatestValue(bus, 'pool.changed', () => pools.service.status(), log);
     await poolStatus.start();
@@ -200,6 +203,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       archive: archiveRoutes({ catalog, trees }),
       ui: uiRoutes(UI_DIR),
       pool: poolRoutes(pools),
+      swaps: swapRoutes(pools.swaps),
     };
     const localSocket = new LocalSocket();
     const server = await buildServer({
@@ -258,6 +262,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     if (setupCodeValue !== null) log.info({ setupCode: setupCodeValue }, 'no admin account yet: open the UI and create one with the setup code');
     metrics.register('disks', () => diskFamilies(inventory.list()));
     metrics.register('jobs', () => [...taskFamilies(tasks.list({ limit: TASK_SCAN_LIMIT })), ...alertFamilies(alerts.list())]);
+    metrics.register('pool', () => poolFamilies(pools.service.lastStatus));
     return { server, url, store, bus, state, inventory, tasks, alerts, scheduler, tls, urls, metrics, setupCode: setupCodeValue, close };
   } catch (err) {
     await close();

@@ -1,8 +1,8 @@
 // A lab for pool system tests (root): loop disks over sparse files in one temp directory,
 // havend processes on it, and one cleanup that undoes everything in the right order, pass or
 // fail: stop the daemons, cancel scrubs and replaces, unmount whatever is mounted under the
-// directory, make the kernel forget our btrfs devices, lift I/O throttles, detach our loop
-// devices (only those whose backing file is ours), remove the directory.
+// directory, make the kernel forget our btrfs devices, lift I/O throttles, drop partitions
+// and detach our loop devices (only those whose backing file is ours), remove the directory.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -154,6 +154,8 @@ export class PoolLab {
     }
     for (const l of loopsUnder(this.dir)) {
       trySh('btrfs', ['device', 'scan', '--forget', l.dev]);
+      // Partitions added with partx outlive the loop device otherwise (stale nodes).
+      trySh('partx', ['--delete', l.dev]);
       trySh('losetup', ['--detach', l.dev]);
     }
     const left = this.mountsUnder();

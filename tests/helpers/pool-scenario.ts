@@ -11,9 +11,14 @@ import type { ApiClient } from '../../client/src/api/api-client.js';
 import type { DiskList, DiskRecord } from '../../core/src/api/disks.js';
 import type { AlertInfo, TaskInfo } from '../../core/src/api/jobs.js';
 import type { PoolStatus } from '../../core/src/api/pool.js';
-import { HAVEND, type Daemon } from './daemon.js';
+import type { SwapInfo } from '../../core/src/api/swap.js';
+import { HavenError } from '../../core/src/errors.js';
+import { LIVE_PATH, type LiveEvent, type LiveMessage, type LiveState } from '../../core/src/api/live.js';
+import WebSocket from 'ws';
+import type { TestContext } from 'node:test';
+import { HAVEND, createToken, type Daemon } from './daemon.js';
 import { haven } from './haven-cli.js';
-import type { PoolLab, LoopDisk } from './pool-lab.js';
+import { PoolLab, type LoopDisk } from './pool-lab.js';
 import { realFiles } from './real-data.js';
 import { describeTree, type Described } from './tree-compare.js';
 
@@ -66,6 +71,74 @@ export async function createPoolWithCli(api: ApiClient, dataDir: string, profile
   const r = havendCli(['pool', 'create', '--data', dataDir, '--profile', profile, '--json', ...records.flatMap((d) => ['--disk', `${d.devicePath}=${codeOf(d)}`])]);
   if (r.code !== 0) throw new Error(`havend pool create failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as PoolStatus;
+}
+
+export interface LiveRecorder {
+  /** The full state sent on connect. */
+  state: LiveState;
+  /** Every event since, in order. */
+  events: LiveEvent[];
+  close(): void;
+}
+
+/** Listens on the live WebSocket (what the admin UI reads) with an admin token. */
+export async function recordLive(daemon: Daemon, token: string): Promise<LiveRecorder> {
+  const ws = new WebSocket(`${daemon.url.replace('http', 'ws')}${LIVE_PATH}`, { headers: { authorization: `Bearer ${token}` } });
+  const events: LiveEvent[] = [];
+  const state = await new Promise<LiveState>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as LiveMessage;
+      if (m.type === 'state') resolve(m.state);
+      else events.push(m);
+    });
+  });
+  return { state, events, close: () => ws.close() };
+}
+
+export interface SwapTrace {
+  /** Every distinct (step, state) the workflow was seen in, in order. */
+  steps: string[];
+  /** Distinct progress fractions seen while rebuilding. */
+  rebuildFractions: number[];
+  messages: string[];
+  last: SwapInfo;
+}
+
+/** Polls a swap (every 100 ms) until `until` holds, recording what it went through. */
+export async function followSwap(api: ApiClient, id: string, until: (s: SwapInfo) => boolean, timeoutMs = 120_000, trace?: SwapTrace): Promise<SwapTrace> {
+  const t: SwapTrace = trace ?? { steps: [], rebuildFractions: [], messages: [], last: await api.json<SwapInfo>('GET', `/api/v1/swaps/${id}`) };
+  await waitFor(`swap ${id} to reach the expected state`, timeoutMs, async () => {
+    const s = await api.json<SwapInfo>('GET', `/api/v1/swaps/${id}`);
+    t.last = s;
+    const key = `${s.step}:${s.state}`;
+    if (t.steps[t.steps.length - 1] !== key) t.steps.push(key);
+    const msg = s.progress?.message;
+    if (msg && t.messages[t.messages.length - 1] !== msg) t.messages.push(msg);
+    const f = s.progress?.fraction;
+    if (s.step === 'rebuilding' && typeof f === 'number' && !t.rebuildFractions.includes(f)) t.rebuildFractions.push(f);
+    if (s.state === 'failed' && !until(s)) throw new Error(`swap failed at ${s.step}: ${s.error?.message}`);
+    return until(s) ? s : null;
+  }).catch((err: unknown) => {
+    const l = t.last;
+    throw new Error(`${(err as Error).message}; last seen ${JSON.stringify({ step: l.step, state: l.state, progress: l.progress, error: l.error, taskId: l.taskId })}`);
+  });
+  return t;
+}
+
+export async function swapAction(api: ApiClient, id: string, action: 'confirm' | 'cancel' | 'retry', body?: unknown): Promise<SwapInfo> {
+  return api.json<SwapInfo>('POST', `/api/v1/swaps/${id}/${action}`, body ?? {});
+}
+
+/** Runs `fn` and returns the catalogue code it failed with (fails the test if it succeeds). */
+export async function refusal(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof HavenError) return err.code;
+    throw err;
+  }
+  throw new Error('expected a refusal, but it succeeded');
 }
 
 export async function poolStatus(api: ApiClient): Promise<PoolStatus> {
@@ -143,4 +216,27 @@ export class HavenClient {
     }
     return gen.tree.size;
   }
+}
+
+export interface PoolWorld {
+  lab: PoolLab;
+  dataDir: string;
+  token: string;
+  daemon: Daemon;
+  api: ApiClient;
+  disks: LoopDisk[];
+  created: PoolStatus;
+  client: HavenClient;
+}
+
+/** A lab with a havend, `count` loop disks and a raid1 pool over them (created with the CLI). */
+export async function poolWorld(t: TestContext, count: number, env: NodeJS.ProcessEnv = {}): Promise<PoolWorld> {
+  const lab = new PoolLab(t);
+  const dataDir = dataDirOf(lab);
+  const token = createToken(dataDir, 'admin');
+  const daemon = await lab.daemon({ dataDir, env: { ...POOL_TEST_ENV, ...env } });
+  const api = daemon.client(token);
+  const disks = Array.from({ length: count }, (_, i) => lab.disk(String.fromCharCode(97 + i)));
+  const created = await createPoolWithCli(api, dataDir, 'raid1', disks);
+  return { lab, dataDir, token, daemon, api, disks, created, client: new HavenClient(lab, daemon, token) };
 }

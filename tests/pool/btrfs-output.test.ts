@@ -9,7 +9,7 @@ import {
   parseBytes, parseErrorStats, parseFilesystemShow, parseFilesystemUsage, parseReplaceStatus, parseScrubStatus,
 } from '../../daemon/src/pool/btrfs-output.js';
 import { confirmTarget, matchesCode } from '../../daemon/src/pool/confirm-code.js';
-import { parseMountinfo } from '../../daemon/src/pool/kernel-state.js';
+import { mountedDegraded, parseMountinfo } from '../../daemon/src/pool/kernel-state.js';
 import { REPO } from '../helpers/daemon.js';
 
 const capture = (name: string): string => readFileSync(join(REPO, 'tests/pool/fixtures/btrfs', `${name}.txt`), 'utf8');
@@ -93,7 +93,8 @@ test('error stats, byte units, mountinfo, confirmation codes', () => {
   assert.match(capture('remove-below-min'), /unable to go below two devices on raid1/);
 
   const mounts = parseMountinfo('44 27 0:40 / /var/tmp/x\\040y rw,relatime - btrfs /dev/loop0 rw,degraded,space_cache=v2\n29 1 254:0 / / rw - ext4 /dev/vda rw\n');
-  assert.deepEqual(mounts[0], { majMin: '0:40', mountPoint: '/var/tmp/x y', options: 'rw,relatime', fsType: 'btrfs', source: '/dev/loop0' });
+  assert.deepEqual(mounts[0], { majMin: '0:40', mountPoint: '/var/tmp/x y', options: 'rw,relatime', fsType: 'btrfs', source: '/dev/loop0', superOptions: 'rw,degraded,space_cache=v2' });
+  assert.equal(mountedDegraded(mounts[0] as NonNullable<(typeof mounts)[0]>), true);
   assert.equal(mounts[1]?.majMin, '254:0');
 
   const disk = { id: '0123456789abcdef', serial: 'WD-WX12 34AB9K7F' };

@@ -10,6 +10,7 @@ import type { DiskRecord } from './disks.js';
 import type { AlertInfo, TaskInfo } from './jobs.js';
 import type { PoolStatus } from './pool.js';
 import type { HavenEvents } from './events.js';
+import type { SwapInfo } from './swap.js';
 import type { GroupSummary } from './snapshots.js';
 
 export const LIVE_PATH = '/api/v1/live';
@@ -30,6 +31,8 @@ export interface LiveState {
   tasks: TaskInfo[];
   /** The pool's status as last announced (null until first read); GET /pool reads it fresh. */
   pool: PoolStatus | null;
+  /** The disk swap in progress (swap.changed and swap.progress follow it). */
+  swap: SwapInfo | null;
 }
 
 export const LIVE_TASKS = 50;

@@ -6,6 +6,7 @@ import { UsageError } from './args.js';
 import { disksCommand } from './disks.js';
 import { infoCommand } from './info.js';
 import { poolCommand } from './pool.js';
+import { swapCommand } from './swap.js';
 import { serveCommand } from './serve.js';
 import { smartCommand } from './smart.js';
 import { storeCommand } from './store.js';
@@ -28,6 +29,10 @@ usage:
   havend pool scrub [--wait] [--data DIR] [--json]
   havend pool add DISK=CODE [--data DIR] [--json]
   havend pool remove DEVID [--wait] [--data DIR] [--json]
+  havend swap start --disk DISK | --devid N [--data DIR] [--json]
+  havend swap status [ID] [--data DIR] [--json]
+  havend swap confirm CODE [ID] [--disk DISK] [--data DIR] [--json]
+  havend swap cancel|retry [ID] [--data DIR] [--json]
   havend smart parse FILE [--json]
   havend info [--config FILE] [--data DIR] [--listen HOST:PORT] [--wait SECONDS] [--json]
   havend version
@@ -42,6 +47,7 @@ const commands: Record<string, Command> = {
   store: storeCommand,
   disks: disksCommand,
   pool: poolCommand,
+  swap: swapCommand,
   smart: smartCommand,
   info: infoCommand,
   version: async () => {

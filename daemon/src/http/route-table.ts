@@ -15,11 +15,13 @@ import type { authRoutes } from './routes/auth.js';
 import type { liveRoutes } from './routes/live.js';
 import type { uiRoutes } from './routes/ui-static.js';
 import { AddDeviceRequest, CreatePoolRequest, DevidParams } from '../../../core/src/api/pool.js';
+import { ConfirmSwapRequest, StartSwapRequest, SwapIdParams } from '../../../core/src/api/swap.js';
 import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { poolRoutes } from './routes/pool.js';
+import type { swapRoutes } from './routes/swaps.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
@@ -39,6 +41,7 @@ export interface RouteHandlers {
   archive: ReturnType<typeof archiveRoutes>;
   ui: ReturnType<typeof uiRoutes>;
   pool: ReturnType<typeof poolRoutes>;
+  swaps: ReturnType<typeof swapRoutes>;
 }
 
 const SessionParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
@@ -126,6 +129,14 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     { method: 'POST', url: '/api/v1/pool/scrub', auth: ADMIN, handler: h.pool.scrub },
     { method: 'POST', url: '/api/v1/pool/devices', auth: ADMIN, schema: { body: AddDeviceRequest }, handler: h.pool.addDevice },
     { method: 'DELETE', url: '/api/v1/pool/devices/:devid', auth: ADMIN, schema: { params: DevidParams }, handler: h.pool.removeDevice },
+
+    // the guided disk swap (one screen per step in the UI; every action says what it refuses)
+    { method: 'GET', url: '/api/v1/swaps', auth: ADMIN, handler: h.swaps.list },
+    { method: 'POST', url: '/api/v1/swaps', auth: ADMIN, schema: { body: StartSwapRequest }, handler: h.swaps.start },
+    { method: 'GET', url: '/api/v1/swaps/:id', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.one },
+    { method: 'POST', url: '/api/v1/swaps/:id/confirm', auth: ADMIN, schema: { params: SwapIdParams, body: ConfirmSwapRequest }, handler: h.swaps.confirm },
+    { method: 'POST', url: '/api/v1/swaps/:id/cancel', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.cancel },
+    { method: 'POST', url: '/api/v1/swaps/:id/retry', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.retry },
 
     // the admin UI's static files; any other GET outside /api gets index.html (history routes)
     { method: 'GET', url: '/*', auth: PUBLIC, handler: h.ui.get },

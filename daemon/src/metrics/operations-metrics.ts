@@ -1,6 +1,6 @@
 // Disk health, job results and open alerts as metrics, read from the areas' own state at
-// scrape time (the disk inventory, the task registry, the alert center). Pool state joins
-// here once the pool area keeps one.
+// scrape time (the disk inventory, the task registry, the alert center). The pool's are in
+// pool/pool-metrics.ts.
 
 import type { DiskRecord, Verdict } from '../../../core/src/api/disks.js';
 import type { AlertInfo, TaskInfo } from '../../../core/src/api/jobs.js';

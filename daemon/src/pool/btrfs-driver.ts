@@ -5,6 +5,7 @@
 // restart never interrupts them: the kernel keeps going and the next havend picks them up.
 
 import { HavenError } from '../../../core/src/errors.js';
+import { parseBlkidExport } from '../disks/discovery.js';
 import { describeFailure, type CommandRunner, type RunResult } from '../exec/runner.js';
 import {
   parseFilesystemShow, parseFilesystemUsage, parseReplaceStatus, parseScrubStatus,
@@ -36,10 +37,22 @@ export class BtrfsDriver {
     return new HavenError('POOL_COMMAND_FAILED', { name: this.poolName(), detail: describeFailure(r) });
   }
 
-  /** Every block device carrying this filesystem UUID (probed afresh: no blkid cache, no udev). */
-  async devicesOf(uuid: string): Promise<string[]> {
-    const r = await this.runner.run('blkid', ['-c', '/dev/null', '-t', `UUID=${uuid}`, '-o', 'device'], { timeoutMs: SHORT });
-    return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('/dev/'));
+  /**
+   * The devices among `candidates` that carry this filesystem UUID, each probed on the device
+   * itself (`blkid -p`): no blkid cache and no udev, both of which can be stale or absent
+   * (`blkid -t UUID=` was seen to miss a member on a machine without udev).
+   */
+  async devicesOf(uuid: string, candidates: string[]): Promise<string[]> {
+    // One device per run: given several, `blkid -p` stops at the first it cannot open (a
+    // stale partition node, say) and says nothing of the rest.
+    const found: string[] = [];
+    for (let i = 0; i < candidates.length; i += 8) {
+      const runs = candidates.slice(i, i + 8).map((dev) => this.runner.run('blkid', ['-c', '/dev/null', '-p', '-o', 'export', dev], { timeoutMs: SHORT }));
+      for (const r of await Promise.all(runs)) {
+        for (const [dev, sig] of parseBlkidExport(r.stdout)) if (sig.TYPE === 'btrfs' && sig.UUID === uuid) found.push(dev);
+      }
+    }
+    return found;
   }
 
   /** Registers devices with the kernel (what udev would do): needed before a multi-device mount. */
@@ -55,9 +68,14 @@ export class BtrfsDriver {
     return uuid;
   }
 
-  async mount(uuid: string, mountPath: string, degraded: boolean): Promise<void> {
-    const options = ['noatime', ...(degraded ? ['degraded'] : [])].join(',');
-    await this.ok('mount', ['-t', 'btrfs', '-o', options, `UUID=${uuid}`, mountPath]);
+  /**
+   * Mounts the filesystem the member `devices` (found by its UUID) belong to, naming each of
+   * them (`device=`), so the kernel assembles it even if a scan registration went stale.
+   */
+  async mount(devices: string[], mountPath: string, degraded: boolean): Promise<void> {
+    if (devices.length === 0) throw new HavenError('POOL_UNAVAILABLE', { name: this.poolName(), detail: 'no member device found' });
+    const options = ['noatime', ...(degraded ? ['degraded'] : []), ...devices.map((d) => `device=${d}`)].join(',');
+    await this.ok('mount', ['-t', 'btrfs', '-o', options, devices[0] as string, mountPath]);
   }
 
   async unmount(mountPath: string): Promise<void> {

@@ -14,7 +14,15 @@ export interface MountEntry {
   mountPoint: string;
   fsType: string;
   source: string;
+  /** Per-mount options (rw, noatime ...). */
   options: string;
+  /** The filesystem's own options (btrfs: degraded, space_cache ...). */
+  superOptions: string;
+}
+
+/** Whether a mounted btrfs was mounted with `-o degraded`. */
+export function mountedDegraded(m: MountEntry): boolean {
+  return m.superOptions.split(',').includes('degraded');
 }
 
 /** Octal escapes in mountinfo fields (`\040` is a space). */
@@ -32,7 +40,7 @@ export function parseMountinfo(text: string): MountEntry[] {
     if (f.length < 6 || r.length < 3) continue;
     out.push({
       majMin: f[2] as string, mountPoint: unescape(f[4] as string), options: f[5] as string,
-      fsType: r[0] as string, source: unescape(r[1] as string),
+      fsType: r[0] as string, source: unescape(r[1] as string), superOptions: r[2] as string,
     });
   }
   return out;
@@ -88,6 +96,28 @@ export class KernelState {
     }
     const name = basename(real);
     return existsSync(join(this.sys, 'class', 'block', name)) ? name : null;
+  }
+
+  /**
+   * Every block device and partition that could hold a filesystem: /sys/class/block without
+   * ram, zram and detached loop devices (size 0). What is probed for a pool's members.
+   */
+  blockDevicePaths(): string[] {
+    let names: string[] = [];
+    try {
+      names = readdirSync(join(this.sys, 'class', 'block'));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => !/^(ram|zram)\d/.test(n) && this.sizeOf(n) > 0).sort().map((n) => `/dev/${n}`);
+  }
+
+  private sizeOf(name: string): number {
+    try {
+      return Number(readFileSync(join(this.sys, 'class', 'block', name, 'size'), 'utf8').trim()) || 0;
+    } catch {
+      return 0;
+    }
   }
 
   isPartition(name: string): boolean {

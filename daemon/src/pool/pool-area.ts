@@ -14,7 +14,6 @@ import type { Scheduler } from '../jobs/scheduler.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import { openStateDb, type StateDb } from '../state/state-db.js';
 import type { ChunkStore } from '../store/chunk-store.js';
-import type { VerifyPool } from '../workers/verify-pool.js';
 import { BtrfsDriver } from './btrfs-driver.js';
 import { KernelState } from './kernel-state.js';
 import { createPool } from './pool-create.js';
@@ -22,6 +21,9 @@ import { datastoreOnPool, mountPathOf, mountPool, unmountPool, type MountState }
 import { PoolRecords } from './pool-record.js';
 import { PoolService } from './pool-service.js';
 import { WipeExecutor } from './wipe-executor.js';
+import { Locator } from './swap/locator.js';
+import { SwapService } from './swap/swap-service.js';
+import { verifyLiveStore } from '../store/live-verify.js';
 import type { CreatePoolRequest } from '../../../core/src/api/pool.js';
 import { HavenError } from '../../../core/src/errors.js';
 
@@ -79,6 +81,7 @@ export type PoolBoot = Awaited<ReturnType<typeof bootPool>>;
 
 export interface PoolAreaDeps {
   boot: PoolBoot;
+  state: StateDb;
   runner: CommandRunner;
   config: Config['pool'];
   /** datastore.path when set (the datastore then never moves onto a pool). */
@@ -91,7 +94,6 @@ export interface PoolAreaDeps {
   disks: DiskDirectory;
   rescan: () => Promise<void>;
   store: ChunkStore;
-  verifyPool: VerifyPool;
   log: Logger;
 }
 
@@ -107,9 +109,15 @@ export function createPoolArea(deps: PoolAreaDeps) {
     service, records: boot.records, driver: boot.driver, kernel: boot.kernel, wipe, disks: deps.disks, store: deps.store,
     mountPath: boot.mountPath, pinnedDatastore: deps.pinnedDatastore, log: deps.log,
   }, req);
+  const swaps = new SwapService({
+    state: deps.state, pool: service, disks: deps.disks, wipe, bus: deps.bus, tasks: deps.tasks,
+    locator: new Locator(deps.runner, deps.log), verify: (signal, progress) => verifyLiveStore(deps.store, signal, progress), log: deps.log,
+  });
+  service.swapProbe = () => swaps.activeRef();
   return {
-    service, wipe, create,
+    service, wipe, create, swaps,
     async start(): Promise<void> {
+      await swaps.start();
       await service.check().catch((err: unknown) => deps.log.error({ err }, 'pool check failed'));
       deps.scheduler.every('pool.check', deps.config.checkSeconds * 1000, async () => {
         await service.check();
@@ -125,9 +133,10 @@ export function createPoolArea(deps: PoolAreaDeps) {
         });
       }
     },
-    stop(): void {
+    async stop(): Promise<void> {
       deps.scheduler.remove('pool.check');
       deps.scheduler.remove('pool.scrub');
+      await swaps.stop();
     },
   };
 }

@@ -62,7 +62,7 @@ export async function createPool(deps: PoolCreateDeps, req: CreatePoolRequest): 
     deps.log.info({ pool: name, uuid, devices, profile: req.profile }, 'pool created');
     mkdirSync(deps.mountPath, { recursive: true, mode: 0o750 });
     await deps.driver.scan(devices);
-    await deps.driver.mount(uuid, deps.mountPath, false);
+    await deps.driver.mount(devices, deps.mountPath, false);
     try {
       const shown = await deps.driver.show(deps.mountPath);
       const now = new Date().toISOString();

@@ -1,7 +1,7 @@
 // Bringing the configured pool up at start, before the datastore opens (it lives on the pool).
 // Without udev nothing registers a multi-device btrfs with the kernel, so the members are
-// found by probing for the filesystem UUID and registered with `btrfs device scan`; then it
-// is mounted by UUID. A member missing makes the normal mount fail: the pool is then mounted
+// found by probing every block device for the filesystem UUID and registered with `btrfs
+// device scan`; then it is mounted from those devices. A member missing makes the normal mount fail: the pool is then mounted
 // `-o degraded` on purpose, if the profile still has a copy of every byte, and the pool
 // service raises the alert and offers the swap. A pool already mounted where it belongs (the
 // previous havend was killed, or stopped while a replace held it busy) is adopted as it is.
@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { HavenError } from '../../../core/src/errors.js';
 import type { BtrfsDriver } from './btrfs-driver.js';
-import type { KernelState } from './kernel-state.js';
+import { mountedDegraded, type KernelState } from './kernel-state.js';
 import type { PoolRecord } from './pool-record.js';
 import { PROFILES } from './profiles.js';
 
@@ -38,22 +38,23 @@ export async function mountPool(record: PoolRecord, mountPath: string, driver: B
   const present = kernel.mountAt(mountPath);
   if (present) {
     if (present.fsType === 'btrfs' && kernel.btrfsMounted(record.uuid)) {
-      const degraded = present.options.split(',').includes('degraded');
+      const degraded = mountedDegraded(present);
       log.info({ pool: record.name, mountPath, degraded }, 'pool already mounted: adopted');
       return { mounted: true, degraded, adopted: true, missingAtMount: 0 };
     }
     throw new HavenError('POOL_UNAVAILABLE', { name: record.name, detail: `${mountPath} already holds another ${present.fsType} filesystem (${present.source})` });
   }
 
-  const devices = await driver.devicesOf(record.uuid);
+  const devices = await driver.devicesOf(record.uuid, kernel.blockDevicePaths());
   await driver.scan(devices);
   try {
-    await driver.mount(record.uuid, mountPath, false);
+    await driver.mount(devices, mountPath, false);
     return { mounted: true, degraded: false, adopted: false, missingAtMount: 0 };
   } catch (err) {
-    const shown = await driver.show(record.uuid).catch(() => null);
+    // How many members the filesystem has is in every member's superblock.
+    const shown = devices.length > 0 ? await driver.show(devices[0] as string).catch(() => null) : null;
     const total = shown?.totalDevices ?? record.members.length;
-    const missing = Math.max(0, total - (shown?.devices.filter((d) => !d.missing).length ?? devices.length));
+    const missing = Math.max(0, total - devices.length);
     const tolerates = PROFILES[record.profile].tolerates;
     if (missing === 0 || missing > tolerates) {
       const why = missing > tolerates
@@ -62,7 +63,7 @@ export async function mountPool(record: PoolRecord, mountPath: string, driver: B
       throw new HavenError('POOL_UNAVAILABLE', { name: record.name, detail: why }, { cause: err });
     }
     log.warn({ pool: record.name, missing, total }, 'a pool member is missing: mounting degraded on purpose');
-    await driver.mount(record.uuid, mountPath, true);
+    await driver.mount(devices, mountPath, true);
     return { mounted: true, degraded: true, adopted: false, missingAtMount: missing };
   }
 }

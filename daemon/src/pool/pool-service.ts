@@ -17,7 +17,7 @@ import type { TaskRegistry } from '../jobs/tasks.js';
 import type { BtrfsDriver } from './btrfs-driver.js';
 import { totalErrors } from './btrfs-output.js';
 import { matchesCode, confirmTarget } from './confirm-code.js';
-import type { KernelState } from './kernel-state.js';
+import { mountedDegraded, type KernelState } from './kernel-state.js';
 import type { MountState } from './pool-mount.js';
 import type { PoolMemberRecord, PoolRecord, PoolRecords } from './pool-record.js';
 import { composeStatus, describeMember, directoryStatus } from './pool-status.js';
@@ -51,6 +51,8 @@ export interface ActivePool {
 export class PoolService {
   private busy: string | null = null;
   private lastSignature = '';
+  /** The last check's status (metrics read it; a scrape runs no command). */
+  lastStatus: PoolStatus | null = null;
   private degradedMount: boolean;
   swapProbe: () => { id: string; step: string } | null = () => null;
 
@@ -121,7 +123,7 @@ export class PoolService {
       ])
       : [null, null, null];
     const mountEntry = this.deps.kernel.mountAt(mnt);
-    if (mountEntry) this.degradedMount = mountEntry.options.split(',').includes('degraded');
+    if (mountEntry) this.degradedMount = mountedDegraded(mountEntry);
     return composeStatus({
       record, mountPath: mnt, datastorePath: this.deps.datastorePath(), mounted, degradedMount: mounted && this.degradedMount,
       shown, devinfo: mounted ? this.deps.kernel.btrfsDevinfo(record.uuid) : [], usage, scrub,
@@ -253,8 +255,12 @@ export class PoolService {
   /** Reads the pool's state; raises or clears its alerts; emits pool.changed when it changed. */
   async check(): Promise<PoolStatus | null> {
     const record = this.deps.records.get();
-    if (!record) return null;
+    if (!record) {
+      this.lastStatus = await this.status();
+      return null;
+    }
     const s = await this.status();
+    this.lastStatus = s;
     const missing = s.members.filter((m) => m.missing);
     const degradedKey = `pool.degraded:${record.name}`;
     if (!s.mounted) {

@@ -96,7 +96,9 @@ export function composeStatus(i: StatusInputs): PoolStatus {
     }).join('; ') + '. A scrub repairs from the other copies; replace the disk if the counts grow.';
   } else {
     health = 'healthy';
-    summary = `All ${list.length} members present, no device errors counted.`;
+    const smart = list.filter((m) => m.flags.includes('smart-failing') || m.flags.includes('smart-warning'));
+    summary = `All ${list.length} members present, no device errors counted.`
+      + (smart.length > 0 ? ` SMART flags ${smart.map(describeMember).join(', ')}: replace ${smart.length === 1 ? 'it' : 'them'} with the disk swap before btrfs sees errors.` : '');
   }
   const u = i.usage;
   return {
