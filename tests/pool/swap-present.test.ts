@@ -4,7 +4,7 @@
 // light, the new disk inserted beside it and confirmed, `btrfs replace -r` onto it while the
 // old one serves, scrub, verify, then the old disk pulled. Removing a disk from the two-disk
 // raid1 is refused on the way. Afterwards the pool is healthy and every snapshot restores
-// bit-exact.
+// bit-exact. The swap is walked with `havend swap` (the admin CLI) this time.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SwapInfo } from '../../core/src/api/swap.js';
 import {
-  codeOf, diskOf, followSwap, havendCli, poolStatus, poolWorld, refusal, swapAction, waitFor, writeRealFiles,
+  codeOf, diskOf, followSwap, havendCli, poolStatus, poolWorld, refusal, waitFor, writeRealFiles,
 } from '../helpers/pool-scenario.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
 
@@ -47,20 +47,32 @@ test('a failing but present member of a two-disk raid1 is replaced while attache
   });
   assert.equal(flagged.health, 'healthy', 'btrfs itself has seen nothing wrong yet');
 
-  const started = await api.json<SwapInfo>('POST', '/api/v1/swaps', { disk: failing.id });
+  // This one is walked with the admin CLI, through the control socket.
+  const swapCli = (args: string[]): SwapInfo => {
+    const r = havendCli(['swap', ...args, '--data', dataDir, '--json']);
+    assert.equal(r.code, 0, `havend swap ${args.join(' ')}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as SwapInfo;
+  };
+  const started = swapCli(['start', '--disk', failing.devicePath as string]);
   assert.equal(started.path, 'present');
   assert.equal(started.reason, 'smart');
   assert.equal(started.locate?.method, 'activity', 'no LED on a loop device: its activity light blinks instead');
   assert.equal(started.locate?.active, true);
   assert.equal(started.old.present, true);
-  await swapAction(api, started.id, 'confirm', { code: codeOf(failing) });
+  const wrong = havendCli(['swap', 'confirm', 'zzzz', '--data', dataDir]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /SWAP_CODE_MISMATCH/);
+  assert.equal(swapCli(['confirm', codeOf(failing)]).step, 'insert-new');
   const fresh = lab.disk('c');
   const newDisk = await diskOf(api, fresh);
   await waitFor('the new disk offered', 10_000, async () => {
     const s = await api.json<SwapInfo>('GET', `/api/v1/swaps/${started.id}`);
     return s.candidates.some((c) => c.diskId === newDisk.id) ? s : null;
   });
-  const confirmed = await swapAction(api, started.id, 'confirm', { code: codeOf(newDisk) });
+  const text = havendCli(['swap', 'status', '--data', dataDir]);
+  assert.match(text.stdout, /step 2\/7 insert-new \(waiting\)/);
+  assert.match(text.stdout, new RegExp(`candidate: .*disk ${newDisk.id}`));
+  const confirmed = swapCli(['confirm', codeOf(newDisk)]);
   assert.equal(confirmed.step, 'rebuilding');
   assert.equal(confirmed.new?.diskId, newDisk.id);
 
