@@ -3,7 +3,7 @@
 
 import { getContext, setContext } from 'svelte';
 import type { Http } from './api/http.js';
-import type { AuthService, BackupsService, DisksService, JobsService, PoolService, TokensService } from './api/services.js';
+import type { AuthService, BackupsService, DisksService, JobsService, PoolService, SwapService, TokensService } from './api/services.js';
 import type { AuthStore } from './auth.svelte.js';
 import type { LiveStore } from './live.svelte.js';
 import type { Router } from './router.svelte.js';
@@ -19,6 +19,7 @@ export interface AppContext {
   disks: DisksService;
   jobs: JobsService;
   pool: PoolService;
+  swaps: SwapService;
 }
 
 const KEY = Symbol('haven-app');

@@ -8,6 +8,7 @@ import type { DiskRecord } from '$core/api/disks.js';
 import type { AlertInfo, TaskInfo } from '$core/api/jobs.js';
 import type { PoolStatus } from '$core/api/pool.js';
 import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
+import type { ConfirmSwapRequest, StartSwapRequest, SwapInfo, SwapList } from '$core/api/swap.js';
 import type { Http } from './http.js';
 
 const V1 = '/api/v1';
@@ -68,4 +69,14 @@ export class PoolService {
   constructor(private readonly http: Http) {}
   status = (): Promise<PoolStatus> => this.http.get(`${V1}/pool`);
   scrub = (): Promise<TaskInfo> => this.http.post(`${V1}/pool/scrub`);
+}
+
+/** The guided disk swap. The routes follow issue 5's API as planned; check them when it lands. */
+export class SwapService {
+  constructor(private readonly http: Http) {}
+  list = (): Promise<SwapList> => this.http.get(`${V1}/swaps`);
+  start = (req: StartSwapRequest): Promise<SwapInfo> => this.http.post(`${V1}/swaps`, req);
+  confirm = (id: string, req: ConfirmSwapRequest): Promise<SwapInfo> => this.http.post(`${V1}/swaps/${id}/confirm`, req);
+  cancel = (id: string): Promise<SwapInfo> => this.http.post(`${V1}/swaps/${id}/cancel`);
+  retry = (id: string): Promise<SwapInfo> => this.http.post(`${V1}/swaps/${id}/retry`);
 }
