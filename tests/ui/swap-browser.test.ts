@@ -12,16 +12,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertNoProblems, needChromium, openBrowser } from '../helpers/browser.js';
-import { codeOf, diskOf, poolStatus, poolWorld, waitFor } from '../helpers/pool-scenario.js';
+import { codeOf, diskOf, poolStatus, poolWorld, waitFor, writeRealFiles } from '../helpers/pool-scenario.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
 
 const FAILING = fileURLToPath(new URL('../../../../shared/fixtures/smart/ata-hdd-seagate-st3500418as-realloc304.json', import.meta.url));
 
-test('swap wizard: a failing member replaced step by step to done', { timeout: 240_000 }, async (t) => {
+test('swap wizard: a failing member replaced step by step to done', { timeout: 300_000 }, async (t) => {
   if (!needRoot(t, 'the swap wizard test') || !need(t, hasCommand('mkfs.btrfs'), 'btrfs-progs is needed') || !needChromium(t)) return;
   const captures = mkdtempSync(join(tmpdir(), 'haven-captures-'));
   t.after(() => rmSync(captures, { recursive: true, force: true }));
-  const { lab, api, disks, created, daemon } = await poolWorld(t, 2, { HAVEND_DISKS_SMART_REPLAY_DIR: captures, HAVEND_DISKS_SMART_POLL_SECONDS: '1' });
+  const { lab, api, disks, created, daemon, client } = await poolWorld(t, 2, { HAVEND_DISKS_SMART_REPLAY_DIR: captures, HAVEND_DISKS_SMART_POLL_SECONDS: '1' });
+  // real files backed up with the haven CLI, so the swap's verification has a snapshot to check
+  writeRealFiles(join(lab.dir, 'src'), 4e6);
+  await client.backup('src', 'files');
   const failing = await diskOf(api, disks[1] as (typeof disks)[number]);
   const devid = created.members.find((m) => m.diskId === failing.id)?.devid as number;
   copyFileSync(FAILING, join(captures, 'tmp'));
@@ -55,7 +58,8 @@ test('swap wizard: a failing member replaced step by step to done', { timeout: 2
   await atStep('insert-new', 10_000);
   const fresh = lab.disk('c');
   const newDisk = await diskOf(api, fresh);
-  const candidate = screen.getByRole('radio').first();
+  // other loop devices on the machine may be offered too: pick the one inserted here
+  const candidate = screen.locator(`input[type="radio"][value="${newDisk.id}"]`);
   await candidate.waitFor({ timeout: 15_000 });
   await b.screenshots('swap-insert-new');
   await candidate.check();
@@ -68,7 +72,7 @@ test('swap wizard: a failing member replaced step by step to done', { timeout: 2
     void screen.getAttribute('data-step').then((s) => s && seen.add(s), () => undefined);
   }, 100);
   t.after(() => clearInterval(watcher));
-  await atStep('remove-old', 120_000);
+  await atStep('remove-old', 180_000);
   clearInterval(watcher);
   t.diagnostic(`screens seen while working: ${[...seen].join(', ')}`);
   assert.ok(seen.has('rebuilding') || seen.has('scrubbing') || seen.has('verifying'), 'the working steps were shown');
@@ -76,7 +80,7 @@ test('swap wizard: a failing member replaced step by step to done', { timeout: 2
   lab.detach(disks[1] as (typeof disks)[number]); // the technician pulls the old disk
 
   await atStep('done', 30_000);
-  assert.match((await page.getByTestId('results').textContent()) ?? '', /0 problems/);
+  assert.match((await page.getByTestId('results').textContent()) ?? '', /1 snapshots, \d+ records, 0 problems/);
   await b.screenshots('swap-done');
   const after = await poolStatus(api);
   assert.equal(after.health, 'healthy', after.summary);
