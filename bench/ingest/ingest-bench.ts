@@ -67,7 +67,8 @@ function compressibleBytes(n: number): Buffer {
       len += 9;
     }
   }
-  return Buffer.from(parts.join(' ')).subarray(0, n);
+  const text = Buffer.from(parts.join(' '));
+  return text.length >= n ? text.subarray(0, n) : Buffer.concat([text, Buffer.alloc(n - text.length, 0x20)]);
 }
 
 interface Prepared {
@@ -93,7 +94,7 @@ function prepare(s: Scenario): Prepared {
     const content = compress ? compressibleBytes(size) : randomBytes(size);
     const stored = compress ? zstd.compress(content, 3) : content;
     const digest = sha256(content);
-    const header = encodeFrameHeader({ kind: ObjectKind.data, codec: compress ? Codec.zstd : Codec.none, rawLength: size, storedLength: stored.length, digest });
+    const header = encodeFrameHeader({ kind: ObjectKind.data, codec: compress ? Codec.zstd : Codec.none, rawLength: content.length, storedLength: stored.length, digest });
     const k = n % STREAMS;
     (pending[k] as Buffer[]).push(header, stored);
     pendingBytes[k] = (pendingBytes[k] as number) + header.length + stored.length;
@@ -193,6 +194,7 @@ async function run(s: Scenario): Promise<string> {
     c.on('exit', () => resolve(t.trim()));
   });
   const d = await startDaemon(dataDir);
+  if (process.env.HAVEN_BENCH_NODE_ARGS) console.log(`  (daemon pid ${d.pid})`);
   try {
     writeFileSync(`/proc/${d.pid}/clear_refs`, '5');
     const start = await request(d.url, token, 'POST', '/api/v1/backups', Buffer.from(JSON.stringify({ group: 'bench' })), 'application/json');

@@ -114,7 +114,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     // A configured pool is mounted before the datastore opens: the datastore lives on it.
     const poolBoot = await bootPool({ state, runner, config: config.pool, dataDir, log });
     cleanups.push(() => poolBoot.stop());
-    const store = await ChunkStore.open(poolBoot.datastorePath(loaded), { create: true, segmentMaxBytes: config.datastore.segmentMaxBytes });
+    const store = await ChunkStore.open(poolBoot.datastorePath(loaded), { create: true, segmentMaxBytes: config.datastore.segmentMaxBytes, directIo: config.datastore.directIo });
     cleanups.push(() => store.close());
     const r = store.recovery;
     if (r.recoveredRecords > 0 || r.truncatedBytes > 0 || r.notes.length > 0) {

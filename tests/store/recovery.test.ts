@@ -35,10 +35,11 @@ test('records past the indexed length are recovered; a torn tail is cut', async 
   const reopened = await ChunkStore.open(root, { create: false, segmentMaxBytes: 1 << 20 });
   assert.equal(reopened.recovery.recoveredRecords, 2);
   assert.equal(reopened.recovery.truncatedBytes, 56 + 700);
-  assert.equal(statSync(seg).size, size);
   for (const raw of [...durable, ...lost]) assert.ok((await reopened.readObject(sha256(raw))).equals(raw));
   assert.equal(reopened.locate(sha256(torn)), undefined);
   await reopened.close();
+  // (while open, a direct-I/O segment carries zero padding to its next 4 KiB; closing cuts it)
+  assert.equal(statSync(seg).size, size);
 });
 
 test('segments rotate at their size limit and a half-written record in a new segment is cut', async (t) => {
@@ -50,10 +51,9 @@ test('segments rotate at their size limit and a half-written record in a new seg
   assert.ok(statSync(segmentPath(root, 3)).size > 0, 'spread over three segments');
   await store.close();
   const seg = segmentPath(root, 3);
-  const size = statSync(seg).size;
   appendFileSync(seg, Buffer.concat([Buffer.from([0x48, 0x56, 0x52, 0x01]), randomBytes(100)]));
   const again = await ChunkStore.open(root, { create: false, segmentMaxBytes: 1 << 20 });
-  assert.equal(statSync(seg).size, size);
+  assert.equal(again.recovery.truncatedBytes, 104);
   for (const r of raws) assert.ok((await again.readObject(sha256(r))).equals(r));
   // An indexed record cut by someone else is not "repaired" by guessing: it is reported.
   const extra = randomBytes(5000);

@@ -23,6 +23,7 @@ export const ConfigSchema = Type.Object(
         path: Type.String({ default: '', description: 'Datastore directory; empty means <dataDir>/datastore' }),
         segmentMaxBytes: Type.Integer({ minimum: MiB, maximum: 1024 * MiB, default: 64 * MiB, description: 'Segment files are closed at this size' }),
         syncEveryBytes: Type.Integer({ minimum: MiB, maximum: 1024 * MiB, default: 32 * MiB, description: 'An upload stream makes its objects durable and visible at least this often' }),
+        directIo: Type.Boolean({ default: true, description: 'Append to segments with O_DIRECT where the file system allows it (falls back to buffered writes)' }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -24,6 +24,14 @@ export interface ChunkStoreOptions {
   segmentMaxBytes: number;
   /** Create the datastore if it does not exist (serve does; offline tools do not). */
   create: boolean;
+  /** Append with O_DIRECT where the file system allows it (default true; see segment-file.ts). */
+  directIo?: boolean;
+}
+
+/** Opens the appender on the newest segment of `root`. */
+function openWriter(root: string, options: ChunkStoreOptions): Promise<SegmentWriter> {
+  const ids = listSegments(root);
+  return SegmentWriter.open(root, options.segmentMaxBytes, ids.length > 0 ? (ids[ids.length - 1] as number) : null, { directIo: options.directIo ?? true });
 }
 
 export interface StoredObject {
@@ -69,9 +77,14 @@ export class ChunkStore {
     private currentIndex: ObjectIndex,
     private writer: SegmentWriter,
     readonly recovery: RecoveryReport,
-    private readonly segmentMaxBytes: number,
+    private readonly options: ChunkStoreOptions,
   ) {
     this.reader = new SegmentReader(currentRoot);
+  }
+
+  /** Whether segment appends bypass the page cache. */
+  get directIo(): boolean {
+    return this.writer.direct;
   }
 
   /** The datastore directory (it changes only through relocate()). */
@@ -91,9 +104,8 @@ export class ChunkStore {
     const index = openObjectIndex(root, identity.id);
     try {
       const recovery = await recoverSegments(root, index);
-      const ids = listSegments(root);
-      const writer = await SegmentWriter.open(root, options.segmentMaxBytes, ids.length > 0 ? (ids[ids.length - 1] as number) : null);
-      return new ChunkStore(root, identity, index, writer, recovery, options.segmentMaxBytes);
+      const writer = await openWriter(root, options);
+      return new ChunkStore(root, identity, index, writer, recovery, options);
     } catch (err) {
       await index.close();
       throw err;
@@ -282,8 +294,7 @@ export class ChunkStore {
       let writer: SegmentWriter;
       try {
         await recoverSegments(newRoot, index);
-        const ids = listSegments(newRoot);
-        writer = await SegmentWriter.open(newRoot, this.segmentMaxBytes, ids.length > 0 ? (ids[ids.length - 1] as number) : null);
+        writer = await openWriter(newRoot, this.options);
       } catch (err) {
         await index.close();
         throw storageError(err);

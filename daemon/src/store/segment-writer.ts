@@ -3,12 +3,13 @@
 // durable byte and never leaves a torn record in the middle of a segment.
 // Callers (ChunkStore) serialize every call; nothing here is re-entrant.
 
-import { open, mkdir, type FileHandle } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import type { ObjectHeader } from '../../../core/src/objects/frame.js';
 import { fsyncDir } from './identity.js';
 import { RECORD_HEADER_BYTES, encodeRecordHeader } from './record-format.js';
 import { segmentDir, segmentPath } from './segment-files.js';
+import { alignedStaging, openSegmentFile, type SegmentFile } from './segment-file.js';
 
 export interface AppendItem {
   header: ObjectHeader;
@@ -22,23 +23,31 @@ export interface Appended {
 }
 
 export class SegmentWriter {
-  private fd: FileHandle | null = null;
+  private file: SegmentFile | null = null;
   private id: number;
   private size: number;
   private durable: number;
+  /** Set when a failed write could not even be cut back: appending after it would bury a torn record. */
+  broken: Error | null = null;
 
-  private constructor(private readonly root: string, private readonly maxBytes: number, id: number, size: number) {
+  private constructor(
+    private readonly root: string,
+    private readonly maxBytes: number,
+    private readonly staging: Buffer | null,
+    id: number,
+    size: number,
+  ) {
     this.id = id;
     this.size = size;
     this.durable = size;
   }
 
   /** Opens the newest segment for appending (recovery has already cut its torn tail). */
-  static async open(root: string, maxBytes: number, newestId: number | null): Promise<SegmentWriter> {
+  static async open(root: string, maxBytes: number, newestId: number | null, options: { directIo: boolean }): Promise<SegmentWriter> {
     const id = newestId ?? 1;
     const path = segmentPath(root, id);
     const size = existsSync(path) ? statSync(path).size : 0;
-    const w = new SegmentWriter(root, maxBytes, id, size);
+    const w = new SegmentWriter(root, maxBytes, options.directIo ? alignedStaging() : null, id, size);
     await w.openCurrent();
     return w;
   }
@@ -49,6 +58,11 @@ export class SegmentWriter {
 
   get length(): number {
     return this.size;
+  }
+
+  /** Whether appends bypass the page cache (O_DIRECT). */
+  get direct(): boolean {
+    return this.file?.direct ?? false;
   }
 
   /** Bytes appended since the last sync. */
@@ -69,14 +83,14 @@ export class SegmentWriter {
       await mkdir(dir, { recursive: true });
       fsyncDir(dir.replace(/\/[^/]+$/, ''));
     }
-    this.fd = await open(path, created ? 'wx' : 'r+');
+    this.file = await openSegmentFile(path, created, this.size, this.staging);
     // The new name must be durable before any index entry can point into the file.
     if (created) fsyncDir(dir);
   }
 
-  /** Appends records in one writev; on failure the segment is cut back and the error rethrown. */
+  /** Appends records; on failure the segment is cut back and the error rethrown. */
   async append(items: AppendItem[]): Promise<Appended[]> {
-    const fd = this.fd as FileHandle;
+    const file = this.file as SegmentFile;
     const buffers: Uint8Array[] = [];
     const placed: Appended[] = [];
     let offset = this.size;
@@ -87,7 +101,7 @@ export class SegmentWriter {
       offset += RECORD_HEADER_BYTES + item.payload.length;
     }
     try {
-      await writeAll(fd, buffers, this.size);
+      await file.append(buffers, this.size);
     } catch (err) {
       await this.cutBack(this.size);
       throw err;
@@ -100,7 +114,7 @@ export class SegmentWriter {
   async sync(): Promise<void> {
     if (this.size === this.durable) return;
     try {
-      await (this.fd as FileHandle).datasync();
+      await (this.file as SegmentFile).sync();
     } catch (err) {
       await this.cutBack(this.durable);
       throw err;
@@ -111,8 +125,8 @@ export class SegmentWriter {
   /** Closes the current segment (after syncing) and starts the next one. */
   async rotate(): Promise<void> {
     await this.sync();
-    await (this.fd as FileHandle).close();
-    this.fd = null;
+    await (this.file as SegmentFile).close(this.size);
+    this.file = null;
     this.id += 1;
     this.size = 0;
     this.durable = 0;
@@ -120,10 +134,8 @@ export class SegmentWriter {
   }
 
   private async cutBack(to: number): Promise<void> {
-    // If even truncation fails the segment may hold a torn record, and appending after it
-    // would bury it mid-file; refuse further writes until a restart runs recovery.
     try {
-      await (this.fd as FileHandle).truncate(to);
+      await (this.file as SegmentFile).truncate(to);
       this.size = to;
       if (this.durable > to) this.durable = to;
     } catch (err) {
@@ -131,39 +143,11 @@ export class SegmentWriter {
     }
   }
 
-  broken: Error | null = null;
-
   async close(): Promise<void> {
-    if (this.fd) {
+    if (this.file) {
       await this.sync();
-      await this.fd.close();
-      this.fd = null;
+      await this.file.close(this.size);
+      this.file = null;
     }
-  }
-}
-
-/**
- * writev until every byte is written. A short write (the file system filling up) is
- * retried for the rest, which then fails with the real error (ENOSPC) instead of a vague one.
- */
-async function writeAll(fd: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
-  let pending = buffers;
-  let at = position;
-  while (pending.length > 0) {
-    const total = pending.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = await fd.writev(pending, at);
-    if (bytesWritten === total) return;
-    if (bytesWritten === 0) throw Object.assign(new Error('no space left on device (write made no progress)'), { code: 'ENOSPC' });
-    at += bytesWritten;
-    let skip = bytesWritten;
-    const rest: Uint8Array[] = [];
-    for (const b of pending) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        rest.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    pending = rest;
   }
 }
