@@ -11,8 +11,15 @@
 //
 // Aligned memory comes from a WebAssembly.Memory: its buffer starts on a page boundary,
 // which O_DIRECT requires (a malloc'd Buffer does not, and fails with EINVAL).
+//
+// Not on btrfs: it checksums data, and recent kernels serve O_DIRECT writes to checksummed
+// files through the page cache anyway, so there is nothing to gain; worse, a direct write
+// then waits for every mirror, including a disk being rebuilt onto (seen in the swap tests:
+// appends stalled behind a throttled replace target). Buffered writes keep the pool's own
+// writeback in charge there.
 
-import { constants } from 'node:fs';
+import { constants, statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { open, type FileHandle } from 'node:fs/promises';
 
 // Node provides WebAssembly at run time; the TypeScript libs in use do not declare it.
@@ -133,7 +140,7 @@ export function alignedStaging(): Buffer {
  */
 export async function openSegmentFile(path: string, create: boolean, end: number, staging: Buffer | null): Promise<SegmentFile> {
   const flags = (create ? constants.O_CREAT | constants.O_EXCL : 0) | constants.O_WRONLY;
-  if (staging) {
+  if (staging && !onBtrfs(dirname(path))) {
     let fd: FileHandle | null = null;
     try {
       fd = await open(path, flags | constants.O_DIRECT, 0o644);
@@ -159,6 +166,12 @@ export async function openSegmentFile(path: string, create: boolean, end: number
   // A refused O_DIRECT open may already have created the file, so no O_EXCL here.
   const fd = await open(path, (create ? constants.O_CREAT : 0) | constants.O_WRONLY, 0o644);
   return new BufferedSegmentFile(fd);
+}
+
+const BTRFS_SUPER_MAGIC = 0x9123683e;
+
+function onBtrfs(dir: string): boolean {
+  return statfsSync(dir).type === BTRFS_SUPER_MAGIC;
 }
 
 async function writeExact(fd: FileHandle, buf: Buffer, length: number, position: number): Promise<void> {

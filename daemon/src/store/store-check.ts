@@ -41,10 +41,23 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
     // the snapshots they break.
     const valid = new Set<string>();
     const damaged = new Set<string>();
+    // Bytes past a segment's indexed length are not damage: they are the tail of a segment
+    // being appended to (with direct I/O, zero padding up to the next 4 KiB) or one that start-up
+    // recovery will index or cut. They are counted, never reported as problems.
+    const pastIndexed = (segment: number, offset: number): boolean => offset >= (index.segments.get(segment)?.indexedLength ?? 0);
+    const tails = new Set<number>();
+    const tail = (segment: number): void => {
+      if (!tails.has(segment)) report.unindexedRecords++;
+      tails.add(segment);
+    };
     await verifyAllSegments(root, pool, {
       record: (r) => {
         report.records++;
         report.bytes += r.header.storedLength;
+        if (!r.ok && pastIndexed(r.segment, r.offset)) {
+          tail(r.segment);
+          return;
+        }
         if (!r.ok) {
           const why = r.status === STATUS_CRC ? 'payload checksum mismatch' : `content does not match its digest (status ${r.status})`;
           problems.push(`segment ${r.segment} offset ${r.offset}: ${kindName(r.header.kind)} ${toHex(r.header.digest)}: ${why}`);
@@ -54,16 +67,14 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
         valid.add(`${r.segment}:${r.offset}:${toHex(r.header.digest)}`);
       },
       gap: (segment, offset, length, problem) => {
-        problems.push(`segment ${segment} offset ${offset}: ${length} byte(s) hold no valid record (${problem})`);
+        if (pastIndexed(segment, offset)) tail(segment);
+        else problems.push(`segment ${segment} offset ${offset}: ${length} byte(s) hold no valid record (${problem})`);
       },
       segmentEnd: (segment, end) => {
         report.segments++;
         const indexed = index.segments.get(segment)?.indexedLength ?? 0;
         if (end.validLength < indexed) {
           problems.push(`segment ${segment}: valid records end at ${end.validLength} but ${indexed} bytes are indexed (${end.problem ?? 'truncated'})`);
-        } else if (end.validLength < end.fileLength) {
-          // Past the indexed length: a torn tail that recovery truncates at the next start.
-          report.unindexedRecords++;
         }
       },
     });
