@@ -65,7 +65,7 @@ export class SwapService {
       r.progress = { fraction: null, message: 'resuming after a restart' };
       this.drive();
     }
-    else if (r.state === 'waiting') await this.startLocate(r);
+    else if (r.state === 'waiting') await this.save(await this.withLocate(r));
     if (r.step === 'remove-old') await this.onDiskRemoved(null);
   }
 
@@ -121,8 +121,7 @@ export class SwapService {
         new: null, phase: null, times: { locate: { started: at, ended: null } }, results: {}, progress: null, locate: null, taskId: null, error: null,
       };
       this.current = rec;
-      await this.save(rec);
-      await this.startLocate(rec);
+      await this.save(await this.withLocate(rec));
       this.deps.log.info({ swap: rec.id, devid: member.devid, path: rec.path, reason: rec.reason }, 'disk swap started');
       return this.info(this.current ?? rec);
     });
@@ -191,9 +190,8 @@ export class SwapService {
     return this.serial(async () => {
       const r = this.actionable(id, 'retry');
       const next: SwapRecord = { ...r, state: r.step === 'locate' || r.step === 'insert-new' || r.step === 'remove-old' ? 'waiting' : 'working', error: null, updated: now() };
-      await this.save(next);
+      await this.save(next.state === 'working' ? next : await this.withLocate(next));
       if (next.state === 'working') this.drive();
-      else await this.startLocate(next);
       return this.info(next);
     });
   }
@@ -275,8 +273,9 @@ export class SwapService {
     return matching[0] as DiskRecord;
   }
 
-  private async startLocate(r: SwapRecord): Promise<void> {
-    if (r.step !== 'locate' && r.step !== 'remove-old') return;
+  /** `r` with the old disk being pointed at, for the steps where the technician looks for it. */
+  private async withLocate(r: SwapRecord): Promise<SwapRecord> {
+    if (r.step !== 'locate' && r.step !== 'remove-old') return r;
     const disk = this.diskOrNull(r.old.diskId);
     let locate: SwapLocate;
     if (disk?.present && disk.devicePath) {
@@ -284,7 +283,7 @@ export class SwapService {
     } else {
       locate = { method: 'none', active: false, detail: `the disk is not attached${r.old.slot ? `; it was last seen in ${r.old.slot}` : ''}` };
     }
-    await this.save({ ...r, locate });
+    return { ...r, locate };
   }
 
   private onDisksChanged(): void {
@@ -374,11 +373,10 @@ export class SwapService {
         const next = nextStep(cur.path, cur.step);
         if (next === 'done') await this.finish(cur);
         else {
-          await this.save(enter(cur, next, now()));
-          if (next === 'remove-old') {
-            await this.startLocate(this.current as SwapRecord);
-            this.releaseLock();
-          }
+          // The step and how to find the disk are saved together: no reader sees one without the other.
+          const entered = enter(cur, next, now());
+          await this.save(next === 'remove-old' ? await this.withLocate(entered) : entered);
+          if (next === 'remove-old') this.releaseLock();
         }
       });
       if (this.current?.step === 'remove-old') await this.onDiskRemoved(null);
