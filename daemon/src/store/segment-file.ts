@@ -9,8 +9,7 @@
 //   cut when the segment is closed, and seen by recovery as a torn tail after a crash.
 // - buffered: plain positioned writev, for file systems that refuse O_DIRECT.
 //
-// Aligned memory comes from a WebAssembly.Memory: its buffer starts on a page boundary,
-// which O_DIRECT requires (a malloc'd Buffer does not, and fails with EINVAL).
+// Aligned memory comes from core/src/fs/aligned-memory.ts.
 //
 // Not on btrfs: it checksums data, and recent kernels serve O_DIRECT writes to checksummed
 // files through the page cache anyway, so there is nothing to gain; worse, a direct write
@@ -21,12 +20,7 @@
 import { constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { open, type FileHandle } from 'node:fs/promises';
-
-// Node provides WebAssembly at run time; the TypeScript libs in use do not declare it.
-declare const WebAssembly: { Memory: new (descriptor: { initial: number; maximum?: number }) => { buffer: ArrayBuffer } };
-
-const BLOCK = 4096;
-const WASM_PAGE = 65536;
+import { alignDown, alignedBuffer, DIRECT_BLOCK as BLOCK } from '../../../core/src/fs/aligned-memory.js';
 /** Staging capacity: appends larger than this are written in several passes. */
 const STAGING_BYTES = 16 * 1024 * 1024;
 
@@ -39,10 +33,6 @@ export interface SegmentFile {
   sync(): Promise<void>;
   /** Cuts any padding past `logicalSize`, syncs and closes. */
   close(logicalSize: number): Promise<void>;
-}
-
-function alignDown(n: number): number {
-  return n - (n % BLOCK);
 }
 
 class BufferedSegmentFile implements SegmentFile {
@@ -130,8 +120,7 @@ class DirectSegmentFile implements SegmentFile {
 
 /** An aligned staging buffer; a writer owns one and hands it to each segment it opens. */
 export function alignedStaging(): Buffer {
-  const pages = Math.ceil((STAGING_BYTES + BLOCK) / WASM_PAGE);
-  return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, STAGING_BYTES + BLOCK);
+  return alignedBuffer(STAGING_BYTES + BLOCK);
 }
 
 /**
