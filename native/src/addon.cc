@@ -57,6 +57,10 @@ void RunRegistrations(Napi::Env env, Napi::Object exports) {
 }
 
 void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path) {
+  ErrnoError(env, err, syscall, path).ThrowAsJavaScriptException();
+}
+
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& path) {
   const char* code = ErrnoCode(err);
   std::string message = std::string(code) + ": " + std::strerror(err) + ", " + syscall + " '" + path + "'";
   Napi::Error e = Napi::Error::New(env, message);
@@ -64,7 +68,7 @@ void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& 
   e.Set("errno", Napi::Number::New(env, -err));
   e.Set("syscall", Napi::String::New(env, syscall));
   e.Set("path", Napi::String::New(env, path));
-  e.ThrowAsJavaScriptException();
+  return e;
 }
 
 }  // namespace haven

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace haven {
@@ -51,64 +53,77 @@ void Put64(double* f, int hi, int lo, uint64_t v) {
   f[lo] = static_cast<double>(v & 0xffffffffu);
 }
 
-// scanDir(path) -> { names: Array<string | Buffer>, fields: Float64Array, stride }
-Napi::Value ScanDir(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path = PathArg(info, 0);
+// One directory's listing, gathered without touching JavaScript (so it can run on a
+// libuv thread): names sorted by bytes and kFieldCount numbers per name.
+struct Listing {
+  int err = 0;
+  const char* syscall = nullptr;
+  std::vector<std::string> names;
+  std::vector<double> fields;
+};
+
+void Scan(const std::string& path, Listing& out) {
   int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
-    ThrowErrno(env, errno, "opendir", path);
-    return env.Undefined();
+    out.err = errno;
+    out.syscall = "opendir";
+    return;
   }
   DIR* dir = fdopendir(fd);
   if (!dir) {
-    int err = errno;
+    out.err = errno;
+    out.syscall = "opendir";
     close(fd);
-    ThrowErrno(env, err, "opendir", path);
-    return env.Undefined();
+    return;
   }
-  std::vector<std::string> names;
   errno = 0;
   for (struct dirent* d; (d = readdir(dir)) != nullptr;) {
     const char* n = d->d_name;
     if (n[0] == '.' && (n[1] == 0 || (n[1] == '.' && n[2] == 0))) continue;
-    names.emplace_back(n);
+    out.names.emplace_back(n);
   }
   if (errno != 0) {
-    int err = errno;
+    out.err = errno;
+    out.syscall = "readdir";
     closedir(dir);
-    ThrowErrno(env, err, "readdir", path);
-    return env.Undefined();
+    return;
   }
-  std::sort(names.begin(), names.end());  // std::string compares bytes as unsigned char: the tree order
-  Napi::Float64Array fields = Napi::Float64Array::New(env, names.size() * kFieldCount);
-  Napi::Array jsNames = Napi::Array::New(env, names.size());
-  for (size_t i = 0; i < names.size(); i++) {
-    double* f = fields.Data() + i * kFieldCount;
+  std::sort(out.names.begin(), out.names.end());  // std::string compares bytes as unsigned char: the tree order
+  out.fields.assign(out.names.size() * kFieldCount, 0);
+  for (size_t i = 0; i < out.names.size(); i++) {
+    double* f = out.fields.data() + i * kFieldCount;
     struct stat st;
-    if (fstatat(fd, names[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (fstatat(fd, out.names[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       f[kErrno] = errno;  // vanished between readdir and stat: the walker reports and skips it
-    } else {
-      f[kErrno] = 0;
-      f[kMode] = st.st_mode;
-      f[kUid] = st.st_uid;
-      f[kGid] = st.st_gid;
-      f[kNlink] = static_cast<double>(st.st_nlink);
-      Put64(f, kSizeHi, kSizeLo, static_cast<uint64_t>(st.st_size));
-      Put64(f, kDevHi, kDevLo, static_cast<uint64_t>(st.st_dev));
-      Put64(f, kInoHi, kInoLo, static_cast<uint64_t>(st.st_ino));
-      Put64(f, kRdevHi, kRdevLo, static_cast<uint64_t>(st.st_rdev));
-      f[kMtimeSec] = static_cast<double>(st.st_mtim.tv_sec);
-      f[kMtimeNsec] = static_cast<double>(st.st_mtim.tv_nsec);
-      f[kCtimeSec] = static_cast<double>(st.st_ctim.tv_sec);
-      f[kCtimeNsec] = static_cast<double>(st.st_ctim.tv_nsec);
-      f[kBlocks] = static_cast<double>(st.st_blocks);
+      continue;
     }
-    const std::string& n = names[i];
+    f[kMode] = st.st_mode;
+    f[kUid] = st.st_uid;
+    f[kGid] = st.st_gid;
+    f[kNlink] = static_cast<double>(st.st_nlink);
+    Put64(f, kSizeHi, kSizeLo, static_cast<uint64_t>(st.st_size));
+    Put64(f, kDevHi, kDevLo, static_cast<uint64_t>(st.st_dev));
+    Put64(f, kInoHi, kInoLo, static_cast<uint64_t>(st.st_ino));
+    Put64(f, kRdevHi, kRdevLo, static_cast<uint64_t>(st.st_rdev));
+    f[kMtimeSec] = static_cast<double>(st.st_mtim.tv_sec);
+    f[kMtimeNsec] = static_cast<double>(st.st_mtim.tv_nsec);
+    f[kCtimeSec] = static_cast<double>(st.st_ctim.tv_sec);
+    f[kCtimeNsec] = static_cast<double>(st.st_ctim.tv_nsec);
+    f[kBlocks] = static_cast<double>(st.st_blocks);
+  }
+  closedir(dir);
+}
+
+// -> { names: Array<string | Buffer>, fields: Float64Array, stride }
+Napi::Object ToJs(Napi::Env env, const Listing& l) {
+  Napi::Float64Array fields = Napi::Float64Array::New(env, l.fields.size());
+  std::copy(l.fields.begin(), l.fields.end(), fields.Data());
+  Napi::Array jsNames = Napi::Array::New(env, l.names.size());
+  for (size_t i = 0; i < l.names.size(); i++) {
+    const std::string& n = l.names[i];
     if (ValidUtf8(n)) jsNames.Set(i, Napi::String::New(env, n));
     else jsNames.Set(i, Napi::Buffer<char>::Copy(env, n.data(), n.size()));
   }
-  closedir(dir);
   Napi::Object out = Napi::Object::New(env);
   out.Set("names", jsNames);
   out.Set("fields", fields);
@@ -116,8 +131,52 @@ Napi::Value ScanDir(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// scanDir(path): the listing, now.
+Napi::Value ScanDir(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = PathArg(info, 0);
+  Listing l;
+  Scan(path, l);
+  if (l.err != 0) {
+    ThrowErrno(env, l.err, l.syscall, path);
+    return env.Undefined();
+  }
+  return ToJs(env, l);
+}
+
+// scanDirAsync(path): the same listing from a libuv thread, so the walker's JavaScript runs
+// on while the kernel lists and stats the next directories.
+class ScanWorker : public Napi::AsyncWorker {
+ public:
+  ScanWorker(Napi::Env env, std::string path)
+      : Napi::AsyncWorker(env, "haven.scanDir"), path_(std::move(path)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override { Scan(path_, listing_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    if (listing_.err != 0) deferred_.Reject(ErrnoError(env, listing_.err, listing_.syscall, path_).Value());
+    else deferred_.Resolve(ToJs(env, listing_));
+  }
+
+ private:
+  std::string path_;
+  Listing listing_;
+  Napi::Promise::Deferred deferred_;
+};
+
+Napi::Value ScanDirAsync(const Napi::CallbackInfo& info) {
+  auto* worker = new ScanWorker(info.Env(), PathArg(info, 0));
+  Napi::Promise p = worker->Promise();
+  worker->Queue();
+  return p;
+}
+
 void Register(Napi::Env env, Napi::Object exports) {
   exports.Set("scanDir", Napi::Function::New(env, ScanDir, "scanDir"));
+  exports.Set("scanDirAsync", Napi::Function::New(env, ScanDirAsync, "scanDirAsync"));
 }
 
 }  // namespace

@@ -29,6 +29,8 @@ inline std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
 
 // Throws a JS Error shaped like Node's fs errors: message "CODE: syscall 'path'", .code, .errno, .syscall, .path.
 void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path);
+// The same error as a value (to reject a promise with).
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall, const std::string& path);
 
 }  // namespace haven
 

@@ -17,7 +17,7 @@ import { MAX_INLINE_CHUNKS, buildTreeObjects, type TreeEntry } from '../../../co
 import type { HavenAddon, NativePath } from '../../../core/src/native/addon.js';
 import type { ApiClient } from '../api/api-client.js';
 import { joinPath, showPath } from '../fs/names.js';
-import { inodeKey, scanDirectory, statPath, type ScannedEntry } from '../fs/dir-scan.js';
+import { inodeKey, scanDirectoryAsync, statPath, type ScannedEntry } from '../fs/dir-scan.js';
 import type { PosixOps } from '../fs/posix-ops.js';
 import { ObjectFetcher } from '../remote/object-fetcher.js';
 import { TreeSource } from '../remote/tree-source.js';
@@ -223,7 +223,7 @@ class Walk {
   private async dir(fsPath: NativePath, stored: string, components: string[]): Promise<Buffer> {
     let scanned: ScannedEntry[];
     try {
-      scanned = scanDirectory(fsPath, this.run.options.env.addon);
+      scanned = await scanDirectoryAsync(fsPath, this.run.options.env.addon);
     } catch (err) {
       this.warn(fsPath, err);
       scanned = [];

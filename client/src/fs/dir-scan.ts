@@ -3,7 +3,7 @@
 // it, readdir + lstat with bigint stats. Both give the same ScannedEntry values.
 
 import { lstatSync, type BigIntStats } from 'node:fs';
-import type { HavenAddon, NativePath } from '../../../core/src/native/addon.js';
+import type { DirListing, HavenAddon, NativePath } from '../../../core/src/native/addon.js';
 import { readNames, joinPath, type DirName } from './names.js';
 
 export interface ScannedEntry {
@@ -50,18 +50,30 @@ function errnoOf(err: unknown): number {
 }
 
 export function scanDirectory(dir: NativePath, addon: HavenAddon | null): ScannedEntry[] {
-  if (!addon) {
-    const names = readNames(dir).map((n) => ({ n, k: n.raw ?? Buffer.from(n.name) }));
-    names.sort((a, b) => Buffer.compare(a.k, b.k));
-    return names.map(({ n }) => {
-      try {
-        return fromBigIntStats(n, lstatSync(joinPath(dir, n), { bigint: true }));
-      } catch (err) {
-        return { ...emptyEntry(n), errno: errnoOf(err) };
-      }
-    });
-  }
-  const { names, fields, stride } = addon.scanDir(dir);
+  return addon ? fromListing(addon.scanDir(dir)) : scanWithNode(dir);
+}
+
+/**
+ * scanDirectory off the calling thread (the addon's libuv work): the walker keeps turning
+ * listings into tree entries while the kernel lists and stats the next directories.
+ */
+export async function scanDirectoryAsync(dir: NativePath, addon: HavenAddon | null): Promise<ScannedEntry[]> {
+  return addon ? fromListing(await addon.scanDirAsync(dir)) : scanWithNode(dir);
+}
+
+function scanWithNode(dir: NativePath): ScannedEntry[] {
+  const names = readNames(dir).map((n) => ({ n, k: n.raw ?? Buffer.from(n.name) }));
+  names.sort((a, b) => Buffer.compare(a.k, b.k));
+  return names.map(({ n }) => {
+    try {
+      return fromBigIntStats(n, lstatSync(joinPath(dir, n), { bigint: true }));
+    } catch (err) {
+      return { ...emptyEntry(n), errno: errnoOf(err) };
+    }
+  });
+}
+
+function fromListing({ names, fields, stride }: DirListing): ScannedEntry[] {
   const out: ScannedEntry[] = new Array(names.length);
   for (let i = 0; i < names.length; i++) {
     const raw = names[i] as string | Buffer;
