@@ -1,10 +1,12 @@
 // `havend store check` finds damage: a flipped byte in a segment is reported with the
-// record it hit and the snapshot that depends on it, and the exit status says so.
+// record it hit and the snapshot that depends on it, and the exit status says so; a read of
+// the damaged object over the API answers with the typed error.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import { MEDIA_DIGESTS } from '../../core/src/api/wire-constants.js';
 import { toHex } from '../../core/src/objects/digest.js';
 import { createToken, havend, startDaemon } from '../helpers/daemon.js';
 import { framesOf, sampleBackup } from '../helpers/objects.js';
@@ -34,6 +36,18 @@ test('store check reports a corrupted record and the snapshot it breaks', async 
   byte[0] = (byte[0] as number) ^ 0xff;
   writeSync(fd, byte, 0, 1, at);
   closeSync(fd);
+
+  // A restore asking for the damaged object gets the typed error, not a bare 500.
+  const reader = await startDaemon(t, { dataDir });
+  const res = await fetch(`${reader.url}/api/v1/snapshots/${snap.id}/objects`, {
+    method: 'POST', body: (b.data[2] as { digest: Buffer }).digest,
+    headers: { authorization: `Bearer ${createToken(dataDir, 'admin')}`, 'content-type': MEDIA_DIGESTS },
+  });
+  assert.equal(res.status, 500);
+  const answer = (await res.json()) as { error: { code: string; message: string } };
+  assert.equal(answer.error.code, 'STORE_CORRUPT');
+  assert.match(answer.error.message, /payload checksum mismatch/);
+  await reader.stop();
 
   const bad = havend(['store', 'check', '--data', dataDir]);
   assert.equal(bad.code, 1);

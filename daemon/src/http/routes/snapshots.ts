@@ -83,13 +83,18 @@ export function snapshotRoutes(deps: SnapshotDeps) {
       seen.add(key);
       items.push({ digest: d, location });
     }
+    const spans = readSpans(items)[Symbol.iterator]();
+    const readNext = async (): Promise<Buffer[] | null> => {
+      const next = spans.next();
+      if (next.done) return null;
+      return (await store.readStoredSpan(next.value)).flatMap(({ header, stored }) => [encodeFrameHeader(header), stored]);
+    };
+    // The first span is read before the answer starts, so damage found there is answered
+    // with its typed error (STORE_CORRUPT) rather than a bare failed response. Damage further
+    // on can only cut the stream short: the client then names the objects that never came.
+    const first = await readNext();
     const stream = Readable.from((async function* () {
-      for (const span of readSpans(items)) {
-        for (const { header, stored } of await store.readStoredSpan(span)) {
-          yield encodeFrameHeader(header);
-          yield stored;
-        }
-      }
+      for (let parts = first; parts; parts = await readNext()) yield* parts;
     })());
     return reply.type(MEDIA_FRAMES).send(stream);
   };
