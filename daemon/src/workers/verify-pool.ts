@@ -22,7 +22,7 @@ export function createVerifyPool(options: VerifyPoolOptions = {}): VerifyPool {
   const n = options.threads && options.threads > 0 ? options.threads : availableParallelism();
   const arenaBytes = options.arenaBytes ?? 4 * 1024 * 1024;
   const pool = new Piscina({
-    filename: new URL('./verify-worker.js', import.meta.url).href,
+    filename: new URL('./verify-entry.cjs', import.meta.url).href,
     minThreads: n,
     maxThreads: n,
     idleTimeout: 60_000,
