@@ -4,13 +4,13 @@
 // Screenshots go to test-artifacts/ (gitignored), at desktop and phone widths.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { REPO } from './daemon.js';
 import { need } from './prereq.js';
-import { tempDir } from './tmp.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(REPO, 'test-artifacts', 'ui');
@@ -38,7 +38,10 @@ export interface Browser {
 }
 
 export async function openBrowser(t: TestContext, baseURL: string): Promise<Browser> {
-  const profile = tempDir(t, 'haven-chromium-');
+  // Not tempDir(): its hook would run before the browser is closed (hooks run in the order
+  // they were added) and race Chromium still writing its profile (ENOTEMPTY). One hook
+  // closes the browser, then removes the profile.
+  const profile = mkdtempSync(join(tmpdir(), 'haven-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -67,7 +70,10 @@ export async function openBrowser(t: TestContext, baseURL: string): Promise<Brow
   context.on('response', (res) => {
     if (res.status() >= 400) problems.push(`HTTP ${res.status()}: ${res.request().method()} ${res.url()}`);
   });
-  t.after(() => context.close());
+  t.after(async () => {
+    await context.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   mkdirSync(ARTIFACTS, { recursive: true });
   return {

@@ -3,9 +3,32 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
-/** A temporary directory removed when the test ends, pass or fail. */
+/** Directories a process was still writing into when their test ended: removed at exit. */
+const leftovers = new Set<string>();
+process.on('exit', () => {
+  for (const dir of leftovers) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      process.stderr.write(`could not remove ${dir}: ${(err as Error).message}\n`);
+    }
+  }
+});
+
+/**
+ * A temporary directory removed when the test ends, pass or fail. Hooks run in the order
+ * they were added, so a daemon or browser started after the directory is still running when
+ * this removal runs, and may create a file in it meanwhile (ENOTEMPTY): such a directory is
+ * removed when the test process exits instead, after every later hook stopped its writer.
+ */
 export function tempDir(t: TestContext, prefix = 'haven-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 2, retryDelay: 50 });
+    } catch {
+      leftovers.add(dir);
+    }
+  });
   return dir;
 }
