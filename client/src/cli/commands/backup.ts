@@ -11,8 +11,8 @@ import { JSON_FLAG, connect, workerCount, type CommandContext } from '../context
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../output.js';
 
-/** zstd level for uploads; level 3 measured best for size at our throughput (docs/PERFORMANCE.md). */
-const DEFAULT_ZSTD_LEVEL = 3;
+/** zstd level for uploads: 4 keeps the store below restic's for ~5% more client CPU than 3 (docs/PERFORMANCE.md). */
+const DEFAULT_ZSTD_LEVEL = 4;
 
 function defaultGroup(): string {
   const h = hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
