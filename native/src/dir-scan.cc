@@ -131,20 +131,7 @@ Napi::Object ToJs(Napi::Env env, const Listing& l) {
   return out;
 }
 
-// scanDir(path): the listing, now.
-Napi::Value ScanDir(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string path = PathArg(info, 0);
-  Listing l;
-  Scan(path, l);
-  if (l.err != 0) {
-    ThrowErrno(env, l.err, l.syscall, path);
-    return env.Undefined();
-  }
-  return ToJs(env, l);
-}
-
-// scanDirAsync(path): the same listing from a libuv thread, so the walker's JavaScript runs
+// scanDirAsync(path): the listing, made on a libuv thread, so the walker's JavaScript runs
 // on while the kernel lists and stats the next directories.
 class ScanWorker : public Napi::AsyncWorker {
  public:
@@ -175,7 +162,6 @@ Napi::Value ScanDirAsync(const Napi::CallbackInfo& info) {
 }
 
 void Register(Napi::Env env, Napi::Object exports) {
-  exports.Set("scanDir", Napi::Function::New(env, ScanDir, "scanDir"));
   exports.Set("scanDirAsync", Napi::Function::New(env, ScanDirAsync, "scanDirAsync"));
 }
 

@@ -241,7 +241,7 @@ class Walk {
       }
       entries.push(this.entry(p, s, childStored, [...components, n.name], prev?.get(n.name)));
     }
-    // scanDirectory returns names in the tree's order already
+    // scanDirectoryAsync returns names in the tree's order already
     return this.storeTree(await Promise.all(entries), true);
   }
 

@@ -1,6 +1,7 @@
 // Directory listings with the metadata the walker needs, sorted by name bytes (the tree
-// order): through the addon's scanDir (one call per directory, plain numbers), or, without
-// it, readdir + lstat with bigint stats. Both give the same ScannedEntry values.
+// order): through the addon's scanDirAsync (one call per directory, on a libuv thread,
+// plain numbers), or, without it, readdir + lstat with bigint stats. Both give the same
+// ScannedEntry values.
 
 import { lstatSync, type BigIntStats } from 'node:fs';
 import type { DirListing, HavenAddon, NativePath } from '../../../core/src/native/addon.js';
@@ -40,7 +41,7 @@ export function fromBigIntStats(name: DirName, st: BigIntStats): ScannedEntry {
   };
 }
 
-/** One path's metadata (top-level sources), like an entry of scanDirectory. */
+/** One path's metadata (top-level sources), like an entry of scanDirectoryAsync. */
 export function statPath(path: NativePath, name: DirName): ScannedEntry {
   return fromBigIntStats(name, lstatSync(path, { bigint: true }));
 }
@@ -49,13 +50,9 @@ function errnoOf(err: unknown): number {
   return Math.abs((err as NodeJS.ErrnoException).errno ?? 5);
 }
 
-export function scanDirectory(dir: NativePath, addon: HavenAddon | null): ScannedEntry[] {
-  return addon ? fromListing(addon.scanDir(dir)) : scanWithNode(dir);
-}
-
 /**
- * scanDirectory off the calling thread (the addon's libuv work): the walker keeps turning
- * listings into tree entries while the kernel lists and stats the next directories.
+ * One directory's entries, sorted. The addon lists it on a libuv thread, so the walker keeps
+ * turning earlier listings into tree entries while the kernel lists and stats the next ones.
  */
 export async function scanDirectoryAsync(dir: NativePath, addon: HavenAddon | null): Promise<ScannedEntry[]> {
   return addon ? fromListing(await addon.scanDirAsync(dir)) : scanWithNode(dir);

@@ -13,6 +13,7 @@
 
 import { closeSync, constants, ftruncateSync, openSync, writeSync, writevSync } from 'node:fs';
 import { alignDown, alignedBuffer, alignUp, DIRECT_BLOCK as BLOCK } from '../../../core/src/fs/aligned-memory.js';
+import { writeMadeNoProgress } from '../../../core/src/fs/no-progress.js';
 import { showPath } from '../fs/names.js';
 import type { RestoreFileItem, RestoreJobResult } from './restore-messages.js';
 
@@ -216,7 +217,7 @@ function writeExact(fd: number, buf: Buffer, length: number, position: number): 
   let done = 0;
   while (done < length) {
     const n = writeSync(fd, buf, done, length - done, position + done);
-    if (n === 0) throw Object.assign(new Error('no space left on device (write made no progress)'), { code: 'ENOSPC' });
+    if (n === 0) throw writeMadeNoProgress();
     done += n;
   }
 }
@@ -227,7 +228,7 @@ function writeParts(fd: number, parts: Buffer[], at: number): number {
   let rest = parts;
   while (rest.length > 0) {
     const n = writevSync(fd, rest, at + written);
-    if (n === 0) throw Object.assign(new Error('no space left on device (write made no progress)'), { code: 'ENOSPC' });
+    if (n === 0) throw writeMadeNoProgress();
     written += n;
     let skip = n;
     while (rest.length > 0 && skip >= (rest[0] as Buffer).length) skip -= (rest.shift() as Buffer).length;

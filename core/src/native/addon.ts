@@ -41,8 +41,6 @@ export interface DirScanArea {
    * `stride` numbers per entry in the order of native/src/dir-scan.cc's Field enum; names
    * that are not valid UTF-8 come as Buffers.
    */
-  scanDir(path: NativePath): DirListing;
-  /** scanDir on a libuv thread: the caller's thread runs on meanwhile. */
   scanDirAsync(path: NativePath): Promise<DirListing>;
 }
 

@@ -21,6 +21,7 @@ import { constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { open, type FileHandle } from 'node:fs/promises';
 import { alignDown, alignedBuffer, DIRECT_BLOCK as BLOCK } from '../../../core/src/fs/aligned-memory.js';
+import { writeMadeNoProgress } from '../../../core/src/fs/no-progress.js';
 /** Staging capacity: appends larger than this are written in several passes. */
 const STAGING_BYTES = 16 * 1024 * 1024;
 
@@ -167,7 +168,7 @@ async function writeExact(fd: FileHandle, buf: Buffer, length: number, position:
   let done = 0;
   while (done < length) {
     const { bytesWritten } = await fd.write(buf, done, length - done, position + done);
-    if (bytesWritten === 0) throw Object.assign(new Error('no space left on device (write made no progress)'), { code: 'ENOSPC' });
+    if (bytesWritten === 0) throw writeMadeNoProgress();
     done += bytesWritten;
   }
 }
@@ -183,7 +184,7 @@ async function writeAll(fd: FileHandle, buffers: Uint8Array[], position: number)
     const total = pending.reduce((n, b) => n + b.length, 0);
     const { bytesWritten } = await fd.writev(pending, at);
     if (bytesWritten === total) return;
-    if (bytesWritten === 0) throw Object.assign(new Error('no space left on device (write made no progress)'), { code: 'ENOSPC' });
+    if (bytesWritten === 0) throw writeMadeNoProgress();
     at += bytesWritten;
     let skip = bytesWritten;
     const rest: Uint8Array[] = [];
