@@ -65,7 +65,11 @@ export class SwapService {
       r.progress = { fraction: null, message: 'resuming after a restart' };
       this.drive();
     }
-    else if (r.state === 'waiting') await this.save(await this.withLocate(r));
+    else if (r.state === 'waiting') {
+      // Only the steps where the technician looks for the old disk change (and need a write).
+      const located = await this.withLocate(r);
+      if (located !== r) await this.save(located);
+    }
     if (r.step === 'remove-old') await this.onDiskRemoved(null);
   }
 
