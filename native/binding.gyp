@@ -14,6 +14,8 @@
         'src/file-times.cc',
         'src/dir-scan.cc',
         'src/sd-notify.cc',
+        'src/copy-bytes.cc',
+        'src/crc32.cc',
       ],
       'include_dirs': ["<!(node -p \"require('node-addon-api').include_dir\")"],
       'defines': ['NAPI_VERSION=8', 'NAPI_DISABLE_CPP_EXCEPTIONS', 'NODE_ADDON_API_DISABLE_DEPRECATED', 'NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS'],

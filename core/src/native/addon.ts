@@ -55,13 +55,25 @@ export interface SdNotifyArea {
   sdNotify(socket: string, message: string): void;
 }
 
-export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea {
+export interface CopyBytesArea {
+  /** target.set(source, offset) as one memcpy, also when either side is a SharedArrayBuffer (core/src/bytes/copy-bytes.ts). */
+  copyBytes(target: Uint8Array, offset: number, source: Uint8Array): void;
+}
+
+export interface Crc32Area {
+  /** zlib's CRC-32 of `data`, continuing from `value` (0 to start), as node:zlib's crc32. */
+  crc32(data: Uint8Array, value?: number): number;
+  /** Whether this CPU has the carry-less multiply the fast path needs. */
+  readonly crc32Accelerated: boolean;
+}
+
+export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea, CopyBytesArea, Crc32Area {
   /** Areas the loaded build registered (native/src/registry.h). */
   readonly areas: readonly string[];
 }
 
 /** Every area this TypeScript expects; a build missing one is treated as absent. */
-export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify'];
+export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify', 'copy-bytes', 'crc32'];
 
 export const ADDON_PATH = fileURLToPath(new URL('../../../../native/build/Release/haven_native.node', import.meta.url));
 

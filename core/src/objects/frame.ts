@@ -13,6 +13,7 @@
 // A segment record (daemon/src/store/record-format.ts) is the same 44 bytes after its own
 // magic, plus two CRCs; sharing the layout lets the appliance write verified frames verbatim.
 
+import { copyBytes } from '../bytes/copy-bytes.js';
 import { HavenError } from '../errors.js';
 import { DIGEST_BYTES, MAX_OBJECT_BYTES, isKnownCodec, isKnownKind, zstdBound, type Codec, type ObjectKind, Codec as Codecs } from './kinds.js';
 
@@ -132,7 +133,7 @@ export class FrameParser {
       }
       const h = this.current;
       const take = Math.min(h.storedLength - this.payloadFill, chunk.length - pos);
-      (this.target as Uint8Array).set(chunk.subarray(pos, pos + take), this.payloadFill);
+      copyBytes(this.target as Uint8Array, this.payloadFill, chunk.subarray(pos, pos + take));
       this.payloadFill += take;
       pos += take;
       this.offset += take;

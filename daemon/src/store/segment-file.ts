@@ -20,6 +20,7 @@
 import { constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { open, type FileHandle } from 'node:fs/promises';
+import { copyBytes } from '../../../core/src/bytes/copy-bytes.js';
 import { alignDown, alignedBuffer, DIRECT_BLOCK as BLOCK } from '../../../core/src/fs/aligned-memory.js';
 import { writeMadeNoProgress } from '../../../core/src/fs/no-progress.js';
 /** Staging capacity: appends larger than this are written in several passes. */
@@ -92,7 +93,8 @@ class DirectSegmentFile implements SegmentFile {
       let off = 0;
       while (off < b.length) {
         const n = Math.min(b.length - off, STAGING_BYTES - used);
-        this.staging.set(b.subarray(off, off + n), used);
+        // The payloads are views of the shared ingest arenas: copyBytes, not set (see there).
+        copyBytes(this.staging, used, b.subarray(off, off + n));
         used += n;
         off += n;
         if (used === STAGING_BYTES) await flush(false);

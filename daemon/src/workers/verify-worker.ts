@@ -2,7 +2,7 @@
 // The arena is shared memory (see verify-task.ts): nothing is copied in or out.
 
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
+import { crc32 } from '../../../core/src/bytes/crc32.js';
 import { Zstd, ZstdError } from '../../../core/src/compress/zstd.js';
 import { Codec, MAX_OBJECT_BYTES } from '../../../core/src/objects/kinds.js';
 import { DESCRIPTOR_FIELDS, VerifyStatus, type VerifyResult, type VerifyTask } from './verify-task.js';
@@ -37,7 +37,7 @@ export default function verifyBatch(task: VerifyTask): VerifyResult {
     const off = task.descriptors[d] as number;
     const storedLength = task.descriptors[d + 1] as number;
     const stored = arena.subarray(off, off + storedLength);
-    crcs[i] = crc32(stored) >>> 0;
+    crcs[i] = crc32(stored);
     status[i] = verifyOne(stored, task.descriptors[d + 2] as number, task.descriptors[d + 3] as number, task.digests.subarray(i * 32, i * 32 + 32));
   }
   return { status, crcs };
