@@ -14,6 +14,7 @@
 import { closeSync, constants, ftruncateSync, openSync, writeSync, writevSync } from 'node:fs';
 import { alignDown, alignedBuffer, alignUp, DIRECT_BLOCK as BLOCK } from '../../../core/src/fs/aligned-memory.js';
 import { writeMadeNoProgress } from '../../../core/src/fs/no-progress.js';
+import { unwritten } from '../../../core/src/fs/unwritten.js';
 import { showPath } from '../fs/names.js';
 import type { RestoreFileItem, RestoreJobResult } from './restore-messages.js';
 
@@ -230,9 +231,7 @@ function writeParts(fd: number, parts: Buffer[], at: number): number {
     const n = writevSync(fd, rest, at + written);
     if (n === 0) throw writeMadeNoProgress();
     written += n;
-    let skip = n;
-    while (rest.length > 0 && skip >= (rest[0] as Buffer).length) skip -= (rest.shift() as Buffer).length;
-    if (skip > 0 && rest.length > 0) rest = [(rest[0] as Buffer).subarray(skip), ...rest.slice(1)];
+    rest = unwritten(rest, n);
   }
   return written;
 }

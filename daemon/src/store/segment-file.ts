@@ -23,6 +23,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { copyBytes } from '../../../core/src/bytes/copy-bytes.js';
 import { alignDown, alignedBuffer, DIRECT_BLOCK as BLOCK } from '../../../core/src/fs/aligned-memory.js';
 import { writeMadeNoProgress } from '../../../core/src/fs/no-progress.js';
+import { unwritten } from '../../../core/src/fs/unwritten.js';
 /** Staging capacity: appends larger than this are written in several passes. */
 const STAGING_BYTES = 16 * 1024 * 1024;
 
@@ -188,15 +189,6 @@ async function writeAll(fd: FileHandle, buffers: Uint8Array[], position: number)
     if (bytesWritten === total) return;
     if (bytesWritten === 0) throw writeMadeNoProgress();
     at += bytesWritten;
-    let skip = bytesWritten;
-    const rest: Uint8Array[] = [];
-    for (const b of pending) {
-      if (skip >= b.length) skip -= b.length;
-      else {
-        rest.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-    }
-    pending = rest;
+    pending = unwritten(pending, bytesWritten);
   }
 }
