@@ -56,6 +56,21 @@ test('trees: deterministic, every field round-trips, hostile names and orders re
   assert.throws(() => decodeTree(encodeTree({ entries: [entry('d', { type: 'dir' })] })), /subtree/);
 });
 
+test('tree names: ASCII checked and ordered as strings, the rest as UTF-8 bytes, with the same outcome', () => {
+  const names = ['a', 'B', 'z', '~', 'é', 'ä', 'zz', '\u{1F600}', '\uFFFD', '\uE000', 'a\u{1F600}', 'a\uE000', 'a\u0080', 'a\u007f', ' '];
+  const byBytes = [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  assert.deepEqual(sortEntries(names.map((n) => entry(n))).map((e) => e.name), byBytes);
+  const decoded = decodeTree(encodeTree({ entries: sortEntries(names.map((n) => entry(n))) }));
+  assert.ok('entries' in decoded);
+  assert.deepEqual(decoded.entries.map((e) => e.name), byBytes);
+  // UTF-16 units put U+1F600 (a surrogate pair) before U+E000; UTF-8 bytes, the format's order, do not
+  assert.throws(() => decodeTree(encodeTree({ entries: [entry('a\u{1F600}'), entry('a\uE000')] })), /sorted/);
+  assert.doesNotThrow(() => decodeTree(encodeTree({ entries: [entry('a\uE000'), entry('a\u{1F600}')] })));
+  assert.doesNotThrow(() => decodeTree(encodeTree({ entries: [entry('x'.repeat(4096))] })));
+  assert.throws(() => decodeTree(encodeTree({ entries: [entry('x'.repeat(4097))] })), MsgpackError);
+  assert.throws(() => decodeTree(encodeTree({ entries: [entry('é'.repeat(2049))] })), MsgpackError, '4098 bytes in 2049 characters');
+});
+
 test('huge directories split into parts at content-defined boundaries', () => {
   const many = sortEntries(Array.from({ length: 40_000 }, (_, i) => entry(`file-${i}`)));
   const objects = buildTreeObjects(many);

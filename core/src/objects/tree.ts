@@ -70,6 +70,26 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/** Names of printable ASCII only (most of them) are checked and ordered as strings, without encoding. */
+const NOT_ASCII = /[^\x01-\x7f]/;
+
+function plainName(e: Pick<TreeEntry, 'name' | 'rawName'>): boolean {
+  return e.rawName === undefined && !NOT_ASCII.test(e.name);
+}
+
+/** validName for an entry: an ASCII name's bytes are its characters, so the string is checked directly. */
+function validEntryName(e: Pick<TreeEntry, 'name' | 'rawName'>): boolean {
+  if (!plainName(e)) return validName(nameBytes(e));
+  const n = e.name;
+  return n.length > 0 && n.length <= 4096 && n !== '.' && n !== '..' && !n.includes('/');
+}
+
+/** compareBytes of two entries' names; ASCII strings compare in byte order already. */
+function compareNames(a: Pick<TreeEntry, 'name' | 'rawName'>, b: Pick<TreeEntry, 'name' | 'rawName'>): number {
+  if (plainName(a) && plainName(b)) return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  return compareBytes(nameBytes(a), nameBytes(b));
+}
+
 export function validName(bytes: Uint8Array): boolean {
   if (bytes.length === 0 || bytes.length > 4096) return false;
   if (bytes.length === 1 && bytes[0] === 0x2e) return false;
@@ -118,7 +138,7 @@ function msgToEntry(v: MsgValue | undefined, i: number): TreeEntry {
     size: asSafeInt(v.s, `${at}.s`),
   };
   if (v.nb !== undefined) e.rawName = asBytes(v.nb, `${at}.nb`);
-  if (!validName(nameBytes(e))) throw new MsgpackError(`${at}: invalid name ${JSON.stringify(e.name)}`);
+  if (!validEntryName(e)) throw new MsgpackError(`${at}: invalid name ${JSON.stringify(e.name)}`);
   if (v.r !== undefined) e.rdev = asSafeInt(v.r, `${at}.r`);
   if (v.h !== undefined) e.hardlink = asSafeInt(v.h, `${at}.h`);
   if (v.x !== undefined) {
@@ -138,7 +158,7 @@ function msgToEntry(v: MsgValue | undefined, i: number): TreeEntry {
 }
 
 export function sortEntries(entries: TreeEntry[]): TreeEntry[] {
-  return entries.slice().sort((a, b) => compareBytes(nameBytes(a), nameBytes(b)));
+  return entries.slice().sort(compareNames);
 }
 
 export function encodeTree(tree: TreeObject): Uint8Array {
@@ -156,7 +176,7 @@ export function decodeTree(bytes: Uint8Array): TreeObject {
   }
   const entries = asArray(v.e, 'e').map(msgToEntry);
   for (let i = 1; i < entries.length; i++) {
-    if (compareBytes(nameBytes(entries[i - 1] as TreeEntry), nameBytes(entries[i] as TreeEntry)) >= 0) {
+    if (compareNames(entries[i - 1] as TreeEntry, entries[i] as TreeEntry) >= 0) {
       throw new MsgpackError(`entries not strictly sorted at ${i}`);
     }
   }
