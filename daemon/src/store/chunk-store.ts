@@ -11,7 +11,7 @@
 
 import { HavenError } from '../../../core/src/errors.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
-import { Codec, kindName, type ObjectKind } from '../../../core/src/objects/kinds.js';
+import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdentity } from './identity.js';
 import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-format.js';
@@ -19,6 +19,11 @@ import { SegmentReader } from './segment-reader.js';
 import { listSegments } from './segment-files.js';
 import { SegmentWriter, type AppendItem } from './segment-writer.js';
 import { recoverSegments, type RecoveryReport } from './recovery.js';
+import type { ObjectSource } from './reachability.js';
+import { RecentObjects } from './recent-objects.js';
+
+/** Trees and lists kept in memory after they are appended (stored bytes, see recent-objects.ts). */
+const RECENT_METADATA_BYTES = 32 << 20;
 
 export interface ChunkStoreOptions {
   segmentMaxBytes: number;
@@ -69,6 +74,7 @@ export class ChunkStore {
   private readonly pending = new Map<string, Location>();
   private queue: Promise<unknown> = Promise.resolve();
   private reader: SegmentReader;
+  private readonly recent = new RecentObjects(RECENT_METADATA_BYTES);
   private closed = false;
 
   private constructor(
@@ -149,10 +155,12 @@ export class ChunkStore {
         run.forEach(({ i, item }, j) => {
           const at = placed[j] as { segment: number; offset: number };
           const h = item.header;
-          this.pending.set(key(h.digest), {
+          const k = key(h.digest);
+          this.pending.set(k, {
             segment: at.segment, offset: at.offset, storedLength: h.storedLength, rawLength: h.rawLength,
             kind: h.kind, codec: h.codec, complete: false,
           });
+          if (h.kind === ObjectKind.tree || h.kind === ObjectKind.list) this.recent.add(k, { ...h, payloadCrc: item.payloadCrc }, item.payload);
           written[i] = true;
         });
         run = [];
@@ -237,15 +245,33 @@ export class ChunkStore {
     return { location, header, stored };
   }
 
+  /** Objects read from the segments only, never from memory: what verification reads. */
+  readonly onDisk: ObjectSource = {
+    locate: (digest) => this.locate(digest),
+    readObject: async (digest, expectKind) => {
+      const { header, stored } = await this.readStored(digest);
+      return this.decodeAs(digest, header, stored, expectKind);
+    },
+  };
+
   /** Records of one segment, sorted by offset, in one read (see SegmentReader.readStoredSpan). */
   async readStoredSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<StoredObject[]> {
     const read = await this.reader.readStoredSpan(items);
     return read.map((r, i) => ({ location: (items[i] as { location: Location }).location, ...r }));
   }
 
-  /** Reads, decompresses and SHA-256-verifies an object. */
+  /**
+   * Reads, decompresses and SHA-256-verifies an object; a tree or list appended lately comes
+   * from memory once the index says it exists.
+   */
   async readObject(digest: Uint8Array, expectKind?: ObjectKind): Promise<Buffer> {
-    const { header, stored } = await this.readStored(digest);
+    const location = this.locate(digest);
+    if (!location) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(digest) });
+    const { header, stored } = this.recent.get(key(digest)) ?? (await this.reader.readStored(location, digest));
+    return this.decodeAs(digest, header, stored, expectKind);
+  }
+
+  private decodeAs(digest: Uint8Array, header: RecordHeader, stored: Buffer, expectKind: ObjectKind | undefined): Buffer {
     if (expectKind !== undefined && header.kind !== expectKind) {
       throw new HavenError('OBJECT_UNDECODABLE', {
         digest: toHex(digest), kind: kindName(header.kind) ?? header.kind,
@@ -302,6 +328,7 @@ export class ChunkStore {
       const old = { writer: this.writer, reader: this.reader, index: this.currentIndex };
       this.writer = writer;
       this.reader = new SegmentReader(newRoot);
+      this.recent.clear();
       this.currentIndex = index;
       this.currentRoot = newRoot;
       await old.writer.close();

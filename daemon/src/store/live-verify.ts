@@ -1,5 +1,6 @@
 // Verifies the datastore while the daemon serves it (the disk swap's last check): every
-// object reachable from every snapshot is read through the live store, which checks each
+// object reachable from every snapshot is read from the segments (never from the store's
+// memory of recent trees) through the live store, which checks each
 // record's header and CRC, decompresses it and compares its SHA-256 with its digest. It is
 // `store check`'s reachability half on the open index: what it proves is exactly that every
 // snapshot restores bit-exact. Records no snapshot reaches are not read (GC's business).
@@ -30,7 +31,7 @@ export async function verifyLiveStore(
     const data: Uint8Array[] = [];
     try {
       // Trees and lists are read (and verified) by the walk itself; data chunks are collected.
-      const walk = await walkReachable(store, Buffer.from(s.root, 'hex'), {
+      const walk = await walkReachable(store.onDisk, Buffer.from(s.root, 'hex'), {
         ignoreComplete: true,
         visit: (d, kind) => {
           const hex = toHex(d);
@@ -47,7 +48,7 @@ export async function verifyLiveStore(
     for (const d of data) {
       if (signal.aborted) throw signal.reason;
       try {
-        report.bytes += (await store.readObject(d, ObjectKind.data)).length;
+        report.bytes += (await store.onDisk.readObject(d, ObjectKind.data)).length;
       } catch (err) {
         if (report.problems.length < 100) report.problems.push(`snapshot ${s.id} (${s.group}): ${(err as Error).message}`);
       }
