@@ -24,9 +24,11 @@ export interface CommitDeps {
 export async function commitSession(deps: CommitDeps, session: LiveSession, req: CommitRequest): Promise<CommitResponse> {
   const { store, sessions, bus } = deps;
   session.committing = true;
+  let committed = false;
   try {
+    const prechecked = await session.precheck.stop();
     const root = fromHex(req.root);
-    const walk = await walkReachable(store, root, { missingLimit: 20 });
+    const walk = await walkReachable(store, root, { missingLimit: 20, isComplete: (k) => session.precheck.isComplete(k) });
     if (walk.missing.length > 0) {
       throw new HavenError(
         'MISSING_OBJECTS',
@@ -56,12 +58,16 @@ export async function commitSession(deps: CommitDeps, session: LiveSession, req:
       store.index.sessions.putSync(info.id, committedInfo);
       registerSnapshot(store.index, digest, record);
       store.markComplete(walk.trees);
+      store.markComplete(prechecked);
     });
     const summary = toSummary(id, snapshotEntry(record));
     const ended = sessions.committed(session, id);
     bus.emit('snapshot.committed', summary);
+    committed = true;
     return { snapshot: summary, session: ended };
   } finally {
     session.committing = false;
+    // A refused commit leaves the session open: the client uploads what was missing and retries.
+    if (!committed) session.precheck.resume();
   }
 }

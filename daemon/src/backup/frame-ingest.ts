@@ -31,6 +31,8 @@ export interface IngestDeps {
   pool: VerifyPool;
   /** Called after each appended batch with the running totals. */
   onProgress?: (totals: ChunksResponse) => void;
+  /** Called for each verified object once it is appended (or found stored already). */
+  onStored?: (header: ObjectHeader) => void;
 }
 
 interface Item {
@@ -46,6 +48,13 @@ interface Batch {
   used: number;
   items: Item[];
 }
+
+/**
+ * A batch that does not fill its arena goes to verification after this long anyway: trees
+ * arrive a few at a time, and each is checked as soon as it is stored (tree-precheck.ts),
+ * which it cannot be while it waits for the stream's end.
+ */
+const BATCH_MAX_WAIT_MS = 50;
 
 function asHavenError(err: unknown): HavenError {
   return err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message });
@@ -63,6 +72,7 @@ export class FrameIngest implements FrameSink {
   private flushing: Promise<void> | null = null;
   private readonly parser: FrameParser;
   private readonly maxInFlight: number;
+  private batchTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: IngestDeps, private readonly options: IngestOptions) {
     this.parser = new FrameParser(this, { maxStored: options.maxFrameBytes, allowedKinds: CLIENT_KINDS });
@@ -91,6 +101,7 @@ export class FrameIngest implements FrameSink {
       }
       b = { arena, used: 0, items: [] };
       this.batch = b;
+      this.submitLater(b);
     }
     const item: Item = { header, offset: b.used, streamOffset, complete: false, duplicate: false };
     b.items.push(item);
@@ -211,7 +222,20 @@ export class FrameIngest implements FrameSink {
     });
   }
 
+  /** Submits `b` after BATCH_MAX_WAIT_MS if it is still open then, between two frames. */
+  private submitLater(b: Batch): void {
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = null;
+      if (this.batch !== b) return;
+      // A frame still arriving writes into this arena: wait for it.
+      if (!(b.items[b.items.length - 1] as Item).complete) this.submitLater(b);
+      else this.submit();
+    }, BATCH_MAX_WAIT_MS);
+  }
+
   private submit(): void {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
     const b = this.batch;
     this.batch = null;
     if (!b) return;
@@ -252,6 +276,7 @@ export class FrameIngest implements FrameSink {
       const written = await this.deps.store.append(good);
       written.forEach((w, i) => {
         const h = (good[i] as AppendItem).header;
+        this.deps.onStored?.(h);
         if (w) {
           this.totals.objectsNew++;
           this.totals.bytesNew += h.storedLength;

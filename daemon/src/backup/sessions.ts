@@ -8,10 +8,13 @@ import { HavenError } from '../../../core/src/errors.js';
 import { emptySessionStats, type SessionInfo, type StartBackupRequest } from '../../../core/src/api/backup.js';
 import type { EventBus } from '../events.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import { TreePrecheck } from './tree-precheck.js';
 
 export interface LiveSession {
   info: SessionInfo;
   pins: Set<string>;
+  /** The session's trees checked as they arrive (commits walk only what it has not vouched for). */
+  precheck: TreePrecheck;
   activeStreams: number;
   /** Set while a commit runs, so a second commit or an abort cannot interleave. */
   committing: boolean;
@@ -48,10 +51,17 @@ export class Sessions {
       updated: time,
       stats: emptySessionStats(),
     };
-    const s: LiveSession = { info, pins: new Set(), activeStreams: 0, committing: false, parent, lastProgress: 0 };
-    this.live.set(info.id, s);
+    const s = this.track(info, parent);
     this.save(info);
     this.bus.emit('session.started', info);
+    return s;
+  }
+
+  /** Holds a session open in memory, with its pins and the check of its trees. */
+  private track(info: SessionInfo, parent: string | null): LiveSession {
+    const pins = new Set<string>();
+    const s: LiveSession = { info, pins, precheck: new TreePrecheck(this.store, pins), activeStreams: 0, committing: false, parent, lastProgress: 0 };
+    this.live.set(info.id, s);
     return s;
   }
 
@@ -71,8 +81,7 @@ export class Sessions {
       const stored = this.store.index.sessions.get(id);
       if (!stored) throw new HavenError('SESSION_NOT_FOUND', { id });
       if (stored.state !== 'open') throw new HavenError('SESSION_CLOSED', { id, state: stored.state });
-      s = { info: { ...stored, stats: { ...stored.stats } }, pins: new Set(), activeStreams: 0, committing: false, parent: null, lastProgress: 0 };
-      this.live.set(id, s);
+      s = this.track({ ...stored, stats: { ...stored.stats } }, null);
     }
     if (s.info.state !== 'open' || s.committing) throw new HavenError('SESSION_CLOSED', { id, state: s.committing ? 'committing' : s.info.state });
     return s;

@@ -27,6 +27,8 @@ export interface WalkOptions {
   ignoreComplete?: boolean;
   /** Stop collecting after this many missing objects. */
   missingLimit?: number;
+  /** Trees (latin1 digest keys) known complete besides those flagged in the index: not descended into. */
+  isComplete?: (key: string) => boolean;
   /** Called for every object reached (store check counts and marks them). */
   visit?: (digest: Uint8Array, kind: ObjectKind) => void;
 }
@@ -44,7 +46,7 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
   const pending: Array<{ digest: Uint8Array; kind: ObjectKind }> = [];
 
   const reach = (digest: Uint8Array, kind: ObjectKind): boolean => {
-    const k = toHex(digest);
+    const k = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
     if (seen.has(k)) return false;
     seen.add(k);
     objects++;
@@ -59,7 +61,8 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
       });
     }
     options.visit?.(digest, kind);
-    return kind !== ObjectKind.data && !(kind === ObjectKind.tree && loc.complete && !options.ignoreComplete);
+    if (kind === ObjectKind.tree && ((loc.complete && !options.ignoreComplete) || options.isComplete?.(k))) return false;
+    return kind !== ObjectKind.data;
   };
 
   const entryRefs = (e: TreeEntry): void => {

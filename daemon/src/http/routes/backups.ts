@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { HavenError } from '../../../../core/src/errors.js';
 import type { ChunkerParams, ChunksResponse, CommitRequest, StartBackupRequest, StartBackupResponse } from '../../../../core/src/api/backup.js';
 import { MEDIA_BITMAP } from '../../../../core/src/api/backup.js';
+import { ObjectKind } from '../../../../core/src/objects/kinds.js';
 import type { Catalog } from '../../backup/catalog.js';
 import { commitSession } from '../../backup/commit.js';
 import { FrameIngest } from '../../backup/frame-ingest.js';
@@ -81,6 +82,9 @@ export function backupRoutes(deps: BackupDeps) {
         onProgress: (t) => {
           account(t, ingest.rawBytesNew);
           sessions.touch(s);
+        },
+        onStored: (h) => {
+          if (h.kind === ObjectKind.tree) s.precheck.add(h.digest);
         },
       },
       { maxFrameBytes: deps.limits.maxFrameBytes, ...deps.ingest },

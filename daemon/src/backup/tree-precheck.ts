@@ -1,0 +1,88 @@
+// Checks a session's trees while the upload is still running, so the commit does not have
+// to. A commit must prove that everything under the root is present (commit.ts); walking
+// 4,500 new trees and 68,000 references at the end of an initial backup took 0.7 s of the
+// daemon's main thread, with the client waiting. Clients upload a directory's tree after its
+// files' chunks and its subdirectories' trees, so by the time a tree arrives its references
+// are usually there already: each tree is walked as it is appended (skipping subtrees found
+// complete before), and the commit's walk stops at trees found complete here.
+//
+// A tree whose references have not all arrived yet (they travel on other streams) is simply
+// not recorded: the commit walks it, as it walks everything this check has not vouched for.
+// A tree that does not decode is left to the commit too, which refuses it with the real error.
+// Trees found complete are pinned in the session (a collector marks from pins as from
+// snapshot roots), so what a check vouched for stays until the commit.
+
+import type { ChunkStore } from '../store/chunk-store.js';
+import { walkReachable } from '../store/reachability.js';
+
+const SLICE_MS = 4;
+
+function key(digest: Uint8Array): string {
+  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
+}
+
+export class TreePrecheck {
+  /** Trees (latin1 digest keys) whose every descendant was found present. */
+  private readonly complete = new Set<string>();
+  private readonly completeTrees: Uint8Array[] = [];
+  private queue: Uint8Array[] = [];
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly store: ChunkStore, private readonly pins: Set<string>) {}
+
+  /** A tree was appended (or found already stored) in this session. */
+  add(digest: Uint8Array): void {
+    if (this.stopped) return;
+    this.queue.push(Uint8Array.from(digest));
+    this.running ??= this.drain();
+  }
+
+  /** Whether the commit may take this tree as complete without walking it. */
+  isComplete(k: string): boolean {
+    return this.complete.has(k);
+  }
+
+  /**
+   * Stops checking (what is still queued is left to the commit's walk) and returns the trees
+   * found complete, for the commit to flag.
+   */
+  async stop(): Promise<Uint8Array[]> {
+    this.stopped = true;
+    this.queue = [];
+    await this.running;
+    return this.completeTrees;
+  }
+
+  /** Checks again after a commit that was refused (the client uploads more and retries). */
+  resume(): void {
+    this.stopped = false;
+  }
+
+  private async drain(): Promise<void> {
+    // Slices of a few milliseconds: upload streams keep being read in between.
+    while (this.queue.length > 0 && !this.stopped) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const until = performance.now() + SLICE_MS;
+      while (this.queue.length > 0 && !this.stopped && performance.now() < until) await this.check(this.queue.shift() as Uint8Array);
+    }
+    this.running = null;
+  }
+
+  private async check(tree: Uint8Array): Promise<void> {
+    let walk;
+    try {
+      walk = await walkReachable(this.store, tree, { missingLimit: 1, isComplete: (k) => this.complete.has(k) });
+    } catch {
+      return;
+    }
+    if (walk.missing.length > 0) return;
+    for (const t of walk.trees) {
+      const k = key(t);
+      if (this.complete.has(k)) continue;
+      this.complete.add(k);
+      this.completeTrees.push(t);
+      this.pins.add(k);
+    }
+  }
+}

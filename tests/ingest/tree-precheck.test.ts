@@ -1,0 +1,62 @@
+// The check of a session's trees as they arrive: it vouches only for trees whose every
+// descendant is stored, catches up when a missing chunk arrives later, pins what it vouched
+// for, and leaves malformed trees to the commit.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ObjectKind } from '../../core/src/objects/kinds.js';
+import { TreePrecheck } from '../../daemon/src/backup/tree-precheck.js';
+import { ChunkStore } from '../../daemon/src/store/chunk-store.js';
+import { payloadCrc } from '../../daemon/src/store/record-format.js';
+import { dirEntry, fileEntry, makeObject, treeOf, type TestObject } from '../helpers/objects.js';
+import { tempDir } from '../helpers/tmp.js';
+
+function item(o: TestObject) {
+  const header = { kind: o.kind, codec: o.codec, rawLength: o.raw.length, storedLength: o.stored.length, digest: o.digest };
+  return { header, payloadCrc: payloadCrc(o.stored), payload: o.stored };
+}
+
+const key = (o: TestObject): string => o.digest.toString('latin1');
+
+test('tree precheck: vouches for complete trees only, catches up through the parent, pins what it vouched for', async (t) => {
+  const store = await ChunkStore.open(join(tempDir(t), 'ds'), { create: true, segmentMaxBytes: 1 << 20 });
+  t.after(() => store.close());
+  const pins = new Set<string>();
+  const check = new TreePrecheck(store, pins);
+
+  const a = makeObject(ObjectKind.data, randomBytes(3000));
+  const late = makeObject(ObjectKind.data, randomBytes(3000));
+  const full = treeOf([fileEntry('a', [a])]);
+  const waiting = treeOf([fileEntry('late', [late])]);
+  const root = treeOf([dirEntry('full', full), dirEntry('waiting', waiting)]);
+  const broken = makeObject(ObjectKind.tree, Buffer.from('not a tree'));
+
+  await store.append([item(a), item(full), item(waiting), item(broken)]);
+  check.add(full.digest);
+  check.add(waiting.digest); // its chunk has not arrived
+  check.add(broken.digest);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(check.isComplete(key(full)));
+  assert.ok(!check.isComplete(key(waiting)), 'a chunk is missing');
+  assert.ok(!check.isComplete(key(broken)), 'a malformed tree is left to the commit');
+
+  await store.append([item(late), item(root)]);
+  check.add(root.digest);
+  await new Promise((r) => setTimeout(r, 50));
+  const vouched = await check.stop();
+  assert.deepEqual(new Set(vouched.map((d) => Buffer.from(d).toString('latin1'))), new Set([key(full), key(waiting), key(root)]));
+  assert.deepEqual(pins, new Set([key(full), key(waiting), key(root)]));
+
+  // Stopped (a commit is running): nothing more is checked until it resumes.
+  const other = treeOf([fileEntry('b', [a])]);
+  await store.append([item(other)]);
+  check.add(other.digest);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.ok(!check.isComplete(key(other)));
+  check.resume();
+  check.add(other.digest);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(check.isComplete(key(other)));
+});
