@@ -93,3 +93,12 @@ export async function openBrowser(t: TestContext, baseURL: string): Promise<Brow
 export function assertNoProblems(b: Browser): void {
   assert.deepEqual(b.problems, [], 'the page logged errors or had failed requests');
 }
+
+/** Fills the first-run form (any page shows it until an admin exists) and submits it. */
+export async function createFirstAdmin(page: Page, code: string, password: string): Promise<void> {
+  await page.getByLabel('Setup code').fill(code);
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password', { exact: false }).first().fill(password);
+  await page.getByLabel('Repeat password').fill(password);
+  await page.getByRole('button', { name: 'Create admin account' }).click();
+}

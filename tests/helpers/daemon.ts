@@ -1,6 +1,7 @@
 // A real havend for integration tests: its own process on 127.0.0.1 port 0, a temp state
 // directory, stopped (and killed if need be) when the test ends.
 
+import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -104,4 +105,11 @@ export async function startDaemon(t: TestContext | null, options: DaemonOptions)
   };
   t?.after(() => daemon.stop());
   return daemon;
+}
+
+/** The one-time code a fresh daemon prints for creating its first admin. */
+export function setupCodeOf(daemonOutput: string): string {
+  const code = /havend setup code: (\S+)/.exec(daemonOutput)?.[1];
+  assert.ok(code, 'the daemon printed a setup code');
+  return code;
 }

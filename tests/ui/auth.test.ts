@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { SESSION_COOKIE } from '../../core/src/api/auth.js';
 import { LIVE_CLOSE, LIVE_PATH, type LiveMessage } from '../../core/src/api/live.js';
 import { execFileSync } from 'node:child_process';
-import { HAVEND, createToken, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { HAVEND, createToken, setupCodeOf, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -58,21 +58,20 @@ async function setUp(t: TestContext) {
 
 test('first run: setup code printed and in a 0600 file, spent once; setup closes for good', async (t) => {
   const { dataDir, d } = await setUp(t);
-  const m = /havend setup code: (\S+)/.exec(d.output());
-  assert.ok(m, `stdout names the setup code:\n${d.output()}`);
+  const code = setupCodeOf(d.output());
   const file = join(dataDir, 'setup-code');
-  assert.equal(readFileSync(file, 'utf8').trim(), m[1]);
+  assert.equal(readFileSync(file, 'utf8').trim(), code);
   assert.equal(statSync(file).mode & 0o777, 0o600);
 
   assert.deepEqual((await call(d, 'GET', '/api/v1/auth/status')).body, { setupRequired: true, user: null });
   const wrong = await call(d, 'POST', '/api/v1/setup', { body: { code: 'AAAA-AAAA-AAAA-AAAA', username: 'admin', password: PASSWORD } });
   assert.equal(wrong.status, 403);
   assert.equal(errorCode(wrong.body), 'SETUP_CODE_INVALID');
-  const weak = await call(d, 'POST', '/api/v1/setup', { body: { code: m[1], username: 'admin', password: 'short' } });
+  const weak = await call(d, 'POST', '/api/v1/setup', { body: { code, username: 'admin', password: 'short' } });
   assert.equal(errorCode(weak.body), 'VALIDATION_FAILED');
 
   // case and dashes do not matter when typing the code
-  const typed = (m[1] as string).toLowerCase().replace(/-/g, ' ');
+  const typed = code.toLowerCase().replace(/-/g, ' ');
   const ok = await call(d, 'POST', '/api/v1/setup', { body: { code: typed, username: 'admin', password: PASSWORD } });
   assert.equal(ok.status, 201);
   assert.equal(ok.body?.name, 'admin');
@@ -82,7 +81,7 @@ test('first run: setup code printed and in a 0600 file, spent once; setup closes
   assert.doesNotMatch(raw, /Secure/, 'plain HTTP on loopback: a Secure cookie would never come back');
   assert.ok(!existsSync(file), 'the spent code file is removed');
 
-  const again = await call(d, 'POST', '/api/v1/setup', { body: { code: m[1], username: 'eve', password: PASSWORD } });
+  const again = await call(d, 'POST', '/api/v1/setup', { body: { code, username: 'eve', password: PASSWORD } });
   assert.equal(again.status, 409);
   assert.equal(errorCode(again.body), 'SETUP_DONE');
   const cookie = cookieOf(ok.setCookie);
@@ -126,7 +125,7 @@ test('nothing answers without auth but health, status, login and setup; tokens s
 
 test('login: wrong passwords are rate limited; logout ends the session and closes its WebSocket', async (t) => {
   const { d } = await setUp(t);
-  const code = /havend setup code: (\S+)/.exec(d.output())?.[1] as string;
+  const code = setupCodeOf(d.output());
   const setup = await call(d, 'POST', '/api/v1/setup', { body: { code, username: 'admin', password: PASSWORD } });
   assert.equal(setup.status, 201);
 

@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, dirname, join } from 'node:path';
-import { assertNoProblems, needChromium, openBrowser } from '../helpers/browser.js';
-import { createToken, startDaemon } from '../helpers/daemon.js';
+import { assertNoProblems, createFirstAdmin, needChromium, openBrowser } from '../helpers/browser.js';
+import { createToken, setupCodeOf, startDaemon } from '../helpers/daemon.js';
 import { haven } from '../helpers/haven-cli.js';
 import { realData } from '../helpers/real-data.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -34,8 +34,7 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
       HAVEND_DISKS_SMART_POLL_SECONDS: '1', HAVEND_DISKS_HOTPLUG_POLL_MS: '200',
     },
   });
-  const code = /havend setup code: (\S+)/.exec(d.output())?.[1];
-  assert.ok(code, 'the daemon printed a setup code');
+  const code = setupCodeOf(d.output());
   const b = await openBrowser(t, d.url);
   const { page } = b;
 
@@ -43,11 +42,7 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
     await page.goto('/');
     await page.getByRole('heading', { name: 'Set up Haven' }).waitFor();
     await b.screenshots('setup');
-    await page.getByLabel('Setup code').fill(code);
-    await page.getByLabel('User name').fill('admin');
-    await page.getByLabel('Password', { exact: false }).first().fill(PASSWORD);
-    await page.getByLabel('Repeat password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create admin account' }).click();
+    await createFirstAdmin(page, code, PASSWORD);
     await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
     await page.getByText('Live', { exact: true }).waitFor();
     await page.getByText('No backups yet').waitFor();

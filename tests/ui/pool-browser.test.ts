@@ -4,8 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertNoProblems, needChromium, openBrowser } from '../helpers/browser.js';
-import { createToken } from '../helpers/daemon.js';
+import { assertNoProblems, createFirstAdmin, needChromium, openBrowser } from '../helpers/browser.js';
+import { createToken, setupCodeOf } from '../helpers/daemon.js';
 import { PoolLab } from '../helpers/pool-lab.js';
 import { POOL_TEST_ENV, createPoolWithCli, dataDirOf } from '../helpers/pool-scenario.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
@@ -20,16 +20,11 @@ test('pool page: a raid1 pool over loop disks, its members, and a scrub started 
   const created = await createPoolWithCli(api, dataDir, 'raid1', [lab.disk('a'), lab.disk('b')]);
   assert.equal(created.health, 'healthy', created.summary);
 
-  const code = /havend setup code: (\S+)/.exec(daemon.output())?.[1];
-  assert.ok(code);
+  const code = setupCodeOf(daemon.output());
   const b = await openBrowser(t, daemon.url);
   const { page } = b;
   await page.goto('/');
-  await page.getByLabel('Setup code').fill(code);
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password', { exact: false }).first().fill('pool page passphrase');
-  await page.getByLabel('Repeat password').fill('pool page passphrase');
-  await page.getByRole('button', { name: 'Create admin account' }).click();
+  await createFirstAdmin(page, code, 'pool page passphrase');
   await page.getByTestId('pool').locator('[data-pool-health="healthy"]').waitFor();
 
   await page.getByRole('link', { name: 'Pool', exact: true }).click();

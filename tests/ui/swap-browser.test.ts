@@ -11,7 +11,8 @@ import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertNoProblems, needChromium, openBrowser } from '../helpers/browser.js';
+import { assertNoProblems, createFirstAdmin, needChromium, openBrowser } from '../helpers/browser.js';
+import { setupCodeOf } from '../helpers/daemon.js';
 import { codeOf, diskOf, poolStatus, poolWorld, waitFor, writeRealFiles } from '../helpers/pool-scenario.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
 
@@ -34,16 +35,11 @@ test('swap wizard: a failing member replaced step by step to done', { timeout: 3
     return s.members.find((m) => m.devid === devid)?.flags.includes('smart-failing') ? s : null;
   });
 
-  const code = /havend setup code: (\S+)/.exec(daemon.output())?.[1];
-  assert.ok(code);
+  const code = setupCodeOf(daemon.output());
   const b = await openBrowser(t, daemon.url);
   const { page } = b;
   await page.goto('/swap');
-  await page.getByLabel('Setup code').fill(code);
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password', { exact: false }).first().fill('swap wizard passphrase');
-  await page.getByLabel('Repeat password').fill('swap wizard passphrase');
-  await page.getByRole('button', { name: 'Create admin account' }).click();
+  await createFirstAdmin(page, code, 'swap wizard passphrase');
   await page.getByRole('heading', { name: 'Disk swap' }).waitFor();
   await b.screenshots('swap-start');
 
