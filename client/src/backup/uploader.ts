@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { Zstd } from '../../../core/src/compress/zstd.js';
+import { digestKey } from '../../../core/src/objects/digest.js';
 import { encodeFrameHeader } from '../../../core/src/objects/frame.js';
 import { Codec, type ObjectKind } from '../../../core/src/objects/kinds.js';
 import type { HttpTransport } from '../api/http-transport.js';
@@ -51,7 +52,7 @@ export class Uploader {
 
   /** Marks digests as present without asking (e.g. the previous snapshot's trees). */
   assumePresent(digest: Uint8Array): void {
-    this.known.add(Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1'));
+    this.known.add(digestKey(digest));
   }
 
   /**

@@ -6,7 +6,7 @@
 import { FrameParser, type ObjectHeader } from '../../../core/src/objects/frame.js';
 import { Codec, MAX_OBJECT_BYTES, zstdBound } from '../../../core/src/objects/kinds.js';
 import { Zstd } from '../../../core/src/compress/zstd.js';
-import { sha256, toHex } from '../../../core/src/objects/digest.js';
+import { digestKey, sha256, toHex } from '../../../core/src/objects/digest.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { HttpTransport } from '../api/http-transport.js';
 
@@ -52,7 +52,7 @@ export class ObjectFetcher {
     if (digests.length === 0) return;
     const want = new Map<string, number[]>();
     digests.forEach((d, i) => {
-      const k = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
+      const k = digestKey(d);
       const list = want.get(k);
       if (list) list.push(i);
       else want.set(k, [i]);

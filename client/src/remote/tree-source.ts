@@ -5,13 +5,9 @@
 import { MsgpackError } from '../../../core/src/objects/msgpack.js';
 import { decodeTree, type TreeEntry, type TreeObject } from '../../../core/src/objects/tree.js';
 import { decodeList } from '../../../core/src/objects/list.js';
-import { toHex } from '../../../core/src/objects/digest.js';
+import { digestKey as key, toHex } from '../../../core/src/objects/digest.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { ObjectFetcher } from './object-fetcher.js';
-
-function key(d: Uint8Array): string {
-  return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
-}
 
 export function decodeOrThrow<T>(digest: Uint8Array, kind: string, decode: () => T): T {
   try {

@@ -70,7 +70,7 @@ export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-/** Names of printable ASCII only (most of them) are checked and ordered as strings, without encoding. */
+/** Names of ASCII without NUL (most of them) are checked and ordered as strings, without encoding. */
 const NOT_ASCII = /[^\x01-\x7f]/;
 
 function plainName(e: Pick<TreeEntry, 'name' | 'rawName'>): boolean {

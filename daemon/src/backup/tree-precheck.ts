@@ -12,19 +12,15 @@
 // Trees found complete are pinned in the session (a collector marks from pins as from
 // snapshot roots), so what a check vouched for stays until the commit.
 
+import { digestKey } from '../../../core/src/objects/digest.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { walkReachable } from '../store/reachability.js';
 
 const SLICE_MS = 4;
 
-function key(digest: Uint8Array): string {
-  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
-}
-
 export class TreePrecheck {
   /** Trees (latin1 digest keys) whose every descendant was found present. */
   private readonly complete = new Set<string>();
-  private readonly completeTrees: Uint8Array[] = [];
   private queue: Uint8Array[] = [];
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -51,7 +47,7 @@ export class TreePrecheck {
     this.stopped = true;
     this.queue = [];
     await this.running;
-    return this.completeTrees;
+    return [...this.complete].map((k) => Buffer.from(k, 'latin1'));
   }
 
   /** Checks again after a commit that was refused (the client uploads more and retries). */
@@ -78,10 +74,8 @@ export class TreePrecheck {
     }
     if (walk.missing.length > 0) return;
     for (const t of walk.trees) {
-      const k = key(t);
-      if (this.complete.has(k)) continue;
+      const k = digestKey(t);
       this.complete.add(k);
-      this.completeTrees.push(t);
       this.pins.add(k);
     }
   }

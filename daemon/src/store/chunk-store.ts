@@ -10,7 +10,7 @@
 // on one serial queue, so there is exactly one appender per datastore.
 
 import { HavenError } from '../../../core/src/errors.js';
-import { sha256, toHex } from '../../../core/src/objects/digest.js';
+import { digestKey as key, sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdentity } from './identity.js';
 import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
@@ -62,10 +62,6 @@ async function lmdbCause(err: unknown): Promise<unknown> {
   const commitError = (err as { commitError?: Promise<unknown> }).commitError;
   if (commitError && typeof commitError.then === 'function') return commitError.then(() => err, (cause: unknown) => cause);
   return err;
-}
-
-function key(digest: Uint8Array): string {
-  return Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
 }
 
 type TxnExtra = () => void;

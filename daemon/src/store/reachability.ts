@@ -4,7 +4,7 @@
 // incremental backup's commit costs in proportion to what changed.
 
 import { HavenError } from '../../../core/src/errors.js';
-import { toHex } from '../../../core/src/objects/digest.js';
+import { digestKey, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
 import { decodeTree, type TreeEntry } from '../../../core/src/objects/tree.js';
@@ -46,7 +46,7 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
   const pending: Array<{ digest: Uint8Array; kind: ObjectKind }> = [];
 
   const reach = (digest: Uint8Array, kind: ObjectKind): boolean => {
-    const k = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString('latin1');
+    const k = digestKey(digest);
     if (seen.has(k)) return false;
     seen.add(k);
     objects++;
