@@ -34,6 +34,7 @@ export const ERRORS = {
   LENGTH_MISMATCH: { status: 422, message: 'Object {digest} does not decode to its declared {declared} bytes' },
   OBJECT_UNDECODABLE: { status: 422, message: 'Object {digest} of kind {kind} cannot be decoded: {detail}' },
   MISSING_OBJECTS: { status: 409, message: '{count} object(s) reachable from the root are missing, first {first}' },
+  TREE_TOO_DEEP: { status: 422, message: 'Directories nest deeper than {limit} levels below the root (tree {digest})' },
   // reads
   SNAPSHOT_NOT_FOUND: { status: 404, message: 'No snapshot {id}' },
   SNAPSHOT_AMBIGUOUS: { status: 409, message: 'Snapshot prefix {id} matches more than one snapshot' },
@@ -97,6 +98,8 @@ export const ERRORS = {
   TARGET_NOT_EMPTY: { status: 409, message: 'Restore target {path} is not empty; pass --overwrite to restore into it' },
   OBJECT_CORRUPT: { status: 502, message: 'Object {digest} from the server is corrupt: {detail}' },
   CHECK_FAILED: { status: 500, message: 'Snapshot {id} failed its check: {count} problem(s), first: {first}' },
+  RESTORE_LIMIT: { status: 413, message: 'The snapshot lists more than {limit} {what}; if it is legitimate, raise {flag}' },
+  RESTORE_UNSAFE: { status: 409, message: 'Refusing to restore {path}: {detail}; nothing outside the target was touched' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -39,6 +39,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   OBJECT_CORRUPT: EXIT.damaged,
   OBJECT_UNDECODABLE: EXIT.damaged,
   CHECK_FAILED: EXIT.damaged,
+  TREE_TOO_DEEP: EXIT.damaged,
   DIGEST_MISMATCH: EXIT.damaged,
   MISSING_OBJECTS: EXIT.damaged,
   STORE_CORRUPT: EXIT.damaged,
