@@ -36,6 +36,16 @@ const char* ErrnoCode(int err) {
     case EIO: return "EIO";
     case EBADF: return "EBADF";
     case EDQUOT: return "EDQUOT";
+    case EXDEV: return "EXDEV";
+    case EMLINK: return "EMLINK";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case ENOSYS: return "ENOSYS";
+    case EBUSY: return "EBUSY";
+    case EMFILE: return "EMFILE";
+    case ENFILE: return "ENFILE";
+    case ETXTBSY: return "ETXTBSY";
+    case EAGAIN: return "EAGAIN";
+    case EOVERFLOW: return "EOVERFLOW";
     default: return "EUNKNOWN";
   }
 }

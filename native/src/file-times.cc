@@ -12,11 +12,7 @@ namespace {
 Napi::Value SetTimes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = PathArg(info, 0);
-  struct timespec ts[2];
-  ts[0].tv_sec = static_cast<time_t>(info[1].As<Napi::Number>().Int64Value());
-  ts[0].tv_nsec = static_cast<long>(info[2].As<Napi::Number>().Int64Value());
-  ts[1].tv_sec = static_cast<time_t>(info[3].As<Napi::Number>().Int64Value());
-  ts[1].tv_nsec = static_cast<long>(info[4].As<Napi::Number>().Int64Value());
+  struct timespec ts[2] = {TimespecArg(info, 1), TimespecArg(info, 3)};
   int flags = info[5].ToBoolean().Value() ? AT_SYMLINK_NOFOLLOW : 0;
   if (utimensat(AT_FDCWD, path.c_str(), ts, flags) != 0) ThrowErrno(env, errno, "utimensat", path);
   return env.Undefined();
@@ -27,11 +23,7 @@ Napi::Value SetTimes(const Napi::CallbackInfo& info) {
 Napi::Value SetFdTimes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = info[0].As<Napi::Number>().Int32Value();
-  struct timespec ts[2];
-  ts[0].tv_sec = static_cast<time_t>(info[1].As<Napi::Number>().Int64Value());
-  ts[0].tv_nsec = static_cast<long>(info[2].As<Napi::Number>().Int64Value());
-  ts[1].tv_sec = static_cast<time_t>(info[3].As<Napi::Number>().Int64Value());
-  ts[1].tv_nsec = static_cast<long>(info[4].As<Napi::Number>().Int64Value());
+  struct timespec ts[2] = {TimespecArg(info, 1), TimespecArg(info, 3)};
   if (futimens(fd, ts) != 0) ThrowErrno(env, errno, "futimens", "fd " + std::to_string(fd));
   return env.Undefined();
 }

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 namespace haven {
@@ -25,6 +26,15 @@ inline std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
     return std::string(b.Data(), b.Length());
   }
   return info[i].As<Napi::String>().Utf8Value();
+}
+
+// A time as two number arguments, seconds at i and nanoseconds at i + 1 (the split keeps
+// nanoseconds that a double of seconds would round away).
+inline struct timespec TimespecArg(const Napi::CallbackInfo& info, size_t i) {
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(info[i].As<Napi::Number>().Int64Value());
+  ts.tv_nsec = static_cast<long>(info[i + 1].As<Napi::Number>().Int64Value());
+  return ts;
 }
 
 // Throws a JS Error shaped like Node's fs errors: message "CODE: syscall 'path'", .code, .errno, .syscall, .path.

@@ -16,13 +16,14 @@ process.on('exit', () => {
 });
 
 /**
- * A temporary directory removed when the test ends, pass or fail. Hooks run in the order
+ * A temporary directory (below `parent`, the OS's temporary directory unless a test needs
+ * a particular filesystem) removed when the test ends, pass or fail. Hooks run in the order
  * they were added, so a daemon or browser started after the directory is still running when
  * this removal runs, and may create a file in it meanwhile (ENOTEMPTY): such a directory is
  * removed when the test process exits instead, after every later hook stopped its writer.
  */
-export function tempDir(t: TestContext, prefix = 'haven-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+export function tempDir(t: TestContext, prefix = 'haven-test-', parent = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, prefix));
   t.after(() => {
     try {
       rmSync(dir, { recursive: true, force: true, maxRetries: 2, retryDelay: 50 });

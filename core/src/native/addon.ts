@@ -5,6 +5,7 @@
 
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { EntryType } from '../objects/tree.js';
 
 /** A path as a string, or as its exact bytes when they are not valid UTF-8. */
 export type NativePath = string | Buffer;
@@ -67,13 +68,63 @@ export interface Crc32Area {
   readonly crc32Accelerated: boolean;
 }
 
-export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea, CopyBytesArea, Crc32Area {
+/** What lstatAt reports of an entry itself (a symlink is not followed). */
+export interface EntryStatAt {
+  type: EntryType;
+  /** Permission bits (mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  dev: number;
+  ino: number;
+}
+
+/**
+ * Restores never write through a symlink (native/src/restore-at.cc): every call works below
+ * a directory descriptor on ONE component `name` (not '', '.', '..', no '/' or NUL: else
+ * EINVAL) and follows no link there. Errors carry `.code` (ELOOP, ENOENT, EEXIST, EXDEV, ...)
+ * and `.syscall` like Node's fs errors.
+ */
+export interface RestoreAtArea {
+  /**
+   * Opens `relPath` ('a/b/c': no '.', '..' or empty component) below `rootFd`, following no
+   * symlink in any component and never leaving rootFd. O_CLOEXEC and O_NOFOLLOW are always
+   * added to `flags`. A symlink met fails with ELOOP, or ENOTDIR where a directory was
+   * expected: as the last component under O_DIRECTORY, or in between on the fallback walk.
+   */
+  openBeneath(rootFd: number, relPath: NativePath, flags: number, mode: number): number;
+  /** Forces the component-by-component walk used where openat2 is missing (for its tests). */
+  setRestoreAtFallback(on: boolean): void;
+  mkdirAt(dirFd: number, name: NativePath, mode: number): void;
+  /** `target` is stored as given (any bytes but NUL). */
+  symlinkAt(target: NativePath, dirFd: number, name: NativePath): void;
+  mkfifoAt(dirFd: number, name: NativePath, mode: number): void;
+  /** `mode` includes the file type bits (S_IFCHR, S_IFBLK); `rdev` as fs.Stats reports it. */
+  mknodAt(dirFd: number, name: NativePath, mode: number, rdev: number): void;
+  /** A hard link of the entry at oldName itself, also when it is a symlink. */
+  linkAt(oldDirFd: number, oldName: NativePath, newDirFd: number, newName: NativePath): void;
+  unlinkAt(dirFd: number, name: NativePath, isDir: boolean): void;
+  /** Removes whatever is at name, a directory with everything below it; nothing there is fine. EMLINK for a tree deeper than 4096 levels. */
+  removeTreeAt(dirFd: number, name: NativePath): void;
+  /** null when nothing is at name. */
+  lstatAt(dirFd: number, name: NativePath): EntryStatAt | null;
+  /** -1 keeps that id. */
+  fchownAt(dirFd: number, name: NativePath, uid: number, gid: number): void;
+  /** Throws (code ENOTSUP) on a symlink, which has no mode of its own on Linux. */
+  fchmodAt(dirFd: number, name: NativePath, mode: number): void;
+  utimensAt(dirFd: number, name: NativePath, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
+  /** Through /proc/self/fd/<dirFd> (ENOENT without /proc). */
+  setXattrAt(dirFd: number, name: NativePath, xattrName: string, value: Uint8Array): void;
+  fsetxattr(fd: number, xattrName: string, value: Uint8Array): void;
+}
+
+export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea, CopyBytesArea, Crc32Area, RestoreAtArea {
   /** Areas the loaded build registered (native/src/registry.h). */
   readonly areas: readonly string[];
 }
 
 /** Every area this TypeScript expects; a build missing one is treated as absent. */
-export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify', 'copy-bytes', 'crc32'];
+export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify', 'copy-bytes', 'crc32', 'restore-at'];
 
 export const ADDON_PATH = fileURLToPath(new URL('../../../../native/build/Release/haven_native.node', import.meta.url));
 
