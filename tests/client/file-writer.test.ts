@@ -54,7 +54,7 @@ function randomChunks(seed: string, target: number): Buffer[] {
 
 async function writeFile(path: string, chunks: Buffer[]): Promise<RestoreJobResult> {
   const size = chunks.reduce((n, c) => n + c.length, 0);
-  const item: RestoreFileItem = { path, size, chunks: new Uint8Array(chunks.length * 32), mode: 0o640, uid: 0, gid: 0, mtimeNs: 0n };
+  const item: RestoreFileItem = { path, rel: path, size, chunks: new Uint8Array(chunks.length * 32), mode: 0o640, uid: 0, gid: 0, mtimeNs: 0n };
   const result: RestoreJobResult = { bytesWritten: 0, bytesSparse: 0, warnings: [] };
   const w = new FileWriter(item, path, result, zeros, async () => undefined);
   for (const c of chunks) w.write(c);

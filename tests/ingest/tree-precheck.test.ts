@@ -38,15 +38,16 @@ test('tree precheck: vouches for complete trees only, catches up through the par
   check.add(waiting.digest); // its chunk has not arrived
   check.add(broken.digest);
   await new Promise((r) => setTimeout(r, 50));
-  assert.ok(check.isComplete(key(full)));
-  assert.ok(!check.isComplete(key(waiting)), 'a chunk is missing');
-  assert.ok(!check.isComplete(key(broken)), 'a malformed tree is left to the commit');
+  assert.equal(check.heightOf(key(full)), 0);
+  assert.equal(check.heightOf(key(waiting)), undefined, 'a chunk is missing');
+  assert.equal(check.heightOf(key(broken)), undefined, 'a malformed tree is left to the commit');
 
   await store.append([item(late), item(root)]);
   check.add(root.digest);
   await new Promise((r) => setTimeout(r, 50));
   const vouched = await check.stop();
-  assert.deepEqual(new Set(vouched.map((d) => Buffer.from(d).toString('latin1'))), new Set([key(full), key(waiting), key(root)]));
+  assert.deepEqual(new Set(vouched.map((t) => Buffer.from(t.digest).toString('latin1'))), new Set([key(full), key(waiting), key(root)]));
+  assert.equal(check.heightOf(key(root)), 1, 'the root holds two directory levels: itself and its subdirectories');
   assert.deepEqual(pins, new Set([key(full), key(waiting), key(root)]));
 
   // Stopped (a commit is running): nothing more is checked until it resumes.
@@ -54,9 +55,9 @@ test('tree precheck: vouches for complete trees only, catches up through the par
   await store.append([item(other)]);
   check.add(other.digest);
   await new Promise((r) => setTimeout(r, 20));
-  assert.ok(!check.isComplete(key(other)));
+  assert.equal(check.heightOf(key(other)), undefined);
   check.resume();
   check.add(other.digest);
   await new Promise((r) => setTimeout(r, 50));
-  assert.ok(check.isComplete(key(other)));
+  assert.equal(check.heightOf(key(other)), 0);
 });

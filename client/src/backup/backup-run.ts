@@ -13,7 +13,7 @@ import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { fromHex, sha256 } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { buildListObjects } from '../../../core/src/objects/list.js';
-import { MAX_INLINE_CHUNKS, buildTreeObjects, type TreeEntry } from '../../../core/src/objects/tree.js';
+import { MAX_INLINE_CHUNKS, MAX_TREE_DEPTH, buildTreeObjects, type TreeEntry } from '../../../core/src/objects/tree.js';
 import type { HavenAddon, NativePath } from '../../../core/src/native/addon.js';
 import type { ApiClient } from '../api/api-client.js';
 import { joinPath, showPath } from '../fs/names.js';
@@ -261,6 +261,11 @@ class Walk {
       const xattrs = await this.xattrs(p);
       if (xattrs) e.xattrs = xattrs;
       if (type === 'dir') {
+        // The appliance refuses deeper snapshots (MAX_TREE_DEPTH): skip, so the rest is kept.
+        if (components.length > MAX_TREE_DEPTH) {
+          this.run.warnings.push(`${showPath(p)}: nested deeper than ${MAX_TREE_DEPTH} directories; skipped`);
+          return null;
+        }
         this.run.progress.dirs++;
         e.subtree = await this.dir(p, stored, components);
       } else if (type === 'symlink') readTarget(p, e);

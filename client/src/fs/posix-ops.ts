@@ -25,7 +25,7 @@ export interface PosixOps {
 }
 
 /** timespec wants floor seconds and 0 <= nsec < 1e9, also before 1970. */
-function timespec(ns: bigint): [number, number] {
+export function timespec(ns: bigint): [number, number] {
   let sec = ns / NS;
   let nsec = ns % NS;
   if (nsec < 0n) {

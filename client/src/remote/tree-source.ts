@@ -1,13 +1,18 @@
 // Directory listings of a snapshot, fetched from the appliance, verified, decoded (the
 // decoder refuses names with '/', '..' or NUL) and cached. Split directories are joined
-// back from their parts.
+// back from their parts, which must form one namespace (core/src/objects/split-tree.ts).
+// Whatever the server sends, walks cost at most the budget (walk-budget.ts): trees are
+// cached by digest and never expanded per path, and list levels are counted before they
+// are fetched.
 
 import { MsgpackError } from '../../../core/src/objects/msgpack.js';
+import { joinParts } from '../../../core/src/objects/split-tree.js';
 import { decodeTree, type TreeEntry, type TreeObject } from '../../../core/src/objects/tree.js';
-import { decodeList } from '../../../core/src/objects/list.js';
+import { decodeList, type ListObject } from '../../../core/src/objects/list.js';
 import { digestKey as key, toHex } from '../../../core/src/objects/digest.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { ObjectFetcher } from './object-fetcher.js';
+import { WalkBudget } from './walk-budget.js';
 
 export function decodeOrThrow<T>(digest: Uint8Array, kind: string, decode: () => T): T {
   try {
@@ -20,51 +25,67 @@ export function decodeOrThrow<T>(digest: Uint8Array, kind: string, decode: () =>
   }
 }
 
+/** Distinct digests, in order of first appearance. */
+function unique(digests: Iterable<Uint8Array>): Uint8Array[] {
+  const byKey = new Map<string, Uint8Array>();
+  for (const d of digests) if (!byKey.has(key(d))) byKey.set(key(d), d);
+  return [...byKey.values()];
+}
+
 export class TreeSource {
   private readonly objects = new Map<string, TreeObject>();
+  /** Joined entries of split directories. */
+  private readonly joined = new Map<string, TreeEntry[]>();
 
-  constructor(readonly fetcher: ObjectFetcher) {}
+  constructor(readonly fetcher: ObjectFetcher, readonly budget: WalkBudget = new WalkBudget()) {}
 
-  /** Loads tree objects not yet cached, in batched requests. */
-  async load(digests: readonly Uint8Array[]): Promise<void> {
-    const missing = [...new Map(digests.filter((d) => !this.objects.has(key(d))).map((d) => [key(d), d])).values()];
+  private async fetchTrees(digests: readonly Uint8Array[]): Promise<void> {
+    const missing = unique(digests).filter((d) => !this.objects.has(key(d)));
     await this.fetcher.many(missing, (i, raw) => {
       const d = missing[i] as Uint8Array;
       this.objects.set(key(d), decodeOrThrow(d, 'tree', () => decodeTree(raw)));
     });
-    // parts of split directories
-    const parts = missing.flatMap((d) => {
+  }
+
+  /** Loads tree objects not yet cached, and the parts of split ones, in batched requests. */
+  async load(digests: readonly Uint8Array[]): Promise<void> {
+    await this.fetchTrees(digests);
+    const parts = unique(digests).flatMap((d) => {
       const t = this.objects.get(key(d));
       return t && 'parts' in t ? t.parts : [];
     });
-    if (parts.length > 0) await this.load(parts);
+    // Parts are never split themselves (joinParts refuses it): one level, no recursion.
+    if (parts.length > 0) await this.fetchTrees(parts);
   }
 
   /** The entries of a directory's tree, in name order (parts joined). */
   async entries(digest: Uint8Array): Promise<TreeEntry[]> {
     await this.load([digest]);
-    const t = this.objects.get(key(digest)) as TreeObject;
+    const k = key(digest);
+    const t = this.objects.get(k) as TreeObject;
     if ('entries' in t) return t.entries;
-    const out: TreeEntry[] = [];
-    for (const p of t.parts) {
-      const part = this.objects.get(key(p));
-      if (!part || !('entries' in part)) throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(p), kind: 'tree', detail: 'a part of a split tree is itself split' });
-      out.push(...part.entries);
+    let out = this.joined.get(k);
+    if (!out) {
+      const parts = t.parts.map((p) => this.objects.get(key(p)) as TreeObject);
+      out = decodeOrThrow(digest, 'tree', () => joinParts(parts));
+      this.joined.set(k, out);
     }
     return out;
   }
 
   /**
    * Loads every tree below `root`, one level at a time, thousands of trees per request
-   * (a directory-by-directory walk would cost a round trip per directory).
+   * (a directory-by-directory walk would cost a round trip per directory). A level holds
+   * each distinct tree once, so shared subtrees cost nothing more.
    */
   async loadAll(root: Uint8Array): Promise<void> {
     let level: Uint8Array[] = [root];
-    while (level.length > 0) {
+    for (let depth = 0; level.length > 0; depth++) {
+      this.budget.checkDepth(depth, level[0] as Uint8Array);
       await this.load(level);
       const next: Uint8Array[] = [];
       for (const d of level) for (const e of await this.entries(d)) if (e.subtree) next.push(e.subtree);
-      level = next;
+      level = unique(next);
     }
   }
 
@@ -87,17 +108,25 @@ export class TreeSource {
     return { entry, tree };
   }
 
-  /** A large file's chunk digests, resolving its list objects (levels). */
+  /**
+   * A large file's chunk digests, resolving its list objects (levels). Each level is counted
+   * against the budget before the next is fetched, and each distinct list is fetched once,
+   * so a list of a list of the same list costs its few objects, never its expansion.
+   */
   async listChunks(list: Uint8Array): Promise<Uint8Array[]> {
     let level: Uint8Array[] = [list];
     for (let depth = 0; depth < 6; depth++) {
-      const lists: Array<{ level: number; items: Uint8Array[] }> = [];
-      await this.fetcher.many(level, (i, raw) => {
-        lists[i] = decodeOrThrow(level[i] as Uint8Array, 'list', () => decodeList(raw));
+      const distinct = unique(level);
+      const lists = new Map<string, ListObject>();
+      await this.fetcher.many(distinct, (i, raw) => {
+        const d = distinct[i] as Uint8Array;
+        lists.set(key(d), decodeOrThrow(d, 'list', () => decodeList(raw)));
       });
-      const lvl = lists[0]?.level ?? 0;
-      if (lists.some((l) => l.level !== lvl)) throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(list), kind: 'list', detail: 'mixed list levels' });
-      const items = lists.flatMap((l) => l.items);
+      const of = level.map((d) => lists.get(key(d)) as ListObject);
+      const lvl = of[0]?.level ?? 0;
+      if (of.some((l) => l.level !== lvl)) throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(list), kind: 'list', detail: 'mixed list levels' });
+      this.budget.spendEntries(of.reduce((n, l) => n + l.items.length, 0));
+      const items = of.flatMap((l) => l.items);
       if (lvl === 0) return items;
       level = items;
     }

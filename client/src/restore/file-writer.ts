@@ -58,6 +58,8 @@ export class FileWriter {
     private readonly result: RestoreJobResult,
     private readonly zeros: Buffer,
     private readonly applyMetadata: ApplyMetadata,
+    /** Opens the file (restores open it below the target's descriptor: restore-target.ts). */
+    private readonly openWith: (flags: number) => number = (flags) => openSync(path, flags, 0o600),
   ) {
     this.direct = item.size >= DIRECT_MIN_BYTES && !directRefused;
   }
@@ -80,14 +82,14 @@ export class FileWriter {
   }
 
   private openFile(): number {
-    if (!this.direct || directRefused) return openSync(this.path, OPEN_FLAGS, 0o600);
+    if (!this.direct || directRefused) return this.openWith(OPEN_FLAGS);
     try {
-      return openSync(this.path, OPEN_FLAGS | constants.O_DIRECT, 0o600);
+      return this.openWith(OPEN_FLAGS | constants.O_DIRECT);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
       directRefused = true;
       // The refused open may have created the file: no O_EXCL now (O_NOFOLLOW still holds).
-      return openSync(this.path, OPEN_FLAGS & ~constants.O_EXCL, 0o600);
+      return this.openWith(OPEN_FLAGS & ~constants.O_EXCL);
     }
   }
 

@@ -1,5 +1,7 @@
 // Jobs for the restore writers: files with their chunks and metadata.
 
+import type { TargetHandle } from './restore-target.js';
+
 export interface RestoreWorkerData {
   server: string;
   token: string;
@@ -8,10 +10,15 @@ export interface RestoreWorkerData {
   maxChunk: number;
   /** Restore ownership (root only). */
   chown: boolean;
+  /** The target: files are opened below its descriptor, never through a link. */
+  target: TargetHandle;
 }
 
 export interface RestoreFileItem {
+  /** Absolute path, for messages. */
   path: string | Uint8Array;
+  /** Path below the target: what the file is opened with. */
+  rel: string | Uint8Array;
   size: number;
   /** Chunk digests in order, 32 bytes each. */
   chunks: Uint8Array;

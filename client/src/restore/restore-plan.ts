@@ -1,16 +1,24 @@
 // What a restore will create, from the snapshot's trees: directories (parents first),
 // files with their chunk lists, hard links to files restored earlier, and symlinks, fifos,
 // device nodes. Trees are fetched level by level, many per request. Names come from the
-// tree decoder, which refuses '/', '..', '.', '' and NUL, so every path stays under the
-// target; --include narrows the plan to some paths (and the directories above them).
+// tree decoder, which refuses '/', '..', '.', '' and NUL, and split directories must form
+// one namespace, so every path stays under the target and is planned once; --include
+// narrows the plan to some paths (and the directories above them).
+//
+// A snapshot's trees are shared by digest, so the plan (which is per path) is what a
+// hostile snapshot would blow up: every entry, chunk reference and byte is counted against
+// the budget as it is planned, and depth is bounded (walk-budget.ts).
 
 import type { TreeEntry } from '../../../core/src/objects/tree.js';
 import type { NativePath } from '../../../core/src/native/addon.js';
-import { joinPath } from '../fs/names.js';
+import { joinPath, type DirName } from '../fs/names.js';
 import type { TreeSource } from '../remote/tree-source.js';
 
 export interface PlannedItem {
+  /** Absolute path, for messages. */
   path: NativePath;
+  /** Path below the target ('/'-separated, never empty): what every file system call is made with. */
+  rel: NativePath;
   /** Path inside the snapshot, '/'-separated (for messages and --include). */
   stored: string;
   entry: TreeEntry;
@@ -45,12 +53,19 @@ function includeState(components: readonly string[], includes: Include): 'all' |
   return ancestor ? 'ancestor' : 'none';
 }
 
+function childRel(rel: NativePath, child: DirName): NativePath {
+  if (rel === '') return child.raw ?? child.name;
+  return joinPath(rel, child);
+}
+
 export async function planRestore(trees: TreeSource, root: Uint8Array, target: string, includePaths: readonly string[]): Promise<RestorePlan> {
   const includes: Include = includePaths.map((p) => p.split('/').filter((c) => c !== '' && c !== '.'));
   const plan: RestorePlan = { dirs: [], files: [], links: [], others: [], bytes: 0 };
+  const budget = trees.budget;
   const firstOfLink = new Map<number, NativePath>();
-  let level: Array<{ tree: Uint8Array; path: NativePath; components: string[] }> = [{ tree: root, path: target, components: [] }];
-  while (level.length > 0) {
+  let level: Array<{ tree: Uint8Array; path: NativePath; rel: NativePath; components: string[] }> = [{ tree: root, path: target, rel: '', components: [] }];
+  for (let depth = 0; level.length > 0; depth++) {
+    budget.checkDepth(depth, (level[0] as { tree: Uint8Array }).tree);
     await trees.load(level.map((l) => l.tree));
     const next: typeof level = [];
     for (const dir of level) {
@@ -58,19 +73,22 @@ export async function planRestore(trees: TreeSource, root: Uint8Array, target: s
         const components = [...dir.components, e.name];
         const state = includeState(components, includes);
         if (state === 'none' || (state === 'ancestor' && e.type !== 'dir')) continue;
-        const path = joinPath(dir.path, { name: e.name, raw: e.rawName ? Buffer.from(e.rawName) : undefined });
-        const item: PlannedItem = { path, stored: components.join('/'), entry: e };
+        budget.spendEntries(1);
+        const name: DirName = { name: e.name, raw: e.rawName ? Buffer.from(e.rawName) : undefined };
+        const item: PlannedItem = { path: joinPath(dir.path, name), rel: childRel(dir.rel, name), stored: components.join('/'), entry: e };
         if (e.type === 'dir') {
           plan.dirs.push(item);
-          next.push({ tree: e.subtree as Uint8Array, path, components });
+          next.push({ tree: e.subtree as Uint8Array, path: item.path, rel: item.rel, components });
         } else if (e.type === 'file') {
           const first = e.hardlink !== undefined ? firstOfLink.get(e.hardlink) : undefined;
           if (first !== undefined) {
             plan.links.push({ ...item, to: first });
             continue;
           }
-          if (e.hardlink !== undefined) firstOfLink.set(e.hardlink, path);
+          if (e.hardlink !== undefined) firstOfLink.set(e.hardlink, item.rel);
+          budget.spendBytes(e.size);
           const chunks = e.list ? await trees.listChunks(e.list) : (e.data ?? []);
+          if (!e.list) budget.spendEntries(chunks.length);
           plan.files.push({ ...item, chunks });
           plan.bytes += e.size;
         } else plan.others.push(item);

@@ -3,13 +3,14 @@
 // symlinks, fifos and device nodes, and finally the directories' own metadata, deepest
 // first (creating entries inside a directory changes its mtime).
 //
-// Nothing is followed out of the target: every name was validated by the tree decoder,
-// directories are created by us (an existing non-directory in the way is removed under
-// --overwrite, never followed), files are created with O_EXCL|O_NOFOLLOW after removing
-// whatever was there, and metadata calls act on links themselves (lchown, utimensat with
-// AT_SYMLINK_NOFOLLOW, l*xattr).
+// Nothing outside the target is created, changed or followed, whatever the snapshot says
+// (docs/ARCHITECTURE.md, "What a restore guarantees"): names are validated by the tree
+// decoder, a split directory is one namespace (so every path is planned once), every file
+// system call goes through restore-target.ts (relative to a descriptor of the target, no
+// link followed in any component, metadata on the entry itself), and --overwrite never
+// removes a directory this run restored.
 
-import { chmodSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { HavenError } from '../../../core/src/errors.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { fromHex } from '../../../core/src/objects/digest.js';
@@ -20,15 +21,19 @@ import { showPath } from '../fs/names.js';
 import type { PosixOps } from '../fs/posix-ops.js';
 import { ObjectFetcher } from '../remote/object-fetcher.js';
 import { TreeSource } from '../remote/tree-source.js';
+import { WalkBudget, type WalkLimits } from '../remote/walk-budget.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import type { RestoreFileItem, RestoreJob, RestoreJobResult, RestoreWorkerData } from './restore-messages.js';
 import { planRestore, type PlannedItem, type RestorePlan } from './restore-plan.js';
+import { openRestoreTarget, type RestoreTarget } from './restore-target.js';
 
 export interface RestoreRequest {
   snapshot: SnapshotSummary;
   target: string;
   includes: string[];
   overwrite: boolean;
+  /** What the snapshot may make this restore plan (defaults: walk-budget.ts). */
+  limits?: WalkLimits;
 }
 
 export interface RestoreEnv {
@@ -74,26 +79,33 @@ export class RestoreRun {
   async run(): Promise<RestoreOutcome> {
     this.prepareTarget();
     const fetcher = new ObjectFetcher(this.env.api, this.req.snapshot.id);
-    const plan = await planRestore(new TreeSource(fetcher), fromHex(this.req.snapshot.root), this.req.target, this.req.includes);
+    const trees = new TreeSource(fetcher, new WalkBudget(this.req.limits));
+    const plan = await planRestore(trees, fromHex(this.req.snapshot.root), this.req.target, this.req.includes);
     this.progress.files = plan.files.length;
     this.progress.bytes = plan.bytes;
-    for (const d of plan.dirs) this.makeDir(d.path);
-    if (this.req.overwrite) for (const item of [...plan.files, ...plan.links, ...plan.others]) this.clear(item.path);
-    const written = await this.writeFiles(plan);
-    for (const l of plan.links) {
-      try {
-        linkSync(l.to, l.path);
-      } catch (err) {
-        this.warn(l.path, 'hard link', err);
+    const target = openRestoreTarget(this.req.target, this.env.posix);
+    try {
+      const restoredDirs = new Set<string>();
+      for (const d of plan.dirs) this.makeDir(target, d, restoredDirs);
+      if (this.req.overwrite) for (const item of [...plan.files, ...plan.links, ...plan.others]) this.clear(target, item, restoredDirs);
+      const written = await this.writeFiles(plan, target);
+      for (const l of plan.links) {
+        try {
+          target.hardlink(l.rel, l.to);
+        } catch (err) {
+          this.warn(l.path, 'hard link', err);
+        }
       }
+      for (const o of plan.others) await this.makeOther(target, o);
+      // Deepest first: a directory's mtime is final only once nothing more is created in it.
+      for (const d of [...plan.dirs].reverse()) await this.applyMetadata(target, d);
+      return {
+        files: plan.files.length, dirs: plan.dirs.length, links: plan.links.length, others: plan.others.length, bytes: plan.bytes,
+        bytesWritten: written.bytesWritten, bytesSparse: written.bytesSparse, warnings: [...this.warnings, ...written.warnings],
+      };
+    } finally {
+      target.close();
     }
-    for (const o of plan.others) await this.makeOther(o);
-    // Deepest first: a directory's mtime is final only once nothing more is created in it.
-    for (const d of [...plan.dirs].reverse()) await this.applyMetadata(d.path, d.entry, false);
-    return {
-      files: plan.files.length, dirs: plan.dirs.length, links: plan.links.length, others: plan.others.length, bytes: plan.bytes,
-      bytesWritten: written.bytesWritten, bytesSparse: written.bytesSparse, warnings: [...this.warnings, ...written.warnings],
-    };
   }
 
   private prepareTarget(): void {
@@ -104,23 +116,35 @@ export class RestoreRun {
     mkdirSync(target, { recursive: true });
   }
 
-  /** Removes whatever is at `path` (under --overwrite), without following it. */
-  private clear(path: NativePath): void {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (st) rmSync(path, { recursive: st.isDirectory(), force: true });
+  /**
+   * Under --overwrite, removes whatever is in the way of an entry (never following it).
+   * A directory this run restored is never removed: no legitimate plan names a path twice.
+   */
+  private clear(target: RestoreTarget, item: PlannedItem, restoredDirs: ReadonlySet<string>): void {
+    if (restoredDirs.has(key(item.rel))) {
+      throw new HavenError('RESTORE_UNSAFE', { path: showPath(item.path), detail: 'the snapshot names a directory restored in this run again' });
+    }
+    if (target.typeAt(item.rel) !== null) target.remove(item.rel);
   }
 
-  private makeDir(path: NativePath): void {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (st?.isDirectory()) return;
-    if (st) rmSync(path, { force: true }); // a file or symlink in the way (--overwrite only: the target was empty otherwise)
-    mkdirSync(path, { mode: 0o700 });
+  private makeDir(target: RestoreTarget, d: PlannedItem, restoredDirs: Set<string>): void {
+    const k = key(d.rel);
+    if (restoredDirs.has(k)) throw new HavenError('RESTORE_UNSAFE', { path: showPath(d.path), detail: 'the snapshot names this directory twice' });
+    const found = target.typeAt(d.rel);
+    if (found !== 'dir') {
+      // A file or symlink in the way (--overwrite only: the target was empty otherwise) is removed, not followed.
+      if (found !== null) target.remove(d.rel);
+      target.makeDir(d.rel);
+    }
+    restoredDirs.add(k);
   }
 
-  private async writeFiles(plan: RestorePlan): Promise<RestoreJobResult> {
+  private async writeFiles(plan: RestorePlan, target: RestoreTarget): Promise<RestoreJobResult> {
     const total: RestoreJobResult = { bytesWritten: 0, bytesSparse: 0, warnings: [] };
     if (plan.files.length === 0) return total;
-    const data: RestoreWorkerData = { ...this.env.connection, snapshot: this.req.snapshot.id, maxChunk: this.env.maxChunk, chown: this.asRoot };
+    const data: RestoreWorkerData = {
+      ...this.env.connection, snapshot: this.req.snapshot.id, maxChunk: this.env.maxChunk, chown: this.asRoot, target: target.handle,
+    };
     const pool = new WorkerPool<RestoreJob, RestoreJobResult, null>(new URL('./restore-worker.js', import.meta.url), this.env.workers, data, 2);
     const pending: Array<Promise<void>> = [];
     try {
@@ -142,7 +166,7 @@ export class RestoreRun {
         }));
       };
       for (const f of plan.files) {
-        job.push(fileItem(f.path, f.entry, f.chunks));
+        job.push(fileItem(f, f.chunks));
         jobBytes += f.entry.size;
         if (jobBytes >= JOB_BYTES || job.length >= JOB_FILES) await submit();
       }
@@ -155,17 +179,17 @@ export class RestoreRun {
     return total;
   }
 
-  private async makeOther(o: PlannedItem): Promise<void> {
+  private async makeOther(target: RestoreTarget, o: PlannedItem): Promise<void> {
     const e = o.entry;
     try {
-      if (e.type === 'symlink') symlinkSync(e.rawTarget ? Buffer.from(e.rawTarget) : (e.target ?? ''), o.path);
-      else if (e.type === 'fifo') await this.env.posix.mkfifo(o.path, 0o600);
+      if (e.type === 'symlink') target.symlink(o.rel, e.rawTarget ? Buffer.from(e.rawTarget) : (e.target ?? ''));
+      else if (e.type === 'fifo') await target.fifo(o.rel);
       else if (e.type === 'chardev' || e.type === 'blockdev') {
         if (!this.asRoot) {
           this.warnings.push(`${showPath(o.path)}: device node not restored (needs root)`);
           return;
         }
-        await this.env.posix.mknod(o.path, e.type, 0o600, e.rdev ?? 0);
+        await target.device(o.rel, e.type, e.rdev ?? 0);
       } else {
         this.warnings.push(`${showPath(o.path)}: socket not restored`);
         return;
@@ -174,24 +198,26 @@ export class RestoreRun {
       this.warn(o.path, `create ${e.type}`, err);
       return;
     }
-    await this.applyMetadata(o.path, e, e.type === 'symlink');
+    await this.applyMetadata(target, o);
   }
 
-  private async applyMetadata(path: NativePath, e: TreeEntry, symlink: boolean): Promise<void> {
+  private async applyMetadata(target: RestoreTarget, item: PlannedItem): Promise<void> {
     try {
-      if (this.asRoot) lchownSync(path, e.uid, e.gid);
-      if (!symlink) chmodSync(path, e.mode);
-      for (const [name, value] of e.xattrs ?? []) await this.env.posix.writeXattr(path, name, value);
-      await this.env.posix.setTimes(path, e.mtimeNs, true);
+      await target.applyMetadata(item.rel, item.entry, this.asRoot);
     } catch (err) {
-      this.warn(path, 'metadata', err);
+      this.warn(item.path, 'metadata', err);
     }
   }
 }
 
-function fileItem(path: NativePath, e: TreeEntry, chunks: Uint8Array[]): RestoreFileItem {
+function key(rel: NativePath): string {
+  return typeof rel === 'string' ? rel : rel.toString('latin1');
+}
+
+function fileItem(f: PlannedItem, chunks: Uint8Array[]): RestoreFileItem {
+  const e: TreeEntry = f.entry;
   const item: RestoreFileItem = {
-    path, size: e.size, chunks: Buffer.concat(chunks), mode: e.mode, uid: e.uid, gid: e.gid, mtimeNs: e.mtimeNs,
+    path: f.path, rel: f.rel, size: e.size, chunks: Buffer.concat(chunks), mode: e.mode, uid: e.uid, gid: e.gid, mtimeNs: e.mtimeNs,
   };
   if (e.xattrs) item.xattrs = e.xattrs;
   return item;

@@ -11,6 +11,7 @@ import { showPath } from '../fs/names.js';
 import { ObjectFetcher } from '../remote/object-fetcher.js';
 import { serveJobs } from '../workers/worker-protocol.js';
 import { FileWriter } from './file-writer.js';
+import { openTargetFile, setFileXattr } from './restore-target.js';
 import type { RestoreFileItem, RestoreJob, RestoreJobResult, RestoreWorkerData } from './restore-messages.js';
 
 const data = workerData as RestoreWorkerData;
@@ -32,7 +33,7 @@ async function applyFileMetadata(fd: number, path: string | Buffer, item: Restor
     if (data.chown) fchownSync(fd, item.uid, item.gid);
     // after chown, which clears setuid/setgid
     fchmodSync(fd, item.mode);
-    for (const [name, value] of item.xattrs ?? []) await posix.writeXattr(path, name, value);
+    for (const [name, value] of item.xattrs ?? []) await setFileXattr(data.target, fd, toPath(item.rel), name, value, posix);
     await posix.setFdTimes(fd, path, item.mtimeNs);
   } catch (err) {
     result.warnings.push(`${showPath(path)}: metadata: ${(err as Error).message}`);
@@ -47,7 +48,8 @@ async function restoreJob(job: RestoreJob): Promise<RestoreJobResult> {
   const remaining = new Map<string, number>();
   const order: Uint8Array[] = [];
   for (const item of job.files) {
-    const w = new FileWriter(item, toPath(item.path), result, zeros, applyFileMetadata);
+    const rel = toPath(item.rel);
+    const w = new FileWriter(item, toPath(item.path), result, zeros, applyFileMetadata, (flags) => openTargetFile(data.target, rel, flags));
     writers.push(w);
     if (w.count === 0) {
       await w.close();

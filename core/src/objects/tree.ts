@@ -48,6 +48,12 @@ export interface TreeEntry {
 export type TreeObject = { entries: TreeEntry[] } | { parts: Uint8Array[] };
 
 export const TREE_VERSION = 1;
+/**
+ * Directories nest at most this deep below a snapshot's root. Deeper paths cannot be named
+ * in one system call anyway (PATH_MAX is 4096 bytes), and every reader walks by depth: a
+ * bound turns a hostile 10,000-deep snapshot into a typed error instead of a stack overflow.
+ */
+export const MAX_TREE_DEPTH = 1024;
 /** Files with more chunks than this keep them in a `list` object instead of inline. */
 export const MAX_INLINE_CHUNKS = 64;
 const PART_MIN_ENTRIES = 256;
@@ -85,9 +91,17 @@ function validEntryName(e: Pick<TreeEntry, 'name' | 'rawName'>): boolean {
 }
 
 /** compareBytes of two entries' names; ASCII strings compare in byte order already. */
-function compareNames(a: Pick<TreeEntry, 'name' | 'rawName'>, b: Pick<TreeEntry, 'name' | 'rawName'>): number {
+export function compareNames(a: Pick<TreeEntry, 'name' | 'rawName'>, b: Pick<TreeEntry, 'name' | 'rawName'>): number {
   if (plainName(a) && plainName(b)) return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
   return compareBytes(nameBytes(a), nameBytes(b));
+}
+
+/**
+ * Whether `shown` is what the client stores beside raw bytes that are not UTF-8: their lossy
+ * rendering. Anything else would let `ls` show one path while restore writes another.
+ */
+function rendersAs(raw: Uint8Array, shown: string): boolean {
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8') === shown;
 }
 
 export function validName(bytes: Uint8Array): boolean {
@@ -139,6 +153,7 @@ function msgToEntry(v: MsgValue | undefined, i: number): TreeEntry {
   };
   if (v.nb !== undefined) e.rawName = asBytes(v.nb, `${at}.nb`);
   if (!validEntryName(e)) throw new MsgpackError(`${at}: invalid name ${JSON.stringify(e.name)}`);
+  if (e.rawName !== undefined && !rendersAs(e.rawName, e.name)) throw new MsgpackError(`${at}: display name does not match the name bytes`);
   if (v.r !== undefined) e.rdev = asSafeInt(v.r, `${at}.r`);
   if (v.h !== undefined) e.hardlink = asSafeInt(v.h, `${at}.h`);
   if (v.x !== undefined) {
@@ -148,8 +163,15 @@ function msgToEntry(v: MsgValue | undefined, i: number): TreeEntry {
     });
   }
   if (v.l !== undefined) e.target = asString(v.l, `${at}.l`);
-  if (v.lb !== undefined) e.rawTarget = asBytes(v.lb, `${at}.lb`);
-  if (v.d !== undefined) e.data = asArray(v.d, `${at}.d`).map((d, j) => asBytes(d, `${at}.d[${j}]`, DIGEST_BYTES));
+  if (v.lb !== undefined) {
+    e.rawTarget = asBytes(v.lb, `${at}.lb`);
+    if (e.target === undefined || !rendersAs(e.rawTarget, e.target)) throw new MsgpackError(`${at}: display target does not match the target bytes`);
+  }
+  if (v.d !== undefined) {
+    const data = asArray(v.d, `${at}.d`);
+    if (data.length > MAX_INLINE_CHUNKS) throw new MsgpackError(`${at}: ${data.length} inline chunks (at most ${MAX_INLINE_CHUNKS}; more go to a list)`);
+    e.data = data.map((d, j) => asBytes(d, `${at}.d[${j}]`, DIGEST_BYTES));
+  }
   if (v.L !== undefined) e.list = asBytes(v.L, `${at}.L`, DIGEST_BYTES);
   if (v.T !== undefined) e.subtree = asBytes(v.T, `${at}.T`, DIGEST_BYTES);
   if (e.type === 'dir' && e.subtree === undefined) throw new MsgpackError(`${at}: directory without subtree`);

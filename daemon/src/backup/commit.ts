@@ -28,7 +28,7 @@ export async function commitSession(deps: CommitDeps, session: LiveSession, req:
   try {
     const prechecked = await session.precheck.stop();
     const root = fromHex(req.root);
-    const walk = await walkReachable(store, root, { missingLimit: 20, isComplete: (k) => session.precheck.isComplete(k) });
+    const walk = await walkReachable(store, root, { missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k) });
     if (walk.missing.length > 0) {
       throw new HavenError(
         'MISSING_OBJECTS',

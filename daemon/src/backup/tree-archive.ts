@@ -4,7 +4,8 @@
 
 import { Readable } from 'node:stream';
 import { HavenError } from '../../../core/src/errors.js';
-import type { TreeEntry } from '../../../core/src/objects/tree.js';
+import { toHex } from '../../../core/src/objects/digest.js';
+import { MAX_TREE_DEPTH, type TreeEntry } from '../../../core/src/objects/tree.js';
 import { END_OF_ARCHIVE, contentPadding, tarHeader, type TarEntry, type TarType } from './tar-header.js';
 import type { TreeReader } from './tree-reader.js';
 
@@ -39,7 +40,7 @@ export interface ArchiveRoot {
 export function treeArchive(trees: TreeReader, root: ArchiveRoot): Readable {
   const hardlinks = new Map<number, string>();
 
-  async function* entry(e: TreeEntry, path: string): AsyncGenerator<Buffer> {
+  async function* entry(e: TreeEntry, path: string, depth: number): AsyncGenerator<Buffer> {
     if (e.type === 'socket') return;
     if (e.hardlink !== undefined && e.type !== 'dir') {
       const first = hardlinks.get(e.hardlink);
@@ -51,7 +52,7 @@ export function treeArchive(trees: TreeReader, root: ArchiveRoot): Readable {
     }
     if (e.type === 'dir') {
       yield tarHeader(tarEntry(e, `${path}/`, 'dir'));
-      if (e.subtree) yield* directory(e.subtree, path);
+      if (e.subtree) yield* directory(e.subtree, path, depth + 1);
       return;
     }
     yield tarHeader(tarEntry(e, path, e.type));
@@ -66,15 +67,17 @@ export function treeArchive(trees: TreeReader, root: ArchiveRoot): Readable {
     yield contentPadding(e.size);
   }
 
-  async function* directory(tree: Uint8Array, path: string): AsyncGenerator<Buffer> {
-    for (const child of await trees.entries(tree)) yield* entry(child, `${path}/${child.name}`);
+  async function* directory(tree: Uint8Array, path: string, depth: number): AsyncGenerator<Buffer> {
+    // Commits refuse deeper snapshots; this guards the generators' nesting against older ones.
+    if (depth > MAX_TREE_DEPTH) throw new HavenError('TREE_TOO_DEEP', { limit: MAX_TREE_DEPTH, digest: toHex(tree) });
+    for (const child of await trees.entries(tree)) yield* entry(child, `${path}/${child.name}`, depth);
   }
 
   async function* archive(): AsyncGenerator<Buffer> {
-    if (root.entry) yield* entry(root.entry, root.name);
+    if (root.entry) yield* entry(root.entry, root.name, 0);
     else {
       yield tarHeader({ path: `${root.name}/`, type: 'dir', mode: 0o755, uid: 0, gid: 0, size: 0, mtimeNs: BigInt(root.time.getTime()) * 1_000_000n });
-      yield* directory(root.tree, root.name);
+      yield* directory(root.tree, root.name, 0);
     }
     yield END_OF_ARCHIVE;
   }

@@ -14,13 +14,13 @@
 
 import { digestKey } from '../../../core/src/objects/digest.js';
 import type { ChunkStore } from '../store/chunk-store.js';
-import { walkReachable } from '../store/reachability.js';
+import { walkReachable, type WalkedTree } from '../store/reachability.js';
 
 const SLICE_MS = 4;
 
 export class TreePrecheck {
-  /** Trees (latin1 digest keys) whose every descendant was found present. */
-  private readonly complete = new Set<string>();
+  /** Trees (latin1 digest keys) whose every descendant was found present, with their heights. */
+  private readonly complete = new Map<string, number>();
   private queue: Uint8Array[] = [];
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -34,20 +34,20 @@ export class TreePrecheck {
     this.running ??= this.drain();
   }
 
-  /** Whether the commit may take this tree as complete without walking it. */
-  isComplete(k: string): boolean {
-    return this.complete.has(k);
+  /** The height of a tree the commit may take as complete without walking it; undefined: walk it. */
+  heightOf(k: string): number | undefined {
+    return this.complete.get(k);
   }
 
   /**
    * Stops checking (what is still queued is left to the commit's walk) and returns the trees
    * found complete, for the commit to flag.
    */
-  async stop(): Promise<Uint8Array[]> {
+  async stop(): Promise<WalkedTree[]> {
     this.stopped = true;
     this.queue = [];
     await this.running;
-    return [...this.complete].map((k) => Buffer.from(k, 'latin1'));
+    return [...this.complete].map(([k, height]) => ({ digest: Buffer.from(k, 'latin1'), height }));
   }
 
   /** Checks again after a commit that was refused (the client uploads more and retries). */
@@ -68,14 +68,14 @@ export class TreePrecheck {
   private async check(tree: Uint8Array): Promise<void> {
     let walk;
     try {
-      walk = await walkReachable(this.store, tree, { missingLimit: 1, isComplete: (k) => this.complete.has(k) });
+      walk = await walkReachable(this.store, tree, { missingLimit: 1, completeHeight: (k) => this.complete.get(k) });
     } catch {
       return;
     }
     if (walk.missing.length > 0) return;
     for (const t of walk.trees) {
-      const k = digestKey(t);
-      this.complete.add(k);
+      const k = digestKey(t.digest);
+      this.complete.set(k, t.height);
       this.pins.add(k);
     }
   }

@@ -6,6 +6,7 @@ import { HavenError } from '../../../core/src/errors.js';
 import { toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
+import { joinParts } from '../../../core/src/objects/split-tree.js';
 import { decodeTree, type TreeEntry } from '../../../core/src/objects/tree.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 
@@ -16,9 +17,9 @@ export class TreeReader {
   async entries(tree: Uint8Array): Promise<TreeEntry[]> {
     const decoded = decodeTree(await this.store.readObject(tree, ObjectKind.tree));
     if ('entries' in decoded) return decoded.entries;
-    const out: TreeEntry[] = [];
-    for (const part of decoded.parts) out.push(...(await this.entries(part)));
-    return out;
+    const parts = [];
+    for (const part of decoded.parts) parts.push(decodeTree(await this.store.readObject(part, ObjectKind.tree)));
+    return joinParts(parts);
   }
 
   /** The entry at `path` ('/'-separated, relative to the root); the root itself is null. */

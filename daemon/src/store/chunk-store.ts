@@ -13,13 +13,13 @@ import { HavenError } from '../../../core/src/errors.js';
 import { digestKey as key, sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdentity } from './identity.js';
-import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
+import { decodeLocation, encodeLocation, markTreesComplete, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-format.js';
 import { SegmentReader } from './segment-reader.js';
 import { listSegments } from './segment-files.js';
 import { SegmentWriter, type AppendItem } from './segment-writer.js';
 import { recoverSegments, type RecoveryReport } from './recovery.js';
-import type { ObjectSource } from './reachability.js';
+import type { ObjectSource, WalkedTree } from './reachability.js';
 import { RecentObjects } from './recent-objects.js';
 
 /** Trees and lists kept in memory after they are appended (stored bytes, see recent-objects.ts). */
@@ -223,14 +223,9 @@ export class ChunkStore {
     for (const [k] of entries) this.pending.delete(k);
   }
 
-  /** Sets the "every descendant present" flag on trees (inside a flush's transaction). */
-  markComplete(trees: Uint8Array[]): void {
-    for (const d of trees) {
-      const raw = this.index.objects.getBinary(d as Buffer);
-      if (!raw) continue;
-      const loc = decodeLocation(raw);
-      if (!loc.complete) this.index.objects.putSync(Buffer.from(d), encodeLocation({ ...loc, complete: true }));
-    }
+  /** Sets the "every descendant present" flag, with the height, on trees (inside a flush's transaction). */
+  markComplete(trees: readonly WalkedTree[]): void {
+    markTreesComplete(this.index, trees);
   }
 
   /** Reads an object's record as stored, checking the record header and payload CRC. */

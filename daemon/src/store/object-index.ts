@@ -27,10 +27,18 @@ export interface Location {
   codec: Codec;
   /** A tree whose every descendant was verified present at a commit (lets commits skip it). */
   complete: boolean;
+  /**
+   * A complete tree's height (directory levels below it), recorded with the flag so that a
+   * commit reaching it knows how deep the snapshot nests without walking it; undefined for
+   * trees flagged before heights were recorded (walked once more, then recorded).
+   */
+  height?: number;
 }
 
 const LOCATION_BYTES = 20;
 const FLAG_COMPLETE = 1;
+/** Heights are stored plus one (0: unknown) in 15 bits: byte 19 and the upper 7 bits of byte 18. */
+const MAX_STORED_HEIGHT = 0x7ffe;
 
 export function encodeLocation(l: Location): Buffer {
   const b = Buffer.allocUnsafe(LOCATION_BYTES);
@@ -40,14 +48,15 @@ export function encodeLocation(l: Location): Buffer {
   b.writeUInt32BE(l.rawLength, 12);
   b[16] = l.kind;
   b[17] = l.codec;
-  b[18] = l.complete ? FLAG_COMPLETE : 0;
-  b[19] = 0;
+  const h = l.complete && l.height !== undefined && l.height <= MAX_STORED_HEIGHT ? l.height + 1 : 0;
+  b[18] = (l.complete ? FLAG_COMPLETE : 0) | ((h >> 8) << 1);
+  b[19] = h & 0xff;
   return b;
 }
 
 export function decodeLocation(b: Uint8Array): Location {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  return {
+  const loc: Location = {
     segment: buf.readUInt32BE(0),
     offset: buf.readUInt32BE(4),
     storedLength: buf.readUInt32BE(8),
@@ -56,6 +65,19 @@ export function decodeLocation(b: Uint8Array): Location {
     codec: buf[17] as Codec,
     complete: ((buf[18] as number) & FLAG_COMPLETE) !== 0,
   };
+  const h = (((buf[18] as number) >> 1) << 8) | (buf[19] as number);
+  if (loc.complete && h > 0) loc.height = h - 1;
+  return loc;
+}
+
+/** Flags trees complete with their heights (call inside a write transaction). */
+export function markTreesComplete(index: Pick<ObjectIndex, 'objects'>, trees: ReadonlyArray<{ digest: Uint8Array; height: number }>): void {
+  for (const { digest, height } of trees) {
+    const raw = index.objects.getBinary(digest as Buffer);
+    if (!raw) continue;
+    const loc = decodeLocation(raw);
+    if (!loc.complete || loc.height !== height) index.objects.putSync(Buffer.from(digest), encodeLocation({ ...loc, complete: true, height }));
+  }
 }
 
 export interface SnapshotEntry {

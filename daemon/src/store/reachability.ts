@@ -2,12 +2,21 @@
 // snapshot that references absent objects; recovery and `store check` use it too.
 // Trees flagged complete (verified at an earlier commit) are not descended into, so an
 // incremental backup's commit costs in proportion to what changed.
+//
+// Beyond presence, the walk holds every tree to what a restore relies on: a split
+// directory's parts form one namespace (core/src/objects/split-tree.ts), and directories
+// nest at most MAX_TREE_DEPTH deep. Depth is measured as each tree's height (the longest
+// chain of directories below it), a property of its content: computed once per tree however
+// often it is shared, so a hostile DAG of 2^40 paths costs what its few objects cost. Trees
+// not walked (complete ones) bring their height from the index, recorded when they were
+// found complete.
 
 import { HavenError } from '../../../core/src/errors.js';
 import { digestKey, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
-import { decodeTree, type TreeEntry } from '../../../core/src/objects/tree.js';
+import { joinParts } from '../../../core/src/objects/split-tree.js';
+import { MAX_TREE_DEPTH, decodeTree, type TreeObject } from '../../../core/src/objects/tree.js';
 import type { Location } from './object-index.js';
 
 export interface ObjectSource {
@@ -15,10 +24,16 @@ export interface ObjectSource {
   readObject(digest: Uint8Array, expectKind?: ObjectKind): Promise<Buffer>;
 }
 
+export interface WalkedTree {
+  digest: Uint8Array;
+  /** Directory levels below it (0: no subdirectory); a split tree's parts count as its level. */
+  height: number;
+}
+
 export interface WalkResult {
   missing: Uint8Array[];
-  /** Trees visited (all complete when `missing` is empty). */
-  trees: Uint8Array[];
+  /** Trees visited, with their heights (all complete when `missing` is empty). */
+  trees: WalkedTree[];
   objects: number;
 }
 
@@ -27,8 +42,11 @@ export interface WalkOptions {
   ignoreComplete?: boolean;
   /** Stop collecting after this many missing objects. */
   missingLimit?: number;
-  /** Trees (latin1 digest keys) known complete besides those flagged in the index: not descended into. */
-  isComplete?: (key: string) => boolean;
+  /**
+   * Heights of trees (latin1 digest keys) known complete besides those flagged in the index:
+   * not descended into. undefined: not known complete.
+   */
+  completeHeight?: (key: string) => number | undefined;
   /** Called for every object reached (store check counts and marks them). */
   visit?: (digest: Uint8Array, kind: ObjectKind) => void;
 }
@@ -37,16 +55,36 @@ function undecodable(digest: Uint8Array, kind: ObjectKind, err: unknown): HavenE
   return new HavenError('OBJECT_UNDECODABLE', { digest: toHex(digest), kind: kindName(kind) ?? kind, detail: (err as Error).message });
 }
 
+interface Pending {
+  digest: Uint8Array;
+  kind: ObjectKind;
+  /** Directory depth below the root (trees only; the parts of a split tree share its depth). */
+  depth: number;
+}
+
+/** A walked tree's child trees: subdirectories one level down, parts at its own level. */
+type Children = Array<{ key: string; down: 0 | 1 }>;
+
 export async function walkReachable(src: ObjectSource, root: Uint8Array, options: WalkOptions = {}): Promise<WalkResult> {
   const missingLimit = options.missingLimit ?? 100;
   const seen = new Set<string>();
   const missing: Uint8Array[] = [];
-  const trees: Uint8Array[] = [];
+  const walked = new Map<string, { digest: Uint8Array; children: Children }>();
+  /** Heights of trees not walked because they are complete. */
+  const known = new Map<string, number>();
   let objects = 0;
-  const pending: Array<{ digest: Uint8Array; kind: ObjectKind }> = [];
+  const pending: Pending[] = [];
 
-  const reach = (digest: Uint8Array, kind: ObjectKind): boolean => {
-    const k = digestKey(digest);
+  const decodeTreeOf = (digest: Uint8Array, raw: Buffer): TreeObject => {
+    try {
+      return decodeTree(raw);
+    } catch (err) {
+      throw undecodable(digest, ObjectKind.tree, err);
+    }
+  };
+
+  /** Whether `digest` must be read and descended into (reached for the first time, present, not complete). */
+  const reach = (digest: Uint8Array, kind: ObjectKind, k: string): boolean => {
     if (seen.has(k)) return false;
     seen.add(k);
     objects++;
@@ -61,33 +99,54 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
       });
     }
     options.visit?.(digest, kind);
-    if (kind === ObjectKind.tree && ((loc.complete && !options.ignoreComplete) || options.isComplete?.(k))) return false;
+    if (kind === ObjectKind.tree) {
+      // A tree flagged complete before heights were recorded is walked once more to learn its height.
+      const height = options.ignoreComplete ? undefined : (options.completeHeight?.(k) ?? (loc.complete ? loc.height : undefined));
+      if (height !== undefined) {
+        known.set(k, height);
+        return false;
+      }
+    }
     return kind !== ObjectKind.data;
   };
-
-  const entryRefs = (e: TreeEntry): void => {
-    for (const d of e.data ?? []) if (reach(d, ObjectKind.data)) pending.push({ digest: d, kind: ObjectKind.data });
-    if (e.list && reach(e.list, ObjectKind.list)) pending.push({ digest: e.list, kind: ObjectKind.list });
-    if (e.subtree && reach(e.subtree, ObjectKind.tree)) pending.push({ digest: e.subtree, kind: ObjectKind.tree });
+  const push = (digest: Uint8Array, kind: ObjectKind, depth: number): string => {
+    const k = digestKey(digest);
+    if (reach(digest, kind, k)) pending.push({ digest, kind, depth });
+    return k;
   };
 
-  if (reach(root, ObjectKind.tree)) pending.push({ digest: root, kind: ObjectKind.tree });
+  /** A split directory's parts must join into one namespace; checked once all are present. */
+  const checkParts = async (digest: Uint8Array, parts: readonly Uint8Array[]): Promise<void> => {
+    if (parts.some((p) => src.locate(p)?.kind !== ObjectKind.tree)) return; // reported as missing or mistyped by the walk
+    const decoded: TreeObject[] = [];
+    for (const p of parts) decoded.push(decodeTreeOf(p, await src.readObject(p, ObjectKind.tree)));
+    try {
+      joinParts(decoded);
+    } catch (err) {
+      throw undecodable(digest, ObjectKind.tree, err);
+    }
+  };
+
+  const rootKey = push(root, ObjectKind.tree, 0);
   while (pending.length > 0) {
-    const { digest, kind } = pending.pop() as { digest: Uint8Array; kind: ObjectKind };
+    const { digest, kind, depth } = pending.pop() as Pending;
     const raw = await src.readObject(digest, kind);
     if (kind === ObjectKind.tree) {
-      trees.push(digest);
-      let tree;
-      try {
-        tree = decodeTree(raw);
-      } catch (err) {
-        throw undecodable(digest, kind, err);
-      }
+      // Met this deep on some path: the root's height is at least this (an early stop for long chains).
+      if (depth > MAX_TREE_DEPTH) throw new HavenError('TREE_TOO_DEEP', { limit: MAX_TREE_DEPTH, digest: toHex(root) });
+      const tree = decodeTreeOf(digest, raw);
+      const children: Children = [];
       if ('parts' in tree) {
-        for (const p of tree.parts) if (reach(p, ObjectKind.tree)) pending.push({ digest: p, kind: ObjectKind.tree });
+        await checkParts(digest, tree.parts);
+        for (const p of tree.parts) children.push({ key: push(p, ObjectKind.tree, depth), down: 0 });
       } else {
-        for (const e of tree.entries) entryRefs(e);
+        for (const e of tree.entries) {
+          for (const d of e.data ?? []) push(d, ObjectKind.data, depth);
+          if (e.list) push(e.list, ObjectKind.list, depth);
+          if (e.subtree) children.push({ key: push(e.subtree, ObjectKind.tree, depth + 1), down: 1 });
+        }
       }
+      walked.set(digestKey(digest), { digest, children });
     } else if (kind === ObjectKind.list) {
       let list;
       try {
@@ -96,8 +155,40 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
         throw undecodable(digest, kind, err);
       }
       const childKind = list.level === 0 ? ObjectKind.data : ObjectKind.list;
-      for (const d of list.items) if (reach(d, childKind) && childKind === ObjectKind.list) pending.push({ digest: d, kind: childKind });
+      for (const d of list.items) push(d, childKind, depth);
     }
   }
+  const heights = treeHeights(walked, known);
+  const rootHeight = heights.get(rootKey) ?? known.get(rootKey) ?? 0;
+  if (rootHeight > MAX_TREE_DEPTH) throw new HavenError('TREE_TOO_DEEP', { limit: MAX_TREE_DEPTH, digest: toHex(root) });
+  const trees = [...walked.entries()].map(([k, t]) => ({ digest: t.digest, height: heights.get(k) ?? 0 }));
   return { missing, trees, objects };
+}
+
+/**
+ * Height of every walked tree, children first (an explicit stack: a chain of a thousand
+ * directories must not need a thousand stack frames). Missing children count as leaves;
+ * a walk with missing objects is refused anyway.
+ */
+function treeHeights(walked: ReadonlyMap<string, { children: Children }>, known: ReadonlyMap<string, number>): Map<string, number> {
+  const heights = new Map<string, number>(known);
+  for (const start of walked.keys()) {
+    const stack = [start];
+    while (stack.length > 0) {
+      const k = stack[stack.length - 1] as string;
+      if (heights.has(k)) {
+        stack.pop();
+        continue;
+      }
+      const children = walked.get(k)?.children ?? [];
+      const unknown = children.filter((c) => !heights.has(c.key) && walked.has(c.key));
+      if (unknown.length > 0) {
+        for (const c of unknown) stack.push(c.key);
+        continue;
+      }
+      stack.pop();
+      heights.set(k, children.reduce((h, c) => Math.max(h, (heights.get(c.key) ?? 0) + c.down), 0));
+    }
+  }
+  return heights;
 }

@@ -13,7 +13,7 @@ import { emptySessionStats } from '../../../core/src/api/backup.js';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { readIdentity } from './identity.js';
-import { encodeLocation, indexPath, openObjectIndex, type Location } from './object-index.js';
+import { encodeLocation, indexPath, markTreesComplete, openObjectIndex, type Location } from './object-index.js';
 import { walkReachable } from './reachability.js';
 import { SegmentReader, indexedSource } from './segment-reader.js';
 import { verifyAllSegments } from './segment-verifier.js';
@@ -91,17 +91,22 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
     const deleted = new Set(tombstones.map((t) => toHex(t.snapshot)));
     for (const s of snapshots) {
       if (deleted.has(toHex(s.digest))) continue;
-      const walk = await walkReachable(source, s.record.root);
+      let walk;
+      try {
+        walk = await walkReachable(source, s.record.root);
+      } catch (err) {
+        // A tree no restore could trust (undecodable, a split directory that is not one
+        // namespace, nested too deep): the record stays in its segment, unregistered.
+        report.notes.push(`snapshot ${toHex(s.digest)} (${s.record.group}) is refused: ${(err as Error).message}; not registered`);
+        continue;
+      }
       if (walk.missing.length > 0) {
         report.notes.push(`snapshot ${toHex(s.digest)} (${s.record.group}) is incomplete: ${walk.missing.length} object(s) missing; not registered`);
         continue;
       }
       index.env.transactionSync(() => {
         if (registerSnapshot(index, s.digest, s.record)) report.snapshots++;
-        for (const t of walk.trees) {
-          const loc = source.locate(t);
-          if (loc && !loc.complete) index.objects.putSync(Buffer.from(t), encodeLocation({ ...loc, complete: true }));
-        }
+        markTreesComplete(index, walk.trees);
         index.sessions.putSync(s.record.session, {
           id: s.record.session, group: s.record.group, host: s.record.host, paths: s.record.paths, tags: s.record.tags,
           state: 'committed', started: new Date(s.record.time).toISOString(), updated: new Date(s.record.time).toISOString(),

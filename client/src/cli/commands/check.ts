@@ -8,6 +8,7 @@ import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
 import { ObjectFetcher, MAX_OBJECTS_PER_REQUEST } from '../../remote/object-fetcher.js';
 import { TreeSource } from '../../remote/tree-source.js';
 import { walkTree } from '../../remote/tree-walk.js';
+import { LIMIT_FLAGS, WalkBudget, limitsFrom } from '../../remote/walk-budget.js';
 import { JSON_FLAG, connect, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../output.js';
@@ -29,14 +30,14 @@ async function pinpoint(fetcher: ObjectFetcher, batch: Uint8Array[]): Promise<st
 }
 
 export async function checkCommand(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' }, 'read-data': { type: 'boolean', default: false } }, true);
+  const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' }, 'read-data': { type: 'boolean', default: false }, 'max-entries': LIMIT_FLAGS['max-entries'] }, true);
   const [ref] = positionals;
-  if (!ref || positionals.length > 1) throw new UsageError('usage: haven check SNAPSHOT|latest [--group G] [--read-data]');
+  if (!ref || positionals.length > 1) throw new UsageError('usage: haven check SNAPSHOT|latest [--group G] [--read-data] [--max-entries N]');
   const { api } = connect(ctx);
   try {
     const snap = await resolveSnapshot(api, ref, values.group);
     const fetcher = new ObjectFetcher(api, snap.id);
-    const trees = new TreeSource(fetcher);
+    const trees = new TreeSource(fetcher, new WalkBudget(limitsFrom(values)));
     const problems: string[] = [];
     const chunks = new Map<string, Uint8Array>();
     let entries = 0;

@@ -6,6 +6,7 @@ import { fromHex } from '../../../../core/src/objects/digest.js';
 import type { TreeEntry } from '../../../../core/src/objects/tree.js';
 import { ObjectFetcher } from '../../remote/object-fetcher.js';
 import { TreeSource } from '../../remote/tree-source.js';
+import { LIMIT_FLAGS, WalkBudget, limitsFrom } from '../../remote/walk-budget.js';
 import { JSON_FLAG, connect, type CommandContext } from '../context.js';
 import { resolveSnapshot } from '../snapshot-ref.js';
 
@@ -26,9 +27,11 @@ function entryChanged(a: TreeEntry, b: TreeEntry): boolean {
   return x(a) !== x(b) || !same(a.data, b.data) || !same(a.list ? [a.list] : undefined, b.list ? [b.list] : undefined);
 }
 
-async function compare(trees: TreeSource, a: Uint8Array, b: Uint8Array, prefix: string, out: Change[]): Promise<void> {
+async function compare(trees: TreeSource, a: Uint8Array, b: Uint8Array, prefix: string, out: Change[], depth = 0): Promise<void> {
   if (Buffer.from(a).equals(Buffer.from(b))) return;
+  trees.budget.checkDepth(depth, b);
   const [ea, eb] = await Promise.all([trees.entries(a), trees.entries(b)]);
+  trees.budget.spendEntries(ea.length + eb.length);
   const byName = new Map(eb.map((e) => [e.name, e]));
   const seen = new Set<string>();
   for (const x of ea) {
@@ -39,21 +42,21 @@ async function compare(trees: TreeSource, a: Uint8Array, b: Uint8Array, prefix: 
     else if (x.type !== y.type) out.push({ change: 'T', path, type: y.type });
     else {
       if (x.type !== 'dir' ? entryChanged(x, y) : entryChanged({ ...x, subtree: undefined }, { ...y, subtree: undefined })) out.push({ change: 'M', path, type: y.type });
-      if (x.subtree && y.subtree) await compare(trees, x.subtree, y.subtree, path, out);
+      if (x.subtree && y.subtree) await compare(trees, x.subtree, y.subtree, path, out, depth + 1);
     }
   }
   for (const y of eb) if (!seen.has(y.name)) out.push({ change: '+', path: prefix === '' ? y.name : `${prefix}/${y.name}`, type: y.type });
 }
 
 export async function diffCommand(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' } }, true);
-  if (positionals.length !== 2) throw new UsageError('usage: haven diff SNAP1 SNAP2 [--group G]');
+  const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' }, 'max-entries': LIMIT_FLAGS['max-entries'] }, true);
+  if (positionals.length !== 2) throw new UsageError('usage: haven diff SNAP1 SNAP2 [--group G] [--max-entries N]');
   const { api } = connect(ctx);
   try {
     const a = await resolveSnapshot(api, positionals[0] as string, values.group);
     const b = await resolveSnapshot(api, positionals[1] as string, values.group);
     // Objects are read through the second snapshot; both must be readable by this token.
-    const trees = new TreeSource(new ObjectFetcher(api, b.id));
+    const trees = new TreeSource(new ObjectFetcher(api, b.id), new WalkBudget(limitsFrom(values)));
     const changes: Change[] = [];
     await compare(trees, fromHex(a.root), fromHex(b.root), '', changes);
     ctx.out.result({ from: a.id, to: b.id, changes }, () => changes.map((c) => `${c.change} ${c.path}${c.type === 'dir' ? '/' : ''}`));

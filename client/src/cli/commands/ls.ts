@@ -7,6 +7,7 @@ import type { TreeEntry } from '../../../../core/src/objects/tree.js';
 import { ObjectFetcher } from '../../remote/object-fetcher.js';
 import { TreeSource } from '../../remote/tree-source.js';
 import { snapshotComponents, walkTree, type WalkedEntry } from '../../remote/tree-walk.js';
+import { LIMIT_FLAGS, WalkBudget, limitsFrom } from '../../remote/walk-budget.js';
 import { JSON_FLAG, connect, type CommandContext } from '../context.js';
 import { resolveSnapshot } from '../snapshot-ref.js';
 
@@ -29,13 +30,13 @@ export function entryLine(w: WalkedEntry): string {
 }
 
 export async function lsCommand(ctx: CommandContext): Promise<number> {
-  const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' } }, true);
+  const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' }, 'max-entries': LIMIT_FLAGS['max-entries'] }, true);
   const [ref, path] = positionals;
-  if (!ref || positionals.length > 2) throw new UsageError('usage: haven ls SNAPSHOT|latest [PATH] [--group G]');
+  if (!ref || positionals.length > 2) throw new UsageError('usage: haven ls SNAPSHOT|latest [PATH] [--group G] [--max-entries N]');
   const { api } = connect(ctx);
   try {
     const snap = await resolveSnapshot(api, ref, values.group);
-    const trees = new TreeSource(new ObjectFetcher(api, snap.id));
+    const trees = new TreeSource(new ObjectFetcher(api, snap.id), new WalkBudget(limitsFrom(values)));
     const components = snapshotComponents(path);
     const { entry, tree } = await trees.lookup(fromHex(snap.root), components);
     if (components.length > 0 && !entry) throw new HavenError('PATH_NOT_FOUND', { path: path ?? '', id: snap.id.slice(0, 12) });

@@ -1,9 +1,10 @@
-// haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH] [--overwrite]
+// haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH] [--overwrite] [--max-entries N] [--max-bytes SIZE]
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parse, required, UsageError } from '../../../../daemon/src/cli/args.js';
 import { createPosixOps } from '../../fs/posix-ops.js';
+import { LIMIT_FLAGS, limitsFrom } from '../../remote/walk-budget.js';
 import { RestoreRun } from '../../restore/restore-run.js';
 import { JSON_FLAG, connect, workerCount, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -19,17 +20,18 @@ const MAX_RESTORE_WRITERS = 2;
 
 export async function restoreCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parse(ctx.argv, {
-    ...JSON_FLAG, group: { type: 'string' }, target: { type: 'string' }, include: { type: 'string', multiple: true }, overwrite: { type: 'boolean', default: false },
+    ...JSON_FLAG, ...LIMIT_FLAGS, group: { type: 'string' }, target: { type: 'string' }, include: { type: 'string', multiple: true }, overwrite: { type: 'boolean', default: false },
   }, true);
   const [ref] = positionals;
-  if (!ref || positionals.length > 1) throw new UsageError('usage: haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH] [--overwrite]');
+  if (!ref || positionals.length > 1) throw new UsageError('usage: haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH] [--overwrite] [--max-entries N] [--max-bytes SIZE]');
   const target = resolve(required(values.target, '--target'));
+  const limits = limitsFrom(values);
   const { api, connection } = connect(ctx);
   try {
     const snapshot = await resolveSnapshot(api, ref, values.group);
     const started = Date.now();
     const run = new RestoreRun(
-      { snapshot, target, includes: values.include ?? [], overwrite: values.overwrite },
+      { snapshot, target, includes: values.include ?? [], overwrite: values.overwrite, limits },
       { api, connection, workers: workerCount(ctx.env, Math.min(MAX_RESTORE_WRITERS, availableParallelism())), posix: createPosixOps(), maxChunk: 4 << 20 },
     );
     const stop = ctx.out.progress(() => {
