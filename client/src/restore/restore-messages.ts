@@ -1,9 +1,9 @@
 // Jobs for the restore writers: files with their chunks and metadata.
 
+import type { ServerConnection } from '../api/http-transport.js';
+
 export interface RestoreWorkerData {
-  server: string;
-  token: string;
-  fingerprint?: string;
+  connection: ServerConnection;
   snapshot: string;
   maxChunk: number;
   /** Restore ownership (root only). */
