@@ -35,7 +35,7 @@ test('an unreadable file is reported and skipped; the backup completes with a wa
 test('a file that vanished before it was read is reported by the content worker, not fatal', async (t) => {
   const dir = tempDir(t);
   const pool = startContentPool(1, {
-    server: 'http://127.0.0.1:9', token: 'unused', session: '0'.repeat(32), level: 3, maxHasDigests: 1024,
+    connection: { server: 'http://127.0.0.1:9', token: 'unused' }, session: '0'.repeat(32), level: 3, maxHasDigests: 1024,
     chunker: { algorithm: 'fastcdc-gear32-v1', seed: '00'.repeat(32), minSize: 256 << 10, avgSize: 1 << 20, maxSize: 4 << 20 },
   });
   t.after(() => pool.close());

@@ -9,13 +9,13 @@ import { Readable } from 'node:stream';
 import { HavenError, errorFromBody } from '../../../core/src/errors.js';
 import { MEDIA_BITMAP, MEDIA_DIGESTS, MEDIA_FRAMES } from '../../../core/src/api/wire-constants.js';
 import { PinnedAgent } from './pinned-agent.js';
+import { ConnectLimitedAgent, DEFAULT_REQUEST_TIMEOUTS, limitIdle, type RequestTimeouts } from './request-timeouts.js';
 
-export interface ApiClientOptions {
+/** Where the appliance is and how to reach it: resolved once by the CLI, handed as is to worker threads. */
+export interface ServerConnection {
   /** Base URL, e.g. http://127.0.0.1:8420 */
   server: string;
   token: string;
-  /** Most parallel connections (upload streams + has + reads). */
-  maxSockets?: number;
   /**
    * The appliance's certificate fingerprint (SHA-256 of its DER, any spelling `havend info`
    * or openssl prints). With an https server, a certificate with another fingerprint is
@@ -23,6 +23,13 @@ export interface ApiClientOptions {
    * certificate must verify against the system's CAs.
    */
   fingerprint?: string;
+  /** Connect and idle limits of every request; DEFAULT_REQUEST_TIMEOUTS when absent. */
+  timeouts?: RequestTimeouts;
+}
+
+export interface ApiClientOptions extends ServerConnection {
+  /** Most parallel connections (upload streams + has + reads). */
+  maxSockets?: number;
   /** Further TLS options for https servers. */
   tls?: https.AgentOptions;
 }
@@ -35,15 +42,18 @@ export class HttpTransport {
   protected readonly base: URL;
   private readonly agent: http.Agent;
   private readonly transport: typeof http | typeof https;
+  private readonly timeouts: RequestTimeouts;
 
   constructor(protected readonly options: ApiClientOptions) {
     this.base = new URL(options.server);
     const secure = this.base.protocol === 'https:';
     this.transport = secure ? https : http;
+    this.timeouts = options.timeouts ?? DEFAULT_REQUEST_TIMEOUTS;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 8 };
+    const { origin } = this.base;
     this.agent = secure
-      ? new PinnedAgent(this.base.origin, options.fingerprint ?? null, { ...agentOptions, ...options.tls })
-      : new http.Agent(agentOptions);
+      ? new PinnedAgent(origin, options.fingerprint ?? null, this.timeouts.connectMs, { ...agentOptions, ...options.tls })
+      : new ConnectLimitedAgent(origin, this.timeouts.connectMs, agentOptions);
   }
 
   close(): void {
@@ -68,6 +78,7 @@ export class HttpTransport {
     if (Buffer.isBuffer(body) || body instanceof Uint8Array || typeof body === 'string') headers['content-length'] = Buffer.byteLength(body);
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = this.transport.request(url, { method, headers, agent: this.agent }, resolve);
+      limitIdle(req, this.timeouts.idleMs, this.base.origin);
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.transportError(err)));
       if (body === null) req.end();
       else if (Buffer.isBuffer(body) || body instanceof Uint8Array || typeof body === 'string') req.end(body);

@@ -13,14 +13,18 @@ import type { TLSSocket } from 'node:tls';
 import { HavenError } from '../../../core/src/errors.js';
 import { certificateFingerprint } from '../../../core/src/tls/certificate-fingerprint.js';
 import { normalizeFingerprint } from '../../../core/src/tls/fingerprint.js';
+import { limitConnect } from './request-timeouts.js';
 
 type Callback = (err: Error | null, stream: Duplex) => void;
 
 export class PinnedAgent extends https.Agent {
   private readonly pin: string | null;
 
-  /** `server` names the appliance in errors; `fingerprint` (any spelling) is the pin, or null for CA verification. */
-  constructor(private readonly server: string, fingerprint: string | null, options: https.AgentOptions = {}) {
+  /**
+   * `server` names the appliance in errors; `fingerprint` (any spelling) is the pin, or null
+   * for CA verification; the handshake and the check must be done within `connectMs`.
+   */
+  constructor(private readonly server: string, fingerprint: string | null, private readonly connectMs: number, options: https.AgentOptions = {}) {
     // Every connection presents and is checked against its certificate: no resumed sessions.
     super({ ...options, maxCachedSessions: 0 });
     if (fingerprint === null) this.pin = null;
@@ -46,6 +50,7 @@ export class PinnedAgent extends https.Agent {
     const onError = (err: Error): void => done(err);
     socket.once('error', onError);
     socket.once('secureConnect', () => done(this.verify(socket)));
+    limitConnect(socket, 'secureConnect', this.connectMs, this.server);
     return undefined;
   }
 

@@ -16,6 +16,7 @@ import { buildListObjects } from '../../../core/src/objects/list.js';
 import { MAX_INLINE_CHUNKS, MAX_TREE_DEPTH, buildTreeObjects, type TreeEntry } from '../../../core/src/objects/tree.js';
 import type { HavenAddon, NativePath } from '../../../core/src/native/addon.js';
 import type { ApiClient } from '../api/api-client.js';
+import type { ServerConnection } from '../api/http-transport.js';
 import { joinPath, showPath } from '../fs/names.js';
 import { inodeKey, scanDirectoryAsync, statPath, type ScannedEntry } from '../fs/dir-scan.js';
 import type { PosixOps } from '../fs/posix-ops.js';
@@ -44,7 +45,7 @@ export interface BackupRequest {
 
 export interface BackupEnv {
   api: ApiClient;
-  connection: { server: string; token: string; fingerprint?: string };
+  connection: ServerConnection;
   /** Root of the client's caches; null disables the files cache. */
   cacheDir: string | null;
   workers: number;
@@ -136,7 +137,7 @@ export class BackupRun {
     const { api, connection } = this.env;
     const limits = { level: this.env.zstdLevel, maxHasDigests: Math.min(session.limits.maxHasDigests, 16384) };
     const pool = startContentPool(Math.max(1, Math.min(this.env.workers, session.limits.maxStreams - 1)), {
-      ...connection, session: session.session, chunker: session.chunker, level: limits.level, maxHasDigests: limits.maxHasDigests,
+      connection, session: session.session, chunker: session.chunker, level: limits.level, maxHasDigests: limits.maxHasDigests,
     });
     const main = new Uploader(api, session.session, limits);
     const walk = new Walk(this, {

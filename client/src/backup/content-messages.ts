@@ -1,12 +1,11 @@
 // What the main thread and the content workers say to each other (structured clone).
 
 import type { ChunkerParams } from '../../../core/src/api/backup.js';
+import type { ServerConnection } from '../api/http-transport.js';
 import type { UploadTotals } from './uploader.js';
 
 export interface ContentWorkerData {
-  server: string;
-  token: string;
-  fingerprint?: string;
+  connection: ServerConnection;
   session: string;
   chunker: ChunkerParams;
   level: number;

@@ -22,7 +22,7 @@ const PUT_BYTES = 32 << 20;
 
 const data = workerData as ContentWorkerData;
 
-const api = new HttpTransport({ server: data.server, token: data.token, fingerprint: data.fingerprint, maxSockets: 2 });
+const api = new HttpTransport({ ...data.connection, maxSockets: 2 });
 const uploader = new Uploader(api, data.session, { level: data.level, maxHasDigests: data.maxHasDigests });
 const cutter: Cutter = createCutter(data.chunker);
 const zeros = new ZeroChunks(data.chunker.maxSize);

@@ -1,23 +1,23 @@
 // Where the client finds its server, token and caches: the login config
 // ($XDG_CONFIG_HOME/haven/config.json, or HAVEN_CONFIG), then a profile (--profile NAME:
 // the user's config dir, then /etc/haven/profiles/NAME.json), then HAVEN_SERVER,
-// HAVEN_TOKEN, HAVEN_FINGERPRINT and HAVEN_CACHE_DIR, then flags.
+// HAVEN_TOKEN, HAVEN_FINGERPRINT, HAVEN_TIMEOUT_SECONDS and HAVEN_CACHE_DIR, then flags.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
+import { UsageError } from '../../../daemon/src/cli/args.js';
+import type { ServerConnection } from '../api/http-transport.js';
 import { checkJson } from '../api/json-check.js';
 import { JSON_SCHEMAS } from '../api/json-schemas.js';
+import { DEFAULT_REQUEST_TIMEOUTS, timeoutsFromSeconds, type RequestTimeouts } from '../api/request-timeouts.js';
 import type { Profile, SavedConfig } from './client-config-schema.js';
 
 export type { Profile, SavedConfig } from './client-config-schema.js';
 
-export interface Connection {
-  server: string;
-  token: string;
-  fingerprint?: string;
-}
+/** The longest HAVEN_TIMEOUT_SECONDS: a day (beyond that, a stalled server is better caught by its owner). */
+const MAX_TIMEOUT_SECONDS = 86_400;
 
 type Env = NodeJS.ProcessEnv;
 
@@ -80,12 +80,24 @@ export function readProfile(name: string, env: Env = process.env): Profile {
   return profile;
 }
 
+/** HAVEN_TIMEOUT_SECONDS (seconds, decimals allowed) or the defaults; a value that is not one is refused, not ignored. */
+export function requestTimeouts(env: Env = process.env): RequestTimeouts {
+  const text = env.HAVEN_TIMEOUT_SECONDS;
+  if (text === undefined || text === '') return { ...DEFAULT_REQUEST_TIMEOUTS };
+  const seconds = Number(text);
+  if (!(seconds > 0 && seconds <= MAX_TIMEOUT_SECONDS)) {
+    throw new UsageError(`HAVEN_TIMEOUT_SECONDS=${text}: expected a number of seconds, more than 0 and at most ${MAX_TIMEOUT_SECONDS}`);
+  }
+  return timeoutsFromSeconds(seconds);
+}
+
 /** The connection from config, profile and environment (later ones win). */
-export function resolveConnection(profile: Profile | null, env: Env = process.env): Connection {
+export function resolveConnection(profile: Profile | null, env: Env = process.env): ServerConnection {
   const saved = readSavedConfig(env);
   const server = env.HAVEN_SERVER || profile?.server || saved?.server;
   const token = env.HAVEN_TOKEN || profile?.token || saved?.token;
   const fingerprint = env.HAVEN_FINGERPRINT || profile?.fingerprint || saved?.fingerprint;
   if (!server || !token) throw new HavenError('CLIENT_NOT_CONFIGURED');
-  return fingerprint ? { server, token, fingerprint } : { server, token };
+  const timeouts = requestTimeouts(env);
+  return fingerprint ? { server, token, fingerprint, timeouts } : { server, token, timeouts };
 }

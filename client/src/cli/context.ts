@@ -3,7 +3,8 @@
 
 import { availableParallelism } from 'node:os';
 import { ApiClient } from '../api/api-client.js';
-import { resolveConnection, type Connection, type Profile } from './client-config.js';
+import type { ServerConnection } from '../api/http-transport.js';
+import { resolveConnection, type Profile } from './client-config.js';
 import type { Output } from './output.js';
 
 export interface CommandContext {
@@ -17,7 +18,7 @@ export interface CommandContext {
 
 export interface Connected {
   api: ApiClient;
-  connection: Connection;
+  connection: ServerConnection;
 }
 
 export function connect(ctx: CommandContext, profile: Profile | null = null): Connected {

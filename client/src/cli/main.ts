@@ -7,6 +7,7 @@ import { VERSION } from '../../../daemon/src/version.js';
 import type { CommandContext } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createOutput, toJson } from './output.js';
+import { printable } from './printable.js';
 
 const USAGE = `haven ${VERSION} - the Haven backup client
 
@@ -23,7 +24,7 @@ usage:
   haven version
 
 Every command takes --json. Environment: HAVEN_SERVER, HAVEN_TOKEN, HAVEN_FINGERPRINT,
-HAVEN_CACHE_DIR, HAVEN_CONFIG, HAVEN_WORKERS, HAVEN_ZSTD_LEVEL.
+HAVEN_CACHE_DIR, HAVEN_CONFIG, HAVEN_WORKERS, HAVEN_ZSTD_LEVEL, HAVEN_TIMEOUT_SECONDS.
 `;
 
 type Command = (ctx: CommandContext) => Promise<number>;
@@ -57,9 +58,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const json = rest.includes('--json');
   const out = createOutput(json);
   const stdin = (): AsyncIterable<Uint8Array> => process.stdin;
-  const fail = (code: string, message: string, exit: number): number => {
+  // Messages carry paths and the server's own words: printed escaped, kept exact in JSON.
+  const fail = (code: string, message: string, exit: number, text = printable(message)): number => {
     if (json) process.stdout.write(`${toJson({ error: { code, message } })}\n`);
-    process.stderr.write(`haven ${name}: ${message}${code === 'USAGE' || code === 'INTERNAL' ? '' : ` [${code}]`}\n`);
+    process.stderr.write(`haven ${name}: ${text}${code === 'USAGE' || code === 'INTERNAL' ? '' : ` [${code}]`}\n`);
     return exit;
   };
   try {
@@ -67,6 +69,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   } catch (err) {
     if (err instanceof UsageError) return fail('USAGE', err.message, EXIT.usage);
     if (err instanceof HavenError) return fail(err.code, err.message, exitCodeFor(err.code));
-    return fail('INTERNAL', `internal error: ${(err as Error).stack ?? String(err)}`, EXIT.failure);
+    const message = `internal error: ${(err as Error).stack ?? String(err)}`;
+    // A stack trace keeps its line breaks; each of its lines is escaped.
+    return fail('INTERNAL', message, EXIT.failure, message.split('\n').map(printable).join('\n'));
   }
 }

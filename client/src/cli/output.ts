@@ -1,5 +1,8 @@
 // How the CLI talks: JSON documents on stdout with --json (for scripts), plain lines
-// otherwise, and a progress line on stderr only when stderr is a terminal.
+// otherwise, and a progress line on stderr only when stderr is a terminal. Every plain line
+// goes through printable(): it is where names from files and snapshots meet the terminal.
+
+import { printable } from './printable.js';
 
 export interface Output {
   readonly json: boolean;
@@ -31,15 +34,15 @@ export function createOutput(json: boolean, stdout: NodeJS.WriteStream = process
     json,
     result(doc, human) {
       if (json) stdout.write(`${toJson(doc)}\n`);
-      else for (const line of human()) stdout.write(`${line}\n`);
+      else for (const line of human()) stdout.write(`${printable(line)}\n`);
     },
     warn(line) {
-      stderr.write(`warning: ${line}\n`);
+      stderr.write(`warning: ${printable(line)}\n`);
     },
     progress(line) {
       if (json || !stderr.isTTY) return () => undefined;
       const draw = (): void => {
-        stderr.write(`\r\x1b[K${line()}`);
+        stderr.write(`\r\x1b[K${printable(line())}`);
       };
       const timer = setInterval(draw, 200);
       timer.unref();

@@ -39,6 +39,11 @@ export function joinPath(dir: NativePath, child: DirName): NativePath {
   return Buffer.concat([d, sep, child.raw ?? Buffer.from(child.name)]);
 }
 
+/**
+ * A path for a message: lossy (U+FFFD) when not UTF-8, otherwise exact. Not escaped here:
+ * messages also travel in --json output, and the CLI escapes every text line it prints
+ * (cli/printable.ts), which also covers paths inside system error messages.
+ */
 export function showPath(p: NativePath): string {
   return typeof p === 'string' ? p : p.toString('utf8');
 }

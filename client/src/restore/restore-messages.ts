@@ -1,11 +1,10 @@
 // Jobs for the restore writers: files with their chunks and metadata.
 
+import type { ServerConnection } from '../api/http-transport.js';
 import type { TargetHandle } from './restore-target.js';
 
 export interface RestoreWorkerData {
-  server: string;
-  token: string;
-  fingerprint?: string;
+  connection: ServerConnection;
   snapshot: string;
   maxChunk: number;
   /** Restore ownership (root only). */

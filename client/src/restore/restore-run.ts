@@ -17,6 +17,7 @@ import { fromHex } from '../../../core/src/objects/digest.js';
 import type { TreeEntry } from '../../../core/src/objects/tree.js';
 import type { NativePath } from '../../../core/src/native/addon.js';
 import type { ApiClient } from '../api/api-client.js';
+import type { ServerConnection } from '../api/http-transport.js';
 import { showPath } from '../fs/names.js';
 import type { PosixOps } from '../fs/posix-ops.js';
 import { ObjectFetcher } from '../remote/object-fetcher.js';
@@ -38,7 +39,7 @@ export interface RestoreRequest {
 
 export interface RestoreEnv {
   api: ApiClient;
-  connection: { server: string; token: string; fingerprint?: string };
+  connection: ServerConnection;
   workers: number;
   posix: PosixOps;
   maxChunk: number;
@@ -143,7 +144,7 @@ export class RestoreRun {
     const total: RestoreJobResult = { bytesWritten: 0, bytesSparse: 0, warnings: [] };
     if (plan.files.length === 0) return total;
     const data: RestoreWorkerData = {
-      ...this.env.connection, snapshot: this.req.snapshot.id, maxChunk: this.env.maxChunk, chown: this.asRoot, target: target.handle,
+      connection: this.env.connection, snapshot: this.req.snapshot.id, maxChunk: this.env.maxChunk, chown: this.asRoot, target: target.handle,
     };
     const pool = new WorkerPool<RestoreJob, RestoreJobResult, null>(new URL('./restore-worker.js', import.meta.url), this.env.workers, data, 2);
     const pending: Array<Promise<void>> = [];

@@ -15,7 +15,7 @@ import { openTargetFile, setFileXattr } from './restore-target.js';
 import type { RestoreFileItem, RestoreJob, RestoreJobResult, RestoreWorkerData } from './restore-messages.js';
 
 const data = workerData as RestoreWorkerData;
-const api = new HttpTransport({ server: data.server, token: data.token, fingerprint: data.fingerprint, maxSockets: 2 });
+const api = new HttpTransport({ ...data.connection, maxSockets: 2 });
 const fetcher = new ObjectFetcher(api, data.snapshot);
 const posix = createPosixOps();
 const zeros = Buffer.alloc(data.maxChunk);

@@ -3,7 +3,7 @@
 import { ApiClient } from '../../api/api-client.js';
 import { parse, required, UsageError } from '../../../../daemon/src/cli/args.js';
 import { normalizeFingerprint } from '../../../../core/src/tls/fingerprint.js';
-import { saveConfig, type SavedConfig } from '../client-config.js';
+import { requestTimeouts, saveConfig, type SavedConfig } from '../client-config.js';
 import { JSON_FLAG, type CommandContext } from '../context.js';
 
 export async function loginCommand(ctx: CommandContext): Promise<number> {
@@ -23,7 +23,7 @@ export async function loginCommand(ctx: CommandContext): Promise<number> {
     if (pin === null) throw new UsageError('--fingerprint is the SHA-256 of the certificate (32 bytes of hex, as `havend info` prints it)');
     config.fingerprint = pin;
   }
-  const api = new ApiClient(config);
+  const api = new ApiClient({ ...config, timeouts: requestTimeouts(ctx.env) });
   try {
     const health = await api.health();
     const groups = await api.groups(); // proves the token
