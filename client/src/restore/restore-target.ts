@@ -83,10 +83,9 @@ export interface RestoreTarget {
   close(): void;
 }
 
-/** Opens the target directory (created if missing); the native form when the addon is built. */
-export function openRestoreTarget(target: string, posix: PosixOps): RestoreTarget {
+/** Opens the target directory (created if missing); the native form when the addon is built (or given). */
+export function openRestoreTarget(target: string, posix: PosixOps, addon: HavenAddon | null = addonOrFallback()): RestoreTarget {
   mkdirSync(target, { recursive: true });
-  const addon = addonOrFallback();
   return addon ? new DescriptorTarget(target, addon) : new CheckedPathTarget(target, posix);
 }
 
