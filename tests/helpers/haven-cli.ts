@@ -1,18 +1,15 @@
-// Runs the real haven CLI (bin/haven) against a test daemon, asynchronously so the test's
-// own event loop (and the daemon's output pipes) keep running meanwhile.
+// Runs the real haven CLI (bin/haven) against a test daemon (or the hostile stand-in),
+// asynchronously so the test's own event loop (and the daemon's output pipes) keep running
+// meanwhile, and always within a deadline (bounded-run.ts).
 
-import { spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
+import { runBounded, type BoundedResult } from './bounded-run.js';
 import { REPO, createToken, startDaemon, type Daemon } from './daemon.js';
 import { tempDir } from './tmp.js';
 
 export const HAVEN = `${REPO}bin/haven`;
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = BoundedResult;
 
 export interface CliOptions {
   env?: NodeJS.ProcessEnv;
@@ -20,6 +17,11 @@ export interface CliOptions {
   input?: Buffer;
   /** A command that runs the CLI (e.g. setpriv dropping capabilities), before it. */
   prefix?: string[];
+  /** The CLI's process group is killed after this long (default 120 s). */
+  timeoutMs?: number;
+  /** Measure the CLI's peak RSS (bounded-run.ts), killing it above `killAboveRssBytes`. */
+  measureRss?: boolean;
+  killAboveRssBytes?: number;
 }
 
 /** The test runner's own HAVEN_* and HAVEND_* variables never leak into the CLI under test. */
@@ -28,20 +30,10 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 export function haven(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const [cmd, ...rest] = [...(options.prefix ?? []), HAVEN, ...args] as [string, ...string[]];
-    const child = spawn(cmd, rest, { env: { ...cleanEnv(), ...options.env }, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.stdin.end(options.input ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+  const [cmd, ...rest] = [...(options.prefix ?? []), HAVEN, ...args] as [string, ...string[]];
+  return runBounded(cmd, rest, {
+    env: { ...cleanEnv(), ...options.env }, cwd: options.cwd, input: options.input, timeoutMs: options.timeoutMs ?? 120_000,
+    measureRss: options.measureRss, killAboveRssBytes: options.killAboveRssBytes,
   });
 }
 

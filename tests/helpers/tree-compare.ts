@@ -20,6 +20,15 @@ export interface Described {
   /** Other paths that are the same inode, sorted (hard links). */
   links: string[];
   blocks: number;
+  /** With the `ctime` option. */
+  ctimeNs?: string;
+}
+
+export interface DescribeOptions {
+  /** Also each entry's ctime: a chmod, chown or xattr write shows even when it put the same value back. */
+  ctime?: boolean;
+  /** Also the directory itself, as the path ''. */
+  self?: boolean;
 }
 
 const TYPES = new Map<bigint, string>([
@@ -31,31 +40,37 @@ function typeOf(mode: bigint): string {
   return TYPES.get(mode & 0o170000n) ?? 'unknown';
 }
 
-export async function describeTree(root: string, posix: PosixOps): Promise<Map<string, Described>> {
+async function describeOne(p: Buffer, posix: PosixOps, o: DescribeOptions): Promise<{ d: Described; hardLinkedInode: string | null }> {
+  const st = lstatSync(p, { bigint: true });
+  const type = typeOf(st.mode);
+  const d: Described = {
+    type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtimeNs: String(st.mtimeNs),
+    size: type === 'file' ? Number(st.size) : 0, links: [], blocks: Number(st.blocks),
+    xattrs: (await posix.readXattrs(p)).map(([k, v]) => `${k}=${v.toString('hex')}`).sort().join(','),
+  };
+  if (o.ctime) d.ctimeNs = String(st.ctimeNs);
+  if (type === 'file') d.sha = createHash('sha256').update(readFileSync(p)).digest('hex');
+  if (type === 'symlink') d.target = readlinkSync(p, { encoding: 'buffer' }).toString('hex');
+  if (type === 'chardev' || type === 'blockdev') d.rdev = Number(st.rdev);
+  return { d, hardLinkedInode: type !== 'dir' && st.nlink > 1n ? `${st.dev}:${st.ino}` : null };
+}
+
+export async function describeTree(root: string, posix: PosixOps, o: DescribeOptions = {}): Promise<Map<string, Described>> {
   const out = new Map<string, Described>();
   const inodes = new Map<string, string[]>();
+  if (o.self) out.set('', (await describeOne(Buffer.from(root), posix, o)).d);
   const visit = async (dir: Buffer, rel: string): Promise<void> => {
     for (const raw of readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare)) {
       const name = raw.toString('latin1');
       const p = Buffer.concat([dir, Buffer.from('/'), raw]);
       const r = rel === '' ? name : `${rel}/${name}`;
-      const st = lstatSync(p, { bigint: true });
-      const type = typeOf(st.mode);
-      const d: Described = {
-        type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), mtimeNs: String(st.mtimeNs),
-        size: type === 'file' ? Number(st.size) : 0, links: [], blocks: Number(st.blocks),
-        xattrs: (await posix.readXattrs(p)).map(([k, v]) => `${k}=${v.toString('hex')}`).sort().join(','),
-      };
-      if (type === 'file') d.sha = createHash('sha256').update(readFileSync(p)).digest('hex');
-      if (type === 'symlink') d.target = readlinkSync(p, { encoding: 'buffer' }).toString('hex');
-      if (type === 'chardev' || type === 'blockdev') d.rdev = Number(st.rdev);
-      if (type !== 'dir' && st.nlink > 1n) {
-        const key = `${st.dev}:${st.ino}`;
-        inodes.set(key, [...(inodes.get(key) ?? []), r]);
-        (d as { inode?: string }).inode = key;
+      const { d, hardLinkedInode: inode } = await describeOne(p, posix, o);
+      if (inode !== null) {
+        inodes.set(inode, [...(inodes.get(inode) ?? []), r]);
+        (d as { inode?: string }).inode = inode;
       }
       out.set(r, d);
-      if (type === 'dir') await visit(p, r);
+      if (d.type === 'dir') await visit(p, r);
     }
   };
   await visit(Buffer.from(root), '');
