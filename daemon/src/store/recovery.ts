@@ -89,8 +89,15 @@ export async function recoverSegments(root: string, index: ObjectIndex): Promise
   const source = indexedSource(index, reader);
   const complete: Array<{ digest: Buffer; record: SnapshotRecord }> = [];
   for (const s of snapshots) {
-    const walk = await walkReachable(source, s.record.root, { missingLimit: 1 });
-    if (walk.missing.length === 0) complete.push(s);
+    let missing: number;
+    try {
+      missing = (await walkReachable(source, s.record.root, { missingLimit: 1 })).missing.length;
+    } catch (err) {
+      // A tree no restore could trust: the daemon must still start; the record stays in its segment.
+      report.notes.push(`snapshot ${toHex(s.digest)} found in a segment is refused: ${(err as Error).message}; not registered`);
+      continue;
+    }
+    if (missing === 0) complete.push(s);
     else report.notes.push(`snapshot ${toHex(s.digest)} found in a segment is incomplete; not registered`);
   }
   index.env.transactionSync(() => {
