@@ -7,7 +7,7 @@ import { toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
 import { joinParts } from '../../../core/src/objects/split-tree.js';
-import { decodeTree, type TreeEntry } from '../../../core/src/objects/tree.js';
+import { decodeTree, type TreeEntry, type TreeObject } from '../../../core/src/objects/tree.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 
 export class TreeReader {
@@ -15,11 +15,24 @@ export class TreeReader {
 
   /** All entries of a directory, in name order, whether or not its tree is split. */
   async entries(tree: Uint8Array): Promise<TreeEntry[]> {
-    const decoded = decodeTree(await this.store.readObject(tree, ObjectKind.tree));
+    const decoded = this.decode(tree, await this.store.readObject(tree, ObjectKind.tree));
     if ('entries' in decoded) return decoded.entries;
     const parts = [];
-    for (const part of decoded.parts) parts.push(decodeTree(await this.store.readObject(part, ObjectKind.tree)));
-    return joinParts(parts);
+    for (const part of decoded.parts) parts.push(this.decode(part, await this.store.readObject(part, ObjectKind.tree)));
+    try {
+      return joinParts(parts);
+    } catch (err) {
+      throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(tree), kind: 'tree', detail: (err as Error).message });
+    }
+  }
+
+  /** A tree stored before commits checked everything is answered with a typed error, not a 500. */
+  private decode(digest: Uint8Array, raw: Buffer): TreeObject {
+    try {
+      return decodeTree(raw);
+    } catch (err) {
+      throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(digest), kind: 'tree', detail: (err as Error).message });
+    }
   }
 
   /** The entry at `path` ('/'-separated, relative to the root); the root itself is null. */
