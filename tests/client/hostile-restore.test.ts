@@ -214,11 +214,13 @@ test('a nested list bomb (2^32 chunks from three objects): restore refuses the l
 test('directories nested 10,000 deep: restore, ls and check refuse with TREE_TOO_DEEP (exit 8), no stack overflow', async (t) => {
   const lab = await hostileLab(t, () => ({ snapshots: [{ group: 'deep', ...deepNesting(10_000) }] }));
   const before = await describeOutside(lab.outside);
-  const [restore, ls, check] = await Promise.all([
-    lab.run(['restore', 'latest', '--target', lab.target('target'), '--json']),
-    lab.run(['ls', 'latest', '--json']),
-    lab.run(['check', 'latest', '--json']),
-  ]);
+  // One after the other, each with a minute: a refusal needs 1,025 round trips (a level's
+  // digest is known only once its parent arrived), which a loaded CI machine can stretch.
+  const deep: CliOptions = { timeoutMs: 60_000 };
+  const restore = await lab.run(['restore', 'latest', '--target', lab.target('target'), '--json'], deep);
+  const ls = await lab.run(['ls', 'latest', '--json'], deep);
+  const check = await lab.run(['check', 'latest', '--json'], deep);
+  console.log(`10,000-deep: refused after ${restore.elapsedMs} ms (restore), ${ls.elapsedMs} ms (ls), ${check.elapsedMs} ms (check)`);
   assert.deepEqual(await describeOutside(lab.outside), before, 'the outside directory is unchanged');
   await t.test('restore', () => assertRefused('restore', restore, ['TREE_TOO_DEEP'], EXIT_DAMAGED));
   await t.test('ls', () => assertRefused('ls', ls, ['TREE_TOO_DEEP'], EXIT_DAMAGED));
