@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AccountStore } from './accounts/accounts.js';
-import { AttemptLimiter } from './accounts/attempt-limiter.js';
 import { SetupCode } from './accounts/setup-code.js';
 import { WebSessions } from './accounts/web-sessions.js';
 import { Catalog } from './backup/catalog.js';
@@ -18,22 +17,11 @@ import { TreeReader } from './backup/tree-reader.js';
 import { TokenStore } from './auth/tokens.js';
 import { parseListen, type LoadedConfig } from './config/load.js';
 import { EventBus } from './events.js';
-import { bearerToken } from './http/auth-hook.js';
-import { routeTable } from './http/route-table.js';
-import { archiveRoutes } from './http/routes/archive.js';
-import { authRoutes } from './http/routes/auth.js';
-import { liveRoutes } from './http/routes/live.js';
-import { uiRoutes } from './http/routes/ui-static.js';
-import { sessionResolver } from './http/session-auth.js';
-import { LiveHub, liveSocketPlugin } from './live/live-hub.js';
+import { LiveHub } from './live/live-hub.js';
 import { LIVE_TASKS } from '../../core/src/api/live.js';
 import { LatestValue } from './live/latest-value.js';
-import { backupRoutes } from './http/routes/backups.js';
-import { healthRoutes } from './http/routes/health.js';
-import { snapshotRoutes } from './http/routes/snapshots.js';
-import { tokenRoutes } from './http/routes/tokens.js';
 import { LocalSocket, socketPath } from './http/local-socket.js';
-import { buildServer } from './http/server.js';
+import { buildApiServer } from './http/api-server.js';
 import { claimPidFile } from './pidfile.js';
 import { openStateDb, type StateDb } from './state/state-db.js';
 import { ChunkStore } from './store/chunk-store.js';
@@ -44,17 +32,11 @@ import { Scheduler } from './jobs/scheduler.js';
 import { TaskRegistry } from './jobs/tasks.js';
 import { createDisks } from './disks/disks-area.js';
 import type { Inventory } from './disks/inventory.js';
-import { diskRoutes } from './http/routes/disks.js';
-import { poolRoutes } from './http/routes/pool.js';
-import { swapRoutes } from './http/routes/swaps.js';
 import { bootPool, createPoolArea } from './pool/pool-area.js';
 import { poolFamilies } from './pool/pool-metrics.js';
-import { alertRoutes, taskRoutes } from './http/routes/jobs.js';
 import { createVerifyPool, type VerifyPool } from './workers/verify-pool.js';
 import { boundUrl, isLoopbackHost, reachableUrls } from './http/listen-address.js';
-import { systemRoutes } from './http/routes/system.js';
 import { closeServerGracefully } from './http/graceful-close.js';
-import { shutdownGate } from './http/shutdown-gate.js';
 import { DatastoreMeter } from './metrics/datastore-metrics.js';
 import { IngestMeter } from './metrics/ingest-metrics.js';
 import { MetricsRegistry, gauge } from './metrics/registry.js';
@@ -82,10 +64,8 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-const MAX_OBJECTS_PER_REQUEST = 4096;
 /** The built UI (vite build output), relative to dist/daemon/src/app.js. */
 const UI_DIR = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
-const LOGIN_WINDOW_MS = 15 * 60_000;
 
 export async function startApp(loaded: LoadedConfig, log: Logger): Promise<RunningApp> {
   const { config } = loaded;
@@ -177,50 +157,11 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     await poolStatus.start();
     cleanups.push(() => poolStatus.stop());
 
-    const handlers = {
-      health: healthRoutes({ version: VERSION, datastoreId: store.identity.id, ready: () => ready }),
-      backups: backupRoutes({
-        store, sessions, catalog, pool, bus,
-        chunker: store.identity.chunker,
-        limits: config.limits,
-        ingest: { syncEveryBytes: config.datastore.syncEveryBytes },
-        shutdown: shutdown.signal,
-      }),
-      snapshots: snapshotRoutes({ store, catalog, trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
-      tokens: tokenRoutes(tokens),
-      disks: diskRoutes(disks),
-      tasks: taskRoutes(tasks),
-      alerts: alertRoutes(alerts),
-      system: systemRoutes({ tls: () => tls, urls: () => urls, metrics }),
-      auth: authRoutes({
-        accounts, sessions: webSessions, setupCode,
-        byAddress: new AttemptLimiter({ max: 20, windowMs: LOGIN_WINDOW_MS }),
-        byAccount: new AttemptLimiter({ max: 5, windowMs: LOGIN_WINDOW_MS }),
-        onSessionEnded: (id) => hub.closeSession(id),
-        log: (msg, fields) => log.info(fields, msg),
-      }),
-      live: liveRoutes(hub),
-      archive: archiveRoutes({ catalog, trees }),
-      ui: uiRoutes(UI_DIR),
-      pool: poolRoutes(pools),
-      swaps: swapRoutes(pools.swaps),
-    };
     const localSocket = new LocalSocket();
-    const server = await buildServer({
-      logger: log,
-      maxJsonBodyBytes: config.limits.maxJsonBodyBytes,
-      ...(tls ? { https: { key: tls.key, cert: tls.cert } } : {}),
-      // The live socket only sends; a client message is never larger than a short note.
-      plugins: [shutdownGate(shutdown.signal), liveSocketPlugin],
-      resolvers: [
-        localSocket.resolver,
-        (req) => {
-          const t = bearerToken(req);
-          return t ? tokens.verify(t) : null;
-        },
-        sessionResolver(webSessions),
-      ],
-      routes: routeTable(handlers, { maxHasDigests: config.limits.maxHasDigests, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
+    const { server } = await buildApiServer({
+      log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
+      store, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
+      tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
     });
     // Closing the server first stops new requests while the store is still open.
     cleanups.push(async () => {

@@ -5,21 +5,20 @@
 // CLI does not load TypeBox at start-up (types come from core/src/api, erased at build).
 
 import type { Readable } from 'node:stream';
-import type { Static } from 'typebox';
 import { HavenError } from '../../../core/src/errors.js';
 import type {
   ChunksResponse, CommitRequest, CommitResponse, SessionInfo, StartBackupRequest, StartBackupResponse,
 } from '../../../core/src/api/backup.js';
 import type { GroupList, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import type { HealthResponse } from '../../../core/src/api/system.js';
 import { HttpTransport } from './http-transport.js';
 import { checkJson } from './json-check.js';
 import { JSON_SCHEMAS } from './json-schemas.js';
-import type { HealthResponse } from './json-schemas-export.js';
 
 export { readAll, isHavenError, type ApiClientOptions } from './http-transport.js';
 
 interface Answers {
-  health: Static<typeof HealthResponse>;
+  health: HealthResponse;
   startBackup: StartBackupResponse;
   session: SessionInfo;
   chunks: ChunksResponse;

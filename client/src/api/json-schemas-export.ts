@@ -5,12 +5,10 @@
 // tests/client/json-schemas.test.ts fails when the copy is stale; regenerate with:
 //   npm run build && node dist/client/src/api/json-schemas-export.js > client/src/api/json-schemas.ts
 
-import { Type } from 'typebox';
 import { ChunksResponse, CommitResponse, SessionInfo, StartBackupResponse } from '../../../core/src/api/backup.js';
 import { GroupList, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import { HealthResponse } from '../../../core/src/api/system.js';
 import { Profile, SavedConfig } from '../cli/client-config-schema.js';
-
-export const HealthResponse = Type.Object({ status: Type.String(), version: Type.String(), datastore: Type.String() });
 
 export function exportJsonSchemas(): Record<string, unknown> {
   // JSON round trip: plain data only, as the generated file holds it

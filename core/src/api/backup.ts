@@ -111,3 +111,6 @@ export const CommitResponse = Type.Object({
   session: SessionInfo,
 });
 export type CommitResponse = Static<typeof CommitResponse>;
+
+/** A backup session's id in the URL. */
+export const SessionParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });

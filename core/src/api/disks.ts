@@ -118,3 +118,5 @@ export const DiskListQuery = Type.Object({
   /** Include archived (missing) disks; default true. */
   archived: Type.Optional(Type.Boolean()),
 });
+
+export const DiskParams = Type.Object({ id: DiskId });

@@ -73,3 +73,6 @@ export const AlertListQuery = Type.Object({
 });
 export const AlertAckRequest = Type.Object({ note: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
 export type AlertAckRequest = Static<typeof AlertAckRequest>;
+
+/** A task's or an alert's id in the URL. */
+export const JobIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-z]{1,16}-[0-9a-f]{8}$' }) });

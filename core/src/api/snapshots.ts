@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Counters, GroupName, HexDigest } from './common.js';
+import { Counters, GroupName, HexDigest, SnapshotRef } from './common.js';
 
 export const SnapshotSummary = Type.Object({
   id: HexDigest,
@@ -41,3 +41,13 @@ export const TreeEntryJson = Type.Object({
   subtree: Type.Optional(HexDigest),
 });
 export type TreeEntryJson = Static<typeof TreeEntryJson>;
+
+/** GET /snapshots/:id/tree?path=P: a folder's entries, or the one entry a file path names. */
+export const TreeListing = Type.Object({ path: Type.String(), entries: Type.Array(TreeEntryJson) });
+export type TreeListing = Static<typeof TreeListing>;
+
+export const SnapshotParams = Type.Object({ id: SnapshotRef });
+export const SnapshotObjectParams = Type.Object({ id: SnapshotRef, digest: HexDigest });
+export const GroupParams = Type.Object({ group: GroupName });
+/** A path inside a snapshot (tree, content, archive); each route says what its absence means. */
+export const PathQuery = Type.Object({ path: Type.Optional(Type.String({ maxLength: 65536 })) });

@@ -15,3 +15,7 @@ export const TlsInfo = Type.Object({
   urls: Type.Array(Type.String()),
 });
 export type TlsInfo = Static<typeof TlsInfo>;
+
+/** GET /api/v1/health once the daemon is ready (while starting: 503 and `{ status: 'starting' }`). */
+export const HealthResponse = Type.Object({ status: Type.String(), version: Type.String(), datastore: Type.String() });
+export type HealthResponse = Static<typeof HealthResponse>;

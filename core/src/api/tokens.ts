@@ -26,3 +26,5 @@ export type CreateTokenResponse = Static<typeof CreateTokenResponse>;
 export function isValidScope(scope: string): boolean {
   return new RegExp(TOKEN_SCOPE_PATTERN).test(scope);
 }
+
+export const TokenIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) });

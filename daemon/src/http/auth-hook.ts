@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HavenError } from '../../../core/src/errors.js';
 import { hasScope, type Principal } from '../auth/principal.js';
-import type { AuthPolicy } from './route-types.js';
+import type { RoutePolicy } from './route-types.js';
 
 /** Resolves the caller from its credentials; areas may add resolvers (the UI's session cookie). */
 export type PrincipalResolver = (req: FastifyRequest) => Principal | null | Promise<Principal | null>;
@@ -13,7 +13,7 @@ export function installAuth(app: FastifyInstance, resolvers: PrincipalResolver[]
   // Credentials are checked before the body is read, so an anonymous upload is refused
   // without receiving it; a group scope may depend on the body and is checked after.
   app.addHook('onRequest', async (req) => {
-    const policy: AuthPolicy | undefined = req.routeOptions.config.auth;
+    const policy: RoutePolicy | undefined = req.routeOptions.config.auth;
     if (!policy) return; // not-found handler
     for (const resolve of resolvers) {
       req.principal = await resolve(req);
@@ -24,7 +24,7 @@ export function installAuth(app: FastifyInstance, resolvers: PrincipalResolver[]
     if (policy.kind === 'scope' && !hasScope(req.principal, policy.scope)) throw new HavenError('FORBIDDEN', { scope: policy.scope });
   });
   app.addHook('preHandler', async (req) => {
-    const policy: AuthPolicy | undefined = req.routeOptions.config.auth;
+    const policy: RoutePolicy | undefined = req.routeOptions.config.auth;
     if (policy?.kind !== 'group') return;
     const scope = `backup:${policy.group(req)}`;
     if (!hasScope(req.principal as Principal, scope)) throw new HavenError('FORBIDDEN', { scope });

@@ -1,13 +1,12 @@
 // Every route of the API with its auth policy, in one table (after Kopia's server.go).
 // Adding a route means adding a line here; a route cannot exist without stating who may call it.
 
-import { Type } from 'typebox';
-import { CommitRequest, StartBackupRequest } from '../../../core/src/api/backup.js';
-import { GroupName, HexDigest, SnapshotRef } from '../../../core/src/api/common.js';
-import { CreateTokenRequest } from '../../../core/src/api/tokens.js';
-import { AcknowledgeRequest, DiskId, DiskListQuery } from '../../../core/src/api/disks.js';
+import { CommitRequest, SessionParams, StartBackupRequest } from '../../../core/src/api/backup.js';
+import { GroupParams, PathQuery, SnapshotObjectParams, SnapshotParams } from '../../../core/src/api/snapshots.js';
+import { CreateTokenRequest, TokenIdParams } from '../../../core/src/api/tokens.js';
+import { AcknowledgeRequest, DiskListQuery, DiskParams } from '../../../core/src/api/disks.js';
 import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
-import { AlertAckRequest, AlertListQuery, TaskListQuery } from '../../../core/src/api/jobs.js';
+import { AlertAckRequest, AlertListQuery, JobIdParams, TaskListQuery } from '../../../core/src/api/jobs.js';
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
 import type { archiveRoutes } from './routes/archive.js';
@@ -25,7 +24,7 @@ import type { swapRoutes } from './routes/swaps.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
-import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, type AuthPolicy, type Route } from './route-types.js';
+import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, route, type AuthPolicy, type Route } from './route-types.js';
 
 export interface RouteHandlers {
   health: ReturnType<typeof healthRoutes>;
@@ -44,101 +43,95 @@ export interface RouteHandlers {
   swaps: ReturnType<typeof swapRoutes>;
 }
 
-const SessionParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{32}$' }) });
-const SnapshotParams = Type.Object({ id: SnapshotRef });
-const DiskParams = Type.Object({ id: DiskId });
-const JobIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-z]{1,16}-[0-9a-f]{8}$' }) });
-const PathQuery = Type.Object({ path: Type.Optional(Type.String({ maxLength: 65536 })) });
-
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
-  const sessionGroup: AuthPolicy = { kind: 'group', group: (req) => h.backups.sessionGroup((req.params as { id: string }).id) };
-  const bodyGroup: AuthPolicy = { kind: 'group', group: (req) => (req.body as { group: string }).group };
-  const paramGroup: AuthPolicy = { kind: 'group', group: (req) => (req.params as { group: string }).group };
-  const snapshotGroup: AuthPolicy = { kind: 'group', group: (req) => h.snapshots.snapshotGroup((req.params as { id: string }).id) };
+  const sessionGroup: AuthPolicy<{ params: typeof SessionParams }> = { kind: 'group', from: 'session', group: (req) => h.backups.sessionGroup(req.params.id) };
+  const bodyGroup: AuthPolicy<{ body: typeof StartBackupRequest }> = { kind: 'group', from: 'body', group: (req) => req.body.group };
+  const paramGroup: AuthPolicy<{ params: typeof GroupParams }> = { kind: 'group', from: 'params', group: (req) => req.params.group };
+  const snapshotGroup: AuthPolicy<{ params: typeof SnapshotParams }> = { kind: 'group', from: 'snapshot', group: (req) => h.snapshots.snapshotGroup(req.params.id) };
 
   return [
-    { method: 'GET', url: '/api/v1/health', auth: PUBLIC, handler: h.health.get },
+    route({ method: 'GET', url: '/api/v1/health', auth: PUBLIC, handler: h.health.get }),
 
     // admin accounts and browser sessions (setup answers only until an admin exists)
-    { method: 'GET', url: '/api/v1/auth/status', auth: PUBLIC, handler: h.auth.status },
-    { method: 'POST', url: '/api/v1/setup', auth: PUBLIC, schema: { body: SetupRequest }, handler: h.auth.setup },
-    { method: 'POST', url: '/api/v1/auth/login', auth: PUBLIC, schema: { body: LoginRequest }, handler: h.auth.login },
-    { method: 'POST', url: '/api/v1/auth/logout', auth: AUTHENTICATED, handler: h.auth.logout },
-    { method: 'GET', url: '/api/v1/auth/session', auth: AUTHENTICATED, handler: h.auth.whoami },
+    route({ method: 'GET', url: '/api/v1/auth/status', auth: PUBLIC, handler: h.auth.status }),
+    route({ method: 'POST', url: '/api/v1/setup', auth: PUBLIC, schema: { body: SetupRequest }, handler: h.auth.setup }),
+    route({ method: 'POST', url: '/api/v1/auth/login', auth: PUBLIC, schema: { body: LoginRequest }, handler: h.auth.login }),
+    route({ method: 'POST', url: '/api/v1/auth/logout', auth: AUTHENTICATED, handler: h.auth.logout }),
+    route({ method: 'GET', url: '/api/v1/auth/session', auth: AUTHENTICATED, handler: h.auth.whoami }),
     // live state and events for the UI: one WebSocket
-    { method: 'GET', url: LIVE_PATH, auth: ADMIN, handler: h.live.upgradeRequired, wsHandler: h.live.connect },
+    route({ method: 'GET', url: LIVE_PATH, auth: ADMIN, handler: h.live.upgradeRequired, wsHandler: h.live.connect }),
 
     // push protocol
-    { method: 'POST', url: '/api/v1/backups', auth: bodyGroup, schema: { body: StartBackupRequest }, handler: h.backups.start },
-    { method: 'GET', url: '/api/v1/backups/:id', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.get },
-    {
+    route({ method: 'POST', url: '/api/v1/backups', auth: bodyGroup, schema: { body: StartBackupRequest }, handler: h.backups.start }),
+    route({ method: 'GET', url: '/api/v1/backups/:id', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.get }),
+    route({
       method: 'POST', url: '/api/v1/backups/:id/has', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.has,
       options: { bodyLimit: limits.maxHasDigests * 32 },
-    },
-    { method: 'POST', url: '/api/v1/backups/:id/chunks', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.chunks },
-    { method: 'POST', url: '/api/v1/backups/:id/commit', auth: sessionGroup, schema: { params: SessionParams, body: CommitRequest }, handler: h.backups.commit },
-    { method: 'DELETE', url: '/api/v1/backups/:id', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.abort },
+    }),
+    route({ method: 'POST', url: '/api/v1/backups/:id/chunks', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.chunks }),
+    route({ method: 'POST', url: '/api/v1/backups/:id/commit', auth: sessionGroup, schema: { params: SessionParams, body: CommitRequest }, handler: h.backups.commit }),
+    route({ method: 'DELETE', url: '/api/v1/backups/:id', auth: sessionGroup, schema: { params: SessionParams }, handler: h.backups.abort }),
 
     // reading back
-    { method: 'GET', url: '/api/v1/groups', auth: AUTHENTICATED, handler: h.snapshots.groups },
-    { method: 'GET', url: '/api/v1/groups/:group/snapshots', auth: paramGroup, schema: { params: Type.Object({ group: GroupName }) }, handler: h.snapshots.list },
-    { method: 'GET', url: '/api/v1/snapshots/:id', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.snapshots.one },
-    { method: 'DELETE', url: '/api/v1/snapshots/:id', auth: ADMIN, schema: { params: SnapshotParams }, handler: h.snapshots.remove },
-    {
+    route({ method: 'GET', url: '/api/v1/groups', auth: AUTHENTICATED, handler: h.snapshots.groups }),
+    route({ method: 'GET', url: '/api/v1/groups/:group/snapshots', auth: paramGroup, schema: { params: GroupParams }, handler: h.snapshots.list }),
+    route({ method: 'GET', url: '/api/v1/snapshots/:id', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.snapshots.one }),
+    route({ method: 'DELETE', url: '/api/v1/snapshots/:id', auth: ADMIN, schema: { params: SnapshotParams }, handler: h.snapshots.remove }),
+    route({
       method: 'GET', url: '/api/v1/snapshots/:id/objects/:digest', auth: snapshotGroup,
-      schema: { params: Type.Object({ id: SnapshotRef, digest: HexDigest }) }, handler: h.snapshots.object,
-    },
-    {
+      schema: { params: SnapshotObjectParams }, handler: h.snapshots.object,
+    }),
+    route({
       method: 'POST', url: '/api/v1/snapshots/:id/objects', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.snapshots.objects,
       options: { bodyLimit: limits.maxObjectsPerRequest * 32 },
-    },
-    { method: 'GET', url: '/api/v1/snapshots/:id/tree', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.tree },
-    { method: 'GET', url: '/api/v1/snapshots/:id/content', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.content },
-    { method: 'GET', url: '/api/v1/snapshots/:id/archive', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.archive.get },
+    }),
+    route({ method: 'GET', url: '/api/v1/snapshots/:id/tree', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.tree }),
+    route({ method: 'GET', url: '/api/v1/snapshots/:id/content', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.content }),
+    route({ method: 'GET', url: '/api/v1/snapshots/:id/archive', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.archive.get }),
 
     // administration
-    { method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list },
-    { method: 'POST', url: '/api/v1/tokens', auth: ADMIN, schema: { body: CreateTokenRequest }, handler: h.tokens.create },
-    { method: 'GET', url: '/api/v1/system/tls', auth: AUTHENTICATED, handler: h.system.tls },
+    route({ method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list }),
+    route({ method: 'POST', url: '/api/v1/tokens', auth: ADMIN, schema: { body: CreateTokenRequest }, handler: h.tokens.create }),
+    route({ method: 'GET', url: '/api/v1/system/tls', auth: AUTHENTICATED, handler: h.system.tls }),
     // Prometheus' conventional path; a `metrics` token (or admin) reads it, nothing else.
-    { method: 'GET', url: '/metrics', auth: METRICS, handler: h.system.metrics },
-    { method: 'DELETE', url: '/api/v1/tokens/:id', auth: ADMIN, schema: { params: Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) }) }, handler: h.tokens.revoke },
+    route({ method: 'GET', url: '/metrics', auth: METRICS, handler: h.system.metrics }),
+    route({ method: 'DELETE', url: '/api/v1/tokens/:id', auth: ADMIN, schema: { params: TokenIdParams }, handler: h.tokens.revoke }),
 
     // disks (reading is for admins too: serials and locations are the appliance's business)
-    { method: 'GET', url: '/api/v1/disks', auth: ADMIN, schema: { querystring: DiskListQuery }, handler: h.disks.list },
-    { method: 'GET', url: '/api/v1/disks/:id', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.one },
-    { method: 'DELETE', url: '/api/v1/disks/:id', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.purge },
-    { method: 'GET', url: '/api/v1/disks/:id/smart', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.smart },
-    { method: 'POST', url: '/api/v1/disks/:id/smart/check', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.check },
-    { method: 'GET', url: '/api/v1/disks/:id/history', auth: ADMIN, schema: { params: DiskParams, querystring: HistoryQuery }, handler: h.disks.history },
-    { method: 'POST', url: '/api/v1/disks/:id/acknowledge', auth: ADMIN, schema: { params: DiskParams, body: AcknowledgeRequest }, handler: h.disks.acknowledge },
-    { method: 'POST', url: '/api/v1/disks/:id/selftest', auth: ADMIN, schema: { params: DiskParams, body: SelfTestRequest }, handler: h.disks.selfTest },
+    route({ method: 'GET', url: '/api/v1/disks', auth: ADMIN, schema: { querystring: DiskListQuery }, handler: h.disks.list }),
+    route({ method: 'GET', url: '/api/v1/disks/:id', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.one }),
+    route({ method: 'DELETE', url: '/api/v1/disks/:id', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.purge }),
+    route({ method: 'GET', url: '/api/v1/disks/:id/smart', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.smart }),
+    route({ method: 'POST', url: '/api/v1/disks/:id/smart/check', auth: ADMIN, schema: { params: DiskParams }, handler: h.disks.check }),
+    route({ method: 'GET', url: '/api/v1/disks/:id/history', auth: ADMIN, schema: { params: DiskParams, querystring: HistoryQuery }, handler: h.disks.history }),
+    route({ method: 'POST', url: '/api/v1/disks/:id/acknowledge', auth: ADMIN, schema: { params: DiskParams, body: AcknowledgeRequest }, handler: h.disks.acknowledge }),
+    route({ method: 'POST', url: '/api/v1/disks/:id/selftest', auth: ADMIN, schema: { params: DiskParams, body: SelfTestRequest }, handler: h.disks.selfTest }),
 
     // tasks and alerts
-    { method: 'GET', url: '/api/v1/tasks', auth: ADMIN, schema: { querystring: TaskListQuery }, handler: h.tasks.list },
-    { method: 'GET', url: '/api/v1/tasks/:id', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.one },
-    { method: 'POST', url: '/api/v1/tasks/:id/cancel', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.cancel },
-    { method: 'GET', url: '/api/v1/alerts', auth: ADMIN, schema: { querystring: AlertListQuery }, handler: h.alerts.list },
-    {
+    route({ method: 'GET', url: '/api/v1/tasks', auth: ADMIN, schema: { querystring: TaskListQuery }, handler: h.tasks.list }),
+    route({ method: 'GET', url: '/api/v1/tasks/:id', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.one }),
+    route({ method: 'POST', url: '/api/v1/tasks/:id/cancel', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.cancel }),
+    route({ method: 'GET', url: '/api/v1/alerts', auth: ADMIN, schema: { querystring: AlertListQuery }, handler: h.alerts.list }),
+    route({
       method: 'POST', url: '/api/v1/alerts/:id/acknowledge', auth: ADMIN,
       schema: { params: JobIdParams, body: AlertAckRequest }, handler: h.alerts.acknowledge,
-    },
+    }),
     // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
-    { method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status },
-    { method: 'POST', url: '/api/v1/pool', auth: ADMIN, schema: { body: CreatePoolRequest }, handler: h.pool.create },
-    { method: 'POST', url: '/api/v1/pool/scrub', auth: ADMIN, handler: h.pool.scrub },
-    { method: 'POST', url: '/api/v1/pool/devices', auth: ADMIN, schema: { body: AddDeviceRequest }, handler: h.pool.addDevice },
-    { method: 'DELETE', url: '/api/v1/pool/devices/:devid', auth: ADMIN, schema: { params: DevidParams }, handler: h.pool.removeDevice },
+    route({ method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status }),
+    route({ method: 'POST', url: '/api/v1/pool', auth: ADMIN, schema: { body: CreatePoolRequest }, handler: h.pool.create }),
+    route({ method: 'POST', url: '/api/v1/pool/scrub', auth: ADMIN, handler: h.pool.scrub }),
+    route({ method: 'POST', url: '/api/v1/pool/devices', auth: ADMIN, schema: { body: AddDeviceRequest }, handler: h.pool.addDevice }),
+    route({ method: 'DELETE', url: '/api/v1/pool/devices/:devid', auth: ADMIN, schema: { params: DevidParams }, handler: h.pool.removeDevice }),
 
     // the guided disk swap (one screen per step in the UI; every action says what it refuses)
-    { method: 'GET', url: '/api/v1/swaps', auth: ADMIN, handler: h.swaps.list },
-    { method: 'POST', url: '/api/v1/swaps', auth: ADMIN, schema: { body: StartSwapRequest }, handler: h.swaps.start },
-    { method: 'GET', url: '/api/v1/swaps/:id', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.one },
-    { method: 'POST', url: '/api/v1/swaps/:id/confirm', auth: ADMIN, schema: { params: SwapIdParams, body: ConfirmSwapRequest }, handler: h.swaps.confirm },
-    { method: 'POST', url: '/api/v1/swaps/:id/cancel', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.cancel },
-    { method: 'POST', url: '/api/v1/swaps/:id/retry', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.retry },
+    route({ method: 'GET', url: '/api/v1/swaps', auth: ADMIN, handler: h.swaps.list }),
+    route({ method: 'POST', url: '/api/v1/swaps', auth: ADMIN, schema: { body: StartSwapRequest }, handler: h.swaps.start }),
+    route({ method: 'GET', url: '/api/v1/swaps/:id', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.one }),
+    route({ method: 'POST', url: '/api/v1/swaps/:id/confirm', auth: ADMIN, schema: { params: SwapIdParams, body: ConfirmSwapRequest }, handler: h.swaps.confirm }),
+    route({ method: 'POST', url: '/api/v1/swaps/:id/cancel', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.cancel }),
+    route({ method: 'POST', url: '/api/v1/swaps/:id/retry', auth: ADMIN, schema: { params: SwapIdParams }, handler: h.swaps.retry }),
 
     // the admin UI's static files; any other GET outside /api gets index.html (history routes)
-    { method: 'GET', url: '/*', auth: PUBLIC, handler: h.ui.get },
+    route({ method: 'GET', url: '/*', auth: PUBLIC, handler: h.ui.get }),
   ];
 }

@@ -6,12 +6,13 @@ import type { TreeReader } from '../../backup/tree-reader.js';
 import type { Catalog } from '../../backup/catalog.js';
 import { treeArchive } from '../../backup/tree-archive.js';
 import { fromHex } from '../../../../core/src/objects/digest.js';
+import type { PathQuery, SnapshotParams } from '../../../../core/src/api/snapshots.js';
 import type { Handler } from '../route-types.js';
 
 export function archiveRoutes(deps: { catalog: Catalog; trees: TreeReader }) {
-  const get: Handler = async (req, reply) => {
-    const s = deps.catalog.resolve((req.params as { id: string }).id);
-    const path = (req.query as { path?: string }).path ?? '/';
+  const get: Handler<{ params: typeof SnapshotParams; querystring: typeof PathQuery }> = async (req, reply) => {
+    const s = deps.catalog.resolve(req.params.id);
+    const path = req.query.path ?? '/';
     const { entry, tree } = await deps.trees.lookup(fromHex(s.root), path, s.id);
     const name = entry?.name ?? `${s.group}-${s.id.slice(0, 8)}`;
     const fileName = `${name.replace(/[^\w.-]/g, '_')}.tar`;

@@ -44,8 +44,8 @@ export function authRoutes(deps: AuthDeps) {
     user: req.principal ? userOf(req.principal) : null,
   });
 
-  const setup: Handler = async (req, reply) => {
-    const body = req.body as SetupRequest;
+  const setup: Handler<{ body: typeof SetupRequest }> = async (req, reply) => {
+    const { body } = req;
     if (accounts.any()) throw new HavenError('SETUP_DONE');
     const keys = { address: [`ip:${req.ip}`], code: ['setup-code'] };
     byAddress.check(keys.address);
@@ -63,8 +63,8 @@ export function authRoutes(deps: AuthDeps) {
     return reply.code(201).send(await startSession(req, reply, account.name, account.scopes));
   };
 
-  const login: Handler = async (req, reply) => {
-    const body = req.body as LoginRequest;
+  const login: Handler<{ body: typeof LoginRequest }> = async (req, reply) => {
+    const { body } = req;
     const keys = { address: [`ip:${req.ip}`], account: [`user:${body.username}`] };
     byAddress.check(keys.address);
     byAccount.check(keys.account);

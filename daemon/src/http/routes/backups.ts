@@ -1,9 +1,9 @@
 // The push protocol's routes (DESIGN section 3).
 
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { HavenError } from '../../../../core/src/errors.js';
-import type { ChunkerParams, ChunksResponse, CommitRequest, StartBackupRequest, StartBackupResponse } from '../../../../core/src/api/backup.js';
-import { MEDIA_BITMAP } from '../../../../core/src/api/backup.js';
+import type { ChunkerParams, ChunksResponse, CommitRequest, SessionParams, StartBackupRequest, StartBackupResponse } from '../../../../core/src/api/backup.js';
+import { MEDIA_BITMAP, MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
 import { ObjectKind } from '../../../../core/src/objects/kinds.js';
 import type { Catalog } from '../../backup/catalog.js';
 import { commitSession } from '../../backup/commit.js';
@@ -27,13 +27,13 @@ export interface BackupDeps {
   shutdown?: AbortSignal;
 }
 
-type IdParams = { id: string };
+type BySession = { params: typeof SessionParams };
 
 export function backupRoutes(deps: BackupDeps) {
   const { sessions } = deps;
 
-  const start: Handler = async (req, reply) => {
-    const body = req.body as StartBackupRequest;
+  const start: Handler<{ body: typeof StartBackupRequest }> = async (req, reply) => {
+    const { body } = req;
     const previous = deps.catalog.latest(body.group);
     const s = sessions.start(body, previous?.id ?? null);
     const res: StartBackupResponse = {
@@ -45,19 +45,24 @@ export function backupRoutes(deps: BackupDeps) {
     return reply.code(201).send(res);
   };
 
-  const get: Handler = async (req) => sessions.find((req.params as IdParams).id);
+  const get: Handler<BySession> = async (req) => sessions.find(req.params.id);
 
-  const has: Handler = async (req, reply) => {
-    const s = sessions.open((req.params as IdParams).id);
-    const body = req.body as Buffer;
+  const has: Handler<BySession> = async (req, reply) => {
+    const s = sessions.open(req.params.id);
+    // The digest parser hands over a Buffer; any other content type leaves something else.
+    const body = req.body;
     if (!Buffer.isBuffer(body) || body.length % 32 !== 0 || body.length / 32 > deps.limits.maxHasDigests) {
       throw new HavenError('HAS_BATCH_INVALID', { max: deps.limits.maxHasDigests });
     }
     return reply.type(MEDIA_BITMAP).send(sessions.has(s, body));
   };
 
-  const chunks: Handler = async (req) => {
-    const s = sessions.open((req.params as IdParams).id);
+  const chunks: Handler<BySession> = async (req) => {
+    const s = sessions.open(req.params.id);
+    // The frame parser (server.ts) hands the request stream over unread; without that media
+    // type the body is absent or parsed, and the ingest would wait on a stream that never comes.
+    const source = req.body;
+    if (!(source instanceof Readable)) throw new HavenError('VALIDATION_FAILED', { detail: `the body must be ${MEDIA_FRAMES}` });
     if (s.activeStreams >= deps.limits.maxStreamsPerSession) {
       throw new HavenError('VALIDATION_FAILED', { detail: `at most ${deps.limits.maxStreamsPerSession} parallel streams per session` });
     }
@@ -90,7 +95,7 @@ export function backupRoutes(deps: BackupDeps) {
       { maxFrameBytes: deps.limits.maxFrameBytes, ...deps.ingest },
     );
     try {
-      return await ingest.run(req.body as Readable, deps.shutdown);
+      return await ingest.run(source, deps.shutdown);
     } finally {
       // Final totals count what was kept, whatever happened to the stream.
       account(ingest.totals, ingest.rawBytesNew);
@@ -100,12 +105,12 @@ export function backupRoutes(deps: BackupDeps) {
     }
   };
 
-  const commit: Handler = async (req) => {
-    const s = sessions.open((req.params as IdParams).id);
-    return commitSession({ store: deps.store, sessions, bus: deps.bus }, s, req.body as CommitRequest);
+  const commit: Handler<BySession & { body: typeof CommitRequest }> = async (req) => {
+    const s = sessions.open(req.params.id);
+    return commitSession({ store: deps.store, sessions, bus: deps.bus }, s, req.body);
   };
 
-  const abort: Handler = async (req) => sessions.abort((req.params as IdParams).id, 'aborted by client');
+  const abort: Handler<BySession> = async (req) => sessions.abort(req.params.id, 'aborted by client');
 
   /** The group a session belongs to, for the route table's auth policy. */
   const sessionGroup = (id: string): string => sessions.find(id).group;

@@ -1,23 +1,23 @@
-import type { AlertAckRequest, AlertInfo, TaskInfo } from '../../../../core/src/api/jobs.js';
+import type { AlertAckRequest, AlertInfo, AlertListQuery, JobIdParams, TaskInfo, TaskListQuery } from '../../../../core/src/api/jobs.js';
 import type { AlertCenter } from '../../jobs/alerts.js';
 import type { TaskRegistry } from '../../jobs/tasks.js';
 import type { Handler } from '../route-types.js';
 
-type IdParams = { id: string };
+type ById = { params: typeof JobIdParams };
 
 export function taskRoutes(tasks: TaskRegistry) {
-  const list: Handler = async (req): Promise<{ tasks: TaskInfo[] }> => ({ tasks: tasks.list(req.query as { kind?: string; subject?: string; limit?: number }) });
-  const one: Handler = async (req): Promise<TaskInfo> => tasks.get((req.params as IdParams).id);
-  const cancel: Handler = async (req, reply) => {
-    tasks.cancel((req.params as IdParams).id);
-    return reply.code(202).send(tasks.get((req.params as IdParams).id));
+  const list: Handler<{ querystring: typeof TaskListQuery }> = async (req): Promise<{ tasks: TaskInfo[] }> => ({ tasks: tasks.list(req.query) });
+  const one: Handler<ById> = async (req): Promise<TaskInfo> => tasks.get(req.params.id);
+  const cancel: Handler<ById> = async (req, reply) => {
+    tasks.cancel(req.params.id);
+    return reply.code(202).send(tasks.get(req.params.id));
   };
   return { list, one, cancel };
 }
 
 export function alertRoutes(alerts: AlertCenter) {
-  const list: Handler = async (req): Promise<{ alerts: AlertInfo[] }> => ({ alerts: alerts.list(req.query as { cleared?: boolean }) });
-  const acknowledge: Handler = async (req): Promise<AlertInfo> =>
-    alerts.acknowledge((req.params as IdParams).id, req.principal?.name ?? 'admin', (req.body as AlertAckRequest).note);
+  const list: Handler<{ querystring: typeof AlertListQuery }> = async (req): Promise<{ alerts: AlertInfo[] }> => ({ alerts: alerts.list(req.query) });
+  const acknowledge: Handler<ById & { body: typeof AlertAckRequest }> = async (req): Promise<AlertInfo> =>
+    alerts.acknowledge(req.params.id, req.principal?.name ?? 'admin', req.body.note);
   return { list, acknowledge };
 }

@@ -3,7 +3,7 @@
 
 import { HavenError } from '../../../../core/src/errors.js';
 import { MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
-import type { TreeEntryJson } from '../../../../core/src/api/snapshots.js';
+import type { GroupParams, PathQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing } from '../../../../core/src/api/snapshots.js';
 import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
 import { encodeFrameHeader } from '../../../../core/src/objects/frame.js';
 import { kindName } from '../../../../core/src/objects/kinds.js';
@@ -23,7 +23,7 @@ export interface SnapshotDeps {
   maxObjectsPerRequest: number;
 }
 
-type IdParams = { id: string };
+type BySnapshot = { params: typeof SnapshotParams };
 
 function entryJson(e: TreeEntry): TreeEntryJson {
   const j: TreeEntryJson = {
@@ -42,19 +42,19 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     groups: catalog.groups((g) => canReadGroup(req.principal as Principal, g)),
   });
 
-  const list: Handler = async (req) => ({ snapshots: catalog.snapshots((req.params as { group: string }).group) });
+  const list: Handler<{ params: typeof GroupParams }> = async (req) => ({ snapshots: catalog.snapshots(req.params.group) });
 
-  const one: Handler = async (req) => catalog.resolve((req.params as IdParams).id);
+  const one: Handler<BySnapshot> = async (req) => catalog.resolve(req.params.id);
 
-  const remove: Handler = async (req, reply) => {
-    const s = catalog.resolve((req.params as IdParams).id);
+  const remove: Handler<BySnapshot> = async (req, reply) => {
+    const s = catalog.resolve(req.params.id);
     await catalog.delete(s.id, (req.principal as Principal).name);
     return reply.code(204).send();
   };
 
   /** One object, decompressed and verified (trees for listing; the client re-verifies). */
-  const object: Handler = async (req, reply) => {
-    const { digest } = req.params as { digest: string };
+  const object: Handler<{ params: typeof SnapshotObjectParams }> = async (req, reply) => {
+    const { digest } = req.params;
     const d = fromHex(digest);
     const loc = store.locate(d);
     if (!loc) throw new HavenError('OBJECT_NOT_FOUND', { digest });
@@ -67,8 +67,9 @@ export function snapshotRoutes(deps: SnapshotDeps) {
    * order: records next to each other are read together); the client matches each frame
    * to its request by digest and verifies it.
    */
-  const objects: Handler = async (req, reply) => {
-    const body = req.body as Buffer;
+  const objects: Handler<BySnapshot> = async (req, reply) => {
+    // The digest parser hands over a Buffer; any other content type leaves something else.
+    const body = req.body;
     if (!Buffer.isBuffer(body) || body.length % 32 !== 0 || body.length / 32 > deps.maxObjectsPerRequest) {
       throw new HavenError('HAS_BATCH_INVALID', { max: deps.maxObjectsPerRequest });
     }
@@ -99,17 +100,17 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     return reply.type(MEDIA_FRAMES).send(stream);
   };
 
-  const tree: Handler = async (req) => {
-    const s = catalog.resolve((req.params as IdParams).id);
-    const path = (req.query as { path?: string }).path ?? '/';
+  const tree: Handler<BySnapshot & { querystring: typeof PathQuery }, TreeListing> = async (req) => {
+    const s = catalog.resolve(req.params.id);
+    const path = req.query.path ?? '/';
     const { entry, tree: dir } = await trees.lookup(fromHex(s.root), path, s.id);
     if (entry && entry.type !== 'dir') return { path, entries: [entryJson(entry)] };
     return { path, entries: (await trees.entries(dir)).map(entryJson) };
   };
 
-  const content: Handler = async (req, reply) => {
-    const s = catalog.resolve((req.params as IdParams).id);
-    const path = (req.query as { path?: string }).path ?? '';
+  const content: Handler<BySnapshot & { querystring: typeof PathQuery }> = async (req, reply) => {
+    const s = catalog.resolve(req.params.id);
+    const path = req.query.path ?? '';
     const { entry } = await trees.lookup(fromHex(s.root), path, s.id);
     if (!entry || entry.type !== 'file') throw new HavenError('NOT_A_FILE', { path });
     const name = entry.name.replace(/[^\w.-]/g, '_');

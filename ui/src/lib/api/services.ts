@@ -2,7 +2,7 @@
 // types come from core/src/api, exactly as the daemon declares them.
 
 import type { AuthStatus, LoginRequest, SessionUser, SetupRequest } from '$core/api/auth.js';
-import type { GroupList, SnapshotList, SnapshotSummary, TreeEntryJson } from '$core/api/snapshots.js';
+import type { GroupList, SnapshotList, SnapshotSummary, TreeListing } from '$core/api/snapshots.js';
 import type { CreateTokenRequest, CreateTokenResponse, TokenInfo } from '$core/api/tokens.js';
 import type { DiskRecord } from '$core/api/disks.js';
 import type { AlertInfo, TaskInfo } from '$core/api/jobs.js';
@@ -20,11 +20,6 @@ export class AuthService {
   login = (req: LoginRequest): Promise<SessionUser> => this.http.post(`${V1}/auth/login`, req);
   logout = (): Promise<void> => this.http.post(`${V1}/auth/logout`);
   session = (): Promise<SessionUser> => this.http.get(`${V1}/auth/session`);
-}
-
-export interface TreeListing {
-  path: string;
-  entries: TreeEntryJson[];
 }
 
 function pathQuery(path: string): string {

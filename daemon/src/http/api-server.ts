@@ -1,0 +1,137 @@
+// The HTTP API as one unit: every area's route handlers, the route table, the principal
+// resolvers (local socket, bearer token, browser session) and the server around them. The
+// composition root (app.ts) and the in-process tests (tests/http/) both build it here, so the
+// tests exercise exactly the routes and auth the daemon serves.
+
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AccountStore } from '../accounts/accounts.js';
+import { AttemptLimiter } from '../accounts/attempt-limiter.js';
+import type { SetupCode } from '../accounts/setup-code.js';
+import type { WebSessions } from '../accounts/web-sessions.js';
+import type { TokenStore } from '../auth/tokens.js';
+import type { Catalog } from '../backup/catalog.js';
+import type { Sessions } from '../backup/sessions.js';
+import type { TreeReader } from '../backup/tree-reader.js';
+import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events.js';
+import type { AlertCenter } from '../jobs/alerts.js';
+import type { TaskRegistry } from '../jobs/tasks.js';
+import { liveSocketPlugin, type LiveHub } from '../live/live-hub.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import type { SwapService } from '../pool/swap/swap-service.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import type { TlsMaterial } from '../tls/certificate.js';
+import type { VerifyPool } from '../workers/verify-pool.js';
+import { bearerToken } from './auth-hook.js';
+import type { LocalSocket } from './local-socket.js';
+import { routeTable, type RouteHandlers } from './route-table.js';
+import type { Route } from './route-types.js';
+import { archiveRoutes } from './routes/archive.js';
+import { authRoutes } from './routes/auth.js';
+import { backupRoutes } from './routes/backups.js';
+import { diskRoutes, type DiskRouteDeps } from './routes/disks.js';
+import { healthRoutes } from './routes/health.js';
+import { alertRoutes, taskRoutes } from './routes/jobs.js';
+import { liveRoutes } from './routes/live.js';
+import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
+import { snapshotRoutes } from './routes/snapshots.js';
+import { swapRoutes } from './routes/swaps.js';
+import { systemRoutes } from './routes/system.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { uiRoutes } from './routes/ui-static.js';
+import { buildServer } from './server.js';
+import { sessionResolver } from './session-auth.js';
+import { shutdownGate } from './shutdown-gate.js';
+
+const MAX_OBJECTS_PER_REQUEST = 4096;
+const LOGIN_WINDOW_MS = 15 * 60_000;
+
+export interface ApiServerDeps {
+  log: Logger;
+  version: string;
+  limits: Config['limits'];
+  syncEveryBytes: number;
+  store: ChunkStore;
+  sessions: Sessions;
+  catalog: Catalog;
+  trees: TreeReader;
+  pool: VerifyPool;
+  bus: EventBus;
+  tokens: TokenStore;
+  accounts: AccountStore;
+  webSessions: WebSessions;
+  setupCode: SetupCode;
+  hub: LiveHub;
+  disks: DiskRouteDeps;
+  tasks: TaskRegistry;
+  alerts: AlertCenter;
+  pools: PoolRouteDeps & { swaps: SwapService };
+  metrics: MetricsRegistry;
+  /** Serve HTTPS with this certificate; plain HTTP when null. */
+  tls: TlsMaterial | null;
+  urls: () => string[];
+  ready: () => boolean;
+  /** Aborted at shutdown: the gate refuses new requests and upload streams end cleanly. */
+  shutdown: AbortSignal;
+  localSocket: LocalSocket;
+  /** The built admin UI (vite's output). */
+  uiDir: string;
+}
+
+function routeHandlers(d: ApiServerDeps): RouteHandlers {
+  return {
+    health: healthRoutes({ version: d.version, datastoreId: d.store.identity.id, ready: d.ready }),
+    backups: backupRoutes({
+      store: d.store, sessions: d.sessions, catalog: d.catalog, pool: d.pool, bus: d.bus,
+      chunker: d.store.identity.chunker,
+      limits: d.limits,
+      ingest: { syncEveryBytes: d.syncEveryBytes },
+      shutdown: d.shutdown,
+    }),
+    snapshots: snapshotRoutes({ store: d.store, catalog: d.catalog, trees: d.trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
+    tokens: tokenRoutes(d.tokens),
+    disks: diskRoutes(d.disks),
+    tasks: taskRoutes(d.tasks),
+    alerts: alertRoutes(d.alerts),
+    system: systemRoutes({ tls: () => d.tls, urls: d.urls, metrics: d.metrics }),
+    auth: authRoutes({
+      accounts: d.accounts, sessions: d.webSessions, setupCode: d.setupCode,
+      byAddress: new AttemptLimiter({ max: 20, windowMs: LOGIN_WINDOW_MS }),
+      byAccount: new AttemptLimiter({ max: 5, windowMs: LOGIN_WINDOW_MS }),
+      onSessionEnded: (id) => d.hub.closeSession(id),
+      log: (msg, fields) => d.log.info(fields, msg),
+    }),
+    live: liveRoutes(d.hub),
+    archive: archiveRoutes({ catalog: d.catalog, trees: d.trees }),
+    ui: uiRoutes(d.uiDir),
+    pool: poolRoutes(d.pools),
+    swaps: swapRoutes(d.pools.swaps),
+  };
+}
+
+export interface ApiServer {
+  server: FastifyInstance;
+  /** The route table it serves, policies included (the auth matrix test walks it). */
+  routes: readonly Route[];
+}
+
+export async function buildApiServer(d: ApiServerDeps): Promise<ApiServer> {
+  const routes = routeTable(routeHandlers(d), { maxHasDigests: d.limits.maxHasDigests, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST });
+  const server = await buildServer({
+    logger: d.log,
+    maxJsonBodyBytes: d.limits.maxJsonBodyBytes,
+    ...(d.tls ? { https: { key: d.tls.key, cert: d.tls.cert } } : {}),
+    plugins: [shutdownGate(d.shutdown), liveSocketPlugin],
+    resolvers: [
+      d.localSocket.resolver,
+      (req) => {
+        const t = bearerToken(req);
+        return t ? d.tokens.verify(t) : null;
+      },
+      sessionResolver(d.webSessions),
+    ],
+    routes,
+  });
+  return { server, routes };
+}
