@@ -1,47 +1,33 @@
-// The composition root: builds every part once, wires them, starts and stops them in order.
-// Nothing else constructs services; parts receive only the interfaces they use.
+// The composition root: builds every area once from what the areas before it provide, starts
+// them in that order and stops them in reverse (areas/area.ts). Nothing else constructs
+// services; areas receive only what they use, and nothing is used before it exists.
 
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { AccountStore } from './accounts/accounts.js';
-import { SetupCode } from './accounts/setup-code.js';
-import { WebSessions } from './accounts/web-sessions.js';
-import { Catalog } from './backup/catalog.js';
-import { DatastoreUsageMonitor } from './backup/datastore-usage.js';
-import { SnapshotSizes } from './backup/snapshot-sizes.js';
-import { Sessions } from './backup/sessions.js';
-import { TreeReader } from './backup/tree-reader.js';
-import { TokenStore } from './auth/tokens.js';
+import { accountsArea } from './areas/accounts.js';
+import { AreaRunner } from './areas/area.js';
+import { backupArea } from './areas/backup.js';
+import { datastoreArea, verifyWorkersArea } from './areas/datastore.js';
+import { disksArea } from './areas/disks.js';
+import { httpArea } from './areas/http.js';
+import { jobsArea } from './areas/jobs.js';
+import { poolArea, poolMountArea } from './areas/pool.js';
+import { stateDbArea, stateDirArea } from './areas/state.js';
+import { systemClock } from './clock.js';
 import { parseListen, type LoadedConfig } from './config/load.js';
-import { EventBus } from './events.js';
-import { LiveHub } from './live/live-hub.js';
-import { LIVE_TASKS } from '../../core/src/api/live.js';
-import { LatestValue } from './live/latest-value.js';
-import { LocalSocket, socketPath } from './http/local-socket.js';
-import { buildApiServer } from './http/api-server.js';
-import { claimPidFile } from './pidfile.js';
-import { openStateDb, type StateDb } from './state/state-db.js';
-import { ChunkStore } from './store/chunk-store.js';
-import { VERSION } from './version.js';
-import { SystemCommandRunner } from './exec/runner.js';
-import { AlertCenter } from './jobs/alerts.js';
-import { Scheduler } from './jobs/scheduler.js';
-import { TaskRegistry } from './jobs/tasks.js';
-import { createDisks } from './disks/disks-area.js';
 import type { Inventory } from './disks/inventory.js';
-import { bootPool, createPoolArea } from './pool/pool-area.js';
-import { poolFamilies } from './pool/pool-metrics.js';
-import { createVerifyPool, type VerifyPool } from './workers/verify-pool.js';
-import { boundUrl, isLoopbackHost, reachableUrls } from './http/listen-address.js';
-import { closeServerGracefully } from './http/graceful-close.js';
-import { DatastoreMeter } from './metrics/datastore-metrics.js';
-import { IngestMeter } from './metrics/ingest-metrics.js';
+import { EventBus } from './events.js';
+import { SystemCommandRunner } from './exec/runner.js';
+import { isLoopbackHost } from './http/listen-address.js';
+import type { AlertCenter } from './jobs/alerts.js';
+import type { Scheduler } from './jobs/scheduler.js';
+import type { TaskRegistry } from './jobs/tasks.js';
 import { MetricsRegistry, gauge } from './metrics/registry.js';
-import { TASK_SCAN_LIMIT, alertFamilies, diskFamilies, taskFamilies } from './metrics/operations-metrics.js';
+import type { StateDb } from './state/state-db.js';
+import type { ChunkStore } from './store/chunk-store.js';
 import { ensureCertificate, tlsDir, type TlsMaterial } from './tls/certificate.js';
+import { VERSION } from './version.js';
 
 export interface RunningApp {
   server: FastifyInstance;
@@ -58,153 +44,58 @@ export interface RunningApp {
   /** URLs people can use (the machine's addresses for a wildcard listener). */
   urls: string[];
   metrics: MetricsRegistry;
-  /** Graceful shutdown: refuses new requests, ends upload streams cleanly, lets commits finish, flushes LMDB. */
   /** The one-time code that creates the first admin; null once an admin exists. */
   setupCode: string | null;
+  /** Graceful shutdown: refuses new requests, ends upload streams cleanly, lets commits finish, flushes LMDB. */
   close(): Promise<void>;
 }
-
-/** The built UI (vite build output), relative to dist/daemon/src/app.js. */
-const UI_DIR = fileURLToPath(new URL('../../../ui/dist/', import.meta.url));
 
 export async function startApp(loaded: LoadedConfig, log: Logger): Promise<RunningApp> {
   const { config } = loaded;
   const dataDir = config.dataDir;
-  mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-  const releasePid = claimPidFile(dataDir);
-  const cleanups: Array<() => Promise<void> | void> = [releasePid];
-  const shutdown = new AbortController();
-  const close = async (): Promise<void> => {
-    shutdown.abort();
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        log.error({ err }, 'shutdown step failed');
-      }
-    }
-  };
+  const clock = systemClock;
+  const areas = new AreaRunner({ clock, log });
+  // Failures are logged by the runner, one per area; the other areas still stop.
+  const close = async (): Promise<void> => void (await areas.stop());
   try {
+    await areas.start(stateDirArea(dataDir));
     const runner = new SystemCommandRunner();
-    const { host, port } = parseListen(config.listen);
+    const listen = parseListen(config.listen);
     // Loopback means plain HTTP; any other address HTTPS with the appliance's own certificate.
-    const tls = isLoopbackHost(host) ? null : await ensureCertificate(tlsDir(dataDir), runner);
-    const state = openStateDb(dataDir);
-    cleanups.push(() => state.close());
+    const tls = isLoopbackHost(listen.host) ? null : await ensureCertificate(tlsDir(dataDir), runner);
+    const { db: state } = await areas.start(stateDbArea(dataDir));
     // A configured pool is mounted before the datastore opens: the datastore lives on it.
-    const poolBoot = await bootPool({ state, runner, config: config.pool, dataDir, log });
-    cleanups.push(() => poolBoot.stop());
-    const store = await ChunkStore.open(poolBoot.datastorePath(loaded), { create: true, segmentMaxBytes: config.datastore.segmentMaxBytes, directIo: config.datastore.directIo });
-    cleanups.push(() => store.close());
-    const r = store.recovery;
-    if (r.recoveredRecords > 0 || r.truncatedBytes > 0 || r.notes.length > 0) {
-      log.warn({ recovery: r }, `recovered ${r.recoveredRecords} record(s), cut ${r.truncatedBytes} torn byte(s)`);
-    }
-    const pool: VerifyPool = createVerifyPool({ threads: config.workers.verifyThreads, arenaBytes: config.workers.batchBytes });
-    cleanups.push(() => pool.close());
+    const { boot } = await areas.start(await poolMountArea({ state, runner, config: config.pool, dataDir, log }));
+    const { store } = await areas.start(await datastoreArea({ path: boot.datastorePath(loaded), config: config.datastore, log }));
+    const { pool: verify } = await areas.start(verifyWorkersArea(config.workers));
 
     const bus = new EventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
-    const sessions = new Sessions(store, bus, { idleSeconds: config.limits.sessionIdleSeconds });
-    const catalog = new Catalog(store, bus);
-    const trees = new TreeReader(store);
-    const tokens = new TokenStore(state);
-    const accounts = new AccountStore(state);
-    const webSessions = new WebSessions(state);
-    const setupCode = new SetupCode(dataDir);
-    const setupCodeValue = setupCode.open(accounts.any());
-    const sizes = new SnapshotSizes(store, trees, bus, state, () => usage.schedule(), log);
-    const usage = new DatastoreUsageMonitor(store, sizes, bus);
-    const hub = new LiveHub({
-      bus,
-      state: () => ({
-        version: VERSION, time: new Date().toISOString(), datastore: usage.get(), groups: catalog.groups(), sessions: sessions.openSessions(),
-        disks: inventory.list(), alerts: alerts.list(), tasks: tasks.list({ limit: LIVE_TASKS }), pool: poolStatus.get(),
-        swap: pools.swaps.activeInfo(),
-      }),
-      isSessionLive: (id) => webSessions.isLive(id),
-      log,
-    });
-    let ready = false;
-    let urls: string[] = [];
-
     const metrics = new MetricsRegistry(log);
-    const ingestMeter = new IngestMeter(bus, () => sessions.openSessions().length);
-    ingestMeter.start();
-    cleanups.push(() => ingestMeter.stop());
-    const datastoreMeter = new DatastoreMeter({ store, catalog, sizes });
     metrics.register('daemon', () => [gauge('haven_build_info', 'The running havend\'s version', [{ labels: { version: VERSION }, value: 1 }])]);
-    metrics.register('ingest', () => ingestMeter.collect());
-    metrics.register('datastore', () => datastoreMeter.collect());
 
-    // jobs: tasks, alerts and the scheduler that other areas hang their work on
-    const tasks = new TaskRegistry(state, bus);
-    await tasks.start();
-    cleanups.push(() => tasks.stop());
-    const alerts = new AlertCenter(state, bus);
-    const scheduler = new Scheduler(log);
-    cleanups.push(() => scheduler.stop());
-
+    const backup = await areas.start(backupArea({ store, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, clock, log }));
+    const accounts = await areas.start(accountsArea({ state, dataDir, clock, log }));
+    // jobs: tasks, alerts and the scheduler that the disks and pool areas hang their work on
+    const { tasks, alerts, scheduler } = await areas.start(jobsArea({ state, bus, metrics, clock, log }));
     // disks: inventory kept in step with the machine, SMART health, self-tests
-    const disks = createDisks({ config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, log });
-    const { inventory } = disks;
+    const disks = await areas.start(disksArea({
+      config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, metrics, log,
+    }));
+    // the storage pool: status, create, scrub, members, swaps, alerts
+    const pool = await areas.start(poolArea({
+      boot, state, runner, config: config.pool, pinnedDatastore: config.datastore.path === '' ? null : loaded.datastorePath,
+      stateDir: resolve(dataDir), bus, alerts, tasks, scheduler, disks: disks.inventory, rescan: disks.disks.rescan, store, metrics, log,
+    }));
+    const http = await areas.start(await httpArea({
+      config, listen, tls, store, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, clock, log,
+    }));
 
-    // the storage pool: status, create, scrub, members, alerts
-    const pools = createPoolArea({
-      boot: poolBoot, state, runner, config: config.pool, pinnedDatastore: config.datastore.path === '' ? null : loaded.datastorePath,
-      stateDir: resolve(dataDir), bus, alerts, tasks, scheduler, disks: inventory, rescan: disks.rescan, store, log,
-    });
-    const poolStatus = new LatestValue(bus, 'pool.changed', () => pools.service.status(), log);
-    await poolStatus.start();
-    cleanups.push(() => poolStatus.stop());
-
-    const localSocket = new LocalSocket();
-    const { server } = await buildApiServer({
-      log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-      store, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
-      tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
-    });
-    // Closing the server first stops new requests while the store is still open.
-    cleanups.push(async () => {
-      ready = false;
-      await closeServerGracefully(server, log);
-    });
-
-    const expiry = setInterval(() => sessions.expireIdle(), 60_000);
-    expiry.unref();
-    cleanups.push(() => clearInterval(expiry));
-    const sweep = setInterval(() => void webSessions.sweep().catch((err: unknown) => log.warn({ err }, 'session sweep failed')), 3600_000);
-    sweep.unref();
-    cleanups.push(() => clearInterval(sweep));
-
-    sizes.start();
-    cleanups.push(() => sizes.stop());
-    usage.start();
-    cleanups.push(() => usage.stop());
-    hub.start();
-    cleanups.push(() => hub.stop());
-
-    if (disks.enabled) {
-      await disks.start();
-      cleanups.push(() => disks.stop());
-    }
-    await pools.start();
-    cleanups.push(() => pools.stop());
-
-    await localSocket.listen(server, socketPath(dataDir));
-    cleanups.push(() => localSocket.close());
-
-    // Fastify would log http:// for a listener it did not create itself (ours when serving HTTPS).
-    await server.listen({ host, port, listenTextResolver: (address) => `Server listening at ${tls ? address.replace(/^http:/, 'https:') : address}` });
-    const address = server.server.address();
-    const boundPort = typeof address === 'object' && address ? address.port : port;
-    const url = boundUrl(host, boundPort);
-    urls = reachableUrls(host, boundPort);
-    ready = true;
-    if (setupCodeValue !== null) log.info({ setupCode: setupCodeValue }, 'no admin account yet: open the UI and create one with the setup code');
-    metrics.register('disks', () => diskFamilies(inventory.list()));
-    metrics.register('jobs', () => [...taskFamilies(tasks.list({ limit: TASK_SCAN_LIMIT })), ...alertFamilies(alerts.list())]);
-    metrics.register('pool', () => poolFamilies(pools.service.lastStatus));
-    return { server, url, store, bus, state, inventory, tasks, alerts, scheduler, tls, urls, metrics, setupCode: setupCodeValue, close };
+    const setupCode = accounts.setupCodeValue;
+    if (setupCode !== null) log.info({ setupCode }, 'no admin account yet: open the UI and create one with the setup code');
+    return {
+      server: http.server, url: http.url(), urls: http.urls(), store, bus, state, inventory: disks.inventory, tasks, alerts, scheduler,
+      tls, metrics, setupCode, close,
+    };
   } catch (err) {
     await close();
     throw err;

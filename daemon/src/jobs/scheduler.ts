@@ -33,21 +33,8 @@ interface Job {
   trigger: () => Promise<void>;
 }
 
-/** Resolves after `ms`, or rejects as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+// Kept importable from here: self-tests and their tests wait with it.
+export { sleep } from '../clock.js';
 
 export class Scheduler {
   private readonly jobs = new Map<string, Job>();

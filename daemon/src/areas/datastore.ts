@@ -1,0 +1,40 @@
+// The datastore and the worker threads that verify what is written to it. The datastore opens
+// after the pool is mounted (it may live on the pool) and closes after everything that reads
+// or writes it has stopped.
+
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { ChunkStore } from '../store/chunk-store.js';
+import { createVerifyPool } from '../workers/verify-pool.js';
+
+export interface DatastoreAreaDeps {
+  path: string;
+  config: Config['datastore'];
+  log: Pick<Logger, 'warn'>;
+}
+
+/** Opens the datastore (recovering a torn tail) and closes it at stop. */
+export async function datastoreArea(deps: DatastoreAreaDeps) {
+  const store = await ChunkStore.open(deps.path, { create: true, segmentMaxBytes: deps.config.segmentMaxBytes, directIo: deps.config.directIo });
+  const r = store.recovery;
+  if (r.recoveredRecords > 0 || r.truncatedBytes > 0 || r.notes.length > 0) {
+    deps.log.warn({ recovery: r }, `recovered ${r.recoveredRecords} record(s), cut ${r.truncatedBytes} torn byte(s)`);
+  }
+  return {
+    name: 'datastore',
+    store,
+    start(): void {},
+    stop: () => store.close(),
+  };
+}
+
+/** The piscina threads that verify uploaded objects before they are stored. */
+export function verifyWorkersArea(config: Config['workers']) {
+  const pool = createVerifyPool({ threads: config.verifyThreads, arenaBytes: config.batchBytes });
+  return {
+    name: 'verify-workers',
+    pool,
+    start(): void {},
+    stop: () => pool.close(),
+  };
+}
