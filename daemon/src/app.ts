@@ -37,6 +37,7 @@ import { buildServer } from './http/server.js';
 import { claimPidFile } from './pidfile.js';
 import { openStateDb, type StateDb } from './state/state-db.js';
 import { ChunkStore } from './store/chunk-store.js';
+import { datastoreOf } from './store/datastore.js';
 import { VERSION } from './version.js';
 import { SystemCommandRunner } from './exec/runner.js';
 import { AlertCenter } from './jobs/alerts.js';
@@ -120,20 +121,22 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     if (r.recoveredRecords > 0 || r.truncatedBytes > 0 || r.notes.length > 0) {
       log.warn({ recovery: r }, `recovered ${r.recoveredRecords} record(s), cut ${r.truncatedBytes} torn byte(s)`);
     }
+    // What every other area uses of the store: its interfaces, never its tables.
+    const datastore = datastoreOf(store);
     const pool: VerifyPool = createVerifyPool({ threads: config.workers.verifyThreads, arenaBytes: config.workers.batchBytes });
     cleanups.push(() => pool.close());
 
     const bus = new EventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
-    const sessions = new Sessions(store, bus, { idleSeconds: config.limits.sessionIdleSeconds });
-    const catalog = new Catalog(store, bus);
-    const trees = new TreeReader(store);
+    const sessions = new Sessions(datastore, bus, { idleSeconds: config.limits.sessionIdleSeconds });
+    const catalog = new Catalog(datastore.catalog, bus);
+    const trees = new TreeReader(datastore.objects);
     const tokens = new TokenStore(state);
     const accounts = new AccountStore(state);
     const webSessions = new WebSessions(state);
     const setupCode = new SetupCode(dataDir);
     const setupCodeValue = setupCode.open(accounts.any());
-    const sizes = new SnapshotSizes(store, trees, bus, state, () => usage.schedule(), log);
-    const usage = new DatastoreUsageMonitor(store, sizes, bus);
+    const sizes = new SnapshotSizes(datastore.catalog, trees, bus, state, () => usage.schedule(), log);
+    const usage = new DatastoreUsageMonitor(datastore.usage, sizes, bus);
     const hub = new LiveHub({
       bus,
       state: () => ({
@@ -151,7 +154,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const ingestMeter = new IngestMeter(bus, () => sessions.openSessions().length);
     ingestMeter.start();
     cleanups.push(() => ingestMeter.stop());
-    const datastoreMeter = new DatastoreMeter({ store, catalog, sizes });
+    const datastoreMeter = new DatastoreMeter({ store: datastore.usage, catalog, sizes });
     metrics.register('daemon', () => [gauge('haven_build_info', 'The running havend\'s version', [{ labels: { version: VERSION }, value: 1 }])]);
     metrics.register('ingest', () => ingestMeter.collect());
     metrics.register('datastore', () => datastoreMeter.collect());
@@ -180,13 +183,13 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const handlers = {
       health: healthRoutes({ version: VERSION, datastoreId: store.identity.id, ready: () => ready }),
       backups: backupRoutes({
-        store, sessions, catalog, pool, bus,
+        store: datastore, sessions, catalog, pool, bus,
         chunker: store.identity.chunker,
         limits: config.limits,
         ingest: { syncEveryBytes: config.datastore.syncEveryBytes },
         shutdown: shutdown.signal,
       }),
-      snapshots: snapshotRoutes({ store, catalog, trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
+      snapshots: snapshotRoutes({ store: datastore.objects, catalog, trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
       tokens: tokenRoutes(tokens),
       disks: diskRoutes(disks),
       tasks: taskRoutes(tasks),
