@@ -66,14 +66,14 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const { db: state } = await areas.start(stateDbArea(dataDir));
     // A configured pool is mounted before the datastore opens: the datastore lives on it.
     const { boot } = await areas.start(await poolMountArea({ state, runner, config: config.pool, dataDir, log }));
-    const { store } = await areas.start(await datastoreArea({ path: boot.datastorePath(loaded), config: config.datastore, log }));
+    const { store, datastore } = await areas.start(await datastoreArea({ path: boot.datastorePath(loaded), config: config.datastore, log }));
     const { pool: verify } = await areas.start(verifyWorkersArea(config.workers));
 
     const bus = new EventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
     const metrics = new MetricsRegistry(log);
     metrics.register('daemon', () => [gauge('haven_build_info', 'The running havend\'s version', [{ labels: { version: VERSION }, value: 1 }])]);
 
-    const backup = await areas.start(backupArea({ store, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, clock, log }));
+    const backup = await areas.start(backupArea({ datastore, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, clock, log }));
     const accounts = await areas.start(accountsArea({ state, dataDir, clock, log }));
     // jobs: tasks, alerts and the scheduler that the disks and pool areas hang their work on
     const { tasks, alerts, scheduler } = await areas.start(jobsArea({ state, bus, metrics, clock, log }));
@@ -87,7 +87,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       stateDir: resolve(dataDir), bus, alerts, tasks, scheduler, disks: disks.inventory, rescan: disks.disks.rescan, store, metrics, log,
     }));
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, clock, log,
     }));
 
     const setupCode = accounts.setupCodeValue;

@@ -22,6 +22,7 @@ import { createDisks } from '../../daemon/src/disks/disks-area.js';
 import { EventBus } from '../../daemon/src/events.js';
 import { SystemCommandRunner } from '../../daemon/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
+import { datastoreOf } from '../../daemon/src/store/datastore.js';
 import { LocalSocket } from '../../daemon/src/http/local-socket.js';
 import { AlertCenter } from '../../daemon/src/jobs/alerts.js';
 import { Scheduler } from '../../daemon/src/jobs/scheduler.js';
@@ -66,16 +67,17 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
     throw err;
   });
   const runner = new SystemCommandRunner();
-  const sessions = new Sessions(store, bus, { idleSeconds: config.limits.sessionIdleSeconds });
-  const catalog = new Catalog(store, bus);
-  const trees = new TreeReader(store);
+  const datastore = datastoreOf(store);
+  const sessions = new Sessions(datastore, bus, { idleSeconds: config.limits.sessionIdleSeconds });
+  const catalog = new Catalog(datastore.catalog, bus);
+  const trees = new TreeReader(datastore.objects);
   const tokens = new TokenStore(state);
   const accounts = new AccountStore(state);
   const webSessions = new WebSessions(state);
   const setupCode = new SetupCode(dataDir);
   setupCode.open(accounts.any());
-  const sizes = new SnapshotSizes(store, trees, bus, state, () => undefined, log);
-  const usage = new DatastoreUsageMonitor(store, sizes, bus);
+  const sizes = new SnapshotSizes(datastore.catalog, trees, bus, state, () => undefined, log);
+  const usage = new DatastoreUsageMonitor(datastore.usage, sizes, bus);
   const tasks = new TaskRegistry(state, bus);
   await tasks.start();
   cleanups.push(() => tasks.stop());
@@ -103,7 +105,7 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
+    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

@@ -14,14 +14,14 @@ import { DatastoreMeter } from '../metrics/datastore-metrics.js';
 import { IngestMeter } from '../metrics/ingest-metrics.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { StateDb } from '../state/state-db.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import type { Datastore } from '../store/datastore.js';
 import { repeat, type Repeating } from './repeat.js';
 
 /** How often idle sessions are looked for (the idle limit itself is configured, in seconds). */
 const EXPIRY_EVERY_MS = 60_000;
 
 export interface BackupAreaDeps {
-  store: ChunkStore;
+  datastore: Datastore;
   state: StateDb;
   bus: EventBus;
   metrics: MetricsRegistry;
@@ -31,18 +31,18 @@ export interface BackupAreaDeps {
 }
 
 export function backupArea(deps: BackupAreaDeps) {
-  const { store, bus, clock, log } = deps;
-  const sessions = new Sessions(store, bus, { idleSeconds: deps.sessionIdleSeconds, now: () => clock.now() });
-  const catalog = new Catalog(store, bus);
-  const trees = new TreeReader(store);
+  const { datastore, bus, clock, log } = deps;
+  const sessions = new Sessions(datastore, bus, { idleSeconds: deps.sessionIdleSeconds, now: () => clock.now() });
+  const catalog = new Catalog(datastore.catalog, bus);
+  const trees = new TreeReader(datastore.objects);
   // Sizes and usage need each other: usage reads the sizes' totals, and sizes say when a total
   // changed. The link is set right after usage exists; sizes call it only once started.
   let sizesChanged = (): void => {};
-  const sizes = new SnapshotSizes(store, trees, bus, deps.state, () => sizesChanged(), log);
-  const usage = new DatastoreUsageMonitor(store, sizes, bus);
+  const sizes = new SnapshotSizes(datastore.catalog, trees, bus, deps.state, () => sizesChanged(), log);
+  const usage = new DatastoreUsageMonitor(datastore.usage, sizes, bus);
   sizesChanged = () => usage.schedule();
   const ingest = new IngestMeter(bus, () => sessions.openSessions().length);
-  const datastoreMeter = new DatastoreMeter({ store, catalog, sizes });
+  const datastoreMeter = new DatastoreMeter({ store: datastore.usage, catalog, sizes });
   const unregister: Array<() => void> = [];
   let expiry: Repeating | null = null;
 

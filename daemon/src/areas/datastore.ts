@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { ChunkStore } from '../store/chunk-store.js';
+import { datastoreOf } from '../store/datastore.js';
 import { createVerifyPool } from '../workers/verify-pool.js';
 
 export interface DatastoreAreaDeps {
@@ -23,6 +24,8 @@ export async function datastoreArea(deps: DatastoreAreaDeps) {
   return {
     name: 'datastore',
     store,
+    /** What every other area uses of the store: its interfaces, never its tables. */
+    datastore: datastoreOf(store),
     start(): void {},
     stop: () => store.close(),
   };

@@ -18,6 +18,7 @@ import { LiveHub } from '../live/live-hub.js';
 import { liveState } from '../live/live-state.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import type { Datastore } from '../store/datastore.js';
 import type { TlsMaterial } from '../tls/certificate.js';
 import { VERSION } from '../version.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
@@ -36,6 +37,7 @@ export interface HttpAreaDeps {
   /** The certificate to serve; null on loopback (plain HTTP). */
   tls: TlsMaterial | null;
   store: ChunkStore;
+  datastore: Datastore;
   verify: VerifyPool;
   bus: EventBus;
   metrics: MetricsRegistry;
@@ -75,7 +77,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const localSocket = new LocalSocket();
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
+    store, datastore: deps.datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
     tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 

@@ -5,17 +5,15 @@
 import { hostname } from 'node:os';
 import { HavenError } from '../../../core/src/errors.js';
 import type { CommitRequest, CommitResponse } from '../../../core/src/api/backup.js';
-import { fromHex, sha256, toHex } from '../../../core/src/objects/digest.js';
-import { ObjectKind } from '../../../core/src/objects/kinds.js';
-import { encodeSnapshot, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
+import { fromHex, toHex } from '../../../core/src/objects/digest.js';
+import type { SnapshotRecord } from '../../../core/src/objects/snapshot.js';
 import type { EventBus } from '../events.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import type { Datastore } from '../store/datastore.js';
 import { walkReachable } from '../store/reachability.js';
-import { registerSnapshot, snapshotEntry, toSummary } from '../store/snapshot-index.js';
 import type { LiveSession, Sessions } from './sessions.js';
 
 export interface CommitDeps {
-  store: ChunkStore;
+  store: Pick<Datastore, 'objects' | 'catalog'>;
   sessions: Sessions;
   bus: EventBus;
   now?: () => number;
@@ -28,7 +26,7 @@ export async function commitSession(deps: CommitDeps, session: LiveSession, req:
   try {
     const prechecked = await session.precheck.stop();
     const root = fromHex(req.root);
-    const walk = await walkReachable(store, root, { missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k) });
+    const walk = await walkReachable(store.objects, root, { missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k) });
     if (walk.missing.length > 0) {
       throw new HavenError(
         'MISSING_OBJECTS',
@@ -50,18 +48,11 @@ export async function commitSession(deps: CommitDeps, session: LiveSession, req:
       stats,
     };
     if (session.parent) record.parent = fromHex(session.parent);
-    const raw = encodeSnapshot(record);
-    const digest = sha256(raw);
-    const id = toHex(digest);
-    const committedInfo = { ...info, state: 'committed' as const, snapshot: id, updated: new Date().toISOString() };
-    await store.writeOwnObject(ObjectKind.snapshot, raw, () => {
-      store.index.sessions.putSync(info.id, committedInfo);
-      registerSnapshot(store.index, digest, record);
-      store.markComplete(walk.trees);
-      store.markComplete(prechecked);
+    const summary = await store.catalog.commit(record, {
+      session: { ...info, updated: new Date().toISOString() },
+      completeTrees: [...walk.trees, ...prechecked],
     });
-    const summary = toSummary(id, snapshotEntry(record));
-    const ended = sessions.committed(session, id);
+    const ended = sessions.committed(session, summary.id);
     bus.emit('snapshot.committed', summary);
     committed = true;
     return { snapshot: summary, session: ended };

@@ -5,17 +5,10 @@
 import { statfsSync } from 'node:fs';
 import type { DatastoreUsage } from '../../../core/src/api/datastore.js';
 import type { EventBus } from '../events.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import type { StoreUsage } from '../store/store-api.js';
 import type { SnapshotSizes } from './snapshot-sizes.js';
 
 const DEBOUNCE_MS = 200;
-
-/** Bytes of indexed records in the segments (compressed, deduplicated): what the datastore holds. */
-export function storedBytes(store: ChunkStore): number {
-  let stored = 0;
-  for (const { value } of store.index.segments.getRange()) stored += value.indexedLength;
-  return stored;
-}
 const POLL_MS = 30_000;
 
 export class DatastoreUsageMonitor {
@@ -24,7 +17,7 @@ export class DatastoreUsageMonitor {
   private poll: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly store: ChunkStore,
+    private readonly store: StoreUsage,
     private readonly sizes: Pick<SnapshotSizes, 'totals'>,
     private readonly bus: EventBus,
   ) {
@@ -67,16 +60,16 @@ export class DatastoreUsageMonitor {
 
   private measure(): DatastoreUsage {
     const fs = statfsSync(this.store.root);
-    const stored = storedBytes(this.store);
+    const stored = this.store.storedBytes();
     const { logicalBytes, pending } = this.sizes.totals();
     return {
-      id: this.store.identity.id,
+      id: this.store.id,
       capacityBytes: fs.blocks * fs.bsize,
       freeBytes: fs.bavail * fs.bsize,
       storedBytes: stored,
       logicalBytes,
       dedupRatio: stored > 0 ? Math.round((logicalBytes / stored) * 100) / 100 : 0,
-      snapshots: this.store.index.snapshots.getCount(),
+      snapshots: this.store.snapshots(),
       pendingSizes: pending,
       updated: new Date().toISOString(),
     };

@@ -13,7 +13,7 @@ import { toHex } from '../../../core/src/objects/digest.js';
 import { FrameParser, type FrameSink, type ObjectHeader } from '../../../core/src/objects/frame.js';
 import { CLIENT_KINDS } from '../../../core/src/objects/kinds.js';
 import type { ChunksResponse } from '../../../core/src/api/backup.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import type { ObjectStore } from '../store/store-api.js';
 import type { AppendItem } from '../store/segment-writer.js';
 import type { Arena } from '../workers/arena-pool.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
@@ -27,7 +27,7 @@ export interface IngestOptions {
 }
 
 export interface IngestDeps {
-  store: ChunkStore;
+  store: ObjectStore;
   pool: VerifyPool;
   /** Called after each appended batch with the running totals. */
   onProgress?: (totals: ChunksResponse) => void;

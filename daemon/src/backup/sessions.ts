@@ -1,13 +1,13 @@
-// Backup sessions: the unit a client pushes in (DESIGN section 3). A session's record lives
-// in the datastore index (so a committed session stays committed across restarts); its
-// pins and live counters live here. Pins are the digests a `has` answered "present": a
-// garbage collector must treat them as roots while the session is open.
+// Backup sessions: the unit a client pushes in (DESIGN section 3). A session's record and
+// its pins are the store's (SessionStore: records persist, pins stay in memory); its live
+// counters live here. Pins are the digests a `has` answered "present": a garbage collector
+// must treat them as roots while the session is open.
 
 import { randomBytes } from 'node:crypto';
 import { HavenError } from '../../../core/src/errors.js';
 import { emptySessionStats, type SessionInfo, type StartBackupRequest } from '../../../core/src/api/backup.js';
 import type { EventBus } from '../events.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import type { Datastore } from '../store/datastore.js';
 import { TreePrecheck } from './tree-precheck.js';
 
 export interface LiveSession {
@@ -34,7 +34,11 @@ export class Sessions {
   private readonly live = new Map<string, LiveSession>();
   private readonly now: () => number;
 
-  constructor(private readonly store: ChunkStore, private readonly bus: EventBus, private readonly options: SessionsOptions) {
+  constructor(
+    private readonly store: Pick<Datastore, 'objects' | 'sessions'>,
+    private readonly bus: EventBus,
+    private readonly options: SessionsOptions,
+  ) {
     this.now = options.now ?? Date.now;
   }
 
@@ -52,15 +56,15 @@ export class Sessions {
       stats: emptySessionStats(),
     };
     const s = this.track(info, parent);
-    this.save(info);
+    this.store.sessions.save(info);
     this.bus.emit('session.started', info);
     return s;
   }
 
   /** Holds a session open in memory, with its pins and the check of its trees. */
   private track(info: SessionInfo, parent: string | null): LiveSession {
-    const pins = new Set<string>();
-    const s: LiveSession = { info, pins, precheck: new TreePrecheck(this.store, pins), activeStreams: 0, committing: false, parent, lastProgress: 0 };
+    const pins = this.store.sessions.pins(info.id);
+    const s: LiveSession = { info, pins, precheck: new TreePrecheck(this.store.objects, pins), activeStreams: 0, committing: false, parent, lastProgress: 0 };
     this.live.set(info.id, s);
     return s;
   }
@@ -69,7 +73,7 @@ export class Sessions {
   find(id: string): SessionInfo {
     const s = this.live.get(id);
     if (s) return s.info;
-    const stored = this.store.index.sessions.get(id);
+    const stored = this.store.sessions.get(id);
     if (!stored) throw new HavenError('SESSION_NOT_FOUND', { id });
     return stored;
   }
@@ -78,7 +82,7 @@ export class Sessions {
   open(id: string): LiveSession {
     let s = this.live.get(id);
     if (!s) {
-      const stored = this.store.index.sessions.get(id);
+      const stored = this.store.sessions.get(id);
       if (!stored) throw new HavenError('SESSION_NOT_FOUND', { id });
       if (stored.state !== 'open') throw new HavenError('SESSION_CLOSED', { id, state: stored.state });
       s = this.track({ ...stored, stats: { ...stored.stats } }, null);
@@ -94,7 +98,7 @@ export class Sessions {
     let present = 0;
     for (let i = 0; i < n; i++) {
       const d = digests.subarray(i * 32, i * 32 + 32);
-      if (this.store.isIndexed(d)) {
+      if (this.store.objects.isIndexed(d)) {
         bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
         s.pins.add(d.toString('latin1'));
         present++;
@@ -117,26 +121,21 @@ export class Sessions {
   }
 
   persist(s: LiveSession): void {
-    this.save(s.info);
-  }
-
-  /**
-   * Session records are bookkeeping: a write that fails (a full disk) must not take the
-   * daemon down; the record in memory stays right and the next write carries it.
-   */
-  private save(info: SessionInfo): Promise<void> {
-    return this.store.index.sessions.put(info.id, info).then(
-      () => undefined,
-      () => undefined,
-    );
+    this.store.sessions.save(s.info);
   }
 
   /** Marks a session committed; the caller commits the record within its snapshot transaction. */
   committed(s: LiveSession, snapshot: string): SessionInfo {
     s.info = { ...s.info, state: 'committed', snapshot, updated: new Date(this.now()).toISOString() };
-    this.live.delete(s.info.id);
+    this.forget(s.info.id);
     this.bus.emit('session.ended', s.info);
     return s.info;
+  }
+
+  /** Ends a session's life in memory, pins included. */
+  private forget(id: string): void {
+    this.live.delete(id);
+    this.store.sessions.release(id);
   }
 
   abort(id: string, reason: string): SessionInfo {
@@ -144,7 +143,7 @@ export class Sessions {
     s.info = { ...s.info, state: 'aborted', reason, updated: new Date(this.now()).toISOString() };
     // Stays in memory (closed) until its record is committed, so no request in between
     // can mistake it for an unknown session.
-    void this.save(s.info).then(() => this.live.delete(id));
+    void this.store.sessions.save(s.info).then(() => this.forget(id));
     this.bus.emit('session.ended', s.info);
     return s.info;
   }
@@ -169,8 +168,6 @@ export class Sessions {
 
   /** Digests pinned by open sessions (GC roots). */
   pinned(): Set<string> {
-    const all = new Set<string>();
-    for (const s of this.live.values()) for (const p of s.pins) all.add(p);
-    return all;
+    return this.store.sessions.pinned();
   }
 }

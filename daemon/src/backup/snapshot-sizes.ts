@@ -7,7 +7,7 @@ import type { Database } from 'lmdb';
 import { fromHex, toHex } from '../../../core/src/objects/digest.js';
 import type { EventBus } from '../events.js';
 import type { StateDb } from '../state/state-db.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import type { SnapshotCatalog } from '../store/store-api.js';
 import type { TreeReader } from './tree-reader.js';
 
 export interface TreeSize {
@@ -27,7 +27,7 @@ export class SnapshotSizes {
   private stopped = false;
 
   constructor(
-    private readonly store: ChunkStore,
+    private readonly catalog: Pick<SnapshotCatalog, 'ids' | 'get'>,
     private readonly trees: TreeReader,
     private readonly bus: EventBus,
     state: StateDb,
@@ -39,8 +39,7 @@ export class SnapshotSizes {
 
   start(): void {
     const known = new Set<string>();
-    for (const key of this.store.index.snapshots.getKeys()) {
-      const id = key.toString('hex');
+    for (const id of this.catalog.ids()) {
       known.add(id);
       if (!this.db.doesExist(id)) this.enqueue(id);
     }
@@ -81,7 +80,7 @@ export class SnapshotSizes {
 
   private async drain(): Promise<void> {
     for (let id = this.queue.shift(); id !== undefined && !this.stopped; id = this.queue.shift()) {
-      const entry = this.store.index.snapshots.get(Buffer.from(id, 'hex'));
+      const entry = this.catalog.get(id);
       if (!entry) continue; // deleted meanwhile
       try {
         const size = await this.treeSize(fromHex(entry.root));

@@ -13,8 +13,7 @@
 // snapshot roots), so what a check vouched for stays until the commit.
 
 import { digestKey } from '../../../core/src/objects/digest.js';
-import type { ChunkStore } from '../store/chunk-store.js';
-import { walkReachable, type WalkedTree } from '../store/reachability.js';
+import { walkReachable, type ObjectSource, type WalkedTree } from '../store/reachability.js';
 
 const SLICE_MS = 4;
 
@@ -25,7 +24,7 @@ export class TreePrecheck {
   private running: Promise<void> | null = null;
   private stopped = false;
 
-  constructor(private readonly store: ChunkStore, private readonly pins: Set<string>) {}
+  constructor(private readonly store: ObjectSource, private readonly pins: Set<string>) {}
 
   /** A tree was appended (or found already stored) in this session. */
   add(digest: Uint8Array): void {

@@ -8,10 +8,10 @@ import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
 import { joinParts } from '../../../core/src/objects/split-tree.js';
 import { decodeTree, type TreeEntry, type TreeObject } from '../../../core/src/objects/tree.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import type { ObjectSource } from '../store/reachability.js';
 
 export class TreeReader {
-  constructor(private readonly store: ChunkStore) {}
+  constructor(private readonly store: ObjectSource) {}
 
   /** All entries of a directory, in name order, whether or not its tree is split. */
   async entries(tree: Uint8Array): Promise<TreeEntry[]> {

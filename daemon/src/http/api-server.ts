@@ -21,6 +21,7 @@ import { liveSocketPlugin, type LiveHub } from '../live/live-hub.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import type { SwapService } from '../pool/swap/swap-service.js';
 import type { ChunkStore } from '../store/chunk-store.js';
+import type { Datastore } from '../store/datastore.js';
 import type { TlsMaterial } from '../tls/certificate.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { bearerToken } from './auth-hook.js';
@@ -53,6 +54,8 @@ export interface ApiServerDeps {
   limits: Config['limits'];
   syncEveryBytes: number;
   store: ChunkStore;
+  /** The store's interfaces (routes never touch its tables). */
+  datastore: Datastore;
   sessions: Sessions;
   catalog: Catalog;
   trees: TreeReader;
@@ -83,13 +86,13 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
   return {
     health: healthRoutes({ version: d.version, datastoreId: d.store.identity.id, ready: d.ready }),
     backups: backupRoutes({
-      store: d.store, sessions: d.sessions, catalog: d.catalog, pool: d.pool, bus: d.bus,
+      store: d.datastore, sessions: d.sessions, catalog: d.catalog, pool: d.pool, bus: d.bus,
       chunker: d.store.identity.chunker,
       limits: d.limits,
       ingest: { syncEveryBytes: d.syncEveryBytes },
       shutdown: d.shutdown,
     }),
-    snapshots: snapshotRoutes({ store: d.store, catalog: d.catalog, trees: d.trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
+    snapshots: snapshotRoutes({ store: d.datastore.objects, catalog: d.catalog, trees: d.trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
     tokens: tokenRoutes(d.tokens),
     disks: diskRoutes(d.disks),
     tasks: taskRoutes(d.tasks),

@@ -6,13 +6,12 @@
 // snapshots are still being measured the logical size and the ratio are simply absent.
 
 import type { Catalog } from '../backup/catalog.js';
-import { storedBytes } from '../backup/datastore-usage.js';
 import type { SnapshotSizes } from '../backup/snapshot-sizes.js';
-import type { ChunkStore } from '../store/chunk-store.js';
+import type { StoreUsage } from '../store/store-api.js';
 import { gauge, type MetricFamily } from './registry.js';
 
 export interface DatastoreMeterDeps {
-  store: ChunkStore;
+  store: Pick<StoreUsage, 'storedBytes'>;
   catalog: Catalog;
   sizes: Pick<SnapshotSizes, 'totals'>;
   now?: () => number;
@@ -22,7 +21,7 @@ export class DatastoreMeter {
   constructor(private readonly deps: DatastoreMeterDeps) {}
 
   collect(): MetricFamily[] {
-    const stored = storedBytes(this.deps.store);
+    const stored = this.deps.store.storedBytes();
     const sizes = this.deps.sizes.totals();
     const out: MetricFamily[] = [
       gauge('haven_datastore_stored_bytes', 'Bytes of records in the datastore\'s segments (compressed, deduplicated)', stored),

@@ -13,13 +13,13 @@ import { HavenError } from '../../../core/src/errors.js';
 import { digestKey as key, sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdentity } from './identity.js';
-import { decodeLocation, encodeLocation, markTreesComplete, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
+import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-format.js';
 import { SegmentReader } from './segment-reader.js';
 import { listSegments } from './segment-files.js';
 import { SegmentWriter, type AppendItem } from './segment-writer.js';
 import { recoverSegments, type RecoveryReport } from './recovery.js';
-import type { ObjectSource, WalkedTree } from './reachability.js';
+import type { ObjectSource } from './reachability.js';
 import { RecentObjects } from './recent-objects.js';
 
 /** Trees and lists kept in memory after they are appended (stored bytes, see recent-objects.ts). */
@@ -58,7 +58,7 @@ export function storageError(err: unknown): HavenError {
 }
 
 /** lmdb-js reports a failed commit with the real cause (errno) in a separate promise. */
-async function lmdbCause(err: unknown): Promise<unknown> {
+export async function lmdbCause(err: unknown): Promise<unknown> {
   const commitError = (err as { commitError?: Promise<unknown> }).commitError;
   if (commitError && typeof commitError.then === 'function') return commitError.then(() => err, (cause: unknown) => cause);
   return err;
@@ -221,11 +221,6 @@ export class ChunkStore {
       throw storageError(await lmdbCause(err));
     }
     for (const [k] of entries) this.pending.delete(k);
-  }
-
-  /** Sets the "every descendant present" flag, with the height, on trees (inside a flush's transaction). */
-  markComplete(trees: readonly WalkedTree[]): void {
-    markTreesComplete(this.index, trees);
   }
 
   /** Reads an object's record as stored, checking the record header and payload CRC. */

@@ -7,9 +7,16 @@
 //   bygroup    [group, time, id] -> null   (ordered listing per group)
 //   tombstones snapshot digest -> { time, by }
 //   sessions   session id -> SessionRecord
-//   meta       'datastoreId' | 'indexVersion' -> value
+//   holds      [owner, kind, target] -> HoldEntry       (not rebuilt: see holds.ts)
+//   feed       sequence number -> FeedEntry              (see change-feed.ts)
+//   quarantine object digest -> QuarantineEntry         (not rebuilt: see quarantine.ts)
+//   meta       'datastoreId' | 'indexVersion' | 'feedEpoch' -> value
+//
+// Only files in this folder open these databases; the rest of the daemon goes through the
+// interfaces in store-api.ts.
 
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
@@ -98,6 +105,27 @@ export interface SegmentEntry {
 
 export type SessionRecord = SessionInfo;
 
+export type HoldKind = 'snapshot' | 'object';
+
+export interface HoldEntry {
+  reason: string;
+  /** Unix milliseconds. */
+  since: number;
+}
+
+export interface FeedEntry {
+  type: 'committed' | 'deleted';
+  snapshot: string;
+  group: string;
+  /** The snapshot's time (committed) or the deletion's (deleted), Unix milliseconds. */
+  time: number;
+}
+
+export interface QuarantineEntry {
+  reason: string;
+  since: number;
+}
+
 export interface ObjectIndex {
   env: RootDatabase;
   objects: Database<Buffer, Buffer>;
@@ -106,6 +134,9 @@ export interface ObjectIndex {
   bygroup: Database<null, [string, number, string]>;
   tombstones: Database<{ time: number; by: string }, Buffer>;
   sessions: Database<SessionRecord, string>;
+  holds: Database<HoldEntry, [string, HoldKind, string]>;
+  feed: Database<FeedEntry, number>;
+  quarantine: Database<QuarantineEntry, Buffer>;
   meta: Database<unknown, string>;
   close(): Promise<void>;
 }
@@ -126,6 +157,9 @@ export function openObjectIndex(datastoreRoot: string, datastoreId: string): Obj
     bygroup: env.openDB<null, [string, number, string]>({ name: 'bygroup' }),
     tombstones: env.openDB<{ time: number; by: string }, Buffer>({ name: 'tombstones', keyEncoding: 'binary' }),
     sessions: env.openDB<SessionRecord, string>({ name: 'sessions' }),
+    holds: env.openDB<HoldEntry, [string, HoldKind, string]>({ name: 'holds' }),
+    feed: env.openDB<FeedEntry, number>({ name: 'feed', keyEncoding: 'uint32' }),
+    quarantine: env.openDB<QuarantineEntry, Buffer>({ name: 'quarantine', keyEncoding: 'binary' }),
     meta: env.openDB<unknown, string>({ name: 'meta' }),
     close: () => env.close(),
   };
@@ -144,5 +178,8 @@ export function openObjectIndex(datastoreRoot: string, datastoreId: string): Obj
     void env.close();
     throw new HavenError('DATASTORE_TOO_NEW', { path: datastoreRoot, found: `index ${version}`, supported: `index ${INDEX_VERSION}` });
   }
+  // The feed's sequence starts over in every index (a rebuilt one, or one made before the
+  // feed existed): the epoch tells a reader that its cursor belongs to another index.
+  if (index.meta.get('feedEpoch') === undefined) index.meta.putSync('feedEpoch', randomBytes(8).toString('hex'));
   return index;
 }

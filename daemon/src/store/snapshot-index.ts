@@ -1,10 +1,12 @@
 // Snapshot registration in the index. Called inside the LMDB transaction that indexes the
 // snapshot's record (commit), when recovery finds such a record past the indexed length,
-// and when rebuilding the index from segments.
+// and when rebuilding the index from segments. Each registration and each deletion is
+// appended to the change feed in the same transaction.
 
 import { toHex } from '../../../core/src/objects/digest.js';
 import type { SnapshotRecord, TombstoneRecord } from '../../../core/src/objects/snapshot.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import { appendChange } from './change-feed.js';
 import type { ObjectIndex, SnapshotEntry } from './object-index.js';
 
 export function snapshotEntry(s: SnapshotRecord): SnapshotEntry {
@@ -31,8 +33,10 @@ export function toSummary(id: string, e: SnapshotEntry): SnapshotSummary {
 export function registerSnapshot(index: ObjectIndex, digest: Buffer, record: SnapshotRecord): boolean {
   if (index.tombstones.doesExist(digest)) return false;
   const entry = snapshotEntry(record);
+  const id = toHex(digest);
+  if (!index.snapshots.doesExist(digest)) appendChange(index, { type: 'committed', snapshot: id, group: entry.group, time: entry.time });
   index.snapshots.putSync(digest, entry);
-  index.bygroup.putSync([entry.group, entry.time, toHex(digest)], null);
+  index.bygroup.putSync([entry.group, entry.time, id], null);
   const session = index.sessions.get(record.session);
   if (session && session.state !== 'committed') {
     index.sessions.putSync(record.session, { ...session, state: 'committed', snapshot: toHex(digest) });
@@ -47,6 +51,7 @@ export function applyTombstone(index: ObjectIndex, t: TombstoneRecord): void {
   if (entry) {
     index.bygroup.removeSync([entry.group, entry.time, toHex(digest)]);
     index.snapshots.removeSync(digest);
+    appendChange(index, { type: 'deleted', snapshot: toHex(digest), group: entry.group, time: t.time });
   }
   index.tombstones.putSync(digest, { time: t.time, by: t.by });
 }

@@ -10,12 +10,12 @@ import { commitSession } from '../../backup/commit.js';
 import { FrameIngest } from '../../backup/frame-ingest.js';
 import type { Sessions } from '../../backup/sessions.js';
 import type { EventBus } from '../../events.js';
-import type { ChunkStore } from '../../store/chunk-store.js';
+import type { Datastore } from '../../store/datastore.js';
 import type { VerifyPool } from '../../workers/verify-pool.js';
 import type { Handler } from '../route-types.js';
 
 export interface BackupDeps {
-  store: ChunkStore;
+  store: Pick<Datastore, 'objects' | 'catalog'>;
   sessions: Sessions;
   catalog: Catalog;
   pool: VerifyPool;
@@ -82,7 +82,7 @@ export function backupRoutes(deps: BackupDeps) {
     };
     const ingest: FrameIngest = new FrameIngest(
       {
-        store: deps.store,
+        store: deps.store.objects,
         pool: deps.pool,
         onProgress: (t) => {
           account(t, ingest.rawBytesNew);

@@ -11,13 +11,13 @@ import type { TreeEntry } from '../../../../core/src/objects/tree.js';
 import { canReadGroup, type Principal } from '../../auth/principal.js';
 import type { Catalog } from '../../backup/catalog.js';
 import type { TreeReader } from '../../backup/tree-reader.js';
-import type { ChunkStore } from '../../store/chunk-store.js';
+import type { ObjectStore } from '../../store/store-api.js';
 import { readSpans, type SpanItem } from '../../store/read-spans.js';
 import type { Handler } from '../route-types.js';
 import { Readable } from 'node:stream';
 
 export interface SnapshotDeps {
-  store: ChunkStore;
+  store: ObjectStore;
   catalog: Catalog;
   trees: TreeReader;
   maxObjectsPerRequest: number;

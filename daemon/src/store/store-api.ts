@@ -1,0 +1,153 @@
+// The store's interface: everything the rest of the daemon (backup/, http/, metrics/ and the
+// jobs to come: GC, replication, verification, drills) may ask of the datastore. The LMDB
+// tables behind it (object-index.ts) are this folder's business alone, so a collector or a
+// replicator never learns the table layout, and the layout can change without them.
+//
+// One small interface per concern; a caller takes only the ones it uses (see datastore.ts
+// for the one place they are built).
+
+import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import type { SnapshotRecord } from '../../../core/src/objects/snapshot.js';
+import type { HoldKind, Location, SessionRecord } from './object-index.js';
+import type { ObjectSource, WalkedTree } from './reachability.js';
+import type { AppendItem } from './segment-writer.js';
+import type { StoredObject } from './chunk-store.js';
+
+export type { HoldKind, SessionRecord } from './object-index.js';
+
+/** Objects: has, get, append-verified (ChunkStore implements it). */
+export interface ObjectStore extends ObjectSource {
+  /** Durable and visible: what a client's `has` is answered with. */
+  isIndexed(digest: Uint8Array): boolean;
+  /** Appends objects already verified against their digests; false per item: already stored. */
+  append(items: AppendItem[]): Promise<boolean[]>;
+  /** Makes everything appended so far durable and visible. */
+  flush(): Promise<void>;
+  /** Records of one segment, sorted by offset, read together (restores). */
+  readStoredSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<StoredObject[]>;
+}
+
+/** What a commit writes in the one transaction that makes its snapshot visible. */
+export interface CommitWith {
+  /** The session's record; stored committed, naming the snapshot. */
+  session: SessionRecord;
+  /** Trees verified complete by the commit (flagged so that later commits skip them). */
+  completeTrees: readonly WalkedTree[];
+}
+
+/** The snapshot catalogue. Commits and deletions are appended to the change feed. */
+export interface SnapshotCatalog {
+  get(id: string): SnapshotSummary | undefined;
+  /** A group's snapshots, oldest first. */
+  list(group: string): SnapshotSummary[];
+  latest(group: string): SnapshotSummary | null;
+  groups(visible?: (group: string) => boolean): GroupSummary[];
+  /** Every snapshot id, in id order. */
+  ids(): string[];
+  /** Ids starting with a hex prefix, at most `limit` of them. */
+  idsStartingWith(prefix: string, limit: number): string[];
+  count(): number;
+  /**
+   * Appends the snapshot record and registers it together with `also` in one transaction:
+   * the snapshot is either fully there or not at all.
+   */
+  commit(record: SnapshotRecord, also: CommitWith): Promise<SnapshotSummary>;
+  /** Deletes by appending a tombstone (a rebuilt index honours it); GC reclaims the data. */
+  delete(id: string, by: string): Promise<void>;
+}
+
+/**
+ * Backup sessions: records persisted in the index (a committed session stays committed
+ * across restarts), pins in memory (the digests a `has` answered present or a tree check
+ * vouched for: roots for a collector while the session is open).
+ */
+export interface SessionStore {
+  get(id: string): SessionRecord | undefined;
+  /**
+   * Bookkeeping: a write that fails (a full disk) must not take the daemon down, so it
+   * resolves anyway; the record in memory stays right and the next save carries it.
+   */
+  save(info: SessionRecord): Promise<void>;
+  /** The live pin set of a session (latin1 digest keys), created on first use. */
+  pins(id: string): Set<string>;
+  /** Drops a session's pins (it committed or ended). */
+  release(id: string): void;
+  /** Every digest pinned by any session. */
+  pinned(): Set<string>;
+}
+
+export interface Hold {
+  /** Who holds it: an area's name and its subject, e.g. `replication:offsite`. */
+  owner: string;
+  kind: HoldKind;
+  /** Snapshot id or object digest, hex. */
+  target: string;
+  reason: string;
+  /** ISO 8601. */
+  since: string;
+}
+
+/** Named holds other areas register (replication, drills); they survive restarts. */
+export interface Holds {
+  add(hold: Omit<Hold, 'since'>): Promise<void>;
+  /** False when there was no such hold. */
+  release(owner: string, kind: HoldKind, target: string): Promise<boolean>;
+  list(owner?: string): Hold[];
+  /** The holds on one target (a collector or prune asks before removing it). */
+  on(kind: HoldKind, target: string): Hold[];
+}
+
+export interface SnapshotChange {
+  seq: number;
+  type: 'committed' | 'deleted';
+  snapshot: string;
+  group: string;
+  /** ISO 8601: the snapshot's time (committed) or the deletion's. */
+  time: string;
+}
+
+/** A position in the feed. The epoch names the index it belongs to (a rebuild starts a new one). */
+export interface FeedCursor {
+  epoch: string;
+  seq: number;
+}
+
+export interface FeedPage {
+  changes: SnapshotChange[];
+  /** Where the next read continues. */
+  cursor: FeedCursor;
+  /** The cursor belonged to another index: start over from the catalogue, then from `cursor`. */
+  reset: boolean;
+}
+
+/** Committed and deleted snapshots in the order they happened, readable from a cursor. */
+export interface ChangeFeed {
+  head(): FeedCursor;
+  /** Changes after `cursor` (null: from the beginning of this index's feed). */
+  after(cursor: FeedCursor | null, limit?: number): FeedPage;
+}
+
+export interface QuarantinedObject {
+  digest: string;
+  reason: string;
+  since: string;
+}
+
+/** Objects found damaged (by verification, a restore, a drill), kept on a list until cleared. */
+export interface Quarantine {
+  mark(digest: Uint8Array, reason: string): Promise<void>;
+  isQuarantined(digest: Uint8Array): boolean;
+  list(): QuarantinedObject[];
+  /** False when it was not quarantined. */
+  clear(digest: Uint8Array): Promise<boolean>;
+}
+
+/** What the datastore holds, for the dashboard and metrics. */
+export interface StoreUsage {
+  readonly id: string;
+  /** The datastore directory (its file system's free space is the datastore's). */
+  readonly root: string;
+  /** Bytes of indexed records in the segments (compressed, deduplicated). */
+  storedBytes(): number;
+  snapshots(): number;
+}
