@@ -7,6 +7,7 @@
 import { HavenError } from '../../../core/src/errors.js';
 import { parseBlkidExport } from '../disks/discovery.js';
 import { describeFailure, type CommandRunner, type RunResult } from '../exec/runner.js';
+import type { BtrfsOps } from './btrfs-ops.js';
 import {
   parseFilesystemShow, parseFilesystemUsage, parseReplaceStatus, parseScrubStatus,
   type FilesystemShow, type FilesystemUsage, type ReplaceStatus, type ScrubStatus,
@@ -16,7 +17,7 @@ const SHORT = 60_000;
 /** Device removal and balances move data: bounded only to catch a hung command. */
 const LONG = 7 * 24 * 3600_000;
 
-export class BtrfsDriver {
+export class BtrfsDriver implements BtrfsOps {
   constructor(private readonly runner: CommandRunner, private readonly poolName: () => string) {}
 
   private async ok(command: string, args: string[], timeoutMs = SHORT): Promise<RunResult> {

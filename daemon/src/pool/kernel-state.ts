@@ -1,24 +1,12 @@
 // What the kernel says about block devices and mounts, read from /proc and /sys (no command,
 // no udev): the mount table, swap areas, holders (dm/md), partitions, and the devices of
-// every mounted btrfs filesystem. The wipe executor and the pool read it; the roots are
-// parameters so a test can point them at a copy.
+// every mounted btrfs filesystem. The wipe executor and the pool read it through KernelView;
+// the root is a parameter so a test can point it at a fixture tree.
 
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { parseErrorStats } from './btrfs-output.js';
-import type { DeviceErrors } from '../../../core/src/api/pool.js';
-
-export interface MountEntry {
-  /** major:minor of the mounted device (anonymous 0:N for btrfs). */
-  majMin: string;
-  mountPoint: string;
-  fsType: string;
-  source: string;
-  /** Per-mount options (rw, noatime ...). */
-  options: string;
-  /** The filesystem's own options (btrfs: degraded, space_cache ...). */
-  superOptions: string;
-}
+import type { BtrfsDevinfo, KernelView, MountEntry } from './kernel-view.js';
 
 /** Whether a mounted btrfs was mounted with `-o degraded`. */
 export function mountedDegraded(m: MountEntry): boolean {
@@ -46,14 +34,15 @@ export function parseMountinfo(text: string): MountEntry[] {
   return out;
 }
 
-export interface BtrfsDevinfo {
-  devid: number;
-  missing: boolean;
-  errors: DeviceErrors;
-}
+export class KernelState implements KernelView {
+  private readonly proc: string;
+  private readonly sys: string;
 
-export class KernelState {
-  constructor(private readonly proc = '/proc', private readonly sys = '/sys') {}
+  /** `root` is where /proc, /sys and /dev are: '/' on the machine, a fixture tree in tests. */
+  constructor(private readonly root = '/') {
+    this.proc = join(root, 'proc');
+    this.sys = join(root, 'sys');
+  }
 
   mounts(): MountEntry[] {
     try {
@@ -86,14 +75,21 @@ export class KernelState {
     }
   }
 
-  /** The kernel name of a device node (/dev/loop3 -> loop3), following symlinks. */
-  kernelName(devicePath: string): string | null {
-    let real = devicePath;
+  resolveDevice(path: string): string | null {
+    // Mount sources such as `tmpfs` or `overlay` are not paths: nothing to resolve.
+    if (!path.startsWith('/')) return null;
     try {
-      real = realpathSync(devicePath);
+      const real = realpathSync(join(this.root, path));
+      return this.root === '/' ? real : `/${relative(this.root, real)}`;
     } catch {
       return null;
     }
+  }
+
+  /** The kernel name of a device node (/dev/loop3 -> loop3), following symlinks. */
+  kernelName(devicePath: string): string | null {
+    const real = this.resolveDevice(devicePath);
+    if (real === null) return null;
     const name = basename(real);
     return existsSync(join(this.sys, 'class', 'block', name)) ? name : null;
   }

@@ -15,6 +15,7 @@ import type { TaskRegistry } from '../jobs/tasks.js';
 import { openStateDb, type StateDb } from '../state/state-db.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { BtrfsDriver } from './btrfs-driver.js';
+import { DiskRoles } from './disk-roles.js';
 import { KernelState } from './kernel-state.js';
 import { createPool } from './pool-create.js';
 import { datastoreOnPool, mountPathOf, mountPool, unmountPool, type MountState } from './pool-mount.js';
@@ -100,17 +101,18 @@ export interface PoolAreaDeps {
 export function createPoolArea(deps: PoolAreaDeps) {
   const { boot } = deps;
   const wipe = new WipeExecutor(deps.runner, boot.kernel, deps.stateDir);
+  const roles = new DiskRoles(deps.disks, deps.alerts, deps.log);
   const service = new PoolService({
-    records: boot.records, driver: boot.driver, kernel: boot.kernel, wipe, disks: deps.disks, rescan: deps.rescan,
+    records: boot.records, driver: boot.driver, kernel: boot.kernel, wipe, disks: deps.disks, roles, rescan: deps.rescan,
     bus: deps.bus, alerts: deps.alerts, tasks: deps.tasks, mountPath: boot.mountPath, datastorePath: () => deps.store.root,
     mountState: boot.mountState, log: deps.log,
   });
   const create = (req: CreatePoolRequest) => createPool({
-    service, records: boot.records, driver: boot.driver, kernel: boot.kernel, wipe, disks: deps.disks, store: deps.store,
+    service, records: boot.records, driver: boot.driver, kernel: boot.kernel, wipe, disks: deps.disks, roles, store: deps.store,
     mountPath: boot.mountPath, pinnedDatastore: deps.pinnedDatastore, log: deps.log,
   }, req);
   const swaps = new SwapService({
-    state: deps.state, pool: service, disks: deps.disks, wipe, bus: deps.bus, tasks: deps.tasks,
+    state: deps.state, pool: service, disks: deps.disks, roles, wipe, bus: deps.bus, tasks: deps.tasks,
     locator: new Locator(deps.runner, deps.log), verify: (signal, progress) => verifyLiveStore(deps.store, signal, progress), log: deps.log,
   });
   service.swapProbe = () => swaps.activeRef();

@@ -10,8 +10,9 @@ import type { Logger } from 'pino';
 import type { CreatePoolRequest, PoolStatus } from '../../../core/src/api/pool.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { DiskDirectory } from '../disks/inventory.js';
-import type { BtrfsDriver } from './btrfs-driver.js';
-import type { KernelState } from './kernel-state.js';
+import type { BtrfsOps } from './btrfs-ops.js';
+import type { DiskRoles } from './disk-roles.js';
+import type { KernelView } from './kernel-view.js';
 import { datastoreOnPool } from './pool-mount.js';
 import type { PoolRecord, PoolRecords } from './pool-record.js';
 import type { PoolService } from './pool-service.js';
@@ -27,10 +28,11 @@ export interface MovableDatastore {
 export interface PoolCreateDeps {
   service: PoolService;
   records: PoolRecords;
-  driver: BtrfsDriver;
-  kernel: KernelState;
+  driver: BtrfsOps;
+  kernel: KernelView;
   wipe: WipeExecutor;
   disks: DiskDirectory;
+  roles: DiskRoles;
   store: MovableDatastore;
   mountPath: string;
   /** datastore.path when set: the datastore is pinned there and cannot move onto a pool. */
@@ -78,8 +80,8 @@ export async function createPool(deps: PoolCreateDeps, req: CreatePoolRequest): 
       // the datastore on it (an empty one if the move did not happen).
       await deps.records.put(record);
     } catch (err) {
-      for (const d of disks) await deps.disks.release(d.id, name).catch(() => undefined);
-      await deps.driver.unmount(deps.mountPath).catch(() => undefined);
+      for (const d of disks) await deps.roles.release(d.id, name, 'creating the pool failed');
+      await deps.driver.unmount(deps.mountPath).catch((e: unknown) => deps.log.warn({ err: e, pool: name }, 'the half-created pool could not be unmounted'));
       throw err;
     }
     await deps.store.relocate(datastoreOnPool(deps.mountPath));

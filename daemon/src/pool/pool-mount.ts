@@ -10,8 +10,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { HavenError } from '../../../core/src/errors.js';
-import type { BtrfsDriver } from './btrfs-driver.js';
-import { mountedDegraded, type KernelState } from './kernel-state.js';
+import type { BtrfsOps } from './btrfs-ops.js';
+import { mountedDegraded } from './kernel-state.js';
+import type { KernelView } from './kernel-view.js';
 import type { PoolRecord } from './pool-record.js';
 import { PROFILES } from './profiles.js';
 
@@ -33,7 +34,7 @@ export function datastoreOnPool(mountPath: string): string {
   return join(mountPath, 'datastore');
 }
 
-export async function mountPool(record: PoolRecord, mountPath: string, driver: BtrfsDriver, kernel: KernelState, log: Logger): Promise<MountState> {
+export async function mountPool(record: PoolRecord, mountPath: string, driver: BtrfsOps, kernel: KernelView, log: Logger): Promise<MountState> {
   mkdirSync(mountPath, { recursive: true, mode: 0o750 });
   const present = kernel.mountAt(mountPath);
   if (present) {
@@ -73,7 +74,7 @@ export async function mountPool(record: PoolRecord, mountPath: string, driver: B
  * replace keeps the filesystem busy, and that is left alone on purpose: the kernel finishes it
  * and the next havend adopts the mount.
  */
-export async function unmountPool(record: PoolRecord, mountPath: string, driver: BtrfsDriver, kernel: KernelState, log: Logger): Promise<void> {
+export async function unmountPool(record: PoolRecord, mountPath: string, driver: BtrfsOps, kernel: KernelView, log: Logger): Promise<void> {
   if (!kernel.mountAt(mountPath)) return;
   const replace = await driver.replaceStatus(mountPath).catch(() => null);
   if (replace?.state === 'running') {

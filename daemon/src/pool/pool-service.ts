@@ -14,10 +14,12 @@ import type { DiskDirectory } from '../disks/inventory.js';
 import type { EventBus } from '../events.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
-import type { BtrfsDriver } from './btrfs-driver.js';
+import type { BtrfsOps } from './btrfs-ops.js';
+import type { DiskRoles } from './disk-roles.js';
 import { totalErrors } from './btrfs-output.js';
 import { matchesCode, confirmTarget } from './confirm-code.js';
-import { mountedDegraded, type KernelState } from './kernel-state.js';
+import { mountedDegraded } from './kernel-state.js';
+import type { KernelView } from './kernel-view.js';
 import type { MountState } from './pool-mount.js';
 import type { PoolMemberRecord, PoolRecord, PoolRecords } from './pool-record.js';
 import { composeStatus, describeMember, directoryStatus } from './pool-status.js';
@@ -27,10 +29,12 @@ import type { WipeExecutor } from './wipe-executor.js';
 
 export interface PoolServiceDeps {
   records: PoolRecords;
-  driver: BtrfsDriver;
-  kernel: KernelState;
+  driver: BtrfsOps;
+  kernel: KernelView;
   wipe: WipeExecutor;
   disks: DiskDirectory;
+  /** Declares members to the inventory after btrfs took them in; reports a refusal. */
+  roles: DiskRoles;
   /** Rediscovers disks now (after wipes and membership changes). */
   rescan: () => Promise<void>;
   bus: EventBus;
@@ -60,7 +64,7 @@ export class PoolService {
     this.degradedMount = deps.mountState?.degraded ?? false;
   }
 
-  get driver(): BtrfsDriver {
+  get driver(): BtrfsOps {
     return this.deps.driver;
   }
 
@@ -167,7 +171,7 @@ export class PoolService {
       const same = old?.diskId === disk.id;
       return { devid: d.devid, diskId: disk.id, serial: disk.serial, model: disk.model, sizeBytes: disk.sizeBytes, added: same && old ? old.added : now };
     });
-    for (const m of members) if (m.diskId) await this.deps.disks.claim(m.diskId, 'pool-member', record.name).catch(() => undefined);
+    for (const m of members) if (m.diskId) await this.deps.roles.claimMember(m.diskId, record.name, `btrfs lists it as devid ${m.devid}`);
     return this.deps.records.setMembers(members);
   }
 

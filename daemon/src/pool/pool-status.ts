@@ -6,7 +6,7 @@
 import type { DiskRecord } from '../../../core/src/api/disks.js';
 import type { DeviceErrors, MemberFlag, PoolHealth, PoolMember, PoolStatus } from '../../../core/src/api/pool.js';
 import { totalErrors, type FilesystemShow, type FilesystemUsage, type ScrubStatus } from './btrfs-output.js';
-import type { BtrfsDevinfo } from './kernel-state.js';
+import type { BtrfsDevinfo } from './kernel-view.js';
 import type { PoolRecord } from './pool-record.js';
 import { PROFILES } from './profiles.js';
 

@@ -4,7 +4,7 @@
 // kernel's scrub too. Used by the scheduled/API scrub task and by the swap's scrub step.
 
 import { HavenError } from '../../../core/src/errors.js';
-import type { BtrfsDriver } from './btrfs-driver.js';
+import type { BtrfsOps } from './btrfs-ops.js';
 import type { ScrubStatus } from './btrfs-output.js';
 
 export interface ScrubOutcome {
@@ -22,7 +22,7 @@ export function describeScrub(s: ScrubStatus): string {
 }
 
 export async function runScrub(
-  driver: BtrfsDriver,
+  driver: BtrfsOps,
   mountPath: string,
   signal: AbortSignal,
   onProgress: (fraction: number | null, message: string) => void,

@@ -6,15 +6,14 @@
 // Whether the technician confirmed the disk is the caller's check; this one is about the
 // machine's state, which can change between a confirmation and the wipe.
 
-import { realpathSync } from 'node:fs';
 import { HavenError } from '../../../core/src/errors.js';
 import { describeFailure, type CommandRunner } from '../exec/runner.js';
-import type { KernelState } from './kernel-state.js';
+import type { KernelView } from './kernel-view.js';
 
 export class WipeExecutor {
   constructor(
     private readonly runner: CommandRunner,
-    private readonly kernel: KernelState,
+    private readonly kernel: KernelView,
     /** The daemon's state directory (absolute). */
     private readonly stateDir: string,
   ) {}
@@ -28,11 +27,7 @@ export class WipeExecutor {
     const majMins = new Set([...names].map((n) => this.kernel.majMin(n)).filter((m): m is string => m !== null));
     const mine = (source: string): boolean => {
       if (!source.startsWith('/')) return false;
-      try {
-        return names.has(realpathSync(source).replace(/^\/dev\//, ''));
-      } catch {
-        return names.has(source.replace(/^\/dev\//, ''));
-      }
+      return names.has((this.kernel.resolveDevice(source) ?? source).replace(/^\/dev\//, ''));
     };
     const btrfs = this.kernel.btrfsMembers();
     const btrfsFsidOf = (source: string): string | null => {
@@ -44,7 +39,7 @@ export class WipeExecutor {
     // The state directory first: the most specific refusal.
     const state = this.kernel.mountHolding(this.stateDir);
     if (state) {
-      const stateFsid = state.fsType === 'btrfs' ? btrfsFsidOf(safeReal(state.source)) : null;
+      const stateFsid = state.fsType === 'btrfs' ? btrfsFsidOf(this.kernel.resolveDevice(state.source) ?? state.source) : null;
       const stateMembers = stateFsid ? btrfs.get(stateFsid) ?? [] : [];
       if (majMins.has(state.majMin) || mine(state.source) || stateMembers.some((m) => names.has(m))) {
         throw new HavenError('WIPE_STATE_DIR', { device: devicePath, dir: this.stateDir });
@@ -79,13 +74,5 @@ export class WipeExecutor {
     }
     // Let the kernel drop the partitions it knew (fails harmlessly on loop devices without any).
     await this.runner.run('blockdev', ['--rereadpt', `/dev/${name}`], { timeoutMs: 30_000 });
-  }
-}
-
-function safeReal(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
   }
 }

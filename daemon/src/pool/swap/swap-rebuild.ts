@@ -8,7 +8,7 @@
 import { realpathSync } from 'node:fs';
 import { HavenError } from '../../../../core/src/errors.js';
 import type { DiskDirectory } from '../../disks/inventory.js';
-import type { BtrfsDriver } from '../btrfs-driver.js';
+import type { BtrfsOps } from '../btrfs-ops.js';
 import type { PoolService } from '../pool-service.js';
 import { PROFILES } from '../profiles.js';
 import type { WipeExecutor } from '../wipe-executor.js';
@@ -23,7 +23,7 @@ export class SwapCancel extends Error {
 
 export interface RebuildContext {
   pool: PoolService;
-  driver: BtrfsDriver;
+  driver: BtrfsOps;
   wipe: WipeExecutor;
   disks: DiskDirectory;
   signal: AbortSignal;
@@ -60,7 +60,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((r
 });
 
 /** True once the new disk is the device of the old devid: the replace is done (the kernel says so). */
-export async function rebuildFinished(r: SwapRecord, driver: BtrfsDriver, mountPath: string, disks: DiskDirectory): Promise<boolean> {
+export async function rebuildFinished(r: SwapRecord, driver: BtrfsOps, mountPath: string, disks: DiskDirectory): Promise<boolean> {
   const disk = disks.get(r.new?.diskId as string);
   if (!disk.devicePath) return false;
   const target = real(disk.devicePath);
@@ -69,7 +69,7 @@ export async function rebuildFinished(r: SwapRecord, driver: BtrfsDriver, mountP
 }
 
 /** Cancels the kernel's replace and waits until it has stopped (bounded). */
-export async function cancelReplace(driver: BtrfsDriver, mountPath: string): Promise<void> {
+export async function cancelReplace(driver: BtrfsOps, mountPath: string): Promise<void> {
   await driver.replaceCancel(mountPath);
   for (let i = 0; i < 600 && (await driver.replaceStatus(mountPath)).state === 'running'; i++) await new Promise((res) => setTimeout(res, 200));
 }
