@@ -2,8 +2,8 @@
 // catalogue become a one-line message and the exit code of exit-codes.ts.
 
 import { HavenError } from '../../../core/src/errors.js';
-import { UsageError } from '../../../daemon/src/cli/args.js';
-import { VERSION } from '../../../daemon/src/version.js';
+import { UsageError } from '../../../core/src/cli/args.js';
+import { VERSION } from '../../../core/src/version.js';
 import type { CommandContext } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createOutput, toJson } from './output.js';

@@ -10,8 +10,8 @@ import { setupCodePath } from '../accounts/setup-code.js';
 import { runningDaemon } from '../pidfile.js';
 import { LocalClient } from './local-client.js';
 import { loadCertificate, tlsDir } from '../tls/certificate.js';
-import { VERSION } from '../version.js';
-import { UsageError, parse } from './args.js';
+import { VERSION } from '../../../core/src/version.js';
+import { UsageError, parse } from '../../../core/src/cli/args.js';
 
 export interface DaemonInfo {
   version: string;

@@ -1,8 +1,8 @@
 // havend's entry point: one process, one subcommand.
 
 import { HavenError } from '../../../core/src/errors.js';
-import { VERSION } from '../version.js';
-import { UsageError } from './args.js';
+import { VERSION } from '../../../core/src/version.js';
+import { UsageError } from '../../../core/src/cli/args.js';
 import { disksCommand } from './disks.js';
 import { infoCommand } from './info.js';
 import { poolCommand } from './pool.js';

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import type { DiskList } from '../../../core/src/api/disks.js';
 import type { TaskInfo } from '../../../core/src/api/jobs.js';
 import type { CreatePoolRequest, PoolProfile, PoolStatus } from '../../../core/src/api/pool.js';
-import { UsageError, parse, required } from './args.js';
+import { UsageError, parse, required } from '../../../core/src/cli/args.js';
 import { size } from './disks.js';
 import { localClientFor, type LocalClient } from './local-client.js';
 

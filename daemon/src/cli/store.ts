@@ -6,7 +6,7 @@ import { datastorePathOffline } from '../pool/pool-area.js';
 import { checkStore } from '../store/store-check.js';
 import { rebuildIndex } from '../store/rebuild-index.js';
 import { createVerifyPool } from '../workers/verify-pool.js';
-import { UsageError, parse } from './args.js';
+import { UsageError, parse } from '../../../core/src/cli/args.js';
 
 export async function storeCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

@@ -3,7 +3,7 @@
 // step, what to do now and what is allowed. ID defaults to the swap in progress.
 
 import type { SwapDisk, SwapInfo, SwapList } from '../../../core/src/api/swap.js';
-import { UsageError, parse } from './args.js';
+import { UsageError, parse } from '../../../core/src/cli/args.js';
 import { size } from './disks.js';
 import { localClientFor, type LocalClient } from './local-client.js';
 import { resolveDisk } from './pool.js';

@@ -8,7 +8,7 @@
 
 import { realpathSync } from 'node:fs';
 import { HavenError } from '../../../core/src/errors.js';
-import { describeFailure, type CommandRunner } from '../exec/runner.js';
+import { describeFailure, type CommandRunner } from '../../../core/src/exec/runner.js';
 import type { KernelState } from './kernel-state.js';
 
 export class WipeExecutor {
