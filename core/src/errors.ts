@@ -82,6 +82,8 @@ export const ERRORS = {
   DATASTORE_TOO_NEW: { status: 500, message: 'Datastore {path} has format version {found}; this havend understands up to {supported}. Upgrade Haven.' },
   DATASTORE_INVALID: { status: 500, message: 'Datastore {path} cannot be opened: {detail}' },
   DAEMON_RUNNING: { status: 409, message: 'havend (pid {pid}) is running on {dir}; stop it first' },
+  // CLI side (havend commands that need the running daemon); 503 as for any unavailable service
+  DAEMON_NOT_RUNNING: { status: 503, message: 'havend is not running on {dir} ({detail}); start it, or give the --data DIR it runs with' },
   CONFIG_INVALID: { status: 500, message: 'Invalid configuration: {detail}' },
   SHUTTING_DOWN: { status: 503, message: 'havend is shutting down; retry shortly' },
   // TLS (the appliance's certificate and the client's pin of it)

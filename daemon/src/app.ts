@@ -18,7 +18,7 @@ import { systemClock } from './clock.js';
 import { parseListen, type LoadedConfig } from './config/load.js';
 import type { Inventory } from './disks/inventory.js';
 import { EventBus } from './events.js';
-import { SystemCommandRunner } from './exec/runner.js';
+import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { isLoopbackHost } from './http/listen-address.js';
 import type { AlertCenter } from './jobs/alerts.js';
 import type { Scheduler } from './jobs/scheduler.js';
@@ -27,7 +27,7 @@ import { MetricsRegistry, gauge } from './metrics/registry.js';
 import type { StateDb } from './state/state-db.js';
 import type { ChunkStore } from './store/chunk-store.js';
 import { ensureCertificate, tlsDir, type TlsMaterial } from './tls/certificate.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../../core/src/version.js';
 
 export interface RunningApp {
   server: FastifyInstance;

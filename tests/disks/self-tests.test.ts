@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { EventBus } from '../../daemon/src/events.js';
-import { SystemCommandRunner } from '../../daemon/src/exec/runner.js';
+import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { Scheduler } from '../../daemon/src/jobs/scheduler.js';
 import { TaskRegistry } from '../../daemon/src/jobs/tasks.js';
 import { Inventory } from '../../daemon/src/disks/inventory.js';

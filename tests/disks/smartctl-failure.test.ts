@@ -8,7 +8,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { EventBus } from '../../daemon/src/events.js';
-import { SystemCommandRunner } from '../../daemon/src/exec/runner.js';
+import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { AlertCenter } from '../../daemon/src/jobs/alerts.js';
 import { Scheduler } from '../../daemon/src/jobs/scheduler.js';
 import { Inventory } from '../../daemon/src/disks/inventory.js';

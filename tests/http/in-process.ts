@@ -20,7 +20,7 @@ import { TreeReader } from '../../daemon/src/backup/tree-reader.js';
 import { loadConfig } from '../../daemon/src/config/load.js';
 import { createDisks } from '../../daemon/src/disks/disks-area.js';
 import { EventBus } from '../../daemon/src/events.js';
-import { SystemCommandRunner } from '../../daemon/src/exec/runner.js';
+import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
 import { LocalSocket } from '../../daemon/src/http/local-socket.js';

@@ -17,7 +17,7 @@ import { Discovery, type MountSource } from '../../daemon/src/disks/discovery.js
 import { Inventory } from '../../daemon/src/disks/inventory.js';
 import { Sysfs } from '../../daemon/src/disks/sysfs.js';
 import { EventBus } from '../../daemon/src/events.js';
-import type { CommandRunner, RunResult } from '../../daemon/src/exec/runner.js';
+import type { CommandRunner, RunResult } from '../../core/src/exec/runner.js';
 import { AlertCenter } from '../../daemon/src/jobs/alerts.js';
 import { TaskRegistry } from '../../daemon/src/jobs/tasks.js';
 import { confirmTarget } from '../../daemon/src/pool/confirm-code.js';

@@ -12,7 +12,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SwapInfo } from '../../core/src/api/swap.js';
 import { HavenError } from '../../core/src/errors.js';
-import { SystemCommandRunner } from '../../daemon/src/exec/runner.js';
+import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { KernelState } from '../../daemon/src/pool/kernel-state.js';
 import { WipeExecutor } from '../../daemon/src/pool/wipe-executor.js';
 import { createToken } from '../helpers/daemon.js';

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
-import { UsageError } from '../../../daemon/src/cli/args.js';
+import { UsageError } from '../../../core/src/cli/args.js';
 import type { ServerConnection } from '../api/http-transport.js';
 import { checkJson } from '../api/json-check.js';
 import { JSON_SCHEMAS } from '../api/json-schemas.js';

@@ -1,9 +1,8 @@
 // The haven executable's entry point: one process, one subcommand. Errors from the
 // catalogue become a one-line message and the exit code of exit-codes.ts.
 
-import { HavenError } from '../../../core/src/errors.js';
-import { UsageError } from '../../../daemon/src/cli/args.js';
-import { VERSION } from '../../../daemon/src/version.js';
+import { runCli } from '../../../core/src/cli/run-cli.js';
+import { VERSION } from '../../../core/src/version.js';
 import type { CommandContext } from './context.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { createOutput, toJson } from './output.js';
@@ -44,33 +43,24 @@ const commands: Record<string, Command> = {
   },
 };
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE);
-    return name === undefined ? EXIT.usage : EXIT.ok;
-  }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`haven: unknown command ${name}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  const json = rest.includes('--json');
+export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const json = argv.slice(1).includes('--json');
   const out = createOutput(json);
   const stdin = (): AsyncIterable<Uint8Array> => process.stdin;
-  // Messages carry paths and the server's own words: printed escaped, kept exact in JSON.
-  const fail = (code: string, message: string, exit: number, text = printable(message)): number => {
-    if (json) process.stdout.write(`${toJson({ error: { code, message } })}\n`);
-    process.stderr.write(`haven ${name}: ${text}${code === 'USAGE' || code === 'INTERNAL' ? '' : ` [${code}]`}\n`);
-    return exit;
-  };
-  try {
-    return await command({ argv: rest, env, out, stdin });
-  } catch (err) {
-    if (err instanceof UsageError) return fail('USAGE', err.message, EXIT.usage);
-    if (err instanceof HavenError) return fail(err.code, err.message, exitCodeFor(err.code));
-    const message = `internal error: ${(err as Error).stack ?? String(err)}`;
-    // A stack trace keeps its line breaks; each of its lines is escaped.
-    return fail('INTERNAL', message, EXIT.failure, message.split('\n').map(printable).join('\n'));
-  }
+  return runCli(
+    {
+      program: 'haven',
+      usage: USAGE,
+      commands,
+      context: (rest): CommandContext => ({ argv: rest, env, out, stdin }),
+      exit: EXIT,
+      exitCodeFor,
+      // Messages carry paths and the server's own words: printed escaped, kept exact in JSON.
+      escape: printable,
+      onFailure: ({ code, message }) => {
+        if (json) process.stdout.write(`${toJson({ error: { code, message } })}\n`);
+      },
+    },
+    argv,
+  );
 }

@@ -4,7 +4,7 @@
 import { HavenError } from '../../../core/src/errors.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { ApiClient } from '../api/api-client.js';
-import { UsageError } from '../../../daemon/src/cli/args.js';
+import { UsageError } from '../../../core/src/cli/args.js';
 
 export async function resolveSnapshot(api: ApiClient, ref: string, group: string | undefined): Promise<SnapshotSummary> {
   if (ref === 'latest') {

@@ -4,7 +4,7 @@
 // through the exec seam with argument arrays.
 
 import { addonOrFallback, type HavenAddon, type NativePath } from '../../../core/src/native/addon.js';
-import { SystemCommandRunner, describeFailure, type CommandRunner, type RunResult } from '../../../daemon/src/exec/runner.js';
+import { SystemCommandRunner, describeFailure, type CommandRunner, type RunResult } from '../../../core/src/exec/runner.js';
 
 export type Xattrs = Array<[string, Buffer]>;
 

@@ -9,7 +9,7 @@
 import { HavenError } from '../../../core/src/errors.js';
 import { toHex } from '../../../core/src/objects/digest.js';
 import { MAX_TREE_DEPTH } from '../../../core/src/objects/tree.js';
-import { UsageError } from '../../../daemon/src/cli/args.js';
+import { UsageError } from '../../../core/src/cli/args.js';
 
 export interface WalkLimits {
   /** Tree entries plus chunk references a walk may expand (each costs ~100-200 bytes of memory). */

@@ -20,7 +20,7 @@ import type { MetricsRegistry } from '../metrics/registry.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Datastore } from '../store/datastore.js';
 import type { TlsMaterial } from '../tls/certificate.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../../core/src/version.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import type { accountsArea } from './accounts.js';
 import type { backupArea } from './backup.js';

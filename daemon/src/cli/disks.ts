@@ -2,7 +2,7 @@
 // root-only control socket (live state belongs to the daemon, not to the LMDB files).
 
 import type { DiskList, DiskRecord } from '../../../core/src/api/disks.js';
-import { parse } from './args.js';
+import { parse } from '../../../core/src/cli/args.js';
 import { localClientFor } from './local-client.js';
 
 export function size(bytes: number): string {

@@ -10,8 +10,9 @@ import { setupCodePath } from '../accounts/setup-code.js';
 import { runningDaemon } from '../pidfile.js';
 import { LocalClient } from './local-client.js';
 import { loadCertificate, tlsDir } from '../tls/certificate.js';
-import { VERSION } from '../version.js';
-import { UsageError, parse } from './args.js';
+import { VERSION } from '../../../core/src/version.js';
+import { UsageError, parse } from '../../../core/src/cli/args.js';
+import { EXIT } from './exit-codes.js';
 
 export interface DaemonInfo {
   version: string;
@@ -78,7 +79,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
       ...(info.tls.enabled && info.tls.fingerprint ? [`  (SHA-256 of the TLS certificate; pin it on clients: haven login --fingerprint ${info.tls.fingerprint})`] : []),
     ].join('\n') + '\n',
   );
-  return values.wait !== undefined && !healthy ? 1 : 0;
+  return values.wait !== undefined && !healthy ? EXIT.failure : EXIT.ok;
 }
 
 /** The daemon keeps the code in a root-only file while no admin account exists. */

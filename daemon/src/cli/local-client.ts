@@ -9,18 +9,21 @@ import { socketPath } from '../http/local-socket.js';
 export class LocalClient {
   private readonly path: string;
 
-  constructor(dataDir: string) {
+  constructor(private readonly dataDir: string) {
     this.path = socketPath(dataDir);
   }
 
   async call<T>(method: string, url: string, body?: unknown): Promise<T> {
-    if (!existsSync(this.path)) {
-      throw new HavenError('STORAGE_IO', { detail: `no control socket at ${this.path}: is havend running with this --data directory?` });
-    }
+    if (!existsSync(this.path)) throw this.notRunning('no control socket');
     const payload = body === undefined ? null : JSON.stringify(body);
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = http.request({ socketPath: this.path, path: url, method, headers: payload ? { 'content-type': 'application/json' } : {} }, resolve);
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A daemon killed without stopping leaves its socket behind: nobody listens on it.
+        // ENOENT: it stopped between the check above and the connect.
+        if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT') reject(this.notRunning(`nothing listens on its control socket (${err.code})`, err));
+        else reject(err);
+      });
       req.end(payload ?? undefined);
     });
     const chunks: Buffer[] = [];
@@ -29,6 +32,10 @@ export class LocalClient {
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if ((res.statusCode ?? 500) >= 400) throw errorFromBody(res.statusCode ?? 500, parsed);
     return parsed as T;
+  }
+
+  private notRunning(detail: string, cause?: unknown): HavenError {
+    return new HavenError('DAEMON_NOT_RUNNING', { dir: this.dataDir, detail: `${detail}: ${this.path}` }, { cause });
   }
 }
 

@@ -1,17 +1,9 @@
-// havend's entry point: one process, one subcommand.
+// havend's entry point: one process, one subcommand. Errors from the catalogue become a
+// one-line message and the exit code of exit-codes.ts.
 
-import { HavenError } from '../../../core/src/errors.js';
-import { VERSION } from '../version.js';
-import { UsageError } from './args.js';
-import { disksCommand } from './disks.js';
-import { infoCommand } from './info.js';
-import { poolCommand } from './pool.js';
-import { swapCommand } from './swap.js';
-import { serveCommand } from './serve.js';
-import { smartCommand } from './smart.js';
-import { storeCommand } from './store.js';
-import { setupCommand } from './setup.js';
-import { tokenCommand } from './token.js';
+import { runCli } from '../../../core/src/cli/run-cli.js';
+import { VERSION } from '../../../core/src/version.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 
 const USAGE = `havend ${VERSION} - the Haven backup appliance daemon
 
@@ -40,45 +32,24 @@ usage:
 
 type Command = (argv: string[]) => Promise<number>;
 
+// Each command's module is loaded only when it runs (as in haven): `serve` brings Fastify,
+// LMDB and the worker pool, which `havend version` or `havend disks` have no use for.
 const commands: Record<string, Command> = {
-  serve: serveCommand,
-  token: tokenCommand,
-  setup: setupCommand,
-  store: storeCommand,
-  disks: disksCommand,
-  pool: poolCommand,
-  swap: swapCommand,
-  smart: smartCommand,
-  info: infoCommand,
+  serve: async (argv) => (await import('./serve.js')).serveCommand(argv),
+  token: async (argv) => (await import('./token.js')).tokenCommand(argv),
+  setup: async (argv) => (await import('./setup.js')).setupCommand(argv),
+  store: async (argv) => (await import('./store.js')).storeCommand(argv),
+  disks: async (argv) => (await import('./disks.js')).disksCommand(argv),
+  pool: async (argv) => (await import('./pool.js')).poolCommand(argv),
+  swap: async (argv) => (await import('./swap.js')).swapCommand(argv),
+  smart: async (argv) => (await import('./smart.js')).smartCommand(argv),
+  info: async (argv) => (await import('./info.js')).infoCommand(argv),
   version: async () => {
     process.stdout.write(`${VERSION}\n`);
-    return 0;
+    return EXIT.ok;
   },
 };
 
-export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(USAGE);
-    return name === undefined ? 2 : 0;
-  }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`havend: unknown command ${name}\n\n${USAGE}`);
-    return 2;
-  }
-  try {
-    return await command(rest);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`havend ${name}: ${err.message}\n`);
-      return 2;
-    }
-    if (err instanceof HavenError) {
-      process.stderr.write(`havend ${name}: ${err.message} [${err.code}]\n`);
-      return err.code === 'CONFIG_INVALID' ? 2 : 1;
-    }
-    process.stderr.write(`havend ${name}: internal error: ${(err as Error).stack ?? String(err)}\n`);
-    return 1;
-  }
+export function main(argv: string[]): Promise<number> {
+  return runCli({ program: 'havend', usage: USAGE, commands, context: (rest) => rest, exit: EXIT, exitCodeFor }, argv);
 }

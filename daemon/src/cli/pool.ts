@@ -7,7 +7,8 @@ import { realpathSync } from 'node:fs';
 import type { DiskList } from '../../../core/src/api/disks.js';
 import type { TaskInfo } from '../../../core/src/api/jobs.js';
 import type { CreatePoolRequest, PoolProfile, PoolStatus } from '../../../core/src/api/pool.js';
-import { UsageError, parse, required } from './args.js';
+import { UsageError, parse, required } from '../../../core/src/cli/args.js';
+import { EXIT } from './exit-codes.js';
 import { size } from './disks.js';
 import { localClientFor, type LocalClient } from './local-client.js';
 
@@ -79,7 +80,7 @@ export async function poolCommand(argv: string[]): Promise<number> {
       const { values } = parse(rest, COMMON);
       const p = await localClientFor(values).call<PoolStatus>('GET', '/api/v1/pool');
       out(values.json, p, formatPool(p));
-      return p.health === 'healthy' ? 0 : 1;
+      return p.health === 'healthy' ? EXIT.ok : EXIT.failure;
     }
     case 'create': {
       const { values } = parse(rest, { ...COMMON, profile: { type: 'string' }, name: { type: 'string' }, disk: { type: 'string', multiple: true } });
@@ -103,7 +104,7 @@ export async function poolCommand(argv: string[]): Promise<number> {
       }
       const done = await waitForTask(client, task.id, !values.json);
       out(values.json, done, `scrub ${done.status}: ${done.result ?? ''}`);
-      return done.status === 'succeeded' ? 0 : 1;
+      return done.status === 'succeeded' ? EXIT.ok : EXIT.failure;
     }
     case 'add': {
       const { values, positionals } = parse(rest, COMMON, true);
@@ -122,7 +123,7 @@ export async function poolCommand(argv: string[]): Promise<number> {
       const task = await client.call<TaskInfo>('DELETE', `/api/v1/pool/devices/${devid}`);
       const done = values.wait ? await waitForTask(client, task.id, !values.json) : task;
       out(values.json, done, `remove ${done.status}: ${done.result ?? `task ${done.id}`}`);
-      return done.status === 'failed' ? 1 : 0;
+      return done.status === 'failed' ? EXIT.failure : EXIT.ok;
     }
     default:
       throw new UsageError(`havend pool status|create|scrub|add|remove (got ${sub ?? 'nothing'})`);

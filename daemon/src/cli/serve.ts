@@ -2,12 +2,12 @@ import pino from 'pino';
 import { setupCodePath } from '../accounts/setup-code.js';
 import { startApp } from '../app.js';
 import { loadConfig } from '../config/load.js';
-import { SystemCommandRunner } from '../exec/runner.js';
+import { SystemCommandRunner } from '../../../core/src/exec/runner.js';
 import { addonOrFallback } from '../../../core/src/native/addon.js';
 import { notifySend } from '../system/notify-transport.js';
 import { SystemdNotifier } from '../system/sd-notify.js';
-import { VERSION } from '../version.js';
-import { parse } from './args.js';
+import { VERSION } from '../../../core/src/version.js';
+import { parse } from '../../../core/src/cli/args.js';
 
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parse(argv, {

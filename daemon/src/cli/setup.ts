@@ -8,7 +8,7 @@ import { AccountStore } from '../accounts/accounts.js';
 import { SetupCode } from '../accounts/setup-code.js';
 import { loadConfig } from '../config/load.js';
 import { openStateDb } from '../state/state-db.js';
-import { UsageError, parse } from './args.js';
+import { UsageError, parse } from '../../../core/src/cli/args.js';
 
 async function firstLine(stream: NodeJS.ReadStream): Promise<string> {
   let text = '';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { SmartReport } from '../../../core/src/api/smart.js';
 import { parseSmartctlJson } from '../disks/smart/smart-parser.js';
 import { assess } from '../disks/smart/verdict.js';
-import { UsageError, parse, required } from './args.js';
+import { UsageError, parse, required } from '../../../core/src/cli/args.js';
 
 function text(report: SmartReport): string {
   const r = report.record;

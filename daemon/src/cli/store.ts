@@ -6,7 +6,8 @@ import { datastorePathOffline } from '../pool/pool-area.js';
 import { checkStore } from '../store/store-check.js';
 import { rebuildIndex } from '../store/rebuild-index.js';
 import { createVerifyPool } from '../workers/verify-pool.js';
-import { UsageError, parse } from './args.js';
+import { UsageError, parse } from '../../../core/src/cli/args.js';
+import { EXIT } from './exit-codes.js';
 
 export async function storeCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -29,7 +30,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
             (r.ok ? 'check: OK\n' : `check: ${r.problems.length} problem(s)\n${r.problems.map((p) => `  - ${p}\n`).join('')}`),
           r,
         );
-        return r.ok ? 0 : 1;
+        return r.ok ? EXIT.ok : EXIT.failure;
       }
       case 'rebuild-index': {
         refuseIfRunning(loaded.config.dataDir);

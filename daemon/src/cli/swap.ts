@@ -3,7 +3,8 @@
 // step, what to do now and what is allowed. ID defaults to the swap in progress.
 
 import type { SwapDisk, SwapInfo, SwapList } from '../../../core/src/api/swap.js';
-import { UsageError, parse } from './args.js';
+import { UsageError, parse } from '../../../core/src/cli/args.js';
+import { EXIT } from './exit-codes.js';
 import { size } from './disks.js';
 import { localClientFor, type LocalClient } from './local-client.js';
 import { resolveDisk } from './pool.js';
@@ -44,7 +45,7 @@ export async function swapCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const show = (json: boolean | undefined, s: SwapInfo): number => {
     process.stdout.write(json ? `${JSON.stringify(s, null, 2)}\n` : `${formatSwap(s)}\n`);
-    return s.state === 'failed' ? 1 : 0;
+    return s.state === 'failed' ? EXIT.failure : EXIT.ok;
   };
   switch (sub) {
     case 'start': {

@@ -3,7 +3,7 @@
 import { loadConfig } from '../config/load.js';
 import { TokenStore } from '../auth/tokens.js';
 import { openStateDb } from '../state/state-db.js';
-import { UsageError, parse, required } from './args.js';
+import { UsageError, parse, required } from '../../../core/src/cli/args.js';
 
 export async function tokenCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;

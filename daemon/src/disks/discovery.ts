@@ -5,7 +5,7 @@
 // blockDevices() adds its view of mounts. Every command runs through the exec seam.
 
 import type { Partition } from '../../../core/src/api/disks.js';
-import type { CommandRunner } from '../exec/runner.js';
+import type { CommandRunner } from '../../../core/src/exec/runner.js';
 import { cleanText, identify, normalizeWwn } from './identity.js';
 import type { Sysfs } from './sysfs.js';
 import type { DiskIdentity } from '../../../core/src/api/disks.js';

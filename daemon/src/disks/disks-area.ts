@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
-import type { CommandRunner } from '../exec/runner.js';
+import type { CommandRunner } from '../../../core/src/exec/runner.js';
 import { SystemCommandWatcher } from '../exec/watch.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { Scheduler } from '../jobs/scheduler.js';

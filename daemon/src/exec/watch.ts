@@ -1,6 +1,6 @@
 // Long-running commands whose output is a stream of lines (`udevadm monitor`): the same rules
-// as runner.ts (argument arrays, never a shell string), but the caller gets each line as it
-// comes and stops the command when it is done with it.
+// as core/src/exec/runner.ts (argument arrays, never a shell string), but the caller gets
+// each line as it comes and stops the command when it is done with it.
 
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';

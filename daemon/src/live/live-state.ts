@@ -11,7 +11,7 @@ import type { DiskDirectory } from '../disks/inventory.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import type { SwapService } from '../pool/swap/swap-service.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../../../core/src/version.js';
 import type { LatestValue } from './latest-value.js';
 
 export interface LiveStateSources {

@@ -6,7 +6,7 @@
 
 import { HavenError } from '../../../core/src/errors.js';
 import { parseBlkidExport } from '../disks/discovery.js';
-import { describeFailure, type CommandRunner, type RunResult } from '../exec/runner.js';
+import { describeFailure, type CommandRunner, type RunResult } from '../../../core/src/exec/runner.js';
 import type { BtrfsOps } from './btrfs-ops.js';
 import {
   parseFilesystemShow, parseFilesystemUsage, parseReplaceStatus, parseScrubStatus,

@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { DiskDirectory } from '../disks/inventory.js';
 import type { EventBus } from '../events.js';
-import type { CommandRunner } from '../exec/runner.js';
+import type { CommandRunner } from '../../../core/src/exec/runner.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { TaskRegistry } from '../jobs/tasks.js';

@@ -7,7 +7,7 @@
 // machine's state, which can change between a confirmation and the wipe.
 
 import { HavenError } from '../../../core/src/errors.js';
-import { describeFailure, type CommandRunner } from '../exec/runner.js';
+import { describeFailure, type CommandRunner } from '../../../core/src/exec/runner.js';
 import type { KernelView } from './kernel-view.js';
 
 export class WipeExecutor {

@@ -4,7 +4,7 @@
 // for disk and pool work, so NotifyAccess=main still accepts them.
 
 import type { HavenAddon } from '../../../core/src/native/addon.js';
-import { describeFailure, type CommandRunner } from '../exec/runner.js';
+import { describeFailure, type CommandRunner } from '../../../core/src/exec/runner.js';
 import type { NotifySend } from './sd-notify.js';
 
 export function notifySend(addon: HavenAddon | null, runner: CommandRunner): NotifySend {

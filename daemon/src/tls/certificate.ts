@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
 import { certificateFingerprint } from '../../../core/src/tls/certificate-fingerprint.js';
-import { describeFailure, type CommandRunner } from '../exec/runner.js';
+import { describeFailure, type CommandRunner } from '../../../core/src/exec/runner.js';
 
 export const CERT_FILE = 'cert.pem';
 export const KEY_FILE = 'key.pem';

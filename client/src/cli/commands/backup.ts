@@ -1,7 +1,7 @@
 // haven backup PATH... [--group G] [--tag T] [--exclude P] [--stdin --name NAME] [--profile NAME]
 
 import { hostname } from 'node:os';
-import { parse, UsageError } from '../../../../daemon/src/cli/args.js';
+import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { isValidGroup } from '../../../../core/src/api/wire-constants.js';
 import { BackupRun, checkSources } from '../../backup/backup-run.js';
 import { createPosixOps } from '../../fs/posix-ops.js';

@@ -2,7 +2,7 @@
 // list of the snapshot (so every digest on the way is verified), and with --read-data every
 // data chunk too, decompressed and hashed. Problems are listed; the exit status says damaged.
 
-import { parse, UsageError } from '../../../../daemon/src/cli/args.js';
+import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { HavenError } from '../../../../core/src/errors.js';
 import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
 import { ObjectFetcher, MAX_OBJECTS_PER_REQUEST } from '../../remote/object-fetcher.js';

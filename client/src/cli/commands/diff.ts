@@ -1,7 +1,7 @@
 // haven diff SNAP1 SNAP2 [--group G]: what changed between two snapshots. Identical subtree
 // digests are skipped whole, so an unchanged directory costs nothing.
 
-import { parse, UsageError } from '../../../../daemon/src/cli/args.js';
+import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { fromHex } from '../../../../core/src/objects/digest.js';
 import type { TreeEntry } from '../../../../core/src/objects/tree.js';
 import { ObjectFetcher } from '../../remote/object-fetcher.js';

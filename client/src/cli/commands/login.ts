@@ -1,7 +1,7 @@
 // haven login URL --token T [--fingerprint F]: checks the server and the token, then saves them.
 
 import { ApiClient } from '../../api/api-client.js';
-import { parse, required, UsageError } from '../../../../daemon/src/cli/args.js';
+import { parse, required, UsageError } from '../../../../core/src/cli/args.js';
 import { normalizeFingerprint } from '../../../../core/src/tls/fingerprint.js';
 import { requestTimeouts, saveConfig, type SavedConfig } from '../client-config.js';
 import { JSON_FLAG, type CommandContext } from '../context.js';

@@ -1,6 +1,6 @@
 // haven ls SNAPSHOT [PATH] [--group G]: the entries under PATH, recursively.
 
-import { parse, UsageError } from '../../../../daemon/src/cli/args.js';
+import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { HavenError } from '../../../../core/src/errors.js';
 import { fromHex } from '../../../../core/src/objects/digest.js';
 import type { TreeEntry } from '../../../../core/src/objects/tree.js';

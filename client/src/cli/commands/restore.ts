@@ -2,7 +2,7 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { parse, required, UsageError } from '../../../../daemon/src/cli/args.js';
+import { parse, required, UsageError } from '../../../../core/src/cli/args.js';
 import { createPosixOps } from '../../fs/posix-ops.js';
 import { LIMIT_FLAGS, limitsFrom } from '../../remote/walk-budget.js';
 import { RestoreRun } from '../../restore/restore-run.js';

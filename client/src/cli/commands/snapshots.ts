@@ -1,6 +1,6 @@
 // haven snapshots [--group G]
 
-import { parse } from '../../../../daemon/src/cli/args.js';
+import { parse } from '../../../../core/src/cli/args.js';
 import type { SnapshotSummary } from '../../../../core/src/api/snapshots.js';
 import { JSON_FLAG, connect, type CommandContext } from '../context.js';
 import { formatBytes } from '../output.js';

@@ -5,7 +5,7 @@
 import type { DiskRecord } from '../../../../core/src/api/disks.js';
 import type { SmartRecord } from '../../../../core/src/api/smart.js';
 import { HavenError } from '../../../../core/src/errors.js';
-import type { CommandRunner, RunResult } from '../../exec/runner.js';
+import type { CommandRunner, RunResult } from '../../../../core/src/exec/runner.js';
 import { parseNvmeSelfTestText } from './nvme-selftest-text.js';
 import { parseSmartctlJson } from './smart-parser.js';
 

@@ -7,7 +7,7 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { SwapLocate } from '../../../../core/src/api/swap.js';
-import type { CommandRunner } from '../../exec/runner.js';
+import type { CommandRunner } from '../../../../core/src/exec/runner.js';
 
 export interface LocatorOptions {
   /** Longest a locate keeps going by itself. */
