@@ -9,14 +9,9 @@ import { join } from 'node:path';
 import { ObjectKind } from '../../core/src/objects/kinds.js';
 import { TreePrecheck } from '../../daemon/src/backup/tree-precheck.js';
 import { ChunkStore } from '../../daemon/src/store/chunk-store.js';
-import { payloadCrc } from '../../daemon/src/store/record-format.js';
 import { dirEntry, fileEntry, makeObject, treeOf, type TestObject } from '../helpers/objects.js';
+import { appendItem as item } from '../helpers/store-items.js';
 import { tempDir } from '../helpers/tmp.js';
-
-function item(o: TestObject) {
-  const header = { kind: o.kind, codec: o.codec, rawLength: o.raw.length, storedLength: o.stored.length, digest: o.digest };
-  return { header, payloadCrc: payloadCrc(o.stored), payload: o.stored };
-}
 
 const key = (o: TestObject): string => o.digest.toString('latin1');
 

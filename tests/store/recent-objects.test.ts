@@ -10,15 +10,11 @@ import { HavenError } from '../../core/src/errors.js';
 import { Codec, ObjectKind } from '../../core/src/objects/kinds.js';
 import { ChunkStore } from '../../daemon/src/store/chunk-store.js';
 import { RecentObjects } from '../../daemon/src/store/recent-objects.js';
-import { payloadCrc, RECORD_HEADER_BYTES } from '../../daemon/src/store/record-format.js';
+import { RECORD_HEADER_BYTES } from '../../daemon/src/store/record-format.js';
 import { segmentPath } from '../../daemon/src/store/segment-files.js';
-import { fileEntry, makeObject, treeOf, type TestObject } from '../helpers/objects.js';
+import { fileEntry, makeObject, treeOf } from '../helpers/objects.js';
+import { appendItem as item } from '../helpers/store-items.js';
 import { tempDir } from '../helpers/tmp.js';
-
-function item(o: TestObject) {
-  const header = { kind: o.kind, codec: o.codec, rawLength: o.raw.length, storedLength: o.stored.length, digest: o.digest };
-  return { header, payloadCrc: payloadCrc(o.stored), payload: o.stored };
-}
 
 test('recent objects: bounded by bytes, oldest first out, a read makes an object young again', () => {
   const recent = new RecentObjects(16_000);

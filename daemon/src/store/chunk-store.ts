@@ -18,6 +18,7 @@ import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-for
 import { SegmentReader } from './segment-reader.js';
 import { listSegments } from './segment-files.js';
 import { SegmentWriter, type AppendItem } from './segment-writer.js';
+import type { SegmentFileSystem } from './segment-io.js';
 import { recoverSegments, type RecoveryReport } from './recovery.js';
 import type { ObjectSource } from './reachability.js';
 import { RecentObjects } from './recent-objects.js';
@@ -31,12 +32,17 @@ export interface ChunkStoreOptions {
   create: boolean;
   /** Append with O_DIRECT where the file system allows it (default true; see segment-file.ts). */
   directIo?: boolean;
+  /** How segment files are opened for appending and reading (default node:fs; tests inject faults). */
+  segmentFs?: SegmentFileSystem;
 }
 
 /** Opens the appender on the newest segment of `root`. */
 function openWriter(root: string, options: ChunkStoreOptions): Promise<SegmentWriter> {
   const ids = listSegments(root);
-  return SegmentWriter.open(root, options.segmentMaxBytes, ids.length > 0 ? (ids[ids.length - 1] as number) : null, { directIo: options.directIo ?? true });
+  return SegmentWriter.open(root, options.segmentMaxBytes, ids.length > 0 ? (ids[ids.length - 1] as number) : null, {
+    directIo: options.directIo ?? true,
+    fs: options.segmentFs,
+  });
 }
 
 export interface StoredObject {
@@ -81,7 +87,7 @@ export class ChunkStore {
     readonly recovery: RecoveryReport,
     private readonly options: ChunkStoreOptions,
   ) {
-    this.reader = new SegmentReader(currentRoot);
+    this.reader = new SegmentReader(currentRoot, options.segmentFs);
   }
 
   /** Whether segment appends bypass the page cache. */
@@ -313,7 +319,7 @@ export class ChunkStore {
       }
       const old = { writer: this.writer, reader: this.reader, index: this.currentIndex };
       this.writer = writer;
-      this.reader = new SegmentReader(newRoot);
+      this.reader = new SegmentReader(newRoot, this.options.segmentFs);
       this.recent.clear();
       this.currentIndex = index;
       this.currentRoot = newRoot;

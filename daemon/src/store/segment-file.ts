@@ -19,11 +19,11 @@
 
 import { constants, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { open, type FileHandle } from 'node:fs/promises';
 import { copyBytes } from '../../../core/src/bytes/copy-bytes.js';
 import { alignDown, alignedBuffer, DIRECT_BLOCK as BLOCK } from '../../../core/src/fs/aligned-memory.js';
 import { writeMadeNoProgress } from '../../../core/src/fs/no-progress.js';
 import { unwritten } from '../../../core/src/fs/unwritten.js';
+import { nodeSegmentFs, type SegmentFileSystem, type SegmentHandle } from './segment-io.js';
 /** Staging capacity: appends larger than this are written in several passes. */
 const STAGING_BYTES = 16 * 1024 * 1024;
 
@@ -40,7 +40,7 @@ export interface SegmentFile {
 
 class BufferedSegmentFile implements SegmentFile {
   readonly direct = false;
-  constructor(private readonly fd: FileHandle) {}
+  constructor(private readonly fd: SegmentHandle) {}
 
   async append(buffers: Uint8Array[], at: number): Promise<void> {
     await writeAll(this.fd, buffers, at);
@@ -63,7 +63,7 @@ class DirectSegmentFile implements SegmentFile {
   /** Bytes of the last partial block, at staging[0..carry); they sit at file offset alignDown(end). */
   private carry = 0;
 
-  constructor(private readonly fd: FileHandle, staging: Buffer, private readonly reader: FileHandle) {
+  constructor(private readonly fd: SegmentHandle, staging: Buffer, private readonly reader: SegmentHandle) {
     this.staging = staging;
   }
 
@@ -131,17 +131,23 @@ export function alignedStaging(): Buffer {
  * Opens a segment for appending at `end` (creating it when `create`), directly when the file
  * system allows it and a probe write proves the staging buffer aligned, else buffered.
  */
-export async function openSegmentFile(path: string, create: boolean, end: number, staging: Buffer | null): Promise<SegmentFile> {
+export async function openSegmentFile(
+  path: string,
+  create: boolean,
+  end: number,
+  staging: Buffer | null,
+  fs: SegmentFileSystem = nodeSegmentFs,
+): Promise<SegmentFile> {
   const flags = (create ? constants.O_CREAT | constants.O_EXCL : 0) | constants.O_WRONLY;
   if (staging && !onBtrfs(dirname(path))) {
-    let fd: FileHandle | null = null;
+    let fd: SegmentHandle | null = null;
     try {
-      fd = await open(path, flags | constants.O_DIRECT, 0o644);
+      fd = await fs.open(path, flags | constants.O_DIRECT, 0o644);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
     }
     if (fd) {
-      const reader = await open(path, 'r');
+      const reader = await fs.open(path, 'r');
       const file = new DirectSegmentFile(fd, staging, reader);
       try {
         await file.load(end);
@@ -157,7 +163,7 @@ export async function openSegmentFile(path: string, create: boolean, end: number
     }
   }
   // A refused O_DIRECT open may already have created the file, so no O_EXCL here.
-  const fd = await open(path, (create ? constants.O_CREAT : 0) | constants.O_WRONLY, 0o644);
+  const fd = await fs.open(path, (create ? constants.O_CREAT : 0) | constants.O_WRONLY, 0o644);
   return new BufferedSegmentFile(fd);
 }
 
@@ -167,7 +173,7 @@ function onBtrfs(dir: string): boolean {
   return statfsSync(dir).type === BTRFS_SUPER_MAGIC;
 }
 
-async function writeExact(fd: FileHandle, buf: Buffer, length: number, position: number): Promise<void> {
+async function writeExact(fd: SegmentHandle, buf: Buffer, length: number, position: number): Promise<void> {
   let done = 0;
   while (done < length) {
     const { bytesWritten } = await fd.write(buf, done, length - done, position + done);
@@ -180,7 +186,7 @@ async function writeExact(fd: FileHandle, buf: Buffer, length: number, position:
  * writev until every byte is written. A short write (the file system filling up) is
  * retried for the rest, which then fails with the real error (ENOSPC) instead of a vague one.
  */
-async function writeAll(fd: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+async function writeAll(fd: SegmentHandle, buffers: Uint8Array[], position: number): Promise<void> {
   let pending = buffers;
   let at = position;
   while (pending.length > 0) {

@@ -1,8 +1,9 @@
 // Random reads of records by location, with a small cache of open segment files.
 // Every read checks the record header, that it holds the expected digest, and the payload
-// CRC; decoding to raw bytes also checks the SHA-256.
+// CRC; decoding to raw bytes also checks the SHA-256. A segment that cannot be opened or read
+// (EIO from a failing disk) is STORAGE_IO: the disk failed, which proves nothing about the
+// record, so it is not reported as damage (STORE_CORRUPT).
 
-import { open, type FileHandle } from 'node:fs/promises';
 import { HavenError } from '../../../core/src/errors.js';
 import { Zstd, ZstdError } from '../../../core/src/compress/zstd.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
@@ -12,21 +13,24 @@ import { RECORD_HEADER_BYTES, decodeRecordHeader, payloadCrc } from './record-fo
 import { decodeLocation, type Location, type ObjectIndex } from './object-index.js';
 import type { ObjectSource } from './reachability.js';
 import { segmentPath } from './segment-files.js';
+import { nodeSegmentFs, type SegmentFileSystem, type SegmentHandle } from './segment-io.js';
 
 const MAX_OPEN = 64;
 
 export class SegmentReader {
-  private readonly files = new Map<number, FileHandle>();
+  private readonly files = new Map<number, SegmentHandle>();
   private readonly zstd = new Zstd();
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string, private readonly fs: SegmentFileSystem = nodeSegmentFs) {}
 
-  private async file(segment: number): Promise<FileHandle> {
+  private async file(segment: number): Promise<SegmentHandle> {
     let fh = this.files.get(segment);
     if (!fh) {
-      fh = await open(segmentPath(this.root, segment), 'r');
+      fh = await this.fs.open(segmentPath(this.root, segment), 'r').catch((err: unknown) => {
+        throw readFailed(`segment ${segment}`, 'opened', err);
+      });
       if (this.files.size >= MAX_OPEN) {
-        const [oldId, old] = this.files.entries().next().value as [number, FileHandle];
+        const [oldId, old] = this.files.entries().next().value as [number, SegmentHandle];
         this.files.delete(oldId);
         void old.close();
       }
@@ -54,7 +58,9 @@ export class SegmentReader {
     for (const { location } of items) end = Math.max(end, location.offset + RECORD_HEADER_BYTES + location.storedLength);
     const fh = await this.file(first.location.segment);
     const span = Buffer.allocUnsafe(end - start);
-    const { bytesRead } = await fh.read(span, 0, span.length, start);
+    const { bytesRead } = await fh.read(span, 0, span.length, start).catch((err: unknown) => {
+      throw readFailed(`segment ${first.location.segment} offset ${start}`, 'read', err);
+    });
     return items.map(({ location, digest }) => {
       const at = location.offset - start;
       const len = RECORD_HEADER_BYTES + location.storedLength;
@@ -92,6 +98,11 @@ export class SegmentReader {
     for (const fh of this.files.values()) await fh.close();
     this.files.clear();
   }
+}
+
+function readFailed(where: string, what: string, err: unknown): HavenError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new HavenError('STORAGE_IO', { detail: `${where} could not be ${what} (${code})` }, { cause: err });
 }
 
 /**

@@ -10,6 +10,7 @@ import { fsyncDir } from './identity.js';
 import { RECORD_HEADER_BYTES, encodeRecordHeader } from './record-format.js';
 import { segmentDir, segmentPath } from './segment-files.js';
 import { alignedStaging, openSegmentFile, type SegmentFile } from './segment-file.js';
+import { nodeSegmentFs, type SegmentFileSystem } from './segment-io.js';
 
 export interface AppendItem {
   header: ObjectHeader;
@@ -20,6 +21,13 @@ export interface AppendItem {
 export interface Appended {
   segment: number;
   offset: number;
+}
+
+export interface SegmentWriterOptions {
+  /** Append with O_DIRECT where the file system allows it (see segment-file.ts). */
+  directIo: boolean;
+  /** How segment files are opened (default node:fs; tests inject faults here). */
+  fs?: SegmentFileSystem;
 }
 
 export class SegmentWriter {
@@ -34,6 +42,7 @@ export class SegmentWriter {
     private readonly root: string,
     private readonly maxBytes: number,
     private readonly staging: Buffer | null,
+    private readonly fs: SegmentFileSystem,
     id: number,
     size: number,
   ) {
@@ -43,11 +52,11 @@ export class SegmentWriter {
   }
 
   /** Opens the newest segment for appending (recovery has already cut its torn tail). */
-  static async open(root: string, maxBytes: number, newestId: number | null, options: { directIo: boolean }): Promise<SegmentWriter> {
+  static async open(root: string, maxBytes: number, newestId: number | null, options: SegmentWriterOptions): Promise<SegmentWriter> {
     const id = newestId ?? 1;
     const path = segmentPath(root, id);
     const size = existsSync(path) ? statSync(path).size : 0;
-    const w = new SegmentWriter(root, maxBytes, options.directIo ? alignedStaging() : null, id, size);
+    const w = new SegmentWriter(root, maxBytes, options.directIo ? alignedStaging() : null, options.fs ?? nodeSegmentFs, id, size);
     await w.openCurrent();
     return w;
   }
@@ -83,7 +92,7 @@ export class SegmentWriter {
       await mkdir(dir, { recursive: true });
       fsyncDir(dir.replace(/\/[^/]+$/, ''));
     }
-    this.file = await openSegmentFile(path, created, this.size, this.staging);
+    this.file = await openSegmentFile(path, created, this.size, this.staging, this.fs);
     // The new name must be durable before any index entry can point into the file.
     if (created) fsyncDir(dir);
   }
