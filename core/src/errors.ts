@@ -108,6 +108,18 @@ export type ErrorCode = keyof typeof ERRORS;
 
 export type ErrorParams = Record<string, string | number | bigint>;
 
+/** The `{name}` placeholders of a message template, as a union of names. */
+type Placeholders<S extends string> = S extends `${string}{${infer P}}${infer Rest}` ? P | Placeholders<Rest> : never;
+
+/**
+ * The parameters a code's message needs, typed from its template: a missing or misspelt
+ * parameter is a compile error instead of a literal `{name}` in an admin's message.
+ */
+export type ParamsOf<C extends ErrorCode> = { [K in Placeholders<(typeof ERRORS)[C]['message']>]: string | number | bigint };
+
+/** Codes whose message has no placeholder may omit the parameters. */
+type ParamsArg<C extends ErrorCode> = [Placeholders<(typeof ERRORS)[C]['message']>] extends [never] ? [params?: ParamsOf<C>] : [params: ParamsOf<C>];
+
 /** The JSON body of every error response. */
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId?: string; details?: unknown };
@@ -120,19 +132,31 @@ export function formatMessage(code: ErrorCode, params: ErrorParams = {}): string
   });
 }
 
-export class HavenError extends Error {
-  readonly code: ErrorCode;
+export class HavenError<C extends ErrorCode = ErrorCode> extends Error {
+  readonly code: C;
   readonly status: number;
   readonly params: ErrorParams;
   readonly details: unknown;
 
-  constructor(code: ErrorCode, params: ErrorParams = {}, options: { cause?: unknown; details?: unknown } = {}) {
+  constructor(code: C, ...args: [...ParamsArg<C>, options?: { cause?: unknown; details?: unknown }]) {
+    const params = (args[0] ?? {}) as ErrorParams;
+    const options = (args[1] ?? {}) as { cause?: unknown; details?: unknown };
     super(formatMessage(code, params), { cause: options.cause });
     this.name = 'HavenError';
     this.code = code;
     this.status = ERRORS[code].status;
     this.params = params;
     this.details = options.details;
+  }
+
+  /**
+   * An error that crossed a boundary already formatted (an HTTP body, a worker's message):
+   * its code and message as received, so its parameters are not needed again.
+   */
+  static received(code: ErrorCode, message: string, details?: unknown): HavenError {
+    const err = new HavenError(code, ...([{}, { details }] as unknown as ParamsArg<ErrorCode>));
+    err.message = message;
+    return err;
   }
 
   toBody(requestId?: string): ErrorBody {
@@ -150,11 +174,7 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 /** Rebuilds a HavenError from a response body (client side); unknown shapes become INTERNAL. */
 export function errorFromBody(status: number, body: unknown): HavenError {
   const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
-  if (e && isErrorCode(e.code)) {
-    const err = new HavenError(e.code, {}, { details: e.details });
-    if (typeof e.message === 'string') err.message = e.message;
-    return err;
-  }
+  if (e && isErrorCode(e.code)) return HavenError.received(e.code, typeof e.message === 'string' ? e.message : formatMessage(e.code), e.details);
   const err = new HavenError('INTERNAL', { requestId: '?' });
   err.message = `HTTP ${status} without a Haven error body`;
   return err;

@@ -53,7 +53,7 @@ export class WorkerPool<J, R, F> {
     } else if (msg.type === 'finished') {
       slot.finished?.(msg.summary);
     } else {
-      this.fail(isErrorCode(msg.code) ? Object.assign(new HavenError(msg.code), { message: msg.message }) : new Error(msg.message));
+      this.fail(isErrorCode(msg.code) ? HavenError.received(msg.code, msg.message) : new Error(msg.message));
     }
   }
 
