@@ -68,6 +68,11 @@ export class PoolService {
     return this.deps.driver;
   }
 
+  /** What the kernel says (mounts, devices): the swap's rebuild asks it which device a path is. */
+  get kernel(): KernelView {
+    return this.deps.kernel;
+  }
+
   record(): PoolRecord | null {
     return this.deps.records.get();
   }

@@ -5,10 +5,10 @@
 // trusting what this process last did. A daemon stop leaves the kernel's replace running;
 // only a cancel cancels it.
 
-import { realpathSync } from 'node:fs';
 import { HavenError } from '../../../../core/src/errors.js';
 import type { DiskDirectory } from '../../disks/inventory.js';
 import type { BtrfsOps } from '../btrfs-ops.js';
+import type { KernelView } from '../kernel-view.js';
 import type { PoolService } from '../pool-service.js';
 import { PROFILES } from '../profiles.js';
 import type { WipeExecutor } from '../wipe-executor.js';
@@ -38,14 +38,6 @@ export interface RebuildOutcome {
   replace: { started: string; finished: string; seconds: number } | null;
 }
 
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return p;
-  }
-}
-
 const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
   if (signal.aborted) return reject(signal.reason);
   const t = setTimeout(() => {
@@ -60,9 +52,11 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((r
 });
 
 /** True once the new disk is the device of the old devid: the replace is done (the kernel says so). */
-export async function rebuildFinished(r: SwapRecord, driver: BtrfsOps, mountPath: string, disks: DiskDirectory): Promise<boolean> {
+export async function rebuildFinished(r: SwapRecord, driver: BtrfsOps, kernel: KernelView, mountPath: string, disks: DiskDirectory): Promise<boolean> {
   const disk = disks.get(r.new?.diskId as string);
   if (!disk.devicePath) return false;
+  // Through the kernel view (device links resolved under its root), so a fixture machine works too.
+  const real = (p: string): string => kernel.resolveDevice(p) ?? p;
   const target = real(disk.devicePath);
   const shown = await driver.show(mountPath);
   return shown.devices.some((d) => d.devid === r.old.devid && d.path !== null && real(d.path) === target);
@@ -80,7 +74,7 @@ export async function rebuild(r: SwapRecord, c: RebuildContext): Promise<Rebuild
   const disk = c.disks.get(r.new?.diskId as string);
   if (!disk.present || !disk.devicePath) throw new HavenError('DISK_NOT_PRESENT', { id: disk.id });
   const target = disk.devicePath;
-  const replaced = (): Promise<boolean> => rebuildFinished(r, c.driver, mountPath, c.disks);
+  const replaced = (): Promise<boolean> => rebuildFinished(r, c.driver, c.pool.kernel, mountPath, c.disks);
 
   let phase: RebuildPhase = r.phase ?? 'wipe';
   let outcome: RebuildOutcome = { replace: null };
