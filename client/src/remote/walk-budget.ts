@@ -12,13 +12,13 @@ import { MAX_TREE_DEPTH } from '../../../core/src/objects/tree.js';
 import { UsageError } from '../../../core/src/cli/args.js';
 
 export interface WalkLimits {
-  /** Tree entries plus chunk references a walk may expand (each costs ~100-200 bytes of memory). */
+  /** Tree entries plus chunk references a walk may expand (measured: ~180 bytes each in a restore plan, ~120 in ls). */
   maxEntries: number;
   /** Bytes of file content a restore may write. */
   maxBytes: number;
 }
 
-export const DEFAULT_WALK_LIMITS: WalkLimits = { maxEntries: 20_000_000, maxBytes: 16 * 2 ** 40 };
+export const DEFAULT_WALK_LIMITS: WalkLimits = { maxEntries: 10_000_000, maxBytes: 16 * 2 ** 40 };
 
 export const LIMIT_FLAGS = {
   'max-entries': { type: 'string' },

@@ -15,12 +15,8 @@ import { joinPath, type DirName } from '../fs/names.js';
 import type { TreeSource } from '../remote/tree-source.js';
 
 export interface PlannedItem {
-  /** Absolute path, for messages. */
-  path: NativePath;
   /** Path below the target ('/'-separated, never empty): what every file system call is made with. */
   rel: NativePath;
-  /** Path inside the snapshot, '/'-separated (for messages and --include). */
-  stored: string;
   entry: TreeEntry;
 }
 
@@ -58,27 +54,34 @@ function childRel(rel: NativePath, child: DirName): NativePath {
   return joinPath(rel, child);
 }
 
-export async function planRestore(trees: TreeSource, root: Uint8Array, target: string, includePaths: readonly string[]): Promise<RestorePlan> {
+/** The absolute path of a planned item, for messages (not kept per item: a plan holds millions). */
+export function plannedPath(target: string, rel: NativePath): NativePath {
+  return joinPath(target, typeof rel === 'string' ? { name: rel } : { name: rel.toString('utf8'), raw: rel });
+}
+
+export async function planRestore(trees: TreeSource, root: Uint8Array, includePaths: readonly string[]): Promise<RestorePlan> {
   const includes: Include = includePaths.map((p) => p.split('/').filter((c) => c !== '' && c !== '.'));
   const plan: RestorePlan = { dirs: [], files: [], links: [], others: [], bytes: 0 };
   const budget = trees.budget;
   const firstOfLink = new Map<number, NativePath>();
-  let level: Array<{ tree: Uint8Array; path: NativePath; rel: NativePath; components: string[] }> = [{ tree: root, path: target, rel: '', components: [] }];
+  // Components (for --include) are kept only when there are includes: per entry they would
+  // cost an array as long as its depth.
+  let level: Array<{ tree: Uint8Array; rel: NativePath; components: string[] | null }> = [{ tree: root, rel: '', components: includes.length > 0 ? [] : null }];
   for (let depth = 0; level.length > 0; depth++) {
     budget.checkDepth(depth, (level[0] as { tree: Uint8Array }).tree);
     await trees.load(level.map((l) => l.tree));
     const next: typeof level = [];
     for (const dir of level) {
       for (const e of await trees.entries(dir.tree)) {
-        const components = [...dir.components, e.name];
-        const state = includeState(components, includes);
+        const components = dir.components && [...dir.components, e.name];
+        const state = components ? includeState(components, includes) : 'all';
         if (state === 'none' || (state === 'ancestor' && e.type !== 'dir')) continue;
         budget.spendEntries(1);
         const name: DirName = { name: e.name, raw: e.rawName ? Buffer.from(e.rawName) : undefined };
-        const item: PlannedItem = { path: joinPath(dir.path, name), rel: childRel(dir.rel, name), stored: components.join('/'), entry: e };
+        const item: PlannedItem = { rel: childRel(dir.rel, name), entry: e };
         if (e.type === 'dir') {
           plan.dirs.push(item);
-          next.push({ tree: e.subtree as Uint8Array, path: item.path, rel: item.rel, components });
+          next.push({ tree: e.subtree as Uint8Array, rel: item.rel, components });
         } else if (e.type === 'file') {
           const first = e.hardlink !== undefined ? firstOfLink.get(e.hardlink) : undefined;
           if (first !== undefined) {

@@ -25,7 +25,7 @@ import { TreeSource } from '../remote/tree-source.js';
 import { WalkBudget, type WalkLimits } from '../remote/walk-budget.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import type { RestoreFileItem, RestoreJob, RestoreJobResult, RestoreWorkerData } from './restore-messages.js';
-import { planRestore, type PlannedItem, type RestorePlan } from './restore-plan.js';
+import { plannedPath, planRestore, type PlannedItem, type RestorePlan } from './restore-plan.js';
 import { openRestoreTarget, type RestoreTarget } from './restore-target.js';
 
 export interface RestoreRequest {
@@ -73,6 +73,10 @@ export class RestoreRun {
 
   constructor(private readonly req: RestoreRequest, private readonly env: RestoreEnv) {}
 
+  private pathOf(item: PlannedItem): NativePath {
+    return plannedPath(this.req.target, item.rel);
+  }
+
   private warn(path: NativePath, what: string, err: unknown): void {
     this.warnings.push(`${showPath(path)}: ${what}: ${(err as Error).message}`);
   }
@@ -81,7 +85,7 @@ export class RestoreRun {
     this.prepareTarget();
     const fetcher = new ObjectFetcher(this.env.api, this.req.snapshot.id);
     const trees = new TreeSource(fetcher, new WalkBudget(this.req.limits));
-    const plan = await planRestore(trees, fromHex(this.req.snapshot.root), this.req.target, this.req.includes);
+    const plan = await planRestore(trees, fromHex(this.req.snapshot.root), this.req.includes);
     this.progress.files = plan.files.length;
     this.progress.bytes = plan.bytes;
     const target = openRestoreTarget(this.req.target, this.env.posix);
@@ -94,7 +98,7 @@ export class RestoreRun {
         try {
           target.hardlink(l.rel, l.to);
         } catch (err) {
-          this.warn(l.path, 'hard link', err);
+          this.warn(this.pathOf(l), 'hard link', err);
         }
       }
       for (const o of plan.others) await this.makeOther(target, o);
@@ -123,14 +127,14 @@ export class RestoreRun {
    */
   private clear(target: RestoreTarget, item: PlannedItem, restoredDirs: ReadonlySet<string>): void {
     if (restoredDirs.has(key(item.rel))) {
-      throw new HavenError('RESTORE_UNSAFE', { path: showPath(item.path), detail: 'the snapshot names a directory restored in this run again' });
+      throw new HavenError('RESTORE_UNSAFE', { path: showPath(this.pathOf(item)), detail: 'the snapshot names a directory restored in this run again' });
     }
     if (target.typeAt(item.rel) !== null) target.remove(item.rel);
   }
 
   private makeDir(target: RestoreTarget, d: PlannedItem, restoredDirs: Set<string>): void {
     const k = key(d.rel);
-    if (restoredDirs.has(k)) throw new HavenError('RESTORE_UNSAFE', { path: showPath(d.path), detail: 'the snapshot names this directory twice' });
+    if (restoredDirs.has(k)) throw new HavenError('RESTORE_UNSAFE', { path: showPath(this.pathOf(d)), detail: 'the snapshot names this directory twice' });
     const found = target.typeAt(d.rel);
     if (found !== 'dir') {
       // A file or symlink in the way (--overwrite only: the target was empty otherwise) is removed, not followed.
@@ -167,7 +171,7 @@ export class RestoreRun {
         }));
       };
       for (const f of plan.files) {
-        job.push(fileItem(f, f.chunks));
+        job.push(fileItem(f, this.pathOf(f), f.chunks));
         jobBytes += f.entry.size;
         if (jobBytes >= JOB_BYTES || job.length >= JOB_FILES) await submit();
       }
@@ -187,16 +191,16 @@ export class RestoreRun {
       else if (e.type === 'fifo') await target.fifo(o.rel);
       else if (e.type === 'chardev' || e.type === 'blockdev') {
         if (!this.asRoot) {
-          this.warnings.push(`${showPath(o.path)}: device node not restored (needs root)`);
+          this.warnings.push(`${showPath(this.pathOf(o))}: device node not restored (needs root)`);
           return;
         }
         await target.device(o.rel, e.type, e.rdev ?? 0);
       } else {
-        this.warnings.push(`${showPath(o.path)}: socket not restored`);
+        this.warnings.push(`${showPath(this.pathOf(o))}: socket not restored`);
         return;
       }
     } catch (err) {
-      this.warn(o.path, `create ${e.type}`, err);
+      this.warn(this.pathOf(o), `create ${e.type}`, err);
       return;
     }
     await this.applyMetadata(target, o);
@@ -206,7 +210,7 @@ export class RestoreRun {
     try {
       await target.applyMetadata(item.rel, item.entry, this.asRoot);
     } catch (err) {
-      this.warn(item.path, 'metadata', err);
+      this.warn(this.pathOf(item), 'metadata', err);
     }
   }
 }
@@ -215,10 +219,10 @@ function key(rel: NativePath): string {
   return typeof rel === 'string' ? rel : rel.toString('latin1');
 }
 
-function fileItem(f: PlannedItem, chunks: Uint8Array[]): RestoreFileItem {
+function fileItem(f: PlannedItem, path: NativePath, chunks: Uint8Array[]): RestoreFileItem {
   const e: TreeEntry = f.entry;
   const item: RestoreFileItem = {
-    path: f.path, rel: f.rel, size: e.size, chunks: Buffer.concat(chunks), mode: e.mode, uid: e.uid, gid: e.gid, mtimeNs: e.mtimeNs,
+    path, rel: f.rel, size: e.size, chunks: Buffer.concat(chunks), mode: e.mode, uid: e.uid, gid: e.gid, mtimeNs: e.mtimeNs,
   };
   if (e.xattrs) item.xattrs = e.xattrs;
   return item;
