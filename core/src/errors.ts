@@ -38,6 +38,7 @@ export const ERRORS = {
   // reads
   SNAPSHOT_NOT_FOUND: { status: 404, message: 'No snapshot {id}' },
   SNAPSHOT_AMBIGUOUS: { status: 409, message: 'Snapshot prefix {id} matches more than one snapshot' },
+  SNAPSHOT_PROTECTED: { status: 409, message: 'Snapshot {id} is protected (by {by} since {since}); unprotect it first: havend snapshot unprotect {id} (POST /api/v1/snapshots/{id}/unprotect)' },
   OBJECT_NOT_FOUND: { status: 404, message: 'No object {digest}' },
   PATH_NOT_FOUND: { status: 404, message: 'No entry {path} in snapshot {id}' },
   NOT_A_FILE: { status: 400, message: '{path} is not a regular file' },

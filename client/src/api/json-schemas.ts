@@ -123,6 +123,9 @@ export const JSON_SCHEMAS = {
                     "minimum": 0
                   }
                 }
+              },
+              "protected": {
+                "type": "boolean"
               }
             }
           },
@@ -355,6 +358,9 @@ export const JSON_SCHEMAS = {
                 "minimum": 0
               }
             }
+          },
+          "protected": {
+            "type": "boolean"
           }
         }
       },
@@ -554,6 +560,9 @@ export const JSON_SCHEMAS = {
                           "minimum": 0
                         }
                       }
+                    },
+                    "protected": {
+                      "type": "boolean"
                     }
                   }
                 },
@@ -634,6 +643,9 @@ export const JSON_SCHEMAS = {
                   "minimum": 0
                 }
               }
+            },
+            "protected": {
+              "type": "boolean"
             }
           }
         }
@@ -699,6 +711,9 @@ export const JSON_SCHEMAS = {
             "minimum": 0
           }
         }
+      },
+      "protected": {
+        "type": "boolean"
       }
     }
   },

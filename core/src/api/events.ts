@@ -18,6 +18,8 @@ export interface HavenEvents {
   'session.ended': SessionInfo;
   'snapshot.committed': SnapshotSummary;
   'snapshot.deleted': { id: string; group: string };
+  /** Protected or unprotected: the summary as it is now. */
+  'snapshot.changed': SnapshotSummary;
   // disks
   'disk.added': DiskRecord;
   /** The disk went missing (it is archived, not forgotten) or was purged (`purged: true`). */

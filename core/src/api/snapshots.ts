@@ -13,6 +13,11 @@ export const SnapshotSummary = Type.Object({
   parent: Type.Optional(HexDigest),
   session: Type.String(),
   stats: Counters,
+  /**
+   * Protected from deletion and pruning until unprotected. Always sent by this appliance;
+   * optional on the wire so a client still reads an appliance from before protection.
+   */
+  protected: Type.Optional(Type.Boolean()),
 });
 export type SnapshotSummary = Static<typeof SnapshotSummary>;
 

@@ -8,6 +8,8 @@ export const ObjectKind = {
   snapshot: 4,
   /** Marks a snapshot as deleted so that rebuilding the index from segments honours deletions. */
   tombstone: 5,
+  /** Protects a snapshot from deletion and pruning, or lifts that (the latest record wins). */
+  protection: 6,
 } as const;
 export type ObjectKind = (typeof ObjectKind)[keyof typeof ObjectKind];
 export type ObjectKindName = keyof typeof ObjectKind;
@@ -15,7 +17,7 @@ export type ObjectKindName = keyof typeof ObjectKind;
 export const Codec = { none: 0, zstd: 1 } as const;
 export type Codec = (typeof Codec)[keyof typeof Codec];
 
-/** Kinds a client may upload; snapshots and tombstones are written by the appliance itself. */
+/** Kinds a client may upload; snapshots, tombstones and protections are written by the appliance itself. */
 export const CLIENT_KINDS: ReadonlySet<number> = new Set([ObjectKind.data, ObjectKind.tree, ObjectKind.list]);
 
 const kindNames = new Map<number, ObjectKindName>(

@@ -1,4 +1,4 @@
-// Snapshot and tombstone objects. The appliance writes them (clients never upload these
+// Snapshot, tombstone and protection objects. The appliance writes them (clients never upload these
 // kinds) as records in the segments, so the snapshot list can be rebuilt from segments alone.
 
 import { DIGEST_BYTES } from './kinds.js';
@@ -76,6 +76,36 @@ export function decodeTombstone(bytes: Uint8Array): TombstoneRecord {
   if (!isMap(v) || v.v !== 1) throw new MsgpackError('not a version 1 tombstone');
   return {
     snapshot: asBytes(v.snapshot, 'snapshot', DIGEST_BYTES),
+    time: asSafeInt(v.time, 'time'),
+    by: asString(v.by, 'by'),
+  };
+}
+
+export interface ProtectionRecord {
+  snapshot: Uint8Array;
+  /** true: protected from deletion and pruning; false: that protection lifted. */
+  protected: boolean;
+  /**
+   * Milliseconds since the epoch. For one snapshot, the record with the greatest time is the
+   * snapshot's state; the appliance writes each one later than the last (so no two records
+   * of a snapshot encode alike and dedupe into one).
+   */
+  time: number;
+  /** Who changed it (token or user name), for the audit trail. */
+  by: string;
+}
+
+export function encodeProtection(p: ProtectionRecord): Uint8Array {
+  return encode({ v: 1, snapshot: p.snapshot, protected: p.protected, time: p.time, by: p.by });
+}
+
+export function decodeProtection(bytes: Uint8Array): ProtectionRecord {
+  const v = decode(bytes);
+  if (!isMap(v) || v.v !== 1) throw new MsgpackError('not a version 1 protection record');
+  if (typeof v.protected !== 'boolean') throw new MsgpackError('protected: expected a boolean');
+  return {
+    snapshot: asBytes(v.snapshot, 'snapshot', DIGEST_BYTES),
+    protected: v.protected,
     time: asSafeInt(v.time, 'time'),
     by: asString(v.by, 'by'),
   };

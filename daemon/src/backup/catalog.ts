@@ -1,4 +1,4 @@
-// Snapshot listing, lookup by id or unique prefix, and deletion, over the store's catalogue
+// Snapshot listing, lookup by id or unique prefix, deletion and protection, over the store's catalogue
 // (a deletion is a tombstone record there, so that rebuilding the index from segments
 // honours it; the data is reclaimed by GC later). This layer adds the typed errors and the
 // bus event.
@@ -40,9 +40,24 @@ export class Catalog {
     return this.summary(matches[0] as string);
   }
 
+  /** Refused for a protected snapshot (SNAPSHOT_PROTECTED, from the store). */
   async delete(id: string, by: string): Promise<void> {
     const s = this.summary(id);
     await this.store.delete(id, by);
     this.bus.emit('snapshot.deleted', { id, group: s.group });
+  }
+
+  /** Protects from deletion and pruning; answers the summary (unchanged if it already was). */
+  async protect(id: string, by: string): Promise<SnapshotSummary> {
+    return this.changed(this.summary(id), await this.store.protect(id, by));
+  }
+
+  async unprotect(id: string, by: string): Promise<SnapshotSummary> {
+    return this.changed(this.summary(id), await this.store.unprotect(id, by));
+  }
+
+  private changed(before: SnapshotSummary, after: SnapshotSummary): SnapshotSummary {
+    if (before.protected !== after.protected) this.bus.emit('snapshot.changed', after);
+    return after;
   }
 }

@@ -15,6 +15,7 @@ usage:
   havend token revoke ID --data DIR
   havend store check --data DIR [--json]
   havend store rebuild-index --data DIR [--json]
+  havend snapshot protect|unprotect|delete ID [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]
   havend pool status [--data DIR] [--json]
   havend pool create --profile raid1|raid1c3|raid10 --disk DISK=CODE... [--name NAME] [--data DIR] [--json]
@@ -39,6 +40,7 @@ const commands: Record<string, Command> = {
   token: async (argv) => (await import('./token.js')).tokenCommand(argv),
   setup: async (argv) => (await import('./setup.js')).setupCommand(argv),
   store: async (argv) => (await import('./store.js')).storeCommand(argv),
+  snapshot: async (argv) => (await import('./snapshot.js')).snapshotCommand(argv),
   disks: async (argv) => (await import('./disks.js')).disksCommand(argv),
   pool: async (argv) => (await import('./pool.js')).poolCommand(argv),
   swap: async (argv) => (await import('./swap.js')).swapCommand(argv),

@@ -36,7 +36,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
         refuseIfRunning(loaded.config.dataDir);
         const r = await rebuildIndex(await datastorePathOffline(loaded), pool);
         out(
-          `rebuilt index: ${r.objects} object(s) from ${r.records} record(s), ${r.snapshots} snapshot(s), ${r.tombstones} deletion(s)` +
+          `rebuilt index: ${r.objects} object(s) from ${r.records} record(s), ${r.snapshots} snapshot(s), ${r.tombstones} deletion(s), ${r.protections} protection record(s)` +
             (r.invalidRecords ? `, ${r.invalidRecords} invalid record(s) skipped` : '') +
             (r.tailBytes ? `, ${r.tailBytes} byte(s) of torn tail left for recovery` : '') + '\n' +
             r.notes.map((n) => `  - ${n}\n`).join(''),

@@ -77,6 +77,9 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'GET', url: '/api/v1/groups/:group/snapshots', auth: paramGroup, schema: { params: GroupParams }, handler: h.snapshots.list }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.snapshots.one }),
     route({ method: 'DELETE', url: '/api/v1/snapshots/:id', auth: ADMIN, schema: { params: SnapshotParams }, handler: h.snapshots.remove }),
+    // a protected snapshot is never deleted or pruned until unprotected (issue 13)
+    route({ method: 'POST', url: '/api/v1/snapshots/:id/protect', auth: ADMIN, schema: { params: SnapshotParams }, handler: h.snapshots.protect }),
+    route({ method: 'POST', url: '/api/v1/snapshots/:id/unprotect', auth: ADMIN, schema: { params: SnapshotParams }, handler: h.snapshots.unprotect }),
     route({
       method: 'GET', url: '/api/v1/snapshots/:id/objects/:digest', auth: snapshotGroup,
       schema: { params: SnapshotObjectParams }, handler: h.snapshots.object,

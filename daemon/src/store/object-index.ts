@@ -6,6 +6,7 @@
 //   snapshots  snapshot digest -> SnapshotEntry
 //   bygroup    [group, time, id] -> null   (ordered listing per group)
 //   tombstones snapshot digest -> { time, by }
+//   protections snapshot digest -> ProtectionEntry: the latest protection record's state
 //   sessions   session id -> SessionRecord
 //   holds      [owner, kind, target] -> HoldEntry       (not rebuilt: see holds.ts)
 //   feed       sequence number -> FeedEntry              (see change-feed.ts)
@@ -121,6 +122,14 @@ export interface FeedEntry {
   time: number;
 }
 
+/** The state a snapshot's latest protection record gave it (absent: never protected). */
+export interface ProtectionEntry {
+  protected: boolean;
+  /** The record's time, Unix milliseconds: a record applies only if it is later. */
+  time: number;
+  by: string;
+}
+
 export interface QuarantineEntry {
   reason: string;
   since: number;
@@ -133,6 +142,7 @@ export interface ObjectIndex {
   snapshots: Database<SnapshotEntry, Buffer>;
   bygroup: Database<null, [string, number, string]>;
   tombstones: Database<{ time: number; by: string }, Buffer>;
+  protections: Database<ProtectionEntry, Buffer>;
   sessions: Database<SessionRecord, string>;
   holds: Database<HoldEntry, [string, HoldKind, string]>;
   feed: Database<FeedEntry, number>;
@@ -156,6 +166,7 @@ export function openObjectIndex(datastoreRoot: string, datastoreId: string): Obj
     snapshots: env.openDB<SnapshotEntry, Buffer>({ name: 'snapshots', keyEncoding: 'binary' }),
     bygroup: env.openDB<null, [string, number, string]>({ name: 'bygroup' }),
     tombstones: env.openDB<{ time: number; by: string }, Buffer>({ name: 'tombstones', keyEncoding: 'binary' }),
+    protections: env.openDB<ProtectionEntry, Buffer>({ name: 'protections', keyEncoding: 'binary' }),
     sessions: env.openDB<SessionRecord, string>({ name: 'sessions' }),
     holds: env.openDB<HoldEntry, [string, HoldKind, string]>({ name: 'holds' }),
     feed: env.openDB<FeedEntry, number>({ name: 'feed', keyEncoding: 'uint32' }),

@@ -1,14 +1,17 @@
 // `havend store rebuild-index`: a new LMDB index from the segments alone (DESIGN section 2:
 // losing LMDB must never lose backups). Every record is verified; the first valid copy of
 // each digest is indexed; snapshot records whose whole tree is present are registered and
-// tombstones applied, so deletions survive a rebuild. The old index is kept aside until the
+// tombstones and protection records applied (the latest protection record of a snapshot
+// wins), so deletions and protections survive a rebuild. The old index is kept aside until the
 // new one is complete.
 
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { HavenError } from '../../../core/src/errors.js';
 import { toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind } from '../../../core/src/objects/kinds.js';
-import { decodeSnapshot, decodeTombstone, type SnapshotRecord, type TombstoneRecord } from '../../../core/src/objects/snapshot.js';
+import {
+  decodeProtection, decodeSnapshot, decodeTombstone, type ProtectionRecord, type SnapshotRecord, type TombstoneRecord,
+} from '../../../core/src/objects/snapshot.js';
 import { emptySessionStats } from '../../../core/src/api/backup.js';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
@@ -17,13 +20,15 @@ import { encodeLocation, indexPath, markTreesComplete, openObjectIndex, type Loc
 import { walkReachable } from './reachability.js';
 import { SegmentReader, indexedSource } from './segment-reader.js';
 import { verifyAllSegments } from './segment-verifier.js';
-import { applyTombstone, registerSnapshot } from './snapshot-index.js';
+import { applyProtection, applyTombstone, registerSnapshot } from './snapshot-index.js';
 
 export interface RebuildReport {
   records: number;
   objects: number;
   snapshots: number;
   tombstones: number;
+  /** Protection records read (each snapshot keeps the state of its latest one). */
+  protections: number;
   invalidRecords: number;
   /** Bytes after the last whole record of a segment (a torn tail). */
   tailBytes: number;
@@ -36,7 +41,7 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
   const path = indexPath(root);
   const aside = `${path}.old-${Date.now()}`;
   if (existsSync(path)) renameSync(path, aside);
-  const report: RebuildReport = { records: 0, objects: 0, snapshots: 0, tombstones: 0, invalidRecords: 0, tailBytes: 0, notes: [] };
+  const report: RebuildReport = { records: 0, objects: 0, snapshots: 0, tombstones: 0, protections: 0, invalidRecords: 0, tailBytes: 0, notes: [] };
   const index = openObjectIndex(root, identity.id);
   const reader = new SegmentReader(root);
   const zstd = new Zstd();
@@ -44,11 +49,12 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
     const found = new Map<string, Location>();
     const snapshots: Array<{ digest: Buffer; record: SnapshotRecord }> = [];
     const tombstones: TombstoneRecord[] = [];
+    const protections: ProtectionRecord[] = [];
     const decodeOwn = (stored: Buffer, codec: number, rawLength: number): Buffer =>
       codec === Codec.zstd ? zstd.decompress(stored, rawLength) : stored;
 
     await verifyAllSegments(root, pool, {
-      keepStored: (kind) => kind === ObjectKind.snapshot || kind === ObjectKind.tombstone,
+      keepStored: (kind) => kind === ObjectKind.snapshot || kind === ObjectKind.tombstone || kind === ObjectKind.protection,
       record: (r) => {
         report.records++;
         if (!r.ok) {
@@ -67,6 +73,7 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
           snapshots.push({ digest: Buffer.from(r.header.digest), record: decodeSnapshot(decodeOwn(r.stored, r.header.codec, r.header.rawLength)) });
         }
         if (r.stored && r.header.kind === ObjectKind.tombstone) tombstones.push(decodeTombstone(decodeOwn(r.stored, r.header.codec, r.header.rawLength)));
+        if (r.stored && r.header.kind === ObjectKind.protection) protections.push(decodeProtection(decodeOwn(r.stored, r.header.codec, r.header.rawLength)));
       },
       gap: (segment, offset, length, problem) => {
         report.notes.push(`segment ${segment} offset ${offset}: skipped ${length} byte(s) holding no valid record (${problem})`);
@@ -117,8 +124,11 @@ export async function rebuildIndex(root: string, pool: VerifyPool): Promise<Rebu
     }
     index.env.transactionSync(() => {
       for (const t of tombstones) applyTombstone(index, t);
+      // order-independent (applyProtection keeps the latest), so segment order is fine
+      for (const p of protections) applyProtection(index, p);
     });
     report.tombstones = tombstones.length;
+    report.protections = protections.length;
     await index.env.flushed;
   } catch (err) {
     await reader.close();

@@ -9,10 +9,12 @@ import { statSync } from 'node:fs';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind } from '../../../core/src/objects/kinds.js';
-import { decodeSnapshot, decodeTombstone, type SnapshotRecord, type TombstoneRecord } from '../../../core/src/objects/snapshot.js';
+import {
+  decodeProtection, decodeSnapshot, decodeTombstone, type ProtectionRecord, type SnapshotRecord, type TombstoneRecord,
+} from '../../../core/src/objects/snapshot.js';
 import { encodeLocation, type Location, type ObjectIndex } from './object-index.js';
 import { walkReachable } from './reachability.js';
-import { applyTombstone, registerSnapshot } from './snapshot-index.js';
+import { applyProtection, applyTombstone, registerSnapshot } from './snapshot-index.js';
 import { listSegments, segmentPath } from './segment-files.js';
 import { scanSegment, type ScanEnd } from './segment-scanner.js';
 import { SegmentReader, indexedSource } from './segment-reader.js';
@@ -32,6 +34,7 @@ export async function recoverSegments(root: string, index: ObjectIndex): Promise
   const found = new Map<string, Location>();
   const snapshots: Array<{ digest: Buffer; record: SnapshotRecord }> = [];
   const tombstones: TombstoneRecord[] = [];
+  const protections: ProtectionRecord[] = [];
   const lengths = new Map<number, number>();
 
   for (const id of listSegments(root)) {
@@ -68,6 +71,7 @@ export async function recoverSegments(root: string, index: ObjectIndex): Promise
       }
       if (header.kind === ObjectKind.snapshot) snapshots.push({ digest: Buffer.from(header.digest), record: decodeSnapshot(raw) });
       if (header.kind === ObjectKind.tombstone) tombstones.push(decodeTombstone(raw));
+      if (header.kind === ObjectKind.protection) protections.push(decodeProtection(raw));
       report.recoveredRecords++;
     }
     if (end.validLength < end.fileLength) {
@@ -103,6 +107,7 @@ export async function recoverSegments(root: string, index: ObjectIndex): Promise
   index.env.transactionSync(() => {
     for (const s of complete) if (registerSnapshot(index, s.digest, s.record)) report.snapshotsRecovered++;
     for (const t of tombstones) applyTombstone(index, t);
+    for (const p of protections) applyProtection(index, p);
   });
   await index.env.flushed;
   await reader.close();

@@ -1,27 +1,43 @@
 // The snapshot catalogue over the index: listing by group (the `bygroup` table is ordered by
-// [group, time, id]), lookup, commit and deletion. Commit and deletion append a record to
-// the segments (a snapshot, a tombstone) and change the index in the transaction that
-// indexes that record, so the index never says more than the segments can rebuild.
+// [group, time, id]), lookup, commit, deletion and protection. Commit, deletion and
+// (un)protection append a record to the segments (a snapshot, a tombstone, a protection) and
+// change the index in the transaction that indexes that record, so the index never says more
+// than the segments can rebuild.
 
 import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import { HavenError } from '../../../core/src/errors.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
-import { encodeSnapshot, encodeTombstone, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
+import { encodeProtection, encodeSnapshot, encodeTombstone, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
 import type { ChunkStore } from './chunk-store.js';
 import { markTreesComplete } from './object-index.js';
-import { applyTombstone, registerSnapshot, snapshotEntry, toSummary } from './snapshot-index.js';
+import { applyProtection, applyTombstone, isProtectedIn, registerSnapshot, snapshotEntry, toSummary } from './snapshot-index.js';
 import type { CommitWith, SnapshotCatalog } from './store-api.js';
 
 export class IndexSnapshotCatalog implements SnapshotCatalog {
+  /**
+   * Deletions and protection changes run one at a time: a deletion checks the protection and
+   * appends its tombstone with no protect in between (a tombstone once appended is final,
+   * so the check cannot be made inside the transaction that indexes it).
+   */
+  private changes: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly store: Pick<ChunkStore, 'index' | 'writeOwnObject'>) {}
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(fn, fn);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
 
   private get index() {
     return this.store.index;
   }
 
   get(id: string): SnapshotSummary | undefined {
-    const e = this.index.snapshots.get(Buffer.from(id, 'hex'));
-    return e ? toSummary(id, e) : undefined;
+    const digest = Buffer.from(id, 'hex');
+    const e = this.index.snapshots.get(digest);
+    return e ? toSummary(id, e, isProtectedIn(this.index, digest)) : undefined;
   }
 
   /** Listed ids always have an entry (both tables change in one transaction). */
@@ -85,11 +101,49 @@ export class IndexSnapshotCatalog implements SnapshotCatalog {
       registerSnapshot(this.index, digest, record);
       markTreesComplete(this.index, also.completeTrees);
     });
-    return toSummary(id, snapshotEntry(record));
+    return toSummary(id, snapshotEntry(record), false);
   }
 
-  async delete(id: string, by: string): Promise<void> {
-    const tombstone = { snapshot: Buffer.from(id, 'hex'), time: Date.now(), by };
-    await this.store.writeOwnObject(ObjectKind.tombstone, encodeTombstone(tombstone), () => applyTombstone(this.index, tombstone));
+  delete(id: string, by: string): Promise<void> {
+    return this.serial(async () => {
+      const digest = Buffer.from(id, 'hex');
+      const protection = this.index.protections.get(digest);
+      if (protection?.protected) {
+        throw new HavenError('SNAPSHOT_PROTECTED', { id, by: protection.by, since: new Date(protection.time).toISOString() });
+      }
+      const tombstone = { snapshot: digest, time: Date.now(), by };
+      await this.store.writeOwnObject(ObjectKind.tombstone, encodeTombstone(tombstone), () => applyTombstone(this.index, tombstone));
+    });
+  }
+
+  isProtected(id: string): boolean {
+    return isProtectedIn(this.index, Buffer.from(id, 'hex'));
+  }
+
+  protect(id: string, by: string): Promise<SnapshotSummary> {
+    return this.setProtection(id, true, by);
+  }
+
+  unprotect(id: string, by: string): Promise<SnapshotSummary> {
+    return this.setProtection(id, false, by);
+  }
+
+  /** Appends a protection record unless the snapshot is already in that state (no-op). */
+  private setProtection(id: string, protect: boolean, by: string): Promise<SnapshotSummary> {
+    return this.serial(async () => {
+      const digest = Buffer.from(id, 'hex');
+      if (!this.index.snapshots.doesExist(digest)) throw new HavenError('SNAPSHOT_NOT_FOUND', { id });
+      const current = this.index.protections.get(digest);
+      if ((current?.protected ?? false) !== protect) {
+        // Later than the current record even if the clock stepped back: the latest record
+        // wins, and two records of one snapshot never encode to the same bytes.
+        const record = { snapshot: digest, protected: protect, time: Math.max(Date.now(), (current?.time ?? 0) + 1), by };
+        await this.store.writeOwnObject(ObjectKind.protection, encodeProtection(record), () => {
+          // deletions run in this same queue: the snapshot checked above is still there
+          applyProtection(this.index, record);
+        });
+      }
+      return this.summary(id);
+    });
   }
 }

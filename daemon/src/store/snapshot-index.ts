@@ -4,7 +4,7 @@
 // appended to the change feed in the same transaction.
 
 import { toHex } from '../../../core/src/objects/digest.js';
-import type { SnapshotRecord, TombstoneRecord } from '../../../core/src/objects/snapshot.js';
+import type { ProtectionRecord, SnapshotRecord, TombstoneRecord } from '../../../core/src/objects/snapshot.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { appendChange } from './change-feed.js';
 import type { ObjectIndex, SnapshotEntry } from './object-index.js';
@@ -20,10 +20,10 @@ export function snapshotEntry(s: SnapshotRecord): SnapshotEntry {
   return e;
 }
 
-export function toSummary(id: string, e: SnapshotEntry): SnapshotSummary {
+export function toSummary(id: string, e: SnapshotEntry, isProtected: boolean): SnapshotSummary {
   const s: SnapshotSummary = {
     id, group: e.group, time: new Date(e.time).toISOString(), host: e.host, paths: e.paths, tags: e.tags,
-    root: e.root, session: e.session, stats: e.stats,
+    root: e.root, session: e.session, stats: e.stats, protected: isProtected,
   };
   if (e.parent) s.parent = e.parent;
   return s;
@@ -54,4 +54,25 @@ export function applyTombstone(index: ObjectIndex, t: TombstoneRecord): void {
     appendChange(index, { type: 'deleted', snapshot: toHex(digest), group: entry.group, time: t.time });
   }
   index.tombstones.putSync(digest, { time: t.time, by: t.by });
+  // A deleted snapshot has nothing left to protect (and is never protected again: see below).
+  index.protections.removeSync(digest);
+}
+
+/**
+ * Applies a protection record if it is later than the snapshot's current one: the latest
+ * record by time wins, whatever order records are applied in (segment order, a rebuild, a
+ * replica); on equal times protection wins, the safe side. Ignored for a deleted snapshot.
+ * Must run inside a write transaction. True when it changed the state.
+ */
+export function applyProtection(index: ObjectIndex, p: ProtectionRecord): boolean {
+  const digest = Buffer.from(p.snapshot);
+  if (index.tombstones.doesExist(digest)) return false;
+  const current = index.protections.get(digest);
+  if (current && (current.time > p.time || (current.time === p.time && (current.protected || !p.protected)))) return false;
+  index.protections.putSync(digest, { protected: p.protected, time: p.time, by: p.by });
+  return true;
+}
+
+export function isProtectedIn(index: ObjectIndex, digest: Buffer): boolean {
+  return index.protections.get(digest)?.protected === true;
 }

@@ -35,7 +35,10 @@ export interface CommitWith {
   completeTrees: readonly WalkedTree[];
 }
 
-/** The snapshot catalogue. Commits and deletions are appended to the change feed. */
+/**
+ * The snapshot catalogue. Commits and deletions are appended to the change feed; protection
+ * changes are not (they change no snapshot's existence), they are in the summaries.
+ */
 export interface SnapshotCatalog {
   get(id: string): SnapshotSummary | undefined;
   /** A group's snapshots, oldest first. */
@@ -52,8 +55,21 @@ export interface SnapshotCatalog {
    * the snapshot is either fully there or not at all.
    */
   commit(record: SnapshotRecord, also: CommitWith): Promise<SnapshotSummary>;
-  /** Deletes by appending a tombstone (a rebuilt index honours it); GC reclaims the data. */
+  /**
+   * Deletes by appending a tombstone (a rebuilt index honours it); GC reclaims the data.
+   * Refuses a protected snapshot (SNAPSHOT_PROTECTED).
+   */
   delete(id: string, by: string): Promise<void>;
+  /**
+   * Protects a snapshot from deletion and pruning by appending a protection record (a
+   * rebuilt index honours it; the latest record of a snapshot wins). A snapshot already
+   * protected is left as it is. SNAPSHOT_NOT_FOUND for an unknown id. Answers the summary.
+   */
+  protect(id: string, by: string): Promise<SnapshotSummary>;
+  /** Lifts the protection the same way (a record saying so); a no-op when not protected. */
+  unprotect(id: string, by: string): Promise<SnapshotSummary>;
+  /** What a prune asks before removing a snapshot (false for an unknown id). */
+  isProtected(id: string): boolean;
 }
 
 /**

@@ -138,6 +138,11 @@ export class LiveStore {
         }
         break;
       }
+      case 'snapshot.changed': {
+        const g = s.groups.find((x) => x.name === e.data.group);
+        if (g?.latest?.id === e.data.id) g.latest = e.data;
+        break;
+      }
       case 'snapshot.deleted':
         void this.hooks.fetchGroups().then(
           (groups) => {

@@ -12,6 +12,7 @@ const ADVICE: Partial<Record<ErrorCode | 'NETWORK', string>> = {
   SETUP_CODE_INVALID: 'That is not the setup code havend printed. Check the console or the file named next to it.',
   SETUP_DONE: 'The appliance already has an admin account. Sign in instead.',
   STORAGE_FULL: 'The datastore is full.',
+  SNAPSHOT_PROTECTED: 'This snapshot is protected. Unprotect it before deleting it.',
   INTERNAL: 'Something went wrong on the appliance.',
 };
 

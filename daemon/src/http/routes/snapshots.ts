@@ -1,5 +1,6 @@
 // Reading backups back: groups, snapshots, tree objects, object streams for restores, and a
-// file's content. Deleting a snapshot needs `admin` (backup tokens are append-only).
+// file's content. Deleting or (un)protecting a snapshot needs `admin` (backup tokens are
+// append-only).
 
 import { HavenError } from '../../../../core/src/errors.js';
 import { MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
@@ -51,6 +52,10 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     await catalog.delete(s.id, (req.principal as Principal).name);
     return reply.code(204).send();
   };
+
+  const protect: Handler<BySnapshot> = async (req) => catalog.protect(catalog.resolve(req.params.id).id, (req.principal as Principal).name);
+
+  const unprotect: Handler<BySnapshot> = async (req) => catalog.unprotect(catalog.resolve(req.params.id).id, (req.principal as Principal).name);
 
   /** One object, decompressed and verified (trees for listing; the client re-verifies). */
   const object: Handler<{ params: typeof SnapshotObjectParams }> = async (req, reply) => {
@@ -123,5 +128,5 @@ export function snapshotRoutes(deps: SnapshotDeps) {
 
   const snapshotGroup = (id: string): string => catalog.resolve(id).group;
 
-  return { groups, list, one, remove, object, objects, tree, content, snapshotGroup };
+  return { groups, list, one, remove, protect, unprotect, object, objects, tree, content, snapshotGroup };
 }

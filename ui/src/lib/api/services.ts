@@ -33,6 +33,9 @@ export class BackupsService {
   snapshot = (id: string): Promise<SnapshotSummary> => this.http.get(`${V1}/snapshots/${id}`);
   tree = (id: string, path: string): Promise<TreeListing> => this.http.get(`${V1}/snapshots/${id}/tree?${pathQuery(path)}`);
   remove = (id: string): Promise<void> => this.http.del(`${V1}/snapshots/${id}`);
+  /** Protected snapshots are never deleted or pruned until unprotected (admin). */
+  protect = (id: string): Promise<SnapshotSummary> => this.http.post(`${V1}/snapshots/${id}/protect`);
+  unprotect = (id: string): Promise<SnapshotSummary> => this.http.post(`${V1}/snapshots/${id}/unprotect`);
   /** Downloads are plain navigations (the cookie rides along), so they stream to disk. */
   contentUrl = (id: string, path: string): string => `${V1}/snapshots/${id}/content?${pathQuery(path)}`;
   archiveUrl = (id: string, path: string): string => `${V1}/snapshots/${id}/archive?${pathQuery(path)}`;
