@@ -53,6 +53,8 @@ export const ERRORS = {
   NOTHING_TO_ACKNOWLEDGE: { status: 409, message: 'Disk {id} has no warning to acknowledge (verdict {verdict})' },
   TASK_NOT_FOUND: { status: 404, message: 'No task {id}' },
   ALERT_NOT_FOUND: { status: 404, message: 'No alert {id}' },
+  RETENTION_POLICY_NOT_FOUND: { status: 404, message: 'Group {group} has no retention policy (a group without one is never pruned); set one: havend retention set {group} --keep-last N' },
+  PRUNE_INVARIANT: { status: 500, message: 'Prune refused: {detail}' },
   // pools, wipes and the disk swap
   POOL_NOT_CONFIGURED: { status: 409, message: 'No btrfs pool is configured: the datastore is a directory ({path})' },
   POOL_EXISTS: { status: 409, message: 'Pool {name} already exists' },

@@ -13,6 +13,7 @@ import { disksArea } from './areas/disks.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
+import { retentionArea } from './areas/retention.js';
 import { stateDbArea, stateDirArea } from './areas/state.js';
 import { systemClock } from './clock.js';
 import { parseListen, type LoadedConfig } from './config/load.js';
@@ -86,8 +87,12 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       boot, state, runner, config: config.pool, pinnedDatastore: config.datastore.path === '' ? null : loaded.datastorePath,
       stateDir: resolve(dataDir), bus, alerts, tasks, scheduler, disks: disks.inventory, rescan: disks.disks.rescan, store, metrics, log,
     }));
+    // retention: policies per group, preview, prune on demand and on a schedule
+    const retention = await areas.start(retentionArea({
+      config: config.retention, state, catalog: backup.catalog, holds: datastore.holds, tasks, scheduler, now: () => clock.now(), log,
+    }));
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, clock, log,
     }));
 
     const setupCode = accounts.setupCodeValue;

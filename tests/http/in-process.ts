@@ -30,6 +30,8 @@ import { TaskRegistry } from '../../daemon/src/jobs/tasks.js';
 import { LiveHub } from '../../daemon/src/live/live-hub.js';
 import { MetricsRegistry } from '../../daemon/src/metrics/registry.js';
 import { bootPool, createPoolArea } from '../../daemon/src/pool/pool-area.js';
+import { PolicyStore } from '../../daemon/src/retention/policy-store.js';
+import { PruneService } from '../../daemon/src/retention/prune.js';
 import { openStateDb } from '../../daemon/src/state/state-db.js';
 import { ChunkStore } from '../../daemon/src/store/chunk-store.js';
 import { createVerifyPool } from '../../daemon/src/workers/verify-pool.js';
@@ -102,10 +104,13 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   hub.start();
   cleanups.push(() => hub.stop());
 
+  const policies = new PolicyStore(state);
+  const prune = new PruneService({ catalog, holds: datastore.holds, policies, tasks, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
+    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune },
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

@@ -27,6 +27,7 @@ import type { backupArea } from './backup.js';
 import type { disksArea } from './disks.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
+import type { retentionArea } from './retention.js';
 
 /** The built UI (vite build output), relative to dist/daemon/src/areas/http.js. */
 const UI_DIR = fileURLToPath(new URL('../../../../ui/dist/', import.meta.url));
@@ -46,6 +47,7 @@ export interface HttpAreaDeps {
   jobs: Pick<ReturnType<typeof jobsArea>, 'tasks' | 'alerts'>;
   disks: ReturnType<typeof disksArea>['disks'];
   pool: Pick<ReturnType<typeof poolArea>, 'pools' | 'status'>;
+  retention: Pick<ReturnType<typeof retentionArea>, 'policies' | 'prune'>;
   clock: Clock;
   log: Logger;
 }
@@ -78,7 +80,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
-    tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
+    retention: deps.retention, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 
   const stop = async (): Promise<void> => {

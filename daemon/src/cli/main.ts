@@ -16,6 +16,10 @@ usage:
   havend store check --data DIR [--json]
   havend store rebuild-index --data DIR [--json]
   havend snapshot protect|unprotect|delete ID [--data DIR] [--config FILE] [--json]
+  havend retention set GROUP [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N]
+                   [--keep-yearly N] [--keep-within DURATION] [--data DIR] [--config FILE] [--json]
+  havend retention show [GROUP] | clear GROUP [--data DIR] [--config FILE] [--json]
+  havend prune [--group G] [--keep-* N|DURATION] [--dry-run] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]
   havend pool status [--data DIR] [--json]
   havend pool create --profile raid1|raid1c3|raid10 --disk DISK=CODE... [--name NAME] [--data DIR] [--json]
@@ -41,6 +45,8 @@ const commands: Record<string, Command> = {
   setup: async (argv) => (await import('./setup.js')).setupCommand(argv),
   store: async (argv) => (await import('./store.js')).storeCommand(argv),
   snapshot: async (argv) => (await import('./snapshot.js')).snapshotCommand(argv),
+  retention: async (argv) => (await import('./retention.js')).retentionCommand(argv),
+  prune: async (argv) => (await import('./retention.js')).pruneCommand(argv),
   disks: async (argv) => (await import('./disks.js')).disksCommand(argv),
   pool: async (argv) => (await import('./pool.js')).poolCommand(argv),
   swap: async (argv) => (await import('./swap.js')).swapCommand(argv),

@@ -66,6 +66,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    retention: Type.Object(
+      {
+        pruneCron: Type.String({ default: '30 1 * * *', description: 'When every group with a retention policy is pruned (cron; daily at 01:30 by default; empty disables). Prune deletes snapshots; it reclaims no space' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

@@ -36,6 +36,7 @@ import { healthRoutes } from './routes/health.js';
 import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
 import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
+import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { swapRoutes } from './routes/swaps.js';
 import { systemRoutes } from './routes/system.js';
@@ -70,6 +71,7 @@ export interface ApiServerDeps {
   tasks: TaskRegistry;
   alerts: AlertCenter;
   pools: PoolRouteDeps & { swaps: SwapService };
+  retention: RetentionRouteDeps;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
   tls: TlsMaterial | null;
@@ -110,6 +112,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     ui: uiRoutes(d.uiDir),
     pool: poolRoutes(d.pools),
     swaps: swapRoutes(d.pools.swaps),
+    retention: retentionRoutes(d.retention),
   };
 }
 

@@ -8,6 +8,7 @@ import { AcknowledgeRequest, DiskListQuery, DiskParams } from '../../../core/src
 import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
 import { AlertAckRequest, AlertListQuery, JobIdParams, TaskListQuery } from '../../../core/src/api/jobs.js';
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
+import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src/api/retention.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
@@ -20,6 +21,7 @@ import type { diskRoutes } from './routes/disks.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { poolRoutes } from './routes/pool.js';
+import type { retentionRoutes } from './routes/retention.js';
 import type { swapRoutes } from './routes/swaps.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
@@ -41,6 +43,7 @@ export interface RouteHandlers {
   ui: ReturnType<typeof uiRoutes>;
   pool: ReturnType<typeof poolRoutes>;
   swaps: ReturnType<typeof swapRoutes>;
+  retention: ReturnType<typeof retentionRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
@@ -119,6 +122,17 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
       method: 'POST', url: '/api/v1/alerts/:id/acknowledge', auth: ADMIN,
       schema: { params: JobIdParams, body: AlertAckRequest }, handler: h.alerts.acknowledge,
     }),
+    // retention policies per group, their preview, and prune (deletes snapshots; reclaims no space)
+    route({ method: 'GET', url: '/api/v1/retention', auth: ADMIN, handler: h.retention.list }),
+    route({ method: 'GET', url: '/api/v1/retention/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.retention.one }),
+    route({ method: 'PUT', url: '/api/v1/retention/:group', auth: ADMIN, schema: { params: GroupParams, body: RetentionPolicy }, handler: h.retention.set }),
+    route({ method: 'DELETE', url: '/api/v1/retention/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.retention.clear }),
+    route({
+      method: 'POST', url: '/api/v1/retention/:group/preview', auth: ADMIN,
+      schema: { params: GroupParams, body: PreviewRequest }, handler: h.retention.preview,
+    }),
+    route({ method: 'POST', url: '/api/v1/prune', auth: ADMIN, schema: { body: PruneRequest }, handler: h.retention.run }),
+
     // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
     route({ method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status }),
     route({ method: 'POST', url: '/api/v1/pool', auth: ADMIN, schema: { body: CreatePoolRequest }, handler: h.pool.create }),
