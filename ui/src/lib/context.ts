@@ -3,7 +3,7 @@
 
 import { getContext, setContext } from 'svelte';
 import type { Http } from './api/http.js';
-import type { AuthService, BackupsService, DisksService, JobsService, PoolService, SwapService, TokensService } from './api/services.js';
+import type { AuthService, BackupsService, DisksService, JobsService, PoolService, RetentionService, SwapService, TokensService } from './api/services.js';
 import type { AuthStore } from './auth.svelte.js';
 import type { LiveStore } from './live.svelte.js';
 import type { Router } from './router.svelte.js';
@@ -20,6 +20,7 @@ export interface AppContext {
   jobs: JobsService;
   pool: PoolService;
   swaps: SwapService;
+  retention: RetentionService;
 }
 
 const KEY = Symbol('haven-app');

@@ -67,6 +67,10 @@ export class Http {
     return this.request<T>('POST', path, body);
   }
 
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PUT', path, body);
+  }
+
   del(path: string): Promise<void> {
     return this.request<void>('DELETE', path);
   }

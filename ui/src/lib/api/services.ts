@@ -9,6 +9,7 @@ import type { AlertInfo, TaskInfo } from '$core/api/jobs.js';
 import type { PoolStatus } from '$core/api/pool.js';
 import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
 import type { ConfirmSwapRequest, StartSwapRequest, SwapInfo, SwapList } from '$core/api/swap.js';
+import type { PolicyList, PreviewResponse, PruneResponse, RetentionPolicy, StoredPolicy } from '$core/api/retention.js';
 import type { Http } from './http.js';
 
 const V1 = '/api/v1';
@@ -77,4 +78,24 @@ export class SwapService {
   confirm = (id: string, req: ConfirmSwapRequest): Promise<SwapInfo> => this.http.post(`${V1}/swaps/${id}/confirm`, req);
   cancel = (id: string): Promise<SwapInfo> => this.http.post(`${V1}/swaps/${id}/cancel`);
   retry = (id: string): Promise<SwapInfo> => this.http.post(`${V1}/swaps/${id}/retry`);
+}
+
+/** Retention policies per group, their preview and prune (issue 13; admin only). */
+export class RetentionService {
+  constructor(private readonly http: Http) {}
+  private url = (group: string): string => `${V1}/retention/${encodeURIComponent(group)}`;
+  list = (): Promise<PolicyList> => this.http.get(`${V1}/retention`);
+  /**
+   * The group's stored policy, or null when it has none (it is then never pruned). Read from
+   * the list: GET /retention/:group answers such a group with a 404, which the browser logs
+   * as a console error although nothing is wrong.
+   */
+  get = async (group: string): Promise<StoredPolicy | null> => (await this.list()).policies.find((p) => p.group === group) ?? null;
+  set = (group: string, policy: RetentionPolicy): Promise<StoredPolicy> => this.http.put(this.url(group), policy);
+  clear = (group: string): Promise<void> => this.http.del(this.url(group));
+  /** Every snapshot's fate under `policy` (unsaved), else under the stored policy. */
+  preview = (group: string, policy?: RetentionPolicy): Promise<PreviewResponse> =>
+    this.http.post(`${this.url(group)}/preview`, policy === undefined ? {} : { policy });
+  /** Prunes the group with its stored policy, as a task; answers once its deletions are committed. */
+  prune = (group: string): Promise<PruneResponse> => this.http.post(`${V1}/prune`, { group });
 }
