@@ -5,25 +5,14 @@
 // cached by digest and never expanded per path, and list levels are counted before they
 // are fetched.
 
-import { MsgpackError } from '../../../core/src/objects/msgpack.js';
 import { joinParts } from '../../../core/src/objects/split-tree.js';
+import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
 import { decodeTree, type TreeEntry, type TreeObject } from '../../../core/src/objects/tree.js';
 import { decodeList, type ListObject } from '../../../core/src/objects/list.js';
 import { digestKey as key, toHex } from '../../../core/src/objects/digest.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { ObjectFetcher } from './object-fetcher.js';
 import { WalkBudget } from './walk-budget.js';
-
-export function decodeOrThrow<T>(digest: Uint8Array, kind: string, decode: () => T): T {
-  try {
-    return decode();
-  } catch (err) {
-    if (err instanceof MsgpackError || err instanceof RangeError) {
-      throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(digest), kind, detail: err.message });
-    }
-    throw err;
-  }
-}
 
 /** Distinct digests, in order of first appearance. */
 function unique(digests: Iterable<Uint8Array>): Uint8Array[] {

@@ -26,7 +26,7 @@ import { WalkBudget, type WalkLimits } from '../remote/walk-budget.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import type { RestoreFileItem, RestoreJob, RestoreJobResult, RestoreWorkerData } from './restore-messages.js';
 import { plannedPath, planRestore, type PlannedItem, type RestorePlan } from './restore-plan.js';
-import { openRestoreTarget, type RestoreTarget } from './restore-target.js';
+import { openRestoreTarget, relKey, type RestoreTarget } from './restore-target.js';
 
 export interface RestoreRequest {
   snapshot: SnapshotSummary;
@@ -126,14 +126,14 @@ export class RestoreRun {
    * A directory this run restored is never removed: no legitimate plan names a path twice.
    */
   private clear(target: RestoreTarget, item: PlannedItem, restoredDirs: ReadonlySet<string>): void {
-    if (restoredDirs.has(key(item.rel))) {
+    if (restoredDirs.has(relKey(item.rel))) {
       throw new HavenError('RESTORE_UNSAFE', { path: showPath(this.pathOf(item)), detail: 'the snapshot names a directory restored in this run again' });
     }
     if (target.typeAt(item.rel) !== null) target.remove(item.rel);
   }
 
   private makeDir(target: RestoreTarget, d: PlannedItem, restoredDirs: Set<string>): void {
-    const k = key(d.rel);
+    const k = relKey(d.rel);
     if (restoredDirs.has(k)) throw new HavenError('RESTORE_UNSAFE', { path: showPath(this.pathOf(d)), detail: 'the snapshot names this directory twice' });
     const found = target.typeAt(d.rel);
     if (found !== 'dir') {
@@ -213,10 +213,6 @@ export class RestoreRun {
       this.warn(this.pathOf(item), 'metadata', err);
     }
   }
-}
-
-function key(rel: NativePath): string {
-  return typeof rel === 'string' ? rel : rel.toString('latin1');
 }
 
 function fileItem(f: PlannedItem, path: NativePath, chunks: Uint8Array[]): RestoreFileItem {

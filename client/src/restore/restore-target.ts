@@ -17,6 +17,7 @@ import { chmodSync, closeSync, constants, fchmodSync, fchownSync, lchownSync, li
 import { HavenError } from '../../../core/src/errors.js';
 import type { EntryType, TreeEntry } from '../../../core/src/objects/tree.js';
 import { addonOrFallback, type HavenAddon, type NativePath } from '../../../core/src/native/addon.js';
+import { entryType } from '../backup/entry-metadata.js';
 import { showPath } from '../fs/names.js';
 import { timespec, type PosixOps } from '../fs/posix-ops.js';
 
@@ -41,7 +42,8 @@ function splitRel(rel: NativePath): { parent: NativePath; name: NativePath } {
   return i < 0 ? { parent: '', name: rel } : { parent: rel.subarray(0, i), name: rel.subarray(i + 1) };
 }
 
-function relKey(rel: NativePath): string {
+/** A Map/Set key for a relative path (raw bytes kept exact). */
+export function relKey(rel: NativePath): string {
   return typeof rel === 'string' ? rel : rel.toString('latin1');
 }
 
@@ -52,18 +54,6 @@ function absolute(target: string, rel: NativePath): NativePath {
 
 function unsafe(target: string, rel: NativePath, detail: string): HavenError {
   return new HavenError('RESTORE_UNSAFE', { path: showPath(absolute(target, rel)), detail });
-}
-
-function typeOfMode(mode: number): EntryType {
-  switch (mode & constants.S_IFMT) {
-    case constants.S_IFDIR: return 'dir';
-    case constants.S_IFLNK: return 'symlink';
-    case constants.S_IFIFO: return 'fifo';
-    case constants.S_IFCHR: return 'chardev';
-    case constants.S_IFBLK: return 'blockdev';
-    case constants.S_IFSOCK: return 'socket';
-    default: return 'file';
-  }
 }
 
 export interface RestoreTarget {
@@ -247,7 +237,7 @@ class CheckedPathTarget implements RestoreTarget {
 
   typeAt(rel: NativePath): EntryType | null {
     const st = lstatSync(this.checked(rel), { throwIfNoEntry: false });
-    return st ? typeOfMode(st.mode) : null;
+    return st ? entryType(st.mode) : null;
   }
 
   makeDir(rel: NativePath): void {
@@ -280,7 +270,7 @@ class CheckedPathTarget implements RestoreTarget {
   async applyMetadata(rel: NativePath, e: TreeEntry, chown: boolean): Promise<void> {
     const path = this.checked(rel);
     const st = lstatSync(path);
-    if (typeOfMode(st.mode) !== e.type) throw unsafe(this.target, rel, `expected a ${e.type}, found a ${typeOfMode(st.mode)}`);
+    if (entryType(st.mode) !== e.type) throw unsafe(this.target, rel, `expected a ${e.type}, found a ${entryType(st.mode)}`);
     if (chown) lchownSync(path, e.uid, e.gid);
     if (e.type !== 'symlink') chmodSync(path, e.mode); // not a link: checked just above
     for (const [k, v] of e.xattrs ?? []) await this.posix.writeXattr(path, k, v);

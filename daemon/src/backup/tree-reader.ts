@@ -7,6 +7,7 @@ import { toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
 import { joinParts } from '../../../core/src/objects/split-tree.js';
+import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
 import { decodeTree, type TreeEntry, type TreeObject } from '../../../core/src/objects/tree.js';
 import type { ObjectSource } from '../store/reachability.js';
 
@@ -15,24 +16,17 @@ export class TreeReader {
 
   /** All entries of a directory, in name order, whether or not its tree is split. */
   async entries(tree: Uint8Array): Promise<TreeEntry[]> {
-    const decoded = this.decode(tree, await this.store.readObject(tree, ObjectKind.tree));
+    // A tree stored before commits checked everything is answered with a typed error, not a 500.
+    const decoded = await this.tree(tree);
     if ('entries' in decoded) return decoded.entries;
-    const parts = [];
-    for (const part of decoded.parts) parts.push(this.decode(part, await this.store.readObject(part, ObjectKind.tree)));
-    try {
-      return joinParts(parts);
-    } catch (err) {
-      throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(tree), kind: 'tree', detail: (err as Error).message });
-    }
+    const parts: TreeObject[] = [];
+    for (const part of decoded.parts) parts.push(await this.tree(part));
+    return decodeOrThrow(tree, 'tree', () => joinParts(parts));
   }
 
-  /** A tree stored before commits checked everything is answered with a typed error, not a 500. */
-  private decode(digest: Uint8Array, raw: Buffer): TreeObject {
-    try {
-      return decodeTree(raw);
-    } catch (err) {
-      throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(digest), kind: 'tree', detail: (err as Error).message });
-    }
+  private async tree(digest: Uint8Array): Promise<TreeObject> {
+    const raw = await this.store.readObject(digest, ObjectKind.tree);
+    return decodeOrThrow(digest, 'tree', () => decodeTree(raw));
   }
 
   /** The entry at `path` ('/'-separated, relative to the root); the root itself is null. */

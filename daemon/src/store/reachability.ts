@@ -16,6 +16,7 @@ import { digestKey, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
 import { joinParts } from '../../../core/src/objects/split-tree.js';
+import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
 import { MAX_TREE_DEPTH, decodeTree, type TreeObject } from '../../../core/src/objects/tree.js';
 import type { Location } from './object-index.js';
 
@@ -51,10 +52,6 @@ export interface WalkOptions {
   visit?: (digest: Uint8Array, kind: ObjectKind) => void;
 }
 
-function undecodable(digest: Uint8Array, kind: ObjectKind, err: unknown): HavenError {
-  return new HavenError('OBJECT_UNDECODABLE', { digest: toHex(digest), kind: kindName(kind) ?? kind, detail: (err as Error).message });
-}
-
 interface Pending {
   digest: Uint8Array;
   kind: ObjectKind;
@@ -75,13 +72,7 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
   let objects = 0;
   const pending: Pending[] = [];
 
-  const decodeTreeOf = (digest: Uint8Array, raw: Buffer): TreeObject => {
-    try {
-      return decodeTree(raw);
-    } catch (err) {
-      throw undecodable(digest, ObjectKind.tree, err);
-    }
-  };
+  const decodeTreeOf = (digest: Uint8Array, raw: Buffer): TreeObject => decodeOrThrow(digest, 'tree', () => decodeTree(raw));
 
   /** Whether `digest` must be read and descended into (reached for the first time, present, not complete). */
   const reach = (digest: Uint8Array, kind: ObjectKind, k: string): boolean => {
@@ -120,11 +111,7 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
     if (parts.some((p) => src.locate(p)?.kind !== ObjectKind.tree)) return; // reported as missing or mistyped by the walk
     const decoded: TreeObject[] = [];
     for (const p of parts) decoded.push(decodeTreeOf(p, await src.readObject(p, ObjectKind.tree)));
-    try {
-      joinParts(decoded);
-    } catch (err) {
-      throw undecodable(digest, ObjectKind.tree, err);
-    }
+    decodeOrThrow(digest, 'tree', () => joinParts(decoded));
   };
 
   const rootKey = push(root, ObjectKind.tree, 0);
@@ -148,12 +135,7 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
       }
       walked.set(digestKey(digest), { digest, children });
     } else if (kind === ObjectKind.list) {
-      let list;
-      try {
-        list = decodeList(raw);
-      } catch (err) {
-        throw undecodable(digest, kind, err);
-      }
+      const list = decodeOrThrow(digest, 'list', () => decodeList(raw));
       const childKind = list.level === 0 ? ObjectKind.data : ObjectKind.list;
       for (const d of list.items) push(d, childKind, depth);
     }

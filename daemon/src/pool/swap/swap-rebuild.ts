@@ -6,6 +6,7 @@
 // only a cancel cancels it.
 
 import { HavenError } from '../../../../core/src/errors.js';
+import { sleep } from '../../clock.js';
 import type { DiskDirectory } from '../../disks/inventory.js';
 import type { BtrfsOps } from '../btrfs-ops.js';
 import type { KernelView } from '../kernel-view.js';
@@ -37,19 +38,6 @@ export interface RebuildContext {
 export interface RebuildOutcome {
   replace: { started: string; finished: string; seconds: number } | null;
 }
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve, reject) => {
-  if (signal.aborted) return reject(signal.reason);
-  const t = setTimeout(() => {
-    signal.removeEventListener('abort', onAbort);
-    resolve();
-  }, ms);
-  const onAbort = (): void => {
-    clearTimeout(t);
-    reject(signal.reason);
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-});
 
 /** True once the new disk is the device of the old devid: the replace is done (the kernel says so). */
 export async function rebuildFinished(r: SwapRecord, driver: BtrfsOps, kernel: KernelView, mountPath: string, disks: DiskDirectory): Promise<boolean> {
