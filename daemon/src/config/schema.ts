@@ -24,6 +24,11 @@ export const ConfigSchema = Type.Object(
         segmentMaxBytes: Type.Integer({ minimum: MiB, maximum: 1024 * MiB, default: 64 * MiB, description: 'Segment files are closed at this size' }),
         syncEveryBytes: Type.Integer({ minimum: MiB, maximum: 1024 * MiB, default: 32 * MiB, description: 'An upload stream makes its objects durable and visible at least this often' }),
         directIo: Type.Boolean({ default: true, description: 'Append to segments with O_DIRECT where the file system allows it (falls back to buffered writes)' }),
+        reserveBytes: Type.Integer({
+          minimum: 0,
+          default: 0,
+          description: 'Free space kept for prune, GC and compaction: uploads are refused (STORAGE_FULL) below it. 0 means automatic: two segments plus 256 MiB of index headroom',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -69,6 +74,16 @@ export const ConfigSchema = Type.Object(
     retention: Type.Object(
       {
         pruneCron: Type.String({ default: '30 1 * * *', description: 'When every group with a retention policy is pruned (cron; daily at 01:30 by default; empty disables). Prune deletes snapshots; it reclaims no space' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    gc: Type.Object(
+      {
+        cron: Type.String({ default: '15 */6 * * *', description: 'When garbage collection runs (cron; every 6 hours by default; empty: only on demand). A run reclaims what the previous run condemned' }),
+        compactThreshold: Type.Number({ minimum: 0.01, maximum: 1, default: 0.2, description: 'A sealed segment whose dead fraction reaches this is rewritten by compaction' }),
+        unusedBudget: Type.Number({ minimum: 0, maximum: 1, default: 0.05, description: 'Dead bytes allowed across the datastore, as a fraction of stored bytes: past it, the deadest segments are rewritten even below the threshold' }),
+        maxRewriteBytes: Type.Integer({ minimum: 0, default: 16 * 1024 * MiB, description: 'Most live bytes one run copies while compacting (the rest waits for the next run)' }),
+        rateBytesPerSecond: Type.Integer({ minimum: 0, default: 256 * MiB, description: 'Compaction reads and writes at most this many bytes per second (0: unlimited), so backups keep the disk' }),
       },
       { additionalProperties: false, default: {} },
     ),
