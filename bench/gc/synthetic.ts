@@ -1,0 +1,235 @@
+// bench/gc (2): garbage collection on a synthetic datastore of many small objects.
+//
+//   node dist/bench/gc/synthetic.js [--objects 10000000] [--dir /var/tmp/bench/gc-synthetic]
+//        [--snapshots 100] [--change 0.02] [--delete 50] [--source /var/tmp/bench/ds-1.5G/src]
+//        [--ingest-runs 3] [--only generate|gc|ingest] [--max-minutes 60]
+//
+// 1. Builds (or reuses, when its parameters match) a datastore of about --objects objects
+//    referenced by --snapshots snapshots sharing most of their trees (synthetic-store.ts).
+// 2. Starts the real havend on it, prunes the oldest --delete snapshots (`havend prune
+//    --keep-last`), then runs `havend gc --wait` twice (the first run condemns, the second
+//    reclaims and compacts), sampling the daemon's RssAnon every 50 ms.
+// 3. Ingest: backs up a fresh salted copy of --source (every chunk new, salted-tree.ts) with
+//    the real client, alternately alone and while a GC runs at its default priority, and
+//    prints the throughput of each and the medians.
+// Keep the datastore out of the repository and out of shared/ (/var/tmp/bench).
+
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBounded, type BoundedResult } from '../../tests/helpers/bounded-run.js';
+import { createToken, HAVEND, startDaemon, type Daemon } from '../../tests/helpers/daemon.js';
+import { HAVEN } from '../../tests/helpers/haven-cli.js';
+import { buildSyntheticDatastore, leavesFor, type SyntheticOptions, type SyntheticResult } from './synthetic-store.js';
+import { sampleMemory, readMemory, type MemoryPeaks } from './rss-sampler.js';
+import { saltedCopy } from './salted-tree.js';
+
+const { values } = parseArgs({
+  options: {
+    objects: { type: 'string', default: '10000000' },
+    dir: { type: 'string', default: '/var/tmp/bench/gc-synthetic' },
+    snapshots: { type: 'string', default: '100' },
+    change: { type: 'string', default: '0.02' },
+    'files-per-dir': { type: 'string', default: '256' },
+    delete: { type: 'string', default: '50' },
+    source: { type: 'string', default: '/var/tmp/bench/ds-1.5G/src' },
+    'ingest-runs': { type: 'string', default: '3' },
+    only: { type: 'string' },
+    'max-minutes': { type: 'string', default: '60' },
+  },
+});
+
+const GROUP = 'synthetic';
+const MiB = 1024 * 1024;
+const deadline = Date.now() + Number(values['max-minutes']) * 60_000;
+const log = (line: string): void => void process.stderr.write(`[gc-bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+type Ran = BoundedResult;
+
+/** Runs a command to its end, its process group killed past the benchmark's deadline. */
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Ran> {
+  return runBounded(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, timeoutMs: Math.max(1000, deadline - Date.now()) });
+}
+
+const seconds = (r: Ran): number => r.elapsedMs / 1000;
+
+function must(r: Ran, what: string): Ran {
+  if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${r.stderr || r.stdout}`);
+  return r;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+// ---------------------------------------------------------------- 1. the datastore
+
+const options: SyntheticOptions = {
+  dataDir: values.dir,
+  objects: Number(values.objects),
+  snapshots: Number(values.snapshots),
+  change: Number(values.change),
+  filesPerDir: Number(values['files-per-dir']),
+  group: GROUP,
+  segmentMaxBytes: 64 * MiB, // the daemon's default (config datastore.segmentMaxBytes)
+  progress: log,
+};
+const MARKER = join(values.dir, 'synthetic.json');
+
+async function datastore(): Promise<SyntheticResult> {
+  const wanted = { objects: options.objects, snapshots: options.snapshots, change: options.change, filesPerDir: options.filesPerDir };
+  if (existsSync(MARKER)) {
+    const had = JSON.parse(readFileSync(MARKER, 'utf8')) as { wanted: typeof wanted; result: SyntheticResult };
+    if (JSON.stringify(had.wanted) === JSON.stringify(wanted)) {
+      log(`reusing ${values.dir} (${had.result.objects} objects; delete it to build anew)`);
+      return had.result;
+    }
+  }
+  rmSync(values.dir, { recursive: true, force: true });
+  mkdirSync(values.dir, { recursive: true });
+  log(`building ${values.dir}: ${options.objects} objects, ${leavesFor(options)} leaves, ${options.snapshots} snapshots`);
+  const result = await buildSyntheticDatastore(options);
+  writeFileSync(MARKER, JSON.stringify({ wanted, result }, null, 2));
+  return result;
+}
+
+function du(path: string): Promise<{ apparent: number; allocated: number }> {
+  return Promise.all([run('du', ['-sb', path]), run('du', ['-sB1', path])]).then(([a, b]) => ({
+    apparent: Number(a.stdout.split('\t')[0]),
+    allocated: Number(b.stdout.split('\t')[0]),
+  }));
+}
+
+// ---------------------------------------------------------------- 2. GC alone
+
+interface GcRunFigures {
+  seconds: number;
+  memory: MemoryPeaks;
+  summary: Record<string, unknown> | null;
+}
+
+async function gcOnce(daemon: Daemon): Promise<GcRunFigures> {
+  const sampler = sampleMemory(daemon.proc.pid as number);
+  const r = must(await run(HAVEND, ['gc', '--wait', '--json', '--data', values.dir]), 'havend gc --wait');
+  const memory = sampler.stop();
+  let summary: Record<string, unknown> | null = null;
+  try {
+    summary = JSON.parse(r.stdout) as Record<string, unknown>;
+  } catch {
+    summary = null;
+  }
+  return { seconds: seconds(r), memory, summary };
+}
+
+const kib = (k: number): string => `${(k / 1024).toFixed(1)} MiB`;
+
+function printGc(label: string, g: GcRunFigures): void {
+  const s = (g.summary?.summary ?? g.summary) as Record<string, unknown> | null;
+  const phases = s?.phases as { markMs: number; sweepMs: number; compactMs: number } | undefined;
+  console.log(
+    `${label.padEnd(8)} ${g.seconds.toFixed(1).padStart(7)} s  RssAnon ${kib(g.memory.startAnonKiB)} -> peak ${kib(g.memory.peakAnonKiB)}` +
+      ` (RssFile then ${kib(g.memory.fileAtPeakKiB)}, VmHWM ${kib(g.memory.vmHwmKiB)}, ${g.memory.samples} samples)`,
+  );
+  if (s) {
+    console.log(
+      `         marked ${String(s.marked)}, roots ${String(s.roots)}, condemned ${String(s.condemnedObjects)} (${((s.condemnedBytes as number) / MiB).toFixed(1)} MiB),` +
+        ` reclaimed ${String(s.reclaimedObjects)} (${((s.reclaimedBytes as number) / MiB).toFixed(1)} MiB), revived ${String(s.revived)}` +
+        (phases ? `; mark ${(phases.markMs / 1000).toFixed(1)} s, sweep ${(phases.sweepMs / 1000).toFixed(1)} s, compact ${(phases.compactMs / 1000).toFixed(1)} s` : ''),
+    );
+  }
+}
+
+// ---------------------------------------------------------------- 3. ingest with and without GC
+
+interface IngestFigures {
+  withGc: boolean;
+  seconds: number;
+  mibPerSecond: number;
+  /** With a GC: seconds of the backup during which the GC was still running. */
+  overlapSeconds: number;
+  gcSeconds: number;
+}
+
+async function ingestOnce(daemon: Daemon, token: string, i: number, withGc: boolean): Promise<IngestFigures> {
+  const work = join(dirname(values.dir), 'gc-ingest');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const tree = saltedCopy(values.source, join(work, 'src'), `haven gc bench ${i} ${Date.now()} ${Math.random()}`);
+  await run('sync', []);
+  const env = { HAVEN_SERVER: daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(work, 'cache') };
+  const gcStart = Date.now();
+  const gc = withGc ? run(HAVEND, ['gc', '--wait', '--json', '--data', values.dir]).then((r) => ({ r, end: Date.now() })) : null;
+  if (gc) await new Promise((r) => setTimeout(r, 500)); // the GC task is under way before the backup starts
+  const backupStart = Date.now();
+  const backup = must(await run(HAVEN, ['backup', '--group', `ingest-${i}`, 'src'], { env, cwd: work }), 'haven backup');
+  const backupEnd = Date.now();
+  let overlapSeconds = 0;
+  let gcSeconds = 0;
+  if (gc) {
+    const g = await gc;
+    must(g.r, 'havend gc --wait (during ingest)');
+    gcSeconds = (g.end - gcStart) / 1000;
+    overlapSeconds = Math.max(0, (Math.min(backupEnd, g.end) - backupStart) / 1000);
+  }
+  rmSync(work, { recursive: true, force: true });
+  const s = seconds(backup);
+  return { withGc, seconds: s, mibPerSecond: tree.bytes / MiB / s, overlapSeconds, gcSeconds };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const only = values.only;
+  const ds = await datastore();
+  console.log(
+    `datastore: ${ds.objects} objects (${ds.dataObjects} chunks, ${ds.treeObjects} trees), ${ds.leaves} leaves in ${ds.leafDirs} directories, ` +
+      `${ds.snapshots} snapshots, ${ds.leavesPerSnapshot} leaves new per snapshot; built in ${ds.seconds.toFixed(0)} s`,
+  );
+  const size0 = await du(values.dir);
+  console.log(`size: ${(size0.apparent / MiB).toFixed(0)} MiB apparent, ${(size0.allocated / MiB).toFixed(0)} MiB on disk`);
+  if (only === 'generate') return;
+
+  const token = createToken(values.dir, 'admin', `gc-bench-${Date.now()}`);
+  const daemon = await startDaemon(null, { dataDir: values.dir });
+  const pid = daemon.proc.pid as number;
+  try {
+    const idle = readMemory(pid);
+    console.log(`havend pid ${pid}: RssAnon ${kib(idle?.rssAnonKiB ?? 0)} after start`);
+    if (only === undefined || only === 'gc') {
+      const keep = options.snapshots - Number(values.delete);
+      const prune = must(await run(HAVEND, ['prune', '--group', GROUP, '--keep-last', String(keep), '--data', values.dir]), 'havend prune');
+      console.log(`prune --keep-last ${keep}: ${seconds(prune).toFixed(1)} s`);
+      const first = await gcOnce(daemon);
+      printGc('gc 1', first);
+      const second = await gcOnce(daemon);
+      printGc('gc 2', second);
+      const size1 = await du(values.dir);
+      console.log(`size after: ${(size1.apparent / MiB).toFixed(0)} MiB apparent, ${(size1.allocated / MiB).toFixed(0)} MiB on disk`);
+    }
+    if (only === undefined || only === 'ingest') {
+      const runs: IngestFigures[] = [];
+      const n = Number(values['ingest-runs']);
+      for (let i = 0; i < 2 * n && Date.now() < deadline; i++) {
+        const f = await ingestOnce(daemon, token, i, i % 2 === 1);
+        runs.push(f);
+        console.log(
+          `ingest ${i + 1}/${2 * n} ${f.withGc ? 'with GC   ' : 'without GC'} ${f.seconds.toFixed(2)} s  ${f.mibPerSecond.toFixed(1)} MiB/s` +
+            (f.withGc ? `  (GC ran ${f.gcSeconds.toFixed(1)} s, ${f.overlapSeconds.toFixed(1)} s of the backup)` : ''),
+        );
+      }
+      const alone = runs.filter((r) => !r.withGc).map((r) => r.mibPerSecond);
+      const during = runs.filter((r) => r.withGc).map((r) => r.mibPerSecond);
+      if (alone.length > 0 && during.length > 0) {
+        const a = median(alone);
+        const d = median(during);
+        console.log(`ingest medians: alone ${a.toFixed(1)} MiB/s, during GC ${d.toFixed(1)} MiB/s: ${((1 - d / a) * 100).toFixed(1)}% lower`);
+      }
+    }
+  } finally {
+    await daemon.stop();
+  }
+}
+
+await main();
