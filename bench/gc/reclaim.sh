@@ -80,7 +80,8 @@ start_server() { # PEER: serves the run copy of its repository, as peers.sh and 
         sleep 0.1
       done ;;
     haven)
-      "$HAVEND" serve --data "$RUN/repos/haven" --listen "127.0.0.1:$PORT" >>"$RUN/logs/havend.log" 2>&1 &
+      # no scheduled GC: the runs measured are the ones asked for
+      HAVEND_GC_CRON= "$HAVEND" serve --data "$RUN/repos/haven" --listen "127.0.0.1:$PORT" >>"$RUN/logs/havend.log" 2>&1 &
       SERVER_PID=$!
       for _ in $(seq 300); do
         curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health" && return 0

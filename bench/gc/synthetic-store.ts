@@ -194,7 +194,7 @@ export async function buildSyntheticDatastore(o: SyntheticOptions): Promise<Synt
       };
       const summary = await ds.catalog.commit(
         { group: o.group, time, host: 'synthetic', paths: ['/data'], tags: [], root, session: session.id, ...(parent ? { parent } : {}), stats: { files: leaves } },
-        { session, completeTrees: [] },
+        { session, completeTrees: [], walkedAt: store.removalGeneration },
       );
       ids.push(summary.id);
       parent = Buffer.from(summary.id, 'hex');

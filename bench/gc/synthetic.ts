@@ -192,7 +192,8 @@ async function main(): Promise<void> {
   if (only === 'generate') return;
 
   const token = createToken(values.dir, 'admin', `gc-bench-${Date.now()}`);
-  const daemon = await startDaemon(null, { dataDir: values.dir });
+  // no scheduled run: every GC measured here is one the benchmark started
+  const daemon = await startDaemon(null, { dataDir: values.dir, env: { HAVEND_GC_CRON: '' } });
   const pid = daemon.proc.pid as number;
   try {
     const idle = readMemory(pid);
