@@ -7,8 +7,9 @@
 // 1. Builds (or reuses, when its parameters match) a datastore of about --objects objects
 //    referenced by --snapshots snapshots sharing most of their trees (synthetic-store.ts).
 // 2. Starts the real havend on it, prunes the oldest --delete snapshots (`havend prune
-//    --keep-last`), then runs `havend gc --wait` twice (the first run condemns, the second
-//    reclaims and compacts), sampling the daemon's RssAnon every 50 ms.
+//    --keep-last`), then runs a GC twice as `havend gc --wait` does (POST /api/v1/gc, then
+//    GET /api/v1/gc until the run is in the history; the first run condemns, the second
+//    reclaims and compacts), sampling the daemon's RssAnon every 50 ms and timing each poll.
 // 3. Ingest: backs up a fresh salted copy of --source (every chunk new, salted-tree.ts) with
 //    the real client, alternately alone and while a GC runs at its default priority, and
 //    prints the throughput of each and the medians.
@@ -17,11 +18,12 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { GcRun, GcStartResponse, GcStatus, GcSummary } from '../../core/src/api/gc.js';
 import { runBounded, type BoundedResult } from '../../tests/helpers/bounded-run.js';
 import { createToken, HAVEND, startDaemon, type Daemon } from '../../tests/helpers/daemon.js';
 import { HAVEN } from '../../tests/helpers/haven-cli.js';
 import { buildSyntheticDatastore, leavesFor, type SyntheticOptions, type SyntheticResult } from './synthetic-store.js';
-import { sampleMemory, readMemory, type MemoryPeaks } from './rss-sampler.js';
+import { readCpuSeconds, readMemory, sampleMemory, type MemoryPeaks } from './proc-figures.js';
 import { saltedCopy } from './salted-tree.js';
 
 const { values } = parseArgs({
@@ -41,6 +43,7 @@ const { values } = parseArgs({
 
 const GROUP = 'synthetic';
 const MiB = 1024 * 1024;
+const POLL_MS = 250;
 const deadline = Date.now() + Number(values['max-minutes']) * 60_000;
 const log = (line: string): void => void process.stderr.write(`[gc-bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -106,37 +109,81 @@ function du(path: string): Promise<{ apparent: number; allocated: number }> {
 
 interface GcRunFigures {
   seconds: number;
+  /** The daemon's CPU seconds meanwhile (all threads). */
+  cpuSeconds: number;
   memory: MemoryPeaks;
-  summary: Record<string, unknown> | null;
+  summary: GcSummary | null;
+  slowestPollMs: number;
+  /** The run's progress message just before the slowest answer. */
+  slowestDuring: string;
+  pollErrors: number;
 }
 
-async function gcOnce(daemon: Daemon): Promise<GcRunFigures> {
-  const sampler = sampleMemory(daemon.proc.pid as number);
-  const r = must(await run(HAVEND, ['gc', '--wait', '--json', '--data', values.dir]), 'havend gc --wait');
-  const memory = sampler.stop();
-  let summary: Record<string, unknown> | null = null;
-  try {
-    summary = JSON.parse(r.stdout) as Record<string, unknown>;
-  } catch {
-    summary = null;
+/** One request to the daemon's API over loopback, and how long it took to be answered. */
+async function api<T>(daemon: Daemon, token: string, method: string, path: string): Promise<{ body: T; ms: number }> {
+  const t0 = performance.now();
+  const res = await fetch(new URL(path, daemon.url), { method, headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return { body: JSON.parse(text) as T, ms: performance.now() - t0 };
+}
+
+/**
+ * Starts a GC run (POST /api/v1/gc, as `havend gc` does) and polls GET /api/v1/gc until the
+ * run is in the history. The slowest poll is how long the daemon's API went unanswered.
+ */
+async function gcRun(daemon: Daemon, token: string): Promise<{ run: GcRun; seconds: number; slowestPollMs: number; slowestDuring: string; pollErrors: number }> {
+  const t0 = performance.now();
+  const { body: started } = await api<GcStartResponse>(daemon, token, 'POST', '/api/v1/gc');
+  let slowest = 0;
+  let slowestDuring = '';
+  let phase = 'starting';
+  let errors = 0;
+  for (;;) {
+    if (Date.now() > deadline) throw new Error('the GC did not end before the benchmark\'s deadline');
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    try {
+      const { body, ms } = await api<GcStatus>(daemon, token, 'GET', '/api/v1/gc');
+      if (ms > slowest) {
+        slowest = ms;
+        slowestDuring = phase; // what the run was doing when the unanswered time began
+      }
+      phase = body.running?.progressMessage ?? phase;
+      const run = body.history.find((r) => r.task === started.task.id);
+      if (run) return { run, seconds: (performance.now() - t0) / 1000, slowestPollMs: slowest, slowestDuring, pollErrors: errors };
+    } catch (err) {
+      errors++;
+      log(`GET /api/v1/gc failed: ${String(err)}`);
+    }
   }
-  return { seconds: seconds(r), memory, summary };
+}
+
+async function gcOnce(daemon: Daemon, token: string): Promise<GcRunFigures> {
+  const pid = daemon.proc.pid as number;
+  const cpu0 = readCpuSeconds(pid);
+  const sampler = sampleMemory(pid);
+  const r = await gcRun(daemon, token);
+  const memory = sampler.stop();
+  const cpuSeconds = readCpuSeconds(pid) - cpu0;
+  if (r.run.status !== 'succeeded') throw new Error(`GC ${r.run.status}: ${r.run.error ?? ''}`);
+  return { seconds: r.seconds, cpuSeconds, memory, summary: r.run.summary, slowestPollMs: r.slowestPollMs, slowestDuring: r.slowestDuring, pollErrors: r.pollErrors };
 }
 
 const kib = (k: number): string => `${(k / 1024).toFixed(1)} MiB`;
 
 function printGc(label: string, g: GcRunFigures): void {
-  const s = (g.summary?.summary ?? g.summary) as Record<string, unknown> | null;
-  const phases = s?.phases as { markMs: number; sweepMs: number; compactMs: number } | undefined;
+  const s = g.summary;
   console.log(
-    `${label.padEnd(8)} ${g.seconds.toFixed(1).padStart(7)} s  RssAnon ${kib(g.memory.startAnonKiB)} -> peak ${kib(g.memory.peakAnonKiB)}` +
-      ` (RssFile then ${kib(g.memory.fileAtPeakKiB)}, VmHWM ${kib(g.memory.vmHwmKiB)}, ${g.memory.samples} samples)`,
+    `${label.padEnd(8)} ${g.seconds.toFixed(1).padStart(7)} s (daemon CPU ${g.cpuSeconds.toFixed(1)} s)  RssAnon ${kib(g.memory.startAnonKiB)} -> peak ${kib(g.memory.peakAnonKiB)}` +
+      ` (RssFile then ${kib(g.memory.fileAtPeakKiB)}, VmHWM ${kib(g.memory.vmHwmKiB)}, ${g.memory.samples} samples);` +
+      ` slowest API answer ${(g.slowestPollMs / 1000).toFixed(2)} s (after "${g.slowestDuring}")${g.pollErrors > 0 ? `, ${g.pollErrors} failed` : ''}`,
   );
   if (s) {
     console.log(
-      `         marked ${String(s.marked)}, roots ${String(s.roots)}, condemned ${String(s.condemnedObjects)} (${((s.condemnedBytes as number) / MiB).toFixed(1)} MiB),` +
-        ` reclaimed ${String(s.reclaimedObjects)} (${((s.reclaimedBytes as number) / MiB).toFixed(1)} MiB), revived ${String(s.revived)}` +
-        (phases ? `; mark ${(phases.markMs / 1000).toFixed(1)} s, sweep ${(phases.sweepMs / 1000).toFixed(1)} s, compact ${(phases.compactMs / 1000).toFixed(1)} s` : ''),
+      `         marked ${s.marked}, roots ${s.roots}, condemned ${s.condemnedObjects} (${(s.condemnedBytes / MiB).toFixed(1)} MiB),` +
+        ` reclaimed ${s.reclaimedObjects} (${(s.reclaimedBytes / MiB).toFixed(1)} MiB), revived ${s.revived};` +
+        ` mark ${(s.phases.markMs / 1000).toFixed(1)} s, sweep ${(s.phases.sweepMs / 1000).toFixed(1)} s, compact ${(s.phases.compactMs / 1000).toFixed(1)} s` +
+        `; compaction ${s.compaction.segments} segment(s), ${(s.compaction.bytesFreed / MiB).toFixed(1)} MiB freed`,
     );
   }
 }
@@ -160,7 +207,7 @@ async function ingestOnce(daemon: Daemon, token: string, i: number, withGc: bool
   await run('sync', []);
   const env = { HAVEN_SERVER: daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(work, 'cache') };
   const gcStart = Date.now();
-  const gc = withGc ? run(HAVEND, ['gc', '--wait', '--json', '--data', values.dir]).then((r) => ({ r, end: Date.now() })) : null;
+  const gc = withGc ? gcRun(daemon, token).then((r) => ({ r, end: Date.now() })) : null;
   if (gc) await new Promise((r) => setTimeout(r, 500)); // the GC task is under way before the backup starts
   const backupStart = Date.now();
   const backup = must(await run(HAVEN, ['backup', '--group', `ingest-${i}`, 'src'], { env, cwd: work }), 'haven backup');
@@ -169,7 +216,7 @@ async function ingestOnce(daemon: Daemon, token: string, i: number, withGc: bool
   let gcSeconds = 0;
   if (gc) {
     const g = await gc;
-    must(g.r, 'havend gc --wait (during ingest)');
+    if (g.r.run.status !== 'succeeded') throw new Error(`GC during ingest ${g.r.run.status}: ${g.r.run.error ?? ''}`);
     gcSeconds = (g.end - gcStart) / 1000;
     overlapSeconds = Math.max(0, (Math.min(backupEnd, g.end) - backupStart) / 1000);
   }
@@ -202,9 +249,9 @@ async function main(): Promise<void> {
       const keep = options.snapshots - Number(values.delete);
       const prune = must(await run(HAVEND, ['prune', '--group', GROUP, '--keep-last', String(keep), '--data', values.dir]), 'havend prune');
       console.log(`prune --keep-last ${keep}: ${seconds(prune).toFixed(1)} s`);
-      const first = await gcOnce(daemon);
+      const first = await gcOnce(daemon, token);
       printGc('gc 1', first);
-      const second = await gcOnce(daemon);
+      const second = await gcOnce(daemon, token);
       printGc('gc 2', second);
       const size1 = await du(values.dir);
       console.log(`size after: ${(size1.apparent / MiB).toFixed(0)} MiB apparent, ${(size1.allocated / MiB).toFixed(0)} MiB on disk`);
@@ -230,6 +277,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await daemon.stop();
+    writeFileSync(join(dirname(values.dir), 'gc-bench-havend.log'), daemon.output());
   }
 }
 

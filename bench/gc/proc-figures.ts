@@ -1,8 +1,22 @@
-// Samples a process's memory from /proc/<pid>/status while something runs. RssAnon is the
-// figure the GC goal is about: the daemon's own heap and buffers, not the LMDB pages it has
-// mapped (those are RssFile, and the kernel can drop them at any time).
+// A process's figures from /proc while something runs: memory sampled from /proc/<pid>/status
+// and CPU seconds from /proc/<pid>/stat. RssAnon is the figure the GC goal is about: the
+// daemon's own heap and buffers, not the LMDB pages it has mapped (those are RssFile, and the
+// kernel can drop them at any time). CPU seconds hold on a loaded machine, where wall time
+// stretches with everyone else's work.
 
 import { readFileSync } from 'node:fs';
+
+const CLOCK_TICKS = 100; // USER_HZ: /proc reports utime and stime in these on Linux
+
+/** User + system CPU seconds of the process (all its threads) so far. */
+export function readCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
 
 export interface MemorySample {
   rssAnonKiB: number;
