@@ -10,9 +10,9 @@
 //    --keep-last`), then runs a GC twice as `havend gc --wait` does (POST /api/v1/gc, then
 //    GET /api/v1/gc until the run is in the history; the first run condemns, the second
 //    reclaims and compacts), sampling the daemon's RssAnon every 50 ms and timing each poll.
-// 3. Ingest: backs up a fresh salted copy of --source (every chunk new, salted-tree.ts) with
-//    the real client, alternately alone and while a GC runs at its default priority, and
-//    prints the throughput of each and the medians.
+// 3. Ingest: backs up fresh salted copies of --source (every chunk new, salted-tree.ts) with
+//    the real client: one alone, --ingest-runs back to back while one GC runs at its default
+//    priority, the rest alone; prints the throughput of each and the medians.
 // Keep the datastore out of the repository and out of shared/ (/var/tmp/bench).
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -191,38 +191,68 @@ function printGc(label: string, g: GcRunFigures): void {
 // ---------------------------------------------------------------- 3. ingest with and without GC
 
 interface IngestFigures {
-  withGc: boolean;
+  label: string;
   seconds: number;
   mibPerSecond: number;
-  /** With a GC: seconds of the backup during which the GC was still running. */
-  overlapSeconds: number;
-  gcSeconds: number;
+  /** Whether a GC ran from before this backup started until after it ended. */
+  underGc: boolean;
 }
 
-async function ingestOnce(daemon: Daemon, token: string, i: number, withGc: boolean): Promise<IngestFigures> {
+interface SaltedSource {
+  dir: string;
+  bytes: number;
+}
+
+/** Fresh copies of --source, every chunk new (salted-tree.ts), made before any clock starts. */
+function saltedSources(n: number): SaltedSource[] {
   const work = join(dirname(values.dir), 'gc-ingest');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const tree = saltedCopy(values.source, join(work, 'src'), `haven gc bench ${i} ${Date.now()} ${Math.random()}`);
-  await run('sync', []);
-  const env = { HAVEN_SERVER: daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(work, 'cache') };
-  const gcStart = Date.now();
-  const gc = withGc ? gcRun(daemon, token).then((r) => ({ r, end: Date.now() })) : null;
-  if (gc) await new Promise((r) => setTimeout(r, 500)); // the GC task is under way before the backup starts
-  const backupStart = Date.now();
-  const backup = must(await run(HAVEN, ['backup', '--group', `ingest-${i}`, 'src'], { env, cwd: work }), 'haven backup');
-  const backupEnd = Date.now();
-  let overlapSeconds = 0;
-  let gcSeconds = 0;
-  if (gc) {
-    const g = await gc;
-    if (g.r.run.status !== 'succeeded') throw new Error(`GC during ingest ${g.r.run.status}: ${g.r.run.error ?? ''}`);
-    gcSeconds = (g.end - gcStart) / 1000;
-    overlapSeconds = Math.max(0, (Math.min(backupEnd, g.end) - backupStart) / 1000);
+  const out: SaltedSource[] = [];
+  for (let i = 0; i < n; i++) {
+    const dir = join(work, `t${i}`);
+    mkdirSync(dir);
+    const tree = saltedCopy(values.source, join(dir, 'src'), `haven gc bench ${i} ${Date.now()} ${Math.random()}`);
+    out.push({ dir, bytes: tree.bytes });
   }
-  rmSync(work, { recursive: true, force: true });
-  const s = seconds(backup);
-  return { withGc, seconds: s, mibPerSecond: tree.bytes / MiB / s, overlapSeconds, gcSeconds };
+  return out;
+}
+
+async function backupOf(daemon: Daemon, token: string, source: SaltedSource, label: string, gcRunning: () => boolean): Promise<IngestFigures> {
+  await run('sync', []);
+  const before = gcRunning();
+  const env = { HAVEN_SERVER: daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(source.dir, 'cache') };
+  const r = must(await run(HAVEN, ['backup', '--group', `ingest-${label}`, 'src'], { env, cwd: source.dir }), 'haven backup');
+  const f = { label, seconds: seconds(r), mibPerSecond: source.bytes / MiB / seconds(r), underGc: before && gcRunning() };
+  console.log(`ingest ${label.padEnd(10)} ${f.seconds.toFixed(2)} s  ${f.mibPerSecond.toFixed(1)} MiB/s${before ? (f.underGc ? '  (GC running throughout)' : '  (the GC ended during it: not counted)') : ''}`);
+  rmSync(join(source.dir, 'src'), { recursive: true, force: true });
+  return f;
+}
+
+/**
+ * One backup alone, then `n` back to back while one GC runs (the GC on a large datastore
+ * outlasts several), then the rest alone: the backups without GC bracket those with it.
+ */
+async function ingest(daemon: Daemon, token: string, n: number): Promise<void> {
+  const sources = saltedSources(2 * n);
+  const alone: IngestFigures[] = [];
+  const during: IngestFigures[] = [];
+  let gcDone = true;
+  alone.push(await backupOf(daemon, token, sources[0] as SaltedSource, 'alone-1', () => false));
+  gcDone = false;
+  const gc = gcRun(daemon, token).finally(() => (gcDone = true));
+  await new Promise((r) => setTimeout(r, 1000)); // the run is under way
+  for (let i = 0; i < n && !gcDone; i++) during.push(await backupOf(daemon, token, sources[n + i] as SaltedSource, `gc-${i + 1}`, () => !gcDone));
+  const g = await gc;
+  console.log(`GC during ingest: ${g.seconds.toFixed(1)} s, ${g.run.status}; slowest API answer ${(g.slowestPollMs / 1000).toFixed(2)} s (after "${g.slowestDuring}")`);
+  for (let i = 1; i < n; i++) alone.push(await backupOf(daemon, token, sources[i] as SaltedSource, `alone-${i + 1}`, () => false));
+  const counted = during.filter((f) => f.underGc);
+  if (counted.length > 0) {
+    const a = median(alone.map((f) => f.mibPerSecond));
+    const d = median(counted.map((f) => f.mibPerSecond));
+    console.log(`ingest medians: alone ${a.toFixed(1)} MiB/s (${alone.length}), during GC ${d.toFixed(1)} MiB/s (${counted.length}): ${((1 - d / a) * 100).toFixed(1)}% lower`);
+  } else console.log('no backup ran entirely under the GC: use a larger datastore or a smaller --source');
+  rmSync(join(dirname(values.dir), 'gc-ingest'), { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------- main
@@ -257,23 +287,7 @@ async function main(): Promise<void> {
       console.log(`size after: ${(size1.apparent / MiB).toFixed(0)} MiB apparent, ${(size1.allocated / MiB).toFixed(0)} MiB on disk`);
     }
     if (only === undefined || only === 'ingest') {
-      const runs: IngestFigures[] = [];
-      const n = Number(values['ingest-runs']);
-      for (let i = 0; i < 2 * n && Date.now() < deadline; i++) {
-        const f = await ingestOnce(daemon, token, i, i % 2 === 1);
-        runs.push(f);
-        console.log(
-          `ingest ${i + 1}/${2 * n} ${f.withGc ? 'with GC   ' : 'without GC'} ${f.seconds.toFixed(2)} s  ${f.mibPerSecond.toFixed(1)} MiB/s` +
-            (f.withGc ? `  (GC ran ${f.gcSeconds.toFixed(1)} s, ${f.overlapSeconds.toFixed(1)} s of the backup)` : ''),
-        );
-      }
-      const alone = runs.filter((r) => !r.withGc).map((r) => r.mibPerSecond);
-      const during = runs.filter((r) => r.withGc).map((r) => r.mibPerSecond);
-      if (alone.length > 0 && during.length > 0) {
-        const a = median(alone);
-        const d = median(during);
-        console.log(`ingest medians: alone ${a.toFixed(1)} MiB/s, during GC ${d.toFixed(1)} MiB/s: ${((1 - d / a) * 100).toFixed(1)}% lower`);
-      }
+      await ingest(daemon, token, Number(values['ingest-runs']));
     }
   } finally {
     await daemon.stop();
