@@ -15,6 +15,8 @@ interface Row {
   bytes: number;
   alloc: number;
   code: number;
+  /** For havend gc: the GC task's own duration; NaN where the step reports none. */
+  task: number;
 }
 
 const MiB = 1024 * 1024;
@@ -23,10 +25,11 @@ const YARDSTICK = 'restic-rest';
 function parse(path: string): Row[] {
   const [, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
   return lines.map((line) => {
-    const [run, peer, step, seconds, clientCpu, srvCpu, bytes, alloc, code] = line.split(',') as string[];
+    const [run, peer, step, seconds, clientCpu, srvCpu, bytes, alloc, code, task] = line.split(',') as string[];
     return {
       run: run as string, peer: peer as string, step: step as string, seconds: Number(seconds), clientCpu: Number(clientCpu),
       srvCpu: Number(srvCpu), bytes: Number(bytes), alloc: Number(alloc), code: Number(code),
+      task: task ? Number(task) : NaN,
     };
   });
 }
@@ -49,20 +52,22 @@ const rows = parse(process.argv[2] as string);
 const peers = [...new Set(rows.map((r) => r.peer))];
 const runs = [...new Set(rows.map((r) => r.run))];
 
-const stepRows: string[][] = [['peer', 'step', 'secs', 'min-max', 'cpu_s', 'srv_cpu', 'repo_MiB', 'alloc_MiB', 'rc']];
+const stepRows: string[][] = [['peer', 'step', 'secs', 'min-max', 'task_s', 'cpu_s', 'srv_cpu', 'repo_MiB', 'alloc_MiB', 'rc']];
 for (const peer of peers) {
   const steps = [...new Set(rows.filter((r) => r.peer === peer).map((r) => r.step))];
   for (const step of steps) {
     const rs = rows.filter((r) => r.peer === peer && r.step === step);
     stepRows.push([
       peer, step, median(rs.map((r) => r.seconds)).toFixed(2), range(rs.map((r) => r.seconds)),
+      rs.some((r) => Number.isNaN(r.task)) ? '-' : median(rs.map((r) => r.task)).toFixed(2),
       median(rs.map((r) => r.clientCpu + r.srvCpu)).toFixed(2), median(rs.map((r) => r.srvCpu)).toFixed(2),
       mib(median(rs.map((r) => r.bytes))), mib(median(rs.map((r) => r.alloc))), String(Math.max(...rs.map((r) => r.code))),
     ]);
   }
 }
 console.log(table(stepRows));
-console.log('\ncpu_s = client user+sys + server CPU (srv_cpu: rclone serve restic, havend); repo_MiB = du -sb, alloc_MiB = du -sB1 after the step\n');
+console.log('\ntask_s = the GC task\'s own duration as havend gc reports it (the rest of secs: the command\'s start and its polling);');
+console.log('cpu_s = client user+sys + server CPU (srv_cpu: rclone serve restic, havend); repo_MiB = du -sb, alloc_MiB = du -sB1 after the step\n');
 
 interface PeerTotal {
   seconds: number[];

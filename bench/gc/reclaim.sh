@@ -53,7 +53,7 @@ if [ "${FORCE:-0}" = 1 ] || [ ! -f "$STAGE/staged.ok" ]; then
 fi
 rm -rf "$RUN" && mkdir -p "$RUN"/{repos,cache,logs} "$RES"
 CSV=$RES/reclaim.csv
-echo "run,peer,step,seconds,client_cpu_s,srv_cpu_s,repo_bytes,repo_alloc_bytes,exit_code" >"$CSV"
+echo "run,peer,step,seconds,client_cpu_s,srv_cpu_s,repo_bytes,repo_alloc_bytes,exit_code,task_s" >"$CSV"
 
 # ------------------------------------------------------------------ servers
 free_port() {
@@ -138,10 +138,13 @@ measure_step() { # RUN PEER STEP -> one CSV row
   t1=$(date +%s.%N)
   [ -n "$SERVER_PID" ] && s1=$(proc_ticks "$SERVER_PID")
   read -r bytes alloc < <(repo_size "$RUN/repos/$peer")
+  # havend gc prints its task's own duration: the rest of the step is the command's start and its polling
+  local task
+  task=$(sed -nE 's/^garbage collection succeeded \(task [^,]*, ([0-9.]+) s\).*/\1/p' "$lg")
   awk -v r="$r" -v peer="$peer" -v step="$step" -v t0="$t0" -v t1="$t1" -v s0="$s0" -v s1="$s1" -v tck="$CLK_TCK" \
-      -v b="$bytes" -v a="$alloc" -v rc="$rc" -F': ' '
+      -v b="$bytes" -v a="$alloc" -v rc="$rc" -v task="$task" -F': ' '
     /User time \(seconds\)/ { u = $2 } /System time \(seconds\)/ { s = $2 }
-    END { printf "%s,%s,%s,%.2f,%.2f,%.2f,%d,%d,%d\n", r, peer, step, t1 - t0, u + s, (s1 - s0) / tck, b, a, rc }' "$tf" >>"$CSV"
+    END { printf "%s,%s,%s,%.2f,%.2f,%.2f,%d,%d,%d,%s\n", r, peer, step, t1 - t0, u + s, (s1 - s0) / tck, b, a, rc, task }' "$tf" >>"$CSV"
   log "run $r $peer $step: rc=$rc $(tail -n 1 "$CSV" | cut -d, -f4) s"
   [ "$rc" = 0 ] || log "WARNING: $peer $step failed (see $lg)"
 }
@@ -155,7 +158,7 @@ for r in $(seq 1 "$RUNS"); do
     cp -a --sparse=always "$STAGE/repos/$peer" "$RUN/repos/$peer"
     [ -d "$STAGE/cache/$peer" ] && cp -a "$STAGE/cache/$peer" "$RUN/cache/$peer"
     read -r bytes alloc < <(repo_size "$RUN/repos/$peer")
-    echo "$r,$peer,before,0,0,0,$bytes,$alloc,0" >>"$CSV"
+    echo "$r,$peer,before,0,0,0,$bytes,$alloc,0," >>"$CSV"
     start_server "$peer"
     for step in $(steps "$peer"); do measure_step "$r" "$peer" "$step"; done
     stop_server

@@ -251,6 +251,9 @@ async function ingest(daemon: Daemon, token: string, n: number): Promise<void> {
     const a = median(alone.map((f) => f.mibPerSecond));
     const d = median(counted.map((f) => f.mibPerSecond));
     console.log(`ingest medians: alone ${a.toFixed(1)} MiB/s (${alone.length}), during GC ${d.toFixed(1)} MiB/s (${counted.length}): ${((1 - d / a) * 100).toFixed(1)}% lower`);
+    // The median hides one backup that a pause of the daemon held up: the sums do not.
+    const rate = (fs: IngestFigures[]): number => fs.reduce((n, f) => n + f.mibPerSecond * f.seconds, 0) / fs.reduce((n, f) => n + f.seconds, 0);
+    console.log(`ingest sums: alone ${rate(alone).toFixed(1)} MiB/s, during GC ${rate(counted).toFixed(1)} MiB/s: ${((1 - rate(counted) / rate(alone)) * 100).toFixed(1)}% lower; slowest backup during GC ${Math.min(...counted.map((f) => f.mibPerSecond)).toFixed(1)} MiB/s`);
   } else console.log('no backup ran entirely under the GC: use a larger datastore or a smaller --source');
   rmSync(join(dirname(values.dir), 'gc-ingest'), { recursive: true, force: true });
 }
