@@ -4,6 +4,7 @@
 //   node dist/bench/gc/reclaim-report.js WORKDIR/results/reclaim.csv
 
 import { readFileSync } from 'node:fs';
+import { median } from './median.js';
 
 interface Row {
   run: string;
@@ -32,12 +33,6 @@ function parse(path: string): Row[] {
       task: task ? Number(task) : NaN,
     };
   });
-}
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 function table(rows: string[][]): string {

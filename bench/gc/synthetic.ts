@@ -2,7 +2,7 @@
 //
 //   node dist/bench/gc/synthetic.js [--objects 10000000] [--dir /var/tmp/bench/gc-synthetic]
 //        [--snapshots 100] [--change 0.02] [--delete 50] [--source /var/tmp/bench/ds-1.5G/src]
-//        [--ingest-runs 3] [--only generate|gc|ingest] [--max-minutes 60]
+//        [--ingest-runs 3] [--only generate|gc|ingest|floor] [--max-minutes 60]
 //
 // 1. Builds (or reuses, when its parameters match) a datastore of about --objects objects
 //    referenced by --snapshots snapshots sharing most of their trees (synthetic-store.ts).
@@ -13,6 +13,8 @@
 // 3. Ingest: backs up fresh salted copies of --source (every chunk new, salted-tree.ts) with
 //    the real client: one alone, --ingest-runs back to back while one GC runs at its default
 //    priority, the rest alone; prints the throughput of each and the medians.
+// --only floor (no daemon running on the datastore): what any collector must do at least, one
+// pass over the index and every tree read and decoded once (mark-floor.ts).
 // Keep the datastore out of the repository and out of shared/ (/var/tmp/bench).
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,8 @@ import { HAVEN } from '../../tests/helpers/haven-cli.js';
 import { buildSyntheticDatastore, leavesFor, type SyntheticOptions, type SyntheticResult } from './synthetic-store.js';
 import { readCpuSeconds, readMemory, sampleMemory, type MemoryPeaks } from './proc-figures.js';
 import { saltedCopy } from './salted-tree.js';
+import { measureMarkFloor } from './mark-floor.js';
+import { median } from './median.js';
 
 const { values } = parseArgs({
   options: {
@@ -60,12 +64,6 @@ function must(r: Ran, what: string): Ran {
   if (r.code !== 0) throw new Error(`${what} failed (exit ${r.code}): ${r.stderr || r.stdout}`);
   return r;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 // ---------------------------------------------------------------- 1. the datastore
 
@@ -142,6 +140,7 @@ async function gcRun(daemon: Daemon, token: string): Promise<{ run: GcRun; secon
   for (;;) {
     if (Date.now() > deadline) throw new Error('the GC did not end before the benchmark\'s deadline');
     await new Promise((r) => setTimeout(r, POLL_MS));
+    const asked = performance.now();
     try {
       const { body, ms } = await api<GcStatus>(daemon, token, 'GET', '/api/v1/gc');
       if (ms > slowest) {
@@ -152,8 +151,14 @@ async function gcRun(daemon: Daemon, token: string): Promise<{ run: GcRun; secon
       const run = body.history.find((r) => r.task === started.task.id);
       if (run) return { run, seconds: (performance.now() - t0) / 1000, slowestPollMs: slowest, slowestDuring, pollErrors: errors };
     } catch (err) {
+      // a request the daemon dropped counts as unanswered for as long as it waited
+      const ms = performance.now() - asked;
       errors++;
-      log(`GET /api/v1/gc failed: ${String(err)}`);
+      if (ms > slowest) {
+        slowest = ms;
+        slowestDuring = `${phase}; failed`;
+      }
+      log(`GET /api/v1/gc failed after ${(ms / 1000).toFixed(2)} s: ${String((err as Error).cause ?? err)}`);
     }
   }
 }
@@ -270,6 +275,12 @@ async function main(): Promise<void> {
   const size0 = await du(values.dir);
   console.log(`size: ${(size0.apparent / MiB).toFixed(0)} MiB apparent, ${(size0.allocated / MiB).toFixed(0)} MiB on disk`);
   if (only === 'generate') return;
+  if (only === 'floor') {
+    const f = await measureMarkFloor(values.dir, options.segmentMaxBytes);
+    console.log(`floor: one index pass over ${f.objects} objects ${f.scanSeconds.toFixed(1)} s (${f.scanCpuSeconds.toFixed(1)} CPU-s);` +
+      ` reading and decoding all ${f.trees} trees (${f.entries} entries) ${f.treeSeconds.toFixed(1)} s (${f.treeCpuSeconds.toFixed(1)} CPU-s)`);
+    return;
+  }
 
   const token = createToken(values.dir, 'admin', `gc-bench-${Date.now()}`);
   // no scheduled run: every GC measured here is one the benchmark started
