@@ -153,8 +153,9 @@ export class TaskRegistry {
     info.status = status;
     info.ended = new Date(this.now()).toISOString();
     if (status === 'succeeded') info.progress = 1;
-    this.running.delete(info.id);
+    // Stored before it leaves the running set: in between, get() would find it nowhere.
     await this.db.put(info.id, info);
+    this.running.delete(info.id);
     this.bus.emit('task.ended', structuredClone(info));
     await this.prune();
     return structuredClone(info);
