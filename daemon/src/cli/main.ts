@@ -10,7 +10,7 @@ const USAGE = `havend ${VERSION} - the Haven backup appliance daemon
 usage:
   havend serve [--config FILE] [--data DIR] [--listen HOST:PORT]
   havend setup --data DIR [--user NAME]      (password on standard input)
-  havend token create --data DIR --scope admin|replicate|metrics|backup:GROUP [--name NAME]
+  havend token create --data DIR --scope admin|replicate|replicate:GROUP|metrics|backup:GROUP [--name NAME]
   havend token list --data DIR [--json]
   havend token revoke ID --data DIR
   havend store check --data DIR [--json]

@@ -39,6 +39,7 @@ import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
 import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
 import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js';
+import { replicationSourceRoutes } from './routes/replication-source.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { swapRoutes } from './routes/swaps.js';
 import { systemRoutes } from './routes/system.js';
@@ -117,6 +118,9 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     swaps: swapRoutes(d.pools.swaps),
     retention: retentionRoutes(d.retention),
     gc: gcRoutes(d.gc),
+    replicationSource: replicationSourceRoutes({
+      feed: d.datastore.feed, objects: d.datastore.objects, catalog: d.catalog, bus: d.bus, shutdown: d.shutdown,
+    }),
   };
 }
 

@@ -28,7 +28,9 @@ import type { swapRoutes } from './routes/swaps.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
-import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, route, type AuthPolicy, type Route } from './route-types.js';
+import type { replicationSourceRoutes } from './routes/replication-source.js';
+import { ChangesQuery } from '../../../core/src/api/replication.js';
+import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, REPLICATE, route, type AuthPolicy, type Route } from './route-types.js';
 
 export interface RouteHandlers {
   health: ReturnType<typeof healthRoutes>;
@@ -47,13 +49,16 @@ export interface RouteHandlers {
   swaps: ReturnType<typeof swapRoutes>;
   retention: ReturnType<typeof retentionRoutes>;
   gc: ReturnType<typeof gcRoutes>;
+  replicationSource: ReturnType<typeof replicationSourceRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
-  const sessionGroup: AuthPolicy<{ params: typeof SessionParams }> = { kind: 'group', from: 'session', group: (req) => h.backups.sessionGroup(req.params.id) };
-  const bodyGroup: AuthPolicy<{ body: typeof StartBackupRequest }> = { kind: 'group', from: 'body', group: (req) => req.body.group };
-  const paramGroup: AuthPolicy<{ params: typeof GroupParams }> = { kind: 'group', from: 'params', group: (req) => req.params.group };
-  const snapshotGroup: AuthPolicy<{ params: typeof SnapshotParams }> = { kind: 'group', from: 'snapshot', group: (req) => h.snapshots.snapshotGroup(req.params.id) };
+  // Writing (a backup session) needs `backup:<group>`; reading a group's snapshots also lets a
+  // replication token that covers the group in.
+  const sessionGroup: AuthPolicy<{ params: typeof SessionParams }> = { kind: 'group', access: 'write', from: 'session', group: (req) => h.backups.sessionGroup(req.params.id) };
+  const bodyGroup: AuthPolicy<{ body: typeof StartBackupRequest }> = { kind: 'group', access: 'write', from: 'body', group: (req) => req.body.group };
+  const paramGroup: AuthPolicy<{ params: typeof GroupParams }> = { kind: 'group', access: 'read', from: 'params', group: (req) => req.params.group };
+  const snapshotGroup: AuthPolicy<{ params: typeof SnapshotParams }> = { kind: 'group', access: 'read', from: 'snapshot', group: (req) => h.snapshots.snapshotGroup(req.params.id) };
 
   return [
     route({ method: 'GET', url: '/api/v1/health', auth: PUBLIC, handler: h.health.get }),
@@ -96,6 +101,12 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/tree', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.tree }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/content', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.content }),
+    // what an offsite peer reads (issue 14): the feed of the groups its token covers, raw records
+    route({
+      method: 'GET', url: '/api/v1/replication/changes', auth: REPLICATE,
+      schema: { querystring: ChangesQuery }, handler: h.replicationSource.changes,
+    }),
+    route({ method: 'GET', url: '/api/v1/snapshots/:id/record', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.replicationSource.record }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/archive', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.archive.get }),
 
     // administration
