@@ -15,6 +15,7 @@ import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
 import { retentionArea } from './areas/retention.js';
+import { replicationArea } from './areas/replication.js';
 import { stateDbArea, stateDirArea } from './areas/state.js';
 import { systemClock } from './clock.js';
 import { parseListen, type LoadedConfig } from './config/load.js';
@@ -97,8 +98,12 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       config: config.gc, store, sessions: backup.sessions, holds: datastore.holds, state, bus, tasks, scheduler, metrics,
       usageChanged: () => backup.usage.schedule(), log,
     }));
+    // offsite replication: the peers this appliance pulls from (issue 14)
+    const replication = await areas.start(replicationArea({
+      config, stateDir: resolve(dataDir), state, datastore, sessions: backup.sessions, catalog: backup.catalog, verify, bus, tasks, alerts, scheduler, metrics, clock, log,
+    }));
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, replication, clock, log,
     }));
 
     const setupCode = accounts.setupCodeValue;

@@ -21,6 +21,8 @@ import { loadConfig } from '../../daemon/src/config/load.js';
 import { createDisks } from '../../daemon/src/disks/disks-area.js';
 import { EventBus } from '../../daemon/src/events.js';
 import { gcServiceOf } from '../../daemon/src/areas/gc.js';
+import { replicationArea } from '../../daemon/src/areas/replication.js';
+import { systemClock } from '../../daemon/src/clock.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
@@ -111,10 +113,16 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   gc.start();
   cleanups.push(() => gc.stop());
 
+  // Built, never started: there are no peers to follow here.
+  const { replication } = replicationArea({
+    config, stateDir: dataDir, state, datastore, sessions, catalog, verify: pool, bus, tasks, alerts, scheduler,
+    metrics: new MetricsRegistry(log), clock: systemClock, log,
+  });
+
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune }, gc,
+    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune }, gc, replication,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

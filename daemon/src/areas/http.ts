@@ -29,6 +29,7 @@ import type { gcArea } from './gc.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
 import type { retentionArea } from './retention.js';
+import type { replicationArea } from './replication.js';
 
 /** The built UI (vite build output), relative to dist/daemon/src/areas/http.js. */
 const UI_DIR = fileURLToPath(new URL('../../../../ui/dist/', import.meta.url));
@@ -50,6 +51,7 @@ export interface HttpAreaDeps {
   pool: Pick<ReturnType<typeof poolArea>, 'pools' | 'status'>;
   retention: Pick<ReturnType<typeof retentionArea>, 'policies' | 'prune'>;
   gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
+  replication: Pick<ReturnType<typeof replicationArea>, 'replication'>;
   clock: Clock;
   log: Logger;
 }
@@ -82,7 +84,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
-    retention: deps.retention, gc: deps.gc.gc, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
+    retention: deps.retention, gc: deps.gc.gc, replication: deps.replication.replication, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 
   const stop = async (): Promise<void> => {

@@ -21,6 +21,10 @@ usage:
   havend retention show [GROUP] | clear GROUP [--data DIR] [--config FILE] [--json]
   havend prune [--group G] [--keep-* N|DURATION] [--dry-run] [--data DIR] [--config FILE] [--json]
   havend gc [--wait] [--data DIR] [--config FILE] [--json]
+  havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P]
+                  [--schedule CRON] [--lag-alert DURATION] [--data DIR] [--config FILE] [--json]
+  havend peer list [--json] | status NAME [--json] | remove NAME [--data DIR] [--config FILE]
+  havend replicate NAME [--wait] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]
   havend pool status [--data DIR] [--json]
   havend pool create --profile raid1|raid1c3|raid10 --disk DISK=CODE... [--name NAME] [--data DIR] [--json]
@@ -49,6 +53,8 @@ const commands: Record<string, Command> = {
   retention: async (argv) => (await import('./retention.js')).retentionCommand(argv),
   prune: async (argv) => (await import('./retention.js')).pruneCommand(argv),
   gc: async (argv) => (await import('./gc.js')).gcCommand(argv),
+  peer: async (argv) => (await import('./peer.js')).peerCommand(argv),
+  replicate: async (argv) => (await import('./peer.js')).replicateCommand(argv),
   disks: async (argv) => (await import('./disks.js')).disksCommand(argv),
   pool: async (argv) => (await import('./pool.js')).poolCommand(argv),
   swap: async (argv) => (await import('./swap.js')).swapCommand(argv),

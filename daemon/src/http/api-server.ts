@@ -40,6 +40,8 @@ import { liveRoutes } from './routes/live.js';
 import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
 import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js';
 import { replicationSourceRoutes } from './routes/replication-source.js';
+import { peerRoutes } from './routes/peers.js';
+import type { ReplicationService } from '../replication/replication-service.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { swapRoutes } from './routes/swaps.js';
 import { systemRoutes } from './routes/system.js';
@@ -76,6 +78,7 @@ export interface ApiServerDeps {
   pools: PoolRouteDeps & { swaps: SwapService };
   retention: RetentionRouteDeps;
   gc: Pick<GcService, 'status' | 'begin'>;
+  replication: ReplicationService;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
   tls: TlsMaterial | null;
@@ -121,6 +124,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     replicationSource: replicationSourceRoutes({
       feed: d.datastore.feed, objects: d.datastore.objects, catalog: d.catalog, bus: d.bus, shutdown: d.shutdown,
     }),
+    peers: peerRoutes(d.replication),
   };
 }
 

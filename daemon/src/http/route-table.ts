@@ -29,7 +29,8 @@ import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
 import type { replicationSourceRoutes } from './routes/replication-source.js';
-import { ChangesQuery } from '../../../core/src/api/replication.js';
+import { AddPeerRequest, ChangesQuery, PeerNameParams, ReplicateRequest } from '../../../core/src/api/replication.js';
+import type { peerRoutes } from './routes/peers.js';
 import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, REPLICATE, route, type AuthPolicy, type Route } from './route-types.js';
 
 export interface RouteHandlers {
@@ -50,6 +51,7 @@ export interface RouteHandlers {
   retention: ReturnType<typeof retentionRoutes>;
   gc: ReturnType<typeof gcRoutes>;
   replicationSource: ReturnType<typeof replicationSourceRoutes>;
+  peers: ReturnType<typeof peerRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
@@ -149,6 +151,15 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     // garbage collection: status and history, and a run on demand (one at a time, as a task)
     route({ method: 'GET', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 200: GcStatus } }, handler: h.gc.status }),
     route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
+    // the offsite's replication peers (issue 14): the sources it pulls from, and a pull now
+    route({ method: 'GET', url: '/api/v1/peers', auth: ADMIN, handler: h.peers.list }),
+    route({ method: 'POST', url: '/api/v1/peers', auth: ADMIN, schema: { body: AddPeerRequest }, handler: h.peers.add }),
+    route({ method: 'GET', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peers.one }),
+    route({ method: 'DELETE', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peers.remove }),
+    route({
+      method: 'POST', url: '/api/v1/peers/:name/replicate', auth: ADMIN,
+      schema: { params: PeerNameParams, body: ReplicateRequest }, handler: h.peers.replicate,
+    }),
 
     // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
     route({ method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status }),

@@ -1,0 +1,76 @@
+// Two real havend on 127.0.0.1 with separate state directories: a source that clients back
+// up to, and an offsite that pulls from it with a replication token of the source. The
+// offsite's admin commands run through its control socket with the real havend CLI.
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { PeerStatus } from '../../core/src/api/replication.js';
+import { runBounded, type BoundedResult } from './bounded-run.js';
+import { HAVEND, createToken, startDaemon, type Daemon } from './daemon.js';
+import { haven, type CliOptions, type CliResult } from './haven-cli.js';
+import { tempDir } from './tmp.js';
+
+export interface Side {
+  dataDir: string;
+  daemon: Daemon;
+  /** A `backup:<group>` token of this side (the offsite's restores from its copy). */
+  token: string;
+  /** Runs the haven CLI against this side with `token`. */
+  haven(args: string[], options?: CliOptions): Promise<CliResult>;
+  restart(): Promise<void>;
+}
+
+export interface Pair {
+  source: Side;
+  offsite: Side;
+  /** Where the offsite peer's token file lies (a `replicate` token of the source). */
+  tokenFile: string;
+  /** havend with `--data` of the offsite, asynchronously and bounded. */
+  havend(args: string[], timeoutMs?: number): Promise<BoundedResult>;
+  peerStatus(name: string): Promise<PeerStatus>;
+}
+
+async function side(t: TestContext, group: string, home: string): Promise<Side> {
+  const dataDir = tempDir(t, 'haven-repl-');
+  const token = createToken(dataDir, `backup:${group}`);
+  const s: Side = {
+    dataDir, token, daemon: await startDaemon(t, { dataDir }),
+    haven: (args, options = {}) => haven(args, {
+      ...options,
+      env: { HAVEN_SERVER: s.daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(home, dataDir.replace(/\W/g, '_')), HOME: home, XDG_CONFIG_HOME: join(home, 'config'), ...options.env },
+    }),
+    restart: async () => {
+      await s.daemon.stop();
+      s.daemon = await startDaemon(t, { dataDir });
+    },
+  };
+  return s;
+}
+
+export async function replicationPair(t: TestContext, group: string, sourceScope = 'replicate'): Promise<Pair> {
+  const home = tempDir(t, 'haven-repl-home-');
+  const source = await side(t, group, home);
+  const offsite = await side(t, group, home);
+  const tokenFile = join(home, 'source.token');
+  writeFileSync(tokenFile, `${createToken(source.dataDir, sourceScope, 'offsite')}\n`, { mode: 0o600 });
+  const havend = (args: string[], timeoutMs = 300_000): Promise<BoundedResult> =>
+    runBounded(HAVEND, [...args, '--data', offsite.dataDir], { timeoutMs, env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEND_'))) });
+  return {
+    source, offsite, tokenFile, havend,
+    peerStatus: async (name) => {
+      const r = await havend(['peer', 'status', name, '--json'], 30_000);
+      if (r.code !== 0) throw new Error(`peer status ${name}: ${r.stderr}`);
+      return JSON.parse(r.stdout) as PeerStatus;
+    },
+  };
+}
+
+/** Polls `check` until it answers true, at most `ms`. */
+export async function eventually(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
