@@ -43,9 +43,16 @@ function asHaven(err: unknown): HavenError {
 /** Streams one request's frames into the store; resolves with what it could not bring (never throws for a bad stream). */
 async function fetchBatch(deps: FetchDeps, via: string, batch: Uint8Array[]): Promise<{ error: HavenError | null }> {
   const { session } = deps;
+  // Told as each verified batch is appended, so a peer's status moves during a long stream.
+  let told = { objects: 0, bytes: 0 };
+  const tell = (objects: number, bytes: number): void => {
+    deps.onFetched(objects - told.objects, bytes - told.bytes);
+    told = { objects, bytes };
+  };
   const ingest: FrameIngest = new FrameIngest({
     store: deps.objects,
     pool: deps.pool,
+    onProgress: (t) => tell(t.objectsNew + t.objectsDuplicate, t.bytesReceived),
     onStored: (h, duplicate) => {
       // Found stored already: referenced by this pull without lying after its start.
       if (duplicate) session.pins.add(digestKey(h.digest));
@@ -59,7 +66,7 @@ async function fetchBatch(deps: FetchDeps, via: string, batch: Uint8Array[]): Pr
   } catch (err) {
     return { error: asHaven(err) };
   } finally {
-    deps.onFetched(ingest.totals.objectsNew + ingest.totals.objectsDuplicate, ingest.totals.bytesReceived);
+    tell(ingest.totals.objectsNew + ingest.totals.objectsDuplicate, ingest.totals.bytesReceived);
   }
 }
 
