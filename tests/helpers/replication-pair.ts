@@ -2,13 +2,17 @@
 // up to, and an offsite that pulls from it with a replication token of the source. The
 // offsite's admin commands run through its control socket with the real havend CLI.
 
-import { writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { PeerStatus } from '../../core/src/api/replication.js';
+import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import { runBounded, type BoundedResult } from './bounded-run.js';
 import { HAVEND, createToken, startDaemon, type Daemon } from './daemon.js';
 import { haven, type CliOptions, type CliResult } from './haven-cli.js';
+import { seededBytes } from './real-data.js';
+import { describeTree } from './tree-compare.js';
 import { tempDir } from './tmp.js';
 
 export interface Side {
@@ -73,4 +77,24 @@ export async function eventually(what: string, ms: number, check: () => Promise<
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** A tree of `files` seeded files of `bytes` each under WORK/src, backed up once on `side`; its snapshot id. */
+export async function backupSeededTree(side: Side, group: string, work: string, files: number, bytes: number): Promise<string> {
+  const src = join(work, 'src');
+  mkdirSync(src, { recursive: true });
+  for (let i = 0; i < files; i++) writeFileSync(join(src, `part-${i}.bin`), seededBytes(bytes, `${group}-${i}`));
+  const backup = await side.haven(['backup', '--group', group, '--json', 'src'], { cwd: work });
+  assert.equal(backup.code, 0, backup.stderr);
+  return (JSON.parse(backup.stdout) as { snapshot: { id: string } }).snapshot.id;
+}
+
+/** Restores `id` from `side` with the real client and compares every file's content with WORK/src. */
+export async function assertRestoresBitExact(side: Side, id: string, work: string): Promise<void> {
+  const target = join(work, `restored-${id.slice(0, 8)}`);
+  const restore = await side.haven(['restore', id, '--target', target, '--json']);
+  assert.equal(restore.code, 0, restore.stderr);
+  const posix = createPosixOps();
+  const contents = async (dir: string) => new Map([...(await describeTree(dir, posix))].map(([k, v]) => [k, v.sha ?? v.type]));
+  assert.deepEqual(await contents(join(target, 'src')), await contents(join(work, 'src')), `snapshot ${id.slice(0, 12)} restores bit-exact`);
 }

@@ -4,17 +4,12 @@
 // its datastore checks clean.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { TaskInfo } from '../../core/src/api/jobs.js';
 import type { ReplicateResponse } from '../../core/src/api/replication.js';
-import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import { createToken, havend } from '../helpers/daemon.js';
 import { flipProxy } from '../helpers/flip-proxy.js';
-import { seededBytes } from '../helpers/real-data.js';
-import { replicationPair } from '../helpers/replication-pair.js';
-import { describeTree } from '../helpers/tree-compare.js';
+import { assertRestoresBitExact, backupSeededTree, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const GROUP = 'mail';
@@ -23,12 +18,7 @@ test('a frame damaged in flight is refused, fetched again, and the copy is bit-e
   const pair = await replicationPair(t, GROUP);
   const { source, offsite } = pair;
   const work = tempDir(t);
-  const src = join(work, 'src');
-  mkdirSync(src);
-  for (let i = 0; i < 6; i++) writeFileSync(join(src, `f${i}.bin`), seededBytes(3 << 20, `mail-${i}`));
-  const backup = await source.haven(['backup', '--group', GROUP, '--json', 'src'], { cwd: work });
-  assert.equal(backup.code, 0, backup.stderr);
-  const id = (JSON.parse(backup.stdout) as { snapshot: { id: string } }).snapshot.id;
+  const id = await backupSeededTree(source, GROUP, work, 6, 3 << 20);
 
   // 5 MiB into a stream: inside the data (random, stored uncompressed), past any tree stream
   const proxy = await flipProxy(t, source.daemon.url, 5 << 20);
@@ -45,12 +35,7 @@ test('a frame damaged in flight is refused, fetched again, and the copy is bit-e
   const log = list.flatMap((task) => task.log.map((l) => l.message)).join('\n');
   assert.match(log, /a stream failed \(DIGEST_MISMATCH: /, 'the damaged frame was refused with its typed error, and asked for again');
 
-  const target = join(work, 'restored');
-  const restore = await offsite.haven(['restore', id, '--target', target, '--json']);
-  assert.equal(restore.code, 0, restore.stderr);
-  const posix = createPosixOps();
-  const shas = async (dir: string) => new Map([...(await describeTree(dir, posix))].map(([k, v]) => [k, v.sha ?? v.type]));
-  assert.deepEqual(await shas(join(target, 'src')), await shas(src), 'restored bit-exact from the offsite');
+  await assertRestoresBitExact(offsite, id, work);
 
   await offsite.daemon.stop();
   const check = havend(['store', 'check', '--data', offsite.dataDir, '--json']);

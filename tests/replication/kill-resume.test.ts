@@ -4,15 +4,12 @@
 // data written on the offsite (observed in its segment files), so each lands mid-transfer.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ReplicateResponse } from '../../core/src/api/replication.js';
-import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import { havend } from '../helpers/daemon.js';
-import { seededBytes } from '../helpers/real-data.js';
-import { eventually, replicationPair } from '../helpers/replication-pair.js';
-import { describeTree } from '../helpers/tree-compare.js';
+import { assertRestoresBitExact, backupSeededTree, eventually, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const GROUP = 'db';
@@ -33,12 +30,7 @@ test('a pull survives SIGKILLs of the offsite and ends bit-exact', async (t) => 
   const pair = await replicationPair(t, GROUP);
   const { source, offsite } = pair;
   const work = tempDir(t);
-  const src = join(work, 'src');
-  mkdirSync(src);
-  for (let i = 0; i < FILES; i++) writeFileSync(join(src, `part-${i}.bin`), seededBytes(FILE_BYTES, `part-${i}`));
-  const backup = await source.haven(['backup', '--group', GROUP, '--json', 'src'], { cwd: work });
-  assert.equal(backup.code, 0, backup.stderr);
-  const id = (JSON.parse(backup.stdout) as { snapshot: { id: string } }).snapshot.id;
+  const id = await backupSeededTree(source, GROUP, work, FILES, FILE_BYTES);
 
   const add = await pair.havend(['peer', 'add', 'primary', '--url', source.daemon.url, '--token-file', pair.tokenFile, '--schedule', '0 0 1 1 *']);
   assert.equal(add.code, 0, add.stderr);
@@ -62,12 +54,7 @@ test('a pull survives SIGKILLs of the offsite and ends bit-exact', async (t) => 
   assert.ok(r.bytesFetched < FILES * FILE_BYTES - (KILL_AT[0] as number) / 2, `the resumed pull fetched ${r.bytesFetched} bytes (${before} were on disk before it)`);
 
   assert.deepEqual((await offsite.daemon.client(offsite.token).snapshots(GROUP)).snapshots.map((s) => s.id), [id]);
-  const target = join(work, 'restored');
-  const restore = await offsite.haven(['restore', id, '--target', target, '--json']);
-  assert.equal(restore.code, 0, restore.stderr);
-  const posix = createPosixOps();
-  const strip = async (dir: string) => new Map([...(await describeTree(dir, posix))].map(([k, v]) => [k, v.sha ?? v.type]));
-  assert.deepEqual(await strip(join(target, 'src')), await strip(src), 'restored bit-exact from the offsite');
+  await assertRestoresBitExact(offsite, id, work);
 
   for (const side of [source, offsite]) {
     await side.daemon.stop();
