@@ -110,8 +110,8 @@ export class ReplicationService {
   }
 
   /**
-   * Raises the lag alert of every peer without progress for longer than its lag-alert
-   * duration, whatever the cause (source unreachable, token revoked, certificate changed),
+   * Raises the lag alert of every peer that is behind or failing and has made no progress
+   * for longer than its lag-alert duration, whatever the cause (source unreachable, token revoked, certificate changed),
    * and clears it once the peer makes progress again.
    */
   checkLag(): void {
@@ -121,7 +121,10 @@ export class ReplicationService {
       const limitMs = parseDuration(s.peer.lagAlert);
       const since = Date.parse(s.lastProgress ?? s.peer.added);
       const stalledMs = now - since;
-      if (stalledMs <= limitMs) {
+      // A quiet source is not a stalled peer: without an error or anything behind, a follower
+      // waiting in its long poll is up to date however long ago its last change came.
+      const stuck = s.lastError !== null || s.snapshotsBehind > 0;
+      if (!stuck || stalledMs <= limitMs) {
         this.deps.alerts.clear(alertKey(s.peer.name));
         continue;
       }
