@@ -35,26 +35,34 @@ export interface Pair {
   peerStatus(name: string): Promise<PeerStatus>;
 }
 
-async function side(t: TestContext, group: string, home: string): Promise<Side> {
+async function side(t: TestContext, group: string, home: string, listen?: string): Promise<Side> {
   const dataDir = tempDir(t, 'haven-repl-');
   const token = createToken(dataDir, `backup:${group}`);
   const s: Side = {
-    dataDir, token, daemon: await startDaemon(t, { dataDir }),
+    dataDir, token, daemon: await startDaemon(t, { dataDir, ...(listen ? { listen } : {}) }),
     haven: (args, options = {}) => haven(args, {
       ...options,
-      env: { HAVEN_SERVER: s.daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(home, dataDir.replace(/\W/g, '_')), HOME: home, XDG_CONFIG_HOME: join(home, 'config'), ...options.env },
+      env: { ...(s.daemon.fingerprint ? { HAVEN_FINGERPRINT: s.daemon.fingerprint } : {}), HAVEN_SERVER: s.daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(home, dataDir.replace(/\W/g, '_')), HOME: home, XDG_CONFIG_HOME: join(home, 'config'), ...options.env },
     }),
     restart: async () => {
       await s.daemon.stop();
-      s.daemon = await startDaemon(t, { dataDir });
+      s.daemon = await startDaemon(t, { dataDir, ...(listen ? { listen } : {}) });
     },
   };
   return s;
 }
 
-export async function replicationPair(t: TestContext, group: string, sourceScope = 'replicate'): Promise<Pair> {
+export interface PairOptions {
+  /** The source's replication token scope (default `replicate`). */
+  sourceScope?: string;
+  /** Where the source listens (default 127.0.0.1:0, plain HTTP; a wildcard serves HTTPS). */
+  sourceListen?: string;
+}
+
+export async function replicationPair(t: TestContext, group: string, options: PairOptions = {}): Promise<Pair> {
+  const sourceScope = options.sourceScope ?? 'replicate';
   const home = tempDir(t, 'haven-repl-home-');
-  const source = await side(t, group, home);
+  const source = await side(t, group, home, options.sourceListen);
   const offsite = await side(t, group, home);
   const tokenFile = join(home, 'source.token');
   writeFileSync(tokenFile, `${createToken(source.dataDir, sourceScope, 'offsite')}\n`, { mode: 0o600 });

@@ -328,7 +328,8 @@ export class PeerPuller {
   }
 
   private noteError(err: unknown): void {
-    const e = err instanceof HavenError ? err : new HavenError('SERVER_UNREACHABLE', { server: this.deps.peer.url, detail: (err as Error).message });
+    // Network failures are HavenErrors already (SERVER_UNREACHABLE, from the transport).
+    const e = err instanceof HavenError ? err : new HavenError('RESPONSE_INVALID', { what: `replication from ${this.name}`, detail: (err as Error).message });
     this.state = 'failing';
     this.progress.lastError = { code: e.code, message: e.message, time: new Date(this.deps.now()).toISOString() };
     void this.save();

@@ -12,7 +12,7 @@ import { HavenError } from '../../../core/src/errors.js';
 import { digestKey, sha256, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
-import { decodeSnapshot, encodeSnapshot } from '../../../core/src/objects/snapshot.js';
+import { decodeSnapshot, encodeSnapshot, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
 import { decodeTree } from '../../../core/src/objects/tree.js';
 import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
@@ -64,7 +64,17 @@ async function recordFor(deps: PullDeps, s: SnapshotSummary): Promise<{ raw: Uin
   const raw = await deps.source.record(s.id);
   const actual = toHex(sha256(raw));
   if (actual !== s.id) throw new HavenError('REPLICATION_RECORD_MISMATCH', { name: deps.peer, id: s.id, actual });
-  const record = decodeSnapshot(raw);
+  let record: SnapshotRecord;
+  try {
+    record = decodeSnapshot(raw);
+  } catch (err) {
+    throw new HavenError('RESPONSE_INVALID', { what: `GET /snapshots/${s.id}/record`, detail: (err as Error).message });
+  }
+  // The group the listing named is the one checked against clashes and the peer's filter: a
+  // record claiming another would land in a group this peer does not feed.
+  if (record.group !== s.group) {
+    throw new HavenError('RESPONSE_INVALID', { what: `GET /snapshots/${s.id}/record`, detail: `the record is of group ${record.group}, listed in ${s.group}` });
+  }
   const group = deps.localGroup(record.group);
   if (group === record.group) return { raw, root: record.root, local: s.id };
   const renamed = encodeSnapshot({ ...record, group });
