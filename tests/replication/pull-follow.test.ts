@@ -48,6 +48,11 @@ test('pull three snapshots, restore them bit-exact from the offsite, then follow
     expected.set((JSON.parse(r.stdout) as BackupJson).snapshot.id, withoutBlocks(await describeTree(src, posix)));
   }
 
+  // the protected flag travels with the snapshot
+  const sourceAdmin = source.daemon.client(createToken(source.dataDir, 'admin'));
+  const protectedId = [...expected.keys()][1] as string;
+  await sourceAdmin.json('POST', `/api/v1/snapshots/${protectedId}/protect`);
+
   // a schedule far away: only the pulls this test asks for run
   const add = await pair.havend(['peer', 'add', 'primary', '--url', source.daemon.url, '--token-file', pair.tokenFile, '--schedule', '0 0 1 1 *', '--json']);
   assert.equal(add.code, 0, add.stderr);
@@ -70,9 +75,15 @@ test('pull three snapshots, restore them bit-exact from the offsite, then follow
     rmSync(target, { recursive: true, force: true });
   }
 
-  // A second pull finds nothing to do.
+  const offsiteAdminApi = offsite.daemon.client(createToken(offsite.dataDir, 'admin'));
+  assert.deepEqual((await offsiteApi.snapshots(GROUP)).snapshots.filter((s) => s.protected).map((s) => s.id), [protectedId], 'protected on both sides');
+
+  // A second pull finds nothing to do; a snapshot the offsite deleted itself is not fetched again.
+  const newest = ids[ids.length - 1] as string;
+  await offsiteAdminApi.deleteSnapshot(newest);
   const again = JSON.parse((await pair.havend(['replicate', 'primary', '--wait', '--json'])).stdout) as ReplicateResponse;
   assert.deepEqual([again.pulled, again.behind, again.objectsFetched], [0, 0, 0]);
+  assert.ok(!(await offsiteApi.snapshots(GROUP)).snapshots.some((s) => s.id === newest), 'deleted on the offsite, not brought back');
 
   // follow mode: the same source as another peer would clash with the group pulled above...
   const clash = await pair.havend(['peer', 'add', 'again', '--url', source.daemon.url, '--token-file', pair.tokenFile]);
@@ -81,8 +92,7 @@ test('pull three snapshots, restore them bit-exact from the offsite, then follow
   // ...so it takes a prefix: its snapshots come under `mirror-web` (records re-encoded for that group)
   const follow = await pair.havend(['peer', 'add', 'follower', '--url', source.daemon.url, '--token-file', pair.tokenFile, '--group-prefix', 'mirror-']);
   assert.equal(follow.code, 0, follow.stderr);
-  const adminToken = createToken(offsite.dataDir, 'admin');
-  const offsiteAdmin = offsite.daemon.client(adminToken);
+  const offsiteAdmin = offsiteAdminApi;
   await eventually('the follower pulled the three snapshots', 120_000, async () => (await offsiteAdmin.snapshots('mirror-web')).snapshots.length === 3);
 
   // a backup on the source shows up on the offsite by itself, within seconds (bounded generously)
@@ -92,7 +102,6 @@ test('pull three snapshots, restore them bit-exact from the offsite, then follow
   await eventually('the new snapshot reached the offsite', 60_000, async () => (await offsiteAdmin.snapshots('mirror-web')).snapshots.length === 4);
 
   // a deletion on the source is not propagated (the next backup shows the follower read past it)
-  const sourceAdmin = source.daemon.client(createToken(source.dataDir, 'admin'));
   await sourceAdmin.deleteSnapshot(ids[0] as string);
   writeFileSync(join(src, 'after-delete.txt'), 'after\n');
   assert.equal((await source.haven(['backup', '--group', GROUP, 'src'], { cwd: work })).code, 0);
