@@ -4,8 +4,11 @@
 // as an appliance would after maintenance.
 
 import assert from 'node:assert/strict';
+import { existsSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import type { PeerList } from '../../core/src/api/replication.js';
 import { createToken, havend } from '../helpers/daemon.js';
 import { backupSeededTree, eventually, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -42,4 +45,18 @@ test('a follower resynchronises when the source starts a new feed epoch', async 
   assert.notEqual(after.cursor?.epoch, before.epoch, 'the cursor moved to the new epoch');
   assert.equal(after.lastError, null);
   assert.equal(after.snapshotsPulled, 2);
+
+  // list and remove: the peer's token file goes with it, its snapshots stay
+  const list = await pair.havend(['peer', 'list', '--json']);
+  assert.equal(list.code, 0, list.stderr);
+  assert.deepEqual((JSON.parse(list.stdout) as PeerList).peers.map((p) => p.peer.name), ['primary']);
+  assert.ok(existsSync(join(offsite.dataDir, 'replication', 'primary.token')));
+  assert.equal((statSync(join(offsite.dataDir, 'replication', 'primary.token')).mode & 0o777), 0o600);
+  const removed = await pair.havend(['peer', 'remove', 'primary']);
+  assert.equal(removed.code, 0, removed.stderr);
+  assert.ok(!existsSync(join(offsite.dataDir, 'replication', 'primary.token')));
+  const gone = await pair.havend(['peer', 'status', 'primary']);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /\[PEER_NOT_FOUND\]/);
+  assert.equal((await ids()).length, 2);
 });
