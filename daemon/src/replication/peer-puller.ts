@@ -166,7 +166,7 @@ export class PeerPuller {
     let pulled = 0;
     let failed: unknown = null;
     for (const [i, s] of wanted.entries()) {
-      if (ctx.signal.aborted) break;
+      if (ctx.signal.aborted || this.stopping.signal.aborted) break;
       ctx.progress(i / wanted.length, `snapshot ${i + 1} of ${wanted.length}`);
       try {
         if (await this.pullOne(s, log)) pulled++;

@@ -87,6 +87,9 @@ export async function pullSnapshot(deps: PullDeps, s: SnapshotSummary): Promise<
   const localGroup = deps.localGroup(s.group);
   const session = deps.sessions.start({ group: localGroup, host: `replication:${deps.peer}`, paths: s.paths, tags: s.tags }, null);
   const fetch: FetchDeps = { ...deps, session };
+  // Counted as a stream for the whole pull, as an upload is: the idle expiry never ends a
+  // session that is being worked in, however long a huge snapshot's walk or fetch takes.
+  session.activeStreams++;
   try {
     // Trees and lists level by level: a level's missing ones in one fetch, then their children.
     const seen = new Set<string>([digestKey(root)]);
@@ -116,5 +119,7 @@ export async function pullSnapshot(deps: PullDeps, s: SnapshotSummary): Promise<
   } catch (err) {
     if (deps.sessions.isOpen(session.info.id)) deps.sessions.abort(session.info.id, `replication from ${deps.peer} failed`);
     throw err;
+  } finally {
+    session.activeStreams--;
   }
 }

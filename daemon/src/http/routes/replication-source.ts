@@ -6,7 +6,6 @@
 // trusted it): the cursor only positions a read of the feed, and every change is shown only
 // when the token covers its group.
 
-import { HavenError } from '../../../../core/src/errors.js';
 import { MEDIA_SNAPSHOT_RECORD, type ChangesQuery, type ChangesResponse } from '../../../../core/src/api/replication.js';
 import type { SnapshotParams } from '../../../../core/src/api/snapshots.js';
 import { fromHex } from '../../../../core/src/objects/digest.js';
@@ -77,7 +76,6 @@ export function replicationSourceRoutes(deps: ReplicationSourceDeps) {
   const record: Handler<{ params: typeof SnapshotParams }> = async (req, reply) => {
     const s = deps.catalog.resolve(req.params.id);
     const raw = await deps.objects.readObject(fromHex(s.id), ObjectKind.snapshot);
-    if (raw.length === 0) throw new HavenError('SNAPSHOT_NOT_FOUND', { id: s.id });
     return reply.type(MEDIA_SNAPSHOT_RECORD).header('x-haven-snapshot', s.id).send(raw);
   };
 
