@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { PeerStatus } from '../../core/src/api/replication.js';
@@ -105,4 +106,13 @@ export async function assertRestoresBitExact(side: Side, id: string, work: strin
   const posix = createPosixOps();
   const contents = async (dir: string) => new Map([...(await describeTree(dir, posix))].map(([k, v]) => [k, v.sha ?? v.type]));
   assert.deepEqual(await contents(join(target, 'src')), await contents(join(work, 'src')), `snapshot ${id.slice(0, 12)} restores bit-exact`);
+}
+
+/** A port free on 127.0.0.1 now: a source that restarts on it keeps the URL its peer knows. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
 }

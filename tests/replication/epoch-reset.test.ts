@@ -5,21 +5,12 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { PeerList } from '../../core/src/api/replication.js';
 import { createToken, havend } from '../helpers/daemon.js';
-import { backupSeededTree, eventually, replicationPair } from '../helpers/replication-pair.js';
+import { backupSeededTree, eventually, freePort, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 test('a follower resynchronises when the source starts a new feed epoch', async (t) => {
   const pair = await replicationPair(t, 'web', { sourceListen: `127.0.0.1:${await freePort()}` });
