@@ -13,6 +13,7 @@ import { disksArea } from './areas/disks.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
+import { reserveAlertArea } from './areas/reserve-alert.js';
 import { retentionArea } from './areas/retention.js';
 import { stateDbArea, stateDirArea } from './areas/state.js';
 import { systemClock } from './clock.js';
@@ -27,6 +28,7 @@ import type { TaskRegistry } from './jobs/tasks.js';
 import { MetricsRegistry, gauge } from './metrics/registry.js';
 import type { StateDb } from './state/state-db.js';
 import type { ChunkStore } from './store/chunk-store.js';
+import { effectiveReserveBytes } from './store/space-reserve.js';
 import { ensureCertificate, tlsDir, type TlsMaterial } from './tls/certificate.js';
 import { VERSION } from '../../core/src/version.js';
 
@@ -74,10 +76,14 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const metrics = new MetricsRegistry(log);
     metrics.register('daemon', () => [gauge('haven_build_info', 'The running havend\'s version', [{ labels: { version: VERSION }, value: 1 }])]);
 
-    const backup = await areas.start(backupArea({ datastore, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, clock, log }));
+    const backup = await areas.start(backupArea({
+      datastore, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, reserveBytes: effectiveReserveBytes(config.datastore), clock, log,
+    }));
     const accounts = await areas.start(accountsArea({ state, dataDir, clock, log }));
     // jobs: tasks, alerts and the scheduler that the disks and pool areas hang their work on
     const { tasks, alerts, scheduler } = await areas.start(jobsArea({ state, bus, metrics, clock, log }));
+    // the alert while uploads are refused for lack of space (the reserve is the backup area's)
+    await areas.start(reserveAlertArea({ reserve: backup.reserve, alerts, datastoreId: datastore.usage.id }));
     // disks: inventory kept in step with the machine, SMART health, self-tests
     const disks = await areas.start(disksArea({
       config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, metrics, log,

@@ -23,6 +23,7 @@ import { EventBus } from '../../daemon/src/events.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
+import { SpaceReserve, effectiveReserveBytes } from '../../daemon/src/store/space-reserve.js';
 import { LocalSocket } from '../../daemon/src/http/local-socket.js';
 import { AlertCenter } from '../../daemon/src/jobs/alerts.js';
 import { Scheduler } from '../../daemon/src/jobs/scheduler.js';
@@ -79,7 +80,13 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   const setupCode = new SetupCode(dataDir);
   setupCode.open(accounts.any());
   const sizes = new SnapshotSizes(datastore.catalog, trees, bus, state, () => undefined, log);
-  const usage = new DatastoreUsageMonitor(datastore.usage, sizes, bus);
+  const reserve = new SpaceReserve({
+    root: () => datastore.usage.root, reserveBytes: effectiveReserveBytes(config.datastore), now: Date.now,
+    onListenerError: (err) => {
+      throw err;
+    },
+  });
+  const usage = new DatastoreUsageMonitor(datastore.usage, sizes, bus, reserve);
   const tasks = new TaskRegistry(state, bus);
   await tasks.start();
   cleanups.push(() => tasks.stop());
@@ -110,7 +117,7 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune },
+    store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune },
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

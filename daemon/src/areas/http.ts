@@ -42,7 +42,7 @@ export interface HttpAreaDeps {
   verify: VerifyPool;
   bus: EventBus;
   metrics: MetricsRegistry;
-  backup: Pick<ReturnType<typeof backupArea>, 'sessions' | 'catalog' | 'trees' | 'usage'>;
+  backup: Pick<ReturnType<typeof backupArea>, 'sessions' | 'catalog' | 'trees' | 'usage' | 'reserve'>;
   accounts: Pick<ReturnType<typeof accountsArea>, 'tokens' | 'accounts' | 'webSessions' | 'setupCode'>;
   jobs: Pick<ReturnType<typeof jobsArea>, 'tasks' | 'alerts'>;
   disks: ReturnType<typeof disksArea>['disks'];
@@ -79,7 +79,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const localSocket = new LocalSocket();
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore: deps.datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
+    store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
     retention: deps.retention, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 

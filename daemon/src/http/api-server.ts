@@ -22,6 +22,7 @@ import type { MetricsRegistry } from '../metrics/registry.js';
 import type { SwapService } from '../pool/swap/swap-service.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Datastore } from '../store/datastore.js';
+import type { UploadSpace } from '../store/space-reserve.js';
 import type { TlsMaterial } from '../tls/certificate.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { bearerToken } from './auth-hook.js';
@@ -39,7 +40,7 @@ import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
 import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { swapRoutes } from './routes/swaps.js';
-import { systemRoutes } from './routes/system.js';
+import { systemRoutes, type SystemDeps } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { uiRoutes } from './routes/ui-static.js';
 import { buildServer } from './server.js';
@@ -57,6 +58,9 @@ export interface ApiServerDeps {
   store: ChunkStore;
   /** The store's interfaces (routes never touch its tables). */
   datastore: Datastore;
+  /** The free-space reserve that admits upload streams' new objects. */
+  space: UploadSpace;
+  usage: SystemDeps['usage'];
   sessions: Sessions;
   catalog: Catalog;
   trees: TreeReader;
@@ -88,7 +92,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
   return {
     health: healthRoutes({ version: d.version, datastoreId: d.store.identity.id, ready: d.ready }),
     backups: backupRoutes({
-      store: d.datastore, sessions: d.sessions, catalog: d.catalog, pool: d.pool, bus: d.bus,
+      store: d.datastore, sessions: d.sessions, catalog: d.catalog, pool: d.pool, space: d.space, bus: d.bus,
       chunker: d.store.identity.chunker,
       limits: d.limits,
       ingest: { syncEveryBytes: d.syncEveryBytes },
@@ -99,7 +103,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     disks: diskRoutes(d.disks),
     tasks: taskRoutes(d.tasks),
     alerts: alertRoutes(d.alerts),
-    system: systemRoutes({ tls: () => d.tls, urls: d.urls, metrics: d.metrics }),
+    system: systemRoutes({ tls: () => d.tls, urls: d.urls, metrics: d.metrics, usage: d.usage }),
     auth: authRoutes({
       accounts: d.accounts, sessions: d.webSessions, setupCode: d.setupCode,
       byAddress: new AttemptLimiter({ max: 20, windowMs: LOGIN_WINDOW_MS }),

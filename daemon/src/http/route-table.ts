@@ -99,6 +99,8 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list }),
     route({ method: 'POST', url: '/api/v1/tokens', auth: ADMIN, schema: { body: CreateTokenRequest }, handler: h.tokens.create }),
     route({ method: 'GET', url: '/api/v1/system/tls', auth: AUTHENTICATED, handler: h.system.tls }),
+    // capacity, free space and the reserve below which uploads are refused (STORAGE_FULL)
+    route({ method: 'GET', url: '/api/v1/datastore', auth: ADMIN, handler: h.system.datastore }),
     // Prometheus' conventional path; a `metrics` token (or admin) reads it, nothing else.
     route({ method: 'GET', url: '/metrics', auth: METRICS, handler: h.system.metrics }),
     route({ method: 'DELETE', url: '/api/v1/tokens/:id', auth: ADMIN, schema: { params: TokenIdParams }, handler: h.tokens.revoke }),
