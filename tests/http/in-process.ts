@@ -20,6 +20,7 @@ import { TreeReader } from '../../daemon/src/backup/tree-reader.js';
 import { loadConfig } from '../../daemon/src/config/load.js';
 import { createDisks } from '../../daemon/src/disks/disks-area.js';
 import { EventBus } from '../../daemon/src/events.js';
+import { gcServiceOf } from '../../daemon/src/areas/gc.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
@@ -113,11 +114,15 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
 
   const policies = new PolicyStore(state);
   const prune = new PruneService({ catalog, holds: datastore.holds, policies, tasks, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+  const { gc } = gcServiceOf({ config: config.gc, store, sessions, holds: datastore.holds, state, bus, tasks, usageChanged: () => undefined });
+  gc.start();
+  cleanups.push(() => gc.stop());
 
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune },
+    store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
+    retention: { policies, prune }, gc,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

@@ -25,6 +25,7 @@ import type { VerifyPool } from '../workers/verify-pool.js';
 import type { accountsArea } from './accounts.js';
 import type { backupArea } from './backup.js';
 import type { disksArea } from './disks.js';
+import type { gcArea } from './gc.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
 import type { retentionArea } from './retention.js';
@@ -48,6 +49,7 @@ export interface HttpAreaDeps {
   disks: ReturnType<typeof disksArea>['disks'];
   pool: Pick<ReturnType<typeof poolArea>, 'pools' | 'status'>;
   retention: Pick<ReturnType<typeof retentionArea>, 'policies' | 'prune'>;
+  gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
   clock: Clock;
   log: Logger;
 }
@@ -79,8 +81,8 @@ export async function httpArea(deps: HttpAreaDeps) {
   const localSocket = new LocalSocket();
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
-    retention: deps.retention, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
+    store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub,
+    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 
   const stop = async (): Promise<void> => {

@@ -20,6 +20,7 @@ usage:
                    [--keep-yearly N] [--keep-within DURATION] [--data DIR] [--config FILE] [--json]
   havend retention show [GROUP] | clear GROUP [--data DIR] [--config FILE] [--json]
   havend prune [--group G] [--keep-* N|DURATION] [--dry-run] [--data DIR] [--config FILE] [--json]
+  havend gc [--wait] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]
   havend pool status [--data DIR] [--json]
   havend pool create --profile raid1|raid1c3|raid10 --disk DISK=CODE... [--name NAME] [--data DIR] [--json]
@@ -47,6 +48,7 @@ const commands: Record<string, Command> = {
   snapshot: async (argv) => (await import('./snapshot.js')).snapshotCommand(argv),
   retention: async (argv) => (await import('./retention.js')).retentionCommand(argv),
   prune: async (argv) => (await import('./retention.js')).pruneCommand(argv),
+  gc: async (argv) => (await import('./gc.js')).gcCommand(argv),
   disks: async (argv) => (await import('./disks.js')).disksCommand(argv),
   pool: async (argv) => (await import('./pool.js')).poolCommand(argv),
   swap: async (argv) => (await import('./swap.js')).swapCommand(argv),

@@ -10,6 +10,7 @@ import { AlertAckRequest, AlertListQuery, JobIdParams, TaskListQuery } from '../
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
 import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src/api/retention.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
+import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
 import type { liveRoutes } from './routes/live.js';
@@ -18,6 +19,7 @@ import { AddDeviceRequest, CreatePoolRequest, DevidParams } from '../../../core/
 import { ConfirmSwapRequest, StartSwapRequest, SwapIdParams } from '../../../core/src/api/swap.js';
 import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
+import type { gcRoutes } from './routes/gc.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { poolRoutes } from './routes/pool.js';
@@ -44,6 +46,7 @@ export interface RouteHandlers {
   pool: ReturnType<typeof poolRoutes>;
   swaps: ReturnType<typeof swapRoutes>;
   retention: ReturnType<typeof retentionRoutes>;
+  gc: ReturnType<typeof gcRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
@@ -134,6 +137,9 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
       schema: { params: GroupParams, body: PreviewRequest }, handler: h.retention.preview,
     }),
     route({ method: 'POST', url: '/api/v1/prune', auth: ADMIN, schema: { body: PruneRequest }, handler: h.retention.run }),
+    // garbage collection: status and history, and a run on demand (one at a time, as a task)
+    route({ method: 'GET', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 200: GcStatus } }, handler: h.gc.status }),
+    route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
 
     // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
     route({ method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status }),
