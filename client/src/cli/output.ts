@@ -13,7 +13,16 @@ export interface Output {
   progress(line: () => string): () => void;
 }
 
-export { formatBytes } from '../../../core/src/format/bytes.js';
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
+}
 
 /** JSON.stringify that writes bigints (nanosecond times) as numbers' decimal strings. */
 export function toJson(doc: unknown): string {

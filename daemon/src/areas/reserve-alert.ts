@@ -4,7 +4,7 @@
 // and takes the reserve's state as it is then, so an alert left open by the previous run of
 // the daemon is cleared if the datastore has room now.
 
-import { formatBytes } from '../../../core/src/format/bytes.js';
+import { size } from '../../../core/src/text/size.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { ReserveStatus, SpaceReserve } from '../store/space-reserve.js';
 
@@ -25,7 +25,7 @@ export function reserveAlertArea(deps: ReserveAlertDeps) {
     deps.alerts.raise(key, {
       severity: 'critical',
       subject: 'datastore',
-      message: `Backups are refused: ${formatBytes(s.freeBytes)} free, below the ${formatBytes(s.reserveBytes)} kept for prune and `
+      message: `Backups are refused: ${size(s.freeBytes)} free, below the ${size(s.reserveBytes)} kept for prune and `
         + 'garbage collection. Prune snapshots (havend prune) and collect garbage (havend gc); uploads resume by themselves.',
       // Less free space is worse (an acknowledged alert is raised again), more is not.
       evidence: { bytesBelowReserve: Math.max(0, s.reserveBytes - s.freeBytes) },

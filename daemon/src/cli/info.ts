@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatastoreUsage } from '../../../core/src/api/datastore.js';
-import { formatBytes } from '../../../core/src/format/bytes.js';
+import { size } from '../../../core/src/text/size.js';
 import { loadConfig, parseListen } from '../config/load.js';
 import { isLoopbackHost, reachableUrls } from '../http/listen-address.js';
 import { setupCodePath } from '../accounts/setup-code.js';
@@ -106,7 +106,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
 }
 
 function spaceLine(s: DatastoreSpace): string {
-  const line = `${formatBytes(s.freeBytes)} free of ${formatBytes(s.capacityBytes)}, ${formatBytes(s.reserveBytes)} kept in reserve for prune and GC`;
+  const line = `${size(s.freeBytes)} free of ${size(s.capacityBytes)}, ${size(s.reserveBytes)} kept in reserve for prune and GC`;
   return s.uploadsRefused ? `${line}; BACKUPS ARE REFUSED (STORAGE_FULL): prune and run havend gc to give space back` : line;
 }
 
