@@ -12,6 +12,8 @@ import { datastoreArea, verifyWorkersArea } from './areas/datastore.js';
 import { disksArea } from './areas/disks.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
+import { notifyArea } from './areas/notify.js';
+import { planArea } from './areas/plan.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
 import { retentionArea } from './areas/retention.js';
 import { stateDbArea, stateDirArea } from './areas/state.js';
@@ -91,8 +93,17 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const retention = await areas.start(retentionArea({
       config: config.retention, state, catalog: backup.catalog, holds: datastore.holds, tasks, scheduler, now: () => clock.now(), log,
     }));
+    // notifications: targets and the persistent outbox, fed by alerts (before the plan area, so
+    // an alert its first check raises is not missed; messages read RPO states from it once built)
+    let rpoState: (group: string) => string | null = () => null;
+    const notify = await areas.start(notifyArea({ config: config.notify, state, bus, rpoState: (g) => rpoState(g), now: () => clock.now(), log }));
+    // the protection plan and its RPO watch (alerts when a group is late or past its RPO)
+    const plan = await areas.start(planArea({
+      config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, now: () => clock.now(), log,
+    }));
+    rpoState = (g) => plan.watch.stateOf(g);
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, plan, notify, clock, log,
     }));
 
     const setupCode = accounts.setupCodeValue;

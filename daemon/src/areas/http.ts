@@ -27,6 +27,8 @@ import type { backupArea } from './backup.js';
 import type { disksArea } from './disks.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
+import type { notifyArea } from './notify.js';
+import type { planArea } from './plan.js';
 import type { retentionArea } from './retention.js';
 
 /** The built UI (vite build output), relative to dist/daemon/src/areas/http.js. */
@@ -48,6 +50,8 @@ export interface HttpAreaDeps {
   disks: ReturnType<typeof disksArea>['disks'];
   pool: Pick<ReturnType<typeof poolArea>, 'pools' | 'status'>;
   retention: Pick<ReturnType<typeof retentionArea>, 'policies' | 'prune'>;
+  plan: Pick<ReturnType<typeof planArea>, 'plans' | 'watch'>;
+  notify: Pick<ReturnType<typeof notifyArea>, 'targets' | 'outbox' | 'notifier'>;
   clock: Clock;
   log: Logger;
 }
@@ -80,7 +84,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
-    retention: deps.retention, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
+    retention: deps.retention, plan: deps.plan, notify: deps.notify, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 
   const stop = async (): Promise<void> => {

@@ -9,6 +9,8 @@ import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
 import { AlertAckRequest, AlertListQuery, JobIdParams, TaskListQuery } from '../../../core/src/api/jobs.js';
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
 import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src/api/retention.js';
+import { PlanEntryInput } from '../../../core/src/api/plan.js';
+import { NotifyTargetInput, NotifyTargetParams } from '../../../core/src/api/notify.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
@@ -20,6 +22,8 @@ import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
+import type { notifyRoutes } from './routes/notify.js';
+import type { planRoutes } from './routes/plan.js';
 import type { poolRoutes } from './routes/pool.js';
 import type { retentionRoutes } from './routes/retention.js';
 import type { swapRoutes } from './routes/swaps.js';
@@ -44,6 +48,8 @@ export interface RouteHandlers {
   pool: ReturnType<typeof poolRoutes>;
   swaps: ReturnType<typeof swapRoutes>;
   retention: ReturnType<typeof retentionRoutes>;
+  plan: ReturnType<typeof planRoutes>;
+  notify: ReturnType<typeof notifyRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
@@ -132,6 +138,22 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
       schema: { params: GroupParams, body: PreviewRequest }, handler: h.retention.preview,
     }),
     route({ method: 'POST', url: '/api/v1/prune', auth: ADMIN, schema: { body: PruneRequest }, handler: h.retention.run }),
+
+    // the protection plan with RPO states; enrolment creates a backup:<group> token (issue 15)
+    route({ method: 'GET', url: '/api/v1/plan', auth: ADMIN, handler: h.plan.list }),
+    route({ method: 'GET', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.one }),
+    route({ method: 'PUT', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams, body: PlanEntryInput }, handler: h.plan.set }),
+    route({ method: 'DELETE', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.remove }),
+    route({ method: 'POST', url: '/api/v1/plan/:group/enroll', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.enroll }),
+    // notification targets, a test send, the outbox
+    route({ method: 'GET', url: '/api/v1/notify/targets', auth: ADMIN, handler: h.notify.list }),
+    route({
+      method: 'PUT', url: '/api/v1/notify/targets/:name', auth: ADMIN,
+      schema: { params: NotifyTargetParams, body: NotifyTargetInput }, handler: h.notify.set,
+    }),
+    route({ method: 'DELETE', url: '/api/v1/notify/targets/:name', auth: ADMIN, schema: { params: NotifyTargetParams }, handler: h.notify.remove }),
+    route({ method: 'POST', url: '/api/v1/notify/targets/:name/test', auth: ADMIN, schema: { params: NotifyTargetParams }, handler: h.notify.test }),
+    route({ method: 'GET', url: '/api/v1/notify/outbox', auth: ADMIN, handler: h.notify.messages }),
 
     // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
     route({ method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status }),
