@@ -158,3 +158,25 @@ test('a plan entry breaches, notifies a webhook and a mailbox, resolves on a bac
   assert.equal(entry?.offsite.configured, false);
   assert.ok(receiver.received.every((h) => h.verified));
 });
+
+test('over HTTPS the enrolment pins the certificate, and the client logs in with the pin it printed', async (t) => {
+  const dataDir = tempDir(t);
+  const home = tempDir(t, 'haven-home-');
+  const daemon = await startDaemon(t, { dataDir, listen: '0.0.0.0:0' });
+  assert.ok(daemon.fingerprint, 'a wildcard listener serves HTTPS');
+  assert.equal((await havendCli(['plan', 'add', 'laptop', '--rpo', '1d', '--data', dataDir])).code, EXIT.ok);
+  const r = await havendCli(['plan', 'enroll', 'laptop', '--json', '--data', dataDir]);
+  assert.equal(r.code, EXIT.ok, r.stderr);
+  const e = JSON.parse(r.stdout) as Enrolment;
+  assert.equal(e.fingerprint, daemon.fingerprint);
+  assert.match(e.server, /^https:\/\//);
+  assert.ok(e.command.endsWith(` --token ${e.token} --fingerprint ${daemon.fingerprint}`), e.command);
+  // the printed server is one of the machine's addresses; the test reaches the daemon on loopback only
+  const env = { XDG_CONFIG_HOME: join(home, 'config'), HOME: home };
+  const login = await haven(['login', daemon.url, '--token', e.token, '--fingerprint', e.fingerprint as string], { env, timeoutMs: 60_000 });
+  assert.equal(login.code, 0, login.stderr);
+  const pin = e.fingerprint as string;
+  const otherPin = `${pin.startsWith('0') ? '1' : '0'}${pin.slice(1)}`;
+  const wrongPin = await haven(['login', daemon.url, '--token', e.token, '--fingerprint', otherPin], { env, timeoutMs: 60_000 });
+  assert.equal(wrongPin.code, 11, 'another certificate is refused');
+});
