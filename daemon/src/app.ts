@@ -96,10 +96,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     // notifications: targets and the persistent outbox, fed by alerts (before the plan area, so
     // an alert its first check raises is not missed; messages read RPO states from it once built)
     let rpoState: (group: string) => string | null = () => null;
-    const notify = await areas.start(notifyArea({ config: config.notify, state, bus, rpoState: (g) => rpoState(g), now: () => clock.now(), log }));
+    const notify = await areas.start(notifyArea({ config: config.notify, state, bus, metrics, rpoState: (g) => rpoState(g), now: () => clock.now(), log }));
     // the protection plan and its RPO watch (alerts when a group is late or past its RPO)
     const plan = await areas.start(planArea({
-      config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, now: () => clock.now(), log,
+      config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(), log,
     }));
     rpoState = (g) => plan.watch.stateOf(g);
     const http = await areas.start(await httpArea({

@@ -110,8 +110,8 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   const prune = new PruneService({ catalog, holds: datastore.holds, policies, tasks, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone });
 
   // built, not started: no RPO timer and no outbox pump; the routes call them directly
-  const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, now: Date.now, log });
-  const notify = notifyArea({ config: config.notify, state, bus, rpoState: (g) => plan.watch.stateOf(g), now: Date.now, log });
+  const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, metrics: new MetricsRegistry(log), now: Date.now, log });
+  const notify = notifyArea({ config: config.notify, state, bus, metrics: new MetricsRegistry(log), rpoState: (g) => plan.watch.stateOf(g), now: Date.now, log });
 
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({

@@ -15,7 +15,7 @@ import type { Enrolment, PlanList } from '../../core/src/api/plan.js';
 import { EXIT } from '../../daemon/src/cli/exit-codes.js';
 import { LocalClient } from '../../daemon/src/cli/local-client.js';
 import { runBounded } from '../helpers/bounded-run.js';
-import { HAVEND, startDaemon, type Daemon } from '../helpers/daemon.js';
+import { HAVEND, createToken, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { haven } from '../helpers/haven-cli.js';
 import { waitFor } from '../helpers/pool-scenario.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
@@ -49,6 +49,14 @@ function mail(sink: SmtpSink, pattern: RegExp, after = 0): string | null {
   return sink.messages.slice(after).map((m) => m.data.replace(/=\r?\n/g, '')).find((text) => pattern.test(text)) ?? null;
 }
 
+/** One sample of GET /metrics (`name{labels}` exactly as rendered), or undefined. */
+async function metric(daemon: Daemon, token: string, series: string): Promise<number | undefined> {
+  const res = await fetch(`${daemon.url}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  assert.equal(res.status, 200);
+  const line = (await res.text()).split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 async function outboxFor(dataDir: string, target: string): Promise<OutboxMessage[]> {
   return (await new LocalClient(dataDir).call<OutboxList>('GET', '/api/v1/notify/outbox')).messages.filter((m) => m.target === target);
 }
@@ -60,7 +68,14 @@ test('a plan entry breaches, notifies a webhook and a mailbox, resolves on a bac
   writeFileSync(secretFile, 'correct horse battery staple\n', { mode: 0o600 });
   const receiver = await startWebhookReceiver(t, 'correct horse battery staple');
   const sink = await startSmtpSink(t);
+  const metricsToken = createToken(dataDir, 'metrics');
   let daemon: Daemon = await startDaemon(t, { dataDir, env: DAEMON_ENV });
+
+  // usage errors say so (exit 2) before anything reaches the daemon
+  for (const args of [['notify', 'add', 'x'], ['notify', 'add', 'x', '--smtp', 'host-without-port', '--from', 'a@b', '--to', 'c@d'], ['plan', 'add', 'web01'], ['plan', 'add', 'web01', '--rpo', '1d', '--mode', 'sleeping']]) {
+    const r = await havendCli([...args, '--data', dataDir]);
+    assert.equal(r.code, EXIT.usage, `${args.join(' ')}: ${r.stderr}`);
+  }
 
   // targets, and a test send to each
   for (const args of [
@@ -98,6 +113,8 @@ test('a plan entry breaches, notifies a webhook and a mailbox, resolves on a bac
   const breachMail = await waitFor('the breach reaches the mailbox', WAIT_MS, async () => mail(sink, /Subject: \[Haven [^\]]+\] CRITICAL: rpo\.breach web01 \(BREACH\)/));
   assert.match(breachMail, /no backup since it was added to the protection plan/);
   assert.equal(await planState(dataDir, 'web01'), 'BREACH');
+  assert.equal(await metric(daemon, metricsToken, 'haven_plan_rpo_state{group="web01",state="BREACH"}'), 1);
+  assert.equal(await metric(daemon, metricsToken, 'haven_plan_rpo_state{group="web01",state="OK"}'), 0);
 
   // enrol the client with the printed line and back up: the alert resolves by itself
   const enrolled = await havendCli(['plan', 'enroll', 'web01', '--json', '--data', dataDir]);
@@ -130,6 +147,7 @@ test('a plan entry breaches, notifies a webhook and a mailbox, resolves on a bac
   const pending = await waitFor('a breach message retried while the webhook is down', WAIT_MS, async () =>
     (await outboxFor(dataDir, 'hook')).find((m) => m.notification.kind === 'rpo.breach' && m.notification.status === 'raised' && m.state === 'pending' && m.attempts >= 2) ?? null);
   assert.match(pending.lastError ?? '', /fetch failed|ECONNREFUSED/);
+  assert.ok(((await metric(daemon, metricsToken, 'haven_notify_outbox_messages{target="hook",state="pending"}')) ?? 0) >= 1);
   await waitFor('the mailbox is not held up by the dead webhook', WAIT_MS, async () => mail(sink, /CRITICAL: rpo\.breach web01/, mailsBefore));
   await receiver.up();
   const redelivered = await waitFor('the retried message arrives', WAIT_MS, async () =>

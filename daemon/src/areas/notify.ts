@@ -6,6 +6,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
+import { outboxFamilies } from '../metrics/plan-metrics.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
 import { sendNotification } from '../notify/channels.js';
 import { Notifier } from '../notify/notifier.js';
 import { Outbox } from '../notify/outbox.js';
@@ -16,6 +18,7 @@ export interface NotifyAreaDeps {
   config: Config['notify'];
   state: StateDb;
   bus: EventBus;
+  metrics: Pick<MetricsRegistry, 'register'>;
   rpoState: (group: string) => string | null;
   now: () => number;
   log: Logger;
@@ -28,14 +31,17 @@ export function notifyArea(deps: NotifyAreaDeps) {
     { retryBaseMs: deps.config.retryBaseSeconds * 1000, retryMaxMs: deps.config.retryMaxSeconds * 1000, giveUpMs: deps.config.giveUpHours * 3_600_000 },
   );
   const notifier = new Notifier({ bus: deps.bus, targets, outbox, send: sendNotification, rpoState: deps.rpoState, now: deps.now, log: deps.log });
+  let unregister = (): void => {};
   return {
     name: 'notify',
     targets, outbox, notifier,
     start(): void {
       outbox.start();
       notifier.start();
+      unregister = deps.metrics.register('notify', () => outboxFamilies(outbox.counts()));
     },
     async stop(): Promise<void> {
+      unregister();
       notifier.stop();
       await outbox.stop();
     },

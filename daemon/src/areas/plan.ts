@@ -9,6 +9,8 @@ import type { Catalog } from '../backup/catalog.js';
 import type { EventBus } from '../events.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { Scheduler } from '../jobs/scheduler.js';
+import { planFamilies } from '../metrics/plan-metrics.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
 import { PlanStore } from '../plan/plan-store.js';
 import { RpoWatch } from '../plan/rpo-watch.js';
 import type { PolicyStore } from '../retention/policy-store.js';
@@ -25,6 +27,7 @@ export interface PlanAreaDeps {
   alerts: AlertCenter;
   bus: EventBus;
   scheduler: Scheduler;
+  metrics: Pick<MetricsRegistry, 'register'>;
   now: () => number;
   log: Logger;
 }
@@ -36,6 +39,7 @@ export function planArea(deps: PlanAreaDeps) {
     alerts: deps.alerts, bus: deps.bus, now: deps.now, timeZone: applianceTimeZone(),
   });
   const owner = {};
+  let unregister = (): void => {};
   const check = (): void => {
     try {
       watch.check();
@@ -50,8 +54,10 @@ export function planArea(deps: PlanAreaDeps) {
       deps.bus.on(owner, 'snapshot.committed', check);
       deps.bus.on(owner, 'snapshot.deleted', check);
       deps.scheduler.every(JOB, deps.config.rpoCheckSeconds * 1000, check, { firstDelayMs: 0 });
+      unregister = deps.metrics.register('plan', () => planFamilies(watch.list().entries));
     },
     stop(): void {
+      unregister();
       deps.scheduler.remove(JOB);
       deps.bus.removeListeners(owner);
     },

@@ -69,6 +69,17 @@ export class Outbox {
     return message;
   }
 
+  /** Messages by target and state (metrics, the UI's per-target summary). */
+  counts(): Map<string, Record<OutboxMessage['state'], number>> {
+    const counts = new Map<string, Record<OutboxMessage['state'], number>>();
+    for (const { value } of this.db.getRange()) {
+      const c = counts.get(value.target) ?? { pending: 0, delivered: 0, failed: 0 };
+      c[value.state] += 1;
+      counts.set(value.target, c);
+    }
+    return counts;
+  }
+
   /** Newest first. */
   list(limit = 100): OutboxMessage[] {
     return [...this.db.getRange({ reverse: true, limit })].map((e) => e.value);
