@@ -116,12 +116,22 @@ export class Outbox {
     return [...this.db.getRange()].map((e) => e.value).filter((m) => m.state === 'pending');
   }
 
+  /**
+   * Attempts every due message: targets side by side (one that hangs until the timeout holds
+   * up no other), each target's messages in order of creation.
+   */
   private async pump(): Promise<void> {
+    const due = new Map<string, OutboxMessage[]>();
     for (const m of this.pending()) {
-      if (this.stopped) return;
       if (Date.parse(m.nextAttempt as string) > this.deps.now()) continue;
-      await this.attempt(m);
+      due.set(m.target, [...(due.get(m.target) ?? []), m]);
     }
+    await Promise.all([...due.values()].map(async (messages) => {
+      for (const m of messages) {
+        if (this.stopped) return;
+        await this.attempt(m);
+      }
+    }));
     this.pruneDone();
   }
 
