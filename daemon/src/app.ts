@@ -10,6 +10,7 @@ import { AreaRunner } from './areas/area.js';
 import { backupArea } from './areas/backup.js';
 import { datastoreArea, verifyWorkersArea } from './areas/datastore.js';
 import { disksArea } from './areas/disks.js';
+import { gcArea } from './areas/gc.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
 import { notifyArea } from './areas/notify.js';
@@ -102,8 +103,13 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(), log,
     }));
     rpoState = (g) => plan.watch.stateOf(g);
+    // garbage collection: one run at a time as a task, on demand and on a schedule
+    const gc = await areas.start(gcArea({
+      config: config.gc, store, sessions: backup.sessions, holds: datastore.holds, state, bus, tasks, scheduler, metrics,
+      usageChanged: () => backup.usage.schedule(), log,
+    }));
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, plan, notify, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, plan, notify, clock, log,
     }));
 
     const setupCode = accounts.setupCodeValue;

@@ -46,7 +46,7 @@ export async function commitSample(ds: Datastore, group: string, time: number): 
   };
   const summary = await ds.catalog.commit(
     { group, time, host: 'test', paths: ['/'], tags: [], root: b.root.digest, session: session.id, stats: { files: 3 } },
-    { session, completeTrees: [] },
+    { session, completeTrees: [], walkedAt: ds.objects.removalGeneration },
   );
   return { summary, session };
 }

@@ -20,6 +20,7 @@ import { TreeReader } from '../../daemon/src/backup/tree-reader.js';
 import { loadConfig } from '../../daemon/src/config/load.js';
 import { createDisks } from '../../daemon/src/disks/disks-area.js';
 import { EventBus } from '../../daemon/src/events.js';
+import { gcServiceOf } from '../../daemon/src/areas/gc.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
@@ -108,6 +109,9 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
 
   const policies = new PolicyStore(state);
   const prune = new PruneService({ catalog, holds: datastore.holds, policies, tasks, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+  const { gc } = gcServiceOf({ config: config.gc, store, sessions, holds: datastore.holds, state, bus, tasks, usageChanged: () => undefined });
+  gc.start();
+  cleanups.push(() => gc.stop());
 
   // built, not started: no RPO timer and no outbox pump; the routes call them directly
   const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, metrics: new MetricsRegistry(log), now: Date.now, log });
@@ -116,7 +120,8 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune }, plan, notify,
+    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune }, gc,
+    plan, notify,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

@@ -19,7 +19,7 @@ test('tree precheck: vouches for complete trees only, catches up through the par
   const store = await ChunkStore.open(join(tempDir(t), 'ds'), { create: true, segmentMaxBytes: 1 << 20 });
   t.after(() => store.close());
   const pins = new Set<string>();
-  const check = new TreePrecheck(store, pins);
+  const check = new TreePrecheck(store, pins, () => store.removalGeneration);
 
   const a = makeObject(ObjectKind.data, randomBytes(3000));
   const late = makeObject(ObjectKind.data, randomBytes(3000));

@@ -25,6 +25,7 @@ import type { VerifyPool } from '../workers/verify-pool.js';
 import type { accountsArea } from './accounts.js';
 import type { backupArea } from './backup.js';
 import type { disksArea } from './disks.js';
+import type { gcArea } from './gc.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
 import type { notifyArea } from './notify.js';
@@ -52,6 +53,7 @@ export interface HttpAreaDeps {
   retention: Pick<ReturnType<typeof retentionArea>, 'policies' | 'prune'>;
   plan: Pick<ReturnType<typeof planArea>, 'plans' | 'watch'>;
   notify: Pick<ReturnType<typeof notifyArea>, 'targets' | 'outbox' | 'notifier'>;
+  gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
   clock: Clock;
   log: Logger;
 }
@@ -84,7 +86,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
-    retention: deps.retention, plan: deps.plan, notify: deps.notify, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
+    retention: deps.retention, gc: deps.gc.gc, plan: deps.plan, notify: deps.notify, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 
   const stop = async (): Promise<void> => {

@@ -10,6 +10,7 @@ import type { SnapshotRecord } from '../../../core/src/objects/snapshot.js';
 import type { EventBus } from '../events.js';
 import type { Datastore } from '../store/datastore.js';
 import { walkReachable } from '../store/reachability.js';
+import { WalkOutdated } from '../store/snapshot-catalog.js';
 import type { LiveSession, Sessions } from './sessions.js';
 
 export interface CommitDeps {
@@ -19,46 +20,63 @@ export interface CommitDeps {
   now?: () => number;
 }
 
+/** Walks again at most this often when garbage collection removes objects meanwhile (rare: once or twice per GC run). */
+const MAX_WALKS = 5;
+
 export async function commitSession(deps: CommitDeps, session: LiveSession, req: CommitRequest): Promise<CommitResponse> {
-  const { store, sessions, bus } = deps;
   session.committing = true;
   let committed = false;
   try {
-    const prechecked = await session.precheck.stop();
-    const root = fromHex(req.root);
-    const walk = await walkReachable(store.objects, root, { missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k) });
-    if (walk.missing.length > 0) {
-      throw new HavenError(
-        'MISSING_OBJECTS',
-        { count: walk.missing.length >= 20 ? '20 or more' : walk.missing.length, first: toHex(walk.missing[0] as Uint8Array) },
-        { details: { missing: walk.missing.map(toHex) } },
-      );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await commitOnce(deps, session, req);
+        committed = true;
+        return response;
+      } catch (err) {
+        if (!(err instanceof WalkOutdated) || attempt >= MAX_WALKS) throw err;
+      }
     }
-    const info = session.info;
-    const stats: Record<string, number> = { ...(req.stats ?? {}) };
-    for (const [k, v] of Object.entries(info.stats)) stats[`session${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
-    const record: SnapshotRecord = {
-      group: info.group,
-      time: (deps.now ?? Date.now)(),
-      host: info.host || hostname(),
-      paths: info.paths,
-      tags: info.tags,
-      root,
-      session: info.id,
-      stats,
-    };
-    if (session.parent) record.parent = fromHex(session.parent);
-    const summary = await store.catalog.commit(record, {
-      session: { ...info, updated: new Date().toISOString() },
-      completeTrees: [...walk.trees, ...prechecked],
-    });
-    const ended = sessions.committed(session, summary.id);
-    bus.emit('snapshot.committed', summary);
-    committed = true;
-    return { snapshot: summary, session: ended };
   } finally {
     session.committing = false;
     // A refused commit leaves the session open: the client uploads what was missing and retries.
     if (!committed) session.precheck.resume();
   }
+}
+
+async function commitOnce(deps: CommitDeps, session: LiveSession, req: CommitRequest): Promise<CommitResponse> {
+  const { store, sessions, bus } = deps;
+  const walkedAt = store.objects.removalGeneration;
+  // Asked after walkedAt is read: trees the check found before a removal are dropped by it.
+  const prechecked = await session.precheck.stop();
+  const root = fromHex(req.root);
+  const walk = await walkReachable(store.objects, root, { missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k) });
+  if (walk.missing.length > 0) {
+    throw new HavenError(
+      'MISSING_OBJECTS',
+      { count: walk.missing.length >= 20 ? '20 or more' : walk.missing.length, first: toHex(walk.missing[0] as Uint8Array) },
+      { details: { missing: walk.missing.map(toHex) } },
+    );
+  }
+  const info = session.info;
+  const stats: Record<string, number> = { ...(req.stats ?? {}) };
+  for (const [k, v] of Object.entries(info.stats)) stats[`session${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
+  const record: SnapshotRecord = {
+    group: info.group,
+    time: (deps.now ?? Date.now)(),
+    host: info.host || hostname(),
+    paths: info.paths,
+    tags: info.tags,
+    root,
+    session: info.id,
+    stats,
+  };
+  if (session.parent) record.parent = fromHex(session.parent);
+  const summary = await store.catalog.commit(record, {
+    session: { ...info, updated: new Date().toISOString() },
+    completeTrees: [...walk.trees, ...prechecked],
+    walkedAt,
+  });
+  const ended = sessions.committed(session, summary.id);
+  bus.emit('snapshot.committed', summary);
+  return { snapshot: summary, session: ended };
 }

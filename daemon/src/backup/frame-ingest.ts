@@ -31,8 +31,8 @@ export interface IngestDeps {
   pool: VerifyPool;
   /** Called after each appended batch with the running totals. */
   onProgress?: (totals: ChunksResponse) => void;
-  /** Called for each verified object once it is appended (or found stored already). */
-  onStored?: (header: ObjectHeader) => void;
+  /** Called for each verified object once it is appended, or found stored already (`duplicate`). */
+  onStored?: (header: ObjectHeader, duplicate: boolean) => void;
 }
 
 interface Item {
@@ -276,7 +276,7 @@ export class FrameIngest implements FrameSink {
       const written = await this.deps.store.append(good);
       written.forEach((w, i) => {
         const h = (good[i] as AppendItem).header;
-        this.deps.onStored?.(h);
+        this.deps.onStored?.(h, !w);
         if (w) {
           this.totals.objectsNew++;
           this.totals.bytesNew += h.storedLength;

@@ -8,6 +8,7 @@ import { HavenError } from '../../../core/src/errors.js';
 import { emptySessionStats, type SessionInfo, type StartBackupRequest } from '../../../core/src/api/backup.js';
 import type { EventBus } from '../events.js';
 import type { Datastore } from '../store/datastore.js';
+import type { StorePosition } from '../store/chunk-store.js';
 import { TreePrecheck } from './tree-precheck.js';
 
 export interface LiveSession {
@@ -20,8 +21,22 @@ export interface LiveSession {
   committing: boolean;
   /** Digest of the group's newest snapshot when the session started. */
   parent: string | null;
+  /**
+   * Where the store's appends stood when the session began (or was resumed here): what it
+   * uploads lies after it, and a collector condemns nothing from there on while it is open.
+   */
+  startedAt: StorePosition;
   lastProgress: number;
 }
+
+/** What a garbage collector must keep for one open session (see daemon/src/gc/roots.ts). */
+export interface SessionRoots {
+  id: string;
+  parent: string | null;
+  pins: ReadonlySet<string>;
+  startedAt: StorePosition;
+}
+
 
 export interface SessionsOptions {
   idleSeconds: number;
@@ -64,7 +79,8 @@ export class Sessions {
   /** Holds a session open in memory, with its pins and the check of its trees. */
   private track(info: SessionInfo, parent: string | null): LiveSession {
     const pins = this.store.sessions.pins(info.id);
-    const s: LiveSession = { info, pins, precheck: new TreePrecheck(this.store.objects, pins), activeStreams: 0, committing: false, parent, lastProgress: 0 };
+    const precheck = new TreePrecheck(this.store.objects, pins, () => this.store.objects.removalGeneration);
+    const s: LiveSession = { info, pins, precheck, activeStreams: 0, committing: false, parent, startedAt: this.store.objects.position(), lastProgress: 0 };
     this.live.set(info.id, s);
     return s;
   }
@@ -169,5 +185,17 @@ export class Sessions {
   /** Digests pinned by open sessions (GC roots). */
   pinned(): Set<string> {
     return this.store.sessions.pinned();
+  }
+
+  /** Open sessions as a collector sees them: pins, parent, where their uploads begin. */
+  roots(): SessionRoots[] {
+    return [...this.live.values()]
+      .filter((s) => s.info.state === 'open')
+      .map((s) => ({ id: s.info.id, parent: s.parent, pins: s.pins, startedAt: s.startedAt }));
+  }
+
+  /** Whether a session is still open here (a collector waits for those open at its last run). */
+  isOpen(id: string): boolean {
+    return this.live.get(id)?.info.state === 'open';
   }
 }

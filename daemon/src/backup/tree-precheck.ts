@@ -10,7 +10,9 @@
 // not recorded: the commit walks it, as it walks everything this check has not vouched for.
 // A tree that does not decode is left to the commit too, which refuses it with the real error.
 // Trees found complete are pinned in the session (a collector marks from pins as from
-// snapshot roots), so what a check vouched for stays until the commit.
+// snapshot roots), so what a check vouched for stays until the commit. Should a collector
+// remove index entries anyway (an object it had condemned), what was found before no longer
+// counts: the check forgets it and the commit walks those trees itself.
 
 import { digestKey } from '../../../core/src/objects/digest.js';
 import { walkReachable, type ObjectSource, type WalkedTree } from '../store/reachability.js';
@@ -23,8 +25,22 @@ export class TreePrecheck {
   private queue: Uint8Array[] = [];
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** The store's removal generation the map above was built under. */
+  private generation: number;
 
-  constructor(private readonly store: ObjectSource, private readonly pins: Set<string>) {}
+  constructor(private readonly store: ObjectSource, private readonly pins: Set<string>, private readonly removals: () => number) {
+    this.generation = removals();
+  }
+
+  /** Forgets what was found complete if a collector removed entries since. */
+  private current(): Map<string, number> {
+    const now = this.removals();
+    if (now !== this.generation) {
+      this.complete.clear();
+      this.generation = now;
+    }
+    return this.complete;
+  }
 
   /** A tree was appended (or found already stored) in this session. */
   add(digest: Uint8Array): void {
@@ -35,7 +51,7 @@ export class TreePrecheck {
 
   /** The height of a tree the commit may take as complete without walking it; undefined: walk it. */
   heightOf(k: string): number | undefined {
-    return this.complete.get(k);
+    return this.current().get(k);
   }
 
   /**
@@ -46,7 +62,7 @@ export class TreePrecheck {
     this.stopped = true;
     this.queue = [];
     await this.running;
-    return [...this.complete].map(([k, height]) => ({ digest: Buffer.from(k, 'latin1'), height }));
+    return [...this.current()].map(([k, height]) => ({ digest: Buffer.from(k, 'latin1'), height }));
   }
 
   /** Checks again after a commit that was refused (the client uploads more and retries). */
@@ -65,16 +81,19 @@ export class TreePrecheck {
   }
 
   private async check(tree: Uint8Array): Promise<void> {
+    const generation = this.removals();
     let walk;
     try {
-      walk = await walkReachable(this.store, tree, { missingLimit: 1, completeHeight: (k) => this.complete.get(k) });
+      walk = await walkReachable(this.store, tree, { missingLimit: 1, completeHeight: (k) => this.current().get(k) });
     } catch {
       return;
     }
-    if (walk.missing.length > 0) return;
+    // Found present before a removal: not proof any more.
+    if (walk.missing.length > 0 || this.removals() !== generation) return;
+    const complete = this.current();
     for (const t of walk.trees) {
       const k = digestKey(t.digest);
-      this.complete.set(k, t.height);
+      complete.set(k, t.height);
       this.pins.add(k);
     }
   }

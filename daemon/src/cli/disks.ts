@@ -4,17 +4,7 @@
 import type { DiskList, DiskRecord } from '../../../core/src/api/disks.js';
 import { parse } from '../../../core/src/cli/args.js';
 import { localClientFor } from './local-client.js';
-
-export function size(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v >= 100 || i === 0 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
-}
+import { size } from '../../../core/src/text/size.js';
 
 export function formatDisk(d: DiskRecord): string {
   const where = d.present ? (d.devicePath ?? '?') : 'missing';

@@ -1,8 +1,10 @@
-// Talks to the running daemon over its control socket (for `havend disks|pool|swap ...`).
+// Talks to the running daemon over its control socket (for `havend disks|pool|swap|gc ...`),
+// and follows a task it started there until the task ends (`--wait`).
 
 import http from 'node:http';
 import { existsSync } from 'node:fs';
 import { HavenError, errorFromBody } from '../../../core/src/errors.js';
+import type { TaskInfo } from '../../../core/src/api/jobs.js';
 import { loadConfig } from '../config/load.js';
 import { socketPath } from '../http/local-socket.js';
 
@@ -46,4 +48,17 @@ export function localClientFor(values: { data?: string | undefined; config?: str
     ...(values.data !== undefined ? { flags: { dataDir: values.data } } : {}),
   });
   return new LocalClient(loaded.config.dataDir);
+}
+
+/** Polls a task until it ends; prints its progress on stderr when asked. */
+export async function waitForTask(client: LocalClient, id: string, echo: boolean): Promise<TaskInfo> {
+  let last = '';
+  for (;;) {
+    const t = await client.call<TaskInfo>('GET', `/api/v1/tasks/${id}`);
+    const line = t.progressMessage ?? '';
+    if (echo && line && line !== last) process.stderr.write(`${line}\n`);
+    last = line;
+    if (t.status !== 'running') return t;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }

@@ -9,8 +9,8 @@ import type { TaskInfo } from '../../../core/src/api/jobs.js';
 import type { CreatePoolRequest, PoolProfile, PoolStatus } from '../../../core/src/api/pool.js';
 import { UsageError, parse, required } from '../../../core/src/cli/args.js';
 import { EXIT } from './exit-codes.js';
-import { size } from './disks.js';
-import { localClientFor, type LocalClient } from './local-client.js';
+import { size } from '../../../core/src/text/size.js';
+import { localClientFor, waitForTask, type LocalClient } from './local-client.js';
 
 const COMMON = { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -55,19 +55,6 @@ async function confirmations(client: LocalClient, specs: string[]): Promise<Arra
     if (i <= 0) throw new UsageError(`--disk ${spec}: write DISK=CODE, CODE being the last four characters of its serial`);
     return { disk: await resolveDisk(client, spec.slice(0, i)), confirm: spec.slice(i + 1) };
   }));
-}
-
-/** Polls a task until it ends; prints its progress on stderr when asked. */
-export async function waitForTask(client: LocalClient, id: string, echo: boolean): Promise<TaskInfo> {
-  let last = '';
-  for (;;) {
-    const t = await client.call<TaskInfo>('GET', `/api/v1/tasks/${id}`);
-    const line = t.progressMessage ?? '';
-    if (echo && line && line !== last) process.stderr.write(`${line}\n`);
-    last = line;
-    if (t.status !== 'running') return t;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
 }
 
 export async function poolCommand(argv: string[]): Promise<number> {

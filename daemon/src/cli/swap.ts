@@ -5,7 +5,7 @@
 import type { SwapDisk, SwapInfo, SwapList } from '../../../core/src/api/swap.js';
 import { UsageError, parse } from '../../../core/src/cli/args.js';
 import { EXIT } from './exit-codes.js';
-import { size } from './disks.js';
+import { size } from '../../../core/src/text/size.js';
 import { localClientFor, type LocalClient } from './local-client.js';
 import { resolveDisk } from './pool.js';
 

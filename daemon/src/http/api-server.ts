@@ -15,6 +15,7 @@ import type { Sessions } from '../backup/sessions.js';
 import type { TreeReader } from '../backup/tree-reader.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
+import type { GcService } from '../gc/gc-service.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import { liveSocketPlugin, type LiveHub } from '../live/live-hub.js';
@@ -34,6 +35,7 @@ import { archiveRoutes } from './routes/archive.js';
 import { authRoutes } from './routes/auth.js';
 import { backupRoutes } from './routes/backups.js';
 import { diskRoutes, type DiskRouteDeps } from './routes/disks.js';
+import { gcRoutes } from './routes/gc.js';
 import { healthRoutes } from './routes/health.js';
 import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
@@ -78,6 +80,7 @@ export interface ApiServerDeps {
   retention: RetentionRouteDeps;
   plan: { plans: PlanStore; watch: RpoWatch };
   notify: NotifyRouteDeps;
+  gc: Pick<GcService, 'status' | 'begin'>;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
   tls: TlsMaterial | null;
@@ -121,6 +124,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     retention: retentionRoutes(d.retention),
     plan: planRoutes({ ...d.plan, enrolment: { tokens: d.tokens, urls: d.urls, fingerprint: () => d.tls?.fingerprint ?? null } }),
     notify: notifyRoutes(d.notify),
+    gc: gcRoutes(d.gc),
   };
 }
 

@@ -12,6 +12,7 @@ import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src
 import { PlanEntryInput } from '../../../core/src/api/plan.js';
 import { NotifyTargetInput, NotifyTargetParams } from '../../../core/src/api/notify.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
+import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
 import type { liveRoutes } from './routes/live.js';
@@ -20,6 +21,7 @@ import { AddDeviceRequest, CreatePoolRequest, DevidParams } from '../../../core/
 import { ConfirmSwapRequest, StartSwapRequest, SwapIdParams } from '../../../core/src/api/swap.js';
 import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
+import type { gcRoutes } from './routes/gc.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { notifyRoutes } from './routes/notify.js';
@@ -50,6 +52,7 @@ export interface RouteHandlers {
   retention: ReturnType<typeof retentionRoutes>;
   plan: ReturnType<typeof planRoutes>;
   notify: ReturnType<typeof notifyRoutes>;
+  gc: ReturnType<typeof gcRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
@@ -138,6 +141,9 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
       schema: { params: GroupParams, body: PreviewRequest }, handler: h.retention.preview,
     }),
     route({ method: 'POST', url: '/api/v1/prune', auth: ADMIN, schema: { body: PruneRequest }, handler: h.retention.run }),
+    // garbage collection: status and history, and a run on demand (one at a time, as a task)
+    route({ method: 'GET', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 200: GcStatus } }, handler: h.gc.status }),
+    route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
 
     // the protection plan with RPO states; enrolment creates a backup:<group> token (issue 15)
     route({ method: 'GET', url: '/api/v1/plan', auth: ADMIN, handler: h.plan.list }),

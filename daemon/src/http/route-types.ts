@@ -14,6 +14,8 @@ export interface RouteSchema {
   params?: TSchema;
   querystring?: TSchema;
   body?: TSchema;
+  /** What it answers, by status code: the reply is serialized by this schema (fields it does not name are left out). */
+  response?: Record<number, TSchema>;
 }
 /** A route that validates nothing: its handler sees `unknown` params, query and body. */
 export type NoSchema = Record<never, never>;

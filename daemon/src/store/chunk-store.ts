@@ -22,6 +22,8 @@ import type { SegmentFileSystem } from './segment-io.js';
 import { recoverSegments, type RecoveryReport } from './recovery.js';
 import type { ObjectSource } from './reachability.js';
 import { RecentObjects } from './recent-objects.js';
+import { SegmentLeases } from './segment-leases.js';
+import { removeRetiredSegments, unlinkSegment } from './retired-segments.js';
 
 /** Trees and lists kept in memory after they are appended (stored bytes, see recent-objects.ts). */
 const RECENT_METADATA_BYTES = 32 << 20;
@@ -72,11 +74,31 @@ export async function lmdbCause(err: unknown): Promise<unknown> {
 
 type TxnExtra = () => void;
 
+/** A place in the append order: every record before it was appended earlier. */
+export interface StorePosition {
+  segment: number;
+  offset: number;
+}
+
+export function positionBefore(a: StorePosition, b: StorePosition): boolean {
+  return a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset);
+}
+
+/** A record compaction copies out of a sealed segment, with where it was. */
+export interface MovedRecord extends AppendItem {
+  from: { segment: number; offset: number };
+}
+
 export class ChunkStore {
   private readonly pending = new Map<string, Location>();
   private queue: Promise<unknown> = Promise.resolve();
   private reader: SegmentReader;
   private readonly recent = new RecentObjects(RECENT_METADATA_BYTES);
+  private readonly leases = new SegmentLeases();
+  /** Segments compacted away: a location read from the index before the switch is looked up again. */
+  private readonly movedAway = new Set<number>();
+  /** Index removals by garbage collection so far (see removalGeneration). */
+  private removals = 0;
   private closed = false;
 
   private constructor(
@@ -111,6 +133,8 @@ export class ChunkStore {
     }
     const index = openObjectIndex(root, identity.id);
     try {
+      // Before recovery: a compacted segment left behind by a crash must not be re-indexed.
+      await removeRetiredSegments(root, index);
       const recovery = await recoverSegments(root, index);
       const writer = await openWriter(root, options);
       return new ChunkStore(root, identity, index, writer, recovery, options);
@@ -144,7 +168,24 @@ export class ChunkStore {
    * written (false: a duplicate of an indexed or pending object). Not durable until flush().
    */
   append(items: AppendItem[]): Promise<boolean[]> {
-    return this.serial(async () => {
+    return this.serial(() => this.appendNow(items));
+  }
+
+  /** Where the next appended record goes (garbage collection's horizon: see daemon/src/gc/). */
+  position(): StorePosition {
+    return { segment: this.writer.segment, offset: this.writer.length };
+  }
+
+  /**
+   * Counts index removals by garbage collection. A commit that walked its tree while this
+   * changed walks again: an object it found present may have been reclaimed since.
+   */
+  get removalGeneration(): number {
+    return this.removals;
+  }
+
+  private async appendNow(items: AppendItem[]): Promise<boolean[]> {
+    {
       if (this.closed) throw new HavenError('SHUTTING_DOWN');
       if (this.writer.broken) throw storageError(this.writer.broken);
       const written = items.map(() => false);
@@ -190,7 +231,7 @@ export class ChunkStore {
         throw storageError(err);
       }
       return written;
-    });
+    }
   }
 
   /**
@@ -233,7 +274,8 @@ export class ChunkStore {
   async readStored(digest: Uint8Array): Promise<StoredObject> {
     const location = this.locate(digest);
     if (!location) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(digest) });
-    const { header, stored } = await this.reader.readStored(location, digest);
+    // Leased from the lookup on (same tick): compaction removes the file only after the read.
+    const { header, stored } = await this.leases.during(location.segment, () => this.reader.readStored(location, digest));
     return { location, header, stored };
   }
 
@@ -248,7 +290,14 @@ export class ChunkStore {
 
   /** Records of one segment, sorted by offset, in one read (see SegmentReader.readStoredSpan). */
   async readStoredSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<StoredObject[]> {
-    const read = await this.reader.readStoredSpan(items);
+    const segment = items[0]?.location.segment;
+    if (segment !== undefined && this.movedAway.has(segment)) {
+      // Located before compaction moved them: each is read from where the index says now.
+      const out: StoredObject[] = [];
+      for (const { digest } of items) out.push(await this.readStored(digest));
+      return out;
+    }
+    const read = segment === undefined ? [] : await this.leases.during(segment, () => this.reader.readStoredSpan(items));
     return read.map((r, i) => ({ location: (items[i] as { location: Location }).location, ...r }));
   }
 
@@ -259,7 +308,7 @@ export class ChunkStore {
   async readObject(digest: Uint8Array, expectKind?: ObjectKind): Promise<Buffer> {
     const location = this.locate(digest);
     if (!location) throw new HavenError('OBJECT_NOT_FOUND', { digest: toHex(digest) });
-    const { header, stored } = this.recent.get(key(digest)) ?? (await this.reader.readStored(location, digest));
+    const { header, stored } = this.recent.get(key(digest)) ?? (await this.leases.during(location.segment, () => this.reader.readStored(location, digest)));
     return this.decodeAs(digest, header, stored, expectKind);
   }
 
@@ -273,16 +322,113 @@ export class ChunkStore {
     return this.reader.decode(header, stored);
   }
 
-  /** Appends and commits objects the appliance writes itself (snapshots, tombstones). */
-  async writeOwnObject(kind: ObjectKind, raw: Uint8Array, extra: TxnExtra): Promise<Buffer> {
+  /**
+   * Appends and commits an object the appliance writes itself (snapshot, tombstone,
+   * protection) in one step of the serial queue, so nothing (a GC removal in particular)
+   * runs between `precondition` and the commit. A precondition that throws refuses the write
+   * before anything is appended: a snapshot record once in a segment would be found by a rebuild.
+   */
+  writeOwnObject(kind: ObjectKind, raw: Uint8Array, extra: TxnExtra, precondition?: () => void): Promise<Buffer> {
     const digest = sha256(raw);
-    await this.append([{
-      header: { kind, codec: Codec.none, rawLength: raw.length, storedLength: raw.length, digest },
-      payloadCrc: payloadCrc(raw),
-      payload: raw,
-    }]);
-    await this.flush(extra);
-    return digest;
+    return this.serial(async () => {
+      precondition?.();
+      await this.appendNow([{
+        header: { kind, codec: Codec.none, rawLength: raw.length, storedLength: raw.length, digest },
+        payloadCrc: payloadCrc(raw),
+        payload: raw,
+      }]);
+      await this.commitPending([extra]);
+      return digest;
+    });
+  }
+
+  /**
+   * Runs `step` in one synchronous index transaction on the serial queue: no append, flush or
+   * commit interleaves. Garbage collection reclaims this way; `step` says whether it removed
+   * index entries (then removalGeneration moves on before any later step runs).
+   */
+  exclusive<T>(step: (index: ObjectIndex) => { result: T; removed: boolean }): Promise<T> {
+    return this.serial(async () => {
+      if (this.closed) throw new HavenError('SHUTTING_DOWN');
+      let out: { result: T; removed: boolean };
+      try {
+        out = this.index.env.transactionSync(() => step(this.index));
+      } catch (err) {
+        throw storageError(await lmdbCause(err));
+      }
+      if (out.removed) this.removals++;
+      await this.index.env.flushed;
+      return out.result;
+    });
+  }
+
+  /**
+   * Compaction: appends records copied out of a sealed segment and points their index entries
+   * at the copies in the transaction that commits the copies (after they are synced). An
+   * entry that no longer points at the old place is left alone. When `retire` is given, that
+   * transaction also records the old segment as retired (its file goes once readers finish,
+   * or at the next start). Answers how many entries were switched.
+   */
+  moveRecords(records: readonly MovedRecord[], retire: number | null): Promise<number> {
+    return this.serial(async () => {
+      if (this.closed) throw new HavenError('SHUTTING_DOWN');
+      let switched = 0;
+      let run: MovedRecord[] = [];
+      let runBytes = 0;
+      const commitRun = async (last: boolean): Promise<void> => {
+        const placed = run.length > 0 ? await this.writer.append(run) : [];
+        const moved = run;
+        run = [];
+        runBytes = 0;
+        await this.commitPending([() => {
+          moved.forEach((r, i) => {
+            const raw = this.index.objects.getBinary(r.header.digest as Buffer);
+            if (!raw) return;
+            const loc = decodeLocation(raw);
+            if (loc.segment !== r.from.segment || loc.offset !== r.from.offset) return;
+            const at = placed[i] as { segment: number; offset: number };
+            this.index.objects.putSync(Buffer.from(r.header.digest), encodeLocation({ ...loc, segment: at.segment, offset: at.offset }));
+            switched++;
+          });
+          if (last && retire !== null) this.index.retired.putSync(retire, { since: Date.now() });
+        }]);
+      };
+      try {
+        for (const r of records) {
+          const bytes = RECORD_HEADER_BYTES + r.payload.length;
+          if (this.writer.wouldOverflow(runBytes + bytes)) {
+            await commitRun(false);
+            await this.writer.rotate();
+          }
+          run.push(r);
+          runBytes += bytes;
+        }
+        await commitRun(true);
+      } catch (err) {
+        throw storageError(err);
+      }
+      if (retire !== null) this.movedAway.add(retire);
+      return switched;
+    });
+  }
+
+  /** Removes a retired segment's file once no read of it is in flight, then forgets it. */
+  async removeRetired(segment: number): Promise<number> {
+    await this.leases.idle(segment);
+    await this.reader.forget(segment);
+    const freed = await unlinkSegment(this.root, segment);
+    const index = this.index;
+    try {
+      index.env.transactionSync(() => {
+        index.retired.removeSync(segment);
+        index.segments.removeSync(segment);
+      });
+      await index.env.flushed;
+    } catch (err) {
+      // The file is gone; the next start removes the entries (removeRetiredSegments).
+      throw storageError(await lmdbCause(err));
+    }
+    return freed;
   }
 
   /** How much the datastore holds (an empty one may move: relocate()). */

@@ -11,7 +11,11 @@
 //   holds      [owner, kind, target] -> HoldEntry       (not rebuilt: see holds.ts)
 //   feed       sequence number -> FeedEntry              (see change-feed.ts)
 //   quarantine object digest -> QuarantineEntry         (not rebuilt: see quarantine.ts)
-//   meta       'datastoreId' | 'indexVersion' | 'feedEpoch' -> value
+//   condemned  object digest -> empty: unreferenced at the last GC run, reclaimed by the next
+//              unless referenced again                 (not rebuilt: see daemon/src/gc/)
+//   retired    segment id -> RetiredEntry: compacted, its live records moved; the file is
+//              removed once its readers finish, or at the next start (not rebuilt)
+//   meta       'datastoreId' | 'indexVersion' | 'feedEpoch' | 'gc' -> value
 //
 // Only files in this folder open these databases; the rest of the daemon goes through the
 // interfaces in store-api.ts.
@@ -100,6 +104,17 @@ export interface SnapshotEntry {
   stats: Record<string, number>;
 }
 
+export interface TombstoneEntry {
+  time: number;
+  by: string;
+  /**
+   * Set by garbage collection when it reclaims the deleted snapshot's record: the segment that
+   * still holds the record's bytes. The tombstone is kept while that segment exists, so that a
+   * rebuilt index never resurrects the snapshot (see daemon/src/gc/roots.ts).
+   */
+  recordSegment?: number;
+}
+
 export interface SegmentEntry {
   indexedLength: number;
 }
@@ -130,6 +145,11 @@ export interface ProtectionEntry {
   by: string;
 }
 
+export interface RetiredEntry {
+  /** Unix milliseconds: when compaction switched its records away. */
+  since: number;
+}
+
 export interface QuarantineEntry {
   reason: string;
   since: number;
@@ -141,12 +161,14 @@ export interface ObjectIndex {
   segments: Database<SegmentEntry, number>;
   snapshots: Database<SnapshotEntry, Buffer>;
   bygroup: Database<null, [string, number, string]>;
-  tombstones: Database<{ time: number; by: string }, Buffer>;
+  tombstones: Database<TombstoneEntry, Buffer>;
   protections: Database<ProtectionEntry, Buffer>;
   sessions: Database<SessionRecord, string>;
   holds: Database<HoldEntry, [string, HoldKind, string]>;
   feed: Database<FeedEntry, number>;
   quarantine: Database<QuarantineEntry, Buffer>;
+  condemned: Database<Buffer, Buffer>;
+  retired: Database<RetiredEntry, number>;
   meta: Database<unknown, string>;
   close(): Promise<void>;
 }
@@ -165,12 +187,14 @@ export function openObjectIndex(datastoreRoot: string, datastoreId: string): Obj
     segments: env.openDB<SegmentEntry, number>({ name: 'segments', keyEncoding: 'uint32' }),
     snapshots: env.openDB<SnapshotEntry, Buffer>({ name: 'snapshots', keyEncoding: 'binary' }),
     bygroup: env.openDB<null, [string, number, string]>({ name: 'bygroup' }),
-    tombstones: env.openDB<{ time: number; by: string }, Buffer>({ name: 'tombstones', keyEncoding: 'binary' }),
+    tombstones: env.openDB<TombstoneEntry, Buffer>({ name: 'tombstones', keyEncoding: 'binary' }),
     protections: env.openDB<ProtectionEntry, Buffer>({ name: 'protections', keyEncoding: 'binary' }),
     sessions: env.openDB<SessionRecord, string>({ name: 'sessions' }),
     holds: env.openDB<HoldEntry, [string, HoldKind, string]>({ name: 'holds' }),
     feed: env.openDB<FeedEntry, number>({ name: 'feed', keyEncoding: 'uint32' }),
     quarantine: env.openDB<QuarantineEntry, Buffer>({ name: 'quarantine', keyEncoding: 'binary' }),
+    condemned: env.openDB<Buffer, Buffer>({ name: 'condemned', keyEncoding: 'binary', encoding: 'binary' }),
+    retired: env.openDB<RetiredEntry, number>({ name: 'retired', keyEncoding: 'uint32' }),
     meta: env.openDB<unknown, string>({ name: 'meta' }),
     close: () => env.close(),
   };

@@ -94,6 +94,13 @@ export class SegmentReader {
     return raw;
   }
 
+  /** Closes a segment's cached handle (its file is about to be removed). */
+  async forget(segment: number): Promise<void> {
+    const fh = this.files.get(segment);
+    this.files.delete(segment);
+    await fh?.close();
+  }
+
   async close(): Promise<void> {
     for (const fh of this.files.values()) await fh.close();
     this.files.clear();

@@ -14,6 +14,13 @@ import { markTreesComplete } from './object-index.js';
 import { applyProtection, applyTombstone, isProtectedIn, registerSnapshot, snapshotEntry, toSummary } from './snapshot-index.js';
 import type { CommitWith, SnapshotCatalog } from './store-api.js';
 
+/** A commit's proof of presence predates a GC removal: walk again (see CommitWith.walkedAt). */
+export class WalkOutdated extends Error {
+  constructor() {
+    super('garbage collection removed objects while the commit walked its tree');
+  }
+}
+
 export class IndexSnapshotCatalog implements SnapshotCatalog {
   /**
    * Deletions and protection changes run one at a time: a deletion checks the protection and
@@ -22,7 +29,7 @@ export class IndexSnapshotCatalog implements SnapshotCatalog {
    */
   private changes: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly store: Pick<ChunkStore, 'index' | 'writeOwnObject'>) {}
+  constructor(private readonly store: Pick<ChunkStore, 'index' | 'writeOwnObject' | 'removalGeneration'>) {}
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.changes.then(fn, fn);
@@ -100,6 +107,8 @@ export class IndexSnapshotCatalog implements SnapshotCatalog {
       this.index.sessions.putSync(also.session.id, { ...also.session, state: 'committed', snapshot: id });
       registerSnapshot(this.index, digest, record);
       markTreesComplete(this.index, also.completeTrees);
+    }, () => {
+      if (this.store.removalGeneration !== also.walkedAt) throw new WalkOutdated();
     });
     return toSummary(id, snapshotEntry(record), false);
   }

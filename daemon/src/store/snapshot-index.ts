@@ -53,7 +53,8 @@ export function applyTombstone(index: ObjectIndex, t: TombstoneRecord): void {
     index.snapshots.removeSync(digest);
     appendChange(index, { type: 'deleted', snapshot: toHex(digest), group: entry.group, time: t.time });
   }
-  index.tombstones.putSync(digest, { time: t.time, by: t.by });
+  const reclaimedAt = index.tombstones.get(digest)?.recordSegment;
+  index.tombstones.putSync(digest, { time: t.time, by: t.by, ...(reclaimedAt === undefined ? {} : { recordSegment: reclaimedAt }) });
   // A deleted snapshot has nothing left to protect (and is never protected again: see below).
   index.protections.removeSync(digest);
 }

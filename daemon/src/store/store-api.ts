@@ -11,7 +11,7 @@ import type { SnapshotRecord } from '../../../core/src/objects/snapshot.js';
 import type { HoldKind, Location, SessionRecord } from './object-index.js';
 import type { ObjectSource, WalkedTree } from './reachability.js';
 import type { AppendItem } from './segment-writer.js';
-import type { StoredObject } from './chunk-store.js';
+import type { StoredObject, StorePosition } from './chunk-store.js';
 
 export type { HoldKind, SessionRecord } from './object-index.js';
 
@@ -25,6 +25,10 @@ export interface ObjectStore extends ObjectSource {
   flush(): Promise<void>;
   /** Records of one segment, sorted by offset, read together (restores). */
   readStoredSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<StoredObject[]>;
+  /** Where the next appended record goes (a session's uploads lie after where it began). */
+  position(): StorePosition;
+  /** Moves on whenever garbage collection removes index entries: proof of presence found before is stale. */
+  readonly removalGeneration: number;
 }
 
 /** What a commit writes in the one transaction that makes its snapshot visible. */
@@ -33,6 +37,12 @@ export interface CommitWith {
   session: SessionRecord;
   /** Trees verified complete by the commit (flagged so that later commits skip them). */
   completeTrees: readonly WalkedTree[];
+  /**
+   * The store's removalGeneration when the commit's walk began. If garbage collection removed
+   * index entries since, the commit is refused with WalkOutdated before anything is written,
+   * and the caller walks again: what the walk found present may be gone.
+   */
+  walkedAt: number;
 }
 
 /**

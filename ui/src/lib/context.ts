@@ -3,7 +3,9 @@
 
 import { getContext, setContext } from 'svelte';
 import type { Http } from './api/http.js';
-import type { AuthService, BackupsService, DisksService, JobsService, NotifyService, PlanService, PoolService, RetentionService, SwapService, TokensService } from './api/services.js';
+import type {
+  AuthService, BackupsService, DisksService, GcService, JobsService, NotifyService, PlanService, PoolService, RetentionService, SwapService, TokensService,
+} from './api/services.js';
 import type { AuthStore } from './auth.svelte.js';
 import type { LiveStore } from './live.svelte.js';
 import type { Router } from './router.svelte.js';
@@ -23,6 +25,7 @@ export interface AppContext {
   retention: RetentionService;
   plan: PlanService;
   notify: NotifyService;
+  gc: GcService;
 }
 
 const KEY = Symbol('haven-app');

@@ -5,6 +5,7 @@ import { HavenError } from '../../../../core/src/errors.js';
 import type { ChunkerParams, ChunksResponse, CommitRequest, SessionParams, StartBackupRequest, StartBackupResponse } from '../../../../core/src/api/backup.js';
 import { MEDIA_BITMAP, MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
 import { ObjectKind } from '../../../../core/src/objects/kinds.js';
+import { digestKey } from '../../../../core/src/objects/digest.js';
 import type { Catalog } from '../../backup/catalog.js';
 import { commitSession } from '../../backup/commit.js';
 import { FrameIngest } from '../../backup/frame-ingest.js';
@@ -88,7 +89,10 @@ export function backupRoutes(deps: BackupDeps) {
           account(t, ingest.rawBytesNew);
           sessions.touch(s);
         },
-        onStored: (h) => {
+        onStored: (h, duplicate) => {
+          // A stored duplicate is referenced by this session without living after its start
+          // (where a collector leaves uploads alone): pinned like a `has` answer.
+          if (duplicate) s.pins.add(digestKey(h.digest));
           if (h.kind === ObjectKind.tree) s.precheck.add(h.digest);
         },
       },

@@ -9,6 +9,7 @@ import type { AlertInfo, TaskInfo } from '$core/api/jobs.js';
 import type { PoolStatus } from '$core/api/pool.js';
 import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
 import type { ConfirmSwapRequest, StartSwapRequest, SwapInfo, SwapList } from '$core/api/swap.js';
+import type { GcStartResponse, GcStatus } from '$core/api/gc.js';
 import type { PolicyList, PreviewResponse, PruneResponse, RetentionPolicy, StoredPolicy } from '$core/api/retention.js';
 import type { Enrolment, PlanEntryInput, PlanEntryStatus, PlanList } from '$core/api/plan.js';
 import type { NotifyList, NotifyTarget, NotifyTargetInput, OutboxList, TestSendResult } from '$core/api/notify.js';
@@ -123,4 +124,12 @@ export class NotifyService {
   remove = (name: string): Promise<void> => this.http.del(this.url(name));
   test = (name: string): Promise<TestSendResult> => this.http.post(`${this.url(name)}/test`);
   outbox = (): Promise<OutboxList> => this.http.get(`${V1}/notify/outbox`);
+}
+
+/** Garbage collection (issue 13; admin only): status with the history of runs, and a run now. */
+export class GcService {
+  constructor(private readonly http: Http) {}
+  status = (): Promise<GcStatus> => this.http.get(`${V1}/gc`);
+  /** Starts a run as a task (or answers the one already running); its progress comes over the live socket. */
+  start = (): Promise<GcStartResponse> => this.http.post(`${V1}/gc`);
 }

@@ -1,0 +1,319 @@
+// Garbage collection that never stops a backup (issue 13; DESIGN section 6). One run:
+//
+// 1. Horizon. Everything appended after the oldest open session began (or after the run
+//    began) is no candidate: an open session's uploads are not referenced by any snapshot
+//    yet and must stay. Candidates are the objects indexed before the horizon, plus those the
+//    last run condemned (compaction may have moved them past it).
+// 2. Mark from every root (roots.ts) into a bitset over the candidates (candidate-set.ts),
+//    each shared tree read once.
+// 3. Second scan: unreached candidates are this run's condemned, or, when the last run
+//    condemned them too, reclaimed now. Every unreached tree loses its "complete" flag
+//    before anything is removed, so no commit skips a tree whose objects are going.
+// 4. Reclaim: only once every session open during the last run has ended (its client may
+//    hold references the last run could not see). Removals run in small batches on the
+//    store's serial queue, each checked in the same synchronous step against what changed
+//    since the marking: snapshots committed since (the change feed), new holds and sessions
+//    (walked first, then the batch is retried), and pins (a pinned object is kept). A commit
+//    whose walk spans a removal walks again (ChunkStore.removalGeneration).
+// 5. Condemn: what is unreached now is recorded; the next run reclaims it unless revived.
+// 6. Compaction (compaction.ts).
+//
+// No wall-clock delay and no lock: backups, restores and commits run throughout.
+
+import type { GcSummary } from '../../../core/src/api/gc.js';
+import type { Sessions } from '../backup/sessions.js';
+import type { Config } from '../config/schema.js';
+import type { TaskContext } from '../jobs/tasks.js';
+import { IndexChangeFeed } from '../store/change-feed.js';
+import { positionBefore, type ChunkStore } from '../store/chunk-store.js';
+import {
+  addCondemned, clearComplete, clearCondemned, condemnedDigests, readGcMeta, recordBytes, removeObjects, scanObjects, segmentLengths, writeGcMeta,
+} from '../store/gc-index.js';
+import { ObjectKind } from '../../../core/src/objects/kinds.js';
+import { fromHex } from '../../../core/src/objects/digest.js';
+import type { Holds } from '../store/store-api.js';
+import { CandidateSet } from './candidate-set.js';
+import { compact, planCompaction, type SegmentLiveness } from './compaction.js';
+import { Marker } from './marker.js';
+import { holdKey, markHold, markIndexRoots, markSession, markSnapshot } from './roots.js';
+
+export interface CollectorDeps {
+  store: ChunkStore;
+  sessions: Sessions;
+  holds: Holds;
+  config: Config['gc'];
+}
+
+/** Removals per step of the serial queue: a step blocks appends for its duration. */
+const REMOVE_BATCH = 2000;
+/** Catch-up walks allowed while reclaiming before the rest waits for the next run. */
+const MAX_CATCH_UPS = 200;
+
+const running = new WeakSet<ChunkStore>();
+
+/** One run: mark, reclaim what the previous run condemned, condemn, compact. */
+export async function collectGarbage(deps: CollectorDeps, ctx: TaskContext): Promise<GcSummary> {
+  if (running.has(deps.store)) throw new Error('a garbage collection is already running on this datastore');
+  running.add(deps.store);
+  try {
+    return await new Collection(deps, ctx).run();
+  } finally {
+    running.delete(deps.store);
+  }
+}
+
+/** What the last run left condemned, and dead bytes in segments as of the last run. */
+export function gcBacklog(store: ChunkStore): { condemnedObjects: number; condemnedBytes: number; deadBytes: number } {
+  const meta = readGcMeta(store.index);
+  return { condemnedObjects: meta?.condemnedObjects ?? 0, condemnedBytes: meta?.condemnedBytes ?? 0, deadBytes: meta?.deadBytes ?? 0 };
+}
+
+function storedBytes(store: ChunkStore): number {
+  let n = 0;
+  for (const { value } of store.index.segments.getRange()) n += value.indexedLength;
+  return n;
+}
+
+/** Ascending packed digests and a cursor that advances with an ascending scan. */
+class SortedDigests {
+  private at = 0;
+  readonly count: number;
+
+  constructor(private readonly packed: Buffer) {
+    this.count = packed.length / 32;
+  }
+
+  /** Whether `d` is in the list; calls must come in ascending order of `d`. */
+  has(d: Buffer): boolean {
+    // packed.compare(d, ...) < 0: the entry at `at` sorts before d
+    while (this.at < this.count && this.packed.compare(d, 0, 32, this.at * 32, this.at * 32 + 32) < 0) this.at++;
+    return this.at < this.count && this.packed.compare(d, 0, 32, this.at * 32, this.at * 32 + 32) === 0;
+  }
+}
+
+class Collection {
+  private readonly store: ChunkStore;
+  private readonly feed: IndexChangeFeed;
+  private marker!: Marker;
+  /** What the marking has covered: feed position, holds, sessions. */
+  private walkedFeed = 0;
+  private readonly walkedHolds = new Set<string>();
+  /** Open sessions walked, with how many of their pins (a Set keeps insertion order). */
+  private readonly walkedSessions = new Map<string, number>();
+  private roots = 0;
+
+  constructor(private readonly deps: CollectorDeps, private readonly ctx: TaskContext) {
+    this.store = deps.store;
+    this.feed = new IndexChangeFeed(deps.store);
+  }
+
+  private checkCancelled(): void {
+    if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
+  }
+
+  async run(): Promise<GcSummary> {
+    const t0 = performance.now();
+    const { store, ctx } = this;
+    const before = storedBytes(store);
+    const meta = readGcMeta(store.index);
+    const openAtStart = this.deps.sessions.roots();
+    let horizon = store.position();
+    for (const s of openAtStart) if (positionBefore(s.startedAt, horizon)) horizon = s.startedAt;
+    ctx.log(`horizon: segment ${horizon.segment} offset ${horizon.offset} (${openAtStart.length} open session(s))`);
+
+    // 1. candidates
+    const oldCondemned = condemnedDigests(store.index);
+    const candidates = new CandidateSet();
+    const inOld = new SortedDigests(oldCondemned);
+    const indexed = await scanObjects(store.index, (d, loc) => {
+      if (inOld.has(d) || positionBefore(loc, horizon)) candidates.add(d);
+    });
+    candidates.seal();
+    ctx.log(`${indexed} object(s) indexed, ${candidates.size} candidate(s), ${inOld.count} condemned by the last run`);
+    this.checkCancelled();
+
+    // 2. mark
+    ctx.progress(0.05, 'marking');
+    this.marker = new Marker(store, candidates);
+    await this.markEverything();
+    const markMs = performance.now() - t0;
+    ctx.log(`marked ${candidates.markedCount} candidate(s) from ${this.roots} snapshot root(s); ${this.marker.read} tree(s)/list(s) read in ${Math.round(markMs)} ms`);
+    if (this.marker.missing > 0) ctx.log(`${this.marker.missing} reference(s) to objects not in the index (run havend store check)`, 'warn');
+    this.checkCancelled();
+
+    // 3. second scan: condemned, to reclaim, flags to drop, liveness per segment
+    const tSweep = performance.now();
+    ctx.progress(0.5, 'sweeping');
+    const waitingFor = (meta?.openSessions ?? []).filter((id) => this.deps.sessions.isOpen(id));
+    const deferred = inOld.count > 0 && waitingFor.length > 0
+      ? `${waitingFor.length} session(s) open during the last run are still open (${waitingFor.slice(0, 3).join(', ')}): reclaiming waits for them`
+      : null;
+    const sealedBelow = store.position().segment;
+    const oldAgain = new SortedDigests(oldCondemned);
+    const toReclaim: Buffer[] = [];
+    const condemned: Array<{ digest: Buffer; bytes: number }> = [];
+    const unflag: Buffer[] = [];
+    const live = new Map<number, number>();
+    await scanObjects(store.index, (d, loc) => {
+      const wasCondemned = oldAgain.has(d);
+      const reached = this.marker.reached(d);
+      if (!reached && loc.kind === ObjectKind.tree && loc.complete) unflag.push(Buffer.from(d));
+      if (!reached && candidates.indexOf(d) >= 0) {
+        if (wasCondemned && deferred === null) {
+          toReclaim.push(Buffer.from(d));
+          return;
+        }
+        if (!wasCondemned) condemned.push({ digest: Buffer.from(d), bytes: recordBytes(loc) });
+      }
+      live.set(loc.segment, (live.get(loc.segment) ?? 0) + recordBytes(loc));
+    });
+    for (let i = 0; i < unflag.length; i += REMOVE_BATCH) {
+      const batch = unflag.slice(i, i + REMOVE_BATCH);
+      await store.exclusive((index) => ({ result: clearComplete(index, batch), removed: false }));
+    }
+    if (deferred) ctx.log(deferred, 'warn');
+
+    // 4. reclaim
+    let reclaimedObjects = 0;
+    let reclaimedBytes = 0;
+    let stopReason: string | null = null;
+    const reclaimedBySegment = new Map<number, number>();
+    for (let i = 0; i < toReclaim.length && stopReason === null; i += REMOVE_BATCH) {
+      this.checkCancelled();
+      ctx.progress(0.5 + 0.2 * (i / toReclaim.length), 'reclaiming');
+      const batch = toReclaim.slice(i, i + REMOVE_BATCH);
+      for (let catchUps = 0; ; catchUps++) {
+        const removed = await store.exclusive((index) => {
+          if (this.needsCatchUp()) return { result: null, removed: false };
+          const referenced = this.referencedNow();
+          const r = removeObjects(index, batch.filter((d) => !referenced(d)));
+          return { result: r, removed: r.objects > 0 };
+        });
+        if (removed) {
+          reclaimedObjects += removed.objects;
+          reclaimedBytes += removed.bytes;
+          for (const [seg, b] of removed.bySegment) reclaimedBySegment.set(seg, (reclaimedBySegment.get(seg) ?? 0) + b);
+          break;
+        }
+        if (catchUps >= MAX_CATCH_UPS) {
+          stopReason = 'backups committed faster than reclaiming could catch up; the rest waits for the next run';
+          ctx.log(stopReason, 'warn');
+          break;
+        }
+        await this.catchUp();
+      }
+    }
+    const revived = deferred === null ? inOld.count - reclaimedObjects : 0;
+
+    // 5. condemn
+    let condemnedObjects = meta?.condemnedObjects ?? 0;
+    let condemnedBytes = meta?.condemnedBytes ?? 0;
+    if (deferred === null) {
+      condemnedObjects = 0;
+      condemnedBytes = 0;
+      await store.exclusive((index) => ({ result: clearCondemned(index), removed: false }));
+      for (let i = 0; i < condemned.length; i += REMOVE_BATCH) {
+        const referenced = this.referencedNow();
+        const batch = condemned.slice(i, i + REMOVE_BATCH).filter((c) => !referenced(c.digest));
+        condemnedObjects += batch.length;
+        for (const c of batch) condemnedBytes += c.bytes;
+        await store.exclusive((index) => ({ result: addCondemned(index, batch.map((c) => c.digest)), removed: false }));
+      }
+    }
+    const sweepMs = performance.now() - tSweep;
+    ctx.log(`reclaimed ${reclaimedObjects} object(s) (${reclaimedBytes} bytes), ${revived} revived, ${condemnedObjects} condemned (${condemnedBytes} bytes)`);
+
+    // 6. compaction
+    const tCompact = performance.now();
+    ctx.progress(0.75, 'compacting');
+    const segments: SegmentLiveness[] = [...segmentLengths(store.index, sealedBelow)].map(([id, size]) => ({
+      id, size, live: Math.max(0, (live.get(id) ?? 0) - (reclaimedBySegment.get(id) ?? 0)),
+    }));
+    const plan = planCompaction(segments, this.deps.config);
+    const compaction = await compact(store, plan, this.deps.config, {
+      signal: ctx.signal,
+      log: (m, level) => ctx.log(m, level),
+      progress: (done, of) => ctx.progress(0.75 + 0.25 * (done / Math.max(1, of)), `compacting ${done}/${of}`),
+    });
+    const compactMs = performance.now() - tCompact;
+    const compacted = new Set(plan.chosen.map((s) => s.id));
+    const deadBytes = segments.filter((s) => !compacted.has(s.id)).reduce((n, s) => n + Math.max(0, s.size - s.live), 0);
+    ctx.log(`compaction: ${compaction.segments} segment(s) rewritten, ${compaction.bytesRewritten} bytes copied, ${compaction.bytesFreed} bytes freed, ${compaction.segmentsLeft} left`);
+
+    const openSessions = deferred === null
+      ? [...new Set([...openAtStart.map((s) => s.id), ...this.deps.sessions.roots().map((s) => s.id)])]
+      : (meta?.openSessions ?? []);
+    await store.exclusive((index) => ({
+      result: writeGcMeta(index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }),
+      removed: false,
+    }));
+    return {
+      marked: candidates.markedCount, roots: this.roots,
+      reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,
+      deferred: deferred ?? stopReason,
+      compaction,
+      storedBytesBefore: before, storedBytesAfter: storedBytes(store), deadBytes,
+      durationMs: Math.round(performance.now() - t0),
+      phases: { markMs: Math.round(markMs), sweepMs: Math.round(sweepMs), compactMs: Math.round(compactMs) },
+    };
+  }
+
+  /** Marks from every root: the index's, open sessions', holds'. */
+  private async markEverything(): Promise<void> {
+    this.walkedFeed = this.feed.head().seq;
+    this.roots += await markIndexRoots(this.store, this.marker, (done, of) => {
+      this.ctx.progress(0.05 + 0.4 * (done / Math.max(1, of)), `marking ${done}/${of} snapshot(s)`);
+    });
+    await this.markSessionsAndHolds();
+  }
+
+  private async markSessionsAndHolds(): Promise<void> {
+    for (const s of this.deps.sessions.roots()) {
+      const done = this.walkedSessions.get(s.id);
+      this.walkedSessions.set(s.id, s.pins.size);
+      await markSession(this.store, this.marker, s, done ?? 0, done === undefined);
+    }
+    for (const h of this.deps.holds.list()) {
+      this.walkedHolds.add(holdKey(h));
+      await markHold(this.store, this.marker, h);
+    }
+  }
+
+  /** Whether something may reference objects the marking has not seen (checked inside a removal step). */
+  private needsCatchUp(): boolean {
+    if (this.feed.head().seq !== this.walkedFeed) return true;
+    if (this.deps.sessions.roots().some((s) => !this.walkedSessions.has(s.id))) return true;
+    return this.deps.holds.list().some((h) => !this.walkedHolds.has(holdKey(h)));
+  }
+
+  /** Walks what appeared since the marking: committed snapshots, new sessions (and all pins), new holds. */
+  private async catchUp(): Promise<void> {
+    const head = this.feed.head();
+    let cursor = { epoch: head.epoch, seq: this.walkedFeed };
+    while (cursor.seq < head.seq) {
+      const page = this.feed.after(cursor);
+      for (const c of page.changes) {
+        if (c.type !== 'committed') continue;
+        if (await markSnapshot(this.store, this.marker, fromHex(c.snapshot))) this.roots++;
+      }
+      if (page.changes.length === 0) break;
+      cursor = page.cursor;
+    }
+    this.walkedFeed = head.seq;
+    await this.markSessionsAndHolds();
+  }
+
+  /**
+   * As of now (call inside a step of the serial queue): reached by a walk, pinned by an open
+   * session, or held. Such an object is not removed or condemned.
+   */
+  private referencedNow(): (d: Buffer) => boolean {
+    const pins = this.deps.sessions.roots().map((s) => s.pins);
+    const held = new Set(this.deps.holds.list().filter((h) => h.kind === 'object').map((h) => h.target));
+    return (d) => {
+      if (this.marker.reached(d)) return true;
+      const k = d.toString('latin1');
+      return pins.some((p) => p.has(k)) || (held.size > 0 && held.has(d.toString('hex')));
+    };
+  }
+}

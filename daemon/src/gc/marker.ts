@@ -1,0 +1,109 @@
+// Marking: everything reachable from a root is marked in the candidate set, each tree and
+// list read once however many snapshots share it (a marked object is never read again). Data
+// objects are only marked, never read. Objects that are no candidates (appended after the
+// run's horizon) have no mark bit: the trees and lists among them are remembered by digest
+// so that they too are walked once; they are few (what arrived since the oldest open session).
+//
+// The walk yields to the event loop every few milliseconds: the daemon keeps answering
+// uploads while a collection marks.
+
+import { HavenError } from '../../../core/src/errors.js';
+import { digestKey } from '../../../core/src/objects/digest.js';
+import { ObjectKind } from '../../../core/src/objects/kinds.js';
+import { decodeList } from '../../../core/src/objects/list.js';
+import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
+import { decodeTree } from '../../../core/src/objects/tree.js';
+import type { ObjectSource } from '../store/reachability.js';
+import type { CandidateSet } from './candidate-set.js';
+
+const SLICE_MS = 8;
+
+interface Pending {
+  digest: Uint8Array;
+  kind: ObjectKind;
+}
+
+export class Marker {
+  /** Trees and lists walked that have no mark bit of their own (latin1 digest keys). */
+  private readonly walkedOther = new Set<string>();
+  /** References to objects the index does not hold (a damaged store; reported, never fatal to keeping). */
+  missing = 0;
+  /** Trees and lists read. */
+  read = 0;
+  private sliceEnd = 0;
+
+  constructor(private readonly source: ObjectSource, readonly candidates: CandidateSet) {}
+
+  /** Whether the walk reached `digest` (candidates by mark bit, others when walked). */
+  reached(digest: Uint8Array): boolean {
+    return this.candidates.isMarkedDigest(digest) || this.walkedOther.has(digestKey(digest));
+  }
+
+  /** Marks an object whose kind the index knows (pins, object holds); unknown digests are ignored. */
+  async markIndexed(digest: Uint8Array): Promise<void> {
+    // Most pins were reached from a snapshot already (a shared prefix proves nothing: walk it).
+    const id = this.candidates.indexOf(digest);
+    if (id >= 0 && this.candidates.isMarked(id) && !this.candidates.isAmbiguous(id)) return;
+    const loc = this.source.locate(digest);
+    if (loc) await this.mark(digest, loc.kind);
+  }
+
+  /** Marks `digest` and everything below it. */
+  async mark(digest: Uint8Array, kind: ObjectKind): Promise<void> {
+    const stack: Pending[] = [];
+    if (this.reach(digest, kind)) stack.push({ digest, kind });
+    while (stack.length > 0) {
+      const { digest: d, kind: k } = stack.pop() as Pending;
+      if (performance.now() > this.sliceEnd) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.sliceEnd = performance.now() + SLICE_MS;
+      }
+      let raw: Buffer;
+      try {
+        raw = await this.source.readObject(d, k);
+      } catch (err) {
+        // Reclaimed by nobody (collections run one at a time): the reference was dangling.
+        if (err instanceof HavenError && err.code === 'OBJECT_NOT_FOUND') {
+          this.missing++;
+          continue;
+        }
+        throw err;
+      }
+      this.read++;
+      if (k === ObjectKind.tree) {
+        const tree = decodeOrThrow(d, 'tree', () => decodeTree(raw));
+        if ('parts' in tree) {
+          for (const p of tree.parts) if (this.reach(p, ObjectKind.tree)) stack.push({ digest: p, kind: ObjectKind.tree });
+          continue;
+        }
+        for (const e of tree.entries) {
+          for (const c of e.data ?? []) this.reach(c, ObjectKind.data);
+          if (e.list && this.reach(e.list, ObjectKind.list)) stack.push({ digest: e.list, kind: ObjectKind.list });
+          if (e.subtree && this.reach(e.subtree, ObjectKind.tree)) stack.push({ digest: e.subtree, kind: ObjectKind.tree });
+        }
+      } else if (k === ObjectKind.list) {
+        const list = decodeOrThrow(d, 'list', () => decodeList(raw));
+        const childKind = list.level === 0 ? ObjectKind.data : ObjectKind.list;
+        for (const c of list.items) if (this.reach(c, childKind) && childKind === ObjectKind.list) stack.push({ digest: c, kind: childKind });
+      }
+    }
+  }
+
+  /** Marks one object; true when it is a tree or list reached for the first time (to be read). */
+  private reach(digest: Uint8Array, kind: ObjectKind): boolean {
+    const id = this.candidates.indexOf(digest);
+    const walks = kind === ObjectKind.tree || kind === ObjectKind.list;
+    if (id >= 0) {
+      const fresh = this.candidates.mark(id);
+      if (!walks) return false;
+      if (!this.candidates.isAmbiguous(id)) return fresh;
+    } else if (!walks) {
+      return false;
+    }
+    // Not a candidate, or a candidate sharing its prefix: remembered by full digest.
+    const k = digestKey(digest);
+    if (this.walkedOther.has(k)) return false;
+    this.walkedOther.add(k);
+    return true;
+  }
+}
