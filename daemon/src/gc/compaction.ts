@@ -6,6 +6,7 @@
 // (the copies are unindexed duplicates), a crash after leaves a retired entry that the next
 // start completes. Bounded bytes per run and a rate limit keep the disk for backups.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompactionSummary } from '../../../core/src/api/gc.js';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
@@ -73,19 +74,20 @@ class RateLimit {
   private readonly start = performance.now();
   private bytes = 0;
 
-  constructor(private readonly perSecond: number) {}
+  constructor(private readonly perSecond: number, private readonly signal: AbortSignal) {}
 
+  /** Sleeps until `bytes` more fit the rate; a cancelled run stops sleeping at once. */
   async spend(bytes: number): Promise<void> {
     if (this.perSecond <= 0) return;
     this.bytes += bytes;
     const due = (this.bytes / this.perSecond) * 1000 - (performance.now() - this.start);
-    if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+    if (due > 0) await sleep(due, undefined, { signal: this.signal }).catch(() => undefined);
   }
 }
 
 export async function compact(store: ChunkStore, plan: CompactionPlan, config: Config['gc'], ctx: CompactionContext): Promise<CompactionSummary> {
   const out: CompactionSummary = { segments: 0, bytesRewritten: 0, bytesFreed: 0, segmentsLeft: plan.left };
-  const rate = new RateLimit(config.rateBytesPerSecond);
+  const rate = new RateLimit(config.rateBytesPerSecond, ctx.signal);
   const zstd = new Zstd();
   for (const [i, s] of plan.chosen.entries()) {
     if (ctx.signal.aborted) {
