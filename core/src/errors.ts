@@ -55,6 +55,11 @@ export const ERRORS = {
   ALERT_NOT_FOUND: { status: 404, message: 'No alert {id}' },
   RETENTION_POLICY_NOT_FOUND: { status: 404, message: 'Group {group} has no retention policy (a group without one is never pruned); set one: havend retention set {group} --keep-last N' },
   PRUNE_INVARIANT: { status: 500, message: 'Prune refused: {detail}' },
+  // the protection plan and notifications
+  PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },
+  PLAN_SCHEDULE_INVALID: { status: 400, message: 'Schedule {schedule} is not a cron pattern: {detail}' },
+  NOTIFY_TARGET_NOT_FOUND: { status: 404, message: 'No notification target {name}' },
+  NOTIFY_SECRET_UNREADABLE: { status: 400, message: 'Cannot read {file}: {detail}' },
   // pools, wipes and the disk swap
   POOL_NOT_CONFIGURED: { status: 409, message: 'No btrfs pool is configured: the datastore is a directory ({path})' },
   POOL_EXISTS: { status: 409, message: 'Pool {name} already exists' },

@@ -13,6 +13,8 @@ import { disksArea } from './areas/disks.js';
 import { gcArea } from './areas/gc.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
+import { notifyArea } from './areas/notify.js';
+import { planArea } from './areas/plan.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
 import { reserveAlertArea } from './areas/reserve-alert.js';
 import { retentionArea } from './areas/retention.js';
@@ -98,13 +100,22 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const retention = await areas.start(retentionArea({
       config: config.retention, state, catalog: backup.catalog, holds: datastore.holds, tasks, scheduler, now: () => clock.now(), log,
     }));
+    // notifications: targets and the persistent outbox, fed by alerts (before the plan area, so
+    // an alert its first check raises is not missed; messages read RPO states from it once built)
+    let rpoState: (group: string) => string | null = () => null;
+    const notify = await areas.start(notifyArea({ config: config.notify, state, bus, metrics, rpoState: (g) => rpoState(g), now: () => clock.now(), log }));
+    // the protection plan and its RPO watch (alerts when a group is late or past its RPO)
+    const plan = await areas.start(planArea({
+      config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(), log,
+    }));
+    rpoState = (g) => plan.watch.stateOf(g);
     // garbage collection: one run at a time as a task, on demand and on a schedule
     const gc = await areas.start(gcArea({
       config: config.gc, store, sessions: backup.sessions, holds: datastore.holds, state, bus, tasks, scheduler, metrics,
       usageChanged: () => backup.usage.schedule(), log,
     }));
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, plan, notify, clock, log,
     }));
 
     const setupCode = accounts.setupCodeValue;

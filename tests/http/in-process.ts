@@ -32,6 +32,8 @@ import { TaskRegistry } from '../../daemon/src/jobs/tasks.js';
 import { LiveHub } from '../../daemon/src/live/live-hub.js';
 import { MetricsRegistry } from '../../daemon/src/metrics/registry.js';
 import { bootPool, createPoolArea } from '../../daemon/src/pool/pool-area.js';
+import { notifyArea } from '../../daemon/src/areas/notify.js';
+import { planArea } from '../../daemon/src/areas/plan.js';
 import { PolicyStore } from '../../daemon/src/retention/policy-store.js';
 import { PruneService } from '../../daemon/src/retention/prune.js';
 import { openStateDb } from '../../daemon/src/state/state-db.js';
@@ -118,11 +120,15 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   gc.start();
   cleanups.push(() => gc.stop());
 
+  // built, not started: no RPO timer and no outbox pump; the routes call them directly
+  const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, metrics: new MetricsRegistry(log), now: Date.now, log });
+  const notify = notifyArea({ config: config.notify, state, bus, metrics: new MetricsRegistry(log), rpoState: (g) => plan.watch.stateOf(g), now: Date.now, log });
+
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
-    retention: { policies, prune }, gc,
+    retention: { policies, prune }, gc, plan, notify,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

@@ -28,6 +28,8 @@ import type { disksArea } from './disks.js';
 import type { gcArea } from './gc.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
+import type { notifyArea } from './notify.js';
+import type { planArea } from './plan.js';
 import type { retentionArea } from './retention.js';
 
 /** The built UI (vite build output), relative to dist/daemon/src/areas/http.js. */
@@ -49,6 +51,8 @@ export interface HttpAreaDeps {
   disks: ReturnType<typeof disksArea>['disks'];
   pool: Pick<ReturnType<typeof poolArea>, 'pools' | 'status'>;
   retention: Pick<ReturnType<typeof retentionArea>, 'policies' | 'prune'>;
+  plan: Pick<ReturnType<typeof planArea>, 'plans' | 'watch'>;
+  notify: Pick<ReturnType<typeof notifyArea>, 'targets' | 'outbox' | 'notifier'>;
   gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
   clock: Clock;
   log: Logger;
@@ -82,7 +86,8 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub,
-    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
+    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, plan: deps.plan, notify: deps.notify, tls, urls: () => urls, ready: () => ready,
+    shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 
   const stop = async (): Promise<void> => {

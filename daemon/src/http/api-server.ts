@@ -20,6 +20,8 @@ import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import { liveSocketPlugin, type LiveHub } from '../live/live-hub.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
+import type { PlanStore } from '../plan/plan-store.js';
+import type { RpoWatch } from '../plan/rpo-watch.js';
 import type { SwapService } from '../pool/swap/swap-service.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Datastore } from '../store/datastore.js';
@@ -38,6 +40,8 @@ import { gcRoutes } from './routes/gc.js';
 import { healthRoutes } from './routes/health.js';
 import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
+import { notifyRoutes, type NotifyRouteDeps } from './routes/notify.js';
+import { planRoutes } from './routes/plan.js';
 import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
 import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js';
 import { snapshotRoutes } from './routes/snapshots.js';
@@ -78,6 +82,8 @@ export interface ApiServerDeps {
   alerts: AlertCenter;
   pools: PoolRouteDeps & { swaps: SwapService };
   retention: RetentionRouteDeps;
+  plan: { plans: PlanStore; watch: RpoWatch };
+  notify: NotifyRouteDeps;
   gc: Pick<GcService, 'status' | 'begin'>;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
@@ -120,6 +126,8 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     pool: poolRoutes(d.pools),
     swaps: swapRoutes(d.pools.swaps),
     retention: retentionRoutes(d.retention),
+    plan: planRoutes({ ...d.plan, enrolment: { tokens: d.tokens, urls: d.urls, fingerprint: () => d.tls?.fingerprint ?? null } }),
+    notify: notifyRoutes(d.notify),
     gc: gcRoutes(d.gc),
   };
 }

@@ -9,6 +9,8 @@ import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
 import { AlertAckRequest, AlertListQuery, JobIdParams, TaskListQuery } from '../../../core/src/api/jobs.js';
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
 import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src/api/retention.js';
+import { PlanEntryInput } from '../../../core/src/api/plan.js';
+import { NotifyTargetInput, NotifyTargetParams } from '../../../core/src/api/notify.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
 import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
 import type { archiveRoutes } from './routes/archive.js';
@@ -22,6 +24,8 @@ import type { diskRoutes } from './routes/disks.js';
 import type { gcRoutes } from './routes/gc.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
+import type { notifyRoutes } from './routes/notify.js';
+import type { planRoutes } from './routes/plan.js';
 import type { poolRoutes } from './routes/pool.js';
 import type { retentionRoutes } from './routes/retention.js';
 import type { swapRoutes } from './routes/swaps.js';
@@ -46,6 +50,8 @@ export interface RouteHandlers {
   pool: ReturnType<typeof poolRoutes>;
   swaps: ReturnType<typeof swapRoutes>;
   retention: ReturnType<typeof retentionRoutes>;
+  plan: ReturnType<typeof planRoutes>;
+  notify: ReturnType<typeof notifyRoutes>;
   gc: ReturnType<typeof gcRoutes>;
 }
 
@@ -140,6 +146,22 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     // garbage collection: status and history, and a run on demand (one at a time, as a task)
     route({ method: 'GET', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 200: GcStatus } }, handler: h.gc.status }),
     route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
+
+    // the protection plan with RPO states; enrolment creates a backup:<group> token (issue 15)
+    route({ method: 'GET', url: '/api/v1/plan', auth: ADMIN, handler: h.plan.list }),
+    route({ method: 'GET', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.one }),
+    route({ method: 'PUT', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams, body: PlanEntryInput }, handler: h.plan.set }),
+    route({ method: 'DELETE', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.remove }),
+    route({ method: 'POST', url: '/api/v1/plan/:group/enroll', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.enroll }),
+    // notification targets, a test send, the outbox
+    route({ method: 'GET', url: '/api/v1/notify/targets', auth: ADMIN, handler: h.notify.list }),
+    route({
+      method: 'PUT', url: '/api/v1/notify/targets/:name', auth: ADMIN,
+      schema: { params: NotifyTargetParams, body: NotifyTargetInput }, handler: h.notify.set,
+    }),
+    route({ method: 'DELETE', url: '/api/v1/notify/targets/:name', auth: ADMIN, schema: { params: NotifyTargetParams }, handler: h.notify.remove }),
+    route({ method: 'POST', url: '/api/v1/notify/targets/:name/test', auth: ADMIN, schema: { params: NotifyTargetParams }, handler: h.notify.test }),
+    route({ method: 'GET', url: '/api/v1/notify/outbox', auth: ADMIN, handler: h.notify.messages }),
 
     // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
     route({ method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status }),
