@@ -122,7 +122,7 @@ class Collection {
     ctx.log(`horizon: segment ${horizon.segment} offset ${horizon.offset} (${openAtStart.length} open session(s))`);
 
     // 1. candidates
-    const oldCondemned = condemnedDigests(store.index);
+    const oldCondemned = await condemnedDigests(store.index);
     const candidates = new CandidateSet();
     const inOld = new SortedDigests(oldCondemned);
     const indexed = await scanObjects(store.index, (d, loc) => {
