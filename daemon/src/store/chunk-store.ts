@@ -365,11 +365,11 @@ export class ChunkStore {
   /**
    * Compaction: appends records copied out of a sealed segment and points their index entries
    * at the copies in the transaction that commits the copies (after they are synced). An
-   * entry that no longer points at the old place is left alone. When `retire` is given, that
-   * transaction also records the old segment as retired (its file goes once readers finish,
-   * or at the next start). Answers how many entries were switched.
+   * entry that no longer points at the old place is left alone. The last transaction also
+   * records the segments in `retire` as retired (their files go once readers finish, or at the
+   * next start). Answers how many entries were switched.
    */
-  moveRecords(records: readonly MovedRecord[], retire: number | null): Promise<number> {
+  moveRecords(records: readonly MovedRecord[], retire: readonly number[]): Promise<number> {
     return this.serial(async () => {
       if (this.closed) throw new HavenError('SHUTTING_DOWN');
       let switched = 0;
@@ -390,7 +390,7 @@ export class ChunkStore {
             this.index.objects.putSync(Buffer.from(r.header.digest), encodeLocation({ ...loc, segment: at.segment, offset: at.offset }));
             switched++;
           });
-          if (last && retire !== null) this.index.retired.putSync(retire, { since: Date.now() });
+          if (last) for (const segment of retire) this.index.retired.putSync(segment, { since: Date.now() });
         }]);
       };
       try {
@@ -407,21 +407,27 @@ export class ChunkStore {
       } catch (err) {
         throw storageError(err);
       }
-      if (retire !== null) this.movedAway.add(retire);
+      for (const segment of retire) this.movedAway.add(segment);
       return switched;
     });
   }
 
-  /** Removes a retired segment's file once no read of it is in flight, then forgets it. */
-  async removeRetired(segment: number): Promise<number> {
-    await this.leases.idle(segment);
-    await this.reader.forget(segment);
-    const freed = await unlinkSegment(this.root, segment);
+  /** Removes retired segments' files once no read of them is in flight, then forgets them; answers the bytes freed. */
+  async removeRetired(segments: readonly number[]): Promise<number> {
+    if (segments.length === 0) return 0;
+    let freed = 0;
+    for (const segment of segments) {
+      await this.leases.idle(segment);
+      await this.reader.forget(segment);
+      freed += await unlinkSegment(this.root, segment);
+    }
     const index = this.index;
     try {
       index.env.transactionSync(() => {
-        index.retired.removeSync(segment);
-        index.segments.removeSync(segment);
+        for (const segment of segments) {
+          index.retired.removeSync(segment);
+          index.segments.removeSync(segment);
+        }
       });
       await index.env.flushed;
     } catch (err) {
