@@ -61,6 +61,11 @@ export const ERRORS = {
   PEER_GROUP_CLASH: { status: 409, message: 'Group {group} from peer {name} would clash with {other}; add the peer with --group-prefix P to keep it apart' },
   REPLICATION_RECORD_MISMATCH: { status: 502, message: 'Peer {name} sent a record for snapshot {id} whose digest is {actual}: refused' },
   REPLICATION_INCOMPLETE: { status: 502, message: 'Peer {name}: snapshot {id} still lacks {count} object(s) after fetching them (first {first})' },
+  // the protection plan and notifications
+  PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },
+  PLAN_SCHEDULE_INVALID: { status: 400, message: 'Schedule {schedule} is not a cron pattern: {detail}' },
+  NOTIFY_TARGET_NOT_FOUND: { status: 404, message: 'No notification target {name}' },
+  NOTIFY_SECRET_UNREADABLE: { status: 400, message: 'Cannot read {file}: {detail}' },
   // pools, wipes and the disk swap
   POOL_NOT_CONFIGURED: { status: 409, message: 'No btrfs pool is configured: the datastore is a directory ({path})' },
   POOL_EXISTS: { status: 409, message: 'Pool {name} already exists' },

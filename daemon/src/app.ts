@@ -13,7 +13,10 @@ import { disksArea } from './areas/disks.js';
 import { gcArea } from './areas/gc.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
+import { notifyArea } from './areas/notify.js';
+import { planArea } from './areas/plan.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
+import { reserveAlertArea } from './areas/reserve-alert.js';
 import { retentionArea } from './areas/retention.js';
 import { replicationArea } from './areas/replication.js';
 import { stateDbArea, stateDirArea } from './areas/state.js';
@@ -29,6 +32,7 @@ import type { TaskRegistry } from './jobs/tasks.js';
 import { MetricsRegistry, gauge } from './metrics/registry.js';
 import type { StateDb } from './state/state-db.js';
 import type { ChunkStore } from './store/chunk-store.js';
+import { effectiveReserveBytes } from './store/space-reserve.js';
 import { ensureCertificate, tlsDir, type TlsMaterial } from './tls/certificate.js';
 import { VERSION } from '../../core/src/version.js';
 
@@ -76,10 +80,14 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const metrics = new MetricsRegistry(log);
     metrics.register('daemon', () => [gauge('haven_build_info', 'The running havend\'s version', [{ labels: { version: VERSION }, value: 1 }])]);
 
-    const backup = await areas.start(backupArea({ datastore, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, clock, log }));
+    const backup = await areas.start(backupArea({
+      datastore, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, reserveBytes: effectiveReserveBytes(config.datastore), clock, log,
+    }));
     const accounts = await areas.start(accountsArea({ state, dataDir, clock, log }));
     // jobs: tasks, alerts and the scheduler that the disks and pool areas hang their work on
     const { tasks, alerts, scheduler } = await areas.start(jobsArea({ state, bus, metrics, clock, log }));
+    // the alert while uploads are refused for lack of space (the reserve is the backup area's)
+    await areas.start(reserveAlertArea({ reserve: backup.reserve, alerts, datastoreId: datastore.usage.id }));
     // disks: inventory kept in step with the machine, SMART health, self-tests
     const disks = await areas.start(disksArea({
       config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, metrics, log,
@@ -93,6 +101,15 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const retention = await areas.start(retentionArea({
       config: config.retention, state, catalog: backup.catalog, holds: datastore.holds, tasks, scheduler, now: () => clock.now(), log,
     }));
+    // notifications: targets and the persistent outbox, fed by alerts (before the plan area, so
+    // an alert its first check raises is not missed; messages read RPO states from it once built)
+    let rpoState: (group: string) => string | null = () => null;
+    const notify = await areas.start(notifyArea({ config: config.notify, state, bus, metrics, rpoState: (g) => rpoState(g), now: () => clock.now(), log }));
+    // the protection plan and its RPO watch (alerts when a group is late or past its RPO)
+    const plan = await areas.start(planArea({
+      config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(), log,
+    }));
+    rpoState = (g) => plan.watch.stateOf(g);
     // garbage collection: one run at a time as a task, on demand and on a schedule
     const gc = await areas.start(gcArea({
       config: config.gc, store, sessions: backup.sessions, holds: datastore.holds, state, bus, tasks, scheduler, metrics,
@@ -100,10 +117,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     }));
     // offsite replication: the peers this appliance pulls from (issue 14)
     const replication = await areas.start(replicationArea({
-      config, stateDir: resolve(dataDir), state, datastore, sessions: backup.sessions, catalog: backup.catalog, verify, bus, tasks, alerts, scheduler, metrics, clock, log,
+      config, stateDir: resolve(dataDir), state, datastore, sessions: backup.sessions, catalog: backup.catalog, space: backup.reserve, verify, bus, tasks, alerts, scheduler, metrics, clock, log,
     }));
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, replication, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, plan, notify, replication, clock, log,
     }));
 
     const setupCode = accounts.setupCodeValue;

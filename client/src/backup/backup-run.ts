@@ -118,6 +118,11 @@ export class BackupRun {
       }
       if (cache) await cache.save();
       return { snapshot: committed.snapshot, session: committed.session, stats: committed.snapshot.stats, warnings: this.warnings, native: attempt.native };
+    } catch (err) {
+      // A failed backup ends its session at once: an open session pins what it has seen and
+      // holds back garbage collection (a full datastore's way back) until it expires idle.
+      await api.abort(session.session).catch(() => undefined); // the appliance may be gone; expiry remains
+      throw err;
     } finally {
       await cache?.close();
     }

@@ -19,6 +19,7 @@ import { PeerStore } from '../replication/peer-store.js';
 import { ReplicationService } from '../replication/replication-service.js';
 import type { StateDb } from '../state/state-db.js';
 import type { Datastore } from '../store/datastore.js';
+import type { UploadSpace } from '../store/space-reserve.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { repeat, type Repeating } from './repeat.js';
 
@@ -33,6 +34,8 @@ export interface ReplicationAreaDeps {
   datastore: Pick<Datastore, 'objects' | 'catalog'>;
   sessions: Sessions;
   catalog: Catalog;
+  /** The datastore's free-space reserve (the backup area's): pulls are refused below it like uploads. */
+  space: UploadSpace;
   verify: VerifyPool;
   bus: EventBus;
   tasks: TaskRegistry;
@@ -53,7 +56,7 @@ export function replicationArea(deps: ReplicationAreaDeps) {
       peer, token, peers, streams: STREAMS, catalog: deps.catalog, localCatalog: deps.datastore.catalog, tasks: deps.tasks,
       now: () => deps.clock.now(), log: deps.log,
       pull: {
-        objects: deps.datastore.objects, pool: deps.verify, sessions: deps.sessions, streams: STREAMS, shutdown: shutdown.signal,
+        objects: deps.datastore.objects, pool: deps.verify, space: deps.space, sessions: deps.sessions, streams: STREAMS, shutdown: shutdown.signal,
         ingest: { maxFrameBytes: deps.config.limits.maxFrameBytes, syncEveryBytes: deps.config.datastore.syncEveryBytes },
         commit: { store: deps.datastore, bus: deps.bus },
       },

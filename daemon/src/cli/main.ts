@@ -20,6 +20,12 @@ usage:
                    [--keep-yearly N] [--keep-within DURATION] [--data DIR] [--config FILE] [--json]
   havend retention show [GROUP] | clear GROUP [--data DIR] [--config FILE] [--json]
   havend prune [--group G] [--keep-* N|DURATION] [--dry-run] [--data DIR] [--config FILE] [--json]
+  havend plan add GROUP --rpo DURATION [--rto DURATION] [--schedule CRON] [--grace DURATION] [--owner TEXT]
+                [--offsite PEER] [--mode active|paused|retired] [--data DIR] [--config FILE] [--json]
+  havend plan list | enroll GROUP | remove GROUP [--data DIR] [--config FILE] [--json]
+  havend notify add NAME (--webhook URL [--secret-file FILE] | --smtp HOST:PORT --from ADDR --to ADDR...)
+                [--min-severity info|warning|critical] [--kind KIND]... [--group G]... [--data DIR] [--config FILE]
+  havend notify list | remove NAME | test NAME [--data DIR] [--config FILE] [--json]
   havend gc [--wait] [--data DIR] [--config FILE] [--json]
   havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P]
                   [--schedule CRON] [--lag-alert DURATION] [--data DIR] [--config FILE] [--json]
@@ -52,6 +58,8 @@ const commands: Record<string, Command> = {
   snapshot: async (argv) => (await import('./snapshot.js')).snapshotCommand(argv),
   retention: async (argv) => (await import('./retention.js')).retentionCommand(argv),
   prune: async (argv) => (await import('./retention.js')).pruneCommand(argv),
+  plan: async (argv) => (await import('./plan.js')).planCommand(argv),
+  notify: async (argv) => (await import('./notify.js')).notifyCommand(argv),
   gc: async (argv) => (await import('./gc.js')).gcCommand(argv),
   peer: async (argv) => (await import('./peer.js')).peerCommand(argv),
   replicate: async (argv) => (await import('./peer.js')).replicateCommand(argv),

@@ -87,6 +87,20 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    jobs: Type.Object(
+      {
+        rpoCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the protection plan\'s RPO states are evaluated (also right after each backup commits)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    notify: Type.Object(
+      {
+        retryBaseSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'A notification that could not be delivered is retried after this long, then twice as long each time' }),
+        retryMaxSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 3600, description: 'The longest wait between two delivery attempts' }),
+        giveUpHours: Type.Integer({ minimum: 1, maximum: 2160, default: 72, description: 'A notification still undelivered after this long is marked failed' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

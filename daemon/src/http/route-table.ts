@@ -9,6 +9,8 @@ import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
 import { AlertAckRequest, AlertListQuery, JobIdParams, TaskListQuery } from '../../../core/src/api/jobs.js';
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
 import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src/api/retention.js';
+import { PlanEntryInput } from '../../../core/src/api/plan.js';
+import { NotifyTargetInput, NotifyTargetParams } from '../../../core/src/api/notify.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
 import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
 import type { archiveRoutes } from './routes/archive.js';
@@ -22,6 +24,8 @@ import type { diskRoutes } from './routes/disks.js';
 import type { gcRoutes } from './routes/gc.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
+import type { notifyRoutes } from './routes/notify.js';
+import type { planRoutes } from './routes/plan.js';
 import type { poolRoutes } from './routes/pool.js';
 import type { retentionRoutes } from './routes/retention.js';
 import type { swapRoutes } from './routes/swaps.js';
@@ -49,6 +53,8 @@ export interface RouteHandlers {
   pool: ReturnType<typeof poolRoutes>;
   swaps: ReturnType<typeof swapRoutes>;
   retention: ReturnType<typeof retentionRoutes>;
+  plan: ReturnType<typeof planRoutes>;
+  notify: ReturnType<typeof notifyRoutes>;
   gc: ReturnType<typeof gcRoutes>;
   replicationSource: ReturnType<typeof replicationSourceRoutes>;
   peers: ReturnType<typeof peerRoutes>;
@@ -115,6 +121,8 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list }),
     route({ method: 'POST', url: '/api/v1/tokens', auth: ADMIN, schema: { body: CreateTokenRequest }, handler: h.tokens.create }),
     route({ method: 'GET', url: '/api/v1/system/tls', auth: AUTHENTICATED, handler: h.system.tls }),
+    // capacity, free space and the reserve below which uploads are refused (STORAGE_FULL)
+    route({ method: 'GET', url: '/api/v1/datastore', auth: ADMIN, handler: h.system.datastore }),
     // Prometheus' conventional path; a `metrics` token (or admin) reads it, nothing else.
     route({ method: 'GET', url: '/metrics', auth: METRICS, handler: h.system.metrics }),
     route({ method: 'DELETE', url: '/api/v1/tokens/:id', auth: ADMIN, schema: { params: TokenIdParams }, handler: h.tokens.revoke }),
@@ -160,6 +168,22 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
       method: 'POST', url: '/api/v1/peers/:name/replicate', auth: ADMIN,
       schema: { params: PeerNameParams, body: ReplicateRequest }, handler: h.peers.replicate,
     }),
+
+    // the protection plan with RPO states; enrolment creates a backup:<group> token (issue 15)
+    route({ method: 'GET', url: '/api/v1/plan', auth: ADMIN, handler: h.plan.list }),
+    route({ method: 'GET', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.one }),
+    route({ method: 'PUT', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams, body: PlanEntryInput }, handler: h.plan.set }),
+    route({ method: 'DELETE', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.remove }),
+    route({ method: 'POST', url: '/api/v1/plan/:group/enroll', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.enroll }),
+    // notification targets, a test send, the outbox
+    route({ method: 'GET', url: '/api/v1/notify/targets', auth: ADMIN, handler: h.notify.list }),
+    route({
+      method: 'PUT', url: '/api/v1/notify/targets/:name', auth: ADMIN,
+      schema: { params: NotifyTargetParams, body: NotifyTargetInput }, handler: h.notify.set,
+    }),
+    route({ method: 'DELETE', url: '/api/v1/notify/targets/:name', auth: ADMIN, schema: { params: NotifyTargetParams }, handler: h.notify.remove }),
+    route({ method: 'POST', url: '/api/v1/notify/targets/:name/test', auth: ADMIN, schema: { params: NotifyTargetParams }, handler: h.notify.test }),
+    route({ method: 'GET', url: '/api/v1/notify/outbox', auth: ADMIN, handler: h.notify.messages }),
 
     // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
     route({ method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status }),

@@ -12,6 +12,7 @@ import { digestKey, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import type { LiveSession } from '../backup/sessions.js';
 import { FrameIngest, type IngestOptions } from '../backup/frame-ingest.js';
+import type { UploadSpace } from '../store/space-reserve.js';
 import type { ObjectStore } from '../store/store-api.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import type { SourceClient } from './source-client.js';
@@ -25,6 +26,8 @@ export interface FetchDeps {
   source: SourceClient;
   objects: ObjectStore;
   pool: VerifyPool;
+  /** The free-space reserve: pulled objects are refused below it as uploads are (STORAGE_FULL). */
+  space: UploadSpace;
   ingest: IngestOptions;
   session: LiveSession;
   streams: number;
@@ -52,6 +55,7 @@ async function fetchBatch(deps: FetchDeps, via: string, batch: Uint8Array[]): Pr
   const ingest: FrameIngest = new FrameIngest({
     store: deps.objects,
     pool: deps.pool,
+    space: deps.space,
     onProgress: (t) => tell(t.objectsNew + t.objectsDuplicate, t.bytesReceived),
     onStored: (h, duplicate) => {
       // Found stored already: referenced by this pull without lying after its start.

@@ -11,7 +11,8 @@ import { encodeProtection, encodeTombstone } from '../../../core/src/objects/sna
 import { decodeLocation, encodeLocation, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES } from './record-format.js';
 
-const CHUNK = 50_000;
+/** Entries per read transaction: small enough that one chunk holds the event loop a few milliseconds. */
+const CHUNK = 16_384;
 
 /**
  * Calls `each` for every indexed object in digest order, a chunk per read transaction. The
@@ -42,11 +43,22 @@ export function recordBytes(loc: Location): number {
   return RECORD_HEADER_BYTES + loc.storedLength;
 }
 
-/** The digests the last run condemned, ascending, packed 32 bytes apiece. */
-export function condemnedDigests(index: ObjectIndex): Buffer {
+/** The digests the last run condemned, ascending, packed 32 bytes apiece (read in chunks, like scanObjects). */
+export async function condemnedDigests(index: ObjectIndex): Promise<Buffer> {
   const keys: Buffer[] = [];
-  for (const key of index.condemned.getKeys()) keys.push(Buffer.from(key));
-  return Buffer.concat(keys);
+  let after: Buffer | undefined;
+  for (;;) {
+    let n = 0;
+    for (const key of index.condemned.getKeys({ start: after, limit: CHUNK + 1 })) {
+      if (after && key.equals(after)) continue;
+      if (n === CHUNK) break;
+      keys.push(Buffer.from(key));
+      n++;
+    }
+    if (n < CHUNK) return Buffer.concat(keys);
+    after = keys[keys.length - 1];
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /** Snapshot records, their latest protection records and the tombstones still needed, as digests with kinds. */
