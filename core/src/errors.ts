@@ -60,7 +60,7 @@ export const ERRORS = {
   PEER_EXISTS: { status: 409, message: 'Replication peer {name} already exists' },
   PEER_GROUP_CLASH: { status: 409, message: 'Group {group} from peer {name} would clash with {other}; add the peer with --group-prefix P to keep it apart' },
   REPLICATION_RECORD_MISMATCH: { status: 502, message: 'Peer {name} sent a record for snapshot {id} whose digest is {actual}: refused' },
-  REPLICATION_INCOMPLETE: { status: 502, message: 'Peer {name}: snapshot {id} still lacks {count} object(s) after fetching them (first {first})' },
+  REPLICATION_INCOMPLETE: { status: 502, message: 'Replication from peer {name} left {count} snapshot(s) behind: {detail}' },
   // the protection plan and notifications
   PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },
   PLAN_SCHEDULE_INVALID: { status: 400, message: 'Schedule {schedule} is not a cron pattern: {detail}' },

@@ -127,7 +127,7 @@ export class PeerPuller {
       try {
         const r = await this.fullPull(ctx);
         resolveDone({ ...r, task: ctx.id });
-        if (r.behind > 0) throw new HavenError('REPLICATION_INCOMPLETE', { name: this.name, id: '(several)', count: r.behind, first: 'see the task log' });
+        if (r.behind > 0) throw new HavenError('REPLICATION_INCOMPLETE', { name: this.name, count: r.behind, detail: this.progress.lastError?.message ?? 'see the task log' });
         return `pulled ${r.pulled} snapshot(s), ${r.objectsFetched} object(s); nothing behind`;
       } catch (err) {
         rejectDone(err);
@@ -272,7 +272,7 @@ export class PeerPuller {
       try {
         if (this.progress.cursor === null) {
           const r = await this.replicate().done;
-          if (r.behind > 0) throw new HavenError('REPLICATION_INCOMPLETE', { name: this.name, id: '(several)', count: r.behind, first: 'see the task log' });
+          if (r.behind > 0) throw new HavenError('REPLICATION_INCOMPLETE', { name: this.name, count: r.behind, detail: this.progress.lastError?.message ?? 'see the task log' });
         } else await this.followOnce(this.progress.cursor);
         backoff = 1000;
       } catch (err) {
@@ -324,7 +324,7 @@ export class PeerPuller {
       for (const s of snapshots) if (await this.pullOne(s, (m, level = 'info') => ctx.log(m, level))) n++;
       return `pulled ${n} snapshot(s)`;
     });
-    if (info.status !== 'succeeded') throw new HavenError('REPLICATION_INCOMPLETE', { name: this.name, id: snapshots[0]?.id ?? '', count: snapshots.length, first: info.result ?? info.status });
+    if (info.status !== 'succeeded') throw new HavenError('REPLICATION_INCOMPLETE', { name: this.name, count: snapshots.length, detail: info.result ?? info.status });
   }
 
   private noteError(err: unknown): void {
