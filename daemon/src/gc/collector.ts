@@ -34,6 +34,7 @@ import { writeIndexAsync } from '../store/index-write.js';
 import { fromHex } from '../../../core/src/objects/digest.js';
 import type { Holds } from '../store/store-api.js';
 import { CandidateSet } from './candidate-set.js';
+import { DigestList } from './digest-list.js';
 import { compact, planCompaction, type SegmentLiveness } from './compaction.js';
 import { Marker } from './marker.js';
 import { holdKey, markHold, markIndexRoots, markSession, markSnapshot } from './roots.js';
@@ -151,25 +152,26 @@ class Collection {
       : null;
     const sealedBelow = store.position().segment;
     const oldAgain = new SortedDigests(oldCondemned);
-    const toReclaim: Buffer[] = [];
-    const condemned: Array<{ digest: Buffer; bytes: number }> = [];
-    const unflag: Buffer[] = [];
+    const toReclaim = new DigestList();
+    const condemned = new DigestList();
+    const unflag = new DigestList();
     const live = new Map<number, number>();
     await scanObjects(store.index, (d, loc) => {
       const wasCondemned = oldAgain.has(d);
       const reached = this.marker.reached(d);
-      if (!reached && loc.kind === ObjectKind.tree && loc.complete) unflag.push(Buffer.from(d));
+      if (!reached && loc.kind === ObjectKind.tree && loc.complete) unflag.push(d);
       if (!reached && candidates.indexOf(d) >= 0) {
         if (wasCondemned && deferred === null) {
-          toReclaim.push(Buffer.from(d));
+          toReclaim.push(d);
           return;
         }
-        if (!wasCondemned) condemned.push({ digest: Buffer.from(d), bytes: recordBytes(loc) });
+        if (!wasCondemned) condemned.push(d, recordBytes(loc));
       }
       live.set(loc.segment, (live.get(loc.segment) ?? 0) + recordBytes(loc));
     });
     for (let i = 0; i < unflag.length; i += REMOVE_BATCH) {
       const batch = unflag.slice(i, i + REMOVE_BATCH);
+      // views into the list: the transaction runs before the list changes
       await writeIndexAsync(store.index, () => clearComplete(store.index, batch));
     }
     if (deferred) ctx.log(deferred, 'warn');
@@ -215,10 +217,14 @@ class Collection {
       await writeIndexAsync(store.index, () => clearCondemned(store.index));
       for (let i = 0; i < condemned.length; i += REMOVE_BATCH) {
         const referenced = this.referencedNow();
-        const batch = condemned.slice(i, i + REMOVE_BATCH).filter((c) => !referenced(c.digest));
-        condemnedObjects += batch.length;
-        for (const c of batch) condemnedBytes += c.bytes;
-        await writeIndexAsync(store.index, () => addCondemned(store.index, batch.map((c) => c.digest)));
+        const batch: Buffer[] = [];
+        for (let j = i; j < Math.min(i + REMOVE_BATCH, condemned.length); j++) {
+          if (referenced(condemned.at(j))) continue;
+          batch.push(condemned.at(j));
+          condemnedObjects++;
+          condemnedBytes += condemned.sizeAt(j);
+        }
+        await writeIndexAsync(store.index, () => addCondemned(store.index, batch));
       }
     }
     const sweepMs = performance.now() - tSweep;

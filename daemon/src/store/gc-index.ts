@@ -45,18 +45,25 @@ export function recordBytes(loc: Location): number {
 
 /** The digests the last run condemned, ascending, packed 32 bytes apiece (read in chunks, like scanObjects). */
 export async function condemnedDigests(index: ObjectIndex): Promise<Buffer> {
-  const keys: Buffer[] = [];
+  let packed = Buffer.allocUnsafe(32 * 4096);
+  let n = 0;
   let after: Buffer | undefined;
   for (;;) {
-    let n = 0;
+    let inChunk = 0;
     for (const key of index.condemned.getKeys({ start: after, limit: CHUNK + 1 })) {
       if (after && key.equals(after)) continue;
-      if (n === CHUNK) break;
-      keys.push(Buffer.from(key));
+      if (inChunk === CHUNK) break;
+      if ((n + 1) * 32 > packed.length) {
+        const grown = Buffer.allocUnsafe(packed.length * 2);
+        packed.copy(grown, 0, 0, n * 32);
+        packed = grown;
+      }
+      key.copy(packed, n * 32, 0, 32);
       n++;
+      inChunk++;
     }
-    if (n < CHUNK) return Buffer.concat(keys);
-    after = keys[keys.length - 1];
+    if (inChunk < CHUNK) return packed.subarray(0, n * 32);
+    after = Buffer.from(packed.subarray((n - 1) * 32, n * 32));
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
