@@ -34,6 +34,7 @@ export const ERRORS = {
   LENGTH_MISMATCH: { status: 422, message: 'Object {digest} does not decode to its declared {declared} bytes' },
   OBJECT_UNDECODABLE: { status: 422, message: 'Object {digest} of kind {kind} cannot be decoded: {detail}' },
   MISSING_OBJECTS: { status: 409, message: '{count} object(s) reachable from the root are missing, first {first}' },
+  OBJECTS_DAMAGED: { status: 409, message: '{count} object(s) reachable from the root are damaged on the appliance (quarantined), first {first}: upload them again' },
   TREE_TOO_DEEP: { status: 422, message: 'Directories nest deeper than {limit} levels below the root (tree {digest})' },
   // reads
   SNAPSHOT_NOT_FOUND: { status: 404, message: 'No snapshot {id}' },

@@ -11,6 +11,7 @@ import { backupArea } from './areas/backup.js';
 import { datastoreArea, verifyWorkersArea } from './areas/datastore.js';
 import { disksArea } from './areas/disks.js';
 import { gcArea } from './areas/gc.js';
+import { verifyArea } from './areas/verify.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
 import { notifyArea } from './areas/notify.js';
@@ -114,8 +115,13 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       config: config.gc, store, sessions: backup.sessions, holds: datastore.holds, state, bus, tasks, scheduler, metrics,
       usageChanged: () => backup.usage.schedule(), log,
     }));
+    // verification: new snapshots after they commit, a nightly share of everything, quarantine and healing
+    const verification = await areas.start(verifyArea({
+      config: config.verify, store, datastore, state, bus, tasks, alerts, scheduler, metrics, now: () => clock.now(), log,
+    }));
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, plan, notify, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc,
+      verification, plan, notify, clock, log,
     }));
 
     const setupCode = accounts.setupCodeValue;

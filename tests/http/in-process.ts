@@ -21,6 +21,7 @@ import { loadConfig } from '../../daemon/src/config/load.js';
 import { createDisks } from '../../daemon/src/disks/disks-area.js';
 import { EventBus } from '../../daemon/src/events.js';
 import { gcServiceOf } from '../../daemon/src/areas/gc.js';
+import { verifyServiceOf } from '../../daemon/src/areas/verify.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
@@ -120,6 +121,9 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   gc.start();
   cleanups.push(() => gc.stop());
 
+  // built, not started: no runs after commits (the routes start runs on demand)
+  const { verify } = verifyServiceOf({ config: config.verify, store, datastore, state, bus, tasks, alerts, now: Date.now });
+
   // built, not started: no RPO timer and no outbox pump; the routes call them directly
   const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, metrics: new MetricsRegistry(log), now: Date.now, log });
   const notify = notifyArea({ config: config.notify, state, bus, metrics: new MetricsRegistry(log), rpoState: (g) => plan.watch.stateOf(g), now: Date.now, log });
@@ -128,7 +132,7 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
-    retention: { policies, prune }, gc, plan, notify,
+    retention: { policies, prune }, gc, verify, plan, notify,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

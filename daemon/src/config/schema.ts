@@ -87,6 +87,14 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    verify: Type.Object(
+      {
+        cron: Type.String({ default: '45 2 * * *', description: 'When the nightly verification runs (cron; daily at 02:45 by default; empty disables): it re-reads and re-hashes 1/rotationNights of the stored objects' }),
+        rotationNights: Type.Integer({ minimum: 1, maximum: 366, default: 30, description: 'The nightly verification covers every stored object once in this many nights' }),
+        maxAgeDays: Type.Integer({ minimum: 1, maximum: 3660, default: 45, description: 'An object not verified for this many days is verified by the next nightly run, whatever its share (nights the appliance was off)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     jobs: Type.Object(
       {
         rpoCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the protection plan\'s RPO states are evaluated (also right after each backup commits)' }),

@@ -16,6 +16,7 @@ import type { TreeReader } from '../backup/tree-reader.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { GcService } from '../gc/gc-service.js';
+import type { VerifyService } from '../verify/verify-service.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import { liveSocketPlugin, type LiveHub } from '../live/live-hub.js';
@@ -37,6 +38,7 @@ import { authRoutes } from './routes/auth.js';
 import { backupRoutes } from './routes/backups.js';
 import { diskRoutes, type DiskRouteDeps } from './routes/disks.js';
 import { gcRoutes } from './routes/gc.js';
+import { verifyRoutes } from './routes/verify.js';
 import { healthRoutes } from './routes/health.js';
 import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
@@ -85,6 +87,7 @@ export interface ApiServerDeps {
   plan: { plans: PlanStore; watch: RpoWatch };
   notify: NotifyRouteDeps;
   gc: Pick<GcService, 'status' | 'begin'>;
+  verify: Pick<VerifyService, 'status' | 'begin'>;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
   tls: TlsMaterial | null;
@@ -129,6 +132,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     plan: planRoutes({ ...d.plan, enrolment: { tokens: d.tokens, urls: d.urls, fingerprint: () => d.tls?.fingerprint ?? null } }),
     notify: notifyRoutes(d.notify),
     gc: gcRoutes(d.gc),
+    verify: verifyRoutes(d.verify),
   };
 }
 
