@@ -57,6 +57,7 @@ export const ERRORS = {
   RETENTION_POLICY_NOT_FOUND: { status: 404, message: 'Group {group} has no retention policy (a group without one is never pruned); set one: havend retention set {group} --keep-last N' },
   PRUNE_INVARIANT: { status: 500, message: 'Prune refused: {detail}' },
   // the protection plan and notifications
+  DRILL_NO_SNAPSHOT: { status: 404, message: 'Group {group} has no snapshot to drill' },
   PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },
   PLAN_SCHEDULE_INVALID: { status: 400, message: 'Schedule {schedule} is not a cron pattern: {detail}' },
   NOTIFY_TARGET_NOT_FOUND: { status: 404, message: 'No notification target {name}' },

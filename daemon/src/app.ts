@@ -12,6 +12,7 @@ import { datastoreArea, verifyWorkersArea } from './areas/datastore.js';
 import { disksArea } from './areas/disks.js';
 import { gcArea } from './areas/gc.js';
 import { verifyArea } from './areas/verify.js';
+import { drillArea } from './areas/drill.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
 import { notifyArea } from './areas/notify.js';
@@ -119,10 +120,17 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const verification = await areas.start(verifyArea({
       config: config.verify, store, datastore, state, bus, tasks, alerts, scheduler, metrics, now: () => clock.now(), log,
     }));
+    // recovery drills: the real client restores into a scratch area through this appliance's URL
+    let serverForDrills = (): { url: string; fingerprint: string | null } => ({ url: '', fingerprint: null });
+    const drill = await areas.start(drillArea({
+      config: config.drill, dataDir, store, datastore, tokens: accounts.tokens, plans: plan.plans, alerts, tasks, state,
+      server: () => serverForDrills(), now: () => clock.now(),
+    }));
     const http = await areas.start(await httpArea({
       config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc,
-      verification, plan, notify, clock, log,
+      verification, drill, plan, notify, clock, log,
     }));
+    serverForDrills = () => ({ url: http.url(), fingerprint: tls?.fingerprint ?? null });
 
     const setupCode = accounts.setupCodeValue;
     if (setupCode !== null) log.info({ setupCode }, 'no admin account yet: open the UI and create one with the setup code');

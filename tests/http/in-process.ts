@@ -22,6 +22,7 @@ import { createDisks } from '../../daemon/src/disks/disks-area.js';
 import { EventBus } from '../../daemon/src/events.js';
 import { gcServiceOf } from '../../daemon/src/areas/gc.js';
 import { verifyServiceOf } from '../../daemon/src/areas/verify.js';
+import { drillArea } from '../../daemon/src/areas/drill.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
@@ -126,13 +127,18 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
 
   // built, not started: no RPO timer and no outbox pump; the routes call them directly
   const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, metrics: new MetricsRegistry(log), now: Date.now, log });
+  // drills reach no listener here (inject only): a drill started through a route fails at its restore
+  const { drills } = drillArea({
+    config: config.drill, dataDir, store, datastore, tokens, plans: plan.plans, alerts, tasks, state,
+    server: () => ({ url: 'http://127.0.0.1:9', fingerprint: null }), now: Date.now,
+  });
   const notify = notifyArea({ config: config.notify, state, bus, metrics: new MetricsRegistry(log), rpoState: (g) => plan.watch.stateOf(g), now: Date.now, log });
 
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
-    retention: { policies, prune }, gc, verify, plan, notify,
+    retention: { policies, prune }, gc, verify, drills, plan, notify,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

@@ -8,20 +8,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, openSync, readFileSync, readSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAll } from '../../client/src/api/api-client.js';
 import type { AlertInfo } from '../../core/src/api/jobs.js';
 import type { DamagedSnapshot, VerifyRun, VerifyStatus } from '../../core/src/api/verify.js';
-import { toHex } from '../../core/src/objects/digest.js';
-import { ObjectKind } from '../../core/src/objects/kinds.js';
 import { EXIT } from '../../daemon/src/cli/exit-codes.js';
-import { RECORD_HEADER_BYTES } from '../../daemon/src/store/record-format.js';
-import { listSegments, segmentPath } from '../../daemon/src/store/segment-files.js';
-import { scanSegment } from '../../daemon/src/store/segment-scanner.js';
 import { havend } from '../helpers/daemon.js';
 import { cliWorld } from '../helpers/haven-cli.js';
 import { seededBytes } from '../helpers/real-data.js';
+import { damagePayload, firstDataRecord } from '../helpers/segment-damage.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FILES = 3;
@@ -33,31 +29,6 @@ interface VerifyOutput {
   damagedSnapshots: DamagedSnapshot[];
   quarantined: Array<{ digest: string }>;
   quarantinedCount: number;
-}
-
-/** The first data record in the segments: its file, offset and digest. */
-async function firstDataRecord(datastore: string): Promise<{ path: string; offset: number; digest: string; length: number }> {
-  for (const id of listSegments(datastore)) {
-    const path = segmentPath(datastore, id);
-    for await (const r of scanSegment(path)) {
-      if (r.kind === 'record' && r.header.kind === ObjectKind.data) {
-        return { path, offset: r.offset, digest: toHex(r.header.digest), length: r.header.storedLength };
-      }
-    }
-  }
-  throw new Error('no data record in the segments');
-}
-
-function flipByte(path: string, at: number): void {
-  const fd = openSync(path, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, at);
-    b[0] = (b[0] as number) ^ 0x40;
-    writeSync(fd, b, 0, 1, at);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function verify(dataDir: string, args: string[] = []): { code: number; out: VerifyOutput } {
@@ -96,7 +67,7 @@ test('a flipped byte is found, quarantined, named, and healed by the next backup
   // A byte of a data record's payload changes on disk.
   const datastore = join(w.dataDir, 'datastore');
   const victim = await firstDataRecord(datastore);
-  flipByte(victim.path, victim.offset + RECORD_HEADER_BYTES + Math.floor(victim.length / 2));
+  damagePayload(victim);
 
   const found = verify(w.dataDir);
   assert.equal(found.code, EXIT.failure, JSON.stringify(found.out));

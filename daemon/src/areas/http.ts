@@ -27,6 +27,7 @@ import type { backupArea } from './backup.js';
 import type { disksArea } from './disks.js';
 import type { gcArea } from './gc.js';
 import type { verifyArea } from './verify.js';
+import type { drillArea } from './drill.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
 import type { notifyArea } from './notify.js';
@@ -56,6 +57,7 @@ export interface HttpAreaDeps {
   notify: Pick<ReturnType<typeof notifyArea>, 'targets' | 'outbox' | 'notifier'>;
   gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
   verification: Pick<ReturnType<typeof verifyArea>, 'verify'>;
+  drill: Pick<ReturnType<typeof drillArea>, 'drills'>;
   clock: Clock;
   log: Logger;
 }
@@ -88,7 +90,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub,
-    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, plan: deps.plan, notify: deps.notify, tls, urls: () => urls, ready: () => ready,
+    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, plan: deps.plan, notify: deps.notify, tls, urls: () => urls, ready: () => ready,
     shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 

@@ -28,6 +28,7 @@ usage:
   havend notify list | remove NAME | test NAME [--data DIR] [--config FILE] [--json]
   havend gc [--wait] [--data DIR] [--config FILE] [--json]
   havend verify [--group G] [--wait] [--data DIR] [--config FILE] [--json]
+  havend drill GROUP [--wait] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]
   havend pool status [--data DIR] [--json]
   havend pool create --profile raid1|raid1c3|raid10 --disk DISK=CODE... [--name NAME] [--data DIR] [--json]
@@ -59,6 +60,7 @@ const commands: Record<string, Command> = {
   notify: async (argv) => (await import('./notify.js')).notifyCommand(argv),
   gc: async (argv) => (await import('./gc.js')).gcCommand(argv),
   verify: async (argv) => (await import('./verify.js')).verifyCommand(argv),
+  drill: async (argv) => (await import('./drill.js')).drillCommand(argv),
   disks: async (argv) => (await import('./disks.js')).disksCommand(argv),
   pool: async (argv) => (await import('./pool.js')).poolCommand(argv),
   swap: async (argv) => (await import('./swap.js')).swapCommand(argv),

@@ -95,6 +95,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    drill: Type.Object(
+      {
+        sampleFiles: Type.Integer({ minimum: 1, maximum: 100000, default: 200, description: 'A recovery drill restores a snapshot whole when it has at most this many files, else this many files picked at random' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     jobs: Type.Object(
       {
         rpoCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the protection plan\'s RPO states are evaluated (also right after each backup commits)' }),

@@ -17,6 +17,7 @@ import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { GcService } from '../gc/gc-service.js';
 import type { VerifyService } from '../verify/verify-service.js';
+import type { DrillService } from '../drill/drill-service.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import { liveSocketPlugin, type LiveHub } from '../live/live-hub.js';
@@ -39,6 +40,7 @@ import { backupRoutes } from './routes/backups.js';
 import { diskRoutes, type DiskRouteDeps } from './routes/disks.js';
 import { gcRoutes } from './routes/gc.js';
 import { verifyRoutes } from './routes/verify.js';
+import { drillRoutes } from './routes/drills.js';
 import { healthRoutes } from './routes/health.js';
 import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
@@ -88,6 +90,7 @@ export interface ApiServerDeps {
   notify: NotifyRouteDeps;
   gc: Pick<GcService, 'status' | 'begin'>;
   verify: Pick<VerifyService, 'status' | 'begin'>;
+  drills: Pick<DrillService, 'status' | 'begin'>;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
   tls: TlsMaterial | null;
@@ -133,6 +136,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     notify: notifyRoutes(d.notify),
     gc: gcRoutes(d.gc),
     verify: verifyRoutes(d.verify),
+    drills: drillRoutes(d.drills),
   };
 }
 

@@ -13,6 +13,7 @@ import { PlanEntryInput } from '../../../core/src/api/plan.js';
 import { NotifyTargetInput, NotifyTargetParams } from '../../../core/src/api/notify.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
 import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
+import { DrillStartResponse, DrillStatus } from '../../../core/src/api/drills.js';
 import { VerifyStartRequest, VerifyStartResponse, VerifyStatus } from '../../../core/src/api/verify.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
@@ -24,6 +25,7 @@ import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
 import type { gcRoutes } from './routes/gc.js';
 import type { verifyRoutes } from './routes/verify.js';
+import type { drillRoutes } from './routes/drills.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { notifyRoutes } from './routes/notify.js';
@@ -56,6 +58,7 @@ export interface RouteHandlers {
   notify: ReturnType<typeof notifyRoutes>;
   gc: ReturnType<typeof gcRoutes>;
   verify: ReturnType<typeof verifyRoutes>;
+  drills: ReturnType<typeof drillRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
@@ -151,6 +154,8 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
     route({ method: 'GET', url: '/api/v1/verify', auth: ADMIN, schema: { response: { 200: VerifyStatus } }, handler: h.verify.status }),
     route({ method: 'POST', url: '/api/v1/verify', auth: ADMIN, schema: { body: VerifyStartRequest, response: { 202: VerifyStartResponse } }, handler: h.verify.start }),
+    route({ method: 'GET', url: '/api/v1/drills', auth: ADMIN, schema: { response: { 200: DrillStatus } }, handler: h.drills.status }),
+    route({ method: 'POST', url: '/api/v1/drills/:group', auth: ADMIN, schema: { params: GroupParams, response: { 202: DrillStartResponse } }, handler: h.drills.start }),
 
     // the protection plan with RPO states; enrolment creates a backup:<group> token (issue 15)
     route({ method: 'GET', url: '/api/v1/plan', auth: ADMIN, handler: h.plan.list }),

@@ -1,0 +1,46 @@
+// The recovery-drill area: drills on demand (`POST /api/v1/drills/:group`, `havend drill`),
+// each a task that restores with the real client against this appliance. It starts after the
+// areas it reads (catalogue, holds, tokens, plan) and before the HTTP area; the URL the client
+// uses is only known once that area listens, so it is asked for at each drill.
+
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { TokenStore } from '../auth/tokens.js';
+import { TreeReader } from '../backup/tree-reader.js';
+import { DrillService } from '../drill/drill-service.js';
+import type { AlertCenter } from '../jobs/alerts.js';
+import type { TaskRegistry } from '../jobs/tasks.js';
+import type { PlanStore } from '../plan/plan-store.js';
+import type { StateDb } from '../state/state-db.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import type { Datastore } from '../store/datastore.js';
+
+export interface DrillAreaDeps {
+  config: Config['drill'];
+  dataDir: string;
+  store: ChunkStore;
+  datastore: Pick<Datastore, 'catalog' | 'holds'>;
+  tokens: TokenStore;
+  plans: Pick<PlanStore, 'get'>;
+  alerts: Pick<AlertCenter, 'raise' | 'clear'>;
+  tasks: TaskRegistry;
+  state: StateDb;
+  server: () => { url: string; fingerprint: string | null };
+  now: () => number;
+}
+
+export function drillArea(deps: DrillAreaDeps) {
+  const drills = new DrillService({
+    catalog: deps.datastore.catalog, holds: deps.datastore.holds, tokens: deps.tokens,
+    trees: new TreeReader(deps.store.onDisk), onDisk: deps.store.onDisk,
+    rtoTarget: (g) => deps.plans.get(g)?.rto ?? null,
+    alerts: deps.alerts, tasks: deps.tasks, state: deps.state, scratch: join(deps.dataDir, 'drills'),
+    server: deps.server, config: deps.config, now: deps.now,
+  });
+  return {
+    name: 'drill',
+    drills,
+    start(): void {},
+    stop(): void {},
+  };
+}
