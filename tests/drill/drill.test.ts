@@ -79,3 +79,35 @@ test('a drill restores both snapshots with the real client and compares them; a 
   const alert = alerts.find((a) => a.key === 'drill.failed:web');
   assert.ok(alert && alert.message.includes(named[0] as string), JSON.stringify(alerts));
 });
+
+test('the drill\'s dead-man switch fires while scheduled drills fail on damaged data and clears once a backup healed it', { timeout: 240_000 }, async (t) => {
+  // A drill every second and a check every second: the window is 3 s.
+  const w = await cliWorld(t, { ...ENV, HAVEND_DRILL_CRON: '* * * * * *', HAVEND_JOBS_DEAD_MAN_CHECK_SECONDS: '1' });
+  const admin = w.daemon.client(w.token);
+  const work = tempDir(t);
+  mkdirSync(join(work, 'data', 'sub'), { recursive: true });
+  for (const f of FILES) writeFileSync(join(work, f), seededBytes(FILE_BYTES, f));
+  await admin.json('PUT', '/api/v1/plan/web', { rpo: '1d' });
+  await w.json(['backup', '--group', 'web', 'data'], { cwd: work });
+  damagePayload(await firstDataRecord(join(w.dataDir, 'datastore')));
+
+  const openAlert = async (key: string): Promise<AlertInfo | undefined> =>
+    (await admin.json<{ alerts: AlertInfo[] }>('GET', '/api/v1/alerts')).alerts.find((a) => a.key === key);
+  const waitFor = async (what: string, cond: () => Promise<boolean>): Promise<void> => {
+    for (let i = 0; i < 600; i++) {
+      if (await cond()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${what} within 60 s`);
+  };
+  await waitFor('the drill failed alert', async () => (await openAlert('drill.failed:web')) !== undefined);
+  await waitFor('the dead-man alert', async () => (await openAlert('job.overdue:drill')) !== undefined);
+  const overdue = await openAlert('job.overdue:drill');
+  assert.match(overdue?.message ?? '', /never since/);
+
+  // Verification quarantines the damaged object; the next backup uploads it anew.
+  assert.equal(havend(['verify', '--wait', '--json', '--data', w.dataDir]).code, EXIT.failure);
+  await w.json(['backup', '--group', 'web', 'data'], { cwd: work });
+  await waitFor('the dead-man alert to clear', async () => (await openAlert('job.overdue:drill')) === undefined);
+  await waitFor('the drill failed alert to clear', async () => (await openAlert('drill.failed:web')) === undefined);
+});

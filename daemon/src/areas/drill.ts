@@ -1,5 +1,6 @@
-// The recovery-drill area: drills on demand (`POST /api/v1/drills/:group`, `havend drill`),
-// each a task that restores with the real client against this appliance. It starts after the
+// The recovery-drill area: drills on demand (`POST /api/v1/drills/:group`, `havend drill`)
+// and on `drill.cron` (every active plan entry's group, one after the other), each a task
+// that restores with the real client against this appliance. It starts after the
 // areas it reads (catalogue, holds, tokens, plan) and before the HTTP area; the URL the client
 // uses is only known once that area listens, so it is asked for at each drill.
 
@@ -7,8 +8,10 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { TokenStore } from '../auth/tokens.js';
 import { TreeReader } from '../backup/tree-reader.js';
-import { DrillService } from '../drill/drill-service.js';
+import { DRILL_TASK_KIND, DrillService } from '../drill/drill-service.js';
+import { HavenError } from '../../../core/src/errors.js';
 import type { AlertCenter } from '../jobs/alerts.js';
+import type { Scheduler } from '../jobs/scheduler.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import type { PlanStore } from '../plan/plan-store.js';
 import type { StateDb } from '../state/state-db.js';
@@ -21,9 +24,11 @@ export interface DrillAreaDeps {
   store: ChunkStore;
   datastore: Pick<Datastore, 'catalog' | 'holds'>;
   tokens: TokenStore;
-  plans: Pick<PlanStore, 'get'>;
+  plans: Pick<PlanStore, 'get' | 'list'>;
   alerts: Pick<AlertCenter, 'raise' | 'clear'>;
   tasks: TaskRegistry;
+  /** Absent in tests that drive drills through the routes only. */
+  scheduler?: Scheduler;
   state: StateDb;
   server: () => { url: string; fingerprint: string | null };
   now: () => number;
@@ -40,7 +45,22 @@ export function drillArea(deps: DrillAreaDeps) {
   return {
     name: 'drill',
     drills,
-    start(): void {},
-    stop(): void {},
+    start(): void {
+      if (deps.config.cron === '' || !deps.scheduler) return;
+      deps.scheduler.cron(DRILL_TASK_KIND, deps.config.cron, async () => {
+        for (const entry of deps.plans.list()) {
+          if (entry.mode !== 'active') continue;
+          try {
+            await drills.runNow(entry.group, 'schedule');
+          } catch (err) {
+            // A planned group never backed up has nothing to drill (its RPO watch says NEVER).
+            if (!(err instanceof HavenError && err.code === 'DRILL_NO_SNAPSHOT')) throw err;
+          }
+        }
+      });
+    },
+    stop(): void {
+      deps.scheduler?.remove(DRILL_TASK_KIND);
+    },
   };
 }

@@ -97,6 +97,7 @@ export const ConfigSchema = Type.Object(
     ),
     drill: Type.Object(
       {
+        cron: Type.String({ default: '30 3 * * 0', description: 'When every active plan entry\'s group is drilled (cron; Sundays at 03:30 by default; empty: only on demand)' }),
         sampleFiles: Type.Integer({ minimum: 1, maximum: 100000, default: 200, description: 'A recovery drill restores a snapshot whole when it has at most this many files, else this many files picked at random' }),
       },
       { additionalProperties: false, default: {} },
@@ -104,6 +105,7 @@ export const ConfigSchema = Type.Object(
     jobs: Type.Object(
       {
         rpoCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the protection plan\'s RPO states are evaluated (also right after each backup commits)' }),
+        deadManCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often every scheduled job is checked for a success within its window (dead-man switches)' }),
       },
       { additionalProperties: false, default: {} },
     ),

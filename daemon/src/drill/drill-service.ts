@@ -62,6 +62,8 @@ export interface DrillServiceDeps {
 export class DrillService {
   private readonly runs: Database<DrillRun, string>;
   private current: string | null = null;
+  /** Settles when the drill in flight has ended. */
+  private currentDone: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: DrillServiceDeps) {
     this.runs = deps.state.db<DrillRun>('drill-runs');
@@ -76,9 +78,24 @@ export class DrillService {
     if (this.current !== null) return { task: this.deps.tasks.get(this.current), alreadyRunning: true };
     const snapshots = this.deps.catalog.list(group);
     if (snapshots.length === 0) throw new HavenError('DRILL_NO_SNAPSHOT', { group });
-    const task = this.deps.tasks.run({ kind: DRILL_TASK_KIND, title: `Recovery drill of ${group}`, subject: group }, (ctx) => this.drill(group, snapshots, by, ctx));
+    let ended = (): void => {};
+    this.currentDone = new Promise<void>((resolve) => (ended = resolve));
+    const task = this.deps.tasks.run({ kind: DRILL_TASK_KIND, title: `Recovery drill of ${group}`, subject: group }, async (ctx) => {
+      try {
+        return await this.drill(group, snapshots, by, ctx);
+      } finally {
+        ended();
+      }
+    });
     this.current = task.id;
     return { task, alreadyRunning: false };
+  }
+
+  /** A drill (after the one in flight, if any), waited for: the schedule's way. */
+  async runNow(group: string, by: string): Promise<void> {
+    await this.currentDone;
+    this.begin(group, by);
+    await this.currentDone;
   }
 
   status(): DrillStatus {
