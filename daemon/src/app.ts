@@ -108,8 +108,11 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     let rpoState: (group: string) => string | null = () => null;
     const notify = await areas.start(notifyArea({ config: config.notify, state, bus, metrics, rpoState: (g) => rpoState(g), now: () => clock.now(), log }));
     // the protection plan and its RPO watch (alerts when a group is late or past its RPO)
+    // (verification is built later; damaged snapshots, which do not count for the RPO, are asked for at each check)
+    let damagedSnapshot = (_id: string): boolean => false;
     const plan = await areas.start(planArea({
-      config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(), log,
+      config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(),
+      damaged: (id) => damagedSnapshot(id), log,
     }));
     rpoState = (g) => plan.watch.stateOf(g);
     // garbage collection: one run at a time as a task, on demand and on a schedule
@@ -121,6 +124,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const verification = await areas.start(verifyArea({
       config: config.verify, store, datastore, state, bus, tasks, alerts, scheduler, metrics, now: () => clock.now(), log,
     }));
+    damagedSnapshot = (id) => verification.records.isDamaged(id);
     // recovery drills: the real client restores into a scratch area through this appliance's URL
     let serverForDrills = (): { url: string; fingerprint: string | null } => ({ url: '', fingerprint: null });
     const drill = await areas.start(drillArea({

@@ -60,6 +60,10 @@ test('a flipped byte is found, quarantined, named, and healed by the next backup
   assert.ok((afterCommit?.summary?.objects ?? 0) >= FILES + 1, JSON.stringify(afterCommit));
   assert.equal(status?.verifiedObjects, status?.indexedObjects, 'every object of the only snapshot has a verification on record');
 
+  const plan = async (): Promise<{ state: string; newestSnapshot: string | null }> =>
+    (await admin.json<{ entries: Array<{ group: string; state: string; newestSnapshot: string | null }> }>('GET', '/api/v1/plan')).entries.find((e) => e.group === 'web') as { state: string; newestSnapshot: string | null };
+  await admin.json('PUT', '/api/v1/plan/web', { rpo: '1d' });
+  assert.equal((await plan()).state, 'OK');
   const clean = verify(w.dataDir);
   assert.equal(clean.code, EXIT.ok, JSON.stringify(clean.out));
   assert.deepEqual(clean.out.damagedSnapshots, []);
@@ -79,6 +83,10 @@ test('a flipped byte is found, quarantined, named, and healed by the next backup
   const alert = alerts.find((a) => a.key === 'verify.damaged:web');
   assert.ok(alert && alert.severity === 'critical' && alert.message.includes(first.slice(0, 12)), JSON.stringify(alerts));
 
+  // The RPO watch does not count a damaged snapshot: the group has no whole backup now.
+  const rpo = await plan();
+  assert.deepEqual([rpo.state, rpo.newestSnapshot], ['NEVER', null]);
+
   // Run again, nothing new is found and the snapshot stays named.
   const again = verify(w.dataDir, ['--group', 'web']);
   assert.equal(again.code, EXIT.failure);
@@ -96,6 +104,7 @@ test('a flipped byte is found, quarantined, named, and healed by the next backup
   assert.equal(afterHeal.quarantinedCount, 0, 'the append that indexed the new record lifted the quarantine');
 
   const whole = verify(w.dataDir);
+  assert.equal((await plan()).state, 'OK');
   assert.equal(whole.code, EXIT.ok, JSON.stringify(whole.out));
   assert.deepEqual(whole.out.damagedSnapshots, []);
   const open = (await admin.json<{ alerts: AlertInfo[] }>('GET', '/api/v1/alerts')).alerts;

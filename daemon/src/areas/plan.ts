@@ -29,13 +29,15 @@ export interface PlanAreaDeps {
   scheduler: Scheduler;
   metrics: Pick<MetricsRegistry, 'register'>;
   now: () => number;
+  /** Snapshots verification found damaged (they do not count for the RPO); none when absent. */
+  damaged?: (snapshotId: string) => boolean;
   log: Logger;
 }
 
 export function planArea(deps: PlanAreaDeps) {
   const plans = new PlanStore(deps.state, deps.now);
   const watch = new RpoWatch({
-    plans, catalog: deps.catalog, retention: (g) => deps.policies.get(g)?.policy ?? null,
+    plans, catalog: deps.catalog, retention: (g) => deps.policies.get(g)?.policy ?? null, damaged: deps.damaged,
     alerts: deps.alerts, bus: deps.bus, now: deps.now, timeZone: applianceTimeZone(),
   });
   const owner = {};

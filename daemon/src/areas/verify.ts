@@ -46,7 +46,7 @@ export function verifyArea(deps: VerifyAreaDeps) {
   let unregister = (): void => {};
   return {
     name: 'verify',
-    verify,
+    verify, records,
     start(): void {
       verify.start();
       unregister = deps.metrics.register('verify', () => verifyFamilies({

@@ -22,7 +22,9 @@ const NOT_MEASURED = {
 
 export interface RpoWatchDeps {
   plans: PlanStore;
-  catalog: { latest(group: string): SnapshotSummary | null; groups(): GroupSummary[] };
+  catalog: { latest(group: string): SnapshotSummary | null; snapshots(group: string): SnapshotSummary[]; groups(): GroupSummary[] };
+  /** Snapshots verification found damaged: they do not count as the group's newest backup. */
+  damaged?: (snapshotId: string) => boolean;
   retention: (group: string) => RetentionPolicy | null;
   alerts: Pick<AlertCenter, 'raise' | 'clear' | 'list'>;
   bus: EventBus;
@@ -40,7 +42,7 @@ export class RpoWatch {
 
   status(entry: PlanEntry): PlanEntryStatus {
     const now = this.deps.now();
-    const newest = this.deps.catalog.latest(entry.group);
+    const newest = this.newestWhole(entry.group);
     const newestMs = newest ? Date.parse(newest.time) : null;
     const v = evaluateRpo({ entry, newestSnapshot: newestMs, now, timeZone: this.deps.timeZone });
     return {
@@ -50,6 +52,14 @@ export class RpoWatch {
       rtoEstimate: NOT_MEASURED.rto, offsite: NOT_MEASURED.offsite,
       evaluated: new Date(now).toISOString(),
     };
+  }
+
+  /** The newest snapshot that did not fail verification (a damaged one restores nothing whole). */
+  private newestWhole(group: string): SnapshotSummary | null {
+    const latest = this.deps.catalog.latest(group);
+    const damaged = this.deps.damaged;
+    if (latest === null || damaged === undefined || !damaged(latest.id)) return latest;
+    return this.deps.catalog.snapshots(group).reverse().find((s) => !damaged(s.id)) ?? null;
   }
 
   /** Every entry with its state, and the groups that back up without one. */

@@ -81,6 +81,10 @@ export class VerifyRecords {
     return out;
   }
 
+  isDamaged(snapshotId: string): boolean {
+    return this.damaged.doesExist(snapshotId);
+  }
+
   damagedSnapshots(): DamagedSnapshot[] {
     return [...this.damaged.getRange()].map((e) => e.value);
   }
