@@ -28,6 +28,7 @@ import type { Inventory } from './disks/inventory.js';
 import { EventBus } from './events.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { isLoopbackHost } from './http/listen-address.js';
+import type { RtoMeasured } from '../../core/src/api/plan.js';
 import type { AlertCenter } from './jobs/alerts.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { TaskRegistry } from './jobs/tasks.js';
@@ -110,9 +111,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     // the protection plan and its RPO watch (alerts when a group is late or past its RPO)
     // (verification is built later; damaged snapshots, which do not count for the RPO, are asked for at each check)
     let damagedSnapshot = (_id: string): boolean => false;
+    let rtoEstimate: (group: string) => RtoMeasured | null = () => null;
     const plan = await areas.start(planArea({
       config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(),
-      damaged: (id) => damagedSnapshot(id), log,
+      damaged: (id) => damagedSnapshot(id), rtoEstimate: (g) => rtoEstimate(g), log,
     }));
     rpoState = (g) => plan.watch.stateOf(g);
     // garbage collection: one run at a time as a task, on demand and on a schedule
@@ -131,6 +133,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       config: config.drill, dataDir, store, datastore, tokens: accounts.tokens, plans: plan.plans, alerts, tasks, scheduler, state,
       server: () => serverForDrills(), now: () => clock.now(),
     }));
+    rtoEstimate = (g) => drill.drills.rtoEstimate(g);
     // dead-man switches: every scheduled job must succeed within its window (after the areas that schedule)
     await areas.start(deadManArea({ config: config.jobs, scheduler, alerts, bus, state, now: () => clock.now() }));
     const http = await areas.start(await httpArea({

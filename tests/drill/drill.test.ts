@@ -58,6 +58,9 @@ test('a drill restores both snapshots with the real client and compares them; a 
   assert.ok(passed.run.bytesPerSecond > 0 && passed.run.filesPerSecond > 0);
   assert.ok(passed.run.rtoEstimateSeconds !== null && passed.run.rtoEstimateSeconds > 0);
   assert.equal(passed.run.rtoTargetSeconds, 7 * 86400);
+  const planned = (await admin.json<{ entries: Array<{ group: string; rtoEstimate: { configured: boolean; seconds?: number; task?: string } }> }>('GET', '/api/v1/plan'))
+    .entries.find((e) => e.group === 'web');
+  assert.deepEqual(planned?.rtoEstimate, { configured: true, seconds: passed.run.rtoEstimateSeconds, drilled: passed.run.ended, task: passed.run.task, result: 'passed' });
   const scratch = join(w.dataDir, 'drills');
   assert.ok(!existsSync(scratch) || readdirSync(scratch).length === 0, 'the scratch area is emptied');
   const tokens = havend(['token', 'list', '--data', w.dataDir]);

@@ -20,6 +20,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from 'lmdb';
 import type { DrillRun, DrillSnapshot, DrillStartResponse, DrillStatus } from '../../../core/src/api/drills.js';
+import type { RtoMeasured } from '../../../core/src/api/plan.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { HavenError } from '../../../core/src/errors.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
@@ -100,6 +101,12 @@ export class DrillService {
 
   status(): DrillStatus {
     return { running: this.current === null ? null : this.deps.tasks.get(this.current), history: this.history() };
+  }
+
+  /** The RTO the group's latest drill that measured one estimated, or null. */
+  rtoEstimate(group: string): RtoMeasured | null {
+    const run = this.history(group).find((r) => r.rtoEstimateSeconds !== null);
+    return run ? { configured: true, seconds: run.rtoEstimateSeconds as number, drilled: run.ended, task: run.task, result: run.result } : null;
   }
 
   /** Finished drills, newest first (of one group, when given). */

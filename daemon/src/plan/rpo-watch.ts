@@ -4,7 +4,7 @@
 // so a backup that arrives resolves them by itself. The alert messages hold no running age,
 // so re-evaluating every minute updates nothing until something really changed.
 
-import type { PlanEntry, PlanEntryStatus, PlanList, RpoState } from '../../../core/src/api/plan.js';
+import type { PlanEntry, PlanEntryStatus, PlanList, RpoState, RtoMeasured } from '../../../core/src/api/plan.js';
 import type { RetentionPolicy } from '../../../core/src/api/retention.js';
 import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
@@ -16,7 +16,7 @@ import type { PlanStore } from './plan-store.js';
 export const RPO_ALERT_KINDS = { LATE: 'rpo.late', BREACH: 'rpo.breach' } as const;
 
 const NOT_MEASURED = {
-  rto: { configured: false as const, reason: 'not configured: recovery drills are not built yet, so no RTO estimate exists' },
+  rto: { configured: false as const, reason: 'not measured: no recovery drill of this group has measured a restore yet (havend drill GROUP)' },
   offsite: { configured: false as const, reason: 'not configured: replication is not built yet' },
 };
 
@@ -25,6 +25,8 @@ export interface RpoWatchDeps {
   catalog: { latest(group: string): SnapshotSummary | null; snapshots(group: string): SnapshotSummary[]; groups(): GroupSummary[] };
   /** Snapshots verification found damaged: they do not count as the group's newest backup. */
   damaged?: (snapshotId: string) => boolean;
+  /** The latest drill's RTO estimate of a group, null when none was measured. */
+  rtoEstimate?: (group: string) => RtoMeasured | null;
   retention: (group: string) => RetentionPolicy | null;
   alerts: Pick<AlertCenter, 'raise' | 'clear' | 'list'>;
   bus: EventBus;
@@ -49,7 +51,7 @@ export class RpoWatch {
       group: entry.group, state: v.state, reason: v.reason, entry,
       newestSnapshot: newest?.time ?? null, breachAt: iso(v.breachAt), nextDue: iso(v.nextDue),
       retention: this.deps.retention(entry.group),
-      rtoEstimate: NOT_MEASURED.rto, offsite: NOT_MEASURED.offsite,
+      rtoEstimate: this.deps.rtoEstimate?.(entry.group) ?? NOT_MEASURED.rto, offsite: NOT_MEASURED.offsite,
       evaluated: new Date(now).toISOString(),
     };
   }
