@@ -130,12 +130,12 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     // recovery drills: the real client restores into a scratch area through this appliance's URL
     let serverForDrills = (): { url: string; fingerprint: string | null } => ({ url: '', fingerprint: null });
     const drill = await areas.start(drillArea({
-      config: config.drill, dataDir, store, datastore, tokens: accounts.tokens, plans: plan.plans, alerts, tasks, scheduler, state,
+      config: config.drill, dataDir, store, datastore, tokens: accounts.tokens, plans: plan.plans, alerts, tasks, scheduler, metrics, state,
       server: () => serverForDrills(), now: () => clock.now(),
     }));
     rtoEstimate = (g) => drill.drills.rtoEstimate(g);
     // dead-man switches: every scheduled job must succeed within its window (after the areas that schedule)
-    await areas.start(deadManArea({ config: config.jobs, scheduler, alerts, bus, state, now: () => clock.now() }));
+    await areas.start(deadManArea({ config: config.jobs, scheduler, alerts, bus, state, metrics, now: () => clock.now() }));
     const http = await areas.start(await httpArea({
       config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc,
       verification, drill, plan, notify, clock, log,

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readAll } from '../../client/src/api/api-client.js';
 import type { DrillRun } from '../../core/src/api/drills.js';
 import type { AlertInfo } from '../../core/src/api/jobs.js';
 import { EXIT } from '../../daemon/src/cli/exit-codes.js';
@@ -61,6 +62,9 @@ test('a drill restores both snapshots with the real client and compares them; a 
   const planned = (await admin.json<{ entries: Array<{ group: string; rtoEstimate: { configured: boolean; seconds?: number; task?: string } }> }>('GET', '/api/v1/plan'))
     .entries.find((e) => e.group === 'web');
   assert.deepEqual(planned?.rtoEstimate, { configured: true, seconds: passed.run.rtoEstimateSeconds, drilled: passed.run.ended, task: passed.run.task, result: 'passed' });
+  const metrics = (await readAll(await admin.request('GET', '/metrics'))).toString('utf8');
+  assert.match(metrics, /^haven_drill_last_passed\{group="web"\} 1$/m);
+  assert.match(metrics, /^haven_drill_rto_estimate_seconds\{group="web"\} [0-9.e-]+$/m);
   const scratch = join(w.dataDir, 'drills');
   assert.ok(!existsSync(scratch) || readdirSync(scratch).length === 0, 'the scratch area is emptied');
   const tokens = havend(['token', 'list', '--data', w.dataDir]);
@@ -107,6 +111,7 @@ test('the drill\'s dead-man switch fires while scheduled drills fail on damaged 
   await waitFor('the dead-man alert', async () => (await openAlert('job.overdue:drill')) !== undefined);
   const overdue = await openAlert('job.overdue:drill');
   assert.match(overdue?.message ?? '', /never since/);
+  await waitFor('the overdue metric', async () => /^haven_job_overdue\{job="drill"\} 1$/m.test((await readAll(await admin.request('GET', '/metrics'))).toString('utf8')));
 
   // Verification quarantines the damaged object; the next backup uploads it anew.
   assert.equal(havend(['verify', '--wait', '--json', '--data', w.dataDir]).code, EXIT.failure);

@@ -5,6 +5,7 @@
 // uses is only known once that area listens, so it is asked for at each drill.
 
 import { join } from 'node:path';
+import type { DrillRun } from '../../../core/src/api/drills.js';
 import type { Config } from '../config/schema.js';
 import type { TokenStore } from '../auth/tokens.js';
 import { TreeReader } from '../backup/tree-reader.js';
@@ -14,6 +15,8 @@ import type { AlertCenter } from '../jobs/alerts.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import type { PlanStore } from '../plan/plan-store.js';
+import { drillFamilies } from '../metrics/drill-metrics.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
 import type { StateDb } from '../state/state-db.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Datastore } from '../store/datastore.js';
@@ -29,6 +32,7 @@ export interface DrillAreaDeps {
   tasks: TaskRegistry;
   /** Absent in tests that drive drills through the routes only. */
   scheduler?: Scheduler;
+  metrics?: MetricsRegistry;
   state: StateDb;
   server: () => { url: string; fingerprint: string | null };
   now: () => number;
@@ -42,10 +46,16 @@ export function drillArea(deps: DrillAreaDeps) {
     alerts: deps.alerts, tasks: deps.tasks, state: deps.state, scratch: join(deps.dataDir, 'drills'),
     server: deps.server, config: deps.config, now: deps.now,
   });
+  let unregister = (): void => {};
   return {
     name: 'drill',
     drills,
     start(): void {
+      unregister = deps.metrics?.register('drill', () => {
+        const latest = new Map<string, DrillRun>();
+        for (const r of drills.history()) if (!latest.has(r.group)) latest.set(r.group, r);
+        return drillFamilies([...latest.values()], drills.running);
+      }) ?? unregister;
       if (deps.config.cron === '' || !deps.scheduler) return;
       deps.scheduler.cron(DRILL_TASK_KIND, deps.config.cron, async () => {
         for (const entry of deps.plans.list()) {
@@ -60,6 +70,7 @@ export function drillArea(deps: DrillAreaDeps) {
       });
     },
     stop(): void {
+      unregister();
       deps.scheduler?.remove(DRILL_TASK_KIND);
     },
   };

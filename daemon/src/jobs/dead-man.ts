@@ -34,6 +34,13 @@ interface Watched {
   firstSeen: number;
 }
 
+/** One watched job as the metrics see it. */
+export interface JobWatch {
+  name: string;
+  lastSuccess: number | null;
+  overdue: boolean;
+}
+
 export interface DeadManDeps {
   scheduler: Pick<Scheduler, 'list'>;
   alerts: Pick<AlertCenter, 'raise' | 'clear' | 'list'>;
@@ -64,6 +71,8 @@ export function windowOf(period: number): number {
 
 export class DeadManSwitches {
   private readonly db: Database<Watched, string>;
+  /** What the last check found, per job. */
+  private last: JobWatch[] = [];
 
   constructor(private readonly deps: DeadManDeps) {
     this.db = deps.state.db<Watched>('dead-man');
@@ -100,6 +109,7 @@ export class DeadManSwitches {
     const now = this.deps.now();
     const overdue: string[] = [];
     const scheduled = new Set<string>();
+    const seen: JobWatch[] = [];
     for (const job of this.deps.scheduler.list()) {
       if (job.name === this.deps.ownJob) continue;
       const period = periodOf(job.schedule);
@@ -110,6 +120,7 @@ export class DeadManSwitches {
       const since = w.lastSuccess ?? w.firstSeen;
       const window = windowOf(period);
       const key = `${ALERT_PREFIX}${job.name}`;
+      seen.push({ name: job.name, lastSuccess: w.lastSuccess, overdue: now - since > window });
       if (now - since <= window) {
         this.deps.alerts.clear(key);
         continue;
@@ -128,7 +139,16 @@ export class DeadManSwitches {
     for (const a of this.deps.alerts.list()) {
       if (a.key.startsWith(ALERT_PREFIX) && !scheduled.has(a.key.slice(ALERT_PREFIX.length))) this.deps.alerts.clear(a.key);
     }
+    this.last = seen;
     return overdue;
+  }
+
+  /** The jobs as the last check found them (a success since counts at once). */
+  jobs(): JobWatch[] {
+    return this.last.map((j) => {
+      const w = this.db.get(j.name);
+      return { ...j, lastSuccess: w?.lastSuccess ?? j.lastSuccess };
+    });
   }
 }
 
