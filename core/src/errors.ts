@@ -56,6 +56,12 @@ export const ERRORS = {
   ALERT_NOT_FOUND: { status: 404, message: 'No alert {id}' },
   RETENTION_POLICY_NOT_FOUND: { status: 404, message: 'Group {group} has no retention policy (a group without one is never pruned); set one: havend retention set {group} --keep-last N' },
   PRUNE_INVARIANT: { status: 500, message: 'Prune refused: {detail}' },
+  // offsite replication (the offsite's peers)
+  PEER_NOT_FOUND: { status: 404, message: 'No replication peer {name}' },
+  PEER_EXISTS: { status: 409, message: 'Replication peer {name} already exists' },
+  PEER_GROUP_CLASH: { status: 409, message: 'Group {group} from peer {name} would clash with {other}; add the peer with --group-prefix P to keep it apart' },
+  REPLICATION_RECORD_MISMATCH: { status: 502, message: 'Peer {name} sent a record for snapshot {id} whose digest is {actual}: refused' },
+  REPLICATION_INCOMPLETE: { status: 502, message: 'Replication from peer {name} left {count} snapshot(s) behind: {detail}' },
   // the protection plan and notifications
   DRILL_NO_SNAPSHOT: { status: 404, message: 'Group {group} has no snapshot to drill' },
   PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },

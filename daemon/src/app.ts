@@ -21,6 +21,7 @@ import { planArea } from './areas/plan.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
 import { reserveAlertArea } from './areas/reserve-alert.js';
 import { retentionArea } from './areas/retention.js';
+import { replicationArea } from './areas/replication.js';
 import { stateDbArea, stateDirArea } from './areas/state.js';
 import { systemClock } from './clock.js';
 import { parseListen, type LoadedConfig } from './config/load.js';
@@ -122,6 +123,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       config: config.gc, store, sessions: backup.sessions, holds: datastore.holds, state, bus, tasks, scheduler, metrics,
       usageChanged: () => backup.usage.schedule(), log,
     }));
+    // offsite replication: the peers this appliance pulls from (issue 14)
+    const replication = await areas.start(replicationArea({
+      config, stateDir: resolve(dataDir), state, datastore, sessions: backup.sessions, catalog: backup.catalog, space: backup.reserve, verify, bus, tasks, alerts, scheduler, metrics, clock, log,
+    }));
     // verification: new snapshots after they commit, a nightly share of everything, quarantine and healing
     const verification = await areas.start(verifyArea({
       config: config.verify, store, datastore, state, bus, tasks, alerts, scheduler, metrics, now: () => clock.now(), log,
@@ -138,7 +143,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     await areas.start(deadManArea({ config: config.jobs, scheduler, alerts, bus, state, metrics, now: () => clock.now() }));
     const http = await areas.start(await httpArea({
       config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc,
-      verification, drill, plan, notify, clock, log,
+      verification, drill, plan, notify, replication, clock, log,
     }));
     serverForDrills = () => ({ url: http.url(), fingerprint: tls?.fingerprint ?? null });
 

@@ -23,6 +23,8 @@ import { EventBus } from '../../daemon/src/events.js';
 import { gcServiceOf } from '../../daemon/src/areas/gc.js';
 import { verifyServiceOf } from '../../daemon/src/areas/verify.js';
 import { drillArea } from '../../daemon/src/areas/drill.js';
+import { replicationArea } from '../../daemon/src/areas/replication.js';
+import { systemClock } from '../../daemon/src/clock.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
@@ -125,6 +127,11 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   // built, not started: no runs after commits (the routes start runs on demand)
   const { verify } = verifyServiceOf({ config: config.verify, store, datastore, state, bus, tasks, alerts, now: Date.now });
 
+  // Built, never started: there are no peers to follow here.
+  const { replication } = replicationArea({
+    config, stateDir: dataDir, state, datastore, sessions, catalog, space: reserve, verify: pool, bus, tasks, alerts, scheduler,
+    metrics: new MetricsRegistry(log), clock: systemClock, log,
+  });
   // built, not started: no RPO timer and no outbox pump; the routes call them directly
   const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, metrics: new MetricsRegistry(log), now: Date.now, log });
   // drills reach no listener here (inject only): a drill started through a route fails at its restore
@@ -138,7 +145,7 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
-    retention: { policies, prune }, gc, verify, drills, plan, notify,
+    retention: { policies, prune }, gc, verify, drills, plan, notify, replication,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

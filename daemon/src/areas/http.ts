@@ -33,6 +33,7 @@ import type { poolArea } from './pool.js';
 import type { notifyArea } from './notify.js';
 import type { planArea } from './plan.js';
 import type { retentionArea } from './retention.js';
+import type { replicationArea } from './replication.js';
 
 /** The built UI (vite build output), relative to dist/daemon/src/areas/http.js. */
 const UI_DIR = fileURLToPath(new URL('../../../../ui/dist/', import.meta.url));
@@ -58,6 +59,7 @@ export interface HttpAreaDeps {
   gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
   verification: Pick<ReturnType<typeof verifyArea>, 'verify'>;
   drill: Pick<ReturnType<typeof drillArea>, 'drills'>;
+  replication: Pick<ReturnType<typeof replicationArea>, 'replication'>;
   clock: Clock;
   log: Logger;
 }
@@ -90,7 +92,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub,
-    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, plan: deps.plan, notify: deps.notify, tls, urls: () => urls, ready: () => ready,
+    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, plan: deps.plan, notify: deps.notify, replication: deps.replication.replication, tls, urls: () => urls, ready: () => ready,
     shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 

@@ -30,6 +30,7 @@ import {
   addCondemned, clearComplete, clearCondemned, condemnedDigests, readGcMeta, recordBytes, removeObjects, scanObjects, segmentLengths, writeGcMeta,
 } from '../store/gc-index.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
+import { writeIndexAsync } from '../store/index-write.js';
 import { fromHex } from '../../../core/src/objects/digest.js';
 import type { Holds } from '../store/store-api.js';
 import { CandidateSet } from './candidate-set.js';
@@ -169,7 +170,7 @@ class Collection {
     });
     for (let i = 0; i < unflag.length; i += REMOVE_BATCH) {
       const batch = unflag.slice(i, i + REMOVE_BATCH);
-      await store.exclusive((index) => ({ result: clearComplete(index, batch), removed: false }));
+      await writeIndexAsync(store.index, () => clearComplete(store.index, batch));
     }
     if (deferred) ctx.log(deferred, 'warn');
 
@@ -211,13 +212,13 @@ class Collection {
     if (deferred === null) {
       condemnedObjects = 0;
       condemnedBytes = 0;
-      await store.exclusive((index) => ({ result: clearCondemned(index), removed: false }));
+      await writeIndexAsync(store.index, () => clearCondemned(store.index));
       for (let i = 0; i < condemned.length; i += REMOVE_BATCH) {
         const referenced = this.referencedNow();
         const batch = condemned.slice(i, i + REMOVE_BATCH).filter((c) => !referenced(c.digest));
         condemnedObjects += batch.length;
         for (const c of batch) condemnedBytes += c.bytes;
-        await store.exclusive((index) => ({ result: addCondemned(index, batch.map((c) => c.digest)), removed: false }));
+        await writeIndexAsync(store.index, () => addCondemned(store.index, batch.map((c) => c.digest)));
       }
     }
     const sweepMs = performance.now() - tSweep;
@@ -243,10 +244,7 @@ class Collection {
     const openSessions = deferred === null
       ? [...new Set([...openAtStart.map((s) => s.id), ...this.deps.sessions.roots().map((s) => s.id)])]
       : (meta?.openSessions ?? []);
-    await store.exclusive((index) => ({
-      result: writeGcMeta(index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }),
-      removed: false,
-    }));
+    await writeIndexAsync(store.index, () => writeGcMeta(store.index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }));
     return {
       marked: candidates.markedCount, roots: this.roots,
       reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,

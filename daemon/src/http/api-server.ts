@@ -48,6 +48,9 @@ import { notifyRoutes, type NotifyRouteDeps } from './routes/notify.js';
 import { planRoutes } from './routes/plan.js';
 import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
 import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js';
+import { replicationSourceRoutes } from './routes/replication-source.js';
+import { peerRoutes } from './routes/peers.js';
+import type { ReplicationService } from '../replication/replication-service.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { swapRoutes } from './routes/swaps.js';
 import { systemRoutes, type SystemDeps } from './routes/system.js';
@@ -91,6 +94,7 @@ export interface ApiServerDeps {
   gc: Pick<GcService, 'status' | 'begin'>;
   verify: Pick<VerifyService, 'status' | 'begin'>;
   drills: Pick<DrillService, 'status' | 'begin'>;
+  replication: ReplicationService;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
   tls: TlsMaterial | null;
@@ -137,6 +141,10 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     gc: gcRoutes(d.gc),
     verify: verifyRoutes(d.verify),
     drills: drillRoutes(d.drills),
+    replicationSource: replicationSourceRoutes({
+      feed: d.datastore.feed, objects: d.datastore.objects, catalog: d.catalog, bus: d.bus, shutdown: d.shutdown,
+    }),
+    peers: peerRoutes(d.replication),
   };
 }
 

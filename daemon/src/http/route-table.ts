@@ -36,7 +36,10 @@ import type { swapRoutes } from './routes/swaps.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
-import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, route, type AuthPolicy, type Route } from './route-types.js';
+import type { replicationSourceRoutes } from './routes/replication-source.js';
+import { AddPeerRequest, ChangesQuery, PeerNameParams, ReplicateRequest } from '../../../core/src/api/replication.js';
+import type { peerRoutes } from './routes/peers.js';
+import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, REPLICATE, route, type AuthPolicy, type Route } from './route-types.js';
 
 export interface RouteHandlers {
   health: ReturnType<typeof healthRoutes>;
@@ -59,13 +62,17 @@ export interface RouteHandlers {
   gc: ReturnType<typeof gcRoutes>;
   verify: ReturnType<typeof verifyRoutes>;
   drills: ReturnType<typeof drillRoutes>;
+  replicationSource: ReturnType<typeof replicationSourceRoutes>;
+  peers: ReturnType<typeof peerRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
-  const sessionGroup: AuthPolicy<{ params: typeof SessionParams }> = { kind: 'group', from: 'session', group: (req) => h.backups.sessionGroup(req.params.id) };
-  const bodyGroup: AuthPolicy<{ body: typeof StartBackupRequest }> = { kind: 'group', from: 'body', group: (req) => req.body.group };
-  const paramGroup: AuthPolicy<{ params: typeof GroupParams }> = { kind: 'group', from: 'params', group: (req) => req.params.group };
-  const snapshotGroup: AuthPolicy<{ params: typeof SnapshotParams }> = { kind: 'group', from: 'snapshot', group: (req) => h.snapshots.snapshotGroup(req.params.id) };
+  // Writing (a backup session) needs `backup:<group>`; reading a group's snapshots also lets a
+  // replication token that covers the group in.
+  const sessionGroup: AuthPolicy<{ params: typeof SessionParams }> = { kind: 'group', access: 'write', from: 'session', group: (req) => h.backups.sessionGroup(req.params.id) };
+  const bodyGroup: AuthPolicy<{ body: typeof StartBackupRequest }> = { kind: 'group', access: 'write', from: 'body', group: (req) => req.body.group };
+  const paramGroup: AuthPolicy<{ params: typeof GroupParams }> = { kind: 'group', access: 'read', from: 'params', group: (req) => req.params.group };
+  const snapshotGroup: AuthPolicy<{ params: typeof SnapshotParams }> = { kind: 'group', access: 'read', from: 'snapshot', group: (req) => h.snapshots.snapshotGroup(req.params.id) };
 
   return [
     route({ method: 'GET', url: '/api/v1/health', auth: PUBLIC, handler: h.health.get }),
@@ -108,6 +115,12 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/tree', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.tree }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/content', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.content }),
+    // what an offsite peer reads (issue 14): the feed of the groups its token covers, raw records
+    route({
+      method: 'GET', url: '/api/v1/replication/changes', auth: REPLICATE,
+      schema: { querystring: ChangesQuery }, handler: h.replicationSource.changes,
+    }),
+    route({ method: 'GET', url: '/api/v1/snapshots/:id/record', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.replicationSource.record }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/archive', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.archive.get }),
 
     // administration
@@ -156,6 +169,15 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'POST', url: '/api/v1/verify', auth: ADMIN, schema: { body: VerifyStartRequest, response: { 202: VerifyStartResponse } }, handler: h.verify.start }),
     route({ method: 'GET', url: '/api/v1/drills', auth: ADMIN, schema: { response: { 200: DrillStatus } }, handler: h.drills.status }),
     route({ method: 'POST', url: '/api/v1/drills/:group', auth: ADMIN, schema: { params: GroupParams, response: { 202: DrillStartResponse } }, handler: h.drills.start }),
+    // the offsite's replication peers (issue 14): the sources it pulls from, and a pull now
+    route({ method: 'GET', url: '/api/v1/peers', auth: ADMIN, handler: h.peers.list }),
+    route({ method: 'POST', url: '/api/v1/peers', auth: ADMIN, schema: { body: AddPeerRequest }, handler: h.peers.add }),
+    route({ method: 'GET', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peers.one }),
+    route({ method: 'DELETE', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peers.remove }),
+    route({
+      method: 'POST', url: '/api/v1/peers/:name/replicate', auth: ADMIN,
+      schema: { params: PeerNameParams, body: ReplicateRequest }, handler: h.peers.replicate,
+    }),
 
     // the protection plan with RPO states; enrolment creates a backup:<group> token (issue 15)
     route({ method: 'GET', url: '/api/v1/plan', auth: ADMIN, handler: h.plan.list }),

@@ -67,6 +67,11 @@ export interface SnapshotCatalog {
    */
   commit(record: SnapshotRecord, also: CommitWith): Promise<SnapshotSummary>;
   /**
+   * The same for a record already encoded elsewhere (replication): these exact bytes are
+   * stored, so the snapshot keeps the id it has on the source. Throws if they do not decode.
+   */
+  commitRaw(raw: Uint8Array, also: CommitWith): Promise<SnapshotSummary>;
+  /**
    * Deletes by appending a tombstone (a rebuilt index honours it); GC reclaims the data.
    * Refuses a protected snapshot (SNAPSHOT_PROTECTED).
    */
