@@ -16,7 +16,9 @@ export class IndexQuarantine implements Quarantine {
   async mark(digest: Uint8Array, reason: string, above: readonly Uint8Array[] = []): Promise<void> {
     const index = this.holder.index;
     await writeIndex(index, () => {
-      index.quarantine.putSync(Buffer.from(digest), { reason, since: this.now() });
+      // Marked again (a later run finding it still damaged): `since` stays when it was first found.
+      const since = index.quarantine.get(Buffer.from(digest))?.since ?? this.now();
+      index.quarantine.putSync(Buffer.from(digest), { reason, since });
       // Trees flagged complete above it would let a commit skip it: they are walked again.
       clearComplete(index, above.map((d) => Buffer.from(d)));
     });

@@ -154,18 +154,23 @@ export class VerifyService {
   private async settleDamage(tally: Tally, ctx: TaskContext): Promise<void> {
     const { quarantine, records } = this.deps;
     const found = [...tally.damaged.values()];
-    const damaged = new Set([...quarantine.list().map((q) => q.digest), ...tally.damaged.keys()]);
+    const listed = quarantine.list();
+    const damaged = new Set([...listed.map((q) => q.digest), ...tally.damaged.keys()]);
     const before = records.damagedSnapshots();
     if (damaged.size === 0 && before.length === 0) {
       this.updateAlerts([]);
       return;
     }
     const scan = await scanDamage(this.deps.objects, this.allSnapshots(), damaged, ctx.signal);
-    for (const [i, d] of found.entries()) {
-      // The trees above are un-flagged once (the first mark); it is the same set for all.
-      await quarantine.mark(d.digest, d.reason, i === 0 ? scan.above : []);
+    for (const d of found) {
+      await quarantine.mark(d.digest, d.reason);
       ctx.log(`quarantined ${toHex(d.digest)}: ${d.reason}`, 'error');
     }
+    // The trees above damage lose their "complete" flag at every settle, not only when it is
+    // new: a commit whose walk passed an object just before it was quarantined may have
+    // flagged them again, and a flagged tree would let the next commit skip the damage.
+    const first = found[0] ?? listed.map((q) => ({ digest: Buffer.from(q.digest, 'hex'), reason: q.reason }))[0];
+    if (first && scan.above.length > 0) await quarantine.mark(first.digest, first.reason, scan.above);
     records.forget([...scan.above, ...found.map((d) => d.digest)]);
     const known = new Map(before.map((d) => [d.id, d]));
     const at = new Date(this.deps.now()).toISOString();
