@@ -65,6 +65,7 @@ test('the watch raises LATE and BREACH alerts and resolves them when a backup ar
   const snapshots = new Map<string, SnapshotSummary>();
   const catalog = {
     latest: (g: string) => snapshots.get(g) ?? null,
+    snapshots: (g: string) => [...snapshots.values()].filter((s) => s.group === g),
     groups: (): GroupSummary[] => [...snapshots.values()].map((s) => ({ name: s.group, snapshots: 1, latest: s })),
   };
   const watch = new RpoWatch({ plans, catalog, retention: () => null, alerts, bus, now: () => now, timeZone: 'UTC' });

@@ -57,6 +57,18 @@ export type PlanEntry = Static<typeof PlanEntry>;
 /** Something a later slice measures (drills, replication): its value or why there is none. */
 export const NotConfigured = Type.Object({ configured: Type.Literal(false), reason: Type.String() });
 
+/** The RTO as the group's latest recovery drill measured it (daemon/src/drill/). */
+export const RtoMeasured = Type.Object({
+  configured: Type.Literal(true),
+  /** Time to first byte + the newest snapshot's size / the drill's rate. */
+  seconds: Type.Number({ minimum: 0 }),
+  /** When the drill ended (ISO 8601), its task and result. */
+  drilled: Type.String(),
+  task: Type.String(),
+  result: Type.Union([Type.Literal('passed'), Type.Literal('failed')]),
+});
+export type RtoMeasured = Static<typeof RtoMeasured>;
+
 export const PlanEntryStatus = Type.Object({
   group: GroupName,
   state: RpoState,
@@ -71,8 +83,8 @@ export const PlanEntryStatus = Type.Object({
   nextDue: Type.Union([Type.String(), Type.Null()]),
   /** The group's retention policy (retention area), null when it is never pruned. */
   retention: Type.Union([RetentionPolicy, Type.Null()]),
-  /** The RTO target against a measured estimate: drills are not built yet. */
-  rtoEstimate: NotConfigured,
+  /** The RTO as the latest drill that measured one estimated it; not configured before any drill. */
+  rtoEstimate: Type.Union([RtoMeasured, NotConfigured]),
   /** The offsite copy's state: replication is not built yet. */
   offsite: NotConfigured,
   evaluated: Type.String(),

@@ -26,6 +26,8 @@ import type { accountsArea } from './accounts.js';
 import type { backupArea } from './backup.js';
 import type { disksArea } from './disks.js';
 import type { gcArea } from './gc.js';
+import type { verifyArea } from './verify.js';
+import type { drillArea } from './drill.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
 import type { notifyArea } from './notify.js';
@@ -55,6 +57,8 @@ export interface HttpAreaDeps {
   plan: Pick<ReturnType<typeof planArea>, 'plans' | 'watch'>;
   notify: Pick<ReturnType<typeof notifyArea>, 'targets' | 'outbox' | 'notifier'>;
   gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
+  verification: Pick<ReturnType<typeof verifyArea>, 'verify'>;
+  drill: Pick<ReturnType<typeof drillArea>, 'drills'>;
   replication: Pick<ReturnType<typeof replicationArea>, 'replication'>;
   clock: Clock;
   log: Logger;
@@ -88,7 +92,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub,
-    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, plan: deps.plan, notify: deps.notify, replication: deps.replication.replication, tls, urls: () => urls, ready: () => ready,
+    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, plan: deps.plan, notify: deps.notify, replication: deps.replication.replication, tls, urls: () => urls, ready: () => ready,
     shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 

@@ -12,7 +12,7 @@ import type { Scheduler } from '../jobs/scheduler.js';
 import { planFamilies } from '../metrics/plan-metrics.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { PlanStore } from '../plan/plan-store.js';
-import { RpoWatch } from '../plan/rpo-watch.js';
+import { RpoWatch, type RpoWatchDeps } from '../plan/rpo-watch.js';
 import type { PolicyStore } from '../retention/policy-store.js';
 import type { StateDb } from '../state/state-db.js';
 import { applianceTimeZone } from './retention.js';
@@ -29,13 +29,17 @@ export interface PlanAreaDeps {
   scheduler: Scheduler;
   metrics: Pick<MetricsRegistry, 'register'>;
   now: () => number;
+  /** Snapshots verification found damaged (they do not count for the RPO); none when absent. */
+  damaged?: (snapshotId: string) => boolean;
+  /** The latest drill's RTO estimate (drills are built later); not measured when absent. */
+  rtoEstimate?: RpoWatchDeps['rtoEstimate'];
   log: Logger;
 }
 
 export function planArea(deps: PlanAreaDeps) {
   const plans = new PlanStore(deps.state, deps.now);
   const watch = new RpoWatch({
-    plans, catalog: deps.catalog, retention: (g) => deps.policies.get(g)?.policy ?? null,
+    plans, catalog: deps.catalog, retention: (g) => deps.policies.get(g)?.policy ?? null, damaged: deps.damaged, rtoEstimate: deps.rtoEstimate,
     alerts: deps.alerts, bus: deps.bus, now: deps.now, timeZone: applianceTimeZone(),
   });
   const owner = {};

@@ -31,7 +31,7 @@ export interface ReplicationAreaDeps {
   config: Pick<Config, 'limits' | 'datastore'>;
   stateDir: string;
   state: StateDb;
-  datastore: Pick<Datastore, 'objects' | 'catalog'>;
+  datastore: Pick<Datastore, 'objects' | 'catalog' | 'quarantine'>;
   sessions: Sessions;
   catalog: Catalog;
   /** The datastore's free-space reserve (the backup area's): pulls are refused below it like uploads. */

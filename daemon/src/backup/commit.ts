@@ -16,7 +16,7 @@ import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { LiveSession, Sessions } from './sessions.js';
 
 export interface CommitDeps {
-  store: Pick<Datastore, 'objects' | 'catalog'>;
+  store: Pick<Datastore, 'objects' | 'catalog' | 'quarantine'>;
   sessions: Sessions;
   bus: EventBus;
   now?: () => number;
@@ -65,12 +65,23 @@ async function commitOnce(deps: CommitDeps, session: LiveSession, root: Uint8Arr
   const walkedAt = store.objects.removalGeneration;
   // Asked after walkedAt is read: trees the check found before a removal are dropped by it.
   const prechecked = await session.precheck.stop();
-  const walk = await walkReachable(store.objects, root, { missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k) });
+  const walk = await walkReachable(store.objects, root, {
+    missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k), isDamaged: (d) => store.quarantine.isQuarantined(d),
+  });
   if (walk.missing.length > 0) {
     throw new HavenError(
       'MISSING_OBJECTS',
       { count: walk.missing.length >= 20 ? '20 or more' : walk.missing.length, first: toHex(walk.missing[0] as Uint8Array) },
       { details: { missing: walk.missing.map(toHex) } },
+    );
+  }
+  if (walk.damaged.length > 0) {
+    // Healing: the client reads the files again without its cache and uploads these anew
+    // (`has` answers them absent), and the append that indexes them lifts the quarantine.
+    throw new HavenError(
+      'OBJECTS_DAMAGED',
+      { count: walk.damaged.length >= 20 ? '20 or more' : walk.damaged.length, first: toHex(walk.damaged[0] as Uint8Array) },
+      { details: { damaged: walk.damaged.map(toHex) } },
     );
   }
   const summary = await write({ session: { ...session.info, updated: new Date().toISOString() }, completeTrees: [...walk.trees, ...prechecked], walkedAt });

@@ -27,6 +27,8 @@ usage:
                 [--min-severity info|warning|critical] [--kind KIND]... [--group G]... [--data DIR] [--config FILE]
   havend notify list | remove NAME | test NAME [--data DIR] [--config FILE] [--json]
   havend gc [--wait] [--data DIR] [--config FILE] [--json]
+  havend verify [--group G] [--wait] [--data DIR] [--config FILE] [--json]
+  havend drill GROUP [--wait] [--data DIR] [--config FILE] [--json]
   havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P]
                   [--schedule CRON] [--lag-alert DURATION] [--data DIR] [--config FILE] [--json]
   havend peer list [--json] | status NAME [--json] | remove NAME [--data DIR] [--config FILE]
@@ -61,6 +63,8 @@ const commands: Record<string, Command> = {
   plan: async (argv) => (await import('./plan.js')).planCommand(argv),
   notify: async (argv) => (await import('./notify.js')).notifyCommand(argv),
   gc: async (argv) => (await import('./gc.js')).gcCommand(argv),
+  verify: async (argv) => (await import('./verify.js')).verifyCommand(argv),
+  drill: async (argv) => (await import('./drill.js')).drillCommand(argv),
   peer: async (argv) => (await import('./peer.js')).peerCommand(argv),
   replicate: async (argv) => (await import('./peer.js')).replicateCommand(argv),
   disks: async (argv) => (await import('./disks.js')).disksCommand(argv),

@@ -87,9 +87,25 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    verify: Type.Object(
+      {
+        cron: Type.String({ default: '45 2 * * *', description: 'When the nightly verification runs (cron; daily at 02:45 by default; empty disables): it re-reads and re-hashes 1/rotationNights of the stored objects' }),
+        rotationNights: Type.Integer({ minimum: 1, maximum: 366, default: 30, description: 'The nightly verification covers every stored object once in this many nights' }),
+        maxAgeDays: Type.Integer({ minimum: 1, maximum: 3660, default: 45, description: 'An object not verified for this many days is verified by the next nightly run, whatever its share (nights the appliance was off)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    drill: Type.Object(
+      {
+        cron: Type.String({ default: '30 3 * * 0', description: 'When every active plan entry\'s group is drilled (cron; Sundays at 03:30 by default; empty: only on demand)' }),
+        sampleFiles: Type.Integer({ minimum: 1, maximum: 100000, default: 200, description: 'A recovery drill restores a snapshot whole when it has at most this many files, else this many files picked at random' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     jobs: Type.Object(
       {
         rpoCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the protection plan\'s RPO states are evaluated (also right after each backup commits)' }),
+        deadManCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often every scheduled job is checked for a success within its window (dead-man switches)' }),
       },
       { additionalProperties: false, default: {} },
     ),

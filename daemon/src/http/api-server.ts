@@ -16,6 +16,8 @@ import type { TreeReader } from '../backup/tree-reader.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { GcService } from '../gc/gc-service.js';
+import type { VerifyService } from '../verify/verify-service.js';
+import type { DrillService } from '../drill/drill-service.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import { liveSocketPlugin, type LiveHub } from '../live/live-hub.js';
@@ -37,6 +39,8 @@ import { authRoutes } from './routes/auth.js';
 import { backupRoutes } from './routes/backups.js';
 import { diskRoutes, type DiskRouteDeps } from './routes/disks.js';
 import { gcRoutes } from './routes/gc.js';
+import { verifyRoutes } from './routes/verify.js';
+import { drillRoutes } from './routes/drills.js';
 import { healthRoutes } from './routes/health.js';
 import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
@@ -88,6 +92,8 @@ export interface ApiServerDeps {
   plan: { plans: PlanStore; watch: RpoWatch };
   notify: NotifyRouteDeps;
   gc: Pick<GcService, 'status' | 'begin'>;
+  verify: Pick<VerifyService, 'status' | 'begin'>;
+  drills: Pick<DrillService, 'status' | 'begin'>;
   replication: ReplicationService;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
@@ -133,6 +139,8 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     plan: planRoutes({ ...d.plan, enrolment: { tokens: d.tokens, urls: d.urls, fingerprint: () => d.tls?.fingerprint ?? null } }),
     notify: notifyRoutes(d.notify),
     gc: gcRoutes(d.gc),
+    verify: verifyRoutes(d.verify),
+    drills: drillRoutes(d.drills),
     replicationSource: replicationSourceRoutes({
       feed: d.datastore.feed, objects: d.datastore.objects, catalog: d.catalog, bus: d.bus, shutdown: d.shutdown,
     }),

@@ -13,6 +13,8 @@ import { PlanEntryInput } from '../../../core/src/api/plan.js';
 import { NotifyTargetInput, NotifyTargetParams } from '../../../core/src/api/notify.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
 import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
+import { DrillStartResponse, DrillStatus } from '../../../core/src/api/drills.js';
+import { VerifyStartRequest, VerifyStartResponse, VerifyStatus } from '../../../core/src/api/verify.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
 import type { liveRoutes } from './routes/live.js';
@@ -22,6 +24,8 @@ import { ConfirmSwapRequest, StartSwapRequest, SwapIdParams } from '../../../cor
 import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
 import type { gcRoutes } from './routes/gc.js';
+import type { verifyRoutes } from './routes/verify.js';
+import type { drillRoutes } from './routes/drills.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { notifyRoutes } from './routes/notify.js';
@@ -56,6 +60,8 @@ export interface RouteHandlers {
   plan: ReturnType<typeof planRoutes>;
   notify: ReturnType<typeof notifyRoutes>;
   gc: ReturnType<typeof gcRoutes>;
+  verify: ReturnType<typeof verifyRoutes>;
+  drills: ReturnType<typeof drillRoutes>;
   replicationSource: ReturnType<typeof replicationSourceRoutes>;
   peers: ReturnType<typeof peerRoutes>;
 }
@@ -159,6 +165,10 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     // garbage collection: status and history, and a run on demand (one at a time, as a task)
     route({ method: 'GET', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 200: GcStatus } }, handler: h.gc.status }),
     route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
+    route({ method: 'GET', url: '/api/v1/verify', auth: ADMIN, schema: { response: { 200: VerifyStatus } }, handler: h.verify.status }),
+    route({ method: 'POST', url: '/api/v1/verify', auth: ADMIN, schema: { body: VerifyStartRequest, response: { 202: VerifyStartResponse } }, handler: h.verify.start }),
+    route({ method: 'GET', url: '/api/v1/drills', auth: ADMIN, schema: { response: { 200: DrillStatus } }, handler: h.drills.status }),
+    route({ method: 'POST', url: '/api/v1/drills/:group', auth: ADMIN, schema: { params: GroupParams, response: { 202: DrillStartResponse } }, handler: h.drills.start }),
     // the offsite's replication peers (issue 14): the sources it pulls from, and a pull now
     route({ method: 'GET', url: '/api/v1/peers', auth: ADMIN, handler: h.peers.list }),
     route({ method: 'POST', url: '/api/v1/peers', auth: ADMIN, schema: { body: AddPeerRequest }, handler: h.peers.add }),

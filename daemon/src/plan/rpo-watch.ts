@@ -4,7 +4,7 @@
 // so a backup that arrives resolves them by itself. The alert messages hold no running age,
 // so re-evaluating every minute updates nothing until something really changed.
 
-import type { PlanEntry, PlanEntryStatus, PlanList, RpoState } from '../../../core/src/api/plan.js';
+import type { PlanEntry, PlanEntryStatus, PlanList, RpoState, RtoMeasured } from '../../../core/src/api/plan.js';
 import type { RetentionPolicy } from '../../../core/src/api/retention.js';
 import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
@@ -16,13 +16,17 @@ import type { PlanStore } from './plan-store.js';
 export const RPO_ALERT_KINDS = { LATE: 'rpo.late', BREACH: 'rpo.breach' } as const;
 
 const NOT_MEASURED = {
-  rto: { configured: false as const, reason: 'not configured: recovery drills are not built yet, so no RTO estimate exists' },
+  rto: { configured: false as const, reason: 'not measured: no recovery drill of this group has measured a restore yet (havend drill GROUP)' },
   offsite: { configured: false as const, reason: 'not configured: replication is not built yet' },
 };
 
 export interface RpoWatchDeps {
   plans: PlanStore;
-  catalog: { latest(group: string): SnapshotSummary | null; groups(): GroupSummary[] };
+  catalog: { latest(group: string): SnapshotSummary | null; snapshots(group: string): SnapshotSummary[]; groups(): GroupSummary[] };
+  /** Snapshots verification found damaged: they do not count as the group's newest backup. */
+  damaged?: (snapshotId: string) => boolean;
+  /** The latest drill's RTO estimate of a group, null when none was measured. */
+  rtoEstimate?: (group: string) => RtoMeasured | null;
   retention: (group: string) => RetentionPolicy | null;
   alerts: Pick<AlertCenter, 'raise' | 'clear' | 'list'>;
   bus: EventBus;
@@ -40,16 +44,24 @@ export class RpoWatch {
 
   status(entry: PlanEntry): PlanEntryStatus {
     const now = this.deps.now();
-    const newest = this.deps.catalog.latest(entry.group);
+    const newest = this.newestWhole(entry.group);
     const newestMs = newest ? Date.parse(newest.time) : null;
     const v = evaluateRpo({ entry, newestSnapshot: newestMs, now, timeZone: this.deps.timeZone });
     return {
       group: entry.group, state: v.state, reason: v.reason, entry,
       newestSnapshot: newest?.time ?? null, breachAt: iso(v.breachAt), nextDue: iso(v.nextDue),
       retention: this.deps.retention(entry.group),
-      rtoEstimate: NOT_MEASURED.rto, offsite: NOT_MEASURED.offsite,
+      rtoEstimate: this.deps.rtoEstimate?.(entry.group) ?? NOT_MEASURED.rto, offsite: NOT_MEASURED.offsite,
       evaluated: new Date(now).toISOString(),
     };
+  }
+
+  /** The newest snapshot that did not fail verification (a damaged one restores nothing whole). */
+  private newestWhole(group: string): SnapshotSummary | null {
+    const latest = this.deps.catalog.latest(group);
+    const damaged = this.deps.damaged;
+    if (latest === null || damaged === undefined || !damaged(latest.id)) return latest;
+    return this.deps.catalog.snapshots(group).reverse().find((s) => !damaged(s.id)) ?? null;
   }
 
   /** Every entry with its state, and the groups that back up without one. */

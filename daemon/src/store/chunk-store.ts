@@ -151,9 +151,13 @@ export class ChunkStore {
     return run;
   }
 
-  /** True when the object is indexed (durable and visible); what `has` answers. */
+  /**
+   * True when the object is indexed (durable and visible) and not quarantined; what `has`
+   * answers. A quarantined object counts as absent, so a client uploads it again and the
+   * append below writes it anew (healing: see daemon/src/verify/).
+   */
   isIndexed(digest: Uint8Array): boolean {
-    return this.index.objects.doesExist(digest as Buffer);
+    return this.index.objects.doesExist(digest as Buffer) && !this.index.quarantine.doesExist(digest as Buffer);
   }
 
   locate(digest: Uint8Array): Location | undefined {
@@ -258,7 +262,12 @@ export class ChunkStore {
       // A synchronous transaction: its failure (a full disk) surfaces here as one error;
       // lmdb-js's async batches also reject internal promises nobody can handle.
       this.index.env.transactionSync(() => {
-        for (const [k, loc] of entries) this.index.objects.putSync(Buffer.from(k, 'latin1'), encodeLocation(loc));
+        for (const [k, loc] of entries) {
+          const digest = Buffer.from(k, 'latin1');
+          this.index.objects.putSync(digest, encodeLocation(loc));
+          // A quarantined object written anew: the index points at the new record, the damaged one is dead.
+          if (this.index.quarantine.doesExist(digest)) this.index.quarantine.removeSync(digest);
+        }
         this.index.segments.putSync(segment, { indexedLength });
         for (const extra of extras) extra();
       });

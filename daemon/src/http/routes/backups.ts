@@ -17,7 +17,7 @@ import type { VerifyPool } from '../../workers/verify-pool.js';
 import type { Handler } from '../route-types.js';
 
 export interface BackupDeps {
-  store: Pick<Datastore, 'objects' | 'catalog'>;
+  store: Pick<Datastore, 'objects' | 'catalog' | 'quarantine'>;
   sessions: Sessions;
   catalog: Catalog;
   pool: VerifyPool;
