@@ -34,6 +34,7 @@ export const ERRORS = {
   LENGTH_MISMATCH: { status: 422, message: 'Object {digest} does not decode to its declared {declared} bytes' },
   OBJECT_UNDECODABLE: { status: 422, message: 'Object {digest} of kind {kind} cannot be decoded: {detail}' },
   MISSING_OBJECTS: { status: 409, message: '{count} object(s) reachable from the root are missing, first {first}' },
+  OBJECTS_DAMAGED: { status: 409, message: '{count} object(s) reachable from the root are damaged on the appliance (quarantined), first {first}: upload them again' },
   TREE_TOO_DEEP: { status: 422, message: 'Directories nest deeper than {limit} levels below the root (tree {digest})' },
   // reads
   SNAPSHOT_NOT_FOUND: { status: 404, message: 'No snapshot {id}' },
@@ -55,6 +56,18 @@ export const ERRORS = {
   ALERT_NOT_FOUND: { status: 404, message: 'No alert {id}' },
   RETENTION_POLICY_NOT_FOUND: { status: 404, message: 'Group {group} has no retention policy (a group without one is never pruned); set one: havend retention set {group} --keep-last N' },
   PRUNE_INVARIANT: { status: 500, message: 'Prune refused: {detail}' },
+  // offsite replication (the offsite's peers)
+  PEER_NOT_FOUND: { status: 404, message: 'No replication peer {name}' },
+  PEER_EXISTS: { status: 409, message: 'Replication peer {name} already exists' },
+  PEER_GROUP_CLASH: { status: 409, message: 'Group {group} from peer {name} would clash with {other}; add the peer with --group-prefix P to keep it apart' },
+  REPLICATION_RECORD_MISMATCH: { status: 502, message: 'Peer {name} sent a record for snapshot {id} whose digest is {actual}: refused' },
+  REPLICATION_INCOMPLETE: { status: 502, message: 'Replication from peer {name} left {count} snapshot(s) behind: {detail}' },
+  // the protection plan and notifications
+  DRILL_NO_SNAPSHOT: { status: 404, message: 'Group {group} has no snapshot to drill' },
+  PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },
+  PLAN_SCHEDULE_INVALID: { status: 400, message: 'Schedule {schedule} is not a cron pattern: {detail}' },
+  NOTIFY_TARGET_NOT_FOUND: { status: 404, message: 'No notification target {name}' },
+  NOTIFY_SECRET_UNREADABLE: { status: 400, message: 'Cannot read {file}: {detail}' },
   // pools, wipes and the disk swap
   POOL_NOT_CONFIGURED: { status: 409, message: 'No btrfs pool is configured: the datastore is a directory ({path})' },
   POOL_EXISTS: { status: 409, message: 'Pool {name} already exists' },

@@ -11,10 +11,17 @@ import { backupArea } from './areas/backup.js';
 import { datastoreArea, verifyWorkersArea } from './areas/datastore.js';
 import { disksArea } from './areas/disks.js';
 import { gcArea } from './areas/gc.js';
+import { verifyArea } from './areas/verify.js';
+import { drillArea } from './areas/drill.js';
+import { deadManArea } from './areas/dead-man.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
+import { notifyArea } from './areas/notify.js';
+import { planArea } from './areas/plan.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
+import { reserveAlertArea } from './areas/reserve-alert.js';
 import { retentionArea } from './areas/retention.js';
+import { replicationArea } from './areas/replication.js';
 import { stateDbArea, stateDirArea } from './areas/state.js';
 import { systemClock } from './clock.js';
 import { parseListen, type LoadedConfig } from './config/load.js';
@@ -22,12 +29,14 @@ import type { Inventory } from './disks/inventory.js';
 import { EventBus } from './events.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { isLoopbackHost } from './http/listen-address.js';
+import type { RtoMeasured } from '../../core/src/api/plan.js';
 import type { AlertCenter } from './jobs/alerts.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { TaskRegistry } from './jobs/tasks.js';
 import { MetricsRegistry, gauge } from './metrics/registry.js';
 import type { StateDb } from './state/state-db.js';
 import type { ChunkStore } from './store/chunk-store.js';
+import { effectiveReserveBytes } from './store/space-reserve.js';
 import { ensureCertificate, tlsDir, type TlsMaterial } from './tls/certificate.js';
 import { VERSION } from '../../core/src/version.js';
 
@@ -75,10 +84,14 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const metrics = new MetricsRegistry(log);
     metrics.register('daemon', () => [gauge('haven_build_info', 'The running havend\'s version', [{ labels: { version: VERSION }, value: 1 }])]);
 
-    const backup = await areas.start(backupArea({ datastore, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, clock, log }));
+    const backup = await areas.start(backupArea({
+      datastore, state, bus, metrics, sessionIdleSeconds: config.limits.sessionIdleSeconds, reserveBytes: effectiveReserveBytes(config.datastore), clock, log,
+    }));
     const accounts = await areas.start(accountsArea({ state, dataDir, clock, log }));
     // jobs: tasks, alerts and the scheduler that the disks and pool areas hang their work on
     const { tasks, alerts, scheduler } = await areas.start(jobsArea({ state, bus, metrics, clock, log }));
+    // the alert while uploads are refused for lack of space (the reserve is the backup area's)
+    await areas.start(reserveAlertArea({ reserve: backup.reserve, alerts, datastoreId: datastore.usage.id }));
     // disks: inventory kept in step with the machine, SMART health, self-tests
     const disks = await areas.start(disksArea({
       config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, metrics, log,
@@ -92,14 +105,47 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const retention = await areas.start(retentionArea({
       config: config.retention, state, catalog: backup.catalog, holds: datastore.holds, tasks, scheduler, now: () => clock.now(), log,
     }));
+    // notifications: targets and the persistent outbox, fed by alerts (before the plan area, so
+    // an alert its first check raises is not missed; messages read RPO states from it once built)
+    let rpoState: (group: string) => string | null = () => null;
+    const notify = await areas.start(notifyArea({ config: config.notify, state, bus, metrics, rpoState: (g) => rpoState(g), now: () => clock.now(), log }));
+    // the protection plan and its RPO watch (alerts when a group is late or past its RPO)
+    // (verification is built later; damaged snapshots, which do not count for the RPO, are asked for at each check)
+    let damagedSnapshot = (_id: string): boolean => false;
+    let rtoEstimate: (group: string) => RtoMeasured | null = () => null;
+    const plan = await areas.start(planArea({
+      config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(),
+      damaged: (id) => damagedSnapshot(id), rtoEstimate: (g) => rtoEstimate(g), log,
+    }));
+    rpoState = (g) => plan.watch.stateOf(g);
     // garbage collection: one run at a time as a task, on demand and on a schedule
     const gc = await areas.start(gcArea({
       config: config.gc, store, sessions: backup.sessions, holds: datastore.holds, state, bus, tasks, scheduler, metrics,
       usageChanged: () => backup.usage.schedule(), log,
     }));
-    const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc, clock, log,
+    // offsite replication: the peers this appliance pulls from (issue 14)
+    const replication = await areas.start(replicationArea({
+      config, stateDir: resolve(dataDir), state, datastore, sessions: backup.sessions, catalog: backup.catalog, space: backup.reserve, verify, bus, tasks, alerts, scheduler, metrics, clock, log,
     }));
+    // verification: new snapshots after they commit, a nightly share of everything, quarantine and healing
+    const verification = await areas.start(verifyArea({
+      config: config.verify, store, datastore, state, bus, tasks, alerts, scheduler, metrics, now: () => clock.now(), log,
+    }));
+    damagedSnapshot = (id) => verification.records.isDamaged(id);
+    // recovery drills: the real client restores into a scratch area through this appliance's URL
+    let serverForDrills = (): { url: string; fingerprint: string | null } => ({ url: '', fingerprint: null });
+    const drill = await areas.start(drillArea({
+      config: config.drill, dataDir, store, datastore, tokens: accounts.tokens, plans: plan.plans, alerts, tasks, scheduler, metrics, state,
+      server: () => serverForDrills(), now: () => clock.now(),
+    }));
+    rtoEstimate = (g) => drill.drills.rtoEstimate(g);
+    // dead-man switches: every scheduled job must succeed within its window (after the areas that schedule)
+    await areas.start(deadManArea({ config: config.jobs, scheduler, alerts, bus, state, metrics, now: () => clock.now() }));
+    const http = await areas.start(await httpArea({
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc,
+      verification, drill, plan, notify, replication, clock, log,
+    }));
+    serverForDrills = () => ({ url: http.url(), fingerprint: tls?.fingerprint ?? null });
 
     const setupCode = accounts.setupCodeValue;
     if (setupCode !== null) log.info({ setupCode }, 'no admin account yet: open the UI and create one with the setup code');

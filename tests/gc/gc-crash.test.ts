@@ -103,11 +103,16 @@ test(`SIGKILL during garbage collection with backups running: ${PER_PHASE} per p
   for (const id of acknowledged) assert.equal(listed.includes(id), !deleted.has(id), `snapshot ${id}`);
   let bytes = 0;
   for (const id of listed) bytes += await verifySnapshot(api, id);
-  await runGc(admin);
-  const last = await runGc(admin);
-  assert.equal(last.condemnedObjects, 0, 'the second undisturbed run leaves nothing condemned');
+  // Undisturbed runs reclaim what the kills left. Each compaction can free tombstones whose
+  // records' segments it removed, which the run after condemns: a few runs reach the fixpoint.
+  let settled = 0;
+  for (let i = 1; i <= 6 && settled === 0; i++) {
+    const s = await runGc(admin);
+    if (s.condemnedObjects === 0 && s.reclaimedObjects === 0) settled = i;
+  }
+  assert.ok(settled > 0, 'undisturbed collections reach a state with nothing left to condemn or reclaim');
   await d.stop();
   const check = havend(['store', 'check', '--data', dataDir]);
   assert.equal(check.code, 0, check.stdout + check.stderr);
-  t.diagnostic(`kills landed: ${[...landed].map(([k, v]) => `${k} ${v}`).join(', ')}; ${acknowledged.size} acknowledged, ${deleted.size} deleted, ${listed.length} kept, ${(bytes / 1048576).toFixed(1)} MiB verified; ${check.stdout.split('\n')[0]}`);
+  t.diagnostic(`kills landed: ${[...landed].map(([k, v]) => `${k} ${v}`).join(', ')}; nothing left to collect after ${settled} undisturbed run(s); ${acknowledged.size} acknowledged, ${deleted.size} deleted, ${listed.length} kept, ${(bytes / 1048576).toFixed(1)} MiB verified; ${check.stdout.split('\n')[0]}`);
 });

@@ -2,6 +2,7 @@
 // xattrs, symlink target, device number, hard-link groups, allocated blocks) so a restore
 // can be compared with its source.
 
+import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import type { PosixOps } from '../../client/src/fs/posix-ops.js';
@@ -82,4 +83,14 @@ export async function describeTree(root: string, posix: PosixOps, o: DescribeOpt
     }
   }
   return out;
+}
+
+/** Asserts that `after` (a restore) has exactly the entries of `before` (its source); allocated blocks may differ. */
+export function assertSameTree(after: Map<string, Described>, before: Map<string, Described>, what: string): void {
+  assert.deepEqual([...after.keys()], [...before.keys()], `${what}: the same entries`);
+  for (const [path, source] of before) {
+    const { blocks: _a, ...restored } = after.get(path) as Described;
+    const { blocks: _b, ...expected } = source;
+    assert.deepEqual(restored, expected, `${what}: ${path} restores exactly`);
+  }
 }

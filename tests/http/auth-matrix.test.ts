@@ -27,27 +27,37 @@ const SAMPLE_PARAMS: Record<string, string> = { digest: '0'.repeat(64) };
 interface Case {
   /** Scopes that must be refused with 403 (none for public and any-principal routes). */
   refused: string[];
-  /** A scope that must get past auth. */
-  accepted: string | null;
+  /** Scopes that must get past auth. */
+  accepted: string[];
 }
 
 /** What the matrix checks for a policy; throws for one it does not understand. */
 function caseOf(policy: RoutePolicy): Case {
   switch (policy.kind) {
     case 'public':
-      return { refused: [], accepted: null };
+      return { refused: [], accepted: [] };
     case 'authenticated':
       // the weakest principal there is: a backup token of a group nobody asked about
-      return { refused: [], accepted: `backup:${OTHER_GROUP}` };
+      return { refused: [], accepted: [`backup:${OTHER_GROUP}`] };
     case 'scope':
       // admin implies every scope; any other scope implies only itself
       return {
-        refused: ['admin', 'replicate', 'metrics', `backup:${GROUP}`].filter((s) => s !== policy.scope && s !== 'admin'),
-        accepted: policy.scope,
+        refused: ['admin', 'replicate', `replicate:${GROUP}`, 'metrics', `backup:${GROUP}`].filter((s) => s !== policy.scope && s !== 'admin'),
+        accepted: [policy.scope],
       };
+    case 'replicate':
+      // either replication scope; backup and metrics tokens are not peers
+      return { refused: [`backup:${GROUP}`, 'metrics'], accepted: ['replicate', `replicate:${GROUP}`] };
     case 'group':
       if (!['body', 'params', 'session', 'snapshot'].includes(policy.from)) throw new Error(`group policy from ${String(policy.from)}`);
-      return { refused: [`backup:${OTHER_GROUP}`, 'metrics'], accepted: `backup:${GROUP}` };
+      // Reading a group lets its replication tokens in; writing (a session) needs backup:<group>.
+      if (policy.access === 'read') {
+        return { refused: [`backup:${OTHER_GROUP}`, `replicate:${OTHER_GROUP}`, 'metrics'], accepted: [`backup:${GROUP}`, 'replicate', `replicate:${GROUP}`] };
+      }
+      if (policy.access === 'write') {
+        return { refused: [`backup:${OTHER_GROUP}`, 'replicate', `replicate:${GROUP}`, 'metrics'], accepted: [`backup:${GROUP}`] };
+      }
+      throw new Error(`group policy with access ${String(policy.access)}`);
     default:
       throw new Error(`policy ${JSON.stringify(policy)} is not one the auth matrix knows`);
   }
@@ -119,9 +129,9 @@ async function checkRoute(api: InProcess, shared: GroupFixture, r: Route): Promi
     assert.equal(res.statusCode, 403, `${name(r)} with ${scope}: ${res.body}`);
     assert.equal(codeOf(res.body), 'FORBIDDEN');
   }
-  if (c.accepted !== null) {
-    const res = await as(c.accepted);
-    assert.ok(![401, 403].includes(res.statusCode), `${name(r)} refused ${c.accepted}: ${res.statusCode} ${res.body}`);
+  for (const scope of c.accepted) {
+    const res = await as(scope);
+    assert.ok(![401, 403].includes(res.statusCode), `${name(r)} refused ${scope}: ${res.statusCode} ${res.body}`);
   }
   if (r.wsHandler) await checkUpgrade(api, f, r, c);
 }
@@ -132,8 +142,8 @@ async function checkUpgrade(api: InProcess, f: GroupFixture, r: Route, c: Case):
   for (const scope of c.refused) {
     await assert.rejects(api.server.injectWS(r.url, { headers: { authorization: `Bearer ${await tokenOf(api, f, scope)}` } }), /Unexpected server response: 403/);
   }
-  if (c.accepted !== null) {
-    const ws = await api.server.injectWS(r.url, { headers: { authorization: `Bearer ${await tokenOf(api, f, c.accepted)}` } });
+  for (const scope of c.accepted) {
+    const ws = await api.server.injectWS(r.url, { headers: { authorization: `Bearer ${await tokenOf(api, f, scope)}` } });
     ws.terminate();
   }
 }

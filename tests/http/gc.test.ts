@@ -96,7 +96,7 @@ test('GC over the API: a run condemns a deleted snapshot\'s objects, the next re
   assert.ok(run2.summary);
   assert.ok(run2.summary.reclaimedObjects >= gone.objects.length, `reclaimed ${run2.summary.reclaimedObjects}`);
   assert.ok(run2.summary.reclaimedBytes >= gone.data.length * 50_000);
-  assert.ok(run2.summary.storedBytesAfter < run1.summary.storedBytesBefore, 'stored bytes went down');
+  // (stored bytes go down only once compaction removes sealed segments: tests/cli/havend-gc.test.ts)
 
   // the task's result is the run's one-line summary
   const task = (await call('GET', `/api/v1/tasks/${second.task.id}`)).json() as TaskInfo;
@@ -121,8 +121,9 @@ test('GC over the API: a run condemns a deleted snapshot\'s objects, the next re
 test('GC over the API: one run at a time; a start while one runs answers that run', { timeout: 60_000 }, async (t) => {
   const api = await inProcessServer(t);
   const call = await adminCall(api);
-  // Both requests are in flight before either handler has answered: the second finds the
-  // first run started (begin() starts the task before the first handler returns).
+  // Both requests are in flight before either handler has answered, and begin() starts the
+  // task before the first handler returns; the run itself spans several event-loop turns (its
+  // scans yield, its index writes commit on LMDB's thread), so the second finds it running.
   const [a, b] = await Promise.all([start(call), start(call)]);
   assert.equal(a.task.id, b.task.id, 'both name the same task');
   assert.deepEqual([a.alreadyRunning, b.alreadyRunning].sort(), [false, true]);

@@ -21,9 +21,14 @@ import { loadConfig } from '../../daemon/src/config/load.js';
 import { createDisks } from '../../daemon/src/disks/disks-area.js';
 import { EventBus } from '../../daemon/src/events.js';
 import { gcServiceOf } from '../../daemon/src/areas/gc.js';
+import { verifyServiceOf } from '../../daemon/src/areas/verify.js';
+import { drillArea } from '../../daemon/src/areas/drill.js';
+import { replicationArea } from '../../daemon/src/areas/replication.js';
+import { systemClock } from '../../daemon/src/clock.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { buildApiServer } from '../../daemon/src/http/api-server.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
+import { SpaceReserve, effectiveReserveBytes } from '../../daemon/src/store/space-reserve.js';
 import { LocalSocket } from '../../daemon/src/http/local-socket.js';
 import { AlertCenter } from '../../daemon/src/jobs/alerts.js';
 import { Scheduler } from '../../daemon/src/jobs/scheduler.js';
@@ -31,6 +36,8 @@ import { TaskRegistry } from '../../daemon/src/jobs/tasks.js';
 import { LiveHub } from '../../daemon/src/live/live-hub.js';
 import { MetricsRegistry } from '../../daemon/src/metrics/registry.js';
 import { bootPool, createPoolArea } from '../../daemon/src/pool/pool-area.js';
+import { notifyArea } from '../../daemon/src/areas/notify.js';
+import { planArea } from '../../daemon/src/areas/plan.js';
 import { PolicyStore } from '../../daemon/src/retention/policy-store.js';
 import { PruneService } from '../../daemon/src/retention/prune.js';
 import { openStateDb } from '../../daemon/src/state/state-db.js';
@@ -80,7 +87,13 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   const setupCode = new SetupCode(dataDir);
   setupCode.open(accounts.any());
   const sizes = new SnapshotSizes(datastore.catalog, trees, bus, state, () => undefined, log);
-  const usage = new DatastoreUsageMonitor(datastore.usage, sizes, bus);
+  const reserve = new SpaceReserve({
+    root: () => datastore.usage.root, reserveBytes: effectiveReserveBytes(config.datastore), now: Date.now,
+    onListenerError: (err) => {
+      throw err;
+    },
+  });
+  const usage = new DatastoreUsageMonitor(datastore.usage, sizes, bus, reserve);
   const tasks = new TaskRegistry(state, bus);
   await tasks.start();
   cleanups.push(() => tasks.stop());
@@ -111,10 +124,28 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   gc.start();
   cleanups.push(() => gc.stop());
 
+  // built, not started: no runs after commits (the routes start runs on demand)
+  const { verify } = verifyServiceOf({ config: config.verify, store, datastore, state, bus, tasks, alerts, now: Date.now });
+
+  // Built, never started: there are no peers to follow here.
+  const { replication } = replicationArea({
+    config, stateDir: dataDir, state, datastore, sessions, catalog, space: reserve, verify: pool, bus, tasks, alerts, scheduler,
+    metrics: new MetricsRegistry(log), clock: systemClock, log,
+  });
+  // built, not started: no RPO timer and no outbox pump; the routes call them directly
+  const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, metrics: new MetricsRegistry(log), now: Date.now, log });
+  // drills reach no listener here (inject only): a drill started through a route fails at its restore
+  const { drills } = drillArea({
+    config: config.drill, dataDir, store, datastore, tokens, plans: plan.plans, alerts, tasks, state,
+    server: () => ({ url: 'http://127.0.0.1:9', fingerprint: null }), now: Date.now,
+  });
+  const notify = notifyArea({ config: config.notify, state, bus, metrics: new MetricsRegistry(log), rpoState: (g) => plan.watch.stateOf(g), now: Date.now, log });
+
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, retention: { policies, prune }, gc,
+    store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
+    retention: { policies, prune }, gc, verify, drills, plan, notify, replication,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

@@ -13,6 +13,7 @@ import { HavenError, type ErrorCode } from '../../core/src/errors.js';
 import { ObjectKind } from '../../core/src/objects/kinds.js';
 import { FrameIngest } from '../../daemon/src/backup/frame-ingest.js';
 import type { ChunkStore } from '../../daemon/src/store/chunk-store.js';
+import { SpaceReserve } from '../../daemon/src/store/space-reserve.js';
 import { createVerifyPool } from '../../daemon/src/workers/verify-pool.js';
 import { fileEntry, framesOf, makeObject, treeOf, type TestObject } from '../helpers/objects.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -23,7 +24,9 @@ const pool = createVerifyPool({ threads: 1 });
 after(() => pool.close());
 
 function upload(store: ChunkStore, objects: readonly TestObject[]) {
-  const ingest = new FrameIngest({ store, pool }, { maxFrameBytes: 1 << 20, syncEveryBytes: 32 << 20 });
+  // No reserve: the faulty file's ENOSPC is what runs out here, not the free-space threshold.
+  const space = new SpaceReserve({ root: () => store.root, reserveBytes: 0, now: Date.now, onListenerError: (err) => assert.fail(String(err)) });
+  const ingest = new FrameIngest({ store, pool, space }, { maxFrameBytes: 1 << 20, syncEveryBytes: 32 << 20 });
   return ingest.run(Readable.from(framesOf([...objects])));
 }
 

@@ -129,3 +129,21 @@ test('scheduler: intervals without overlap, cron through croner, trigger, stop',
   assert.ok(failures >= 2, 'a failing job runs again');
   assert.equal(s.list().find((j) => j.name === 'fails')?.lastError, 'boom');
 });
+
+test('tasks: a task is found at every moment until it has ended, however short it is', async (t) => {
+  const state = openStateDb(tempDir(t));
+  t.after(() => state.close());
+  const tasks = new TaskRegistry(state, new EventBus((err) => assert.fail(String(err))));
+  // A poll on every turn of the event loop, as `havend gc --wait` polls GET /tasks/:id: the
+  // task's final record is written asynchronously, and a poll in between must still find it.
+  for (let i = 0; i < 20; i++) {
+    const { id } = tasks.run({ kind: 'test.short', title: 'returns at once' }, async () => 'done');
+    let seen = tasks.get(id);
+    while (seen.status === 'running') {
+      await new Promise((r) => setImmediate(r));
+      seen = tasks.get(id);
+    }
+    assert.equal(seen.status, 'succeeded');
+  }
+  await tasks.stop();
+});

@@ -70,6 +70,11 @@ export interface BackupOutcome {
   session: SessionInfo;
   stats: Counters;
   warnings: string[];
+  /**
+   * Objects the appliance had quarantined (its verification found their records damaged) that
+   * this backup uploaded anew, hex: the backup is complete, and older snapshots are whole again.
+   */
+  healed: string[];
   native: boolean;
 }
 
@@ -88,6 +93,12 @@ export function checkSources(paths: readonly string[]): void {
   }
 }
 
+/** The digests an OBJECTS_DAMAGED refusal lists (details.damaged). */
+function damagedOf(err: HavenError): string[] {
+  const damaged = (err.details as { damaged?: unknown } | undefined)?.damaged;
+  return Array.isArray(damaged) ? damaged.filter((d): d is string => typeof d === 'string') : [];
+}
+
 export class BackupRun {
   readonly progress = emptyProgress();
   readonly warnings: string[] = [];
@@ -104,20 +115,28 @@ export class BackupRun {
     const cache = this.env.cacheDir ? FilesCache.open(join(this.env.cacheDir, (await api.health()).datastore, this.req.group)) : null;
     try {
       let attempt = await this.attempt(session, cache, true);
+      let healed: string[] = [];
       let committed;
       try {
         committed = await api.commit(session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
       } catch (err) {
-        // The cache (or previous snapshot) named chunks the appliance no longer has: redo
-        // the walk reading every file, in the same session, and commit again.
-        if (!(err instanceof HavenError && err.code === 'MISSING_OBJECTS')) throw err;
-        this.warnings.push('the files cache named missing chunks; every file was read again');
+        // The cache (or previous snapshot) named chunks the appliance no longer has, or has
+        // found damaged: redo the walk reading every file, in the same session, uploading
+        // what `has` answers absent, and commit again.
+        if (!(err instanceof HavenError && (err.code === 'MISSING_OBJECTS' || err.code === 'OBJECTS_DAMAGED'))) throw err;
+        if (err.code === 'MISSING_OBJECTS') this.warnings.push('the files cache named missing chunks; every file was read again');
+        else healed = damagedOf(err);
         Object.assign(this.progress, emptyProgress());
         attempt = await this.attempt(session, null, false);
         committed = await api.commit(session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
       }
       if (cache) await cache.save();
-      return { snapshot: committed.snapshot, session: committed.session, stats: committed.snapshot.stats, warnings: this.warnings, native: attempt.native };
+      return { snapshot: committed.snapshot, session: committed.session, stats: committed.snapshot.stats, warnings: this.warnings, healed, native: attempt.native };
+    } catch (err) {
+      // A failed backup ends its session at once: an open session pins what it has seen and
+      // holds back garbage collection (a full datastore's way back) until it expires idle.
+      await api.abort(session.session).catch(() => undefined); // the appliance may be gone; expiry remains
+      throw err;
     } finally {
       await cache?.close();
     }

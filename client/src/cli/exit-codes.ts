@@ -42,6 +42,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   TREE_TOO_DEEP: EXIT.damaged,
   DIGEST_MISMATCH: EXIT.damaged,
   MISSING_OBJECTS: EXIT.damaged,
+  OBJECTS_DAMAGED: EXIT.damaged,
   STORE_CORRUPT: EXIT.damaged,
   CLIENT_NOT_CONFIGURED: EXIT.config,
   PROFILE_INVALID: EXIT.config,

@@ -8,6 +8,10 @@ export const DatastoreUsage = Type.Object({
   /** File system holding the datastore (statfs): total and available bytes. */
   capacityBytes: Type.Integer(),
   freeBytes: Type.Integer(),
+  /** Free space kept for prune, GC and compaction: client uploads are refused below it (`datastore.reserveBytes`). */
+  reserveBytes: Type.Integer(),
+  /** True while uploads are refused for lack of space (STORAGE_FULL); prune and GC give space back. */
+  uploadsRefused: Type.Boolean(),
   /** Bytes of indexed records in the segments (everything stored: compressed, deduplicated). */
   storedBytes: Type.Integer(),
   /** Sum of the file sizes of every snapshot, as if each were stored whole. */

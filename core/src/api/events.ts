@@ -5,6 +5,7 @@
 import type { SessionInfo } from './backup.js';
 import type { DiskRecord } from './disks.js';
 import type { AlertInfo, TaskInfo, TaskLogLine } from './jobs.js';
+import type { RpoState } from './plan.js';
 import type { PoolStatus } from './pool.js';
 import type { SmartReport } from './smart.js';
 import type { DatastoreUsage } from './datastore.js';
@@ -37,6 +38,8 @@ export interface HavenEvents {
   /** Acknowledged, or its message/evidence changed without getting worse. */
   'alert.changed': AlertInfo;
   'alert.cleared': AlertInfo;
+  /** A plan entry's RPO state changed (null: the entry was removed). */
+  'plan.changed': { group: string; state: RpoState | null };
   /** Recomputed shortly after snapshots change and periodically (free space). */
   'datastore.usage': DatastoreUsage;
   // pool and disk swap

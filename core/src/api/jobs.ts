@@ -51,6 +51,8 @@ export const AlertInfo = Type.Object({
   /** Stable key of the condition (`disk.smart:<diskId>`, `pool.degraded:<pool>`): one open alert per key. */
   key: Type.String(),
   severity: AlertSeverity,
+  /** The backup group it concerns (`rpo.*` alerts), so notifications can be routed by group. */
+  group: Type.Optional(Type.String()),
   /** What it is about, in a few words ("disk WDC WD140EDFZ serial 9RK1XXXX"). */
   subject: Type.String(),
   /** Plain language: what is wrong and what to do. */

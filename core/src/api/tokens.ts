@@ -1,8 +1,12 @@
 import { Type, type Static } from 'typebox';
 import { GROUP_PATTERN } from './common.js';
 
-/** `admin` (implies every scope), `backup:<group>` (create and read that group, never delete), `replicate`, `metrics` (GET /metrics only). */
-export const TOKEN_SCOPE_PATTERN = `^(admin|replicate|metrics|backup:${GROUP_PATTERN.slice(1, -1)})$`;
+/**
+ * `admin` (implies every scope), `backup:<group>` (create and read that group, never delete),
+ * `replicate` (read every group and the change feed: an offsite peer), `replicate:<group>`
+ * (the same for one group), `metrics` (GET /metrics only).
+ */
+export const TOKEN_SCOPE_PATTERN = `^(admin|replicate|metrics|(backup|replicate):${GROUP_PATTERN.slice(1, -1)})$`;
 export const TokenScope = Type.String({ pattern: TOKEN_SCOPE_PATTERN });
 
 export const TokenInfo = Type.Object({

@@ -26,9 +26,14 @@ import type { accountsArea } from './accounts.js';
 import type { backupArea } from './backup.js';
 import type { disksArea } from './disks.js';
 import type { gcArea } from './gc.js';
+import type { verifyArea } from './verify.js';
+import type { drillArea } from './drill.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
+import type { notifyArea } from './notify.js';
+import type { planArea } from './plan.js';
 import type { retentionArea } from './retention.js';
+import type { replicationArea } from './replication.js';
 
 /** The built UI (vite build output), relative to dist/daemon/src/areas/http.js. */
 const UI_DIR = fileURLToPath(new URL('../../../../ui/dist/', import.meta.url));
@@ -43,13 +48,18 @@ export interface HttpAreaDeps {
   verify: VerifyPool;
   bus: EventBus;
   metrics: MetricsRegistry;
-  backup: Pick<ReturnType<typeof backupArea>, 'sessions' | 'catalog' | 'trees' | 'usage'>;
+  backup: Pick<ReturnType<typeof backupArea>, 'sessions' | 'catalog' | 'trees' | 'usage' | 'reserve'>;
   accounts: Pick<ReturnType<typeof accountsArea>, 'tokens' | 'accounts' | 'webSessions' | 'setupCode'>;
   jobs: Pick<ReturnType<typeof jobsArea>, 'tasks' | 'alerts'>;
   disks: ReturnType<typeof disksArea>['disks'];
   pool: Pick<ReturnType<typeof poolArea>, 'pools' | 'status'>;
   retention: Pick<ReturnType<typeof retentionArea>, 'policies' | 'prune'>;
+  plan: Pick<ReturnType<typeof planArea>, 'plans' | 'watch'>;
+  notify: Pick<ReturnType<typeof notifyArea>, 'targets' | 'outbox' | 'notifier'>;
   gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
+  verification: Pick<ReturnType<typeof verifyArea>, 'verify'>;
+  drill: Pick<ReturnType<typeof drillArea>, 'drills'>;
+  replication: Pick<ReturnType<typeof replicationArea>, 'replication'>;
   clock: Clock;
   log: Logger;
 }
@@ -81,8 +91,9 @@ export async function httpArea(deps: HttpAreaDeps) {
   const localSocket = new LocalSocket();
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
-    store, datastore: deps.datastore, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools, metrics,
-    retention: deps.retention, gc: deps.gc.gc, tls, urls: () => urls, ready: () => ready, shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
+    store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub,
+    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, plan: deps.plan, notify: deps.notify, replication: deps.replication.replication, tls, urls: () => urls, ready: () => ready,
+    shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 
   const stop = async (): Promise<void> => {

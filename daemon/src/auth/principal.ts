@@ -1,5 +1,7 @@
 // Who is asking, and what they may do. Scopes: `admin` implies every scope;
-// `backup:<group>` may create and read snapshots of that group, never delete.
+// `backup:<group>` may create and read snapshots of that group, never delete; `replicate`
+// reads every group (snapshots, trees, objects, the change feed) and writes nothing;
+// `replicate:<group>` reads that one group the same way.
 
 import type { TokenPrincipal } from './tokens.js';
 
@@ -19,5 +21,10 @@ export function hasScope(p: Principal, scope: string): boolean {
 }
 
 export function canReadGroup(p: Principal, group: string): boolean {
-  return hasScope(p, `backup:${group}`) || hasScope(p, 'replicate');
+  return hasScope(p, `backup:${group}`) || hasScope(p, 'replicate') || hasScope(p, `replicate:${group}`);
+}
+
+/** May read some group's replication feed (`replicate`, `replicate:<group>` or admin). */
+export function canReplicate(p: Principal): boolean {
+  return hasScope(p, 'replicate') || p.scopes.some((s) => s.startsWith('replicate:'));
 }

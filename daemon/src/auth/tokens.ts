@@ -43,7 +43,7 @@ export class TokenStore {
 
   /** Creates a token; the returned secret is shown once and never stored. */
   async create(name: string, scope: string): Promise<{ token: string; info: TokenInfo }> {
-    if (!isValidScope(scope)) throw new HavenError('VALIDATION_FAILED', { detail: `scope ${scope} is not admin, replicate, metrics or backup:<group>` });
+    if (!isValidScope(scope)) throw new HavenError('VALIDATION_FAILED', { detail: `scope ${scope} is not admin, replicate, replicate:<group>, metrics or backup:<group>` });
     const id = randomBytes(8).toString('hex');
     const secret = randomBytes(32).toString('base64url');
     const stored: StoredToken = {

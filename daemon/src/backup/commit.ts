@@ -11,10 +11,12 @@ import type { EventBus } from '../events.js';
 import type { Datastore } from '../store/datastore.js';
 import { walkReachable } from '../store/reachability.js';
 import { WalkOutdated } from '../store/snapshot-catalog.js';
+import type { CommitWith } from '../store/store-api.js';
+import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { LiveSession, Sessions } from './sessions.js';
 
 export interface CommitDeps {
-  store: Pick<Datastore, 'objects' | 'catalog'>;
+  store: Pick<Datastore, 'objects' | 'catalog' | 'quarantine'>;
   sessions: Sessions;
   bus: EventBus;
   now?: () => number;
@@ -23,13 +25,28 @@ export interface CommitDeps {
 /** Walks again at most this often when garbage collection removes objects meanwhile (rare: once or twice per GC run). */
 const MAX_WALKS = 5;
 
-export async function commitSession(deps: CommitDeps, session: LiveSession, req: CommitRequest): Promise<CommitResponse> {
+/** What a commit writes once its walk found everything present: a record, or raw record bytes. */
+type Writer = (also: CommitWith) => Promise<SnapshotSummary>;
+
+export function commitSession(deps: CommitDeps, session: LiveSession, req: CommitRequest): Promise<CommitResponse> {
+  return commitWalked(deps, session, fromHex(req.root), (also) => deps.store.catalog.commit(recordOf(deps, session, req), also));
+}
+
+/**
+ * Commits a snapshot record pulled from a replication source, byte for byte (same id), after
+ * the same walk a backup's commit makes: everything its root reaches must be present.
+ */
+export function commitReplicated(deps: CommitDeps, session: LiveSession, raw: Uint8Array, root: Uint8Array): Promise<CommitResponse> {
+  return commitWalked(deps, session, root, (also) => deps.store.catalog.commitRaw(raw, also));
+}
+
+async function commitWalked(deps: CommitDeps, session: LiveSession, root: Uint8Array, write: Writer): Promise<CommitResponse> {
   session.committing = true;
   let committed = false;
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await commitOnce(deps, session, req);
+        const response = await commitOnce(deps, session, root, write);
         committed = true;
         return response;
       } catch (err) {
@@ -43,13 +60,14 @@ export async function commitSession(deps: CommitDeps, session: LiveSession, req:
   }
 }
 
-async function commitOnce(deps: CommitDeps, session: LiveSession, req: CommitRequest): Promise<CommitResponse> {
+async function commitOnce(deps: CommitDeps, session: LiveSession, root: Uint8Array, write: Writer): Promise<CommitResponse> {
   const { store, sessions, bus } = deps;
   const walkedAt = store.objects.removalGeneration;
   // Asked after walkedAt is read: trees the check found before a removal are dropped by it.
   const prechecked = await session.precheck.stop();
-  const root = fromHex(req.root);
-  const walk = await walkReachable(store.objects, root, { missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k) });
+  const walk = await walkReachable(store.objects, root, {
+    missingLimit: 20, completeHeight: (k) => session.precheck.heightOf(k), isDamaged: (d) => store.quarantine.isQuarantined(d),
+  });
   if (walk.missing.length > 0) {
     throw new HavenError(
       'MISSING_OBJECTS',
@@ -57,6 +75,22 @@ async function commitOnce(deps: CommitDeps, session: LiveSession, req: CommitReq
       { details: { missing: walk.missing.map(toHex) } },
     );
   }
+  if (walk.damaged.length > 0) {
+    // Healing: the client reads the files again without its cache and uploads these anew
+    // (`has` answers them absent), and the append that indexes them lifts the quarantine.
+    throw new HavenError(
+      'OBJECTS_DAMAGED',
+      { count: walk.damaged.length >= 20 ? '20 or more' : walk.damaged.length, first: toHex(walk.damaged[0] as Uint8Array) },
+      { details: { damaged: walk.damaged.map(toHex) } },
+    );
+  }
+  const summary = await write({ session: { ...session.info, updated: new Date().toISOString() }, completeTrees: [...walk.trees, ...prechecked], walkedAt });
+  const ended = sessions.committed(session, summary.id);
+  bus.emit('snapshot.committed', summary);
+  return { snapshot: summary, session: ended };
+}
+
+function recordOf(deps: CommitDeps, session: LiveSession, req: CommitRequest): SnapshotRecord {
   const info = session.info;
   const stats: Record<string, number> = { ...(req.stats ?? {}) };
   for (const [k, v] of Object.entries(info.stats)) stats[`session${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
@@ -66,17 +100,10 @@ async function commitOnce(deps: CommitDeps, session: LiveSession, req: CommitReq
     host: info.host || hostname(),
     paths: info.paths,
     tags: info.tags,
-    root,
+    root: fromHex(req.root),
     session: info.id,
     stats,
   };
   if (session.parent) record.parent = fromHex(session.parent);
-  const summary = await store.catalog.commit(record, {
-    session: { ...info, updated: new Date().toISOString() },
-    completeTrees: [...walk.trees, ...prechecked],
-    walkedAt,
-  });
-  const ended = sessions.committed(session, summary.id);
-  bus.emit('snapshot.committed', summary);
-  return { snapshot: summary, session: ended };
+  return record;
 }

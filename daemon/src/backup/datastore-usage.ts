@@ -1,10 +1,12 @@
 // The datastore's usage for the dashboard (capacity, stored bytes, dedup ratio), kept current
 // and announced as `datastore.usage`: shortly after snapshots change, when a snapshot's
-// logical size is measured, and every half minute for the file system's free space.
+// logical size is measured, when uploads start or stop being refused for lack of space, and
+// every half minute for the file system's free space.
 
 import { statfsSync } from 'node:fs';
 import type { DatastoreUsage } from '../../../core/src/api/datastore.js';
 import type { EventBus } from '../events.js';
+import type { SpaceReserve } from '../store/space-reserve.js';
 import type { StoreUsage } from '../store/store-api.js';
 import type { SnapshotSizes } from './snapshot-sizes.js';
 
@@ -15,11 +17,13 @@ export class DatastoreUsageMonitor {
   private current: DatastoreUsage;
   private debounce: NodeJS.Timeout | null = null;
   private poll: NodeJS.Timeout | null = null;
+  private unsubscribe = (): void => {};
 
   constructor(
     private readonly store: StoreUsage,
     private readonly sizes: Pick<SnapshotSizes, 'totals'>,
     private readonly bus: EventBus,
+    private readonly reserve: Pick<SpaceReserve, 'status' | 'onChange'>,
   ) {
     this.current = this.measure();
   }
@@ -29,6 +33,7 @@ export class DatastoreUsageMonitor {
     this.bus.on(this, 'snapshot.committed', soon);
     this.bus.on(this, 'snapshot.deleted', soon);
     this.bus.on(this, 'session.ended', soon);
+    this.unsubscribe = this.reserve.onChange(soon);
     this.poll = setInterval(soon, POLL_MS);
     this.poll.unref();
     this.schedule();
@@ -36,12 +41,18 @@ export class DatastoreUsageMonitor {
 
   stop(): void {
     this.bus.removeListeners(this);
+    this.unsubscribe();
     if (this.poll) clearInterval(this.poll);
     if (this.debounce) clearTimeout(this.debounce);
   }
 
   get(): DatastoreUsage {
     return this.current;
+  }
+
+  /** Measured now (free space included), for a request that asks; the announced figures are unchanged. */
+  measureNow(): DatastoreUsage {
+    return this.measure();
   }
 
   /** Recompute soon; several changes in a burst make one measurement and one event. */
@@ -62,10 +73,13 @@ export class DatastoreUsageMonitor {
     const fs = statfsSync(this.store.root);
     const stored = this.store.storedBytes();
     const { logicalBytes, pending } = this.sizes.totals();
+    const reserve = this.reserve.status();
     return {
       id: this.store.id,
       capacityBytes: fs.blocks * fs.bsize,
       freeBytes: fs.bavail * fs.bsize,
+      reserveBytes: reserve.reserveBytes,
+      uploadsRefused: reserve.uploadsRefused,
       storedBytes: stored,
       logicalBytes,
       dedupRatio: stored > 0 ? Math.round((logicalBytes / stored) * 100) / 100 : 0,

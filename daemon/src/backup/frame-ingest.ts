@@ -6,6 +6,8 @@
 // frames before it are verified, appended and flushed, so the client's next run can reuse
 // them (DESIGN section 3). The first bad frame (wrong digest, bad codec, ...) ends the stream
 // with a typed error; objects that verified before it stay indexed, nothing wrong ever is.
+// Each batch of new objects is admitted by the datastore's free-space reserve before it is
+// verified (space-reserve.ts): below the reserve the stream ends with STORAGE_FULL.
 
 import type { Readable } from 'node:stream';
 import { HavenError } from '../../../core/src/errors.js';
@@ -13,6 +15,7 @@ import { toHex } from '../../../core/src/objects/digest.js';
 import { FrameParser, type FrameSink, type ObjectHeader } from '../../../core/src/objects/frame.js';
 import { CLIENT_KINDS } from '../../../core/src/objects/kinds.js';
 import type { ChunksResponse } from '../../../core/src/api/backup.js';
+import type { UploadSpace } from '../store/space-reserve.js';
 import type { ObjectStore } from '../store/store-api.js';
 import type { AppendItem } from '../store/segment-writer.js';
 import type { Arena } from '../workers/arena-pool.js';
@@ -29,6 +32,8 @@ export interface IngestOptions {
 export interface IngestDeps {
   store: ObjectStore;
   pool: VerifyPool;
+  /** The free-space reserve: client uploads only, so it is asked here and nowhere else. */
+  space: UploadSpace;
   /** Called after each appended batch with the running totals. */
   onProgress?: (totals: ChunksResponse) => void;
   /** Called for each verified object once it is appended, or found stored already (`duplicate`). */
@@ -252,6 +257,18 @@ export class FrameIngest implements FrameSink {
     const toVerify = b.items.filter((i) => i.complete && !i.duplicate);
     this.totals.objectsDuplicate += b.items.length - toVerify.length;
     if (toVerify.length === 0) return;
+    // Before verifying: a refused batch costs no SHA-256. Duplicates found at append are
+    // charged too (rare: another stream stored them meanwhile); settle() gives the bytes back.
+    const bytes = toVerify.reduce((n, i) => n + i.header.storedLength, 0);
+    const admission = await this.deps.space.admit({ objects: toVerify.length, bytes });
+    try {
+      await this.verifyAndAppend(toVerify, b);
+    } finally {
+      admission.settle();
+    }
+  }
+
+  private async verifyAndAppend(toVerify: Item[], b: Batch): Promise<void> {
     const descriptors = new Uint32Array(toVerify.length * DESCRIPTOR_FIELDS);
     const digests = new Uint8Array(toVerify.length * 32);
     toVerify.forEach((item, i) => {

@@ -50,7 +50,7 @@ export class Sessions {
   private readonly now: () => number;
 
   constructor(
-    private readonly store: Pick<Datastore, 'objects' | 'sessions'>,
+    private readonly store: Pick<Datastore, 'objects' | 'sessions' | 'quarantine'>,
     private readonly bus: EventBus,
     private readonly options: SessionsOptions,
   ) {
@@ -79,7 +79,7 @@ export class Sessions {
   /** Holds a session open in memory, with its pins and the check of its trees. */
   private track(info: SessionInfo, parent: string | null): LiveSession {
     const pins = this.store.sessions.pins(info.id);
-    const precheck = new TreePrecheck(this.store.objects, pins, () => this.store.objects.removalGeneration);
+    const precheck = new TreePrecheck(this.store.objects, pins, () => this.store.objects.removalGeneration, (d) => this.store.quarantine.isQuarantined(d));
     const s: LiveSession = { info, pins, precheck, activeStreams: 0, committing: false, parent, startedAt: this.store.objects.position(), lastProgress: 0 };
     this.live.set(info.id, s);
     return s;
@@ -107,7 +107,10 @@ export class Sessions {
     return s;
   }
 
-  /** Answers a has batch (32-byte digests) with a bitmap, LSB first; pins what is present. */
+  /**
+   * Answers a has batch (32-byte digests) with a bitmap, LSB first; pins what is present.
+   * A quarantined object is absent (isIndexed), so the client uploads it again.
+   */
   has(s: LiveSession, digests: Buffer): Buffer {
     const n = digests.length / 32;
     const bitmap = Buffer.alloc(Math.ceil(n / 8));

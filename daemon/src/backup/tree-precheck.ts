@@ -28,7 +28,13 @@ export class TreePrecheck {
   /** The store's removal generation the map above was built under. */
   private generation: number;
 
-  constructor(private readonly store: ObjectSource, private readonly pins: Set<string>, private readonly removals: () => number) {
+  constructor(
+    private readonly store: ObjectSource,
+    private readonly pins: Set<string>,
+    private readonly removals: () => number,
+    /** Quarantined objects: a tree reaching one is not vouched for (the commit refuses it). */
+    private readonly isDamaged: (digest: Uint8Array) => boolean = () => false,
+  ) {
     this.generation = removals();
   }
 
@@ -84,12 +90,12 @@ export class TreePrecheck {
     const generation = this.removals();
     let walk;
     try {
-      walk = await walkReachable(this.store, tree, { missingLimit: 1, completeHeight: (k) => this.current().get(k) });
+      walk = await walkReachable(this.store, tree, { missingLimit: 1, completeHeight: (k) => this.current().get(k), isDamaged: this.isDamaged });
     } catch {
       return;
     }
     // Found present before a removal: not proof any more.
-    if (walk.missing.length > 0 || this.removals() !== generation) return;
+    if (walk.missing.length > 0 || walk.damaged.length > 0 || this.removals() !== generation) return;
     const complete = this.current();
     for (const t of walk.trees) {
       const k = digestKey(t.digest);

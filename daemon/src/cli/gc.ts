@@ -4,15 +4,13 @@
 // task to its end and prints the run's summary (--json: the GcRun); exit 1 unless it succeeded.
 
 import type { GcRun, GcStartResponse, GcStatus, GcSummary } from '../../../core/src/api/gc.js';
-import type { TaskInfo } from '../../../core/src/api/jobs.js';
 import { UsageError, parse } from '../../../core/src/cli/args.js';
 import { size } from '../../../core/src/text/size.js';
 import { EXIT } from './exit-codes.js';
-import { localClientFor, waitForTask, type LocalClient } from './local-client.js';
+import { localClientFor, waitForTask } from './local-client.js';
+import { runFromHistory } from './task-history.js';
 
 const USAGE = 'havend gc [--wait] [--json] [--data DIR] [--config FILE]';
-/** How long a finished run may take to appear in the history after its task ended. */
-const HISTORY_WAIT_MS = 5000;
 
 export function formatGcSummary(s: GcSummary): string[] {
   const c = s.compaction;
@@ -37,17 +35,6 @@ function formatRun(run: GcRun): string {
   return [head, ...(run.summary ? formatGcSummary(run.summary) : [])].join('\n');
 }
 
-/** The run of a task that has ended, from the history (recorded as its task ends). */
-async function runOf(client: LocalClient, task: TaskInfo): Promise<GcRun> {
-  const deadline = Date.now() + HISTORY_WAIT_MS;
-  for (;;) {
-    const found = (await client.call<GcStatus>('GET', '/api/v1/gc')).history.find((r) => r.task === task.id);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`task ${task.id} ended ${task.status} (${task.result ?? ''}) but its run is not in the GC history`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 export async function gcCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' }, wait: { type: 'boolean' } }, true);
   if (positionals.length > 0) throw new UsageError(USAGE);
@@ -61,7 +48,7 @@ export async function gcCommand(argv: string[]): Promise<number> {
   }
   if (!values.json) process.stderr.write(`${what}: task ${task.id}\n`);
   const ended = await waitForTask(client, task.id, !values.json);
-  const run = await runOf(client, ended);
+  const run = await runFromHistory(async () => (await client.call<GcStatus>('GET', '/api/v1/gc')).history, ended, 'GC');
   process.stdout.write(values.json ? `${JSON.stringify(run, null, 2)}\n` : `${formatRun(run)}\n`);
   return run.status === 'succeeded' ? EXIT.ok : EXIT.failure;
 }

@@ -1,14 +1,20 @@
 // `havend info [--config FILE] [--data DIR] [--json]`: what an admin needs to connect clients
-// and browsers: the URLs, the TLS fingerprint to pin, and whether the daemon runs. Reads the
-// same configuration as serve and never creates anything (the certificate is made by the
-// daemon's first start).
+// and browsers: the URLs, the TLS fingerprint to pin, whether the daemon runs, and the
+// datastore's free space beside the reserve below which uploads are refused. Reads the same
+// configuration as serve and never creates anything (the certificate is made by the daemon's
+// first start).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatastoreUsage } from '../../../core/src/api/datastore.js';
+import { size } from '../../../core/src/text/size.js';
 import { loadConfig, parseListen } from '../config/load.js';
 import { isLoopbackHost, reachableUrls } from '../http/listen-address.js';
 import { setupCodePath } from '../accounts/setup-code.js';
 import { runningDaemon } from '../pidfile.js';
 import { LocalClient } from './local-client.js';
+import { IDENTITY_FILE } from '../store/identity.js';
+import { effectiveReserveBytes } from '../store/space-reserve.js';
 import { loadCertificate, tlsDir } from '../tls/certificate.js';
 import { VERSION } from '../../../core/src/version.js';
 import { UsageError, parse } from '../../../core/src/cli/args.js';
@@ -26,6 +32,20 @@ export interface DaemonInfo {
   /** The one-time code that creates the first admin account in the UI; null once one exists. */
   setupCode: string | null;
   tls: { enabled: boolean; fingerprint: string | null; notAfter: string | null; certificateDir: string };
+  /**
+   * The datastore's file system: from the running daemon (which knows where a pool put the
+   * datastore, and whether it refuses uploads now), else read here from the configured
+   * datastore directory; null when neither can say (no daemon, no datastore there yet).
+   */
+  space: DatastoreSpace | null;
+}
+
+export interface DatastoreSpace {
+  freeBytes: number;
+  capacityBytes: number;
+  /** Client uploads are refused (STORAGE_FULL) when they would leave less than this free. */
+  reserveBytes: number;
+  uploadsRefused: boolean;
 }
 
 export async function infoCommand(argv: string[]): Promise<number> {
@@ -49,6 +69,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const healthy = await waitForHealth(config.dataDir, waitMs);
   const cert = loadCertificate(dir);
   const pid = runningDaemon(config.dataDir);
+  const space = healthy ? await daemonSpace(config.dataDir) : localSpace(loaded.datastorePath, effectiveReserveBytes(config.datastore));
   const info: DaemonInfo = {
     version: VERSION,
     stateDir: config.dataDir,
@@ -59,6 +80,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     healthy,
     setupCode: readSetupCode(config.dataDir),
     tls: { enabled: !isLoopbackHost(host), fingerprint: cert?.fingerprint ?? null, notAfter: cert?.notAfter ?? null, certificateDir: dir },
+    space,
   };
   if (values.json) {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
@@ -73,6 +95,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
       `state:       ${info.stateDir}`,
       `datastore:   ${info.datastore}`,
       `daemon:      ${info.running ? `running (pid ${info.running.pid})${info.healthy ? '' : ', not answering yet'}` : 'not running'}`,
+      ...(space ? [`space:       ${spaceLine(space)}`] : []),
       `URL:         ${info.urls.join(' ')}`,
       `fingerprint: ${tlsLine}`,
       ...(info.setupCode ? [`setup code:  ${info.setupCode}  (open the URL and create the admin account with it)`] : []),
@@ -80,6 +103,28 @@ export async function infoCommand(argv: string[]): Promise<number> {
     ].join('\n') + '\n',
   );
   return values.wait !== undefined && !healthy ? EXIT.failure : EXIT.ok;
+}
+
+function spaceLine(s: DatastoreSpace): string {
+  const line = `${size(s.freeBytes)} free of ${size(s.capacityBytes)}, ${size(s.reserveBytes)} kept in reserve for prune and GC`;
+  return s.uploadsRefused ? `${line}; BACKUPS ARE REFUSED (STORAGE_FULL): prune and run havend gc to give space back` : line;
+}
+
+async function daemonSpace(dataDir: string): Promise<DatastoreSpace | null> {
+  try {
+    const u = await new LocalClient(dataDir).call<DatastoreUsage>('GET', '/api/v1/datastore');
+    return { freeBytes: u.freeBytes, capacityBytes: u.capacityBytes, reserveBytes: u.reserveBytes, uploadsRefused: u.uploadsRefused };
+  } catch {
+    return null; // stopped since it answered its health route: info reports what it can
+  }
+}
+
+/** With no daemon to ask: the file system of the configured datastore, if one is there. */
+function localSpace(datastore: string, reserveBytes: number): DatastoreSpace | null {
+  if (!existsSync(join(datastore, IDENTITY_FILE))) return null;
+  const fs = statfsSync(datastore);
+  const freeBytes = fs.bavail * fs.bsize;
+  return { freeBytes, capacityBytes: fs.blocks * fs.bsize, reserveBytes, uploadsRefused: freeBytes < reserveBytes };
 }
 
 /** The daemon keeps the code in a root-only file while no admin account exists. */

@@ -10,7 +10,7 @@ const USAGE = `havend ${VERSION} - the Haven backup appliance daemon
 usage:
   havend serve [--config FILE] [--data DIR] [--listen HOST:PORT]
   havend setup --data DIR [--user NAME]      (password on standard input)
-  havend token create --data DIR --scope admin|replicate|metrics|backup:GROUP [--name NAME]
+  havend token create --data DIR --scope admin|replicate|replicate:GROUP|metrics|backup:GROUP [--name NAME]
   havend token list --data DIR [--json]
   havend token revoke ID --data DIR
   havend store check --data DIR [--json]
@@ -20,7 +20,19 @@ usage:
                    [--keep-yearly N] [--keep-within DURATION] [--data DIR] [--config FILE] [--json]
   havend retention show [GROUP] | clear GROUP [--data DIR] [--config FILE] [--json]
   havend prune [--group G] [--keep-* N|DURATION] [--dry-run] [--data DIR] [--config FILE] [--json]
+  havend plan add GROUP --rpo DURATION [--rto DURATION] [--schedule CRON] [--grace DURATION] [--owner TEXT]
+                [--offsite PEER] [--mode active|paused|retired] [--data DIR] [--config FILE] [--json]
+  havend plan list | enroll GROUP | remove GROUP [--data DIR] [--config FILE] [--json]
+  havend notify add NAME (--webhook URL [--secret-file FILE] | --smtp HOST:PORT --from ADDR --to ADDR...)
+                [--min-severity info|warning|critical] [--kind KIND]... [--group G]... [--data DIR] [--config FILE]
+  havend notify list | remove NAME | test NAME [--data DIR] [--config FILE] [--json]
   havend gc [--wait] [--data DIR] [--config FILE] [--json]
+  havend verify [--group G] [--wait] [--data DIR] [--config FILE] [--json]
+  havend drill GROUP [--wait] [--data DIR] [--config FILE] [--json]
+  havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P]
+                  [--schedule CRON] [--lag-alert DURATION] [--data DIR] [--config FILE] [--json]
+  havend peer list [--json] | status NAME [--json] | remove NAME [--data DIR] [--config FILE]
+  havend replicate NAME [--wait] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]
   havend pool status [--data DIR] [--json]
   havend pool create --profile raid1|raid1c3|raid10 --disk DISK=CODE... [--name NAME] [--data DIR] [--json]
@@ -48,7 +60,13 @@ const commands: Record<string, Command> = {
   snapshot: async (argv) => (await import('./snapshot.js')).snapshotCommand(argv),
   retention: async (argv) => (await import('./retention.js')).retentionCommand(argv),
   prune: async (argv) => (await import('./retention.js')).pruneCommand(argv),
+  plan: async (argv) => (await import('./plan.js')).planCommand(argv),
+  notify: async (argv) => (await import('./notify.js')).notifyCommand(argv),
   gc: async (argv) => (await import('./gc.js')).gcCommand(argv),
+  verify: async (argv) => (await import('./verify.js')).verifyCommand(argv),
+  drill: async (argv) => (await import('./drill.js')).drillCommand(argv),
+  peer: async (argv) => (await import('./peer.js')).peerCommand(argv),
+  replicate: async (argv) => (await import('./peer.js')).replicateCommand(argv),
   disks: async (argv) => (await import('./disks.js')).disksCommand(argv),
   pool: async (argv) => (await import('./pool.js')).poolCommand(argv),
   swap: async (argv) => (await import('./swap.js')).swapCommand(argv),

@@ -9,6 +9,7 @@ import { UsageError, parse } from '../../../core/src/cli/args.js';
 import { COUNT_RULES } from '../../../core/src/retention/policy.js';
 import { EXIT } from './exit-codes.js';
 import { localClientFor } from './local-client.js';
+import { printer } from './print.js';
 
 const RULE_OPTIONS = {
   'keep-last': { type: 'string' },
@@ -60,10 +61,7 @@ export async function retentionCommand(argv: string[]): Promise<number> {
   const [group, ...extra] = positionals;
   if (extra.length > 0 || (group === undefined && sub !== 'show')) throw new UsageError(USAGE);
   const client = localClientFor(values);
-  const out = (json: unknown, text: string): number => {
-    process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
-    return EXIT.ok;
-  };
+  const out = printer(values.json);
   if (sub === 'set') {
     const policy = policyFrom(values as RuleValues);
     if (Object.keys(policy).length === 0) throw new UsageError(`retention set needs at least one rule: ${RULES}`);

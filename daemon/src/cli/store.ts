@@ -26,7 +26,8 @@ export async function storeCommand(argv: string[]): Promise<number> {
         const r = await checkStore(await datastorePathOffline(loaded), pool);
         out(
           `datastore ${r.datastore}: ${r.segments} segment(s), ${r.records} record(s), ${r.indexedObjects} indexed object(s), ` +
-            `${r.snapshots} snapshot(s) reaching ${r.reachableObjects} object(s), ${r.unindexedRecords} unindexed record(s)\n` +
+            `${r.snapshots} snapshot(s) reaching ${r.reachableObjects} object(s), ${r.unindexedRecords} unindexed record(s)` +
+            `${r.replacedRecords > 0 ? `, ${r.replacedRecords} damaged record(s) replaced (compaction drops them)` : ''}\n` +
             (r.ok ? 'check: OK\n' : `check: ${r.problems.length} problem(s)\n${r.problems.map((p) => `  - ${p}\n`).join('')}`),
           r,
         );

@@ -87,6 +87,36 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    verify: Type.Object(
+      {
+        cron: Type.String({ default: '45 2 * * *', description: 'When the nightly verification runs (cron; daily at 02:45 by default; empty disables): it re-reads and re-hashes 1/rotationNights of the stored objects' }),
+        rotationNights: Type.Integer({ minimum: 1, maximum: 366, default: 30, description: 'The nightly verification covers every stored object once in this many nights' }),
+        maxAgeDays: Type.Integer({ minimum: 1, maximum: 3660, default: 45, description: 'An object not verified for this many days is verified by the next nightly run, whatever its share (nights the appliance was off)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    drill: Type.Object(
+      {
+        cron: Type.String({ default: '30 3 * * 0', description: 'When every active plan entry\'s group is drilled (cron; Sundays at 03:30 by default; empty: only on demand)' }),
+        sampleFiles: Type.Integer({ minimum: 1, maximum: 100000, default: 200, description: 'A recovery drill restores a snapshot whole when it has at most this many files, else this many files picked at random' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    jobs: Type.Object(
+      {
+        rpoCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the protection plan\'s RPO states are evaluated (also right after each backup commits)' }),
+        deadManCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often every scheduled job is checked for a success within its window (dead-man switches)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    notify: Type.Object(
+      {
+        retryBaseSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'A notification that could not be delivered is retried after this long, then twice as long each time' }),
+        retryMaxSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 3600, description: 'The longest wait between two delivery attempts' }),
+        giveUpHours: Type.Integer({ minimum: 1, maximum: 2160, default: 72, description: 'A notification still undelivered after this long is marked failed' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     log: Type.Object(
       {
         level: Type.Union(

@@ -30,9 +30,11 @@ import {
   addCondemned, clearComplete, clearCondemned, condemnedDigests, readGcMeta, recordBytes, removeObjects, scanObjects, segmentLengths, writeGcMeta,
 } from '../store/gc-index.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
+import { writeIndexAsync } from '../store/index-write.js';
 import { fromHex } from '../../../core/src/objects/digest.js';
 import type { Holds } from '../store/store-api.js';
 import { CandidateSet } from './candidate-set.js';
+import { DigestList } from './digest-list.js';
 import { compact, planCompaction, type SegmentLiveness } from './compaction.js';
 import { Marker } from './marker.js';
 import { holdKey, markHold, markIndexRoots, markSession, markSnapshot } from './roots.js';
@@ -122,7 +124,7 @@ class Collection {
     ctx.log(`horizon: segment ${horizon.segment} offset ${horizon.offset} (${openAtStart.length} open session(s))`);
 
     // 1. candidates
-    const oldCondemned = condemnedDigests(store.index);
+    const oldCondemned = await condemnedDigests(store.index);
     const candidates = new CandidateSet();
     const inOld = new SortedDigests(oldCondemned);
     const indexed = await scanObjects(store.index, (d, loc) => {
@@ -150,26 +152,27 @@ class Collection {
       : null;
     const sealedBelow = store.position().segment;
     const oldAgain = new SortedDigests(oldCondemned);
-    const toReclaim: Buffer[] = [];
-    const condemned: Array<{ digest: Buffer; bytes: number }> = [];
-    const unflag: Buffer[] = [];
+    const toReclaim = new DigestList();
+    const condemned = new DigestList();
+    const unflag = new DigestList();
     const live = new Map<number, number>();
     await scanObjects(store.index, (d, loc) => {
       const wasCondemned = oldAgain.has(d);
       const reached = this.marker.reached(d);
-      if (!reached && loc.kind === ObjectKind.tree && loc.complete) unflag.push(Buffer.from(d));
+      if (!reached && loc.kind === ObjectKind.tree && loc.complete) unflag.push(d);
       if (!reached && candidates.indexOf(d) >= 0) {
         if (wasCondemned && deferred === null) {
-          toReclaim.push(Buffer.from(d));
+          toReclaim.push(d);
           return;
         }
-        if (!wasCondemned) condemned.push({ digest: Buffer.from(d), bytes: recordBytes(loc) });
+        if (!wasCondemned) condemned.push(d, recordBytes(loc));
       }
       live.set(loc.segment, (live.get(loc.segment) ?? 0) + recordBytes(loc));
     });
     for (let i = 0; i < unflag.length; i += REMOVE_BATCH) {
       const batch = unflag.slice(i, i + REMOVE_BATCH);
-      await store.exclusive((index) => ({ result: clearComplete(index, batch), removed: false }));
+      // views into the list: the transaction runs before the list changes
+      await writeIndexAsync(store.index, () => clearComplete(store.index, batch));
     }
     if (deferred) ctx.log(deferred, 'warn');
 
@@ -211,13 +214,17 @@ class Collection {
     if (deferred === null) {
       condemnedObjects = 0;
       condemnedBytes = 0;
-      await store.exclusive((index) => ({ result: clearCondemned(index), removed: false }));
+      await writeIndexAsync(store.index, () => clearCondemned(store.index));
       for (let i = 0; i < condemned.length; i += REMOVE_BATCH) {
         const referenced = this.referencedNow();
-        const batch = condemned.slice(i, i + REMOVE_BATCH).filter((c) => !referenced(c.digest));
-        condemnedObjects += batch.length;
-        for (const c of batch) condemnedBytes += c.bytes;
-        await store.exclusive((index) => ({ result: addCondemned(index, batch.map((c) => c.digest)), removed: false }));
+        const batch: Buffer[] = [];
+        for (let j = i; j < Math.min(i + REMOVE_BATCH, condemned.length); j++) {
+          if (referenced(condemned.at(j))) continue;
+          batch.push(condemned.at(j));
+          condemnedObjects++;
+          condemnedBytes += condemned.sizeAt(j);
+        }
+        await writeIndexAsync(store.index, () => addCondemned(store.index, batch));
       }
     }
     const sweepMs = performance.now() - tSweep;
@@ -243,10 +250,7 @@ class Collection {
     const openSessions = deferred === null
       ? [...new Set([...openAtStart.map((s) => s.id), ...this.deps.sessions.roots().map((s) => s.id)])]
       : (meta?.openSessions ?? []);
-    await store.exclusive((index) => ({
-      result: writeGcMeta(index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }),
-      removed: false,
-    }));
+    await writeIndexAsync(store.index, () => writeGcMeta(store.index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }));
     return {
       marked: candidates.markedCount, roots: this.roots,
       reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,

@@ -6,6 +6,7 @@
 // (the copies are unindexed duplicates), a crash after leaves a retired entry that the next
 // start completes. Bounded bytes per run and a rate limit keep the disk for backups.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompactionSummary } from '../../../core/src/api/gc.js';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
@@ -73,50 +74,91 @@ class RateLimit {
   private readonly start = performance.now();
   private bytes = 0;
 
-  constructor(private readonly perSecond: number) {}
+  constructor(private readonly perSecond: number, private readonly signal: AbortSignal) {}
 
+  /** Sleeps until `bytes` more fit the rate; a cancelled run stops sleeping at once. */
   async spend(bytes: number): Promise<void> {
     if (this.perSecond <= 0) return;
     this.bytes += bytes;
     const due = (this.bytes / this.perSecond) * 1000 - (performance.now() - this.start);
-    if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+    if (due > 0) await sleep(due, undefined, { signal: this.signal }).catch(() => undefined);
+  }
+}
+
+/**
+ * Copies shared by the segments of one run: records from several small segments go out in one
+ * batch, so a run makes one sync and one index commit per 8 MiB copied rather than per segment
+ * (each of those holds the store's serial queue, where uploads wait).
+ */
+class Mover {
+  private batch: MovedRecord[] = [];
+  private bytes = 0;
+  /** Segments fully read whose last records are in the batch: retired by its commit. */
+  private finished: number[] = [];
+  moved = 0;
+  segments = 0;
+  freed = 0;
+
+  constructor(private readonly store: ChunkStore, private readonly rate: RateLimit) {}
+
+  async add(r: MovedRecord): Promise<void> {
+    this.batch.push(r);
+    this.bytes += RECORD_HEADER_BYTES + r.payload.length;
+    if (this.bytes >= BATCH_BYTES) await this.commit();
+  }
+
+  /** A segment whose live records are all added (it goes with the next commit). */
+  finish(segment: number): void {
+    this.finished.push(segment);
+  }
+
+  async commit(): Promise<void> {
+    if (this.batch.length === 0 && this.finished.length === 0) return;
+    const [batch, bytes, retire] = [this.batch, this.bytes, this.finished];
+    this.batch = [];
+    this.bytes = 0;
+    this.finished = [];
+    await this.store.moveRecords(batch, retire);
+    this.moved += bytes;
+    this.segments += retire.length;
+    this.freed += await this.store.removeRetired(retire);
+    await this.rate.spend(2 * bytes);
   }
 }
 
 export async function compact(store: ChunkStore, plan: CompactionPlan, config: Config['gc'], ctx: CompactionContext): Promise<CompactionSummary> {
-  const out: CompactionSummary = { segments: 0, bytesRewritten: 0, bytesFreed: 0, segmentsLeft: plan.left };
-  const rate = new RateLimit(config.rateBytesPerSecond);
+  const rate = new RateLimit(config.rateBytesPerSecond, ctx.signal);
+  const mover = new Mover(store, rate);
   const zstd = new Zstd();
+  let left = plan.left;
   for (const [i, s] of plan.chosen.entries()) {
     if (ctx.signal.aborted) {
-      out.segmentsLeft += plan.chosen.length - i;
+      left += plan.chosen.length - i;
       break;
     }
     ctx.progress(i, plan.chosen.length);
-    const moved = await rewriteSegment(store, s.id, zstd, rate, ctx);
-    if (moved === null) continue;
-    out.segments++;
-    out.bytesRewritten += moved;
-    out.bytesFreed += await store.removeRetired(s.id);
+    if (await copyLive(store, s.id, zstd, mover, ctx)) mover.finish(s.id);
+    // reading the dead bytes counts against the rate too
+    await rate.spend(Math.max(0, s.size - s.live));
   }
-  return out;
+  // Copies already made are committed even when cancelled: the segments they came from stay
+  // unless finished, and their records are then duplicates the index no longer points at.
+  await mover.commit();
+  return { segments: mover.segments, bytesRewritten: mover.moved, bytesFreed: mover.freed, segmentsLeft: left };
 }
 
-/** Copies one segment's live records and retires it; null when it was left alone (damage found). */
-async function rewriteSegment(store: ChunkStore, segment: number, zstd: Zstd, rate: RateLimit, ctx: CompactionContext): Promise<number | null> {
+/** Adds one segment's live records to the mover; false when the segment must stay (damage found, or cancelled). */
+async function copyLive(store: ChunkStore, segment: number, zstd: Zstd, mover: Mover, ctx: CompactionContext): Promise<boolean> {
   const indexed = store.index.segments.get(segment)?.indexedLength ?? 0;
   const scan = scanSegment(segmentPath(store.root, segment), 0);
-  let batch: MovedRecord[] = [];
-  let batchBytes = 0;
-  let moved = 0;
   for (;;) {
     const step = await scan.next();
     if (step.done) {
       if (step.value.validLength < indexed) {
         ctx.log(`segment ${segment}: records end at ${step.value.validLength} of ${indexed} indexed bytes (${step.value.problem ?? 'cut short'}); left for havend store check`, 'warn');
-        return null;
+        return false;
       }
-      break;
+      return true;
     }
     const r = step.value;
     if (r.kind !== 'record' || r.offset >= indexed) continue;
@@ -127,23 +169,14 @@ async function rewriteSegment(store: ChunkStore, segment: number, zstd: Zstd, ra
     if (!verifies(zstd, r.header.codec, r.payload, r.header.rawLength, r.header.digest)) {
       ctx.log(`segment ${segment} offset ${r.offset}: ${toHex(r.header.digest)} fails verification; segment left for havend store check`, 'warn');
       await scan.return({ validLength: r.offset, fileLength: indexed, problem: null });
-      return null;
+      return false;
     }
-    batch.push({ header: r.header, payloadCrc: r.header.payloadCrc, payload: Buffer.from(r.payload), from: { segment, offset: r.offset } });
-    batchBytes += RECORD_HEADER_BYTES + r.payload.length;
-    if (batchBytes >= BATCH_BYTES) {
-      await store.moveRecords(batch, null);
-      moved += batchBytes;
-      await rate.spend(2 * batchBytes);
-      batch = [];
-      batchBytes = 0;
-      if (ctx.signal.aborted) return null; // what moved is switched; the rest stays where it is
+    await mover.add({ header: r.header, payloadCrc: r.header.payloadCrc, payload: Buffer.from(r.payload), from: { segment, offset: r.offset } });
+    if (ctx.signal.aborted) {
+      await scan.return({ validLength: r.offset, fileLength: indexed, problem: null });
+      return false;
     }
   }
-  await store.moveRecords(batch, segment);
-  moved += batchBytes;
-  await rate.spend(2 * batchBytes + (indexed - moved));
-  return moved;
 }
 
 function verifies(zstd: Zstd, codec: Codec, payload: Buffer, rawLength: number, digest: Uint8Array): boolean {

@@ -41,6 +41,8 @@ interface InFlight {
   id: string;
   by: string;
   summary: GcSummary | null;
+  /** Why the run was stopped (a cancel, the daemon's stop), when it was: the task's result is then its summary. */
+  stopped: string | null;
   done: Promise<GcRun>;
   resolve: (run: GcRun) => void;
 }
@@ -82,10 +84,14 @@ export class GcService {
     const task = this.deps.tasks.run({ kind: GC_TASK_KIND, title: 'Garbage collection', subject: null }, async (ctx) => {
       ctx.log(`asked by ${by}`);
       const summary = await this.deps.collect(ctx);
-      if (flight !== null) flight.summary = summary;
+      if (flight !== null) {
+        flight.summary = summary;
+        // The collector ends a cancelled run early with what it did so far; the task ends cancelled.
+        if (ctx.signal.aborted) flight.stopped = reasonOf(ctx.signal.reason);
+      }
       return gcSummaryLine(summary);
     });
-    flight = { id: task.id, by, summary: null, done, resolve };
+    flight = { id: task.id, by, summary: null, stopped: null, done, resolve };
     this.current = flight;
     this.deps.history.begin({ task: task.id, started: task.started, by });
     return { task, alreadyRunning: false };
@@ -142,8 +148,12 @@ function runOf(t: TaskInfo, c: InFlight): GcRun {
   const status = t.status === 'running' ? 'interrupted' : t.status;
   return {
     task: t.id, started: t.started, ended: t.ended ?? new Date().toISOString(), status, by: c.by,
-    summary: c.summary, error: status === 'succeeded' ? null : (t.result ?? status),
+    summary: c.summary, error: status === 'succeeded' ? null : (c.stopped ?? t.result ?? status),
   };
+}
+
+function reasonOf(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }
 
 /** A run the daemon was killed in: the registry marked its task interrupted at this start. */

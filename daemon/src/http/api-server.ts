@@ -16,13 +16,18 @@ import type { TreeReader } from '../backup/tree-reader.js';
 import type { Config } from '../config/schema.js';
 import type { EventBus } from '../events.js';
 import type { GcService } from '../gc/gc-service.js';
+import type { VerifyService } from '../verify/verify-service.js';
+import type { DrillService } from '../drill/drill-service.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import { liveSocketPlugin, type LiveHub } from '../live/live-hub.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
+import type { PlanStore } from '../plan/plan-store.js';
+import type { RpoWatch } from '../plan/rpo-watch.js';
 import type { SwapService } from '../pool/swap/swap-service.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Datastore } from '../store/datastore.js';
+import type { UploadSpace } from '../store/space-reserve.js';
 import type { TlsMaterial } from '../tls/certificate.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { bearerToken } from './auth-hook.js';
@@ -34,14 +39,21 @@ import { authRoutes } from './routes/auth.js';
 import { backupRoutes } from './routes/backups.js';
 import { diskRoutes, type DiskRouteDeps } from './routes/disks.js';
 import { gcRoutes } from './routes/gc.js';
+import { verifyRoutes } from './routes/verify.js';
+import { drillRoutes } from './routes/drills.js';
 import { healthRoutes } from './routes/health.js';
 import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
+import { notifyRoutes, type NotifyRouteDeps } from './routes/notify.js';
+import { planRoutes } from './routes/plan.js';
 import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
 import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js';
+import { replicationSourceRoutes } from './routes/replication-source.js';
+import { peerRoutes } from './routes/peers.js';
+import type { ReplicationService } from '../replication/replication-service.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { swapRoutes } from './routes/swaps.js';
-import { systemRoutes } from './routes/system.js';
+import { systemRoutes, type SystemDeps } from './routes/system.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { uiRoutes } from './routes/ui-static.js';
 import { buildServer } from './server.js';
@@ -59,6 +71,9 @@ export interface ApiServerDeps {
   store: ChunkStore;
   /** The store's interfaces (routes never touch its tables). */
   datastore: Datastore;
+  /** The free-space reserve that admits upload streams' new objects. */
+  space: UploadSpace;
+  usage: SystemDeps['usage'];
   sessions: Sessions;
   catalog: Catalog;
   trees: TreeReader;
@@ -74,7 +89,12 @@ export interface ApiServerDeps {
   alerts: AlertCenter;
   pools: PoolRouteDeps & { swaps: SwapService };
   retention: RetentionRouteDeps;
+  plan: { plans: PlanStore; watch: RpoWatch };
+  notify: NotifyRouteDeps;
   gc: Pick<GcService, 'status' | 'begin'>;
+  verify: Pick<VerifyService, 'status' | 'begin'>;
+  drills: Pick<DrillService, 'status' | 'begin'>;
+  replication: ReplicationService;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
   tls: TlsMaterial | null;
@@ -91,7 +111,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
   return {
     health: healthRoutes({ version: d.version, datastoreId: d.store.identity.id, ready: d.ready }),
     backups: backupRoutes({
-      store: d.datastore, sessions: d.sessions, catalog: d.catalog, pool: d.pool, bus: d.bus,
+      store: d.datastore, sessions: d.sessions, catalog: d.catalog, pool: d.pool, space: d.space, bus: d.bus,
       chunker: d.store.identity.chunker,
       limits: d.limits,
       ingest: { syncEveryBytes: d.syncEveryBytes },
@@ -102,7 +122,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     disks: diskRoutes(d.disks),
     tasks: taskRoutes(d.tasks),
     alerts: alertRoutes(d.alerts),
-    system: systemRoutes({ tls: () => d.tls, urls: d.urls, metrics: d.metrics }),
+    system: systemRoutes({ tls: () => d.tls, urls: d.urls, metrics: d.metrics, usage: d.usage }),
     auth: authRoutes({
       accounts: d.accounts, sessions: d.webSessions, setupCode: d.setupCode,
       byAddress: new AttemptLimiter({ max: 20, windowMs: LOGIN_WINDOW_MS }),
@@ -116,7 +136,15 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     pool: poolRoutes(d.pools),
     swaps: swapRoutes(d.pools.swaps),
     retention: retentionRoutes(d.retention),
+    plan: planRoutes({ ...d.plan, enrolment: { tokens: d.tokens, urls: d.urls, fingerprint: () => d.tls?.fingerprint ?? null } }),
+    notify: notifyRoutes(d.notify),
     gc: gcRoutes(d.gc),
+    verify: verifyRoutes(d.verify),
+    drills: drillRoutes(d.drills),
+    replicationSource: replicationSourceRoutes({
+      feed: d.datastore.feed, objects: d.datastore.objects, catalog: d.catalog, bus: d.bus, shutdown: d.shutdown,
+    }),
+    peers: peerRoutes(d.replication),
   };
 }
 

@@ -2,7 +2,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HavenError } from '../../../core/src/errors.js';
-import { hasScope, type Principal } from '../auth/principal.js';
+import { canReadGroup, canReplicate, hasScope, type Principal } from '../auth/principal.js';
 import type { RoutePolicy } from './route-types.js';
 
 /** Resolves the caller from its credentials; areas may add resolvers (the UI's session cookie). */
@@ -22,12 +22,15 @@ export function installAuth(app: FastifyInstance, resolvers: PrincipalResolver[]
     if (policy.kind === 'public') return;
     if (!req.principal) throw new HavenError('UNAUTHORIZED');
     if (policy.kind === 'scope' && !hasScope(req.principal, policy.scope)) throw new HavenError('FORBIDDEN', { scope: policy.scope });
+    if (policy.kind === 'replicate' && !canReplicate(req.principal)) throw new HavenError('FORBIDDEN', { scope: 'replicate' });
   });
   app.addHook('preHandler', async (req) => {
     const policy: RoutePolicy | undefined = req.routeOptions.config.auth;
     if (policy?.kind !== 'group') return;
-    const scope = `backup:${policy.group(req)}`;
-    if (!hasScope(req.principal as Principal, scope)) throw new HavenError('FORBIDDEN', { scope });
+    const group = policy.group(req);
+    const principal = req.principal as Principal;
+    const allowed = policy.access === 'read' ? canReadGroup(principal, group) : hasScope(principal, `backup:${group}`);
+    if (!allowed) throw new HavenError('FORBIDDEN', { scope: policy.access === 'read' ? `backup:${group} or replicate:${group}` : `backup:${group}` });
   });
 }
 

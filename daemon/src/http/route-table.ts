@@ -9,8 +9,12 @@ import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
 import { AlertAckRequest, AlertListQuery, JobIdParams, TaskListQuery } from '../../../core/src/api/jobs.js';
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
 import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src/api/retention.js';
+import { PlanEntryInput } from '../../../core/src/api/plan.js';
+import { NotifyTargetInput, NotifyTargetParams } from '../../../core/src/api/notify.js';
 import { LIVE_PATH } from '../../../core/src/api/live.js';
 import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
+import { DrillStartResponse, DrillStatus } from '../../../core/src/api/drills.js';
+import { VerifyStartRequest, VerifyStartResponse, VerifyStatus } from '../../../core/src/api/verify.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
 import type { liveRoutes } from './routes/live.js';
@@ -20,15 +24,22 @@ import { ConfirmSwapRequest, StartSwapRequest, SwapIdParams } from '../../../cor
 import type { backupRoutes } from './routes/backups.js';
 import type { diskRoutes } from './routes/disks.js';
 import type { gcRoutes } from './routes/gc.js';
+import type { verifyRoutes } from './routes/verify.js';
+import type { drillRoutes } from './routes/drills.js';
 import type { alertRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
+import type { notifyRoutes } from './routes/notify.js';
+import type { planRoutes } from './routes/plan.js';
 import type { poolRoutes } from './routes/pool.js';
 import type { retentionRoutes } from './routes/retention.js';
 import type { swapRoutes } from './routes/swaps.js';
 import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
-import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, route, type AuthPolicy, type Route } from './route-types.js';
+import type { replicationSourceRoutes } from './routes/replication-source.js';
+import { AddPeerRequest, ChangesQuery, PeerNameParams, ReplicateRequest } from '../../../core/src/api/replication.js';
+import type { peerRoutes } from './routes/peers.js';
+import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, REPLICATE, route, type AuthPolicy, type Route } from './route-types.js';
 
 export interface RouteHandlers {
   health: ReturnType<typeof healthRoutes>;
@@ -46,14 +57,22 @@ export interface RouteHandlers {
   pool: ReturnType<typeof poolRoutes>;
   swaps: ReturnType<typeof swapRoutes>;
   retention: ReturnType<typeof retentionRoutes>;
+  plan: ReturnType<typeof planRoutes>;
+  notify: ReturnType<typeof notifyRoutes>;
   gc: ReturnType<typeof gcRoutes>;
+  verify: ReturnType<typeof verifyRoutes>;
+  drills: ReturnType<typeof drillRoutes>;
+  replicationSource: ReturnType<typeof replicationSourceRoutes>;
+  peers: ReturnType<typeof peerRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
-  const sessionGroup: AuthPolicy<{ params: typeof SessionParams }> = { kind: 'group', from: 'session', group: (req) => h.backups.sessionGroup(req.params.id) };
-  const bodyGroup: AuthPolicy<{ body: typeof StartBackupRequest }> = { kind: 'group', from: 'body', group: (req) => req.body.group };
-  const paramGroup: AuthPolicy<{ params: typeof GroupParams }> = { kind: 'group', from: 'params', group: (req) => req.params.group };
-  const snapshotGroup: AuthPolicy<{ params: typeof SnapshotParams }> = { kind: 'group', from: 'snapshot', group: (req) => h.snapshots.snapshotGroup(req.params.id) };
+  // Writing (a backup session) needs `backup:<group>`; reading a group's snapshots also lets a
+  // replication token that covers the group in.
+  const sessionGroup: AuthPolicy<{ params: typeof SessionParams }> = { kind: 'group', access: 'write', from: 'session', group: (req) => h.backups.sessionGroup(req.params.id) };
+  const bodyGroup: AuthPolicy<{ body: typeof StartBackupRequest }> = { kind: 'group', access: 'write', from: 'body', group: (req) => req.body.group };
+  const paramGroup: AuthPolicy<{ params: typeof GroupParams }> = { kind: 'group', access: 'read', from: 'params', group: (req) => req.params.group };
+  const snapshotGroup: AuthPolicy<{ params: typeof SnapshotParams }> = { kind: 'group', access: 'read', from: 'snapshot', group: (req) => h.snapshots.snapshotGroup(req.params.id) };
 
   return [
     route({ method: 'GET', url: '/api/v1/health', auth: PUBLIC, handler: h.health.get }),
@@ -96,12 +115,20 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/tree', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.tree }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/content', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.snapshots.content }),
+    // what an offsite peer reads (issue 14): the feed of the groups its token covers, raw records
+    route({
+      method: 'GET', url: '/api/v1/replication/changes', auth: REPLICATE,
+      schema: { querystring: ChangesQuery }, handler: h.replicationSource.changes,
+    }),
+    route({ method: 'GET', url: '/api/v1/snapshots/:id/record', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.replicationSource.record }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id/archive', auth: snapshotGroup, schema: { params: SnapshotParams, querystring: PathQuery }, handler: h.archive.get }),
 
     // administration
     route({ method: 'GET', url: '/api/v1/tokens', auth: ADMIN, handler: h.tokens.list }),
     route({ method: 'POST', url: '/api/v1/tokens', auth: ADMIN, schema: { body: CreateTokenRequest }, handler: h.tokens.create }),
     route({ method: 'GET', url: '/api/v1/system/tls', auth: AUTHENTICATED, handler: h.system.tls }),
+    // capacity, free space and the reserve below which uploads are refused (STORAGE_FULL)
+    route({ method: 'GET', url: '/api/v1/datastore', auth: ADMIN, handler: h.system.datastore }),
     // Prometheus' conventional path; a `metrics` token (or admin) reads it, nothing else.
     route({ method: 'GET', url: '/metrics', auth: METRICS, handler: h.system.metrics }),
     route({ method: 'DELETE', url: '/api/v1/tokens/:id', auth: ADMIN, schema: { params: TokenIdParams }, handler: h.tokens.revoke }),
@@ -138,6 +165,35 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     // garbage collection: status and history, and a run on demand (one at a time, as a task)
     route({ method: 'GET', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 200: GcStatus } }, handler: h.gc.status }),
     route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
+    route({ method: 'GET', url: '/api/v1/verify', auth: ADMIN, schema: { response: { 200: VerifyStatus } }, handler: h.verify.status }),
+    route({ method: 'POST', url: '/api/v1/verify', auth: ADMIN, schema: { body: VerifyStartRequest, response: { 202: VerifyStartResponse } }, handler: h.verify.start }),
+    route({ method: 'GET', url: '/api/v1/drills', auth: ADMIN, schema: { response: { 200: DrillStatus } }, handler: h.drills.status }),
+    route({ method: 'POST', url: '/api/v1/drills/:group', auth: ADMIN, schema: { params: GroupParams, response: { 202: DrillStartResponse } }, handler: h.drills.start }),
+    // the offsite's replication peers (issue 14): the sources it pulls from, and a pull now
+    route({ method: 'GET', url: '/api/v1/peers', auth: ADMIN, handler: h.peers.list }),
+    route({ method: 'POST', url: '/api/v1/peers', auth: ADMIN, schema: { body: AddPeerRequest }, handler: h.peers.add }),
+    route({ method: 'GET', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peers.one }),
+    route({ method: 'DELETE', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peers.remove }),
+    route({
+      method: 'POST', url: '/api/v1/peers/:name/replicate', auth: ADMIN,
+      schema: { params: PeerNameParams, body: ReplicateRequest }, handler: h.peers.replicate,
+    }),
+
+    // the protection plan with RPO states; enrolment creates a backup:<group> token (issue 15)
+    route({ method: 'GET', url: '/api/v1/plan', auth: ADMIN, handler: h.plan.list }),
+    route({ method: 'GET', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.one }),
+    route({ method: 'PUT', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams, body: PlanEntryInput }, handler: h.plan.set }),
+    route({ method: 'DELETE', url: '/api/v1/plan/:group', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.remove }),
+    route({ method: 'POST', url: '/api/v1/plan/:group/enroll', auth: ADMIN, schema: { params: GroupParams }, handler: h.plan.enroll }),
+    // notification targets, a test send, the outbox
+    route({ method: 'GET', url: '/api/v1/notify/targets', auth: ADMIN, handler: h.notify.list }),
+    route({
+      method: 'PUT', url: '/api/v1/notify/targets/:name', auth: ADMIN,
+      schema: { params: NotifyTargetParams, body: NotifyTargetInput }, handler: h.notify.set,
+    }),
+    route({ method: 'DELETE', url: '/api/v1/notify/targets/:name', auth: ADMIN, schema: { params: NotifyTargetParams }, handler: h.notify.remove }),
+    route({ method: 'POST', url: '/api/v1/notify/targets/:name/test', auth: ADMIN, schema: { params: NotifyTargetParams }, handler: h.notify.test }),
+    route({ method: 'GET', url: '/api/v1/notify/outbox', auth: ADMIN, handler: h.notify.messages }),
 
     // the storage pool (creating it and adding members wipe disks: admins only, like all of it)
     route({ method: 'GET', url: '/api/v1/pool', auth: ADMIN, handler: h.pool.status }),

@@ -45,19 +45,27 @@ export type AuthPolicy<S extends RouteSchema = NoSchema> =
   | { kind: 'authenticated' }
   /** A fixed scope (`admin` is implied by nothing but itself; it implies every scope). */
   | { kind: 'scope'; scope: 'admin' | 'replicate' | 'metrics' }
-  /** `backup:<group>` for the group the request concerns (resolved after validation). */
-  | { kind: 'group'; from: GroupSource; group: (req: TypedRequest<S>) => string };
+  /**
+   * The group the request concerns (resolved after validation): `write` needs `backup:<group>`;
+   * `read` also lets a replication token covering the group in (`replicate`, `replicate:<group>`).
+   */
+  | { kind: 'group'; access: GroupAccess; from: GroupSource; group: (req: TypedRequest<S>) => string }
+  /** Any replication token (`replicate` or `replicate:<group>`); the handler shows only the groups it covers. */
+  | { kind: 'replicate' };
+
+export type GroupAccess = 'read' | 'write';
 
 export const PUBLIC: AuthPolicy = { kind: 'public' };
 export const AUTHENTICATED: AuthPolicy = { kind: 'authenticated' };
 export const ADMIN: AuthPolicy = { kind: 'scope', scope: 'admin' };
 /** Read-only scrape access for Prometheus (admin implies it). */
 export const METRICS: AuthPolicy = { kind: 'scope', scope: 'metrics' };
+export const REPLICATE: AuthPolicy = { kind: 'replicate' };
 
 /** A policy as the auth hook applies it, to any request of its route. */
 export type RoutePolicy =
   | Exclude<AuthPolicy, { kind: 'group' }>
-  | { kind: 'group'; from: GroupSource; group: (req: FastifyRequest) => string };
+  | { kind: 'group'; access: GroupAccess; from: GroupSource; group: (req: FastifyRequest) => string };
 
 /** A route as the server registers it: types checked by route() and erased. */
 export interface Route {

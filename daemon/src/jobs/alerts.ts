@@ -16,13 +16,15 @@ export interface AlertInput {
   subject: string;
   message: string;
   evidence?: Record<string, number>;
+  /** The backup group it concerns, if any (notifications route by it). */
+  group?: string;
 }
 
-const RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
+export const SEVERITY_RANK: Record<AlertSeverity, number> = { info: 0, warning: 1, critical: 2 };
 
 /** True when `now` is worse than what was acknowledged. */
 export function isWorse(before: { severity: AlertSeverity; evidence: Record<string, number> }, now: { severity: AlertSeverity; evidence: Record<string, number> }): boolean {
-  if (RANK[now.severity] > RANK[before.severity]) return true;
+  if (SEVERITY_RANK[now.severity] > SEVERITY_RANK[before.severity]) return true;
   return Object.entries(now.evidence).some(([k, v]) => v > (before.evidence[k] ?? Number.NEGATIVE_INFINITY));
 }
 
@@ -52,6 +54,7 @@ export class AlertCenter {
       const alert: AlertInfo = {
         id: `${this.now().toString(36)}-${randomBytes(4).toString('hex')}`, key, severity: input.severity, subject: input.subject,
         message: input.message, evidence, raised: at, updated: at, reraised: 0, acknowledged: null, cleared: null,
+        ...(input.group !== undefined ? { group: input.group } : {}),
       };
       this.save(alert);
       this.bus.emit('alert.raised', structuredClone(alert));
@@ -110,7 +113,7 @@ export class AlertCenter {
 
   /** Open alerts, most severe then newest first; with `cleared`, cleared ones follow. */
   list(options: { cleared?: boolean } = {}): AlertInfo[] {
-    const open = [...this.open.values()].sort((a, b) => RANK[b.severity] - RANK[a.severity] || b.updated.localeCompare(a.updated));
+    const open = [...this.open.values()].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || b.updated.localeCompare(a.updated));
     if (!options.cleared) return structuredClone(open);
     const cleared = [...this.db.getRange({ reverse: true })].map((e) => e.value).filter((a) => a.cleared !== null);
     return structuredClone([...open, ...cleared]);

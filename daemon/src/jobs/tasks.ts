@@ -153,8 +153,10 @@ export class TaskRegistry {
     info.status = status;
     info.ended = new Date(this.now()).toISOString();
     if (status === 'succeeded') info.progress = 1;
-    this.running.delete(info.id);
+    // Kept in `running` until its final record is written: get() must find the task in one of
+    // the two places, or a poll at the moment a short task ends answers TASK_NOT_FOUND.
     await this.db.put(info.id, info);
+    this.running.delete(info.id);
     this.bus.emit('task.ended', structuredClone(info));
     await this.prune();
     return structuredClone(info);

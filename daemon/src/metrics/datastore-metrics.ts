@@ -1,5 +1,6 @@
 // Datastore-wide figures: bytes stored, the logical size of every snapshot, the dedup ratio
-// between them, and per group the number of snapshots and the age of the newest.
+// between them, per group the number of snapshots and the age of the newest, and the file
+// system's free space beside the reserve below which uploads are refused.
 //
 // Sizes come from the one SnapshotSizes service (measured in the background after each
 // commit, persisted in the state database), the same figures the dashboard shows; while
@@ -7,6 +8,7 @@
 
 import type { Catalog } from '../backup/catalog.js';
 import type { SnapshotSizes } from '../backup/snapshot-sizes.js';
+import type { SpaceReserve } from '../store/space-reserve.js';
 import type { StoreUsage } from '../store/store-api.js';
 import { gauge, type MetricFamily } from './registry.js';
 
@@ -14,6 +16,7 @@ export interface DatastoreMeterDeps {
   store: Pick<StoreUsage, 'storedBytes'>;
   catalog: Catalog;
   sizes: Pick<SnapshotSizes, 'totals'>;
+  reserve: Pick<SpaceReserve, 'status'>;
   now?: () => number;
 }
 
@@ -23,8 +26,14 @@ export class DatastoreMeter {
   collect(): MetricFamily[] {
     const stored = this.deps.store.storedBytes();
     const sizes = this.deps.sizes.totals();
+    // The reserve's last reading (at most a few seconds old), less what uploads wrote since.
+    const space = this.deps.reserve.status();
     const out: MetricFamily[] = [
       gauge('haven_datastore_stored_bytes', 'Bytes of records in the datastore\'s segments (compressed, deduplicated)', stored),
+      gauge('haven_datastore_capacity_bytes', 'Size of the file system holding the datastore', space.capacityBytes),
+      gauge('haven_datastore_free_bytes', 'Bytes free on the file system holding the datastore', space.freeBytes),
+      gauge('haven_datastore_reserve_bytes', 'Free space kept for prune, GC and compaction: client uploads are refused below it', space.reserveBytes),
+      gauge('haven_datastore_uploads_refused', '1 while client uploads are refused for lack of space (STORAGE_FULL), else 0', space.uploadsRefused ? 1 : 0),
     ];
     if (sizes.pending === 0) {
       const logical = sizes.logicalBytes;

@@ -1,6 +1,6 @@
 // Preview and prune (issue 13): the decisions of applyRetention over a group's snapshots, and
 // a task that deletes what they remove. Prune deletes snapshots only (a tombstone each through
-// the catalogue); it reclaims no space: that is garbage collection's job, not built yet.
+// the catalogue); it reclaims no space: that is garbage collection's job (daemon/src/gc/).
 //
 // Invariants, enforced here (not only in apply.ts):
 // - only groups with a stored policy, or the one group an explicit policy names, are pruned;
@@ -106,7 +106,7 @@ export class PruneService {
       groups.push(await this.pruneGroup(ctx, group, policy, dryRun, options.by));
     }
     const removed = groups.reduce((n, g) => n + g.removed.length, 0);
-    ctx.log(`${dryRun ? 'would remove' : 'removed'} ${removed} snapshot(s); no space is reclaimed until garbage collection runs`);
+    ctx.log(`${dryRun ? 'would remove' : 'removed'} ${removed} snapshot(s); their space comes back through garbage collection (two runs: one condemns, the next reclaims)`);
     return { dryRun, timeZone: this.deps.timeZone, groups, removed };
   }
 

@@ -23,7 +23,7 @@ import { recoverSegments, type RecoveryReport } from './recovery.js';
 import type { ObjectSource } from './reachability.js';
 import { RecentObjects } from './recent-objects.js';
 import { SegmentLeases } from './segment-leases.js';
-import { removeRetiredSegments, unlinkSegment } from './retired-segments.js';
+import { removeRetiredSegments, unlinkSegments } from './retired-segments.js';
 
 /** Trees and lists kept in memory after they are appended (stored bytes, see recent-objects.ts). */
 const RECENT_METADATA_BYTES = 32 << 20;
@@ -151,9 +151,13 @@ export class ChunkStore {
     return run;
   }
 
-  /** True when the object is indexed (durable and visible); what `has` answers. */
+  /**
+   * True when the object is indexed (durable and visible) and not quarantined; what `has`
+   * answers. A quarantined object counts as absent, so a client uploads it again and the
+   * append below writes it anew (healing: see daemon/src/verify/).
+   */
   isIndexed(digest: Uint8Array): boolean {
-    return this.index.objects.doesExist(digest as Buffer);
+    return this.index.objects.doesExist(digest as Buffer) && !this.index.quarantine.doesExist(digest as Buffer);
   }
 
   locate(digest: Uint8Array): Location | undefined {
@@ -258,7 +262,12 @@ export class ChunkStore {
       // A synchronous transaction: its failure (a full disk) surfaces here as one error;
       // lmdb-js's async batches also reject internal promises nobody can handle.
       this.index.env.transactionSync(() => {
-        for (const [k, loc] of entries) this.index.objects.putSync(Buffer.from(k, 'latin1'), encodeLocation(loc));
+        for (const [k, loc] of entries) {
+          const digest = Buffer.from(k, 'latin1');
+          this.index.objects.putSync(digest, encodeLocation(loc));
+          // A quarantined object written anew: the index points at the new record, the damaged one is dead.
+          if (this.index.quarantine.doesExist(digest)) this.index.quarantine.removeSync(digest);
+        }
         this.index.segments.putSync(segment, { indexedLength });
         for (const extra of extras) extra();
       });
@@ -347,29 +356,36 @@ export class ChunkStore {
    * commit interleaves. Garbage collection reclaims this way; `step` says whether it removed
    * index entries (then removalGeneration moves on before any later step runs).
    */
-  exclusive<T>(step: (index: ObjectIndex) => { result: T; removed: boolean }): Promise<T> {
+  async exclusive<T>(step: (index: ObjectIndex) => { result: T; removed: boolean }): Promise<T> {
     return this.serial(async () => {
       if (this.closed) throw new HavenError('SHUTTING_DOWN');
-      let out: { result: T; removed: boolean };
+      let out: { result: T; removed: boolean } | undefined;
       try {
-        out = this.index.env.transactionSync(() => step(this.index));
+        // An asynchronous transaction: `step` runs in it on this thread, at once and whole, and
+        // LMDB commits (and syncs) on its own thread, so uploads are answered meanwhile. The
+        // queue stays held until the commit, so no append or commit slips in between.
+        await this.index.env.transaction(() => {
+          out = step(this.index);
+        });
       } catch (err) {
         throw storageError(await lmdbCause(err));
       }
-      if (out.removed) this.removals++;
-      await this.index.env.flushed;
-      return out.result;
+      const done = out as { result: T; removed: boolean };
+      // Only now: a commit whose walk read the index before this removal was durable must see
+      // the generation move (read earlier, the removed objects could still have looked present).
+      if (done.removed) this.removals++;
+      return done.result;
     });
   }
 
   /**
    * Compaction: appends records copied out of a sealed segment and points their index entries
    * at the copies in the transaction that commits the copies (after they are synced). An
-   * entry that no longer points at the old place is left alone. When `retire` is given, that
-   * transaction also records the old segment as retired (its file goes once readers finish,
-   * or at the next start). Answers how many entries were switched.
+   * entry that no longer points at the old place is left alone. The last transaction also
+   * records the segments in `retire` as retired (their files go once readers finish, or at the
+   * next start). Answers how many entries were switched.
    */
-  moveRecords(records: readonly MovedRecord[], retire: number | null): Promise<number> {
+  moveRecords(records: readonly MovedRecord[], retire: readonly number[]): Promise<number> {
     return this.serial(async () => {
       if (this.closed) throw new HavenError('SHUTTING_DOWN');
       let switched = 0;
@@ -390,7 +406,7 @@ export class ChunkStore {
             this.index.objects.putSync(Buffer.from(r.header.digest), encodeLocation({ ...loc, segment: at.segment, offset: at.offset }));
             switched++;
           });
-          if (last && retire !== null) this.index.retired.putSync(retire, { since: Date.now() });
+          if (last) for (const segment of retire) this.index.retired.putSync(segment, { since: Date.now() });
         }]);
       };
       try {
@@ -407,23 +423,27 @@ export class ChunkStore {
       } catch (err) {
         throw storageError(err);
       }
-      if (retire !== null) this.movedAway.add(retire);
+      for (const segment of retire) this.movedAway.add(segment);
       return switched;
     });
   }
 
-  /** Removes a retired segment's file once no read of it is in flight, then forgets it. */
-  async removeRetired(segment: number): Promise<number> {
-    await this.leases.idle(segment);
-    await this.reader.forget(segment);
-    const freed = await unlinkSegment(this.root, segment);
+  /** Removes retired segments' files once no read of them is in flight, then forgets them; answers the bytes freed. */
+  async removeRetired(segments: readonly number[]): Promise<number> {
+    if (segments.length === 0) return 0;
+    for (const segment of segments) {
+      await this.leases.idle(segment);
+      await this.reader.forget(segment);
+    }
+    const freed = await unlinkSegments(this.root, segments);
     const index = this.index;
     try {
-      index.env.transactionSync(() => {
-        index.retired.removeSync(segment);
-        index.segments.removeSync(segment);
+      await index.env.transaction(() => {
+        for (const segment of segments) {
+          index.retired.removeSync(segment);
+          index.segments.removeSync(segment);
+        }
       });
-      await index.env.flushed;
     } catch (err) {
       // The file is gone; the next start removes the entries (removeRetiredSegments).
       throw storageError(await lmdbCause(err));

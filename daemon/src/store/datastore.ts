@@ -7,7 +7,8 @@ import { IndexHolds } from './holds.js';
 import { IndexQuarantine } from './quarantine.js';
 import { IndexSessionStore } from './session-store.js';
 import { IndexSnapshotCatalog } from './snapshot-catalog.js';
-import type { ChangeFeed, Holds, ObjectStore, Quarantine, SessionStore, SnapshotCatalog, StoreUsage } from './store-api.js';
+import { decodeLocation } from './object-index.js';
+import type { ChangeFeed, Holds, ObjectListing, ObjectStore, Quarantine, SessionStore, SnapshotCatalog, StoreUsage } from './store-api.js';
 
 export interface Datastore {
   objects: ObjectStore;
@@ -16,6 +17,7 @@ export interface Datastore {
   holds: Holds;
   feed: ChangeFeed;
   quarantine: Quarantine;
+  listing: ObjectListing;
   usage: StoreUsage;
 }
 
@@ -35,8 +37,22 @@ export function datastoreOf(store: ChunkStore): Datastore {
     },
     snapshots: () => catalog.count(),
   };
+  const listing: ObjectListing = {
+    page(after, limit) {
+      const out: ReturnType<ObjectListing['page']> = [];
+      // Starts at `after` itself (inclusive), which is skipped.
+      for (const { key, value } of store.index.objects.getRange({ start: after === null ? undefined : Buffer.from(after), limit: limit + 1 })) {
+        if (after !== null && key.equals(after)) continue;
+        if (out.length === limit) break;
+        out.push({ digest: Buffer.from(key), kind: decodeLocation(value).kind });
+      }
+      return out;
+    },
+    count: () => store.index.objects.getKeysCount(),
+  };
   return {
     objects: store,
+    listing,
     catalog,
     sessions: new IndexSessionStore(store),
     holds: new IndexHolds(store),

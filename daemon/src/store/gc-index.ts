@@ -11,7 +11,8 @@ import { encodeProtection, encodeTombstone } from '../../../core/src/objects/sna
 import { decodeLocation, encodeLocation, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES } from './record-format.js';
 
-const CHUNK = 50_000;
+/** Entries per read transaction: small enough that one chunk holds the event loop a few milliseconds. */
+const CHUNK = 16_384;
 
 /**
  * Calls `each` for every indexed object in digest order, a chunk per read transaction. The
@@ -42,11 +43,29 @@ export function recordBytes(loc: Location): number {
   return RECORD_HEADER_BYTES + loc.storedLength;
 }
 
-/** The digests the last run condemned, ascending, packed 32 bytes apiece. */
-export function condemnedDigests(index: ObjectIndex): Buffer {
-  const keys: Buffer[] = [];
-  for (const key of index.condemned.getKeys()) keys.push(Buffer.from(key));
-  return Buffer.concat(keys);
+/** The digests the last run condemned, ascending, packed 32 bytes apiece (read in chunks, like scanObjects). */
+export async function condemnedDigests(index: ObjectIndex): Promise<Buffer> {
+  let packed = Buffer.allocUnsafe(32 * 4096);
+  let n = 0;
+  let after: Buffer | undefined;
+  for (;;) {
+    let inChunk = 0;
+    for (const key of index.condemned.getKeys({ start: after, limit: CHUNK + 1 })) {
+      if (after && key.equals(after)) continue;
+      if (inChunk === CHUNK) break;
+      if ((n + 1) * 32 > packed.length) {
+        const grown = Buffer.allocUnsafe(packed.length * 2);
+        packed.copy(grown, 0, 0, n * 32);
+        packed = grown;
+      }
+      key.copy(packed, n * 32, 0, 32);
+      n++;
+      inChunk++;
+    }
+    if (inChunk < CHUNK) return packed.subarray(0, n * 32);
+    after = Buffer.from(packed.subarray((n - 1) * 32, n * 32));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 /** Snapshot records, their latest protection records and the tombstones still needed, as digests with kinds. */

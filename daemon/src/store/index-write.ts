@@ -19,3 +19,20 @@ export async function writeIndex<T>(index: ObjectIndex, fn: () => T): Promise<T>
     throw storageError(await lmdbCause(err));
   }
 }
+
+/**
+ * The same in an asynchronous LMDB transaction: `fn` runs whole on this thread when the
+ * transaction begins, and the commit and its sync happen on LMDB's own thread, so a long run of
+ * small writes (garbage collection's bookkeeping) never holds the event loop for a disk sync.
+ */
+export async function writeIndexAsync<T>(index: ObjectIndex, fn: () => T): Promise<T> {
+  let result: T | undefined;
+  try {
+    await index.env.transaction(() => {
+      result = fn();
+    });
+  } catch (err) {
+    throw storageError(await lmdbCause(err));
+  }
+  return result as T;
+}

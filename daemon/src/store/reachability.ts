@@ -33,6 +33,8 @@ export interface WalkedTree {
 
 export interface WalkResult {
   missing: Uint8Array[];
+  /** Objects present but quarantined (options.isDamaged): not descended into. */
+  damaged: Uint8Array[];
   /** Trees visited, with their heights (all complete when `missing` is empty). */
   trees: WalkedTree[];
   objects: number;
@@ -48,6 +50,8 @@ export interface WalkOptions {
    * not descended into. undefined: not known complete.
    */
   completeHeight?: (key: string) => number | undefined;
+  /** Whether a present object is known damaged (quarantined): reported apart, not descended into. */
+  isDamaged?: (digest: Uint8Array) => boolean;
   /** Called for every object reached (store check counts and marks them). */
   visit?: (digest: Uint8Array, kind: ObjectKind) => void;
 }
@@ -66,6 +70,7 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
   const missingLimit = options.missingLimit ?? 100;
   const seen = new Set<string>();
   const missing: Uint8Array[] = [];
+  const damaged: Uint8Array[] = [];
   const walked = new Map<string, { digest: Uint8Array; children: Children }>();
   /** Heights of trees not walked because they are complete. */
   const known = new Map<string, number>();
@@ -82,6 +87,10 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
     const loc = src.locate(digest);
     if (!loc) {
       if (missing.length < missingLimit) missing.push(digest);
+      return false;
+    }
+    if (options.isDamaged?.(digest)) {
+      if (damaged.length < missingLimit) damaged.push(digest);
       return false;
     }
     if (loc.kind !== kind) {
@@ -144,7 +153,7 @@ export async function walkReachable(src: ObjectSource, root: Uint8Array, options
   const rootHeight = heights.get(rootKey) ?? known.get(rootKey) ?? 0;
   if (rootHeight > MAX_TREE_DEPTH) throw new HavenError('TREE_TOO_DEEP', { limit: MAX_TREE_DEPTH, digest: toHex(root) });
   const trees = [...walked.entries()].map(([k, t]) => ({ digest: t.digest, height: heights.get(k) ?? 0 }));
-  return { missing, trees, objects };
+  return { missing, damaged, trees, objects };
 }
 
 /**

@@ -8,7 +8,7 @@ import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapsh
 import { HavenError } from '../../../core/src/errors.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
-import { encodeProtection, encodeSnapshot, encodeTombstone, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
+import { decodeSnapshot, encodeProtection, encodeSnapshot, encodeTombstone, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
 import type { ChunkStore } from './chunk-store.js';
 import { markTreesComplete } from './object-index.js';
 import { applyProtection, applyTombstone, isProtectedIn, registerSnapshot, snapshotEntry, toSummary } from './snapshot-index.js';
@@ -99,8 +99,15 @@ export class IndexSnapshotCatalog implements SnapshotCatalog {
     return this.index.snapshots.getCount();
   }
 
-  async commit(record: SnapshotRecord, also: CommitWith): Promise<SnapshotSummary> {
-    const raw = encodeSnapshot(record);
+  commit(record: SnapshotRecord, also: CommitWith): Promise<SnapshotSummary> {
+    return this.commitRecord(encodeSnapshot(record), record, also);
+  }
+
+  commitRaw(raw: Uint8Array, also: CommitWith): Promise<SnapshotSummary> {
+    return this.commitRecord(raw, decodeSnapshot(raw), also);
+  }
+
+  private async commitRecord(raw: Uint8Array, record: SnapshotRecord, also: CommitWith): Promise<SnapshotSummary> {
     const digest = sha256(raw);
     const id = toHex(digest);
     await this.store.writeOwnObject(ObjectKind.snapshot, raw, () => {

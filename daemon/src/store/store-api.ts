@@ -8,6 +8,7 @@
 
 import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { SnapshotRecord } from '../../../core/src/objects/snapshot.js';
+import type { ObjectKind } from '../../../core/src/objects/kinds.js';
 import type { HoldKind, Location, SessionRecord } from './object-index.js';
 import type { ObjectSource, WalkedTree } from './reachability.js';
 import type { AppendItem } from './segment-writer.js';
@@ -17,7 +18,7 @@ export type { HoldKind, SessionRecord } from './object-index.js';
 
 /** Objects: has, get, append-verified (ChunkStore implements it). */
 export interface ObjectStore extends ObjectSource {
-  /** Durable and visible: what a client's `has` is answered with. */
+  /** Durable, visible and not quarantined: what a client's `has` is answered with. */
   isIndexed(digest: Uint8Array): boolean;
   /** Appends objects already verified against their digests; false per item: already stored. */
   append(items: AppendItem[]): Promise<boolean[]>;
@@ -65,6 +66,11 @@ export interface SnapshotCatalog {
    * the snapshot is either fully there or not at all.
    */
   commit(record: SnapshotRecord, also: CommitWith): Promise<SnapshotSummary>;
+  /**
+   * The same for a record already encoded elsewhere (replication): these exact bytes are
+   * stored, so the snapshot keeps the id it has on the source. Throws if they do not decode.
+   */
+  commitRaw(raw: Uint8Array, also: CommitWith): Promise<SnapshotSummary>;
   /**
    * Deletes by appending a tombstone (a rebuilt index honours it); GC reclaims the data.
    * Refuses a protected snapshot (SNAPSHOT_PROTECTED).
@@ -159,13 +165,24 @@ export interface QuarantinedObject {
   since: string;
 }
 
-/** Objects found damaged (by verification, a restore, a drill), kept on a list until cleared. */
+/**
+ * Objects found damaged (by verification, a restore, a drill), kept on a list until written
+ * anew by an upload or cleared. A quarantined object is absent to `isIndexed` (has).
+ */
 export interface Quarantine {
-  mark(digest: Uint8Array, reason: string): Promise<void>;
+  /** `above`: trees that reach it; they lose their "complete" flag so that commits walk them again. */
+  mark(digest: Uint8Array, reason: string, above?: readonly Uint8Array[]): Promise<void>;
   isQuarantined(digest: Uint8Array): boolean;
   list(): QuarantinedObject[];
   /** False when it was not quarantined. */
   clear(digest: Uint8Array): Promise<boolean>;
+}
+
+/** Every indexed object in digest order, a page at a time (verification's nightly rotation). */
+export interface ObjectListing {
+  /** Up to `limit` objects after `after` (null: from the first). */
+  page(after: Uint8Array | null, limit: number): Array<{ digest: Buffer; kind: ObjectKind }>;
+  count(): number;
 }
 
 /** What the datastore holds, for the dashboard and metrics. */

@@ -22,6 +22,11 @@ export interface CheckReport {
   reachableObjects: number;
   /** Records not referenced by the index (duplicates, or a tail the daemon will recover). */
   unindexedRecords: number;
+  /**
+   * Damaged records the index does not point at: replaced by a re-upload after verification
+   * quarantined them (or no longer needed). Not a problem: compaction drops them.
+   */
+  replacedRecords: number;
   problems: string[];
   ok: boolean;
 }
@@ -34,7 +39,7 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
   const problems: string[] = [];
   const report: CheckReport = {
     datastore: identity.id, segments: 0, records: 0, bytes: 0, indexedObjects: 0, snapshots: 0,
-    reachableObjects: 0, unindexedRecords: 0, problems, ok: false,
+    reachableObjects: 0, unindexedRecords: 0, replacedRecords: 0, problems, ok: false,
   };
   try {
     // Valid records by position, to check index entries against; damaged digests, to name
@@ -46,6 +51,8 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
     // recovery will index or cut. They are counted, never reported as problems.
     const pastIndexed = (segment: number, offset: number): boolean => offset >= (index.segments.get(segment)?.indexedLength ?? 0);
     const tails = new Set<number>();
+    /** Damaged records within the indexed length: problems only if the index points at them. */
+    const damagedRecords: Array<{ segment: number; offset: number; digest: string; problem: string }> = [];
     const tail = (segment: number): void => {
       if (!tails.has(segment)) report.unindexedRecords++;
       tails.add(segment);
@@ -60,8 +67,8 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
         }
         if (!r.ok) {
           const why = r.status === STATUS_CRC ? 'payload checksum mismatch' : `content does not match its digest (status ${r.status})`;
-          problems.push(`segment ${r.segment} offset ${r.offset}: ${kindName(r.header.kind)} ${toHex(r.header.digest)}: ${why}`);
-          damaged.add(toHex(r.header.digest));
+          const digest = toHex(r.header.digest);
+          damagedRecords.push({ segment: r.segment, offset: r.offset, digest, problem: `segment ${r.segment} offset ${r.offset}: ${kindName(r.header.kind)} ${digest}: ${why}` });
           return;
         }
         valid.add(`${r.segment}:${r.offset}:${toHex(r.header.digest)}`);
@@ -88,6 +95,16 @@ export async function checkStore(root: string, pool: VerifyPool): Promise<CheckR
       }
     }
     report.unindexedRecords += Math.max(0, valid.size - report.indexedObjects);
+    for (const d of damagedRecords) {
+      const raw = index.objects.getBinary(Buffer.from(d.digest, 'hex'));
+      const loc = raw ? decodeLocation(raw) : null;
+      if (loc === null || loc.segment !== d.segment || loc.offset !== d.offset) {
+        report.replacedRecords++;
+        continue;
+      }
+      problems.push(d.problem);
+      damaged.add(d.digest);
+    }
 
     const source = indexedSource(index, reader);
     const reachable = new Set<string>();

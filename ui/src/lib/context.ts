@@ -3,7 +3,9 @@
 
 import { getContext, setContext } from 'svelte';
 import type { Http } from './api/http.js';
-import type { AuthService, BackupsService, DisksService, GcService, JobsService, PoolService, RetentionService, SwapService, TokensService } from './api/services.js';
+import type {
+  AuthService, BackupsService, DisksService, GcService, JobsService, NotifyService, PlanService, PoolService, ReplicationService, RetentionService, SwapService, TokensService,
+} from './api/services.js';
 import type { AuthStore } from './auth.svelte.js';
 import type { LiveStore } from './live.svelte.js';
 import type { Router } from './router.svelte.js';
@@ -21,7 +23,10 @@ export interface AppContext {
   pool: PoolService;
   swaps: SwapService;
   retention: RetentionService;
+  plan: PlanService;
+  notify: NotifyService;
   gc: GcService;
+  replication: ReplicationService;
 }
 
 const KEY = Symbol('haven-app');

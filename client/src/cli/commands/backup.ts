@@ -68,8 +68,11 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
   }
   const s = outcome.snapshot;
   const st = outcome.session.stats;
-  ctx.out.result({ snapshot: s, session: outcome.session, warnings: outcome.warnings }, () => [
+  ctx.out.result({ snapshot: s, session: outcome.session, warnings: outcome.warnings, healed: outcome.healed }, () => [
     ...outcome.warnings.map((w) => `warning: ${w}`),
+    ...(outcome.healed.length > 0
+      ? [`note: the appliance had found ${outcome.healed.length} object(s) of earlier backups damaged; every file was read again and they were uploaded anew`]
+      : []),
     `snapshot ${s.id.slice(0, 12)} saved (group ${s.group})`,
     `  ${s.stats.files ?? 0} files, ${s.stats.dirs ?? 0} dirs, ${formatBytes(s.stats.bytes ?? 0)}; ${s.stats.filesRead ?? 0} files read, ${s.stats.filesCached ?? 0} unchanged`,
     `  uploaded ${st.objectsNew} new objects (${formatBytes(st.bytesNew)} stored, ${formatBytes(st.rawBytesNew)} raw) in ${((s.stats.durationMs ?? 0) / 1000).toFixed(1)} s`,

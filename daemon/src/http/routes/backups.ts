@@ -12,14 +12,17 @@ import { FrameIngest } from '../../backup/frame-ingest.js';
 import type { Sessions } from '../../backup/sessions.js';
 import type { EventBus } from '../../events.js';
 import type { Datastore } from '../../store/datastore.js';
+import type { UploadSpace } from '../../store/space-reserve.js';
 import type { VerifyPool } from '../../workers/verify-pool.js';
 import type { Handler } from '../route-types.js';
 
 export interface BackupDeps {
-  store: Pick<Datastore, 'objects' | 'catalog'>;
+  store: Pick<Datastore, 'objects' | 'catalog' | 'quarantine'>;
   sessions: Sessions;
   catalog: Catalog;
   pool: VerifyPool;
+  /** The datastore's free-space reserve: refuses upload streams' new objects below it. */
+  space: UploadSpace;
   bus: EventBus;
   chunker: ChunkerParams;
   limits: { maxFrameBytes: number; maxHasDigests: number; maxStreamsPerSession: number };
@@ -33,6 +36,10 @@ type BySession = { params: typeof SessionParams };
 export function backupRoutes(deps: BackupDeps) {
   const { sessions } = deps;
 
+  // Starting a session is not refused below the free-space reserve: a backup whose objects
+  // are all stored already (nothing changed since the last run) needs no space beyond its
+  // commit record, which the reserve exists to allow. A backup that does need space is
+  // refused (STORAGE_FULL) at its first batch of new objects, a few MiB into its upload.
   const start: Handler<{ body: typeof StartBackupRequest }> = async (req, reply) => {
     const { body } = req;
     const previous = deps.catalog.latest(body.group);
@@ -85,6 +92,7 @@ export function backupRoutes(deps: BackupDeps) {
       {
         store: deps.store.objects,
         pool: deps.pool,
+        space: deps.space,
         onProgress: (t) => {
           account(t, ingest.rawBytesNew);
           sessions.touch(s);

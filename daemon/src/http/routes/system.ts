@@ -1,6 +1,8 @@
 // The appliance's own identity and state: its TLS certificate (for the UI, which shows the
-// fingerprint clients pin) and the Prometheus metrics.
+// fingerprint clients pin), the datastore's usage and free-space reserve (for `havend info`
+// and scripts), and the Prometheus metrics.
 
+import type { DatastoreUsage } from '../../../../core/src/api/datastore.js';
 import type { TlsInfo } from '../../../../core/src/api/system.js';
 import { EXPOSITION_CONTENT_TYPE } from '../../metrics/exposition.js';
 import type { MetricsRegistry } from '../../metrics/registry.js';
@@ -11,6 +13,7 @@ export interface SystemDeps {
   tls: () => TlsMaterial | null;
   urls: () => string[];
   metrics: MetricsRegistry;
+  usage: { measureNow(): DatastoreUsage };
 }
 
 export function systemRoutes(deps: SystemDeps) {
@@ -29,5 +32,7 @@ export function systemRoutes(deps: SystemDeps) {
 
   const metrics: Handler = async (_req, reply) => reply.type(EXPOSITION_CONTENT_TYPE).send(await deps.metrics.render());
 
-  return { tls, metrics };
+  const datastore: Handler = async () => deps.usage.measureNow();
+
+  return { tls, metrics, datastore };
 }

@@ -11,6 +11,9 @@ import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
 import type { ConfirmSwapRequest, StartSwapRequest, SwapInfo, SwapList } from '$core/api/swap.js';
 import type { GcStartResponse, GcStatus } from '$core/api/gc.js';
 import type { PolicyList, PreviewResponse, PruneResponse, RetentionPolicy, StoredPolicy } from '$core/api/retention.js';
+import type { PeerList, ReplicateResponse } from '$core/api/replication.js';
+import type { Enrolment, PlanEntryInput, PlanEntryStatus, PlanList } from '$core/api/plan.js';
+import type { NotifyList, NotifyTarget, NotifyTargetInput, OutboxList, TestSendResult } from '$core/api/notify.js';
 import type { Http } from './http.js';
 
 const V1 = '/api/v1';
@@ -101,10 +104,41 @@ export class RetentionService {
   prune = (group: string): Promise<PruneResponse> => this.http.post(`${V1}/prune`, { group });
 }
 
+/** The protection plan: entries with their RPO states, unplanned groups, enrolment (issue 15). */
+export class PlanService {
+  constructor(private readonly http: Http) {}
+  private url = (group: string): string => `${V1}/plan/${encodeURIComponent(group)}`;
+  list = (): Promise<PlanList> => this.http.get(`${V1}/plan`);
+  /** Adds or replaces the group's entry (its creation time is kept). */
+  set = (group: string, input: PlanEntryInput): Promise<PlanEntryStatus> => this.http.put(this.url(group), input);
+  remove = (group: string): Promise<void> => this.http.del(this.url(group));
+  /** Creates a fresh backup:<group> token: the answer is the only time it is shown. */
+  enroll = (group: string): Promise<Enrolment> => this.http.post(`${this.url(group)}/enroll`);
+}
+
+/** Notification targets, their test send and the outbox (issue 15). */
+export class NotifyService {
+  constructor(private readonly http: Http) {}
+  private url = (name: string): string => `${V1}/notify/targets/${encodeURIComponent(name)}`;
+  list = (): Promise<NotifyList> => this.http.get(`${V1}/notify/targets`);
+  set = (name: string, input: NotifyTargetInput): Promise<NotifyTarget> => this.http.put(this.url(name), input);
+  remove = (name: string): Promise<void> => this.http.del(this.url(name));
+  test = (name: string): Promise<TestSendResult> => this.http.post(`${this.url(name)}/test`);
+  outbox = (): Promise<OutboxList> => this.http.get(`${V1}/notify/outbox`);
+}
+
 /** Garbage collection (issue 13; admin only): status with the history of runs, and a run now. */
 export class GcService {
   constructor(private readonly http: Http) {}
   status = (): Promise<GcStatus> => this.http.get(`${V1}/gc`);
   /** Starts a run as a task (or answers the one already running); its progress comes over the live socket. */
   start = (): Promise<GcStartResponse> => this.http.post(`${V1}/gc`);
+}
+
+/** The offsite's replication peers (issue 14; admin only): their status, and a pull now. */
+export class ReplicationService {
+  constructor(private readonly http: Http) {}
+  list = (): Promise<PeerList> => this.http.get(`${V1}/peers`);
+  /** Starts a full pull as a task (or answers the one running); its progress comes over the live socket. */
+  replicate = (name: string): Promise<ReplicateResponse> => this.http.post(`${V1}/peers/${encodeURIComponent(name)}/replicate`, {});
 }

@@ -1,0 +1,115 @@
+// The protection plan on the wire (issue 15, step 1 of the backup practice: compile what must
+// be protected). An entry names a group and the goal for it: how much data may be lost (RPO),
+// when backups are expected (a cron schedule), how long a recovery may take (RTO) and whether
+// an offsite copy is required. The RPO watch turns each entry into a state; the rules are in
+// daemon/src/plan/rpo-state.ts and docs/ARCHITECTURE.md.
+
+import { Type, type Static } from 'typebox';
+import { GroupName } from './common.js';
+import { RetentionPolicy } from './retention.js';
+
+/** `Ns|Nm|Nh|Nd|Nw` (core/src/time/duration.ts checks it again and names what is wrong). */
+export const DurationText = Type.String({ pattern: '^[0-9]+[smhdw]$', maxLength: 32 });
+
+/** An admin's choice: watched, paused (no alerts for a while), retired (kept for the record). */
+export const PlanMode = Type.Union([Type.Literal('active'), Type.Literal('paused'), Type.Literal('retired')]);
+export type PlanMode = Static<typeof PlanMode>;
+
+export const RpoState = Type.Union([
+  Type.Literal('OK'), Type.Literal('LATE'), Type.Literal('BREACH'), Type.Literal('NEVER'), Type.Literal('PAUSED'), Type.Literal('RETIRED'),
+]);
+export type RpoState = Static<typeof RpoState>;
+
+/** PUT /api/v1/plan/:group: adds or replaces the group's entry (its creation time is kept). */
+export const PlanEntryInput = Type.Object(
+  {
+    owner: Type.Optional(Type.String({ maxLength: 200 })),
+    rpo: DurationText,
+    /** A cron pattern (croner, optional seconds field); without it the entry is never LATE. */
+    schedule: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+    /** How long after a due time a backup may still arrive before the entry is LATE (default 1h). */
+    grace: Type.Optional(DurationText),
+    rto: Type.Optional(DurationText),
+    /** The peer that must hold an offsite copy (free text until replication exists). */
+    offsitePeer: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    mode: Type.Optional(PlanMode),
+  },
+  { additionalProperties: false },
+);
+export type PlanEntryInput = Static<typeof PlanEntryInput>;
+
+export const PlanEntry = Type.Object({
+  group: GroupName,
+  owner: Type.String(),
+  rpo: DurationText,
+  schedule: Type.Union([Type.String(), Type.Null()]),
+  grace: DurationText,
+  rto: Type.Union([DurationText, Type.Null()]),
+  offsitePeer: Type.Union([Type.String(), Type.Null()]),
+  mode: PlanMode,
+  /** ISO 8601; a NEVER entry is measured from here. */
+  created: Type.String(),
+  updated: Type.String(),
+  updatedBy: Type.String(),
+});
+export type PlanEntry = Static<typeof PlanEntry>;
+
+/** Something a later slice measures (drills, replication): its value or why there is none. */
+export const NotConfigured = Type.Object({ configured: Type.Literal(false), reason: Type.String() });
+
+/** The RTO as the group's latest recovery drill measured it (daemon/src/drill/). */
+export const RtoMeasured = Type.Object({
+  configured: Type.Literal(true),
+  /** Time to first byte + the newest snapshot's size / the drill's rate. */
+  seconds: Type.Number({ minimum: 0 }),
+  /** When the drill ended (ISO 8601), its task and result. */
+  drilled: Type.String(),
+  task: Type.String(),
+  result: Type.Union([Type.Literal('passed'), Type.Literal('failed')]),
+});
+export type RtoMeasured = Static<typeof RtoMeasured>;
+
+export const PlanEntryStatus = Type.Object({
+  group: GroupName,
+  state: RpoState,
+  /** Why, in plain language ("newest backup 3h ago; RPO 1d"). */
+  reason: Type.String(),
+  entry: PlanEntry,
+  /** ISO 8601 commit time of the group's newest snapshot, null when it has none. */
+  newestSnapshot: Type.Union([Type.String(), Type.Null()]),
+  /** When the RPO is breached unless a backup arrives (null when paused or retired). */
+  breachAt: Type.Union([Type.String(), Type.Null()]),
+  /** The first due time of the schedule after the newest backup (null without a schedule). */
+  nextDue: Type.Union([Type.String(), Type.Null()]),
+  /** The group's retention policy (retention area), null when it is never pruned. */
+  retention: Type.Union([RetentionPolicy, Type.Null()]),
+  /** The RTO as the latest drill that measured one estimated it; not configured before any drill. */
+  rtoEstimate: Type.Union([RtoMeasured, NotConfigured]),
+  /** The offsite copy's state: replication is not built yet. */
+  offsite: NotConfigured,
+  evaluated: Type.String(),
+});
+export type PlanEntryStatus = Static<typeof PlanEntryStatus>;
+
+/** A group that has snapshots but no plan entry, for the admin to adopt. */
+export const UnplannedGroup = Type.Object({ group: GroupName, snapshots: Type.Integer(), newestSnapshot: Type.Union([Type.String(), Type.Null()]) });
+export type UnplannedGroup = Static<typeof UnplannedGroup>;
+
+export const PlanList = Type.Object({ entries: Type.Array(PlanEntryStatus), unplanned: Type.Array(UnplannedGroup) });
+export type PlanList = Static<typeof PlanList>;
+
+/** POST /api/v1/plan/:group/enroll: what the client machine needs, with a fresh `backup:<group>` token. */
+export const Enrolment = Type.Object({
+  group: GroupName,
+  server: Type.String(),
+  /** The pinned certificate fingerprint; null when the appliance serves plain HTTP (loopback). */
+  fingerprint: Type.Union([Type.String(), Type.Null()]),
+  /** Shown once: only its hash is stored. */
+  token: Type.String(),
+  tokenId: Type.String(),
+  /** The one line to run on the client: `haven login ...` saving server, token and pin. */
+  command: Type.String(),
+  /** Then, for each run (or a profile): the backup into this group. */
+  backupCommand: Type.String(),
+});
+export type Enrolment = Static<typeof Enrolment>;

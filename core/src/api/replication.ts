@@ -1,0 +1,129 @@
+// Offsite replication on the wire (issue 14, DESIGN section 4). The source serves its change
+// feed and raw snapshot records to replication tokens; objects go through the restore route
+// (POST /snapshots/:id/objects, frames by digest). The offsite keeps its peers and answers
+// their status through the control socket and the UI.
+
+import { Type, type Static } from 'typebox';
+import { GroupName, HexDigest } from './common.js';
+
+/** A position in the source's change feed; the epoch names the index it belongs to. */
+export const FeedCursor = Type.Object({ epoch: Type.String({ maxLength: 128 }), seq: Type.Integer({ minimum: 0 }) });
+export type FeedCursor = Static<typeof FeedCursor>;
+
+/** Longest a changes request waits for a change (seconds): bounded so proxies and shutdown never wait long. */
+export const MAX_CHANGES_WAIT_SECONDS = 30;
+
+/** GET /api/v1/replication/changes: without epoch and seq, from the beginning of the feed. */
+export const ChangesQuery = Type.Object(
+  {
+    epoch: Type.Optional(Type.String({ maxLength: 128 })),
+    seq: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** Seconds to wait when there is no change yet (long poll); 0 answers at once. */
+    wait: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_CHANGES_WAIT_SECONDS })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  },
+  { additionalProperties: false },
+);
+export type ChangesQuery = Static<typeof ChangesQuery>;
+
+export const SnapshotChange = Type.Object({
+  seq: Type.Integer({ minimum: 1 }),
+  type: Type.Union([Type.Literal('committed'), Type.Literal('deleted')]),
+  snapshot: HexDigest,
+  group: GroupName,
+  /** ISO 8601: the snapshot's time (committed) or the deletion's. */
+  time: Type.String(),
+});
+export type SnapshotChange = Static<typeof SnapshotChange>;
+
+export const ChangesResponse = Type.Object({
+  /** Changes of the groups the token covers (others are skipped, their sequence numbers too). */
+  changes: Type.Array(SnapshotChange),
+  /** Where the next request continues. */
+  cursor: FeedCursor,
+  /** The cursor named another epoch (a rebuilt index): list the snapshots again, then go on from `cursor`. */
+  reset: Type.Boolean(),
+});
+export type ChangesResponse = Static<typeof ChangesResponse>;
+
+/** The media type of a raw snapshot record (GET /api/v1/snapshots/:id/record). */
+export const MEDIA_SNAPSHOT_RECORD = 'application/vnd.haven.snapshot';
+
+// ---- the offsite's peers ----
+
+const PeerName = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
+/** `Ns|Nm|Nh|Nd|Nw` (core/src/time/duration.ts). */
+const Duration = Type.String({ pattern: '^[0-9]+[smhdw]$', maxLength: 32 });
+const GroupPrefix = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$' });
+
+export const PeerNameParams = Type.Object({ name: PeerName });
+
+export const AddPeerRequest = Type.Object(
+  {
+    name: PeerName,
+    url: Type.String({ pattern: '^https?://', maxLength: 2048 }),
+    /** The source's replication token (the CLI reads it from a file; the daemon stores it 0600). */
+    token: Type.String({ minLength: 1, maxLength: 512 }),
+    fingerprint: Type.Optional(Type.String({ maxLength: 128 })),
+    /** Only these groups of the source (default: every group the token covers). */
+    groups: Type.Optional(Type.Array(GroupName, { maxItems: 1000 })),
+    /** Local groups are named `<prefix><group>` (so two sources, or a source and a local group, never clash). */
+    groupPrefix: Type.Optional(GroupPrefix),
+    /** A cron expression: pull on that schedule instead of following the source. */
+    schedule: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /** Alert when the peer has made no progress for this long (default 1h). */
+    lagAlert: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+export type AddPeerRequest = Static<typeof AddPeerRequest>;
+
+export const PeerState = Type.Union([Type.Literal('idle'), Type.Literal('pulling'), Type.Literal('failing')]);
+
+export const PeerInfo = Type.Object({
+  name: PeerName,
+  url: Type.String(),
+  fingerprint: Type.Union([Type.String(), Type.Null()]),
+  groups: Type.Union([Type.Array(GroupName), Type.Null()]),
+  groupPrefix: Type.Union([Type.String(), Type.Null()]),
+  /** `follow`, or the cron expression it pulls on. */
+  schedule: Type.String(),
+  lagAlert: Duration,
+  added: Type.String(),
+});
+export type PeerInfo = Static<typeof PeerInfo>;
+
+export const PeerStatus = Type.Object({
+  peer: PeerInfo,
+  state: PeerState,
+  /** The source's change feed position the offsite has applied. */
+  cursor: Type.Union([FeedCursor, Type.Null()]),
+  /** Snapshots the source had at the last look that the offsite lacks. */
+  snapshotsBehind: Type.Integer({ minimum: 0 }),
+  /** Seconds since the oldest snapshot the offsite lacks was committed on the source (0: up to date). */
+  lagSeconds: Type.Number({ minimum: 0 }),
+  snapshotsPulled: Type.Integer({ minimum: 0 }),
+  objectsFetched: Type.Integer({ minimum: 0 }),
+  bytesFetched: Type.Integer({ minimum: 0 }),
+  /** ISO 8601 of the last pull that completed, or of the last snapshot committed. */
+  lastProgress: Type.Union([Type.String(), Type.Null()]),
+  lastError: Type.Union([Type.Object({ code: Type.String(), message: Type.String(), time: Type.String() }), Type.Null()]),
+});
+export type PeerStatus = Static<typeof PeerStatus>;
+
+export const PeerList = Type.Object({ peers: Type.Array(PeerStatus) });
+export type PeerList = Static<typeof PeerList>;
+
+export const ReplicateRequest = Type.Object({ wait: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+
+export const ReplicateResponse = Type.Object({
+  peer: Type.String(),
+  /** Snapshots committed on the offsite by this pull. */
+  pulled: Type.Integer({ minimum: 0 }),
+  /** Snapshots the source had that the offsite still lacks (0 after a complete pull). */
+  behind: Type.Integer({ minimum: 0 }),
+  objectsFetched: Type.Integer({ minimum: 0 }),
+  bytesFetched: Type.Integer({ minimum: 0 }),
+  task: Type.Union([Type.String(), Type.Null()]),
+});
+export type ReplicateResponse = Static<typeof ReplicateResponse>;

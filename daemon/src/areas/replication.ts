@@ -1,0 +1,83 @@
+// The replication area (the offsite side of issue 14): the peers this appliance pulls from,
+// a puller per peer, the lag check (every 30 s) and the replication metrics. It starts after
+// the backup, jobs and verification areas it pulls through (sessions, the verified ingest,
+// tasks, alerts) and before the HTTP area that serves its routes; at stop the pullers end
+// first (their in-flight pull is cut and resumes at the next start).
+
+import type { Logger } from 'pino';
+import type { Catalog } from '../backup/catalog.js';
+import type { Sessions } from '../backup/sessions.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config/schema.js';
+import type { EventBus } from '../events.js';
+import type { AlertCenter } from '../jobs/alerts.js';
+import type { Scheduler } from '../jobs/scheduler.js';
+import type { TaskRegistry } from '../jobs/tasks.js';
+import type { MetricsRegistry } from '../metrics/registry.js';
+import { PeerPuller } from '../replication/peer-puller.js';
+import { PeerStore } from '../replication/peer-store.js';
+import { ReplicationService } from '../replication/replication-service.js';
+import type { StateDb } from '../state/state-db.js';
+import type { Datastore } from '../store/datastore.js';
+import type { UploadSpace } from '../store/space-reserve.js';
+import type { VerifyPool } from '../workers/verify-pool.js';
+import { repeat, type Repeating } from './repeat.js';
+
+/** Parallel object streams per peer. */
+const STREAMS = 4;
+const LAG_CHECK_MS = 30_000;
+
+export interface ReplicationAreaDeps {
+  config: Pick<Config, 'limits' | 'datastore'>;
+  stateDir: string;
+  state: StateDb;
+  datastore: Pick<Datastore, 'objects' | 'catalog' | 'quarantine'>;
+  sessions: Sessions;
+  catalog: Catalog;
+  /** The datastore's free-space reserve (the backup area's): pulls are refused below it like uploads. */
+  space: UploadSpace;
+  verify: VerifyPool;
+  bus: EventBus;
+  tasks: TaskRegistry;
+  alerts: AlertCenter;
+  scheduler: Scheduler;
+  metrics: MetricsRegistry;
+  clock: Clock;
+  log: Logger;
+}
+
+export function replicationArea(deps: ReplicationAreaDeps) {
+  const peers = new PeerStore(deps.state, deps.stateDir, () => deps.clock.now());
+  // Stops every pull of the daemon's lifetime: streams end cleanly, their complete frames kept.
+  const shutdown = new AbortController();
+  const replication = new ReplicationService({
+    peers,
+    puller: (peer, token) => new PeerPuller({
+      peer, token, peers, streams: STREAMS, catalog: deps.catalog, localCatalog: deps.datastore.catalog, tasks: deps.tasks,
+      now: () => deps.clock.now(), log: deps.log,
+      pull: {
+        objects: deps.datastore.objects, pool: deps.verify, space: deps.space, sessions: deps.sessions, streams: STREAMS, shutdown: shutdown.signal,
+        ingest: { maxFrameBytes: deps.config.limits.maxFrameBytes, syncEveryBytes: deps.config.datastore.syncEveryBytes },
+        commit: { store: deps.datastore, bus: deps.bus },
+      },
+    }),
+    scheduler: deps.scheduler, alerts: deps.alerts, now: () => deps.clock.now(),
+  });
+  let lagCheck: Repeating | null = null;
+  let unregister = (): void => {};
+  return {
+    name: 'replication',
+    replication,
+    async start(): Promise<void> {
+      await replication.start();
+      unregister = deps.metrics.register('replication', () => replication.metrics());
+      lagCheck = repeat(deps.clock, LAG_CHECK_MS, () => replication.checkLag(), (err) => deps.log.error({ err }, 'replication lag check failed'));
+    },
+    async stop(): Promise<void> {
+      shutdown.abort();
+      await lagCheck?.stop();
+      unregister();
+      await replication.stop();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+// `havend plan add|list|enroll|remove`: the protection plan through the running daemon's
+// control socket (issue 15). `plan add` on a group that has an entry replaces it (its
+// creation time is kept); `plan enroll` creates a fresh backup:<group> token and prints the
+// line to run on the client.
+
+import type { Enrolment, PlanEntryInput, PlanEntryStatus, PlanList } from '../../../core/src/api/plan.js';
+import { UsageError, parse, required } from '../../../core/src/cli/args.js';
+import { localClientFor } from './local-client.js';
+import { printer } from './print.js';
+
+const COMMON = { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const;
+const ADD_OPTIONS = {
+  rpo: { type: 'string' }, rto: { type: 'string' }, schedule: { type: 'string' }, grace: { type: 'string' },
+  owner: { type: 'string' }, offsite: { type: 'string' }, mode: { type: 'string' },
+} as const;
+const USAGE = 'havend plan add GROUP --rpo DURATION [--rto DURATION] [--schedule CRON] [--grace DURATION] [--owner TEXT] [--offsite PEER] '
+  + '[--mode active|paused|retired] | list | enroll GROUP | remove GROUP [--data DIR] [--config FILE] [--json]';
+const MODES = ['active', 'paused', 'retired'] as const;
+
+function entryLine(s: PlanEntryStatus): string {
+  const e = s.entry;
+  const goal = [`RPO ${e.rpo}`, e.schedule ? `schedule "${e.schedule}"` : null, e.rto ? `RTO ${e.rto}` : null, e.offsitePeer ? `offsite ${e.offsitePeer}` : null]
+    .filter((x) => x !== null).join(', ');
+  return `${s.state.padEnd(8)} ${s.group}  ${goal}${e.owner ? `  owner ${e.owner}` : ''}\n         ${s.reason}`;
+}
+
+function inputFrom(values: { [K in keyof typeof ADD_OPTIONS]?: string | undefined }): PlanEntryInput {
+  const mode = values.mode;
+  if (mode !== undefined && !(MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode is one of ${MODES.join(', ')}, not ${mode}`);
+  return {
+    rpo: required(values.rpo, '--rpo'),
+    ...(values.rto !== undefined ? { rto: values.rto } : {}),
+    ...(values.schedule !== undefined ? { schedule: values.schedule } : {}),
+    ...(values.grace !== undefined ? { grace: values.grace } : {}),
+    ...(values.owner !== undefined ? { owner: values.owner } : {}),
+    ...(values.offsite !== undefined ? { offsitePeer: values.offsite } : {}),
+    ...(mode !== undefined ? { mode: mode as (typeof MODES)[number] } : {}),
+  };
+}
+
+export async function planCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'add' && sub !== 'list' && sub !== 'enroll' && sub !== 'remove') throw new UsageError(`${USAGE} (got ${sub ?? 'nothing'})`);
+  const { values, positionals } = parse(rest, sub === 'add' ? { ...COMMON, ...ADD_OPTIONS } : COMMON, true);
+  const [group, ...extra] = positionals;
+  if (extra.length > 0 || (sub === 'list') !== (group === undefined)) throw new UsageError(USAGE);
+  const client = localClientFor(values);
+  const path = `/api/v1/plan/${encodeURIComponent(group ?? '')}`;
+  const out = printer(values.json);
+  switch (sub) {
+    case 'add': {
+      const s = await client.call<PlanEntryStatus>('PUT', path, inputFrom(values as { [K in keyof typeof ADD_OPTIONS]?: string }));
+      return out(s, `${entryLine(s)}\nenrol the client: havend plan enroll ${s.group}`);
+    }
+    case 'remove':
+      await client.call<undefined>('DELETE', path);
+      return out({ removed: group }, `${group as string}: removed from the plan (its alerts are resolved)`);
+    case 'enroll': {
+      const e = await client.call<Enrolment>('POST', `${path}/enroll`);
+      return out(e, [
+        `# on the client machine (the token is shown only now):`,
+        e.command,
+        `# then, by hand or on a schedule:`,
+        e.backupCommand,
+      ].join('\n'));
+    }
+    default: {
+      const list = await client.call<PlanList>('GET', '/api/v1/plan');
+      const lines = list.entries.map(entryLine);
+      if (lines.length === 0) lines.push('the protection plan is empty: havend plan add GROUP --rpo DURATION');
+      for (const u of list.unplanned) lines.push(`UNPLANNED ${u.group}  ${u.snapshots} snapshot(s), newest ${u.newestSnapshot ?? 'none'}`);
+      return out(list, lines.join('\n'));
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// A growing list of digests packed 32 bytes apiece, each with a small number (a record's
+// size). A million condemned objects as an array of Buffers cost over 100 MiB of heap (each
+// Buffer object weighs several times its 32 bytes); packed they cost 36 MiB.
+
+const INITIAL = 4096;
+
+export class DigestList {
+  private packed = Buffer.allocUnsafe(INITIAL * 32);
+  private sizes = new Uint32Array(INITIAL);
+  private n = 0;
+
+  get length(): number {
+    return this.n;
+  }
+
+  push(digest: Uint8Array, size = 0): void {
+    if (this.n === this.sizes.length) {
+      const packed = Buffer.allocUnsafe(this.packed.length * 2);
+      this.packed.copy(packed);
+      this.packed = packed;
+      const sizes = new Uint32Array(this.sizes.length * 2);
+      sizes.set(this.sizes);
+      this.sizes = sizes;
+    }
+    this.packed.set(digest.subarray(0, 32), this.n * 32);
+    this.sizes[this.n] = size;
+    this.n++;
+  }
+
+  /** The i-th digest, a view into the list (copy it to keep it past the list). */
+  at(i: number): Buffer {
+    return this.packed.subarray(i * 32, i * 32 + 32);
+  }
+
+  sizeAt(i: number): number {
+    return this.sizes[i] as number;
+  }
+
+  /** Digests [from, to) as views. */
+  slice(from: number, to: number): Buffer[] {
+    const out: Buffer[] = [];
+    for (let i = from; i < Math.min(to, this.n); i++) out.push(this.at(i));
+    return out;
+  }
+}

@@ -1,0 +1,163 @@
+// The offsite's replication: its peers (add, list, status, remove), one puller per peer
+// (following the source's feed, or pulling on a cron schedule), one-shot pulls on demand,
+// the lag alert and the metrics. The peers' settings and progress are in the state db
+// (peer-store.ts); the pulling is peer-puller.ts.
+
+import { Cron } from 'croner';
+import { HavenError } from '../../../core/src/errors.js';
+import type { AddPeerRequest, PeerInfo, PeerStatus, ReplicateResponse } from '../../../core/src/api/replication.js';
+import { parseDuration } from '../../../core/src/time/duration.js';
+import type { AlertCenter } from '../jobs/alerts.js';
+import type { Scheduler } from '../jobs/scheduler.js';
+import { counter, gauge, type MetricFamily } from '../metrics/registry.js';
+import { FOLLOW, peerInfoOf, type PeerStore } from './peer-store.js';
+import type { PeerPuller } from './peer-puller.js';
+
+export interface ReplicationServiceDeps {
+  peers: PeerStore;
+  /** Builds the puller of a peer (its source connection with the peer's token). */
+  puller: (peer: PeerInfo, token: string) => PeerPuller;
+  scheduler: Pick<Scheduler, 'cron' | 'remove'>;
+  alerts: Pick<AlertCenter, 'raise' | 'clear'>;
+  now: () => number;
+}
+
+const jobName = (peer: string): string => `replication:${peer}`;
+const alertKey = (peer: string): string => `replication.lag:${peer}`;
+
+export class ReplicationService {
+  private readonly pullers = new Map<string, PeerPuller>();
+
+  constructor(private readonly deps: ReplicationServiceDeps) {}
+
+  async start(): Promise<void> {
+    for (const peer of this.deps.peers.list()) await this.launch(peer);
+  }
+
+  async stop(): Promise<void> {
+    for (const name of [...this.pullers.keys()]) await this.halt(name);
+  }
+
+  private async launch(peer: PeerInfo): Promise<void> {
+    const puller = this.deps.puller(peer, await this.deps.peers.token(peer.name));
+    this.pullers.set(peer.name, puller);
+    puller.start();
+    if (peer.schedule !== FOLLOW) {
+      this.deps.scheduler.cron(jobName(peer.name), peer.schedule, async () => {
+        await puller.replicate().done;
+      });
+    }
+  }
+
+  private async halt(name: string): Promise<void> {
+    this.deps.scheduler.remove(jobName(name));
+    const p = this.pullers.get(name);
+    this.pullers.delete(name);
+    await p?.stop();
+  }
+
+  private puller(name: string): PeerPuller {
+    const p = this.pullers.get(name);
+    if (!p) throw new HavenError('PEER_NOT_FOUND', { name });
+    return p;
+  }
+
+  /**
+   * Adds a peer after asking the source which groups the token covers: a wrong URL, token or
+   * fingerprint fails here, and so does a group that would clash with a local one or one
+   * another peer brings (PEER_GROUP_CLASH) unless a prefix keeps them apart.
+   */
+  async add(req: AddPeerRequest): Promise<PeerStatus> {
+    if (this.pullers.has(req.name)) throw new HavenError('PEER_EXISTS', { name: req.name });
+    if (req.lagAlert !== undefined) parseDuration(req.lagAlert);
+    if (req.schedule !== undefined && req.schedule !== FOLLOW) checkCron(req.schedule);
+    // A puller that is never started: it only asks the source, with the request's settings.
+    const probe = this.deps.puller(peerInfoOf(req, this.deps.now()), req.token);
+    try {
+      for (const group of await probe.sourceGroups()) {
+        const clash = probe.clash(group);
+        if (clash) throw clash;
+      }
+    } finally {
+      await probe.stop();
+    }
+    const info = await this.deps.peers.add(req);
+    await this.launch(info);
+    return this.status(info.name);
+  }
+
+  async remove(name: string): Promise<void> {
+    this.deps.peers.get(name);
+    await this.halt(name);
+    await this.deps.peers.remove(name);
+    this.deps.alerts.clear(alertKey(name));
+  }
+
+  list(): PeerStatus[] {
+    return [...this.pullers.values()].map((p) => p.status());
+  }
+
+  status(name: string): PeerStatus {
+    return this.puller(name).status();
+  }
+
+  /** A full pull now (or the one running); with `wait`, answers when it has ended. */
+  async replicate(name: string, wait: boolean): Promise<ReplicateResponse> {
+    const run = this.puller(name).replicate();
+    if (wait) return { ...(await run.done), task: run.task };
+    const s = this.status(name);
+    return { peer: name, pulled: 0, behind: s.snapshotsBehind, objectsFetched: 0, bytesFetched: 0, task: run.task };
+  }
+
+  /**
+   * Raises the lag alert of every peer that is behind or failing and has made no progress
+   * for longer than its lag-alert duration, whatever the cause (source unreachable, token revoked, certificate changed),
+   * and clears it once the peer makes progress again.
+   */
+  checkLag(): void {
+    const now = this.deps.now();
+    for (const p of this.pullers.values()) {
+      const s = p.status();
+      const limitMs = parseDuration(s.peer.lagAlert);
+      const since = Date.parse(s.lastProgress ?? s.peer.added);
+      const stalledMs = now - since;
+      // A quiet source is not a stalled peer: without an error or anything behind, a follower
+      // waiting in its long poll is up to date however long ago its last change came.
+      const stuck = s.lastError !== null || s.snapshotsBehind > 0;
+      if (!stuck || stalledMs <= limitMs) {
+        this.deps.alerts.clear(alertKey(s.peer.name));
+        continue;
+      }
+      const why = s.lastError ? `last error: ${s.lastError.message}` : 'no error reported';
+      this.deps.alerts.raise(alertKey(s.peer.name), {
+        severity: 'warning',
+        subject: `replication from ${s.peer.name}`,
+        message: `No replication progress from ${s.peer.name} for ${Math.round(stalledMs / 60_000)} min (limit ${s.peer.lagAlert}); ${s.snapshotsBehind} snapshot(s) behind; ${why}`,
+        evidence: { snapshotsBehind: s.snapshotsBehind },
+      });
+    }
+  }
+
+  metrics(): MetricFamily[] {
+    const all = this.list();
+    const per = (value: (s: PeerStatus) => number) => all.map((s) => ({ labels: { peer: s.peer.name }, value: value(s) }));
+    return [
+      gauge('haven_replication_lag_seconds', 'Seconds since the oldest source snapshot the offsite lacks was committed (0: up to date)', per((s) => s.lagSeconds)),
+      gauge('haven_replication_snapshots_behind', 'Source snapshots the offsite lacks, as of the last look', per((s) => s.snapshotsBehind)),
+      gauge('haven_replication_last_progress_timestamp_seconds', 'When the peer last pulled a snapshot or found itself up to date (Unix seconds)',
+        all.filter((s) => s.lastProgress !== null).map((s) => ({ labels: { peer: s.peer.name }, value: Date.parse(s.lastProgress as string) / 1000 }))),
+      gauge('haven_replication_failing', 'Whether the peer\'s last attempt failed', per((s) => (s.state === 'failing' ? 1 : 0))),
+      counter('haven_replication_snapshots_pulled_total', 'Snapshots committed from the peer', per((s) => s.snapshotsPulled)),
+      counter('haven_replication_fetched_bytes_total', 'Bytes of verified objects received from the peer', per((s) => s.bytesFetched)),
+    ];
+  }
+}
+
+function checkCron(pattern: string): void {
+  try {
+    new Cron(pattern, { paused: true }).stop();
+  } catch (err) {
+    throw new HavenError('VALIDATION_FAILED', { detail: `schedule ${JSON.stringify(pattern)} is not a cron expression: ${(err as Error).message}` });
+  }
+}
+

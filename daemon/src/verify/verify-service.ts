@@ -1,0 +1,253 @@
+// Verification runs as tasks (kind `store.verify`) and what follows from them: quarantine,
+// the damaged-snapshot list, their alerts, the history of runs. verifier.ts reads and
+// re-hashes; damage-scan.ts finds who reaches damage; this file decides when and records.
+//
+// - Runs follow each other, never overlap: a run asked for while one is in flight is a task at
+//   once but starts its work when the one before it has ended (reads of one disk gain nothing
+//   from running side by side, and the damage bookkeeping is simpler one at a time).
+// - Each committed snapshot is queued; one `new-snapshots` run takes every snapshot queued by
+//   the time it starts, so a burst of commits costs one run.
+// - After every run the damage is settled: newly damaged objects are quarantined (with the
+//   trees above them un-flagged), the snapshots reaching any quarantined object are the
+//   damaged list, each group with damaged snapshots has a critical alert
+//   (`verify.damaged:<group>`), and a group healed since has it cleared.
+
+import type { TaskInfo } from '../../../core/src/api/jobs.js';
+import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import type { DamagedSnapshot, VerifyRun, VerifyRunKind, VerifyStatus, VerifySummary } from '../../../core/src/api/verify.js';
+import { toHex } from '../../../core/src/objects/digest.js';
+import type { EventBus } from '../events.js';
+import type { AlertCenter } from '../jobs/alerts.js';
+import type { TaskContext, TaskRegistry } from '../jobs/tasks.js';
+import type { ObjectSource } from '../store/reachability.js';
+import type { ObjectListing, Quarantine, SnapshotCatalog } from '../store/store-api.js';
+import { scanDamage } from './damage-scan.js';
+import { Tally, Verifier } from './verifier.js';
+import type { VerifyRecords } from './verify-records.js';
+
+export const VERIFY_TASK_KIND = 'store.verify';
+const ALERT_PREFIX = 'verify.damaged:';
+const DAY_MS = 86_400_000;
+
+export interface VerifyServiceDeps {
+  onDisk: ObjectSource;
+  /** Ordinary reads (trees may come from memory): the damage scan's walk. */
+  objects: ObjectSource;
+  catalog: Pick<SnapshotCatalog, 'get' | 'ids' | 'list'>;
+  listing: ObjectListing;
+  quarantine: Quarantine;
+  records: VerifyRecords;
+  tasks: Pick<TaskRegistry, 'run' | 'get'>;
+  alerts: Pick<AlertCenter, 'raise' | 'clear' | 'list'>;
+  bus: EventBus;
+  config: { cron: string; rotationNights: number; maxAgeDays: number };
+  now: () => number;
+}
+
+interface Flight {
+  kind: VerifyRunKind;
+  group: string | null;
+  by: string;
+  summary: VerifySummary | null;
+  /** A new-snapshots run has taken the queued snapshots. */
+  took: boolean;
+}
+
+export class VerifyService {
+  private readonly verifier: Verifier;
+  /** Snapshots committed and not yet taken by a new-snapshots run. */
+  private readonly pending = new Set<string>();
+  /** A new-snapshots run is queued and has not taken the pending ones yet. */
+  private newQueued = false;
+  /** The end of the last run asked for: the next one starts after it. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly flights = new Map<string, Flight>();
+  private runningTask: string | null = null;
+
+  constructor(private readonly deps: VerifyServiceDeps) {
+    this.verifier = new Verifier({ onDisk: deps.onDisk, listing: deps.listing, quarantine: deps.quarantine, records: deps.records, now: deps.now });
+  }
+
+  /** Closes runs a killed daemon left open, then follows commits and the end of runs. */
+  start(): void {
+    for (const run of this.deps.records.openRuns()) this.deps.records.finish(closedAfterKill(run, this.taskOrNull(run.task)));
+    this.deps.bus.on(this, 'task.ended', (t) => this.ended(t));
+    this.deps.bus.on(this, 'snapshot.committed', (s) => {
+      this.pending.add(s.id);
+      if (this.newQueued) return;
+      try {
+        this.begin('new-snapshots', 'commit', null);
+      } catch {
+        this.newQueued = false; // the daemon is stopping: the nightly rotation covers what is left
+      }
+    });
+  }
+
+  stop(): void {
+    this.deps.bus.removeListeners(this);
+  }
+
+  get running(): boolean {
+    return this.runningTask !== null;
+  }
+
+  /** Starts a run as a task; it waits for the runs asked for before it. */
+  begin(kind: VerifyRunKind, by: string, group: string | null): TaskInfo {
+    if (kind === 'new-snapshots') this.newQueued = true;
+    const before = this.tail;
+    let flight: Flight | null = null;
+    const title = kind === 'full' ? (group === null ? 'Verification of every snapshot' : `Verification of ${group}`)
+      : kind === 'rotation' ? 'Nightly verification' : 'Verification of new snapshots';
+    const task = this.deps.tasks.run({ kind: VERIFY_TASK_KIND, title, subject: group }, async (ctx) => {
+      await before.catch(() => undefined);
+      const f = flight as Flight;
+      this.runningTask = ctx.id;
+      ctx.log(`asked by ${by}`);
+      const started = this.deps.now();
+      const tally = new Tally();
+      await this.work(f, tally, ctx);
+      await this.settleDamage(tally, ctx);
+      f.summary = {
+        snapshots: tally.snapshots, objects: tally.objects, bytes: tally.bytes, covered: tally.covered,
+        damagedObjects: tally.damaged.size, problems: tally.problems, durationMs: Math.max(0, this.deps.now() - started),
+      };
+      const line = summaryLine(f.summary);
+      if (tally.problems.length > 0) throw new Error(`${line}; ${tally.problems.length} problem(s), first: ${tally.problems[0]}`);
+      return line;
+    });
+    flight = { kind, group, by, summary: null, took: false };
+    this.flights.set(task.id, flight);
+    const owner = {};
+    this.tail = new Promise<void>((resolve) => {
+      this.deps.bus.on(owner, 'task.ended', (t) => {
+        if (t.id === task.id) resolve();
+      });
+    }).finally(() => this.deps.bus.removeListeners(owner));
+    this.deps.records.begin({ task: task.id, kind, group, started: task.started, by });
+    return task;
+  }
+
+  private async work(f: Flight, tally: Tally, ctx: TaskContext): Promise<void> {
+    const { catalog, config } = this.deps;
+    if (f.kind === 'new-snapshots') {
+      this.newQueued = false;
+      f.took = true;
+      const ids = [...this.pending];
+      this.pending.clear();
+      const snapshots = ids.map((id) => catalog.get(id)).filter((s): s is SnapshotSummary => s !== undefined);
+      ctx.log(`${snapshots.length} new snapshot(s): every object no earlier verification covered`);
+      await this.verifier.walkSnapshots(snapshots, true, tally, ctx);
+    } else if (f.kind === 'full') {
+      const snapshots = f.group === null ? this.allSnapshots() : catalog.list(f.group);
+      ctx.log(`${snapshots.length} snapshot(s): every object they reach, read again`);
+      await this.verifier.walkSnapshots(snapshots, false, tally, ctx);
+    } else {
+      await this.verifier.rotate(config.rotationNights, config.maxAgeDays * DAY_MS, tally, ctx);
+    }
+  }
+
+  private allSnapshots(): SnapshotSummary[] {
+    return this.deps.catalog.ids().map((id) => this.deps.catalog.get(id)).filter((s): s is SnapshotSummary => s !== undefined);
+  }
+
+  /** Quarantines what the run found, names the snapshots that reach damage, raises or clears alerts. */
+  private async settleDamage(tally: Tally, ctx: TaskContext): Promise<void> {
+    const { quarantine, records } = this.deps;
+    const found = [...tally.damaged.values()];
+    const listed = quarantine.list();
+    const damaged = new Set([...listed.map((q) => q.digest), ...tally.damaged.keys()]);
+    const before = records.damagedSnapshots();
+    if (damaged.size === 0 && before.length === 0) {
+      this.updateAlerts([]);
+      return;
+    }
+    const scan = await scanDamage(this.deps.objects, this.allSnapshots(), damaged, ctx.signal);
+    for (const d of found) {
+      await quarantine.mark(d.digest, d.reason);
+      ctx.log(`quarantined ${toHex(d.digest)}: ${d.reason}`, 'error');
+    }
+    // The trees above damage lose their "complete" flag at every settle, not only when it is
+    // new: a commit whose walk passed an object just before it was quarantined may have
+    // flagged them again, and a flagged tree would let the next commit skip the damage.
+    const first = found[0] ?? listed.map((q) => ({ digest: Buffer.from(q.digest, 'hex'), reason: q.reason }))[0];
+    if (first && scan.above.length > 0) await quarantine.mark(first.digest, first.reason, scan.above);
+    records.forget([...scan.above, ...found.map((d) => d.digest)]);
+    const known = new Map(before.map((d) => [d.id, d]));
+    const at = new Date(this.deps.now()).toISOString();
+    const list: DamagedSnapshot[] = scan.snapshots.map(({ snapshot, digests }) => ({
+      id: snapshot.id, group: snapshot.group, time: snapshot.time, digests, found: known.get(snapshot.id)?.found ?? at,
+    }));
+    records.setDamaged(list);
+    const now = new Set(list.map((d) => d.id));
+    for (const d of before) if (!now.has(d.id)) ctx.log(`snapshot ${d.id} (${d.group}) is whole again: its damaged data was uploaded anew`);
+    for (const d of list) if (!known.has(d.id)) ctx.log(`snapshot ${d.id} (${d.group}) reaches damaged data: ${d.digests.join(', ')}`, 'error');
+    this.updateAlerts(list);
+  }
+
+  private updateAlerts(list: readonly DamagedSnapshot[]): void {
+    const byGroup = new Map<string, DamagedSnapshot[]>();
+    for (const d of list) byGroup.set(d.group, [...(byGroup.get(d.group) ?? []), d]);
+    for (const [group, snaps] of byGroup) {
+      const named = snaps.slice(0, 5).map((s) => `${s.id.slice(0, 12)} (${s.time})`).join(', ');
+      this.deps.alerts.raise(`${ALERT_PREFIX}${group}`, {
+        severity: 'critical',
+        subject: `Damaged backups of ${group}`,
+        message: `${snaps.length} snapshot(s) of ${group} reach data that failed verification: ${named}${snaps.length > 5 ? ', ...' : ''}. `
+          + 'The damaged objects are quarantined; the next backup of the same data uploads them anew and heals these snapshots.',
+        evidence: { snapshots: snaps.length },
+        group,
+      });
+    }
+    for (const a of this.deps.alerts.list()) {
+      if (a.key.startsWith(ALERT_PREFIX) && !byGroup.has(a.key.slice(ALERT_PREFIX.length))) this.deps.alerts.clear(a.key);
+    }
+  }
+
+  status(): VerifyStatus {
+    const { quarantine, records, listing, config } = this.deps;
+    const quarantined = quarantine.list();
+    return {
+      running: this.runningTask === null ? null : this.taskOrNull(this.runningTask),
+      schedule: config.cron,
+      rotationNights: config.rotationNights,
+      damagedSnapshots: records.damagedSnapshots(),
+      quarantined: quarantined.slice(0, 100),
+      quarantinedCount: quarantined.length,
+      verifiedObjects: records.verifiedCount(),
+      indexedObjects: listing.count(),
+      history: records.history(),
+    };
+  }
+
+  private ended(t: TaskInfo): void {
+    const f = this.flights.get(t.id);
+    if (!f) return;
+    this.flights.delete(t.id);
+    // Cancelled before it took the queue: the next commit must queue a run again.
+    if (f.kind === 'new-snapshots' && !f.took) this.newQueued = false;
+    if (this.runningTask === t.id) this.runningTask = null;
+    const status = t.status === 'running' ? 'interrupted' : t.status;
+    this.deps.records.finish({
+      task: t.id, kind: f.kind, group: f.group, started: t.started, ended: t.ended ?? new Date(this.deps.now()).toISOString(),
+      status, by: f.by, summary: f.summary, error: status === 'succeeded' ? null : (t.result ?? status),
+    });
+  }
+
+  private taskOrNull(id: string): TaskInfo | null {
+    try {
+      return this.deps.tasks.get(id);
+    } catch {
+      return null;
+    }
+  }
+}
+
+function summaryLine(s: VerifySummary): string {
+  return `${s.snapshots} snapshot(s), ${s.objects} object(s) read again (${(s.bytes / 1e6).toFixed(1)} MB), ${s.covered} covered before, `
+    + `${s.damagedObjects} damaged`;
+}
+
+function closedAfterKill(run: VerifyRun, task: TaskInfo | null): VerifyRun {
+  if (task === null || task.status === 'running') return run;
+  return { ...run, status: task.status, ended: task.ended ?? run.ended, error: task.status === 'succeeded' ? null : (task.result ?? run.error) };
+}
