@@ -286,6 +286,10 @@ async function main(): Promise<void> {
   // no scheduled run: every GC measured here is one the benchmark started
   const daemon = await startDaemon(null, { dataDir: values.dir, env: { HAVEND_GC_CRON: '' } });
   const pid = daemon.proc.pid as number;
+  let stopping = false;
+  daemon.proc.once('exit', (code, signal) => {
+    if (!stopping) log(`havend exited during the benchmark: code ${String(code)}, signal ${String(signal)}`);
+  });
   try {
     const idle = readMemory(pid);
     console.log(`havend pid ${pid}: RssAnon ${kib(idle?.rssAnonKiB ?? 0)} after start`);
@@ -304,6 +308,7 @@ async function main(): Promise<void> {
       await ingest(daemon, token, Number(values['ingest-runs']));
     }
   } finally {
+    stopping = true;
     await daemon.stop();
     writeFileSync(join(dirname(values.dir), 'gc-bench-havend.log'), daemon.output());
   }
