@@ -72,7 +72,8 @@ test('a member disappears: degraded mount, alert, swap onto a new disk through t
   });
   assert.ok(offered.candidates.every((c) => c.diskId !== lost.id && !created.members.some((m) => m.diskId === c.diskId)), 'no pool member is offered');
   // Slow the new disk's writes so the rebuild runs long enough to be watched.
-  lab.throttleWrites(fresh.dev, 4 << 20, throttle as NonNullable<typeof throttle>);
+  // 2 MiB/s: the rebuild lasts several polls even on a loaded machine (at 4 MiB/s a busy CI run saw only 100%).
+  lab.throttleWrites(fresh.dev, 2 << 20, throttle as NonNullable<typeof throttle>);
   const confirmed = await swapAction(api, started.id, 'confirm', { code: codeOf(newDisk), disk: newDisk.id });
   assert.equal(confirmed.step, 'rebuilding');
   assert.equal(confirmed.state, 'working');

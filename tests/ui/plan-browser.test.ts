@@ -79,9 +79,11 @@ test('plan page: adopt an unplanned group, add an entry, watch its state change;
   await row.waitFor();
   await row.getByRole('button', { name: 'Send test' }).click();
   await page.locator('[data-test-result="ops-hook"]').filter({ hasText: 'Test delivered' }).waitFor({ timeout: 20_000 });
-  assert.equal(receiver.received.length, 1);
-  assert.equal(receiver.received[0]?.verified, true, 'the test is signed with the secret file');
-  assert.equal(receiver.received[0]?.body.kind, 'test');
+  // Only the test send is this test's business: an alert raised meanwhile (a job overdue on a
+  // loaded machine, say) may reach the new target too.
+  const tests = receiver.received.filter((m) => m.body.kind === 'test');
+  assert.equal(tests.length, 1);
+  assert.equal(tests[0]?.verified, true, 'the test is signed with the secret file');
   await b.screenshots('settings-notifications');
   assertNoProblems(b);
 });
