@@ -185,11 +185,6 @@ export class Sessions {
     return [...this.live.values()].filter((s) => s.info.state === 'open').map((s) => s.info);
   }
 
-  /** Digests pinned by open sessions (GC roots). */
-  pinned(): Set<string> {
-    return this.store.sessions.pinned();
-  }
-
   /** Open sessions as a collector sees them: pins, parent, where their uploads begin. */
   roots(): SessionRoots[] {
     return [...this.live.values()]
