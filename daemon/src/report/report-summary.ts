@@ -15,7 +15,7 @@ export function groupLine(g: GroupReport): string {
   if (!g.planned) parts.push('unplanned: no protection plan entry');
   else {
     parts.push(g.rpo.compliance === null ? `RPO ${g.rpo.rpo as string}: not measured` : `RPO ${g.rpo.rpo as string} kept ${percent(g.rpo.compliance)} of the time`);
-    if (g.rpo.longestGapSeconds !== null && g.rpo.breachSeconds > 0) parts.push(`longest gap ${roughly(g.rpo.longestGapSeconds * 1000)}`);
+    if (g.rpo.longestGapSeconds !== null && g.rpo.compliance !== null && g.rpo.compliance < 1) parts.push(`longest gap ${roughly(g.rpo.longestGapSeconds * 1000)}`);
     parts.push(g.missed.status === 'counted' ? `${g.missed.missed as number} missed of ${g.missed.expected as number} expected` : `missed: ${g.missed.status}`);
   }
   if (g.drills.runs > 0) parts.push(`drills ${g.drills.passed}/${g.drills.runs} passed`);
