@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HavenError } from '../../core/src/errors.js';
 import { csvField } from '../../daemon/src/report/report-csv.js';
+import { groupReport } from '../../daemon/src/report/group-report.js';
+import { offsiteUnknown } from '../../daemon/src/report/offsite.js';
 import { daysOf, reportPeriod } from '../../daemon/src/report/period.js';
 import { missedSlots, rpoCompliance } from '../../daemon/src/report/report-math.js';
 
@@ -79,6 +81,24 @@ test('RPO compliance agrees with a millisecond-by-millisecond count on random hi
     }
     assert.equal(rpoCompliance(rpo, created, good, from, to).breachMs, breach, JSON.stringify({ good, rpo, created, from, to }));
   }
+});
+
+test('a group report expects nothing before its plan entry existed', () => {
+  const entry = {
+    group: 'web', owner: '', rpo: '1d', schedule: '0 2 * * *', grace: '1h', rto: null, offsitePeer: null, mode: 'active' as const,
+    created: new Date(T0 + 3 * DAY).toISOString(), updated: new Date(T0 + 3 * DAY).toISOString(), updatedBy: 'test',
+  };
+  const now = T0 + 7 * DAY;
+  const r = groupReport({
+    group: 'web', entry, state: 'BREACH', snapshots: [], isDamaged: () => false, damaged: [], verifyRuns: [], drills: [],
+    offsite: offsiteUnknown('web', entry),
+  }, { period: { since: T0, until: now }, now, timeZone: 'UTC' });
+  // slots at 02:00 of days 3..6: days 3, 4 and 5 are judged, day 6's is open until day 7's
+  assert.deepEqual([r.missed.expected, r.missed.missed, r.missed.pending], [3, 3, new Date(T0 + 6 * DAY + 2 * HOUR).toISOString()]);
+  assert.deepEqual([r.rpo.measuredSeconds, r.rpo.breachSeconds, r.rpo.compliance], [4 * 86_400, 3 * 86_400, 0.25]);
+  assert.equal(r.days.length, 7);
+  assert.deepEqual(r.days.map((d) => d.compliance), [null, null, null, 1, 0, 0, 0]);
+  assert.equal(r.offsite.configured, false);
 });
 
 test('the days of a period follow the zone, a DST day included', () => {

@@ -31,8 +31,9 @@ export const ReportQuery = Type.Object(
 export type ReportQuery = Static<typeof ReportQuery>;
 
 /**
- * Expected backups from the plan entry's schedule: each cron slot in the period is missed when
- * no snapshot committed before the next slot. `counted` when judged; otherwise why not.
+ * Expected backups from the plan entry's schedule: each cron slot in the period (from the
+ * entry's creation when later) is missed when no snapshot committed before the next slot.
+ * `counted` when judged; otherwise why not.
  */
 export const MissedBackups = Type.Object({
   status: Type.Union([Type.Literal('counted'), Type.Literal('no schedule'), Type.Literal('unplanned'), Type.Literal('too many slots')]),

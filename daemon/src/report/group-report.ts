@@ -82,7 +82,9 @@ function missedOf(inputs: GroupInputs, clock: Clock, commits: number[]): MissedB
   const none = (status: MissedBackups['status']): MissedBackups => ({ status, schedule, expected: null, missed: null, pending: null, missedSlots: [] });
   if (inputs.entry === null) return none('unplanned');
   if (schedule === null) return none('no schedule');
-  const count = missedSlots(schedule, clock.timeZone, { ...clock.period, now: clock.now }, commits);
+  // Nothing was expected before the entry existed (as its RPO is measured from then).
+  const since = Math.max(clock.period.since, Date.parse(inputs.entry.created));
+  const count = missedSlots(schedule, clock.timeZone, { since, until: clock.period.until, now: clock.now }, commits);
   if (count === null) return none('too many slots');
   return {
     status: 'counted', schedule, expected: count.expected, missed: count.missed.length, pending: iso(count.pending),
