@@ -20,7 +20,7 @@ test('a period defaults to the week before now; dates, times and a duration back
   assert.deepEqual(reportPeriod({}, T0), { since: T0 - 7 * DAY, until: T0 });
   assert.deepEqual(reportPeriod({ since: '2026-02-01', until: '2026-02-03T12:00:00Z' }, T0), { since: Date.parse('2026-02-01T00:00:00Z'), until: Date.parse('2026-02-03T12:00:00Z') });
   assert.deepEqual(reportPeriod({ since: '30d', until: '2026-03-01' }, T0), { since: Date.parse('2026-03-01T00:00:00Z') - 30 * DAY, until: Date.parse('2026-03-01T00:00:00Z') });
-  for (const bad of [{ since: 'yesterday' }, { until: '7d' }, { since: '2026-03-05', until: '2026-03-01' }, { since: '2026-03-01', until: '2026-03-01' }]) {
+  for (const bad of [{ since: 'yesterday' }, { until: '7d' }, { since: '2026-03-05', until: '2026-03-01' }, { since: '2026-03-01', until: '2026-03-01' }, { since: '1990-01-01' }]) {
     assert.throws(() => reportPeriod(bad, T0), (err: unknown) => err instanceof HavenError && err.code === 'REPORT_PERIOD_INVALID', JSON.stringify(bad));
   }
 });

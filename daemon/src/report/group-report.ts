@@ -33,6 +33,8 @@ export interface Clock {
   period: Period;
   now: number;
   timeZone: string;
+  /** The period's days (daysOf): the same for every group, so found once per report. */
+  days?: ReadonlyArray<{ day: string; from: number; to: number }>;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -120,7 +122,7 @@ export function groupReport(inputs: GroupInputs, clock: Clock): GroupReport {
   const latestRto = drills.find((r) => r.rtoEstimateSeconds !== null) ?? null;
   const passed = drills.filter((r) => r.result === 'passed').length;
 
-  const days: ReportDay[] = daysOf(period, clock.timeZone).map(({ day, from, to }) => {
+  const days: ReportDay[] = (clock.days ?? daysOf(period, clock.timeZone)).map(({ day, from, to }) => {
     const ofDay = taken.filter((s) => {
       const t = Date.parse(s.time);
       return t >= from && t < to;

@@ -7,6 +7,8 @@ import { HavenError } from '../../../core/src/errors.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
 
 export const DEFAULT_PERIOD = '7d';
+/** Ten years: the days and slots of a longer period would take seconds to lay out. */
+const MAX_PERIOD_MS = 3660 * 86_400_000;
 const DATE = /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 export interface Period {
@@ -24,6 +26,9 @@ export function reportPeriod(input: { since?: string | undefined; until?: string
   const until = input.until === undefined ? now : instant(input.until, 'until');
   const sinceText = input.since ?? DEFAULT_PERIOD;
   const since = /^[0-9]+[smhdw]$/.test(sinceText) ? until - parseDuration(sinceText) : instant(sinceText, 'since');
+  if (until - since > MAX_PERIOD_MS) {
+    throw new HavenError('REPORT_PERIOD_INVALID', { detail: 'a report covers at most 3660 days (ten years)' });
+  }
   if (since >= until) {
     throw new HavenError('REPORT_PERIOD_INVALID', { detail: `since (${new Date(since).toISOString()}) must be before until (${new Date(until).toISOString()})` });
   }

@@ -13,7 +13,7 @@ import type { DamagedSnapshot, VerifyRun } from '../../../core/src/api/verify.js
 import { HavenError } from '../../../core/src/errors.js';
 import { addData, emptyData, groupReport } from './group-report.js';
 import type { OffsiteOf } from './offsite.js';
-import { inPeriod, reportPeriod, type Period } from './period.js';
+import { daysOf, inPeriod, reportPeriod, type Period } from './period.js';
 
 export interface ReportServiceDeps {
   catalog: { groups(): GroupSummary[]; snapshots(group: string): SnapshotSummary[] };
@@ -56,7 +56,7 @@ export class ReportService {
     const names = request.group === undefined ? all : [request.group];
     const verifyRuns = deps.verification.history();
     const damaged = deps.verification.damagedSnapshots();
-    const clock = { period, now, timeZone: deps.timeZone };
+    const clock = { period, now, timeZone: deps.timeZone, days: daysOf(period, deps.timeZone) };
     const groups = names.map((group) => {
       const entry = deps.plans.get(group);
       return groupReport({
