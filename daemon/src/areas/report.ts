@@ -5,30 +5,29 @@
 
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { periodOf } from '../jobs/dead-man.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { Notifier } from '../notify/notifier.js';
-import type { OffsiteOf } from '../report/offsite.js';
+import { scheduleFor } from '../plan/rpo-state.js';
 import { ReportService, type ReportServiceDeps } from '../report/report-service.js';
 import { SUMMARY_KIND, summaryText } from '../report/report-summary.js';
 
 export const SUMMARY_JOB = 'reports.summary';
+const WEEK_MS = 7 * 86_400_000;
 
-export interface ReportAreaDeps extends Omit<ReportServiceDeps, 'offsite'> {
+/** `offsite` is where what replication knows of each group's offsite copy plugs in (report/offsite.ts). */
+export interface ReportAreaDeps extends ReportServiceDeps {
   config: Config['reports'];
   scheduler: Scheduler;
   notifier: Pick<Notifier, 'announce'>;
-  /** What is known of each group's offsite copy (replication's view); not configured when absent. */
-  offsite: OffsiteOf;
   log: Pick<Logger, 'info'>;
 }
 
 export function reportArea(deps: ReportAreaDeps) {
   const reports = new ReportService(deps);
-  /** Builds the report of the schedule's last period (up to `until`) and sends its summary. */
+  /** Builds the report since the schedule's previous slot up to this one (`until`) and sends its summary. */
   const sendSummary = async (until: number): Promise<void> => {
-    const periodMs = periodOf(deps.config.summaryCron) ?? 7 * 86_400_000;
-    const report = reports.build({ since: new Date(until - periodMs).toISOString(), until: new Date(until).toISOString() });
+    const previous = scheduleFor(deps.config.summaryCron, deps.timeZone).previousRuns(1, new Date(until))[0]?.getTime() ?? until - WEEK_MS;
+    const report = reports.build({ since: new Date(previous).toISOString(), until: new Date(until).toISOString() });
     const { subject, message } = summaryText(report);
     const queued = await deps.notifier.announce({ id: `${SUMMARY_KIND}.${report.until}`, kind: SUMMARY_KIND, severity: 'info', group: null, subject, message });
     deps.log.info({ queued, since: report.since, until: report.until }, 'report summary sent');
