@@ -15,6 +15,7 @@ import { verifyArea } from './areas/verify.js';
 import { drillArea } from './areas/drill.js';
 import { reportArea } from './areas/report.js';
 import { applianceTimeZone } from './areas/retention.js';
+import { DeletedCommits } from './report/deleted-commits.js';
 import { offsiteUnknown } from './report/offsite.js';
 import { deadManArea } from './areas/dead-man.js';
 import { httpArea } from './areas/http.js';
@@ -144,7 +145,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     rtoEstimate = (g) => drill.drills.rtoEstimate(g);
     // reports over what the areas above recorded, and the scheduled summary through the notifier
     const report = await areas.start(reportArea({
-      config: config.reports, catalog: backup.catalog, plans: plan.plans, rpoState: (g) => plan.watch.stateOf(g),
+      config: config.reports, catalog: backup.catalog, deleted: new DeletedCommits(datastore.feed), plans: plan.plans, rpoState: (g) => plan.watch.stateOf(g),
       verification: verification.records, drills: (g) => drill.drills.history(g), gcRuns: () => gc.history.list(),
       usage: () => backup.usage.get(), offsite: offsiteUnknown, scheduler, notifier: notify.notifier, now: () => clock.now(),
       timeZone: applianceTimeZone(), log,

@@ -38,6 +38,7 @@ import { MetricsRegistry } from '../../daemon/src/metrics/registry.js';
 import { bootPool, createPoolArea } from '../../daemon/src/pool/pool-area.js';
 import { notifyArea } from '../../daemon/src/areas/notify.js';
 import { planArea } from '../../daemon/src/areas/plan.js';
+import { DeletedCommits } from '../../daemon/src/report/deleted-commits.js';
 import { offsiteUnknown } from '../../daemon/src/report/offsite.js';
 import { ReportService } from '../../daemon/src/report/report-service.js';
 import { PolicyStore } from '../../daemon/src/retention/policy-store.js';
@@ -143,7 +144,7 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   });
   const notify = notifyArea({ config: config.notify, state, bus, metrics: new MetricsRegistry(log), rpoState: (g) => plan.watch.stateOf(g), now: Date.now, log });
   const reports = new ReportService({
-    catalog, plans: plan.plans, rpoState: (g) => plan.watch.stateOf(g), verification: records, drills: (g) => drills.history(g),
+    catalog, deleted: new DeletedCommits(datastore.feed), plans: plan.plans, rpoState: (g) => plan.watch.stateOf(g), verification: records, drills: (g) => drills.history(g),
     gcRuns: () => gcHistory.list(), usage: () => usage.get(), offsite: offsiteUnknown, now: Date.now, timeZone: 'UTC',
   });
 

@@ -90,7 +90,7 @@ test('a group report expects nothing before its plan entry existed', () => {
   };
   const now = T0 + 7 * DAY;
   const r = groupReport({
-    group: 'web', entry, state: 'BREACH', snapshots: [], isDamaged: () => false, damaged: [], verifyRuns: [], drills: [],
+    group: 'web', entry, state: 'BREACH', snapshots: [], deletedCommits: [], isDamaged: () => false, damaged: [], verifyRuns: [], drills: [],
     offsite: offsiteUnknown('web', entry),
   }, { period: { since: T0, until: now }, now, timeZone: 'UTC' });
   // slots at 02:00 of days 3..6: days 3, 4 and 5 are judged, day 6's is open until day 7's

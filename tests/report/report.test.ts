@@ -1,9 +1,9 @@
 // Reports end to end (issue 15's acceptance: "the JSON and CSV agree with the snapshots and job
 // results recorded") with a real havend: backups of `web` with the real client on a per-second
 // schedule with a 2-second RPO and a pause that misses slots, a pushed backup of an unplanned
-// `db`, a planned `mail` that never backed up, a verification and a drill. The report of an
-// explicit period is cross-checked against the snapshots listed through the API (counts,
-// bytes, durations), missed slots and RPO breaches counted here by brute force, and the
+// `db`, a planned `mail` that never backed up, a verification and a drill; then the first
+// backup is deleted (as a prune would). The report of an explicit period is cross-checked
+// against the snapshots listed through the API (counts, the deleted one included, bytes, durations), missed slots and RPO breaches counted here by brute force, and the
 // verification and drill history; the CSV against the JSON; `havend report` against both.
 // Then the scheduled summary reaches a webhook as `report.summary`, and its job reports
 // success to the dead-man switches.
@@ -115,6 +115,12 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   assert.equal(drilled.code, EXIT.ok, drilled.stderr);
   const drill = JSON.parse(drilled.stdout) as DrillRun;
   await waitFor('verification of the new snapshots ends', 30_000, async () => ((await admin.json<VerifyStatus>('GET', '/api/v1/verify')).running === null ? true : null));
+  // The first backup is pruned away: it was still taken, and it kept its slot and the RPO meanwhile.
+  const [pruned] = (await admin.json<SnapshotList>('GET', '/api/v1/groups/web/snapshots')).snapshots;
+  assert.ok(pruned);
+  const deletion = await admin.request('DELETE', `/api/v1/snapshots/${pruned.id}`);
+  assert.equal(deletion.statusCode, 204);
+  deletion.resume();
 
   const since = new Date(created).toISOString();
   const until = new Date().toISOString();
@@ -134,22 +140,22 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   // web: against its snapshots as the API lists them
   const snapshots = (await admin.json<SnapshotList>('GET', '/api/v1/groups/web/snapshots')).snapshots;
   const inPeriod = snapshots.filter((s) => s.time >= since && s.time < until);
-  assert.equal(inPeriod.length, 3);
+  assert.equal(inPeriod.length, 2);
   const r = byName('web');
-  assert.deepEqual(r.backups, { taken: 3, first: inPeriod[0]?.time, last: inPeriod[2]?.time });
+  assert.deepEqual(r.backups, { taken: 3, deletedSince: 1, first: pruned.time, last: inPeriod[1]?.time });
   assert.deepEqual(r.data, {
     logicalBytes: sum(inPeriod, 'bytes'), newBytes: sum(inPeriod, 'sessionRawBytesNew'), storedNewBytes: sum(inPeriod, 'sessionBytesNew'),
     dedupBytes: inPeriod.reduce((n, s) => n + Math.max(0, (s.stats.bytes ?? 0) - (s.stats.sessionRawBytesNew ?? 0)), 0),
     objectsNew: sum(inPeriod, 'sessionObjectsNew'), objectsDeduplicated: sum(inPeriod, 'sessionHasPresent') + sum(inPeriod, 'sessionObjectsDuplicate'),
   });
-  assert.equal(r.data.logicalBytes, 3 * 300_000);
-  assert.ok(r.data.dedupBytes > 400_000, 'the unchanged file twice and the whole third backup were deduplicated (less their new trees)');
+  assert.equal(r.data.logicalBytes, 2 * 300_000, 'the pruned backup\'s figures went with its record');
+  assert.ok(r.data.dedupBytes > 400_000, 'the unchanged file and the whole third backup were deduplicated (less their new trees)');
   assert.ok(inPeriod.every((s) => (s.stats.sessionDurationMs ?? -1) >= 0), 'each commit records the session\'s duration');
   assert.equal(r.durations.source, 'session');
   assert.equal(r.durations.totalMs, sum(inPeriod, 'sessionDurationMs'));
   assert.equal(r.durations.longestMs, Math.max(...inPeriod.map((s) => s.stats.sessionDurationMs as number)));
 
-  const commits = snapshots.map((s) => Date.parse(s.time));
+  const commits = [pruned, ...snapshots].map((s) => Date.parse(s.time));
   const brute = bruteMissed(EVERY_SECOND, created, Date.parse(until), commits);
   assert.equal(r.missed.status, 'counted');
   assert.equal(r.missed.expected, brute.expected);
@@ -184,7 +190,7 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   // the datastore row
   const usage = await admin.json<DatastoreUsage>('GET', '/api/v1/datastore');
   const d = report.datastore;
-  assert.deepEqual([d.backupsTaken, d.missed, d.snapshots, d.groups, d.storedBytes], [4, brute.missed, 4, 2, usage.storedBytes]);
+  assert.deepEqual([d.backupsTaken, d.missed, d.snapshots, d.groups, d.storedBytes], [4, brute.missed, 3, 2, usage.storedBytes]);
   assert.equal(d.drills, 1);
   assert.equal(d.verificationRuns, (await admin.json<VerifyStatus>('GET', '/api/v1/verify')).history.filter((v) => v.ended >= since && v.ended < until).length);
   assert.equal(d.data.newBytes, r.data.newBytes + db.data.newBytes);
@@ -198,14 +204,14 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   for (const [i, g] of report.groups.entries()) {
     const row = rows[i + 1] as string[];
     assert.deepEqual(
-      ['scope', 'name', 'since', 'until', 'state', 'backups_taken', 'missed_slots', 'expected_slots', 'schedule', 'rpo_compliance', 'new_bytes', 'dedup_bytes', 'duration_total_ms', 'verify_runs', 'drills', 'rto_estimate_seconds', 'offsite'].map((c) => cell(row, c)),
-      ['group', g.group, since, until, g.state, text(g.backups.taken), text(g.missed.missed), text(g.missed.expected), text(g.missed.schedule), text(g.rpo.compliance),
+      ['scope', 'name', 'since', 'until', 'state', 'backups_taken', 'backups_deleted_since', 'missed_slots', 'expected_slots', 'schedule', 'rpo_compliance', 'new_bytes', 'dedup_bytes', 'duration_total_ms', 'verify_runs', 'drills', 'rto_estimate_seconds', 'offsite'].map((c) => cell(row, c)),
+      ['group', g.group, since, until, g.state, text(g.backups.taken), text(g.backups.deletedSince), text(g.missed.missed), text(g.missed.expected), text(g.missed.schedule), text(g.rpo.compliance),
         text(g.data.newBytes), text(g.data.dedupBytes), text(g.durations.totalMs), text(g.verification.runs), text(g.drills.runs), text(g.drills.latestRtoEstimateSeconds), 'not configured'],
     );
   }
   const last = rows[rows.length - 1] as string[];
   assert.deepEqual(['scope', 'backups_taken', 'stored_bytes', 'snapshots_total', 'new_bytes', 'state'].map((c) => cell(last, c)),
-    ['datastore', '4', String(usage.storedBytes), '4', String(d.data.newBytes), '']);
+    ['datastore', '4', String(usage.storedBytes), '3', String(d.data.newBytes), '']);
   assert.ok(csv.includes(`"${MAIL_SCHEDULE}"`), 'a field with a comma is quoted');
 
   // the CLI prints the same report (the RPO states are of the moment each was asked)
@@ -226,6 +232,7 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   const one = JSON.parse(havend(['report', '--group', 'web', '--since', since, '--until', until, '--format', 'json', '--data', w.dataDir]).stdout) as Report;
   assert.deepEqual(one.groups.map((g) => g.group), ['web']);
   assert.equal(one.datastore.backupsTaken, 3);
+  assert.equal(one.datastore.snapshots, 3, 'the datastore row counts every snapshot stored, whatever the group');
 
   // the scheduled summary reaches a target that asks for it, and its job is watched
   await admin.json('PUT', '/api/v1/notify/targets/weekly', { channel: { kind: 'webhook', url: receiver.url }, rule: { minSeverity: 'info', kinds: ['report.summary'] } });

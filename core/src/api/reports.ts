@@ -144,7 +144,11 @@ export const GroupReport = Type.Object({
   mode: Type.Union([PlanMode, Type.Null()]),
   /** The RPO state now (UNPLANNED without an entry). */
   state: Type.Union([RpoState, Type.Literal('UNPLANNED')]),
-  backups: Type.Object({ taken: Count, first: IsoOrNull, last: IsoOrNull }),
+  /**
+   * Snapshots committed in the period, including those deleted since (`deletedSince`: pruned or
+   * deleted; their data and durations are gone with their records and not in the figures below).
+   */
+  backups: Type.Object({ taken: Count, deletedSince: Count, first: IsoOrNull, last: IsoOrNull }),
   missed: MissedBackups,
   rpo: RpoCompliance,
   data: DataTotals,

@@ -1,5 +1,5 @@
 // One group's report over a period, from what the appliance recorded: the group's snapshots
-// (commit times and stats), the plan entry, verification's runs and damaged snapshots, the
+// (commit times and stats) and those deleted since (commit times only), the plan entry, verification's runs and damaged snapshots, the
 // drills' history and whatever is known of the offsite copy. Pure: the service gathers the
 // inputs, this turns them into figures.
 
@@ -20,6 +20,8 @@ export interface GroupInputs {
   state: RpoState | 'UNPLANNED';
   /** Every snapshot of the group, oldest first. */
   snapshots: readonly SnapshotSummary[];
+  /** Commit times (ms, ascending) of the group's snapshots deleted since (deleted-commits.ts). */
+  deletedCommits: readonly number[];
   isDamaged: (id: string) => boolean;
   damaged: readonly DamagedSnapshot[];
   /** Verification runs (every group's); those of other groups are skipped. */
@@ -113,8 +115,12 @@ export function groupReport(inputs: GroupInputs, clock: Clock): GroupReport {
   const { period } = clock;
   const { entry } = inputs;
   const taken = inputs.snapshots.filter((s) => inPeriod(s.time, period));
-  const commits = inputs.snapshots.map((s) => Date.parse(s.time));
-  const good = inputs.snapshots.filter((s) => !inputs.isDamaged(s.id)).map((s) => Date.parse(s.time));
+  const deleted = inputs.deletedCommits.filter((t) => t >= period.since && t < period.until);
+  // A snapshot deleted since was a backup while it existed: it kept its slot and the RPO.
+  const ascending = (a: number, b: number): number => a - b;
+  const commits = [...inputs.snapshots.map((s) => Date.parse(s.time)), ...inputs.deletedCommits].sort(ascending);
+  const good = [...inputs.snapshots.filter((s) => !inputs.isDamaged(s.id)).map((s) => Date.parse(s.time)), ...inputs.deletedCommits].sort(ascending);
+  const takenTimes = commits.filter((t) => t >= period.since && t < period.until);
   const window = entry === null ? null : rpoWindow(entry, clock);
 
   const verifyRuns = inputs.verifyRuns.filter((r) => (r.group === null || r.group === inputs.group) && inPeriod(r.ended, period));
@@ -123,14 +129,11 @@ export function groupReport(inputs: GroupInputs, clock: Clock): GroupReport {
   const passed = drills.filter((r) => r.result === 'passed').length;
 
   const days: ReportDay[] = (clock.days ?? daysOf(period, clock.timeZone)).map(({ day, from, to }) => {
-    const ofDay = taken.filter((s) => {
-      const t = Date.parse(s.time);
-      return t >= from && t < to;
-    });
-    const data = ofDay.reduce((acc, s) => addData(acc, dataOf(s)), emptyData());
+    const ofDay = (t: number): boolean => t >= from && t < to;
+    const data = taken.filter((s) => ofDay(Date.parse(s.time))).reduce((acc, s) => addData(acc, dataOf(s)), emptyData());
     const compliance = entry === null || window === null ? null
       : complianceOf(entry, good, Math.max(from, window.from), Math.min(to, window.to)).compliance;
-    return { day, backups: ofDay.length, newBytes: data.newBytes, dedupBytes: data.dedupBytes, compliance };
+    return { day, backups: takenTimes.filter(ofDay).length, newBytes: data.newBytes, dedupBytes: data.dedupBytes, compliance };
   });
 
   return {
@@ -138,7 +141,7 @@ export function groupReport(inputs: GroupInputs, clock: Clock): GroupReport {
     planned: entry !== null,
     mode: entry?.mode ?? null,
     state: inputs.state,
-    backups: { taken: taken.length, first: taken[0]?.time ?? null, last: taken[taken.length - 1]?.time ?? null },
+    backups: { taken: takenTimes.length, deletedSince: deleted.length, first: iso(takenTimes[0] ?? null), last: iso(takenTimes[takenTimes.length - 1] ?? null) },
     missed: missedOf(inputs, clock, commits),
     rpo: window === null ? complianceOf(null, good, 0, 0) : complianceOf(entry, good, window.from, window.to),
     data: taken.reduce((acc, s) => addData(acc, dataOf(s)), emptyData()),

@@ -24,6 +24,7 @@ export const CSV_COLUMNS: readonly Column[] = [
   groupOnly('state', (g) => g.state),
   groupOnly('mode', (g) => g.mode),
   both('backups_taken', (g) => g.backups.taken, (d) => d.backupsTaken),
+  groupOnly('backups_deleted_since', (g) => g.backups.deletedSince),
   groupOnly('first_backup', (g) => g.backups.first),
   groupOnly('last_backup', (g) => g.backups.last),
   groupOnly('schedule', (g) => g.missed.schedule),

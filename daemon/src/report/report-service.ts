@@ -17,6 +17,8 @@ import { daysOf, inPeriod, reportPeriod, type Period } from './period.js';
 
 export interface ReportServiceDeps {
   catalog: { groups(): GroupSummary[]; snapshots(group: string): SnapshotSummary[] };
+  /** Commit times of snapshots deleted since (report/deleted-commits.ts). */
+  deleted: { of(group: string): number[] };
   plans: { get(group: string): PlanEntry | null; list(): PlanEntry[] };
   /** The plan entry's RPO state now, null without an entry. */
   rpoState: (group: string) => RpoState | null;
@@ -60,7 +62,7 @@ export class ReportService {
     const groups = names.map((group) => {
       const entry = deps.plans.get(group);
       return groupReport({
-        group, entry, state: deps.rpoState(group) ?? 'UNPLANNED', snapshots: deps.catalog.snapshots(group),
+        group, entry, state: deps.rpoState(group) ?? 'UNPLANNED', snapshots: deps.catalog.snapshots(group), deletedCommits: deps.deleted.of(group),
         isDamaged: (id) => deps.verification.isDamaged(id), damaged, verifyRuns, drills: deps.drills(group), offsite: deps.offsite(group, entry),
       }, clock);
     });
