@@ -66,6 +66,8 @@ export const ERRORS = {
   DRILL_NO_SNAPSHOT: { status: 404, message: 'Group {group} has no snapshot to drill' },
   PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },
   PLAN_SCHEDULE_INVALID: { status: 400, message: 'Schedule {schedule} is not a cron pattern: {detail}' },
+  REPORT_PERIOD_INVALID: { status: 400, message: 'Invalid report period: {detail}' },
+  REPORT_GROUP_NOT_FOUND: { status: 404, message: 'Group {group} has no snapshots and no protection plan entry to report on' },
   NOTIFY_TARGET_NOT_FOUND: { status: 404, message: 'No notification target {name}' },
   NOTIFY_SECRET_UNREADABLE: { status: 400, message: 'Cannot read {file}: {detail}' },
   // pools, wipes and the disk swap
