@@ -33,6 +33,10 @@ export const ERRORS = {
   DIGEST_MISMATCH: { status: 422, message: 'Object content does not match its digest {digest}' },
   LENGTH_MISMATCH: { status: 422, message: 'Object {digest} does not decode to its declared {declared} bytes' },
   OBJECT_UNDECODABLE: { status: 422, message: 'Object {digest} of kind {kind} cannot be decoded: {detail}' },
+  COMMIT_OUTRUN: {
+    status: 503,
+    message: 'Garbage collection removed objects under this commit\'s walk {walks} times running; nothing was committed, the session stays open: commit again',
+  },
   MISSING_OBJECTS: { status: 409, message: '{count} object(s) reachable from the root are missing, first {first}' },
   OBJECTS_DAMAGED: { status: 409, message: '{count} object(s) reachable from the root are damaged on the appliance (quarantined), first {first}: upload them again' },
   TREE_TOO_DEEP: { status: 422, message: 'Directories nest deeper than {limit} levels below the root (tree {digest})' },

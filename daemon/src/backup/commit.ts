@@ -50,7 +50,9 @@ async function commitWalked(deps: CommitDeps, session: LiveSession, root: Uint8A
         committed = true;
         return response;
       } catch (err) {
-        if (!(err instanceof WalkOutdated) || attempt >= MAX_WALKS) throw err;
+        if (!(err instanceof WalkOutdated)) throw err;
+        // Not seen in any run (a GC run removes in a handful of batches); typed all the same.
+        if (attempt >= MAX_WALKS) throw new HavenError('COMMIT_OUTRUN', { walks: MAX_WALKS });
       }
     }
   } finally {
