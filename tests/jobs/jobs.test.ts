@@ -147,3 +147,19 @@ test('tasks: a task is found at every moment until it has ended, however short i
   }
   await tasks.stop();
 });
+
+test('tasks: settled() answers as the task ends, or after the wait with it still running', async (t) => {
+  const state = openStateDb(tempDir(t));
+  t.after(() => state.close());
+  const tasks = new TaskRegistry(state, new EventBus((err) => assert.fail(String(err))));
+  let finish: () => void = () => undefined;
+  const { id } = tasks.run({ kind: 'test.gated', title: 'ends when told' }, () => new Promise<string>((resolve) => { finish = () => resolve('told'); }));
+  assert.equal((await tasks.settled(id, 20)).status, 'running', 'the wait ran out first');
+  const waiting = tasks.settled(id, 30_000);
+  setTimeout(() => finish(), 50);
+  const ended = await waiting;
+  assert.equal(ended.status, 'succeeded', 'answered at the end, not at the 30 s bound');
+  assert.equal(ended.result, 'told');
+  assert.equal((await tasks.settled(id, 30_000)).status, 'succeeded', 'an ended task answers at once');
+  await tasks.stop();
+});

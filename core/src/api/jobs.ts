@@ -43,6 +43,9 @@ export const TaskListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
 });
 
+/** GET /tasks/:id?wait=S answers when the task ends, or after S seconds with it still running (a long poll). */
+export const TaskGetQuery = Type.Object({ wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })) });
+
 export const AlertSeverity = Type.Union([Type.Literal('info'), Type.Literal('warning'), Type.Literal('critical')]);
 export type AlertSeverity = Static<typeof AlertSeverity>;
 

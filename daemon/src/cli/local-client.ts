@@ -59,11 +59,11 @@ export function localClientFor(values: { data?: string | undefined; config?: str
 export async function waitForTask(client: LocalClient, id: string, echo: boolean): Promise<TaskInfo> {
   let last = '';
   for (;;) {
-    const t = await client.call<TaskInfo>('GET', `/api/v1/tasks/${id}`);
+    // A long poll: answered as the task ends, or every two seconds to echo its progress.
+    const t = await client.call<TaskInfo>('GET', `/api/v1/tasks/${id}?wait=2`);
     const line = t.progressMessage ?? '';
     if (echo && line && line !== last) process.stderr.write(`${line}\n`);
     last = line;
     if (t.status !== 'running') return t;
-    await new Promise((r) => setTimeout(r, 1000));
   }
 }

@@ -6,7 +6,7 @@ import { GroupParams, PathQuery, SnapshotObjectParams, SnapshotParams } from '..
 import { CreateTokenRequest, TokenIdParams } from '../../../core/src/api/tokens.js';
 import { AcknowledgeRequest, DiskListQuery, DiskParams } from '../../../core/src/api/disks.js';
 import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
-import { AlertAckRequest, AlertListQuery, JobIdParams, TaskListQuery } from '../../../core/src/api/jobs.js';
+import { AlertAckRequest, AlertListQuery, JobIdParams, TaskGetQuery, TaskListQuery } from '../../../core/src/api/jobs.js';
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
 import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src/api/retention.js';
 import { PlanEntryInput } from '../../../core/src/api/plan.js';
@@ -148,7 +148,7 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
 
     // tasks and alerts
     route({ method: 'GET', url: '/api/v1/tasks', auth: ADMIN, schema: { querystring: TaskListQuery }, handler: h.tasks.list }),
-    route({ method: 'GET', url: '/api/v1/tasks/:id', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.one }),
+    route({ method: 'GET', url: '/api/v1/tasks/:id', auth: ADMIN, schema: { params: JobIdParams, querystring: TaskGetQuery }, handler: h.tasks.one }),
     route({ method: 'POST', url: '/api/v1/tasks/:id/cancel', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.cancel }),
     route({ method: 'GET', url: '/api/v1/alerts', auth: ADMIN, schema: { querystring: AlertListQuery }, handler: h.alerts.list }),
     route({

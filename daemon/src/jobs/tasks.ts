@@ -109,6 +109,17 @@ export class TaskRegistry {
     r.abort.abort(new Error('cancelled by an admin'));
   }
 
+  /** The task once it has ended, or after `waitMs` with it still running: `--wait` follows a task without polling behind its end. */
+  async settled(id: string, waitMs: number): Promise<TaskInfo> {
+    const r = this.running.get(id);
+    if (r && waitMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([r.done, new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); })]);
+      clearTimeout(timer);
+    }
+    return this.get(id);
+  }
+
   get(id: string): TaskInfo {
     const r = this.running.get(id);
     if (r) return structuredClone(r.info);

@@ -1,4 +1,4 @@
-import type { AlertAckRequest, AlertInfo, AlertListQuery, JobIdParams, TaskInfo, TaskListQuery } from '../../../../core/src/api/jobs.js';
+import type { AlertAckRequest, AlertInfo, AlertListQuery, JobIdParams, TaskGetQuery, TaskInfo, TaskListQuery } from '../../../../core/src/api/jobs.js';
 import type { AlertCenter } from '../../jobs/alerts.js';
 import type { TaskRegistry } from '../../jobs/tasks.js';
 import type { Handler } from '../route-types.js';
@@ -7,7 +7,8 @@ type ById = { params: typeof JobIdParams };
 
 export function taskRoutes(tasks: TaskRegistry) {
   const list: Handler<{ querystring: typeof TaskListQuery }> = async (req): Promise<{ tasks: TaskInfo[] }> => ({ tasks: tasks.list(req.query) });
-  const one: Handler<ById> = async (req): Promise<TaskInfo> => tasks.get(req.params.id);
+  const one: Handler<ById & { querystring: typeof TaskGetQuery }> = async (req): Promise<TaskInfo> =>
+    tasks.settled(req.params.id, (req.query.wait ?? 0) * 1000);
   const cancel: Handler<ById> = async (req, reply) => {
     tasks.cancel(req.params.id);
     return reply.code(202).send(tasks.get(req.params.id));
