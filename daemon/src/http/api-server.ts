@@ -92,7 +92,7 @@ export interface ApiServerDeps {
   plan: { plans: PlanStore; watch: RpoWatch };
   notify: NotifyRouteDeps;
   gc: Pick<GcService, 'status' | 'begin'>;
-  verify: Pick<VerifyService, 'status' | 'begin'>;
+  verify: Pick<VerifyService, 'status' | 'begin' | 'repair'>;
   drills: Pick<DrillService, 'status' | 'begin'>;
   replication: ReplicationService;
   metrics: MetricsRegistry;

@@ -15,6 +15,7 @@ import { LIVE_PATH } from '../../../core/src/api/live.js';
 import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
 import { DrillStartResponse, DrillStatus } from '../../../core/src/api/drills.js';
 import { VerifyStartRequest, VerifyStartResponse, VerifyStatus } from '../../../core/src/api/verify.js';
+import { RepairReport, RepairRequest } from '../../../core/src/api/repair.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
 import type { liveRoutes } from './routes/live.js';
@@ -167,6 +168,7 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
     route({ method: 'GET', url: '/api/v1/verify', auth: ADMIN, schema: { response: { 200: VerifyStatus } }, handler: h.verify.status }),
     route({ method: 'POST', url: '/api/v1/verify', auth: ADMIN, schema: { body: VerifyStartRequest, response: { 202: VerifyStartResponse } }, handler: h.verify.start }),
+    route({ method: 'POST', url: '/api/v1/store/repair', auth: ADMIN, schema: { body: RepairRequest, response: { 200: RepairReport } }, handler: h.verify.repair }),
     route({ method: 'GET', url: '/api/v1/drills', auth: ADMIN, schema: { response: { 200: DrillStatus } }, handler: h.drills.status }),
     route({ method: 'POST', url: '/api/v1/drills/:group', auth: ADMIN, schema: { params: GroupParams, response: { 202: DrillStartResponse } }, handler: h.drills.start }),
     // the offsite's replication peers (issue 14): the sources it pulls from, and a pull now
