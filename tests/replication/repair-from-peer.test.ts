@@ -17,6 +17,7 @@ import type { AlertInfo, TaskInfo } from '../../core/src/api/jobs.js';
 import type { RepairReport } from '../../core/src/api/repair.js';
 import type { PeerList } from '../../core/src/api/replication.js';
 import type { VerifyStatus } from '../../core/src/api/verify.js';
+import type { HavenError } from '../../core/src/errors.js';
 import { toHex } from '../../core/src/objects/digest.js';
 import { ObjectKind } from '../../core/src/objects/kinds.js';
 import { EXIT } from '../../daemon/src/cli/exit-codes.js';
@@ -106,14 +107,12 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   const added = await on(source, ['peer', 'add', 'offsite', '--url', offsite.daemon.url, '--token-file', offsiteToken, '--repair-only']);
   assert.equal(added.code, 0, added.stderr);
   assert.match(added.stdout, /repair only/);
-  const listed = JSON.parse((await on(source, ['peer', 'list', '--json'])).stdout) as PeerList;
-  assert.deepEqual(listed.peers.map((p) => [p.peer.name, p.peer.repairOnly, p.state, p.snapshotsPulled]), [['offsite', true, 'idle', 0]]);
-  const noPull = await on(source, ['replicate', 'offsite']);
-  assert.notEqual(noPull.code, 0);
-  assert.match(noPull.stderr, /\[PEER_REPAIR_ONLY\]/);
-
   const sourceAdmin = createToken(source.dataDir, 'admin');
   const offsiteAdmin = createToken(offsite.dataDir, 'admin');
+  const sourceApi = source.daemon.client(sourceAdmin);
+  const listed = await sourceApi.json<PeerList>('GET', '/api/v1/peers');
+  assert.deepEqual(listed.peers.map((p) => [p.peer.name, p.peer.repairOnly, p.state, p.snapshotsPulled]), [['offsite', true, 'idle', 0]]);
+  await assert.rejects(sourceApi.json('POST', '/api/v1/peers/offsite/replicate', {}), (err: HavenError) => err.code === 'PEER_REPAIR_ONLY');
   await verificationsDone(source, sourceAdmin);
   await verificationsDone(offsite, offsiteAdmin);
   const records = await dataRecords(join(source.dataDir, 'datastore'));
@@ -134,12 +133,11 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   assert.equal(repairedCheck.report.replacedRecords, 1, 'the damaged record is counted as replaced');
   await assertRestoresBitExact(source, newest, work);
   rmSync(join(work, `restored-${newest.slice(0, 8)}`), { recursive: true });
-  const { tasks } = await source.daemon.client(sourceAdmin).json<{ tasks: TaskInfo[] }>('GET', '/api/v1/tasks?kind=store.repair');
+  const { tasks } = await sourceApi.json<{ tasks: TaskInfo[] }>('GET', '/api/v1/tasks?kind=store.repair');
   assert.ok(tasks.some((task) => task.log.some((l) => l.message === `repaired ${a} from peer offsite`)), JSON.stringify(tasks.map((task) => task.log)));
 
   // 2. The reverse: the offsite's copy of B is damaged and repaired from the source it pulls.
   damagePayload(await recordOf(offsite, b));
-  assert.equal(check(offsite).code, EXIT.failure);
   const fromSource = await repair(offsite, 'primary');
   assert.equal(fromSource.code, EXIT.ok, JSON.stringify(fromSource.report));
   assert.deepEqual(fromSource.report.repaired, [b]);
@@ -168,12 +166,12 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   assert.deepEqual(neither.report.stillDamaged, [d]);
   assert.ok(neither.report.damagedSnapshots.every((s) => s.group === GROUP), JSON.stringify(neither.report.damagedSnapshots));
   assert.ok(neither.report.damagedSnapshots.some((s) => s.id === newest), 'the newest snapshot reaches D');
-  const status = await source.daemon.client(sourceAdmin).json<VerifyStatus>('GET', '/api/v1/verify');
+  const status = await sourceApi.json<VerifyStatus>('GET', '/api/v1/verify');
   assert.deepEqual(status.quarantined.map((q) => q.digest), [d], 'still quarantined');
   const after = check(source);
   assert.equal(after.code, EXIT.failure);
   assert.ok(after.report.problems.every((p) => p.includes(d)), JSON.stringify(after.report.problems));
   assert.equal(after.report.replacedRecords, 1, 'no new record of D was indexed');
-  const failed = (await source.daemon.client(sourceAdmin).json<{ alerts: AlertInfo[] }>('GET', '/api/v1/alerts')).alerts.find((x) => x.key === 'store.repair:offsite');
+  const failed = (await sourceApi.json<{ alerts: AlertInfo[] }>('GET', '/api/v1/alerts')).alerts.find((x) => x.key === 'store.repair:offsite');
   assert.equal(failed?.severity, 'critical');
 });
