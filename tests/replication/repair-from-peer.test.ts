@@ -7,6 +7,7 @@
 //   replaced, and the newest snapshot restores bit-exact;
 // - the reverse: flipped on the offsite, repaired from the source it pulls;
 // - verification on the offsite finds a flipped byte and repairs it from its peer on its own;
+// - an object missing from the source's index (its entry lost): named by the check, fetched;
 // - the same object flipped on both sides: "not available", exit 1, nothing bad indexed.
 
 import assert from 'node:assert/strict';
@@ -21,6 +22,8 @@ import type { HavenError } from '../../core/src/errors.js';
 import { toHex } from '../../core/src/objects/digest.js';
 import { ObjectKind } from '../../core/src/objects/kinds.js';
 import { EXIT } from '../../daemon/src/cli/exit-codes.js';
+import { readIdentity } from '../../daemon/src/store/identity.js';
+import { openObjectIndex } from '../../daemon/src/store/object-index.js';
 import { listSegments, segmentPath } from '../../daemon/src/store/segment-files.js';
 import { scanSegment } from '../../daemon/src/store/segment-scanner.js';
 import { runBounded, type BoundedResult } from '../helpers/bounded-run.js';
@@ -109,7 +112,7 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   assert.match(added.stdout, /repair only/);
   const sourceAdmin = createToken(source.dataDir, 'admin');
   const offsiteAdmin = createToken(offsite.dataDir, 'admin');
-  const sourceApi = source.daemon.client(sourceAdmin);
+  let sourceApi = source.daemon.client(sourceAdmin);
   const listed = await sourceApi.json<PeerList>('GET', '/api/v1/peers');
   assert.deepEqual(listed.peers.map((p) => [p.peer.name, p.peer.repairOnly, p.state, p.snapshotsPulled]), [['offsite', true, 'idle', 0]]);
   await assert.rejects(sourceApi.json('POST', '/api/v1/peers/offsite/replicate', {}), (err: HavenError) => err.code === 'PEER_REPAIR_ONLY');
@@ -117,7 +120,7 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   await verificationsDone(offsite, offsiteAdmin);
   const records = await dataRecords(join(source.dataDir, 'datastore'));
   assert.ok(records.length >= 9, `${records.length} data records`);
-  const [a, b, c, d] = records.map((r) => r.digest) as [string, string, string, string];
+  const [a, b, c, d, e] = records.map((r) => r.digest) as [string, string, string, string, string];
 
   // 1. The source's copy of A is damaged: the check names it, the offsite's copy repairs it.
   damagePayload(await recordOf(source, a));
@@ -156,7 +159,23 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   assert.equal(alerts.find((x) => x.key === `verify.damaged:${GROUP}`), undefined);
   assert.equal(check(offsite).code, EXIT.ok);
 
-  // 4. D damaged on both sides: not available on the peer, exit 1, nothing bad indexed.
+  // 4. E's index entry lost on the source (the record stays): the check names E missing; the repair fetches it.
+  await source.daemon.stop();
+  const root = join(source.dataDir, 'datastore');
+  const index = openObjectIndex(root, (readIdentity(root) as { id: string }).id);
+  await index.objects.remove(Buffer.from(e, 'hex'));
+  await index.close();
+  await source.restart();
+  sourceApi = source.daemon.client(sourceAdmin);
+  const lost = check(source);
+  assert.equal(lost.code, EXIT.failure);
+  assert.ok(lost.report.problems.some((p) => p.includes(`object ${e} is missing`)), JSON.stringify(lost.report.problems));
+  const refetched = await repair(source, 'offsite');
+  assert.equal(refetched.code, EXIT.ok, JSON.stringify(refetched.report));
+  assert.deepEqual([refetched.report.repaired, refetched.report.checked?.damagedObjects], [[e], 0]);
+  assert.equal(check(source).code, EXIT.ok);
+
+  // 5. D damaged on both sides: not available on the peer, exit 1, nothing bad indexed.
   damagePayload(await recordOf(source, d));
   damagePayload(await recordOf(offsite, d));
   const neither = await repair(source, 'offsite');
