@@ -8,7 +8,8 @@
 // - the reverse: flipped on the offsite, repaired from the source it pulls;
 // - verification on the offsite finds a flipped byte and repairs it from its peer on its own;
 // - an object missing from the source's index (its entry lost): named by the check, fetched;
-// - the same object flipped on both sides: "not available", exit 1, nothing bad indexed.
+// - one object flipped on both sides, another on the source only: the second is repaired, the
+//   first is "not available", exit 1, nothing bad indexed.
 
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -116,11 +117,14 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   const listed = await sourceApi.json<PeerList>('GET', '/api/v1/peers');
   assert.deepEqual(listed.peers.map((p) => [p.peer.name, p.peer.repairOnly, p.state, p.snapshotsPulled]), [['offsite', true, 'idle', 0]]);
   await assert.rejects(sourceApi.json('POST', '/api/v1/peers/offsite/replicate', {}), (err: HavenError) => err.code === 'PEER_REPAIR_ONLY');
+  await assert.rejects(sourceApi.json('POST', '/api/v1/store/repair', { peer: 'nobody' }), (err: HavenError) => err.code === 'PEER_NOT_FOUND');
+  const scheduled = { name: 'other', url: offsite.daemon.url, token: 'x', repairOnly: true, schedule: '0 0 1 1 *' };
+  await assert.rejects(sourceApi.json('POST', '/api/v1/peers', scheduled), (err: HavenError) => err.code === 'VALIDATION_FAILED');
   await verificationsDone(source, sourceAdmin);
   await verificationsDone(offsite, offsiteAdmin);
   const records = await dataRecords(join(source.dataDir, 'datastore'));
   assert.ok(records.length >= 9, `${records.length} data records`);
-  const [a, b, c, d, e] = records.map((r) => r.digest) as [string, string, string, string, string];
+  const [a, b, c, d, e, f] = records.map((r) => r.digest) as [string, string, string, string, string, string];
 
   // 1. The source's copy of A is damaged: the check names it, the offsite's copy repairs it.
   damagePayload(await recordOf(source, a));
@@ -144,10 +148,10 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   const fromSource = await repair(offsite, 'primary');
   assert.equal(fromSource.code, EXIT.ok, JSON.stringify(fromSource.report));
   assert.deepEqual(fromSource.report.repaired, [b]);
-  assert.equal(check(offsite).code, EXIT.ok);
   await assertRestoresBitExact(offsite, newest, work);
 
-  // 3. Verification on the offsite finds C damaged and repairs it from its peer on its own.
+  // 3. Verification on the offsite finds C damaged and repairs it from its peer on its own; the
+  // offsite checks clean after both repairs.
   damagePayload(await recordOf(offsite, c));
   const verified = await pair.havend(['verify', '--wait', '--json']);
   const out = JSON.parse(verified.stdout) as { run: { summary: { damagedObjects: number } }; damagedSnapshots: unknown[]; quarantinedCount: number };
@@ -173,14 +177,15 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   const refetched = await repair(source, 'offsite');
   assert.equal(refetched.code, EXIT.ok, JSON.stringify(refetched.report));
   assert.deepEqual([refetched.report.repaired, refetched.report.checked?.damagedObjects], [[e], 0]);
-  assert.equal(check(source).code, EXIT.ok);
 
-  // 5. D damaged on both sides: not available on the peer, exit 1, nothing bad indexed.
+  // 5. D damaged on both sides, F on the source only: F repaired, D not available on the peer,
+  // exit 1, nothing bad indexed (and the check names D alone: E came back whole).
   damagePayload(await recordOf(source, d));
   damagePayload(await recordOf(offsite, d));
+  damagePayload(await recordOf(source, f));
   const neither = await repair(source, 'offsite');
   assert.equal(neither.code, EXIT.failure, JSON.stringify(neither.report));
-  assert.deepEqual(neither.report.repaired, []);
+  assert.deepEqual(neither.report.repaired, [f]);
   assert.deepEqual(neither.report.unavailable.map((u) => u.digest), [d]);
   assert.deepEqual(neither.report.stillDamaged, [d]);
   assert.ok(neither.report.damagedSnapshots.every((s) => s.group === GROUP), JSON.stringify(neither.report.damagedSnapshots));
@@ -190,7 +195,7 @@ test('damage on either side is repaired from the other; a copy damaged on both s
   const after = check(source);
   assert.equal(after.code, EXIT.failure);
   assert.ok(after.report.problems.every((p) => p.includes(d)), JSON.stringify(after.report.problems));
-  assert.equal(after.report.replacedRecords, 1, 'no new record of D was indexed');
+  assert.equal(after.report.replacedRecords, 2, 'the damaged records of A and F are replaced; no new record of D was indexed');
   const failed = (await sourceApi.json<{ alerts: AlertInfo[] }>('GET', '/api/v1/alerts')).alerts.find((x) => x.key === 'store.repair:offsite');
   assert.equal(failed?.severity, 'critical');
 });

@@ -77,20 +77,7 @@ export class PeerRepair {
       };
       const failures = new Map<string, HavenError>();
       try {
-        const wanted = missingOf(deps, digests);
-        try {
-          await fetchObjects(deps, via, wanted);
-        } catch {
-          // One object the peer lacks (404 for the whole request) or holds damaged (a cut
-          // stream) would keep back every object after it: what is left is asked one by one.
-          for (const d of missingOf(deps, wanted)) {
-            try {
-              await fetchObjects(deps, via, [d]);
-            } catch (err) {
-              failures.set(toHex(d), err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message }));
-            }
-          }
-        }
+        await fetchOrSplit(deps, via, missingOf(deps, digests), failures);
         for (const d of digests) {
           const hex = toHex(d);
           if (this.deps.fetch.objects.isIndexed(d)) outcome.repaired.push(hex);
@@ -133,6 +120,29 @@ export class PeerRepair {
       if (newest) return newest.id;
     }
     throw new HavenError('PEER_NO_SNAPSHOT', { name });
+  }
+}
+
+/**
+ * Fetches `digests`; when some do not come, halves what is left and tries each half. One
+ * object the peer lacks (404 for the whole request) or holds damaged (a cut stream) would
+ * otherwise keep back every object after it; halving isolates it in a few requests.
+ */
+async function fetchOrSplit(deps: FetchDeps, via: string, digests: Uint8Array[], failures: Map<string, HavenError>): Promise<void> {
+  try {
+    await fetchObjects(deps, via, digests);
+  } catch (err) {
+    if (deps.shutdown?.aborted) throw err;
+    const left = missingOf(deps, digests);
+    if (left.length === 1) {
+      failures.set(toHex(left[0] as Uint8Array), err instanceof HavenError ? err : new HavenError('STORAGE_IO', { detail: (err as Error).message }));
+      return;
+    }
+    const half = Math.ceil(left.length / 2);
+    if (left.length > 0) {
+      await fetchOrSplit(deps, via, left.slice(0, half), failures);
+      await fetchOrSplit(deps, via, left.slice(half), failures);
+    }
   }
 }
 

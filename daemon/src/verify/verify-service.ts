@@ -20,6 +20,7 @@ import type { TaskInfo } from '../../../core/src/api/jobs.js';
 import type { RepairOutcome, RepairReport } from '../../../core/src/api/repair.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { DamagedSnapshot, VerifyRun, VerifyRunKind, VerifyStatus, VerifySummary } from '../../../core/src/api/verify.js';
+import { HavenError } from '../../../core/src/errors.js';
 import { toHex } from '../../../core/src/objects/digest.js';
 import type { EventBus } from '../events.js';
 import type { AlertCenter } from '../jobs/alerts.js';
@@ -238,7 +239,7 @@ export class VerifyService {
     return repaired;
   }
 
-  /** Damage repaired from a peer is still news (the disk returned bad data); damage it could not repair is critical. */
+  /** Damage repaired from a peer is still news (a disk returned bad data); damage it could not repair is critical. */
   private repairAlert(o: RepairOutcome): void {
     const failed = o.unavailable.length > 0;
     this.deps.alerts.raise(`${REPAIR_ALERT_PREFIX}${o.peer}`, {
@@ -247,14 +248,15 @@ export class VerifyService {
       message: failed
         ? `${o.unavailable.length} damaged or missing object(s) could not be repaired from peer ${o.peer} (first: ${o.unavailable[0]?.digest}: ${o.unavailable[0]?.reason})`
           + `${o.repaired.length > 0 ? `; ${o.repaired.length} were` : ''}. They stay quarantined: the next backup of the same data heals them.`
-        : `${o.repaired.length} damaged or missing object(s) were fetched from peer ${o.peer}, verified and written anew. The disk returned bad data: check its health.`,
+        : `${o.repaired.length} damaged or missing object(s) were fetched from peer ${o.peer}, verified and written anew. Data went bad or missing on this appliance: check its disks.`,
       evidence: { repaired: o.repaired.length, unavailable: o.unavailable.length },
     });
   }
 
   /** A full run that repairs from `peer` everything quarantined or missing; answers when it has ended. */
   async repair(peer: string, by: string): Promise<RepairReport> {
-    if (!this.deps.repair) throw new Error('repair from a peer is not available in this daemon');
+    // Without replication there is no peer of that name (PEER_NOT_FOUND either way).
+    if (!this.deps.repair) throw new HavenError('PEER_NOT_FOUND', { name: peer });
     this.deps.repair.peer(peer);
     const owner = {};
     let ended!: (t: TaskInfo) => void;
