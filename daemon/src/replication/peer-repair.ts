@@ -55,7 +55,7 @@ export class PeerRepair {
   }
 
   /**
-   * Fetches good copies of `digests` (hex keys) from the peer and writes them anew. `near` are
+   * Fetches good copies of `digests` from the peer and writes them anew. `near` are
    * local snapshots that reach them: a snapshot of the peer with the same id is read through,
    * else the newest snapshot of a group the token covers (objects are read by digest).
    */
