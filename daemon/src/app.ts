@@ -133,7 +133,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     }));
     // verification: new snapshots after they commit, a nightly share of everything, quarantine and healing
     const verification = await areas.start(verifyArea({
-      config: config.verify, store, datastore, state, bus, tasks, alerts, scheduler, metrics, now: () => clock.now(), log,
+      config: config.verify, store, datastore, state, bus, tasks, alerts, scheduler, metrics, now: () => clock.now(), log, repair: replication.repair,
     }));
     damagedSnapshot = (id) => verification.records.isDamaged(id);
     // recovery drills: the real client restores into a scratch area through this appliance's URL

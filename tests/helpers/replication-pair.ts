@@ -36,18 +36,18 @@ export interface Pair {
   peerStatus(name: string): Promise<PeerStatus>;
 }
 
-async function side(t: TestContext, group: string, home: string, listen?: string): Promise<Side> {
+async function side(t: TestContext, group: string, home: string, listen?: string, env?: NodeJS.ProcessEnv): Promise<Side> {
   const dataDir = tempDir(t, 'haven-repl-');
   const token = createToken(dataDir, `backup:${group}`);
   const s: Side = {
-    dataDir, token, daemon: await startDaemon(t, { dataDir, ...(listen ? { listen } : {}) }),
+    dataDir, token, daemon: await startDaemon(t, { dataDir, ...(listen ? { listen } : {}), ...(env ? { env } : {}) }),
     haven: (args, options = {}) => haven(args, {
       ...options,
       env: { ...(s.daemon.fingerprint ? { HAVEN_FINGERPRINT: s.daemon.fingerprint } : {}), HAVEN_SERVER: s.daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(home, dataDir.replace(/\W/g, '_')), HOME: home, XDG_CONFIG_HOME: join(home, 'config'), ...options.env },
     }),
     restart: async () => {
       await s.daemon.stop();
-      s.daemon = await startDaemon(t, { dataDir, ...(listen ? { listen } : {}) });
+      s.daemon = await startDaemon(t, { dataDir, ...(listen ? { listen } : {}), ...(env ? { env } : {}) });
     },
   };
   return s;
@@ -58,13 +58,15 @@ export interface PairOptions {
   sourceScope?: string;
   /** Where the source listens (default 127.0.0.1:0, plain HTTP; a wildcard serves HTTPS). */
   sourceListen?: string;
+  /** More environment for both daemons. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function replicationPair(t: TestContext, group: string, options: PairOptions = {}): Promise<Pair> {
   const sourceScope = options.sourceScope ?? 'replicate';
   const home = tempDir(t, 'haven-repl-home-');
-  const source = await side(t, group, home, options.sourceListen);
-  const offsite = await side(t, group, home);
+  const source = await side(t, group, home, options.sourceListen, options.env);
+  const offsite = await side(t, group, home, undefined, options.env);
   const tokenFile = join(home, 'source.token');
   writeFileSync(tokenFile, `${createToken(source.dataDir, sourceScope, 'offsite')}\n`, { mode: 0o600 });
   const havend = (args: string[], timeoutMs = 300_000): Promise<BoundedResult> =>

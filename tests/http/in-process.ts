@@ -127,14 +127,15 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
   gc.start();
   cleanups.push(() => gc.stop());
 
-  // built, not started: no runs after commits (the routes start runs on demand)
-  const { verify, records } = verifyServiceOf({ config: config.verify, store, datastore, state, bus, tasks, alerts, now: Date.now });
-
   // Built, never started: there are no peers to follow here.
-  const { replication } = replicationArea({
+  const { replication, repair } = replicationArea({
     config, stateDir: dataDir, state, datastore, sessions, catalog, space: reserve, verify: pool, bus, tasks, alerts, scheduler,
     metrics: new MetricsRegistry(log), clock: systemClock, log,
   });
+
+  // built, not started: no runs after commits (the routes start runs on demand)
+  const { verify, records } = verifyServiceOf({ config: config.verify, store, datastore, state, bus, tasks, alerts, now: Date.now, repair });
+
   // built, not started: no RPO timer and no outbox pump; the routes call them directly
   const plan = planArea({ config: config.jobs, state, catalog, policies, alerts, bus, scheduler, metrics: new MetricsRegistry(log), now: Date.now, log });
   // drills reach no listener here (inject only): a drill started through a route fails at its restore

@@ -1,6 +1,6 @@
 // The replication page in Chromium on a real offsite havend that follows a real source: the
 // peer's row says it is up to date once the first snapshot arrived, "Run now" starts a pull,
-// and when the source goes away the row shows the peer failing with its error. Screenshots at
+// a repair-only peer is listed as such without "Run now", and when the source goes away the row shows the peer failing with its error. Screenshots at
 // desktop and phone widths. Console errors and failed requests fail the test.
 
 import { test } from 'node:test';
@@ -31,6 +31,14 @@ test('replication page: a following peer, run now, a source gone', { timeout: 18
 
   await row.getByRole('button', { name: 'Run now' }).click();
   await page.getByRole('status').filter({ hasText: 'Pull from primary started' }).waitFor();
+
+  // a repair-only peer: listed as such, never pulled from (no lag, no "Run now")
+  const repairOnly = await pair.havend(['peer', 'add', 'fixer', '--url', source.daemon.url, '--token-file', pair.tokenFile, '--repair-only']);
+  if (repairOnly.code !== 0) throw new Error(repairOnly.stderr);
+  await page.reload();
+  const fixer = page.locator('[data-peer="fixer"]');
+  await fixer.getByTestId('mode').filter({ hasText: 'repair only' }).waitFor();
+  if (await fixer.getByRole('button', { name: 'Run now' }).count() !== 0) throw new Error('a repair-only peer offers "Run now"');
 
   await source.daemon.stop();
   await row.getByText('failing').waitFor({ timeout: 60_000 });

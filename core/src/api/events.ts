@@ -9,6 +9,7 @@ import type { RpoState } from './plan.js';
 import type { PoolStatus } from './pool.js';
 import type { SmartReport } from './smart.js';
 import type { DatastoreUsage } from './datastore.js';
+import type { RepairOutcome } from './repair.js';
 import type { SnapshotSummary } from './snapshots.js';
 import type { SwapInfo, SwapProgress, SwapStep } from './swap.js';
 
@@ -21,6 +22,8 @@ export interface HavenEvents {
   'snapshot.deleted': { id: string; group: string };
   /** Protected or unprotected: the summary as it is now. */
   'snapshot.changed': SnapshotSummary;
+  /** Damaged or missing objects were fetched from a replication peer (or could not be). */
+  'store.repaired': RepairOutcome;
   // disks
   'disk.added': DiskRecord;
   /** The disk went missing (it is archived, not forgotten) or was purged (`purged: true`). */

@@ -73,6 +73,8 @@ export const AddPeerRequest = Type.Object(
     schedule: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     /** Alert when the peer has made no progress for this long (default 1h). */
     lagAlert: Type.Optional(Duration),
+    /** Only for repairing this appliance's damaged objects from the peer's copies: never pulled from. */
+    repairOnly: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -90,6 +92,8 @@ export const PeerInfo = Type.Object({
   schedule: Type.String(),
   lagAlert: Duration,
   added: Type.String(),
+  /** Used only to fetch objects for repair (no pull, no follow); absent in peers added before it existed. */
+  repairOnly: Type.Optional(Type.Boolean()),
 });
 export type PeerInfo = Static<typeof PeerInfo>;
 

@@ -15,6 +15,7 @@ import type { Scheduler } from '../jobs/scheduler.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { PeerPuller } from '../replication/peer-puller.js';
+import { PeerRepair } from '../replication/peer-repair.js';
 import { PeerStore } from '../replication/peer-store.js';
 import { ReplicationService } from '../replication/replication-service.js';
 import type { StateDb } from '../state/state-db.js';
@@ -63,11 +64,20 @@ export function replicationArea(deps: ReplicationAreaDeps) {
     }),
     scheduler: deps.scheduler, alerts: deps.alerts, now: () => deps.clock.now(),
   });
+  // Repairs from any peer, pull or repair-only (verification asks it; the area only builds it).
+  const repair = new PeerRepair({
+    peers, sessions: deps.sessions,
+    fetch: {
+      objects: deps.datastore.objects, pool: deps.verify, space: deps.space, shutdown: shutdown.signal,
+      ingest: { maxFrameBytes: deps.config.limits.maxFrameBytes, syncEveryBytes: deps.config.datastore.syncEveryBytes },
+    },
+  });
   let lagCheck: Repeating | null = null;
   let unregister = (): void => {};
   return {
     name: 'replication',
     replication,
+    repair,
     async start(): Promise<void> {
       await replication.start();
       unregister = deps.metrics.register('replication', () => replication.metrics());

@@ -14,6 +14,7 @@ import { verifyFamilies } from '../metrics/verify-metrics.js';
 import type { StateDb } from '../state/state-db.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Datastore } from '../store/datastore.js';
+import type { PeerRepair } from '../replication/peer-repair.js';
 import { VERIFY_TASK_KIND, VerifyService } from '../verify/verify-service.js';
 import { VerifyRecords } from '../verify/verify-records.js';
 
@@ -29,6 +30,8 @@ export interface VerifyAreaDeps {
   metrics: MetricsRegistry;
   now: () => number;
   log: Logger;
+  /** Repairs from replication peers (the replication area's). */
+  repair?: PeerRepair;
 }
 
 /** The service over one datastore (tests build it without the schedule and metrics). */
@@ -37,6 +40,7 @@ export function verifyServiceOf(deps: Omit<VerifyAreaDeps, 'scheduler' | 'metric
   const verify = new VerifyService({
     onDisk: deps.store.onDisk, objects: deps.store, catalog: deps.datastore.catalog, listing: deps.datastore.listing,
     quarantine: deps.datastore.quarantine, records, tasks: deps.tasks, alerts: deps.alerts, bus: deps.bus, config: deps.config, now: deps.now,
+    ...(deps.repair ? { repair: deps.repair } : {}),
   });
   return { verify, records };
 }

@@ -15,6 +15,7 @@ usage:
   havend token revoke ID --data DIR
   havend store check --data DIR [--json]
   havend store rebuild-index --data DIR [--json]
+  havend store repair --from-peer NAME [--data DIR] [--config FILE] [--json]
   havend snapshot protect|unprotect|delete ID [--data DIR] [--config FILE] [--json]
   havend retention set GROUP [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N]
                    [--keep-yearly N] [--keep-within DURATION] [--data DIR] [--config FILE] [--json]
@@ -31,7 +32,7 @@ usage:
   havend drill GROUP [--wait] [--data DIR] [--config FILE] [--json]
   havend report [--group G] [--since DATE|DURATION] [--until DATE] [--format text|json|csv] [--data DIR] [--config FILE]
   havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P]
-                  [--schedule CRON] [--lag-alert DURATION] [--data DIR] [--config FILE] [--json]
+                  [--schedule CRON] [--lag-alert DURATION] [--repair-only] [--data DIR] [--config FILE] [--json]
   havend peer list [--json] | status NAME [--json] | remove NAME [--data DIR] [--config FILE]
   havend replicate NAME [--wait] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]

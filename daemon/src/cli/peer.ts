@@ -13,10 +13,10 @@ import { localClientFor } from './local-client.js';
 const COMMON = { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const;
 const ADD_OPTIONS = {
   url: { type: 'string' }, 'token-file': { type: 'string' }, fingerprint: { type: 'string' }, groups: { type: 'string' },
-  'group-prefix': { type: 'string' }, schedule: { type: 'string' }, 'lag-alert': { type: 'string' },
+  'group-prefix': { type: 'string' }, schedule: { type: 'string' }, 'lag-alert': { type: 'string' }, 'repair-only': { type: 'boolean' },
 } as const;
 const USAGE = [
-  'havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P] [--schedule CRON] [--lag-alert DURATION]',
+  'havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P] [--schedule CRON] [--lag-alert DURATION] [--repair-only]',
   'havend peer list [--json] | status NAME [--json] | remove NAME',
   '(each with [--data DIR] [--config FILE])',
 ].join('\n       ');
@@ -24,6 +24,7 @@ const REPLICATE_USAGE = 'havend replicate NAME [--wait] [--json] [--data DIR] [-
 
 function statusLines(s: PeerStatus): string {
   const p = s.peer;
+  if (p.repairOnly === true) return `${p.name}: ${p.url} (repair only: never pulled from; groups ${p.groups?.join(',') ?? 'all the token covers'})`;
   const lines = [
     `${p.name}: ${p.url} (${p.schedule === 'follow' ? 'follows the source' : `on schedule ${p.schedule}`}; groups ${p.groups?.join(',') ?? 'all the token covers'}`
       + `${p.groupPrefix ? `, prefixed ${p.groupPrefix}` : ''})`,
@@ -58,7 +59,7 @@ export async function peerCommand(argv: string[]): Promise<number> {
     await client.call<undefined>('DELETE', path);
     return out({ removed: name }, `${name as string}: removed (its snapshots stay on this appliance)`);
   }
-  const add = values as { [K in keyof typeof ADD_OPTIONS]?: string | undefined };
+  const add = values as { [K in Exclude<keyof typeof ADD_OPTIONS, 'repair-only'>]?: string | undefined } & { 'repair-only'?: boolean };
   const tokenFile = required(add['token-file'], '--token-file');
   const token = readFileSync(tokenFile, 'utf8').trim();
   if (token === '') throw new UsageError(`${tokenFile} holds no token`);
@@ -68,6 +69,7 @@ export async function peerCommand(argv: string[]): Promise<number> {
   if (add['group-prefix'] !== undefined) req.groupPrefix = add['group-prefix'];
   if (add.schedule !== undefined) req.schedule = add.schedule;
   if (add['lag-alert'] !== undefined) req.lagAlert = add['lag-alert'];
+  if (add['repair-only'] === true) req.repairOnly = true;
   const s = await client.call<PeerStatus>('POST', '/api/v1/peers', req);
   return out(s, statusLines(s));
 }

@@ -1,4 +1,5 @@
 // `havend store check|rebuild-index --data DIR`: offline maintenance of the datastore.
+// `havend store repair --from-peer NAME` runs in the daemon (store-repair.ts).
 
 import { loadConfig } from '../config/load.js';
 import { refuseIfRunning } from '../pidfile.js';
@@ -11,6 +12,7 @@ import { EXIT } from './exit-codes.js';
 
 export async function storeCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'repair') return (await import('./store-repair.js')).storeRepairCommand(rest);
   const { values } = parse(rest, { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } });
   const loaded = loadConfig({
     ...(values.config !== undefined ? { file: values.config } : {}),
@@ -46,7 +48,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError('usage: havend store check|rebuild-index --data DIR [--json]');
+        throw new UsageError('usage: havend store check|rebuild-index --data DIR [--json] | repair --from-peer NAME [--data DIR] [--config FILE] [--json]');
     }
   } finally {
     await pool.close();

@@ -94,7 +94,7 @@ export interface ApiServerDeps {
   plan: { plans: PlanStore; watch: RpoWatch };
   notify: NotifyRouteDeps;
   gc: Pick<GcService, 'status' | 'begin'>;
-  verify: Pick<VerifyService, 'status' | 'begin'>;
+  verify: Pick<VerifyService, 'status' | 'begin' | 'repair'>;
   drills: Pick<DrillService, 'status' | 'begin'>;
   reports: Pick<ReportService, 'build'>;
   replication: ReplicationService;

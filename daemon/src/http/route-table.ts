@@ -15,6 +15,7 @@ import { LIVE_PATH } from '../../../core/src/api/live.js';
 import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
 import { DrillStartResponse, DrillStatus } from '../../../core/src/api/drills.js';
 import { VerifyStartRequest, VerifyStartResponse, VerifyStatus } from '../../../core/src/api/verify.js';
+import { RepairReport, RepairRequest } from '../../../core/src/api/repair.js';
 import { ReportQuery } from '../../../core/src/api/reports.js';
 import type { reportRoutes } from './routes/reports.js';
 import type { archiveRoutes } from './routes/archive.js';
@@ -170,6 +171,7 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'POST', url: '/api/v1/gc', auth: ADMIN, schema: { response: { 202: GcStartResponse } }, handler: h.gc.start }),
     route({ method: 'GET', url: '/api/v1/verify', auth: ADMIN, schema: { response: { 200: VerifyStatus } }, handler: h.verify.status }),
     route({ method: 'POST', url: '/api/v1/verify', auth: ADMIN, schema: { body: VerifyStartRequest, response: { 202: VerifyStartResponse } }, handler: h.verify.start }),
+    route({ method: 'POST', url: '/api/v1/store/repair', auth: ADMIN, schema: { body: RepairRequest, response: { 200: RepairReport } }, handler: h.verify.repair }),
     route({ method: 'GET', url: '/api/v1/drills', auth: ADMIN, schema: { response: { 200: DrillStatus } }, handler: h.drills.status }),
     route({ method: 'POST', url: '/api/v1/drills/:group', auth: ADMIN, schema: { params: GroupParams, response: { 202: DrillStartResponse } }, handler: h.drills.start }),
     // reports over a period, per group and datastore, as JSON or CSV (issue 15)

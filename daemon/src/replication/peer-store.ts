@@ -38,7 +38,7 @@ export function peerInfoOf(req: AddPeerRequest, now: number): PeerInfo {
   return {
     name: req.name, url: req.url.replace(/\/+$/, ''), fingerprint: req.fingerprint ?? null, groups: req.groups ?? null,
     groupPrefix: req.groupPrefix ?? null, schedule: req.schedule ?? FOLLOW, lagAlert: req.lagAlert ?? DEFAULT_LAG_ALERT,
-    added: new Date(now).toISOString(),
+    added: new Date(now).toISOString(), repairOnly: req.repairOnly === true,
   };
 }
 

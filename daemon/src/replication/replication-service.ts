@@ -41,6 +41,8 @@ export class ReplicationService {
   private async launch(peer: PeerInfo): Promise<void> {
     const puller = this.deps.puller(peer, await this.deps.peers.token(peer.name));
     this.pullers.set(peer.name, puller);
+    // A repair-only peer is never pulled from: its puller only answers its status.
+    if (peer.repairOnly === true) return;
     puller.start();
     if (peer.schedule !== FOLLOW) {
       this.deps.scheduler.cron(jobName(peer.name), peer.schedule, async () => {
@@ -71,11 +73,15 @@ export class ReplicationService {
     if (this.pullers.has(req.name)) throw new HavenError('PEER_EXISTS', { name: req.name });
     if (req.lagAlert !== undefined) parseDuration(req.lagAlert);
     if (req.schedule !== undefined && req.schedule !== FOLLOW) checkCron(req.schedule);
+    if (req.repairOnly === true && (req.schedule !== undefined || req.groupPrefix !== undefined)) {
+      throw new HavenError('VALIDATION_FAILED', { detail: 'a repair-only peer is never pulled from: it takes no schedule and no group prefix' });
+    }
     // A puller that is never started: it only asks the source, with the request's settings.
     const probe = this.deps.puller(peerInfoOf(req, this.deps.now()), req.token);
     try {
+      // A repair-only peer holds copies of this appliance's own groups: no clash to look for.
       for (const group of await probe.sourceGroups()) {
-        const clash = probe.clash(group);
+        const clash = req.repairOnly === true ? null : probe.clash(group);
         if (clash) throw clash;
       }
     } finally {
@@ -103,6 +109,7 @@ export class ReplicationService {
 
   /** A full pull now (or the one running); with `wait`, answers when it has ended. */
   async replicate(name: string, wait: boolean): Promise<ReplicateResponse> {
+    if (this.deps.peers.get(name).repairOnly === true) throw new HavenError('PEER_REPAIR_ONLY', { name });
     const run = this.puller(name).replicate();
     if (wait) return { ...(await run.done), task: run.task };
     const s = this.status(name);
@@ -118,6 +125,7 @@ export class ReplicationService {
     const now = this.deps.now();
     for (const p of this.pullers.values()) {
       const s = p.status();
+      if (s.peer.repairOnly === true) continue;
       const limitMs = parseDuration(s.peer.lagAlert);
       const since = Date.parse(s.lastProgress ?? s.peer.added);
       const stalledMs = now - since;

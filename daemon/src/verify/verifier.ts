@@ -47,6 +47,8 @@ export class Tally {
   covered = 0;
   /** Newly found damaged objects by hex digest, with why. */
   readonly damaged = new Map<string, { digest: Buffer; reason: string }>();
+  /** Objects a snapshot reaches that are not stored (hex): a repair from a peer fetches them. */
+  readonly missing = new Map<string, Buffer>();
   readonly problems: string[] = [];
   /** Objects already handled in this run (latin1 keys). */
   readonly seen = new Set<string>();
@@ -83,14 +85,18 @@ export class Verifier {
    * Reads one object again; answers its decoded bytes, or null when it could not be verified
    * (damage or a problem is recorded in the tally; an object gone since it was listed is skipped).
    */
-  private async reread(item: Item, tally: Tally, context: string): Promise<Buffer | null> {
+  private async reread(item: Item, tally: Tally, context: string, reached = false): Promise<Buffer | null> {
     try {
       const raw = await this.deps.onDisk.readObject(item.digest, item.kind);
       tally.objects++;
       tally.bytes += raw.length;
       return raw;
     } catch (err) {
-      if (err instanceof HavenError && err.code === 'OBJECT_NOT_FOUND') return null; // collected or deleted meanwhile
+      if (err instanceof HavenError && err.code === 'OBJECT_NOT_FOUND') {
+        // Listed objects gone since were collected or deleted meanwhile; one a snapshot reaches is missing.
+        if (reached) tally.missing.set(toHex(item.digest), Buffer.from(item.digest));
+        return null;
+      }
       if (isDamage(err)) tally.damaged.set(toHex(item.digest), { digest: Buffer.from(item.digest), reason: (err as Error).message });
       else tally.problem(`${context}: ${(err as Error).message}`);
       return null;
@@ -135,7 +141,7 @@ export class Verifier {
           continue;
         }
       }
-      const raw = await this.reread(item, tally, `snapshot ${s.id}`);
+      const raw = await this.reread(item, tally, `snapshot ${s.id}`, true);
       if (raw === null) {
         clean = false;
         continue;

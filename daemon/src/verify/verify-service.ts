@@ -8,25 +8,34 @@
 // - Each committed snapshot is queued; one `new-snapshots` run takes every snapshot queued by
 //   the time it starts, so a burst of commits costs one run.
 // - After every run the damage is settled: newly damaged objects are quarantined (with the
-//   trees above them un-flagged), the snapshots reaching any quarantined object are the
-//   damaged list, each group with damaged snapshots has a critical alert
+//   trees above them un-flagged); when a replication peer holds copies of a group that reaches
+//   them (or a repair names a peer), they and any missing objects are fetched from it and
+//   written anew (replication/peer-repair.ts); then the snapshots reaching any quarantined
+//   object are the damaged list, each group with damaged snapshots has a critical alert
 //   (`verify.damaged:<group>`), and a group healed since has it cleared.
+// - A repair (`havend store repair --from-peer NAME`) is a full run (task kind `store.repair`)
+//   that asks the named peer for everything quarantined or missing.
 
 import type { TaskInfo } from '../../../core/src/api/jobs.js';
+import type { RepairOutcome, RepairReport } from '../../../core/src/api/repair.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { DamagedSnapshot, VerifyRun, VerifyRunKind, VerifyStatus, VerifySummary } from '../../../core/src/api/verify.js';
+import { HavenError } from '../../../core/src/errors.js';
 import { toHex } from '../../../core/src/objects/digest.js';
 import type { EventBus } from '../events.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskContext, TaskRegistry } from '../jobs/tasks.js';
 import type { ObjectSource } from '../store/reachability.js';
 import type { ObjectListing, Quarantine, SnapshotCatalog } from '../store/store-api.js';
-import { scanDamage } from './damage-scan.js';
+import type { PeerRepair } from '../replication/peer-repair.js';
+import { scanDamage, type DamageScan } from './damage-scan.js';
 import { Tally, Verifier } from './verifier.js';
 import type { VerifyRecords } from './verify-records.js';
 
 export const VERIFY_TASK_KIND = 'store.verify';
+export const REPAIR_TASK_KIND = 'store.repair';
 const ALERT_PREFIX = 'verify.damaged:';
+const REPAIR_ALERT_PREFIX = 'store.repair:';
 const DAY_MS = 86_400_000;
 
 export interface VerifyServiceDeps {
@@ -42,6 +51,8 @@ export interface VerifyServiceDeps {
   bus: EventBus;
   config: { cron: string; rotationNights: number; maxAgeDays: number };
   now: () => number;
+  /** Repairs from replication peers (absent: damage waits for the next backup to heal it). */
+  repair?: Pick<PeerRepair, 'peer' | 'peerFor' | 'repair'>;
 }
 
 interface Flight {
@@ -51,6 +62,9 @@ interface Flight {
   summary: VerifySummary | null;
   /** A new-snapshots run has taken the queued snapshots. */
   took: boolean;
+  /** The peer a repair asks for everything quarantined or missing (null: verification's own repairs). */
+  repairFrom: string | null;
+  repairs: RepairOutcome[];
 }
 
 export class VerifyService {
@@ -92,13 +106,15 @@ export class VerifyService {
   }
 
   /** Starts a run as a task; it waits for the runs asked for before it. */
-  begin(kind: VerifyRunKind, by: string, group: string | null): TaskInfo {
+  begin(kind: VerifyRunKind, by: string, group: string | null, repairFrom: string | null = null): TaskInfo {
     if (kind === 'new-snapshots') this.newQueued = true;
     const before = this.tail;
     let flight: Flight | null = null;
-    const title = kind === 'full' ? (group === null ? 'Verification of every snapshot' : `Verification of ${group}`)
+    const title = repairFrom !== null ? `Repair from ${repairFrom}`
+      : kind === 'full' ? (group === null ? 'Verification of every snapshot' : `Verification of ${group}`)
       : kind === 'rotation' ? 'Nightly verification' : 'Verification of new snapshots';
-    const task = this.deps.tasks.run({ kind: VERIFY_TASK_KIND, title, subject: group }, async (ctx) => {
+    const taskKind = repairFrom !== null ? REPAIR_TASK_KIND : VERIFY_TASK_KIND;
+    const task = this.deps.tasks.run({ kind: taskKind, title, subject: repairFrom ?? group }, async (ctx) => {
       await before.catch(() => undefined);
       const f = flight as Flight;
       this.runningTask = ctx.id;
@@ -106,16 +122,16 @@ export class VerifyService {
       const started = this.deps.now();
       const tally = new Tally();
       await this.work(f, tally, ctx);
-      await this.settleDamage(tally, ctx);
+      await this.settleDamage(tally, ctx, f);
       f.summary = {
         snapshots: tally.snapshots, objects: tally.objects, bytes: tally.bytes, covered: tally.covered,
         damagedObjects: tally.damaged.size, problems: tally.problems, durationMs: Math.max(0, this.deps.now() - started),
       };
-      const line = summaryLine(f.summary);
+      const line = summaryLine(f.summary) + repairLine(f.repairs);
       if (tally.problems.length > 0) throw new Error(`${line}; ${tally.problems.length} problem(s), first: ${tally.problems[0]}`);
       return line;
     });
-    flight = { kind, group, by, summary: null, took: false };
+    flight = { kind, group, by, summary: null, took: false, repairFrom, repairs: [] };
     this.flights.set(task.id, flight);
     const owner = {};
     this.tail = new Promise<void>((resolve) => {
@@ -151,17 +167,18 @@ export class VerifyService {
   }
 
   /** Quarantines what the run found, names the snapshots that reach damage, raises or clears alerts. */
-  private async settleDamage(tally: Tally, ctx: TaskContext): Promise<void> {
+  private async settleDamage(tally: Tally, ctx: TaskContext, f: Flight): Promise<void> {
     const { quarantine, records } = this.deps;
     const found = [...tally.damaged.values()];
     const listed = quarantine.list();
     const damaged = new Set([...listed.map((q) => q.digest), ...tally.damaged.keys()]);
     const before = records.damagedSnapshots();
-    if (damaged.size === 0 && before.length === 0) {
+    if (damaged.size === 0 && before.length === 0 && tally.missing.size === 0) {
       this.updateAlerts([]);
       return;
     }
-    const scan = await scanDamage(this.deps.objects, this.allSnapshots(), damaged, ctx.signal);
+    // Missing objects are looked for as damage is: the snapshots that reach them name the peer to ask.
+    let scan = await scanDamage(this.deps.objects, this.allSnapshots(), new Set([...damaged, ...tally.missing.keys()]), ctx.signal);
     for (const d of found) {
       await quarantine.mark(d.digest, d.reason);
       ctx.log(`quarantined ${toHex(d.digest)}: ${d.reason}`, 'error');
@@ -172,6 +189,10 @@ export class VerifyService {
     const first = found[0] ?? listed.map((q) => ({ digest: Buffer.from(q.digest, 'hex'), reason: q.reason }))[0];
     if (first && scan.above.length > 0) await quarantine.mark(first.digest, first.reason, scan.above);
     records.forget([...scan.above, ...found.map((d) => d.digest)]);
+    const repaired = await this.repairFromPeers(f, scan, tally, ctx);
+    if (repaired || tally.missing.size > 0) {
+      scan = await scanDamage(this.deps.objects, this.allSnapshots(), new Set(quarantine.list().map((q) => q.digest)), ctx.signal);
+    }
     const known = new Map(before.map((d) => [d.id, d]));
     const at = new Date(this.deps.now()).toISOString();
     const list: DamagedSnapshot[] = scan.snapshots.map(({ snapshot, digests }) => ({
@@ -179,9 +200,91 @@ export class VerifyService {
     }));
     records.setDamaged(list);
     const now = new Set(list.map((d) => d.id));
-    for (const d of before) if (!now.has(d.id)) ctx.log(`snapshot ${d.id} (${d.group}) is whole again: its damaged data was uploaded anew`);
+    for (const d of before) if (!now.has(d.id)) ctx.log(`snapshot ${d.id} (${d.group}) is whole again: its damaged data was written anew`);
     for (const d of list) if (!known.has(d.id)) ctx.log(`snapshot ${d.id} (${d.group}) reaches damaged data: ${d.digests.join(', ')}`, 'error');
     this.updateAlerts(list);
+  }
+
+  /**
+   * Asks peers for good copies: a repair its peer for everything quarantined or missing;
+   * verification on its own the peer holding copies of a group that reaches what this run
+   * found. True when something was written anew.
+   */
+  private async repairFromPeers(f: Flight, scan: DamageScan, tally: Tally, ctx: TaskContext): Promise<boolean> {
+    const repairer = this.deps.repair;
+    if (!repairer) return false;
+    const wanted = new Map<string, Buffer>();
+    if (f.repairFrom !== null) for (const q of this.deps.quarantine.list()) wanted.set(q.digest, Buffer.from(q.digest, 'hex'));
+    for (const [hex, d] of tally.damaged) wanted.set(hex, d.digest);
+    for (const [hex, d] of tally.missing) wanted.set(hex, d);
+    const near = scan.snapshots.map((s) => s.snapshot);
+    const byPeer = new Map<string, Buffer[]>();
+    if (f.repairFrom !== null) byPeer.set(f.repairFrom, [...wanted.values()]);
+    else {
+      for (const [hex, digest] of wanted) {
+        const groups = scan.snapshots.filter((s) => s.digests.includes(hex)).map((s) => s.snapshot.group);
+        const peer = groups.map((g) => repairer.peerFor(g)).find((p) => p !== null);
+        if (peer) byPeer.set(peer, [...(byPeer.get(peer) ?? []), digest]);
+      }
+    }
+    let repaired = false;
+    for (const [peer, digests] of byPeer) {
+      if (digests.length === 0) continue;
+      const outcome = await repairer.repair(peer, digests, near, (m, level) => ctx.log(m, level));
+      f.repairs.push(outcome);
+      repaired ||= outcome.repaired.length > 0;
+      this.deps.bus.emit('store.repaired', outcome);
+      this.repairAlert(outcome);
+    }
+    return repaired;
+  }
+
+  /** Damage repaired from a peer is still news (a disk returned bad data); damage it could not repair is critical. */
+  private repairAlert(o: RepairOutcome): void {
+    const failed = o.unavailable.length > 0;
+    this.deps.alerts.raise(`${REPAIR_ALERT_PREFIX}${o.peer}`, {
+      severity: failed ? 'critical' : 'warning',
+      subject: failed ? `Repair from ${o.peer} incomplete` : `Repaired from ${o.peer}`,
+      message: failed
+        ? `${o.unavailable.length} damaged or missing object(s) could not be repaired from peer ${o.peer} (first: ${o.unavailable[0]?.digest}: ${o.unavailable[0]?.reason})`
+          + `${o.repaired.length > 0 ? `; ${o.repaired.length} were` : ''}. They stay quarantined: the next backup of the same data heals them.`
+        : `${o.repaired.length} damaged or missing object(s) were fetched from peer ${o.peer}, verified and written anew. Data went bad or missing on this appliance: check its disks.`,
+      evidence: { repaired: o.repaired.length, unavailable: o.unavailable.length },
+    });
+  }
+
+  /** A full run that repairs from `peer` everything quarantined or missing; answers when it has ended. */
+  async repair(peer: string, by: string): Promise<RepairReport> {
+    // Without replication there is no peer of that name (PEER_NOT_FOUND either way).
+    if (!this.deps.repair) throw new HavenError('PEER_NOT_FOUND', { name: peer });
+    this.deps.repair.peer(peer);
+    const owner = {};
+    let ended!: (t: TaskInfo) => void;
+    const end = new Promise<TaskInfo>((resolve) => {
+      ended = resolve;
+    });
+    let id = '';
+    this.deps.bus.on(owner, 'task.ended', (t) => {
+      if (t.id === id) ended(t);
+    });
+    try {
+      const task = this.begin('full', by, null, peer);
+      id = task.id;
+      const flight = this.flights.get(id) as Flight;
+      const done = await end;
+      const outcome = flight.repairs;
+      const status = done.status === 'running' ? 'interrupted' : done.status;
+      const missing = outcome.flatMap((o) => o.unavailable.map((u) => u.digest));
+      return {
+        peer, task: id, status, checked: flight.summary,
+        repaired: outcome.flatMap((o) => o.repaired), unavailable: outcome.flatMap((o) => o.unavailable),
+        stillDamaged: [...new Set([...this.deps.quarantine.list().map((q) => q.digest), ...missing])],
+        damagedSnapshots: this.deps.records.damagedSnapshots(),
+        error: status === 'succeeded' ? null : (done.result ?? status),
+      };
+    } finally {
+      this.deps.bus.removeListeners(owner);
+    }
   }
 
   private updateAlerts(list: readonly DamagedSnapshot[]): void {
@@ -245,6 +348,10 @@ export class VerifyService {
 function summaryLine(s: VerifySummary): string {
   return `${s.snapshots} snapshot(s), ${s.objects} object(s) read again (${(s.bytes / 1e6).toFixed(1)} MB), ${s.covered} covered before, `
     + `${s.damagedObjects} damaged`;
+}
+
+function repairLine(repairs: readonly RepairOutcome[]): string {
+  return repairs.map((o) => `; from ${o.peer}: ${o.repaired.length} repaired, ${o.unavailable.length} not available`).join('');
 }
 
 function closedAfterKill(run: VerifyRun, task: TaskInfo | null): VerifyRun {
