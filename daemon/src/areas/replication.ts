@@ -67,7 +67,7 @@ export function replicationArea(deps: ReplicationAreaDeps) {
   let unregister = (): void => {};
   return {
     name: 'replication',
-    replication,
+    replication, peers,
     async start(): Promise<void> {
       await replication.start();
       unregister = deps.metrics.register('replication', () => replication.metrics());
