@@ -1,17 +1,19 @@
 // Issue 15's management pages in Chromium against a real havend with real pushed backups: the
 // dashboard's 3-2-1 tile of a new plan entry with its three lights and reasons (two copies, one
 // medium, no offsite token of the named offsite); a recovery drill run from the Plan page, its
-// result and its history chart; the Jobs page with the schedules' next runs, and "Run now" on
+// result and its history chart, and a drill that fails on a damaged chunk naming the file; the Jobs page with the schedules' next runs, and "Run now" on
 // garbage collection producing a history row. Screenshots at desktop and phone widths; console
 // errors and failed requests fail the test.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import type { ScheduledJobList } from '../../core/src/api/jobs.js';
 import { assertNoProblems, createFirstAdmin, needChromium, openBrowser } from '../helpers/browser.js';
 import { createToken, setupCodeOf, startDaemon } from '../helpers/daemon.js';
 import { sampleBackup } from '../helpers/objects.js';
 import { pushBackup } from '../helpers/push.js';
+import { damagePayload, firstDataRecord } from '../helpers/segment-damage.js';
 import { tempDir } from '../helpers/tmp.js';
 
 test('3-2-1 tile, a drill from the plan page, the jobs page with run now and history', { timeout: 150_000 }, async (t) => {
@@ -70,14 +72,23 @@ test('3-2-1 tile, a drill from the plan page, the jobs page with run now and his
   assert.match(await panel.getByTestId('drill-compared').innerText(), /^[1-9]\d* file\(s\), /);
   assert.match(await panel.getByTestId('drill-rto').innerText(), /target 1\.0 h/);
   await panel.getByRole('img', { name: /RTO estimate: 1 readings/ }).waitFor();
+  await page.locator('[data-plan-group="web"]').getByText(/drill estimate \d+ s/).waitFor();
   await b.screenshots('plan-drill');
+
+  // a byte flipped in a file's only chunk: the next drill fails and names that file
+  damagePayload(await firstDataRecord(join(dataDir, 'datastore')));
+  await panel.getByRole('button', { name: 'Run drill' }).click();
+  await panel.locator('[data-testid="drill-result"][data-result="failed"]').waitFor({ timeout: 60_000 });
+  assert.match(await panel.getByTestId('drill-damaged').innerText(), /^\/?dir\/file-\d$/);
+  await b.screenshots('plan-drill-failed');
 
   // the jobs page: next runs, and "Run now" on GC adds a history row
   await page.getByRole('link', { name: 'Jobs' }).first().click();
   await page.getByRole('heading', { name: 'Jobs' }).waitFor();
   const gcRow = page.locator('[data-job="store.gc"]');
   assert.notEqual((await gcRow.getByTestId('next-run').innerText()).trim(), '—');
-  assert.match(await page.locator('[data-job="drill"]').getByTestId('last-result').innerText(), /succeeded/);
+  // the drill job's last result is the newest drill's, the failed one run on demand
+  assert.match(await page.locator('[data-job="drill"]').getByTestId('last-result').innerText(), /failed[\s\S]*damaged/);
   const history = page.locator('[data-history="store.gc"]');
   await history.getByText('History').click();
   await history.getByText('No run yet.').waitFor();

@@ -23,7 +23,9 @@ function entryLine(s: PlanEntryStatus): string {
   const e = s.entry;
   const goal = [`RPO ${e.rpo}`, e.schedule ? `schedule "${e.schedule}"` : null, e.rto ? `RTO ${e.rto}` : null, e.offsitePeer ? `offsite ${e.offsitePeer}` : null]
     .filter((x) => x !== null).join(', ');
-  return `${s.state.padEnd(8)} ${s.group}  ${goal}${e.owner ? `  owner ${e.owner}` : ''}\n         ${s.reason}`;
+  const { copies, media, offsite } = s.threeTwoOne;
+  return `${s.state.padEnd(8)} ${s.group}  ${goal}${e.owner ? `  owner ${e.owner}` : ''}\n         ${s.reason}`
+    + `\n         3-2-1: copies ${copies.level} (${copies.count}), media ${media.level}, offsite ${offsite.level}: ${offsite.reason}`;
 }
 
 function inputFrom(values: { [K in keyof typeof ADD_OPTIONS]?: string | undefined }): PlanEntryInput {
