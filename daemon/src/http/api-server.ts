@@ -41,6 +41,8 @@ import { diskRoutes, type DiskRouteDeps } from './routes/disks.js';
 import { gcRoutes } from './routes/gc.js';
 import { verifyRoutes } from './routes/verify.js';
 import { drillRoutes } from './routes/drills.js';
+import { reportRoutes } from './routes/reports.js';
+import type { ReportService } from '../report/report-service.js';
 import { healthRoutes } from './routes/health.js';
 import { alertRoutes, scheduledJobRoutes, taskRoutes } from './routes/jobs.js';
 import type { JobListDeps } from '../jobs/job-list.js';
@@ -98,6 +100,7 @@ export interface ApiServerDeps {
   gc: Pick<GcService, 'status' | 'begin'>;
   verify: Pick<VerifyService, 'status' | 'begin'>;
   drills: Pick<DrillService, 'status' | 'begin'>;
+  reports: Pick<ReportService, 'build'>;
   replication: ReplicationService;
   /** On the source: each replication token's changes request, as its offsite's confirmation. */
   confirmations?: Pick<OffsiteConfirmations, 'note'> | undefined;
@@ -148,6 +151,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     gc: gcRoutes(d.gc),
     verify: verifyRoutes(d.verify),
     drills: drillRoutes(d.drills),
+    reports: reportRoutes(d.reports),
     replicationSource: replicationSourceRoutes({
       feed: d.datastore.feed, objects: d.datastore.objects, catalog: d.catalog, bus: d.bus, shutdown: d.shutdown,
       ...(d.confirmations ? { confirmations: d.confirmations } : {}),

@@ -4,7 +4,7 @@
 import { getContext, setContext } from 'svelte';
 import type { Http } from './api/http.js';
 import type {
-  AuthService, BackupsService, DisksService, DrillsService, GcService, JobsService, NotifyService, PlanService, PoolService, ReplicationService, RetentionService, SwapService, TokensService,
+  AuthService, BackupsService, DisksService, DrillsService, GcService, JobsService, NotifyService, PlanService, PoolService, ReplicationService, ReportsService, RetentionService, SwapService, TokensService,
 } from './api/services.js';
 import type { AuthStore } from './auth.svelte.js';
 import type { LiveStore } from './live.svelte.js';
@@ -28,6 +28,7 @@ export interface AppContext {
   gc: GcService;
   replication: ReplicationService;
   drills: DrillsService;
+  reports: ReportsService;
 }
 
 const KEY = Symbol('haven-app');
