@@ -16,7 +16,7 @@ import { drillArea } from './areas/drill.js';
 import { reportArea } from './areas/report.js';
 import { applianceTimeZone } from './areas/retention.js';
 import { DeletedCommits } from './report/deleted-commits.js';
-import { offsiteUnknown } from './report/offsite.js';
+import { offsiteFromPlan } from './report/offsite.js';
 import { deadManArea } from './areas/dead-man.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
@@ -33,7 +33,9 @@ import type { Inventory } from './disks/inventory.js';
 import { EventBus } from './events.js';
 import { SystemCommandRunner } from '../../core/src/exec/runner.js';
 import { isLoopbackHost } from './http/listen-address.js';
-import type { RtoMeasured } from '../../core/src/api/plan.js';
+import type { OffsiteState, PlanEntry, RtoMeasured } from '../../core/src/api/plan.js';
+import { OFFSITE_UNKNOWN } from './plan/offsite-state.js';
+import { offsiteArea } from './areas/offsite.js';
 import type { AlertCenter } from './jobs/alerts.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { TaskRegistry } from './jobs/tasks.js';
@@ -117,9 +119,10 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     // (verification is built later; damaged snapshots, which do not count for the RPO, are asked for at each check)
     let damagedSnapshot = (_id: string): boolean => false;
     let rtoEstimate: (group: string) => RtoMeasured | null = () => null;
+    let offsiteState = (_entry: PlanEntry): OffsiteState => OFFSITE_UNKNOWN;
     const plan = await areas.start(planArea({
       config: config.jobs, state, catalog: backup.catalog, policies: retention.policies, alerts, bus, scheduler, metrics, now: () => clock.now(),
-      damaged: (id) => damagedSnapshot(id), rtoEstimate: (g) => rtoEstimate(g), log,
+      damaged: (id) => damagedSnapshot(id), rtoEstimate: (g) => rtoEstimate(g), offsite: (e) => offsiteState(e), pool: () => pool.status.get(), log,
     }));
     rpoState = (g) => plan.watch.stateOf(g);
     // garbage collection: one run at a time as a task, on demand and on a schedule
@@ -131,6 +134,12 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const replication = await areas.start(replicationArea({
       config, stateDir: resolve(dataDir), state, datastore, sessions: backup.sessions, catalog: backup.catalog, space: backup.reserve, verify, bus, tasks, alerts, scheduler, metrics, clock, log,
     }));
+    // the offsite copy of each plan entry: confirmations from offsites (source), peers' lag (offsite)
+    const offsite = await areas.start(offsiteArea({
+      state, bus, replication: replication.replication, peers: replication.peers, tokens: accounts.tokens, feed: datastore.feed, catalog: backup.catalog,
+      now: () => clock.now(),
+    }));
+    offsiteState = (e) => offsite.states.of(e);
     // verification: new snapshots after they commit, a nightly share of everything, quarantine and healing
     const verification = await areas.start(verifyArea({
       config: config.verify, store, datastore, state, bus, tasks, alerts, scheduler, metrics, now: () => clock.now(), log, repair: replication.repair,
@@ -147,14 +156,14 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const report = await areas.start(reportArea({
       config: config.reports, catalog: backup.catalog, deleted: new DeletedCommits(datastore.feed), plans: plan.plans, rpoState: (g) => plan.watch.stateOf(g),
       verification: verification.records, drills: (g) => drill.drills.history(g), gcRuns: () => gc.history.list(),
-      usage: () => backup.usage.get(), offsite: offsiteUnknown, scheduler, notifier: notify.notifier, now: () => clock.now(),
+      usage: () => backup.usage.get(), offsite: offsiteFromPlan((e) => offsite.states.of(e)), scheduler, notifier: notify.notifier, now: () => clock.now(),
       timeZone: applianceTimeZone(), log,
     }));
     // dead-man switches: every scheduled job must succeed within its window (after the areas that schedule)
-    await areas.start(deadManArea({ config: config.jobs, scheduler, alerts, bus, state, metrics, now: () => clock.now() }));
+    const deadMan = await areas.start(deadManArea({ config: config.jobs, scheduler, alerts, bus, state, metrics, now: () => clock.now() }));
     const http = await areas.start(await httpArea({
-      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc,
-      verification, drill, report, plan, notify, replication, clock, log,
+      config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts, scheduler, deadMan: deadMan.switches }, disks: disks.disks, pool, retention, gc,
+      verification, drill, report, plan, notify, replication, offsite, clock, log,
     }));
     serverForDrills = () => ({ url: http.url(), fingerprint: tls?.fingerprint ?? null });
 

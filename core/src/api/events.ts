@@ -43,6 +43,8 @@ export interface HavenEvents {
   'alert.cleared': AlertInfo;
   /** A plan entry's RPO state changed (null: the entry was removed). */
   'plan.changed': { group: string; state: RpoState | null };
+  /** On the source: an offsite (by its replication token) asked for changes from a new cursor, confirming what lies before it. */
+  'offsite.confirmed': { tokenId: string; tokenName: string; cursor: { epoch: string; seq: number } | null; at: string };
   /** Recomputed shortly after snapshots change and periodically (free space). */
   'datastore.usage': DatastoreUsage;
   // pool and disk swap

@@ -81,3 +81,47 @@ export type AlertAckRequest = Static<typeof AlertAckRequest>;
 
 /** A task's or an alert's id in the URL. */
 export const JobIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-z]{1,16}-[0-9a-f]{8}$' }) });
+
+// ---- the appliance's schedules (GET /api/v1/jobs, the Jobs page) ----
+
+/** An existing route that runs a job now; the Jobs page's "Run now" sends exactly this. */
+export const RunNowRoute = Type.Object({
+  method: Type.Literal('POST'),
+  path: Type.String(),
+  body: Type.Record(Type.String(), Type.Unknown()),
+});
+export type RunNowRoute = Static<typeof RunNowRoute>;
+
+export const JobResult = Type.Object({
+  status: Type.Union([TaskStatus, Type.Literal('ok')]),
+  /** ISO 8601: when that run ended (or started, while it runs). */
+  at: Type.String(),
+  /** The task's summary or the run's error; null for a plain run that went well. */
+  message: Type.Union([Type.String(), Type.Null()]),
+});
+export type JobResult = Static<typeof JobResult>;
+
+export const ScheduledJob = Type.Object({
+  /** The scheduler's name (`store.gc`, `replication:<peer>`, `smart.poll`). */
+  name: Type.String(),
+  /** In words ("Garbage collection"). */
+  title: Type.String(),
+  /** A cron pattern, or `every N ms` for polls. */
+  schedule: Type.String(),
+  /** The next run (croner's nextRun for a cron job), null when none is due. */
+  nextRun: Type.Union([Type.String(), Type.Null()]),
+  running: Type.Boolean(),
+  /** The last result: its task's final state for task-backed jobs, else the scheduler's last run. */
+  lastResult: Type.Union([JobResult, Type.Null()]),
+  /** The task kind (and subject) whose runs are this job's history; null for jobs that are not tasks. */
+  history: Type.Union([Type.Object({ kind: Type.String(), subject: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
+  /** The dead-man switch: last success and whether it is overdue (null until its first check). */
+  lastSuccess: Type.Union([Type.String(), Type.Null()]),
+  overdue: Type.Boolean(),
+  /** The on-demand route, or null when the job cannot run now as a whole (drills: per plan entry). */
+  runNow: Type.Union([RunNowRoute, Type.Null()]),
+});
+export type ScheduledJob = Static<typeof ScheduledJob>;
+
+export const ScheduledJobList = Type.Object({ jobs: Type.Array(ScheduledJob) });
+export type ScheduledJobList = Static<typeof ScheduledJobList>;

@@ -30,8 +30,13 @@ export const PlanEntryInput = Type.Object(
     /** How long after a due time a backup may still arrive before the entry is LATE (default 1h). */
     grace: Type.Optional(DurationText),
     rto: Type.Optional(DurationText),
-    /** The peer that must hold an offsite copy (free text until replication exists). */
+    /**
+     * Who holds the offsite copy: on the source, the name of the offsite's replication token
+     * (or of a repair-only peer of that name). On an offsite, a group a peer brings needs none.
+     */
     offsitePeer: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    /** Whether the 3-2-1 rule's offsite copy is required (default true): without one the tile is red, else amber. */
+    offsiteRequired: Type.Optional(Type.Boolean()),
     mode: Type.Optional(PlanMode),
   },
   { additionalProperties: false },
@@ -46,6 +51,8 @@ export const PlanEntry = Type.Object({
   grace: DurationText,
   rto: Type.Union([DurationText, Type.Null()]),
   offsitePeer: Type.Union([Type.String(), Type.Null()]),
+  /** Absent in entries stored before it existed: required. */
+  offsiteRequired: Type.Optional(Type.Boolean()),
   mode: PlanMode,
   /** ISO 8601; a NEVER entry is measured from here. */
   created: Type.String(),
@@ -69,6 +76,46 @@ export const RtoMeasured = Type.Object({
 });
 export type RtoMeasured = Static<typeof RtoMeasured>;
 
+/** One light of the 3-2-1 tile: green, amber or red, with the reason in words. */
+export const Light = Type.Union([Type.Literal('green'), Type.Literal('amber'), Type.Literal('red')]);
+export type Light = Static<typeof Light>;
+export const Signal = Type.Object({ level: Light, reason: Type.String() });
+export type Signal = Static<typeof Signal>;
+
+/**
+ * The offsite copy of a group (daemon/src/plan/offsite-state.ts). `role` says how this
+ * appliance knows: `offsite` (it is the offsite: a peer it pulls from brings the group, the
+ * lag is the peer's), `source` (an offsite pulls from it: the lag is the age of the oldest
+ * snapshot the offsite has not confirmed by asking for the changes after it), `none`.
+ */
+export const OffsiteState = Type.Object({
+  /** False when no offsite is named or found (then `reason` says why). */
+  configured: Type.Boolean(),
+  level: Light,
+  reason: Type.String(),
+  role: Type.Union([Type.Literal('offsite'), Type.Literal('source'), Type.Literal('none')]),
+  /** The peer or the replication token's name. */
+  peer: Type.Union([Type.String(), Type.Null()]),
+  /** Seconds the offsite copy trails this appliance; null when unknown. */
+  lagSeconds: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+  /** Green up to this lag, amber up to twice it, red beyond (the peer's lag-alert bound). */
+  boundSeconds: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+  /** Snapshots of the group the offsite holds (offsite: here; source: confirmed) and still lacks. */
+  snapshotsHeld: Type.Integer({ minimum: 0 }),
+  snapshotsBehind: Type.Integer({ minimum: 0 }),
+  /** When the offsite last asked for changes (source) or the peer last made progress (offsite). */
+  lastContact: Type.Union([Type.String(), Type.Null()]),
+});
+export type OffsiteState = Static<typeof OffsiteState>;
+
+/** 3-2-1 at a glance: copies (client + appliance + offsite), media (pool redundancy), offsite. */
+export const ThreeTwoOne = Type.Object({
+  copies: Type.Object({ level: Light, reason: Type.String(), count: Type.Integer({ minimum: 0 }) }),
+  media: Signal,
+  offsite: Signal,
+});
+export type ThreeTwoOne = Static<typeof ThreeTwoOne>;
+
 export const PlanEntryStatus = Type.Object({
   group: GroupName,
   state: RpoState,
@@ -85,8 +132,9 @@ export const PlanEntryStatus = Type.Object({
   retention: Type.Union([RetentionPolicy, Type.Null()]),
   /** The RTO as the latest drill that measured one estimated it; not configured before any drill. */
   rtoEstimate: Type.Union([RtoMeasured, NotConfigured]),
-  /** The offsite copy's state: replication is not built yet. */
-  offsite: NotConfigured,
+  /** The offsite copy's state (replication). */
+  offsite: OffsiteState,
+  threeTwoOne: ThreeTwoOne,
   evaluated: Type.String(),
 });
 export type PlanEntryStatus = Static<typeof PlanEntryStatus>;

@@ -41,6 +41,12 @@ export const ChangesResponse = Type.Object({
   changes: Type.Array(SnapshotChange),
   /** Where the next request continues. */
   cursor: FeedCursor,
+  /**
+   * The feed's end when the page was read: where a full pull moves its cursor once it has
+   * everything it listed, without asking for pages past what it holds (the source takes the
+   * cursor of each request as the offsite's confirmation).
+   */
+  head: FeedCursor,
   /** The cursor named another epoch (a rebuilt index): list the snapshots again, then go on from `cursor`. */
   reset: Type.Boolean(),
 });

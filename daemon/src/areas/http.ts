@@ -30,11 +30,13 @@ import type { verifyArea } from './verify.js';
 import type { drillArea } from './drill.js';
 import type { reportArea } from './report.js';
 import type { jobsArea } from './jobs.js';
+import type { JobWatch } from '../jobs/dead-man.js';
 import type { poolArea } from './pool.js';
 import type { notifyArea } from './notify.js';
 import type { planArea } from './plan.js';
 import type { retentionArea } from './retention.js';
 import type { replicationArea } from './replication.js';
+import type { offsiteArea } from './offsite.js';
 
 /** The built UI (vite build output), relative to dist/daemon/src/areas/http.js. */
 const UI_DIR = fileURLToPath(new URL('../../../../ui/dist/', import.meta.url));
@@ -51,7 +53,7 @@ export interface HttpAreaDeps {
   metrics: MetricsRegistry;
   backup: Pick<ReturnType<typeof backupArea>, 'sessions' | 'catalog' | 'trees' | 'usage' | 'reserve'>;
   accounts: Pick<ReturnType<typeof accountsArea>, 'tokens' | 'accounts' | 'webSessions' | 'setupCode'>;
-  jobs: Pick<ReturnType<typeof jobsArea>, 'tasks' | 'alerts'>;
+  jobs: Pick<ReturnType<typeof jobsArea>, 'tasks' | 'alerts' | 'scheduler'> & { deadMan?: { jobs(): JobWatch[] } };
   disks: ReturnType<typeof disksArea>['disks'];
   pool: Pick<ReturnType<typeof poolArea>, 'pools' | 'status'>;
   retention: Pick<ReturnType<typeof retentionArea>, 'policies' | 'prune'>;
@@ -62,6 +64,8 @@ export interface HttpAreaDeps {
   drill: Pick<ReturnType<typeof drillArea>, 'drills'>;
   report: Pick<ReturnType<typeof reportArea>, 'reports'>;
   replication: Pick<ReturnType<typeof replicationArea>, 'replication'>;
+  /** Where the changes route records each offsite's confirmations (absent: not recorded). */
+  offsite?: Pick<ReturnType<typeof offsiteArea>, 'confirmations'>;
   clock: Clock;
   log: Logger;
 }
@@ -94,7 +98,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub,
-    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, reports: deps.report.reports, plan: deps.plan, notify: deps.notify, replication: deps.replication.replication, tls, urls: () => urls, ready: () => ready,
+    disks, tasks, alerts, jobs: deps.jobs, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, reports: deps.report.reports, plan: deps.plan, notify: deps.notify, replication: deps.replication.replication, confirmations: deps.offsite?.confirmations, tls, urls: () => urls, ready: () => ready,
     shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 

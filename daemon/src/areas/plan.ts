@@ -33,6 +33,9 @@ export interface PlanAreaDeps {
   damaged?: (snapshotId: string) => boolean;
   /** The latest drill's RTO estimate (drills are built later); not measured when absent. */
   rtoEstimate?: RpoWatchDeps['rtoEstimate'];
+  /** The offsite copy's state and the pool's status (the 3-2-1 tile). */
+  offsite?: RpoWatchDeps['offsite'];
+  pool?: RpoWatchDeps['pool'];
   log: Logger;
 }
 
@@ -40,6 +43,7 @@ export function planArea(deps: PlanAreaDeps) {
   const plans = new PlanStore(deps.state, deps.now);
   const watch = new RpoWatch({
     plans, catalog: deps.catalog, retention: (g) => deps.policies.get(g)?.policy ?? null, damaged: deps.damaged, rtoEstimate: deps.rtoEstimate,
+    offsite: deps.offsite, pool: deps.pool,
     alerts: deps.alerts, bus: deps.bus, now: deps.now, timeZone: applianceTimeZone(),
   });
   const owner = {};

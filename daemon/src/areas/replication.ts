@@ -76,7 +76,7 @@ export function replicationArea(deps: ReplicationAreaDeps) {
   let unregister = (): void => {};
   return {
     name: 'replication',
-    replication,
+    replication, peers,
     repair,
     async start(): Promise<void> {
       await replication.start();

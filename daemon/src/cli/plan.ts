@@ -9,11 +9,13 @@ import { localClientFor } from './local-client.js';
 import { printer } from './print.js';
 
 const COMMON = { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const;
+/** `plan add`: the 3-2-1 offsite copy is not required for this group (its tile shows amber, not red). */
+const OFFSITE_OPTIONAL = { 'offsite-optional': { type: 'boolean' } } as const;
 const ADD_OPTIONS = {
   rpo: { type: 'string' }, rto: { type: 'string' }, schedule: { type: 'string' }, grace: { type: 'string' },
   owner: { type: 'string' }, offsite: { type: 'string' }, mode: { type: 'string' },
 } as const;
-const USAGE = 'havend plan add GROUP --rpo DURATION [--rto DURATION] [--schedule CRON] [--grace DURATION] [--owner TEXT] [--offsite PEER] '
+const USAGE = 'havend plan add GROUP --rpo DURATION [--rto DURATION] [--schedule CRON] [--grace DURATION] [--owner TEXT] [--offsite PEER] [--offsite-optional] '
   + '[--mode active|paused|retired] | list | enroll GROUP | remove GROUP [--data DIR] [--config FILE] [--json]';
 const MODES = ['active', 'paused', 'retired'] as const;
 
@@ -21,7 +23,9 @@ function entryLine(s: PlanEntryStatus): string {
   const e = s.entry;
   const goal = [`RPO ${e.rpo}`, e.schedule ? `schedule "${e.schedule}"` : null, e.rto ? `RTO ${e.rto}` : null, e.offsitePeer ? `offsite ${e.offsitePeer}` : null]
     .filter((x) => x !== null).join(', ');
-  return `${s.state.padEnd(8)} ${s.group}  ${goal}${e.owner ? `  owner ${e.owner}` : ''}\n         ${s.reason}`;
+  const { copies, media, offsite } = s.threeTwoOne;
+  return `${s.state.padEnd(8)} ${s.group}  ${goal}${e.owner ? `  owner ${e.owner}` : ''}\n         ${s.reason}`
+    + `\n         3-2-1: copies ${copies.level} (${copies.count}), media ${media.level}, offsite ${offsite.level}: ${offsite.reason}`;
 }
 
 function inputFrom(values: { [K in keyof typeof ADD_OPTIONS]?: string | undefined }): PlanEntryInput {
@@ -41,7 +45,7 @@ function inputFrom(values: { [K in keyof typeof ADD_OPTIONS]?: string | undefine
 export async function planCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub !== 'add' && sub !== 'list' && sub !== 'enroll' && sub !== 'remove') throw new UsageError(`${USAGE} (got ${sub ?? 'nothing'})`);
-  const { values, positionals } = parse(rest, sub === 'add' ? { ...COMMON, ...ADD_OPTIONS } : COMMON, true);
+  const { values, positionals } = parse(rest, sub === 'add' ? { ...COMMON, ...ADD_OPTIONS, ...OFFSITE_OPTIONAL } : COMMON, true);
   const [group, ...extra] = positionals;
   if (extra.length > 0 || (sub === 'list') !== (group === undefined)) throw new UsageError(USAGE);
   const client = localClientFor(values);
@@ -49,7 +53,9 @@ export async function planCommand(argv: string[]): Promise<number> {
   const out = printer(values.json);
   switch (sub) {
     case 'add': {
-      const s = await client.call<PlanEntryStatus>('PUT', path, inputFrom(values as { [K in keyof typeof ADD_OPTIONS]?: string }));
+      const input = inputFrom(values as { [K in keyof typeof ADD_OPTIONS]?: string });
+      if ((values as { 'offsite-optional'?: boolean })['offsite-optional'] === true) input.offsiteRequired = false;
+      const s = await client.call<PlanEntryStatus>('PUT', path, input);
       return out(s, `${entryLine(s)}\nenrol the client: havend plan enroll ${s.group}`);
     }
     case 'remove':

@@ -44,7 +44,8 @@ import { drillRoutes } from './routes/drills.js';
 import { reportRoutes } from './routes/reports.js';
 import type { ReportService } from '../report/report-service.js';
 import { healthRoutes } from './routes/health.js';
-import { alertRoutes, taskRoutes } from './routes/jobs.js';
+import { alertRoutes, scheduledJobRoutes, taskRoutes } from './routes/jobs.js';
+import type { JobListDeps } from '../jobs/job-list.js';
 import { liveRoutes } from './routes/live.js';
 import { notifyRoutes, type NotifyRouteDeps } from './routes/notify.js';
 import { planRoutes } from './routes/plan.js';
@@ -53,6 +54,7 @@ import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js'
 import { replicationSourceRoutes } from './routes/replication-source.js';
 import { peerRoutes } from './routes/peers.js';
 import type { ReplicationService } from '../replication/replication-service.js';
+import type { OffsiteConfirmations } from '../replication/offsite-confirmations.js';
 import { snapshotRoutes } from './routes/snapshots.js';
 import { swapRoutes } from './routes/swaps.js';
 import { systemRoutes, type SystemDeps } from './routes/system.js';
@@ -89,6 +91,8 @@ export interface ApiServerDeps {
   disks: DiskRouteDeps;
   tasks: TaskRegistry;
   alerts: AlertCenter;
+  /** The scheduler and dead-man switches behind GET /jobs (absent in tests that build no scheduler). */
+  jobs?: Omit<JobListDeps, 'tasks'>;
   pools: PoolRouteDeps & { swaps: SwapService };
   retention: RetentionRouteDeps;
   plan: { plans: PlanStore; watch: RpoWatch };
@@ -98,6 +102,8 @@ export interface ApiServerDeps {
   drills: Pick<DrillService, 'status' | 'begin'>;
   reports: Pick<ReportService, 'build'>;
   replication: ReplicationService;
+  /** On the source: each replication token's changes request, as its offsite's confirmation. */
+  confirmations?: Pick<OffsiteConfirmations, 'note'> | undefined;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
   tls: TlsMaterial | null;
@@ -125,6 +131,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     disks: diskRoutes(d.disks),
     tasks: taskRoutes(d.tasks),
     alerts: alertRoutes(d.alerts),
+    jobs: scheduledJobRoutes({ scheduler: d.jobs?.scheduler ?? { list: () => [] }, tasks: d.tasks, ...(d.jobs?.deadMan ? { deadMan: d.jobs.deadMan } : {}) }),
     system: systemRoutes({ tls: () => d.tls, urls: d.urls, metrics: d.metrics, usage: d.usage }),
     auth: authRoutes({
       accounts: d.accounts, sessions: d.webSessions, setupCode: d.setupCode,
@@ -147,6 +154,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     reports: reportRoutes(d.reports),
     replicationSource: replicationSourceRoutes({
       feed: d.datastore.feed, objects: d.datastore.objects, catalog: d.catalog, bus: d.bus, shutdown: d.shutdown,
+      ...(d.confirmations ? { confirmations: d.confirmations } : {}),
     }),
     peers: peerRoutes(d.replication),
   };

@@ -6,7 +6,7 @@ import { GroupParams, PathQuery, SnapshotObjectParams, SnapshotParams } from '..
 import { CreateTokenRequest, TokenIdParams } from '../../../core/src/api/tokens.js';
 import { AcknowledgeRequest, DiskListQuery, DiskParams } from '../../../core/src/api/disks.js';
 import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
-import { AlertAckRequest, AlertListQuery, JobIdParams, TaskGetQuery, TaskListQuery } from '../../../core/src/api/jobs.js';
+import { AlertAckRequest, AlertListQuery, JobIdParams, ScheduledJobList, TaskGetQuery, TaskListQuery } from '../../../core/src/api/jobs.js';
 import { LoginRequest, SetupRequest } from '../../../core/src/api/auth.js';
 import { PreviewRequest, PruneRequest, RetentionPolicy } from '../../../core/src/api/retention.js';
 import { PlanEntryInput } from '../../../core/src/api/plan.js';
@@ -29,7 +29,7 @@ import type { diskRoutes } from './routes/disks.js';
 import type { gcRoutes } from './routes/gc.js';
 import type { verifyRoutes } from './routes/verify.js';
 import type { drillRoutes } from './routes/drills.js';
-import type { alertRoutes, taskRoutes } from './routes/jobs.js';
+import type { alertRoutes, scheduledJobRoutes, taskRoutes } from './routes/jobs.js';
 import type { healthRoutes } from './routes/health.js';
 import type { notifyRoutes } from './routes/notify.js';
 import type { planRoutes } from './routes/plan.js';
@@ -52,6 +52,7 @@ export interface RouteHandlers {
   disks: ReturnType<typeof diskRoutes>;
   tasks: ReturnType<typeof taskRoutes>;
   alerts: ReturnType<typeof alertRoutes>;
+  jobs: ReturnType<typeof scheduledJobRoutes>;
   system: ReturnType<typeof systemRoutes>;
   auth: ReturnType<typeof authRoutes>;
   live: ReturnType<typeof liveRoutes>;
@@ -151,6 +152,8 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'GET', url: '/api/v1/tasks', auth: ADMIN, schema: { querystring: TaskListQuery }, handler: h.tasks.list }),
     route({ method: 'GET', url: '/api/v1/tasks/:id', auth: ADMIN, schema: { params: JobIdParams, querystring: TaskGetQuery }, handler: h.tasks.one }),
     route({ method: 'POST', url: '/api/v1/tasks/:id/cancel', auth: ADMIN, schema: { params: JobIdParams }, handler: h.tasks.cancel }),
+    // every schedule the appliance runs, with next runs, last results and the route that runs it now
+    route({ method: 'GET', url: '/api/v1/jobs', auth: ADMIN, schema: { response: { 200: ScheduledJobList } }, handler: h.jobs.list }),
     route({ method: 'GET', url: '/api/v1/alerts', auth: ADMIN, schema: { querystring: AlertListQuery }, handler: h.alerts.list }),
     route({
       method: 'POST', url: '/api/v1/alerts/:id/acknowledge', auth: ADMIN,

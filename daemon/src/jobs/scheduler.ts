@@ -31,6 +31,8 @@ interface Job {
   stop: () => void;
   /** Runs the job now unless it is already running (hotplug, tests, "check now"). */
   trigger: () => Promise<void>;
+  /** A calendar job's next run, read when asked (a run moves it on). */
+  nextRun?: () => string | null;
 }
 
 // Kept importable from here: self-tests and their tests wait with it.
@@ -65,8 +67,7 @@ export class Scheduler {
     const job = this.register(name, pattern, fn);
     const cron = new Cron(pattern, { name, unref: true, protect: true }, () => job.trigger());
     job.stop = () => cron.stop();
-    const next = cron.nextRun();
-    job.info.nextRun = next ? next.toISOString() : null;
+    job.nextRun = () => cron.nextRun()?.toISOString() ?? null;
   }
 
   /** Runs a job now (if it is not already running) and waits for it. */
@@ -75,7 +76,7 @@ export class Scheduler {
   }
 
   list(): JobInfo[] {
-    return [...this.jobs.values()].map((j) => ({ ...j.info, running: j.running !== null }));
+    return [...this.jobs.values()].map((j) => ({ ...j.info, nextRun: j.nextRun ? j.nextRun() : j.info.nextRun, running: j.running !== null }));
   }
 
   remove(name: string): void {

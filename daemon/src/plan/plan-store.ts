@@ -30,6 +30,7 @@ export class PlanStore extends KeyedRecords<PlanEntry> {
       grace: input.grace ?? DEFAULT_GRACE,
       rto: input.rto ?? null,
       offsitePeer: input.offsitePeer ?? null,
+      offsiteRequired: input.offsiteRequired ?? true,
       mode: input.mode ?? 'active',
       created: this.get(group)?.created ?? at,
       updated: at,

@@ -4,7 +4,8 @@
 // so a backup that arrives resolves them by itself. The alert messages hold no running age,
 // so re-evaluating every minute updates nothing until something really changed.
 
-import type { PlanEntry, PlanEntryStatus, PlanList, RpoState, RtoMeasured } from '../../../core/src/api/plan.js';
+import type { OffsiteState, PlanEntry, PlanEntryStatus, PlanList, RpoState, RtoMeasured } from '../../../core/src/api/plan.js';
+import type { PoolStatus } from '../../../core/src/api/pool.js';
 import type { RetentionPolicy } from '../../../core/src/api/retention.js';
 import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
@@ -12,12 +13,13 @@ import type { EventBus } from '../events.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import { evaluateRpo } from './rpo-state.js';
 import type { PlanStore } from './plan-store.js';
+import { OFFSITE_UNKNOWN } from './offsite-state.js';
+import { threeTwoOne } from './three-two-one.js';
 
 export const RPO_ALERT_KINDS = { LATE: 'rpo.late', BREACH: 'rpo.breach' } as const;
 
 const NOT_MEASURED = {
   rto: { configured: false as const, reason: 'not measured: no recovery drill of this group has measured a restore yet (havend drill GROUP)' },
-  offsite: { configured: false as const, reason: 'not configured: replication is not built yet' },
 };
 
 export interface RpoWatchDeps {
@@ -28,6 +30,10 @@ export interface RpoWatchDeps {
   /** The latest drill's RTO estimate of a group, null when none was measured. */
   rtoEstimate?: (group: string) => RtoMeasured | null;
   retention: (group: string) => RetentionPolicy | null;
+  /** The offsite copy's state (offsite-state.ts); unknown when absent. */
+  offsite?: (entry: PlanEntry) => OffsiteState;
+  /** The pool's last known status, for the 3-2-1 tile's media light. */
+  pool?: () => PoolStatus | null;
   alerts: Pick<AlertCenter, 'raise' | 'clear' | 'list'>;
   bus: EventBus;
   now: () => number;
@@ -47,11 +53,13 @@ export class RpoWatch {
     const newest = this.newestWhole(entry.group);
     const newestMs = newest ? Date.parse(newest.time) : null;
     const v = evaluateRpo({ entry, newestSnapshot: newestMs, now, timeZone: this.deps.timeZone });
+    const offsite = this.deps.offsite?.(entry) ?? OFFSITE_UNKNOWN;
     return {
       group: entry.group, state: v.state, reason: v.reason, entry,
       newestSnapshot: newest?.time ?? null, breachAt: iso(v.breachAt), nextDue: iso(v.nextDue),
       retention: this.deps.retention(entry.group),
-      rtoEstimate: this.deps.rtoEstimate?.(entry.group) ?? NOT_MEASURED.rto, offsite: NOT_MEASURED.offsite,
+      rtoEstimate: this.deps.rtoEstimate?.(entry.group) ?? NOT_MEASURED.rto,
+      offsite, threeTwoOne: threeTwoOne({ backedUpHere: newest !== null, offsite, pool: this.deps.pool?.() ?? null }),
       evaluated: new Date(now).toISOString(),
     };
   }

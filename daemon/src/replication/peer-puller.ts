@@ -185,6 +185,7 @@ export class PeerPuller {
     }
     if (clashes.length > 0) this.noteError(clashes[0]);
     await this.save();
+    if (behind === 0 && failed === null) await this.confirm();
     return {
       peer: this.name, pulled, behind,
       objectsFetched: this.progress.objectsFetched - before.objects, bytesFetched: this.progress.bytesFetched - before.bytes,
@@ -248,19 +249,26 @@ export class PeerPuller {
     };
   }
 
-  /** The feed's current end, read from the kept cursor (from the start after a reset). */
+  /**
+   * The feed's current end, asked from the kept cursor (or from the start after a reset). The
+   * source takes the cursor of every changes request as what this offsite has committed, so
+   * no request may name a position past what is committed here: the head comes with the page.
+   */
   private async feedHead(): Promise<FeedCursor> {
-    let cursor = this.progress.cursor;
-    for (;;) {
-      const page = await this.source.changes(cursor, 0);
-      if (page.reset) {
-        cursor = null;
-        this.progress.cursor = null;
-        continue;
-      }
-      if (cursor !== null && page.cursor.epoch === cursor.epoch && page.cursor.seq === cursor.seq) return page.cursor;
-      cursor = page.cursor;
-      if (page.changes.length === 0 && cursor.seq === 0) return cursor;
+    const page = await this.source.changes(this.progress.cursor, 0);
+    if (page.reset) this.progress.cursor = null;
+    return page.head;
+  }
+
+  /**
+   * Tells the source what is committed here: it reads the cursor of each changes request as
+   * this offsite's confirmation, and a scheduled peer would otherwise say so only at its next pull.
+   */
+  private async confirm(): Promise<void> {
+    try {
+      await this.source.changes(this.progress.cursor, 0);
+    } catch (err) {
+      this.deps.log.warn({ err, peer: this.name }, 'replication: could not confirm the pull to the source; the next request will');
     }
   }
 

@@ -3,7 +3,7 @@
 // place. Replication is pulled by the offsite: the source appliance does not learn what a peer
 // holds, so on its own it knows nothing and says so rather than guess.
 
-import type { PlanEntry } from '../../../core/src/api/plan.js';
+import type { OffsiteState, PlanEntry } from '../../../core/src/api/plan.js';
 import type { OffsiteReport } from '../../../core/src/api/reports.js';
 
 export type OffsiteOf = (group: string, entry: PlanEntry | null) => OffsiteReport;
@@ -14,3 +14,12 @@ export const offsiteUnknown: OffsiteOf = (_group, entry) => ({
     ? `not configured: the plan names ${entry.offsitePeer} for the offsite copy, but this appliance has no view of what it holds (the offsite pulls)`
     : 'not configured: no offsite copy of this group is known to this appliance',
 });
+
+/** What the 3-2-1 view knows (plan/offsite-state.ts) for a group with a plan entry; without one, as above. */
+export function offsiteFromPlan(of: (entry: PlanEntry) => OffsiteState): OffsiteOf {
+  return (group, entry) => {
+    if (entry === null) return offsiteUnknown(group, entry);
+    const s = of(entry);
+    return s.configured ? { configured: true, state: s.level, reason: s.reason, lagSeconds: s.lagSeconds } : { configured: false, reason: s.reason };
+  };
+}

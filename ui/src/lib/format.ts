@@ -36,3 +36,12 @@ export function formatRatio(r: number): string {
 export function shortId(id: string): string {
   return id.slice(0, 8);
 }
+
+/** A span in seconds as people say it: "0.9 s", "12.5 min", "1.0 h", "2.0 d". */
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '—';
+  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(1)} min`;
+  if (s < 172_800) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} d`;
+}

@@ -1,4 +1,5 @@
-import type { AlertAckRequest, AlertInfo, AlertListQuery, JobIdParams, TaskGetQuery, TaskInfo, TaskListQuery } from '../../../../core/src/api/jobs.js';
+import type { AlertAckRequest, AlertInfo, AlertListQuery, JobIdParams, ScheduledJobList, TaskGetQuery, TaskInfo, TaskListQuery } from '../../../../core/src/api/jobs.js';
+import { listJobs, type JobListDeps } from '../../jobs/job-list.js';
 import type { AlertCenter } from '../../jobs/alerts.js';
 import type { TaskRegistry } from '../../jobs/tasks.js';
 import type { Handler } from '../route-types.js';
@@ -21,4 +22,10 @@ export function alertRoutes(alerts: AlertCenter) {
   const acknowledge: Handler<ById & { body: typeof AlertAckRequest }> = async (req): Promise<AlertInfo> =>
     alerts.acknowledge(req.params.id, req.principal?.name ?? 'admin', req.body.note);
   return { list, acknowledge };
+}
+
+/** Every schedule the appliance runs (the Jobs page). */
+export function scheduledJobRoutes(deps: JobListDeps) {
+  const list: Handler = async (): Promise<ScheduledJobList> => ({ jobs: listJobs(deps) });
+  return { list };
 }

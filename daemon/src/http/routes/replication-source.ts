@@ -13,6 +13,7 @@ import { ObjectKind } from '../../../../core/src/objects/kinds.js';
 import { canReadGroup, type Principal } from '../../auth/principal.js';
 import type { Catalog } from '../../backup/catalog.js';
 import type { EventBus } from '../../events.js';
+import type { OffsiteConfirmations } from '../../replication/offsite-confirmations.js';
 import type { ChangeFeed, ObjectStore } from '../../store/store-api.js';
 import type { Handler } from '../route-types.js';
 
@@ -21,6 +22,8 @@ export interface ReplicationSourceDeps {
   objects: Pick<ObjectStore, 'readObject'>;
   catalog: Catalog;
   bus: EventBus;
+  /** Where a replication token's request is kept as its offsite's confirmation (absent: not kept). */
+  confirmations?: Pick<OffsiteConfirmations, 'note'>;
   /** Fires at shutdown: a waiting long poll answers at once. */
   shutdown?: AbortSignal;
 }
@@ -51,11 +54,15 @@ export function replicationSourceRoutes(deps: ReplicationSourceDeps) {
   const page = (principal: Principal, q: ChangesQuery): ChangesResponse => {
     const cursor = q.epoch !== undefined && q.seq !== undefined ? { epoch: q.epoch, seq: q.seq } : null;
     const p = feed.after(cursor, q.limit ?? 1000);
-    return { changes: p.changes.filter((c) => canReadGroup(principal, c.group)), cursor: p.cursor, reset: p.reset };
+    return { changes: p.changes.filter((c) => canReadGroup(principal, c.group)), cursor: p.cursor, head: feed.head(), reset: p.reset };
   };
 
   const changes: Handler<{ querystring: typeof ChangesQuery }, ChangesResponse> = async (req) => {
     const principal = req.principal as Principal;
+    if (principal.kind === 'token') {
+      const q = req.query;
+      deps.confirmations?.note(principal, q.epoch !== undefined && q.seq !== undefined ? { epoch: q.epoch, seq: q.seq } : null);
+    }
     let answer = page(principal, req.query);
     const waitMs = (req.query.wait ?? 0) * 1000;
     if (answer.changes.length > 0 || answer.reset || waitMs === 0) return answer;

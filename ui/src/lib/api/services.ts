@@ -5,7 +5,8 @@ import type { AuthStatus, LoginRequest, SessionUser, SetupRequest } from '$core/
 import type { GroupList, SnapshotList, SnapshotSummary, TreeListing } from '$core/api/snapshots.js';
 import type { CreateTokenRequest, CreateTokenResponse, TokenInfo } from '$core/api/tokens.js';
 import type { DiskRecord } from '$core/api/disks.js';
-import type { AlertInfo, TaskInfo } from '$core/api/jobs.js';
+import type { AlertInfo, RunNowRoute, ScheduledJobList, TaskInfo } from '$core/api/jobs.js';
+import type { DrillStartResponse, DrillStatus } from '$core/api/drills.js';
 import type { PoolStatus } from '$core/api/pool.js';
 import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
 import type { ConfirmSwapRequest, StartSwapRequest, SwapInfo, SwapList } from '$core/api/swap.js';
@@ -67,6 +68,21 @@ export class JobsService {
   constructor(private readonly http: Http) {}
   acknowledgeAlert = (id: string, note: string): Promise<AlertInfo> => this.http.post(`${V1}/alerts/${id}/acknowledge`, { note });
   cancelTask = (id: string): Promise<TaskInfo> => this.http.post(`${V1}/tasks/${id}/cancel`);
+  /** Every schedule the appliance runs, with next runs and last results. */
+  scheduled = (): Promise<ScheduledJobList> => this.http.get(`${V1}/jobs`);
+  /** A job's history: the tasks of its kind (and subject), newest first. */
+  tasks = (kind: string, subject: string | null, limit = 20): Promise<{ tasks: TaskInfo[] }> =>
+    this.http.get(`${V1}/tasks?${new URLSearchParams({ kind, limit: String(limit), ...(subject === null ? {} : { subject }) }).toString()}`);
+  /** Sends the job's own on-demand route, as GET /jobs names it. */
+  runNow = (route: RunNowRoute): Promise<unknown> => this.http.request(route.method, route.path, route.body);
+}
+
+/** Recovery drills (issue 15; admin only): status with the history, and a drill of a group now. */
+export class DrillsService {
+  constructor(private readonly http: Http) {}
+  status = (): Promise<DrillStatus> => this.http.get(`${V1}/drills`);
+  /** Starts a drill as a task (or answers the one running); its progress comes over the live socket. */
+  start = (group: string): Promise<DrillStartResponse> => this.http.post(`${V1}/drills/${encodeURIComponent(group)}`);
 }
 
 export class PoolService {
