@@ -64,7 +64,9 @@ const QUIET_SCHEDULES: NodeJS.ProcessEnv = { HAVEND_GC_CRON: '', HAVEND_VERIFY_C
 export async function startDaemon(t: TestContext | null, options: DaemonOptions): Promise<Daemon> {
   const args = ['serve', '--data', options.dataDir, '--listen', options.listen ?? '127.0.0.1:0'];
   if (options.configFile) args.push('--config', options.configFile);
-  const proc = spawn(HAVEND, args, {
+  // HAVEN_DAEMON_NODE_ARGS (benchmarks): node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=DIR".
+  const nodeArgs = (process.env.HAVEN_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(nodeArgs.length > 0 ? process.execPath : HAVEND, nodeArgs.length > 0 ? [...nodeArgs, HAVEND, ...args] : args, {
     env: { ...cleanEnv(), HAVEND_LOG_LEVEL: 'warn', ...(options.configFile ? {} : QUIET_SCHEDULES), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
