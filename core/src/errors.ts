@@ -62,6 +62,7 @@ export const ERRORS = {
   PEER_GROUP_CLASH: { status: 409, message: 'Group {group} from peer {name} would clash with {other}; add the peer with --group-prefix P to keep it apart' },
   REPLICATION_RECORD_MISMATCH: { status: 502, message: 'Peer {name} sent a record for snapshot {id} whose digest is {actual}: refused' },
   REPLICATION_INCOMPLETE: { status: 502, message: 'Replication from peer {name} left {count} snapshot(s) behind: {detail}' },
+  PEER_WINDOW_INVALID: { status: 400, message: 'Time window {window} is not valid: {detail}' },
   // the protection plan and notifications
   DRILL_NO_SNAPSHOT: { status: 404, message: 'Group {group} has no snapshot to drill' },
   PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },

@@ -1,7 +1,8 @@
 // The replication page in Chromium on a real offsite havend that follows a real source: the
 // peer's row says it is up to date once the first snapshot arrived, "Run now" starts a pull,
-// and when the source goes away the row shows the peer failing with its error. Screenshots at
-// desktop and phone widths. Console errors and failed requests fail the test.
+// its settings (rate limit, windows, deletion propagation) are edited in a form, and when
+// the source goes away the row shows the peer failing with its error. Screenshots at desktop
+// and phone widths. Console errors and failed requests fail the test.
 
 import { test } from 'node:test';
 import { assertNoProblems, createFirstAdmin, needChromium, openBrowser } from '../helpers/browser.js';
@@ -9,7 +10,7 @@ import { setupCodeOf } from '../helpers/daemon.js';
 import { backupSeededTree, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
 
-test('replication page: a following peer, run now, a source gone', { timeout: 180_000 }, async (t) => {
+test('replication page: a following peer, run now, its settings, a source gone', { timeout: 180_000 }, async (t) => {
   if (!needChromium(t)) return;
   const pair = await replicationPair(t, 'web');
   const { source, offsite } = pair;
@@ -31,6 +32,18 @@ test('replication page: a following peer, run now, a source gone', { timeout: 18
 
   await row.getByRole('button', { name: 'Run now' }).click();
   await page.getByRole('status').filter({ hasText: 'Pull from primary started' }).waitFor();
+
+  // the peer's settings (a bad window is a typed 400: tests/replication/pacing.test.ts)
+  await row.getByRole('button', { name: 'Settings' }).click();
+  const form = page.locator('form[aria-labelledby="peer-form-title"]');
+  await form.getByLabel('Rate limit (MB/s)').fill('50');
+  await form.getByLabel('Time windows, one per line').fill('00:00-24:00');
+  await form.getByLabel('Propagate deletions after').fill('7d');
+  await b.screenshots('replication-settings');
+  await form.getByRole('button', { name: 'Save settings' }).click();
+  await row.getByTestId('limits').filter({ hasText: '50 MB/s; 00:00-24:00' }).waitFor();
+  await row.getByTestId('propagation').filter({ hasText: 'after 7d (brake 10%)' }).waitFor();
+  await page.locator('[data-peer-deletions="primary"]').getByText('No deletion pending.').waitFor();
 
   await source.daemon.stop();
   await row.getByText('failing').waitFor({ timeout: 60_000 });

@@ -30,7 +30,11 @@ usage:
   havend verify [--group G] [--wait] [--data DIR] [--config FILE] [--json]
   havend drill GROUP [--wait] [--data DIR] [--config FILE] [--json]
   havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P]
-                  [--schedule CRON] [--lag-alert DURATION] [--data DIR] [--config FILE] [--json]
+                  [--schedule CRON] [--lag-alert DURATION] [--rate-limit MB_PER_S] [--window "Mon-Fri 19:00-07:00"]...
+                  [--propagate-deletes-after DURATION] [--delete-brake PERCENT] [--data DIR] [--config FILE] [--json]
+  havend peer edit NAME [--lag-alert D] [--rate-limit MB_PER_S|none] [--window W]... [--no-windows]
+                  [--propagate-deletes-after D|never] [--delete-brake PERCENT] [--data DIR] [--config FILE] [--json]
+  havend peer resume-deletes NAME [--drop-pending] [--data DIR] [--config FILE] [--json]
   havend peer list [--json] | status NAME [--json] | remove NAME [--data DIR] [--config FILE]
   havend replicate NAME [--wait] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]
