@@ -88,17 +88,16 @@ export interface PropagationDeps {
 
 type Log = (message: string, level?: 'info' | 'warn' | 'error') => void;
 
-/** The brake's verdict on deletions seen at once: null when they may go on, else why not. */
+/**
+ * The brake's verdict on deletions seen at once: null when they may go on, else why not. Only
+ * groups are weighed: the peer's whole share is an average of its groups' shares, so it can
+ * pass the brake only when some group does.
+ */
 export function brakeTrips(vanished: ReadonlyMap<string, number>, replicated: ReadonlyMap<string, number>, percent: number): string | null {
-  let lost = 0;
-  let total = 0;
   for (const [group, n] of replicated) {
     const gone = vanished.get(group) ?? 0;
-    lost += gone;
-    total += n;
     if (gone * 100 > n * percent) return `${gone} of ${n} replicated snapshot(s) of group ${group} vanished at once (brake ${percent}%)`;
   }
-  if (total > 0 && lost * 100 > total * percent) return `${lost} of ${total} replicated snapshot(s) vanished at once (brake ${percent}%)`;
   return null;
 }
 
@@ -143,7 +142,11 @@ export class DeletionPropagation {
   /** Deletions on the source seen at once (a feed page, a full pull's listing). */
   async sourceDeleted(vanished: readonly Vanished[], log: Log): Promise<void> {
     const peer = this.deps.peer();
-    const fresh = vanished.filter((v) => !this.deps.store.isPending(peer.name, v.snapshot) && this.localOf(v.snapshot) !== null);
+    const fresh: Array<Vanished & { local: { id: string; group: string } }> = [];
+    for (const v of vanished) {
+      const local = this.deps.store.isPending(peer.name, v.snapshot) ? null : this.localOf(v.snapshot);
+      if (local) fresh.push({ ...v, local });
+    }
     if (fresh.length === 0) return;
     if (peer.propagateDeletesAfter === null) {
       for (const v of fresh) log(`snapshot ${v.snapshot.slice(0, 12)} of ${v.group} was deleted on the source; not propagated`);
@@ -152,12 +155,12 @@ export class DeletionPropagation {
     const delay = parseDuration(peer.propagateDeletesAfter);
     const now = this.deps.now();
     const byGroup = new Map<string, number>();
-    for (const v of fresh) byGroup.set(this.localOf(v.snapshot)!.group, (byGroup.get(this.localOf(v.snapshot)!.group) ?? 0) + 1);
+    for (const v of fresh) byGroup.set(v.local.group, (byGroup.get(v.local.group) ?? 0) + 1);
+    // weighed against what was replicated before this batch is recorded as pending
     const why = brakeTrips(byGroup, this.replicatedByGroup(), peer.deleteBrake ?? DEFAULT_DELETE_BRAKE);
     for (const v of fresh) {
-      const local = this.localOf(v.snapshot)!;
       await this.deps.store.add(peer.name, {
-        snapshot: v.snapshot, local: local.id, group: local.group,
+        snapshot: v.snapshot, local: v.local.id, group: v.local.group,
         seen: new Date(now).toISOString(), due: new Date(now + delay).toISOString(),
       });
       log(`snapshot ${v.snapshot.slice(0, 12)} of ${v.group} was deleted on the source; its copy is deleted after ${peer.propagateDeletesAfter}`);

@@ -18,7 +18,8 @@ export class PeerGate {
   private windows: TimeWindow[];
   private readonly limiter: RateLimiter;
   private waitingUntil: number | null = null;
-  private wake: () => void = () => {};
+  /** Those waiting (the follow loop, a one-shot pull, its streams), woken when the peer is edited. */
+  private readonly sleepers = new Set<() => void>();
 
   constructor(peer: PeerInfo, private readonly now: () => number) {
     this.windows = parseWindows(peer.windows);
@@ -28,7 +29,7 @@ export class PeerGate {
   update(peer: PeerInfo): void {
     this.windows = parseWindows(peer.windows);
     this.limiter.setRate(peer.rateLimit);
-    this.wake();
+    for (const wake of [...this.sleepers]) wake();
   }
 
   /** When the next window opens, while the peer waits for it (ms); null when it does not wait. */
@@ -53,10 +54,11 @@ export class PeerGate {
       const done = (): void => {
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
+        this.sleepers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wake = done;
+      this.sleepers.add(done);
       signal.addEventListener('abort', done, { once: true });
     });
   }
