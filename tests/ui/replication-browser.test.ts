@@ -1,12 +1,13 @@
 // The replication page in Chromium on a real offsite havend that follows a real source: the
 // peer's row says it is up to date once the first snapshot arrived, "Run now" starts a pull,
-// its settings (rate limit, windows, deletion propagation) are edited in a form, and when
-// the source goes away the row shows the peer failing with its error. Screenshots at desktop
+// its settings (rate limit, windows, deletion propagation) are edited in a form, a deletion
+// on the source trips the brake and is resumed (then pending for its delay), and when the
+// source goes away the row shows the peer failing with its error. Screenshots at desktop
 // and phone widths. Console errors and failed requests fail the test.
 
 import { test } from 'node:test';
 import { assertNoProblems, createFirstAdmin, needChromium, openBrowser } from '../helpers/browser.js';
-import { setupCodeOf } from '../helpers/daemon.js';
+import { createToken, setupCodeOf } from '../helpers/daemon.js';
 import { backupSeededTree, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -14,7 +15,7 @@ test('replication page: a following peer, run now, its settings, a source gone',
   if (!needChromium(t)) return;
   const pair = await replicationPair(t, 'web');
   const { source, offsite } = pair;
-  await backupSeededTree(source, 'web', tempDir(t), 2, 1 << 20);
+  const first = await backupSeededTree(source, 'web', tempDir(t), 2, 1 << 20);
   const add = await pair.havend(['peer', 'add', 'primary', '--url', source.daemon.url, '--token-file', pair.tokenFile]);
   if (add.code !== 0) throw new Error(add.stderr);
 
@@ -43,7 +44,17 @@ test('replication page: a following peer, run now, its settings, a source gone',
   await form.getByRole('button', { name: 'Save settings' }).click();
   await row.getByTestId('limits').filter({ hasText: '50 MB/s; 00:00-24:00' }).waitFor();
   await row.getByTestId('propagation').filter({ hasText: 'after 7d (brake 10%)' }).waitFor();
-  await page.locator('[data-peer-deletions="primary"]').getByText('No deletion pending.').waitFor();
+  const deletions = page.locator('[data-peer-deletions="primary"]');
+  await deletions.getByText('No deletion pending.').waitFor();
+
+  // the source's only snapshot deleted: 100% of the group at once trips the brake; resumed, it waits 7 days
+  await source.daemon.client(createToken(source.dataDir, 'admin')).deleteSnapshot(first);
+  await deletions.getByRole('alert').filter({ hasText: '1 of 1 replicated snapshot(s) of group web vanished at once' }).waitFor({ timeout: 60_000 });
+  await deletions.getByText('held by the brake').waitFor();
+  await row.getByTestId('propagation').filter({ hasText: 'paused' }).waitFor();
+  await b.screenshots('replication-brake');
+  await deletions.getByRole('button', { name: 'Resume deletions' }).click();
+  await deletions.getByText(/^due /).waitFor();
 
   await source.daemon.stop();
   await row.getByText('failing').waitFor({ timeout: 60_000 });
