@@ -1,11 +1,14 @@
 // A peer's bandwidth limit and time windows against two real havend (issue 14): a pull at
 // --rate-limit R takes at least (bytes - one chunk of the response) / R; outside every window
 // a pull waits and the peer's status says until when; editing the peer (PATCH through
-// `havend peer edit`) lifts the window and the waiting pull goes on.
+// `havend peer edit`) lifts the window and the waiting pull goes on. Then a scheduled pass
+// sees a deletion in the source's listing and its brake holds it (and `resume-deletes
+// --drop-pending` keeps the snapshot).
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PeerStatus, ReplicateResponse } from '../../core/src/api/replication.js';
+import { createToken } from '../helpers/daemon.js';
 import { backupSeededTree, eventually, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -19,10 +22,10 @@ function hhmm(ms: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-test('a rate-limited pull takes at least bytes / rate; outside its window a peer waits until the window is edited away', async (t) => {
+test('a rate-limited pull takes at least bytes / rate; outside its window a peer waits until the window is edited away; a pass sees deletions', async (t) => {
   const pair = await replicationPair(t, GROUP);
   const work = tempDir(t);
-  await backupSeededTree(pair.source, GROUP, work, 4, 1 << 20);
+  const first = await backupSeededTree(pair.source, GROUP, work, 4, 1 << 20);
 
   const add = await pair.havend(['peer', 'add', 'primary', '--url', pair.source.daemon.url, '--token-file', pair.tokenFile, '--schedule', '0 0 1 1 *',
     '--rate-limit', String(RATE_MB), '--json']);
@@ -65,4 +68,19 @@ test('a rate-limited pull takes at least bytes / rate; outside its window a peer
   assert.ok((await offsiteApi.snapshots(GROUP)).snapshots.some((s) => s.id === second), 'pulled once the window was lifted');
   const after = await pair.peerStatus('primary');
   assert.deepEqual([after.state, after.outsideWindowUntil, after.peer.rateLimit], ['idle', null, null]);
+
+  // a scheduled peer sees deletions in its pass's listing: with propagation turned on by an
+  // edit, 1 of the 2 snapshots gone (50%) trips the default brake (10%); the copy stays
+  assert.equal((await pair.havend(['peer', 'edit', 'primary', '--propagate-deletes-after', '1h'])).code, 0);
+  await pair.source.daemon.client(createToken(pair.source.dataDir, 'admin')).deleteSnapshot(first);
+  assert.equal((await pair.havend(['replicate', 'primary', '--wait'])).code, 0);
+  const braked = await pair.peerStatus('primary');
+  assert.deepEqual([braked.peer.deleteBrake, braked.pendingDeletions.map((d) => d.snapshot)], [10, [first]]);
+  assert.equal(Date.parse(braked.pendingDeletions[0]!.due) - Date.parse(braked.pendingDeletions[0]!.seen), 3_600_000);
+  assert.match(braked.deletesPaused?.reason ?? '', /1 of 2 replicated snapshot\(s\) of group slow vanished at once \(brake 10%\)/);
+  assert.ok((await offsiteApi.snapshots(GROUP)).snapshots.some((s) => s.id === first), 'kept on the offsite');
+  const dropped = await pair.havend(['peer', 'resume-deletes', 'primary', '--drop-pending', '--json']);
+  assert.equal(dropped.code, 0, dropped.stderr);
+  assert.deepEqual([(JSON.parse(dropped.stdout) as PeerStatus).deletesPaused, (JSON.parse(dropped.stdout) as PeerStatus).pendingDeletions], [null, []]);
+  assert.ok((await offsiteApi.snapshots(GROUP)).snapshots.some((s) => s.id === first), 'dropped pending deletions keep their snapshots');
 });
