@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { median } from './median.js';
+import { table } from '../lib/table.js';
 
 interface Row {
   run: string;
@@ -35,10 +36,6 @@ function parse(path: string): Row[] {
   });
 }
 
-function table(rows: string[][]): string {
-  const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
-  return rows.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ').trimEnd()).join('\n');
-}
 
 const mib = (b: number): string => (b / MiB).toFixed(1);
 const range = (xs: number[]): string => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}`;

@@ -36,34 +36,17 @@ CLK_TCK=$(getconf CLK_TCK)
 STAGE=$WORKDIR/stage
 RUN=$WORKDIR/run
 RES=$WORKDIR/results
-log() { echo "[$(date +%T)] $*" >&2; }
-die() { echo "reclaim.sh: $*" >&2; exit 1; }
+BENCH_NAME=reclaim.sh
+# shellcheck source=../lib/common.sh
+. "$REPO/bench/lib/common.sh"
 
 # ------------------------------------------------------------------ stage: three backups each
-if [ "${FORCE:-0}" = 1 ] || [ ! -f "$STAGE/staged.ok" ]; then
-  log "staging: three backups per peer through peers-with-haven.sh (a few minutes)"
-  rm -f "$STAGE/staged.ok"
-  PEERS=$PEERS FORCE=1 KEEP_REPOS=1 "$REPO/bench/e2e/peers-with-haven.sh" "$DATASET" "$STAGE" >&2
-  for p in $PEERS; do
-    awk -F, -v p="$p" '$1 == p && $17 != 0 { bad = 1 } END { exit bad }' "$STAGE/results/results.csv" \
-      || die "a phase of $p failed while staging (see $STAGE/logs)"
-  done
-  rm -rf "$STAGE/data" "$STAGE/restore"
-  touch "$STAGE/staged.ok"
-fi
+stage_three_backups "$DATASET" "$STAGE" "$PEERS"
 rm -rf "$RUN" && mkdir -p "$RUN"/{repos,cache,logs} "$RES"
 CSV=$RES/reclaim.csv
 echo "run,peer,step,seconds,client_cpu_s,srv_cpu_s,repo_bytes,repo_alloc_bytes,exit_code,task_s" >"$CSV"
 
 # ------------------------------------------------------------------ servers
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 30000))
-    [ -z "$(ss -ltnH "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
-  done
-  die "no free port"
-}
 SERVER_PID=
 PORT=
 start_server() { # PEER: serves the run copy of its repository, as peers.sh and haven-peer.sh do
@@ -121,10 +104,6 @@ step_cmd() {
     borg-*:prune) CMD=(env "BORG_BASE_DIR=$RUN/cache/$peer" borg prune --keep-last 1 "$repo") ;;
     borg-*:compact) CMD=(env "BORG_BASE_DIR=$RUN/cache/$peer" borg compact "$repo") ;;
   esac
-}
-proc_ticks() { awk '{sub(/^.*\) /,""); print $12+$13}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-repo_size() { # apparent and allocated bytes of a peer's repository (Haven: its whole data directory)
-  echo "$(du -sb "$1" | cut -f1) $(du -sB1 "$1" | cut -f1)"
 }
 
 measure_step() { # RUN PEER STEP -> one CSV row

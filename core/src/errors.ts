@@ -33,6 +33,10 @@ export const ERRORS = {
   DIGEST_MISMATCH: { status: 422, message: 'Object content does not match its digest {digest}' },
   LENGTH_MISMATCH: { status: 422, message: 'Object {digest} does not decode to its declared {declared} bytes' },
   OBJECT_UNDECODABLE: { status: 422, message: 'Object {digest} of kind {kind} cannot be decoded: {detail}' },
+  COMMIT_OUTRUN: {
+    status: 503,
+    message: 'Garbage collection removed objects under this commit\'s walk {walks} times running; nothing was committed, the session stays open: commit again',
+  },
   MISSING_OBJECTS: { status: 409, message: '{count} object(s) reachable from the root are missing, first {first}' },
   OBJECTS_DAMAGED: { status: 409, message: '{count} object(s) reachable from the root are damaged on the appliance (quarantined), first {first}: upload them again' },
   TREE_TOO_DEEP: { status: 422, message: 'Directories nest deeper than {limit} levels below the root (tree {digest})' },
@@ -67,6 +71,8 @@ export const ERRORS = {
   DRILL_NO_SNAPSHOT: { status: 404, message: 'Group {group} has no snapshot to drill' },
   PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },
   PLAN_SCHEDULE_INVALID: { status: 400, message: 'Schedule {schedule} is not a cron pattern: {detail}' },
+  REPORT_PERIOD_INVALID: { status: 400, message: 'Invalid report period: {detail}' },
+  REPORT_GROUP_NOT_FOUND: { status: 404, message: 'Group {group} has no snapshots and no protection plan entry to report on' },
   NOTIFY_TARGET_NOT_FOUND: { status: 404, message: 'No notification target {name}' },
   NOTIFY_SECRET_UNREADABLE: { status: 400, message: 'Cannot read {file}: {detail}' },
   // pools, wipes and the disk swap

@@ -13,6 +13,10 @@ import { disksArea } from './areas/disks.js';
 import { gcArea } from './areas/gc.js';
 import { verifyArea } from './areas/verify.js';
 import { drillArea } from './areas/drill.js';
+import { reportArea } from './areas/report.js';
+import { applianceTimeZone } from './areas/retention.js';
+import { DeletedCommits } from './report/deleted-commits.js';
+import { offsiteUnknown } from './report/offsite.js';
 import { deadManArea } from './areas/dead-man.js';
 import { httpArea } from './areas/http.js';
 import { jobsArea } from './areas/jobs.js';
@@ -139,11 +143,18 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
       server: () => serverForDrills(), now: () => clock.now(),
     }));
     rtoEstimate = (g) => drill.drills.rtoEstimate(g);
+    // reports over what the areas above recorded, and the scheduled summary through the notifier
+    const report = await areas.start(reportArea({
+      config: config.reports, catalog: backup.catalog, deleted: new DeletedCommits(datastore.feed), plans: plan.plans, rpoState: (g) => plan.watch.stateOf(g),
+      verification: verification.records, drills: (g) => drill.drills.history(g), gcRuns: () => gc.history.list(),
+      usage: () => backup.usage.get(), offsite: offsiteUnknown, scheduler, notifier: notify.notifier, now: () => clock.now(),
+      timeZone: applianceTimeZone(), log,
+    }));
     // dead-man switches: every scheduled job must succeed within its window (after the areas that schedule)
     await areas.start(deadManArea({ config: config.jobs, scheduler, alerts, bus, state, metrics, now: () => clock.now() }));
     const http = await areas.start(await httpArea({
       config, listen, tls, store, datastore, verify, bus, metrics, backup, accounts, jobs: { tasks, alerts }, disks: disks.disks, pool, retention, gc,
-      verification, drill, plan, notify, replication, clock, log,
+      verification, drill, report, plan, notify, replication, clock, log,
     }));
     serverForDrills = () => ({ url: http.url(), fingerprint: tls?.fingerprint ?? null });
 

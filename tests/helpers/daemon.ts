@@ -55,11 +55,11 @@ export function createToken(dataDir: string, scope: string, name?: string): stri
 }
 
 /**
- * The maintenance schedules are off unless a test sets them: a GC, verification or drill that
+ * The maintenance schedules and the report summary are off unless a test sets them: a GC, verification or drill that
  * fires at a wall-clock minute in the middle of a test would make its outcome depend on when
  * the suite runs. (A test with a config file gets the file's settings untouched.)
  */
-const QUIET_SCHEDULES: NodeJS.ProcessEnv = { HAVEND_GC_CRON: '', HAVEND_VERIFY_CRON: '', HAVEND_DRILL_CRON: '', HAVEND_RETENTION_PRUNE_CRON: '' };
+const QUIET_SCHEDULES: NodeJS.ProcessEnv = { HAVEND_GC_CRON: '', HAVEND_VERIFY_CRON: '', HAVEND_DRILL_CRON: '', HAVEND_RETENTION_PRUNE_CRON: '', HAVEND_REPORTS_SUMMARY_CRON: '' };
 
 export async function startDaemon(t: TestContext | null, options: DaemonOptions): Promise<Daemon> {
   const args = ['serve', '--data', options.dataDir, '--listen', options.listen ?? '127.0.0.1:0'];

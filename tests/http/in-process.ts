@@ -38,6 +38,9 @@ import { MetricsRegistry } from '../../daemon/src/metrics/registry.js';
 import { bootPool, createPoolArea } from '../../daemon/src/pool/pool-area.js';
 import { notifyArea } from '../../daemon/src/areas/notify.js';
 import { planArea } from '../../daemon/src/areas/plan.js';
+import { DeletedCommits } from '../../daemon/src/report/deleted-commits.js';
+import { offsiteUnknown } from '../../daemon/src/report/offsite.js';
+import { ReportService } from '../../daemon/src/report/report-service.js';
 import { PolicyStore } from '../../daemon/src/retention/policy-store.js';
 import { PruneService } from '../../daemon/src/retention/prune.js';
 import { openStateDb } from '../../daemon/src/state/state-db.js';
@@ -120,12 +123,12 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
 
   const policies = new PolicyStore(state);
   const prune = new PruneService({ catalog, holds: datastore.holds, policies, tasks, timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone });
-  const { gc } = gcServiceOf({ config: config.gc, store, sessions, holds: datastore.holds, state, bus, tasks, usageChanged: () => undefined });
+  const { gc, history: gcHistory } = gcServiceOf({ config: config.gc, store, sessions, holds: datastore.holds, state, bus, tasks, usageChanged: () => undefined });
   gc.start();
   cleanups.push(() => gc.stop());
 
   // built, not started: no runs after commits (the routes start runs on demand)
-  const { verify } = verifyServiceOf({ config: config.verify, store, datastore, state, bus, tasks, alerts, now: Date.now });
+  const { verify, records } = verifyServiceOf({ config: config.verify, store, datastore, state, bus, tasks, alerts, now: Date.now });
 
   // Built, never started: there are no peers to follow here.
   const { replication } = replicationArea({
@@ -140,12 +143,16 @@ export async function inProcessServer(t: TestContext): Promise<InProcess> {
     server: () => ({ url: 'http://127.0.0.1:9', fingerprint: null }), now: Date.now,
   });
   const notify = notifyArea({ config: config.notify, state, bus, metrics: new MetricsRegistry(log), rpoState: (g) => plan.watch.stateOf(g), now: Date.now, log });
+  const reports = new ReportService({
+    catalog, deleted: new DeletedCommits(datastore.feed), plans: plan.plans, rpoState: (g) => plan.watch.stateOf(g), verification: records, drills: (g) => drills.history(g),
+    gcRuns: () => gcHistory.list(), usage: () => usage.get(), offsite: offsiteUnknown, now: Date.now, timeZone: 'UTC',
+  });
 
   const shutdown = new AbortController();
   const { server, routes } = await buildApiServer({
     log, version: 'test', limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore, space: reserve, usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub, disks, tasks, alerts, pools,
-    retention: { policies, prune }, gc, verify, drills, plan, notify, replication,
+    retention: { policies, prune }, gc, verify, drills, reports, plan, notify, replication,
     metrics: new MetricsRegistry(log), tls: null, urls: () => [], ready: () => true, shutdown: shutdown.signal,
     localSocket: new LocalSocket(), uiDir: NO_UI,
   });

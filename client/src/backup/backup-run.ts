@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
-import type { ChunkerParams, SessionInfo, StartBackupResponse } from '../../../core/src/api/backup.js';
+import type { ChunkerParams, CommitRequest, CommitResponse, SessionInfo, StartBackupResponse } from '../../../core/src/api/backup.js';
 import type { Counters } from '../../../core/src/api/common.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { fromHex, sha256 } from '../../../core/src/objects/digest.js';
@@ -99,6 +99,20 @@ function damagedOf(err: HavenError): string[] {
   return Array.isArray(damaged) ? damaged.filter((d): d is string => typeof d === 'string') : [];
 }
 
+/** Commits asked again after COMMIT_OUTRUN: a collector's removals outran the walk, the session is intact. */
+const OUTRUN_RETRIES = 3;
+
+async function commitPatiently(api: BackupEnv['api'], session: string, req: CommitRequest): Promise<CommitResponse> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await api.commit(session, req);
+    } catch (err) {
+      if (!(err instanceof HavenError && err.code === 'COMMIT_OUTRUN') || retry >= OUTRUN_RETRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500 * (retry + 1)));
+    }
+  }
+}
+
 export class BackupRun {
   readonly progress = emptyProgress();
   readonly warnings: string[] = [];
@@ -118,7 +132,7 @@ export class BackupRun {
       let healed: string[] = [];
       let committed;
       try {
-        committed = await api.commit(session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
+        committed = await commitPatiently(api, session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
       } catch (err) {
         // The cache (or previous snapshot) named chunks the appliance no longer has, or has
         // found damaged: redo the walk reading every file, in the same session, uploading
@@ -128,7 +142,7 @@ export class BackupRun {
         else healed = damagedOf(err);
         Object.assign(this.progress, emptyProgress());
         attempt = await this.attempt(session, null, false);
-        committed = await api.commit(session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
+        committed = await commitPatiently(api, session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
       }
       if (cache) await cache.save();
       return { snapshot: committed.snapshot, session: committed.session, stats: committed.snapshot.stats, warnings: this.warnings, healed, native: attempt.native };

@@ -67,8 +67,8 @@ export type NotifyTarget = Static<typeof NotifyTarget>;
 
 export const NotifyTargetParams = Type.Object({ name: TargetName });
 
-/** What a message says happened. */
-export const NotificationStatus = Type.Union([Type.Literal('raised'), Type.Literal('resolved'), Type.Literal('test')]);
+/** What a message says happened; `event`: news that is neither raised nor resolved (a scheduled report summary). */
+export const NotificationStatus = Type.Union([Type.Literal('raised'), Type.Literal('resolved'), Type.Literal('test'), Type.Literal('event')]);
 export type NotificationStatus = Static<typeof NotificationStatus>;
 
 /** The body of a webhook (JSON) and the facts of an e-mail. */

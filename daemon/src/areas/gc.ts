@@ -51,7 +51,7 @@ export function gcArea(deps: GcAreaDeps) {
   let unregister = (): void => {};
   return {
     name: 'gc',
-    gc,
+    gc, history,
     start(): void {
       gc.start();
       unregister = deps.metrics.register('gc', () => gcFamilies({

@@ -28,6 +28,7 @@ import type { disksArea } from './disks.js';
 import type { gcArea } from './gc.js';
 import type { verifyArea } from './verify.js';
 import type { drillArea } from './drill.js';
+import type { reportArea } from './report.js';
 import type { jobsArea } from './jobs.js';
 import type { poolArea } from './pool.js';
 import type { notifyArea } from './notify.js';
@@ -59,6 +60,7 @@ export interface HttpAreaDeps {
   gc: Pick<ReturnType<typeof gcArea>, 'gc'>;
   verification: Pick<ReturnType<typeof verifyArea>, 'verify'>;
   drill: Pick<ReturnType<typeof drillArea>, 'drills'>;
+  report: Pick<ReturnType<typeof reportArea>, 'reports'>;
   replication: Pick<ReturnType<typeof replicationArea>, 'replication'>;
   clock: Clock;
   log: Logger;
@@ -92,7 +94,7 @@ export async function httpArea(deps: HttpAreaDeps) {
   const { server } = await buildApiServer({
     log, version: VERSION, limits: config.limits, syncEveryBytes: config.datastore.syncEveryBytes,
     store, datastore: deps.datastore, space: deps.backup.reserve, usage: deps.backup.usage, sessions, catalog, trees, pool, bus, tokens, accounts, webSessions, setupCode, hub,
-    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, plan: deps.plan, notify: deps.notify, replication: deps.replication.replication, tls, urls: () => urls, ready: () => ready,
+    disks, tasks, alerts, pools, metrics, retention: deps.retention, gc: deps.gc.gc, verify: deps.verification.verify, drills: deps.drill.drills, reports: deps.report.reports, plan: deps.plan, notify: deps.notify, replication: deps.replication.replication, tls, urls: () => urls, ready: () => ready,
     shutdown: shutdown.signal, localSocket, uiDir: UI_DIR,
   });
 

@@ -50,7 +50,9 @@ async function commitWalked(deps: CommitDeps, session: LiveSession, root: Uint8A
         committed = true;
         return response;
       } catch (err) {
-        if (!(err instanceof WalkOutdated) || attempt >= MAX_WALKS) throw err;
+        if (!(err instanceof WalkOutdated)) throw err;
+        // Not seen in any run (a GC run removes in a handful of batches); typed all the same.
+        if (attempt >= MAX_WALKS) throw new HavenError('COMMIT_OUTRUN', { walks: MAX_WALKS });
       }
     }
   } finally {
@@ -92,11 +94,15 @@ async function commitOnce(deps: CommitDeps, session: LiveSession, root: Uint8Arr
 
 function recordOf(deps: CommitDeps, session: LiveSession, req: CommitRequest): SnapshotRecord {
   const info = session.info;
+  const time = (deps.now ?? Date.now)();
   const stats: Record<string, number> = { ...(req.stats ?? {}) };
   for (const [k, v] of Object.entries(info.stats)) stats[`session${k[0]?.toUpperCase()}${k.slice(1)}`] = v;
+  // The backup's duration as the appliance saw it (session start to commit), for reports: the
+  // client's own durationMs is whatever the client says.
+  stats.sessionDurationMs = Math.max(0, time - Date.parse(info.started));
   const record: SnapshotRecord = {
     group: info.group,
-    time: (deps.now ?? Date.now)(),
+    time,
     host: info.host || hostname(),
     paths: info.paths,
     tags: info.tags,

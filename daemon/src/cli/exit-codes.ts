@@ -22,6 +22,7 @@ export const EXIT = {
 
 const BY_CODE: Partial<Record<ErrorCode, number>> = {
   CONFIG_INVALID: EXIT.usage,
+  REPORT_PERIOD_INVALID: EXIT.usage,
   DAEMON_NOT_RUNNING: EXIT.daemonNotRunning,
 };
 

@@ -16,6 +16,12 @@ export class LocalClient {
   }
 
   async call<T>(method: string, url: string, body?: unknown): Promise<T> {
+    const text = await this.text(method, url, body);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** The answer's body as it came (a CSV report); a typed error for a 4xx/5xx answer. */
+  async text(method: string, url: string, body?: unknown): Promise<string> {
     if (!existsSync(this.path)) throw this.notRunning('no control socket');
     const payload = body === undefined ? null : JSON.stringify(body);
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
@@ -31,9 +37,8 @@ export class LocalClient {
     const chunks: Buffer[] = [];
     for await (const c of res) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if ((res.statusCode ?? 500) >= 400) throw errorFromBody(res.statusCode ?? 500, parsed);
-    return parsed as T;
+    if ((res.statusCode ?? 500) >= 400) throw errorFromBody(res.statusCode ?? 500, text ? JSON.parse(text) : undefined);
+    return text;
   }
 
   private notRunning(detail: string, cause?: unknown): HavenError {

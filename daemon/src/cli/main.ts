@@ -29,6 +29,7 @@ usage:
   havend gc [--wait] [--data DIR] [--config FILE] [--json]
   havend verify [--group G] [--wait] [--data DIR] [--config FILE] [--json]
   havend drill GROUP [--wait] [--data DIR] [--config FILE] [--json]
+  havend report [--group G] [--since DATE|DURATION] [--until DATE] [--format text|json|csv] [--data DIR] [--config FILE]
   havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P]
                   [--schedule CRON] [--lag-alert DURATION] [--rate-limit MB_PER_S] [--window "Mon-Fri 19:00-07:00"]...
                   [--propagate-deletes-after DURATION] [--delete-brake PERCENT] [--data DIR] [--config FILE] [--json]
@@ -69,6 +70,7 @@ const commands: Record<string, Command> = {
   gc: async (argv) => (await import('./gc.js')).gcCommand(argv),
   verify: async (argv) => (await import('./verify.js')).verifyCommand(argv),
   drill: async (argv) => (await import('./drill.js')).drillCommand(argv),
+  report: async (argv) => (await import('./report.js')).reportCommand(argv),
   peer: async (argv) => (await import('./peer.js')).peerCommand(argv),
   replicate: async (argv) => (await import('./peer.js')).replicateCommand(argv),
   disks: async (argv) => (await import('./disks.js')).disksCommand(argv),

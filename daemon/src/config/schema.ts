@@ -109,6 +109,12 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    reports: Type.Object(
+      {
+        summaryCron: Type.String({ default: '0 7 * * 1', description: 'When the report summary of the period since the previous run is sent as a notification (report.summary, severity info; cron; Mondays at 07:00 by default; empty disables)' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     notify: Type.Object(
       {
         retryBaseSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 30, description: 'A notification that could not be delivered is retried after this long, then twice as long each time' }),

@@ -41,6 +41,8 @@ import { diskRoutes, type DiskRouteDeps } from './routes/disks.js';
 import { gcRoutes } from './routes/gc.js';
 import { verifyRoutes } from './routes/verify.js';
 import { drillRoutes } from './routes/drills.js';
+import { reportRoutes } from './routes/reports.js';
+import type { ReportService } from '../report/report-service.js';
 import { healthRoutes } from './routes/health.js';
 import { alertRoutes, taskRoutes } from './routes/jobs.js';
 import { liveRoutes } from './routes/live.js';
@@ -94,6 +96,7 @@ export interface ApiServerDeps {
   gc: Pick<GcService, 'status' | 'begin'>;
   verify: Pick<VerifyService, 'status' | 'begin'>;
   drills: Pick<DrillService, 'status' | 'begin'>;
+  reports: Pick<ReportService, 'build'>;
   replication: ReplicationService;
   metrics: MetricsRegistry;
   /** Serve HTTPS with this certificate; plain HTTP when null. */
@@ -141,6 +144,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     gc: gcRoutes(d.gc),
     verify: verifyRoutes(d.verify),
     drills: drillRoutes(d.drills),
+    reports: reportRoutes(d.reports),
     replicationSource: replicationSourceRoutes({
       feed: d.datastore.feed, objects: d.datastore.objects, catalog: d.catalog, bus: d.bus, shutdown: d.shutdown,
     }),

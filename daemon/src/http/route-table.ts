@@ -15,6 +15,8 @@ import { LIVE_PATH } from '../../../core/src/api/live.js';
 import { GcStartResponse, GcStatus } from '../../../core/src/api/gc.js';
 import { DrillStartResponse, DrillStatus } from '../../../core/src/api/drills.js';
 import { VerifyStartRequest, VerifyStartResponse, VerifyStatus } from '../../../core/src/api/verify.js';
+import { ReportQuery } from '../../../core/src/api/reports.js';
+import type { reportRoutes } from './routes/reports.js';
 import type { archiveRoutes } from './routes/archive.js';
 import type { authRoutes } from './routes/auth.js';
 import type { liveRoutes } from './routes/live.js';
@@ -62,6 +64,7 @@ export interface RouteHandlers {
   gc: ReturnType<typeof gcRoutes>;
   verify: ReturnType<typeof verifyRoutes>;
   drills: ReturnType<typeof drillRoutes>;
+  reports: ReturnType<typeof reportRoutes>;
   replicationSource: ReturnType<typeof replicationSourceRoutes>;
   peers: ReturnType<typeof peerRoutes>;
 }
@@ -169,6 +172,8 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'POST', url: '/api/v1/verify', auth: ADMIN, schema: { body: VerifyStartRequest, response: { 202: VerifyStartResponse } }, handler: h.verify.start }),
     route({ method: 'GET', url: '/api/v1/drills', auth: ADMIN, schema: { response: { 200: DrillStatus } }, handler: h.drills.status }),
     route({ method: 'POST', url: '/api/v1/drills/:group', auth: ADMIN, schema: { params: GroupParams, response: { 202: DrillStartResponse } }, handler: h.drills.start }),
+    // reports over a period, per group and datastore, as JSON or CSV (issue 15)
+    route({ method: 'GET', url: '/api/v1/reports', auth: ADMIN, schema: { querystring: ReportQuery }, handler: h.reports.get }),
     // the offsite's replication peers (issue 14): the sources it pulls from, and a pull now
     route({ method: 'GET', url: '/api/v1/peers', auth: ADMIN, handler: h.peers.list }),
     route({ method: 'POST', url: '/api/v1/peers', auth: ADMIN, schema: { body: AddPeerRequest }, handler: h.peers.add }),

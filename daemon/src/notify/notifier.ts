@@ -68,6 +68,21 @@ export class Notifier {
     }
   }
 
+  /**
+   * Sends an event that is no alert (a report summary) to every target whose rule matches;
+   * answers how many it was queued for. `id` must be unique per event: receivers drop repeats.
+   */
+  async announce(event: Pick<Notification, 'id' | 'kind' | 'severity' | 'group' | 'subject' | 'message'>): Promise<number> {
+    const n: Notification = { ...event, status: 'event', state: null, alertId: null, at: new Date(this.deps.now()).toISOString(), appliance: this.appliance };
+    let queued = 0;
+    for (const t of this.deps.targets.list()) {
+      if (!ruleMatches(t.rule, n)) continue;
+      await this.deps.outbox.enqueue(t.name, n);
+      queued++;
+    }
+    return queued;
+  }
+
   private async route(alert: AlertInfo, status: NotificationStatus): Promise<void> {
     const n = this.notification(alert, status);
     for (const t of this.deps.targets.list()) {

@@ -9,7 +9,7 @@ import { readSecret } from './target-store.js';
 type SmtpChannel = Extract<TargetChannel, { kind: 'smtp' }>;
 
 export function mailSubject(n: Notification): string {
-  const what = n.status === 'resolved' ? 'Resolved' : n.status === 'test' ? 'Test' : n.severity.toUpperCase();
+  const what = n.status === 'resolved' ? 'Resolved' : n.status === 'test' ? 'Test' : n.status === 'event' ? 'Report' : n.severity.toUpperCase();
   return `[Haven ${n.appliance}] ${what}: ${n.kind}${n.group ? ` ${n.group}` : ''}${n.state ? ` (${n.state})` : ''}`;
 }
 

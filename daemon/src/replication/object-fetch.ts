@@ -11,7 +11,6 @@ import type http from 'node:http';
 import type { Readable, Transform } from 'node:stream';
 import { HavenError } from '../../../core/src/errors.js';
 import { digestKey, toHex } from '../../../core/src/objects/digest.js';
-import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import type { LiveSession } from '../backup/sessions.js';
 import { FrameIngest, type IngestOptions } from '../backup/frame-ingest.js';
 import type { UploadSpace } from '../store/space-reserve.js';
@@ -78,10 +77,12 @@ async function fetchBatch(deps: FetchDeps, via: string, batch: Uint8Array[]): Pr
     pool: deps.pool,
     space: deps.space,
     onProgress: (t) => tell(t.objectsNew + t.objectsDuplicate, t.bytesReceived),
+    // Found stored already: referenced by this pull without lying after its start. Trees are
+    // not given to the session's precheck as an upload's are: a pull brings trees before the
+    // data under them, so every check would fail and the commit walk them all again anyway
+    // (measured: a third of the offsite's main thread on the bench dataset).
     onStored: (h, duplicate) => {
-      // Found stored already: referenced by this pull without lying after its start.
       if (duplicate) session.pins.add(digestKey(h.digest));
-      if (h.kind === ObjectKind.tree) session.precheck.add(h.digest);
     },
   }, deps.ingest);
   try {

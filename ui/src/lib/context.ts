@@ -4,7 +4,7 @@
 import { getContext, setContext } from 'svelte';
 import type { Http } from './api/http.js';
 import type {
-  AuthService, BackupsService, DisksService, GcService, JobsService, NotifyService, PlanService, PoolService, ReplicationService, RetentionService, SwapService, TokensService,
+  AuthService, BackupsService, DisksService, GcService, JobsService, NotifyService, PlanService, PoolService, ReplicationService, ReportsService, RetentionService, SwapService, TokensService,
 } from './api/services.js';
 import type { AuthStore } from './auth.svelte.js';
 import type { LiveStore } from './live.svelte.js';
@@ -27,6 +27,7 @@ export interface AppContext {
   notify: NotifyService;
   gc: GcService;
   replication: ReplicationService;
+  reports: ReportsService;
 }
 
 const KEY = Symbol('haven-app');

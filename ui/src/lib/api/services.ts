@@ -14,6 +14,7 @@ import type { PolicyList, PreviewResponse, PruneResponse, RetentionPolicy, Store
 import type { PeerList, PeerStatus, ReplicateResponse, UpdatePeerRequest } from '$core/api/replication.js';
 import type { Enrolment, PlanEntryInput, PlanEntryStatus, PlanList } from '$core/api/plan.js';
 import type { NotifyList, NotifyTarget, NotifyTargetInput, OutboxList, TestSendResult } from '$core/api/notify.js';
+import type { Report, ReportFormat } from '$core/api/reports.js';
 import type { Http } from './http.js';
 
 const V1 = '/api/v1';
@@ -143,4 +144,20 @@ export class ReplicationService {
   replicate = (name: string): Promise<ReplicateResponse> => this.http.post(`${V1}/peers/${encodeURIComponent(name)}/replicate`, {});
   /** Edits a peer's limits, windows and deletion propagation, or lifts its deletion brake (`deletesPaused: false`). */
   update = (name: string, req: UpdatePeerRequest): Promise<PeerStatus> => this.http.request('PATCH', `${V1}/peers/${encodeURIComponent(name)}`, req);
+}
+
+/** Reports over a period (issue 15; admin only): JSON here, and the URL a download link uses for either format. */
+export class ReportsService {
+  constructor(private readonly http: Http) {}
+  /** since/until: dates (`2026-12-01`), ISO times, or for since a duration back (`30d`); absent: the last 7 days. */
+  url = (q: { group?: string | null; since?: string; until?: string }, format: ReportFormat = 'json'): string => {
+    const params = new URLSearchParams();
+    if (q.group) params.set('group', q.group);
+    if (q.since) params.set('since', q.since);
+    if (q.until) params.set('until', q.until);
+    if (format !== 'json') params.set('format', format);
+    const query = params.toString();
+    return `${V1}/reports${query ? `?${query}` : ''}`;
+  };
+  get = (q: { group?: string | null; since?: string; until?: string }): Promise<Report> => this.http.get(this.url(q));
 }

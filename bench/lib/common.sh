@@ -1,0 +1,51 @@
+# Shared by the benchmarks that start from the shared dataset's three backups (bench/gc/reclaim.sh,
+# bench/replication/run.sh): staging, ports, a process's CPU, a directory's size.
+# shellcheck shell=bash
+# Needs REPO set by the caller; defines log, die (with BENCH_NAME), free_port, proc_ticks,
+# repo_size, stage_three_backups.
+
+log() { echo "[$(date +%T)] $*" >&2; }
+die() { echo "${BENCH_NAME:-bench}: $*" >&2; exit 1; }
+
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 30000))
+    [ -z "$(ss -ltnH "sport = :$p" 2>/dev/null)" ] && { echo "$p"; return; }
+  done
+  die "no free port"
+}
+
+# user + system clock ticks of a live process (0 once it is gone)
+proc_ticks() { awk '{sub(/^.*\) /,""); print $12+$13}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# apparent and allocated bytes of a directory
+repo_size() { echo "$(du -sb "$1" | cut -f1) $(du -sB1 "$1" | cut -f1)"; }
+
+# stage_three_backups DATASET STAGE PEERS: the dataset's three backups (initial, unchanged,
+# mutated) for every peer through bench/e2e/peers-with-haven.sh (restic through `rclone serve
+# restic` on 127.0.0.1), repositories and caches kept in STAGE/repos and STAGE/cache. Done once
+# per STAGE (FORCE=1 stages anew).
+stage_three_backups() {
+  local dataset=$1 stage=$2 peers=$3 p
+  if [ "${FORCE:-0}" != 1 ] && [ -f "$stage/staged.ok" ]; then return 0; fi
+  log "staging: three backups per peer through peers-with-haven.sh (a few minutes)"
+  rm -f "$stage/staged.ok"
+  PEERS=$peers FORCE=1 KEEP_REPOS=1 "$REPO/bench/e2e/peers-with-haven.sh" "$dataset" "$stage" >&2
+  for p in $peers; do
+    awk -F, -v p="$p" '$1 == p && $17 != 0 { bad = 1 } END { exit bad }' "$stage/results/results.csv" \
+      || die "a phase of $p failed while staging (see $stage/logs)"
+  done
+  rm -rf "$stage/data" "$stage/restore"
+  touch "$stage/staged.ok"
+}
+
+# wait_http URL PID WHAT: until URL answers (any HTTP status), while PID lives
+wait_http() {
+  for _ in $(seq 300); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" != 000 ] && return 0
+    kill -0 "$2" 2>/dev/null || die "$3 exited"
+    sleep 0.1
+  done
+  die "$3 did not answer on $1"
+}
