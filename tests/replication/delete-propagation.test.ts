@@ -81,6 +81,9 @@ test('delayed deletion propagation, its brake, and the protected flag follow the
   assert.match(text, new RegExp(`pending deletion: ${(doomed[0] as string).slice(0, 12)} \\(files\\), due `));
   const alerts = (await offsiteAdmin().json<{ alerts: AlertInfo[] }>('GET', '/api/v1/alerts')).alerts;
   assert.ok(alerts.some((a) => a.key === 'replication.brake:follower' && a.severity === 'critical'), 'an alert was raised');
+  const scrape = await (await offsiteAdmin().request('GET', '/metrics')).setEncoding('utf8').toArray().then((parts) => parts.join(''));
+  assert.match(scrape, /haven_replication_deletes_paused\{peer="follower"\} 1/);
+  assert.match(scrape, /haven_replication_pending_deletions\{peer="follower"\} 2/);
   // past the delay and a look for due deletions
   const due = Math.max(...braked.pendingDeletions.map((d) => Date.parse(d.due)));
   await new Promise((r) => setTimeout(r, Math.max(0, due + DUE_CHECK_MS - Date.now())));

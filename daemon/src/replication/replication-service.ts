@@ -172,6 +172,9 @@ export class ReplicationService {
       gauge('haven_replication_failing', 'Whether the peer\'s last attempt failed', per((s) => (s.state === 'failing' ? 1 : 0))),
       counter('haven_replication_snapshots_pulled_total', 'Snapshots committed from the peer', per((s) => s.snapshotsPulled)),
       counter('haven_replication_fetched_bytes_total', 'Bytes of verified objects received from the peer', per((s) => s.bytesFetched)),
+      gauge('haven_replication_pending_deletions', 'Snapshots deleted on the source whose copies wait for the propagation delay', per((s) => s.pendingDeletions.length)),
+      gauge('haven_replication_deletes_paused', 'Whether the deletion brake holds propagation until an admin resumes it', per((s) => (s.deletesPaused ? 1 : 0))),
+      gauge('haven_replication_outside_window', 'Whether the peer waits for one of its time windows', per((s) => (s.outsideWindowUntil !== null ? 1 : 0))),
     ];
   }
 }
