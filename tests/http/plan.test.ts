@@ -34,6 +34,11 @@ test('plan entries: typed errors, NEVER at first, replaced keeping their creatio
   assert.equal(badCron.statusCode, 400);
   assert.equal(code(badCron), 'PLAN_SCHEDULE_INVALID');
   assert.equal(code(await call('PUT', '/api/v1/plan/web01', { rpo: '1d', colour: 'blue' })), 'VALIDATION_FAILED');
+  const badDrill = await call('PUT', '/api/v1/plan/web01', { rpo: '1d', drillSchedule: '0 25 * * *' });
+  assert.match((badDrill.json() as { error: { code: string; message: string } }).error.message, /0 25 \* \* \*/, 'the pattern is named');
+  assert.equal(code(badDrill), 'PLAN_SCHEDULE_INVALID');
+  assert.equal(code(await call('PUT', '/api/v1/plan/web01', { rpo: '1d', drillSchedule: '' })), 'VALIDATION_FAILED', '`never`, not empty, is no schedule');
+  for (const linkRateMBps of [0, -5, 'fast']) assert.equal(code(await call('PUT', '/api/v1/plan/web01', { rpo: '1d', linkRateMBps })), 'VALIDATION_FAILED');
 
   const added = await call('PUT', '/api/v1/plan/web01', { rpo: '1d', schedule: '0 2 * * *', owner: 'ops', rto: '4h', offsitePeer: 'peer-b' });
   assert.equal(added.statusCode, 200, added.body);
@@ -47,6 +52,10 @@ test('plan entries: typed errors, NEVER at first, replaced keeping their creatio
   assert.equal(paused.entry.created, first.entry.created);
   assert.notEqual(paused.entry.updated, first.entry.updated);
   assert.equal(paused.entry.schedule, null, 'a replacement drops what it does not give');
+  assert.deepEqual([first.entry.drillSchedule, first.entry.linkRateMBps], [null, null], 'the global drill schedule, no link bound');
+  const own = (await call('PUT', '/api/v1/plan/web01', { rpo: '1d', drillSchedule: 'never', linkRateMBps: 12.5 })).json() as PlanEntryStatus;
+  assert.deepEqual([own.entry.drillSchedule, own.entry.linkRateMBps], ['never', 12.5]);
+  await call('PUT', '/api/v1/plan/web01', { rpo: '2d', mode: 'paused' });
   const list = (await call('GET', '/api/v1/plan')).json() as PlanList;
   assert.deepEqual(list.entries.map((e) => [e.group, e.state]), [['web01', 'PAUSED']]);
 

@@ -2,7 +2,8 @@
 // db: a polled job that keeps failing raises `job.overdue:<job>` once its window (two periods
 // plus one) has passed without a success, and the alert clears after it succeeds; a
 // task-backed job (its success is a task of its kind) stays overdue while its tasks fail and
-// clears the moment one succeeds; the last success survives a restart of the watch.
+// clears the moment one succeeds (a plan entry's `drill:<group>` when a drill of that group
+// does); the last success survives a restart of the watch.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -43,6 +44,8 @@ test('a failing job goes overdue and clears when it succeeds; a task-backed job 
   }, { firstDelayMs: 0 });
   // Task-backed: the scheduled callback does nothing itself, tasks of kind 'drill' decide.
   scheduler.every('drill', 100, () => undefined);
+  // A plan entry's own drill job: only a drill of its group is its success.
+  scheduler.every('drill:web', 100, () => undefined);
   const switches = new DeadManSwitches({ scheduler, alerts, bus, state, now: Date.now, ownJob: 'jobs.dead-man' });
   switches.start();
   t.after(() => switches.stop());
@@ -53,7 +56,7 @@ test('a failing job goes overdue and clears when it succeeds; a task-backed job 
   });
   await sleep(450); // past 300 ms: three periods without a success
   assert.equal(tasks.get(failing.id).status, 'failed');
-  assert.deepEqual(switches.check().sort(), ['drill', 'probe']);
+  assert.deepEqual(switches.check().sort(), ['drill', 'drill:web', 'probe']);
   const probe = alerts.byKey('job.overdue:probe');
   assert.ok(probe && probe.severity === 'warning' && probe.message.includes('the probe failed'), JSON.stringify(probe));
   assert.ok(alerts.byKey('job.overdue:drill'));
@@ -61,13 +64,23 @@ test('a failing job goes overdue and clears when it succeeds; a task-backed job 
   healthy = true;
   const ranWell = (): boolean => scheduler.list().some((j) => j.name === 'probe' && j.lastError === null && !j.running);
   for (let i = 0; i < 500 && !ranWell(); i++) await sleep(10);
-  assert.deepEqual(switches.check(), ['drill']);
+  assert.deepEqual(switches.check().sort(), ['drill', 'drill:web']);
   assert.equal(alerts.byKey('job.overdue:probe'), null, 'cleared by a successful run');
 
   const passing = tasks.run({ kind: 'drill', title: 'drill' }, async () => 'passed');
   for (let i = 0; i < 500 && alerts.byKey('job.overdue:drill') !== null; i++) await sleep(10);
   assert.equal(tasks.get(passing.id).status, 'succeeded');
   assert.equal(alerts.byKey('job.overdue:drill'), null, 'cleared by the drill that succeeded');
+  assert.deepEqual(switches.check(), ['drill:web'], 'a drill of no group is not the entry\'s');
+
+  const succeeded = async (subject: string): Promise<void> => {
+    const task = tasks.run({ kind: 'drill', title: `drill of ${subject}`, subject }, async () => 'passed');
+    for (let i = 0; i < 500 && tasks.get(task.id).status === 'running'; i++) await sleep(10);
+  };
+  await succeeded('db');
+  assert.deepEqual(switches.check(), ['drill:web'], 'a drill of another group is not the entry\'s');
+  await succeeded('web');
+  assert.equal(alerts.byKey('job.overdue:drill:web'), null, 'cleared by a drill of its group');
   assert.deepEqual(switches.check(), []);
 
   // A new watch over the same state db remembers the last successes.

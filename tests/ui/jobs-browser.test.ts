@@ -2,7 +2,7 @@
 // dashboard's 3-2-1 tile of a new plan entry with its three lights and reasons (two copies, one
 // medium, no offsite token of the named offsite); a recovery drill run from the Plan page, its
 // result and its history chart, and a drill that fails on a damaged chunk naming the file; the Jobs page with the schedules' next runs, and "Run now" on
-// garbage collection producing a history row. Screenshots at desktop and phone widths; console
+// garbage collection producing a history row; a plan entry's own drill schedule as a job of its own. Screenshots at desktop and phone widths; console
 // errors and failed requests fail the test.
 
 import { test } from 'node:test';
@@ -82,6 +82,9 @@ test('3-2-1 tile, a drill from the plan page, the jobs page with run now and his
   assert.match(await panel.getByTestId('drill-damaged').innerText(), /^\/?dir\/file-\d$/);
   await b.screenshots('plan-drill-failed');
 
+  // the entry gets a drill schedule of its own: a job of its own on the Jobs page
+  await admin.json('PUT', '/api/v1/plan/web', { rpo: '1d', rto: '1h', offsitePeer: 'vault', drillSchedule: '0 5 * * 6' });
+
   // the jobs page: next runs, and "Run now" on GC adds a history row
   await page.getByRole('link', { name: 'Jobs' }).first().click();
   await page.getByRole('heading', { name: 'Jobs' }).waitFor();
@@ -89,6 +92,10 @@ test('3-2-1 tile, a drill from the plan page, the jobs page with run now and his
   assert.notEqual((await gcRow.getByTestId('next-run').innerText()).trim(), '—');
   // the drill job's last result is the newest drill's, the failed one run on demand
   assert.match(await page.locator('[data-job="drill"]').getByTestId('last-result').innerText(), /failed[\s\S]*damaged/);
+  const ownDrill = page.locator('[data-job="drill:web"]');
+  assert.match(await ownDrill.innerText(), /Recovery drill of web/);
+  assert.notEqual((await ownDrill.getByTestId('next-run').innerText()).trim(), '—');
+  assert.match(await ownDrill.getByTestId('last-result').innerText(), /failed/, 'its last result is the group\'s newest drill');
   const history = page.locator('[data-history="store.gc"]');
   await history.getByText('History').click();
   await history.getByText('No run yet.').waitFor();

@@ -42,8 +42,16 @@ export const DrillRun = Type.Object({
   bytesPerSecond: Type.Number({ minimum: 0 }),
   filesPerSecond: Type.Number({ minimum: 0 }),
   timeToFirstByteMs: Count,
-  /** Time to first byte + the newest snapshot's size / the measured rate; null when nothing was restored. */
+  /**
+   * Time to first byte + the newest snapshot's size / the rate that bounds a recovery: the
+   * measured rate, or the plan entry's client link rate when that is slower; null when
+   * nothing was restored.
+   */
   rtoEstimateSeconds: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+  /** Which rate the estimate used: the appliance's measured one or the client's link (absent in older runs, null without an estimate). */
+  rateBound: Type.Optional(Type.Union([Type.Literal('appliance'), Type.Literal('link'), Type.Null()])),
+  /** The newest snapshot's size the estimate restores (absent in older runs). */
+  estimateBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   /** The plan entry's RTO target in seconds, or null (no entry or no target). */
   rtoTargetSeconds: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   error: Type.Union([Type.String(), Type.Null()]),

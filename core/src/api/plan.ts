@@ -38,6 +38,13 @@ export const PlanEntryInput = Type.Object(
     /** Whether the 3-2-1 rule's offsite copy is required (default true): without one the tile is red, else amber. */
     offsiteRequired: Type.Optional(Type.Boolean()),
     mode: Type.Optional(PlanMode),
+    /**
+     * The entry's own recovery-drill schedule: a cron pattern, or `never` (drills on demand
+     * only). Absent: the entry follows the appliance's `drill.cron`.
+     */
+    drillSchedule: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+    /** The client's link to the appliance in MB/s (10^6 bytes): it bounds the drill's RTO estimate. */
+    linkRateMBps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 })),
   },
   { additionalProperties: false },
 );
@@ -54,12 +61,19 @@ export const PlanEntry = Type.Object({
   /** Absent in entries stored before it existed: required. */
   offsiteRequired: Type.Optional(Type.Boolean()),
   mode: PlanMode,
+  /** A cron pattern, `never` (on demand only), or null/absent (the global `drill.cron`). */
+  drillSchedule: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** MB/s; null/absent: the drill's measured rate alone bounds the RTO estimate. */
+  linkRateMBps: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
   /** ISO 8601; a NEVER entry is measured from here. */
   created: Type.String(),
   updated: Type.String(),
   updatedBy: Type.String(),
 });
 export type PlanEntry = Static<typeof PlanEntry>;
+
+/** `drillSchedule` that keeps an entry off every drill schedule (drilled on demand only). */
+export const DRILL_NEVER = 'never';
 
 /** Something a later slice measures (drills, replication): its value or why there is none. */
 export const NotConfigured = Type.Object({ configured: Type.Literal(false), reason: Type.String() });

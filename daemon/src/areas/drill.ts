@@ -1,5 +1,6 @@
 // The recovery-drill area: drills on demand (`POST /api/v1/drills/:group`, `havend drill`)
-// and on `drill.cron` (every active plan entry's group, one after the other), each a task
+// on `drill.cron` (every active plan entry without a drill schedule of its own, one after the
+// other) and on each entry's own `drillSchedule` (drill-schedules.ts), each a task
 // that restores with the real client against this appliance. It starts after the
 // areas it reads (catalogue, holds, tokens, plan) and before the HTTP area; the URL the client
 // uses is only known once that area listens, so it is asked for at each drill.
@@ -10,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import type { TokenStore } from '../auth/tokens.js';
 import { TreeReader } from '../backup/tree-reader.js';
 import { DRILL_TASK_KIND, DrillService } from '../drill/drill-service.js';
-import { HavenError } from '../../../core/src/errors.js';
+import { DrillSchedules, followsGlobalDrill, scheduledDrill } from '../drill/drill-schedules.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
@@ -27,7 +28,7 @@ export interface DrillAreaDeps {
   store: ChunkStore;
   datastore: Pick<Datastore, 'catalog' | 'holds'>;
   tokens: TokenStore;
-  plans: Pick<PlanStore, 'get' | 'list'>;
+  plans: Pick<PlanStore, 'get' | 'list' | 'onChange'>;
   alerts: Pick<AlertCenter, 'raise' | 'clear'>;
   tasks: TaskRegistry;
   /** Absent in tests that drive drills through the routes only. */
@@ -42,35 +43,37 @@ export function drillArea(deps: DrillAreaDeps) {
   const drills = new DrillService({
     catalog: deps.datastore.catalog, holds: deps.datastore.holds, tokens: deps.tokens,
     trees: new TreeReader(deps.store.onDisk), onDisk: deps.store.onDisk,
-    rtoTarget: (g) => deps.plans.get(g)?.rto ?? null,
+    goal: (g) => {
+      const entry = deps.plans.get(g);
+      return { rto: entry?.rto ?? null, linkRateMBps: entry?.linkRateMBps ?? null };
+    },
     alerts: deps.alerts, tasks: deps.tasks, state: deps.state, scratch: join(deps.dataDir, 'drills'),
     server: deps.server, config: deps.config, now: deps.now,
   });
-  let unregister = (): void => {};
+  /** What stop() undoes, in order. */
+  const undo: Array<() => void> = [];
   return {
     name: 'drill',
     drills,
     start(): void {
-      unregister = deps.metrics?.register('drill', () => {
+      const unregister = deps.metrics?.register('drill', () => {
         const latest = new Map<string, DrillRun>();
         for (const r of drills.history()) if (!latest.has(r.group)) latest.set(r.group, r);
         return drillFamilies([...latest.values()], drills.running);
-      }) ?? unregister;
-      if (deps.config.cron === '' || !deps.scheduler) return;
-      deps.scheduler.cron(DRILL_TASK_KIND, deps.config.cron, async () => {
-        for (const entry of deps.plans.list()) {
-          if (entry.mode !== 'active') continue;
-          try {
-            await drills.runNow(entry.group, 'schedule');
-          } catch (err) {
-            // A planned group never backed up has nothing to drill (its RPO watch says NEVER).
-            if (!(err instanceof HavenError && err.code === 'DRILL_NO_SNAPSHOT')) throw err;
-          }
-        }
+      });
+      if (unregister) undo.push(unregister);
+      const { scheduler } = deps;
+      if (!scheduler) return;
+      const schedules = new DrillSchedules(scheduler, drills);
+      undo.push(deps.plans.onChange(() => schedules.sync(deps.plans.list())), () => schedules.stop());
+      schedules.sync(deps.plans.list());
+      if (deps.config.cron === '') return;
+      scheduler.cron(DRILL_TASK_KIND, deps.config.cron, async () => {
+        for (const entry of deps.plans.list()) if (followsGlobalDrill(entry)) await scheduledDrill(drills, entry.group);
       });
     },
     stop(): void {
-      unregister();
+      for (const fn of undo.splice(0)) fn();
       deps.scheduler?.remove(DRILL_TASK_KIND);
     },
   };

@@ -14,7 +14,8 @@ import { runFromHistory } from './task-history.js';
 const USAGE = 'havend drill GROUP [--wait] [--json] [--data DIR] [--config FILE]';
 
 function formatRun(run: DrillRun): string {
-  const rto = run.rtoEstimateSeconds === null ? 'unknown' : `${Math.round(run.rtoEstimateSeconds)} s`;
+  const bound = run.rateBound === 'link' ? ', bounded by the client\'s link rate' : '';
+  const rto = run.rtoEstimateSeconds === null ? 'unknown' : `${Math.round(run.rtoEstimateSeconds)} s${bound}`;
   const target = run.rtoTargetSeconds === null ? 'no RTO target' : `target ${run.rtoTargetSeconds} s`;
   return [
     `drill of ${run.group} ${run.result} (task ${run.task})${run.result === 'failed' ? `: ${failureOf(run)}` : ''}`,

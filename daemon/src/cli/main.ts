@@ -22,7 +22,8 @@ usage:
   havend retention show [GROUP] | clear GROUP [--data DIR] [--config FILE] [--json]
   havend prune [--group G] [--keep-* N|DURATION] [--dry-run] [--data DIR] [--config FILE] [--json]
   havend plan add GROUP --rpo DURATION [--rto DURATION] [--schedule CRON] [--grace DURATION] [--owner TEXT]
-                [--offsite PEER] [--mode active|paused|retired] [--data DIR] [--config FILE] [--json]
+                [--offsite PEER] [--mode active|paused|retired] [--drill-schedule CRON|never] [--link-rate MB_PER_S]
+                [--data DIR] [--config FILE] [--json]
   havend plan list | enroll GROUP | remove GROUP [--data DIR] [--config FILE] [--json]
   havend notify add NAME (--webhook URL [--secret-file FILE] | --smtp HOST:PORT --from ADDR --to ADDR...)
                 [--min-severity info|warning|critical] [--kind KIND]... [--group G]... [--data DIR] [--config FILE]

@@ -1,9 +1,11 @@
 // `havend plan add|list|enroll|remove`: the protection plan through the running daemon's
 // control socket (issue 15). `plan add` on a group that has an entry replaces it (its
 // creation time is kept); `plan enroll` creates a fresh backup:<group> token and prints the
-// line to run on the client.
+// line to run on the client. `--drill-schedule` gives the entry its own drill schedule (cron,
+// or `never`: on demand only); `--link-rate` the client's link in MB/s, which bounds the
+// drill's RTO estimate.
 
-import type { Enrolment, PlanEntryInput, PlanEntryStatus, PlanList } from '../../../core/src/api/plan.js';
+import { DRILL_NEVER, type Enrolment, type PlanEntryInput, type PlanEntryStatus, type PlanList } from '../../../core/src/api/plan.js';
 import { UsageError, parse, required } from '../../../core/src/cli/args.js';
 import { localClientFor } from './local-client.js';
 import { printer } from './print.js';
@@ -14,18 +16,28 @@ const OFFSITE_OPTIONAL = { 'offsite-optional': { type: 'boolean' } } as const;
 const ADD_OPTIONS = {
   rpo: { type: 'string' }, rto: { type: 'string' }, schedule: { type: 'string' }, grace: { type: 'string' },
   owner: { type: 'string' }, offsite: { type: 'string' }, mode: { type: 'string' },
+  'drill-schedule': { type: 'string' }, 'link-rate': { type: 'string' },
 } as const;
 const USAGE = 'havend plan add GROUP --rpo DURATION [--rto DURATION] [--schedule CRON] [--grace DURATION] [--owner TEXT] [--offsite PEER] [--offsite-optional] '
-  + '[--mode active|paused|retired] | list | enroll GROUP | remove GROUP [--data DIR] [--config FILE] [--json]';
+  + '[--mode active|paused|retired] [--drill-schedule CRON|never] [--link-rate MB_PER_S] | list | enroll GROUP | remove GROUP [--data DIR] [--config FILE] [--json]';
 const MODES = ['active', 'paused', 'retired'] as const;
 
 function entryLine(s: PlanEntryStatus): string {
   const e = s.entry;
-  const goal = [`RPO ${e.rpo}`, e.schedule ? `schedule "${e.schedule}"` : null, e.rto ? `RTO ${e.rto}` : null, e.offsitePeer ? `offsite ${e.offsitePeer}` : null]
+  const goal = [`RPO ${e.rpo}`, e.schedule ? `schedule "${e.schedule}"` : null, e.rto ? `RTO ${e.rto}` : null, e.offsitePeer ? `offsite ${e.offsitePeer}` : null,
+    e.drillSchedule ? `drills ${e.drillSchedule === DRILL_NEVER ? 'on demand only' : `"${e.drillSchedule}"`}` : null,
+    e.linkRateMBps ? `link ${e.linkRateMBps} MB/s` : null]
     .filter((x) => x !== null).join(', ');
   const { copies, media, offsite } = s.threeTwoOne;
   return `${s.state.padEnd(8)} ${s.group}  ${goal}${e.owner ? `  owner ${e.owner}` : ''}\n         ${s.reason}`
     + `\n         3-2-1: copies ${copies.level} (${copies.count}), media ${media.level}, offsite ${offsite.level}: ${offsite.reason}`;
+}
+
+/** `--link-rate 12.5`: MB/s, a positive number (the daemon checks the bounds again). */
+function linkRate(text: string): number {
+  const rate = Number(text);
+  if (text.trim() === '' || !Number.isFinite(rate) || rate <= 0) throw new UsageError(`--link-rate is a positive number of MB/s, not ${text}`);
+  return rate;
 }
 
 function inputFrom(values: { [K in keyof typeof ADD_OPTIONS]?: string | undefined }): PlanEntryInput {
@@ -39,6 +51,8 @@ function inputFrom(values: { [K in keyof typeof ADD_OPTIONS]?: string | undefine
     ...(values.owner !== undefined ? { owner: values.owner } : {}),
     ...(values.offsite !== undefined ? { offsitePeer: values.offsite } : {}),
     ...(mode !== undefined ? { mode: mode as (typeof MODES)[number] } : {}),
+    ...(values['drill-schedule'] !== undefined ? { drillSchedule: values['drill-schedule'] } : {}),
+    ...(values['link-rate'] !== undefined ? { linkRateMBps: linkRate(values['link-rate']) } : {}),
   };
 }
 

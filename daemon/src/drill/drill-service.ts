@@ -8,8 +8,9 @@
 //    for the drill and revoked after it;
 // 3. compares what was restored with the snapshot's record (restore-compare.ts), measuring
 //    the time to the first restored byte, bytes/s and files/s;
-// 4. estimates the group's RTO: time to first byte + the newest snapshot's size / the measured
-//    rate, and raises `drill.rto:<group>` (warning) when it exceeds the plan entry's RTO target;
+// 4. estimates the group's RTO: time to first byte + the newest snapshot's size / the rate a
+//    recovery would get, the measured one or, when the plan entry gives the client's link rate
+//    and that is slower, the link's (the run says which bound applied), and raises `drill.rto:<group>` (warning) when it exceeds the plan entry's RTO target;
 //    a failed drill (the client failed, anything differs, data could not be read back intact)
 //    raises `drill.failed:<group>` (critical) naming the paths. A passing drill clears both.
 //
@@ -39,6 +40,8 @@ export const DRILL_TASK_KIND = 'drill';
 const KEEP_RUNS = 100;
 /** How many file paths a sample is drawn from (a huge snapshot's first ones). */
 const SAMPLE_POOL = 100_000;
+/** A link rate's MB: 10^6 bytes, as links are sold. */
+const MB = 1_000_000;
 
 export interface DrillServiceDeps {
   catalog: Pick<SnapshotCatalog, 'list'>;
@@ -47,8 +50,8 @@ export interface DrillServiceDeps {
   /** Trees read from the segments (what the comparison trusts). */
   trees: TreeReader;
   onDisk: ObjectSource;
-  /** The plan entry's RTO target ('4h'), or null. */
-  rtoTarget: (group: string) => string | null;
+  /** The plan entry's RTO target ('4h') and client link rate (MB/s), each null when not given. */
+  goal: (group: string) => { rto: string | null; linkRateMBps: number | null };
   alerts: Pick<AlertCenter, 'raise' | 'clear'>;
   tasks: Pick<TaskRegistry, 'run' | 'get'>;
   state: StateDb;
@@ -187,13 +190,18 @@ export class DrillService {
     const bytesPerSecond = seconds > 0 ? bytes / seconds : 0;
     const first = results[0];
     const ttfb = first?.timeToFirstByteMs ?? 0;
-    const target = this.deps.rtoTarget(group);
+    const goal = this.deps.goal(group);
+    const target = goal.rto;
+    const estimateBytes = newest.stats.bytes ?? 0;
+    const link = goal.linkRateMBps === null ? Infinity : goal.linkRateMBps * MB;
+    const rateBound = bytesPerSecond <= 0 ? null : link < bytesPerSecond ? 'link' : 'appliance';
     const failed = error !== null || results.length === 0 || results.some((r) => r.clientError !== null || r.mismatches.length > 0 || r.damagedPaths.length > 0);
     return {
       task: ctx.id, group, started, ended: new Date(this.deps.now()).toISOString(), result: failed ? 'failed' : 'passed', by,
       snapshots: results, filesCompared: files, bytesCompared: bytes, bytesPerSecond, filesPerSecond: seconds > 0 ? files / seconds : 0,
       timeToFirstByteMs: ttfb,
-      rtoEstimateSeconds: bytesPerSecond > 0 ? ttfb / 1000 + (newest.stats.bytes ?? 0) / bytesPerSecond : null,
+      rtoEstimateSeconds: rateBound === null ? null : ttfb / 1000 + estimateBytes / Math.min(bytesPerSecond, link),
+      rateBound, estimateBytes,
       rtoTargetSeconds: target === null ? null : Math.round(parseDuration(target) / 1000),
       error,
     };
@@ -217,7 +225,8 @@ export class DrillService {
     if (run.rtoEstimateSeconds !== null && run.rtoTargetSeconds !== null && run.rtoEstimateSeconds > run.rtoTargetSeconds) {
       alerts.raise(`drill.rto:${run.group}`, {
         severity: 'warning', subject: `Recovery of ${run.group} would take longer than its RTO`, group: run.group,
-        message: `The drill measured ${Math.round(run.bytesPerSecond)} B/s: restoring the newest snapshot would take about `
+        message: `The drill measured ${Math.round(run.bytesPerSecond)} B/s${run.rateBound === 'link' ? ' (the client\'s link is slower and bounds it)' : ''}: `
+          + 'restoring the newest snapshot would take about '
           + `${Math.round(run.rtoEstimateSeconds)} s, past the RTO target of ${run.rtoTargetSeconds} s.`,
       });
     } else if (run.result === 'passed') alerts.clear(`drill.rto:${run.group}`);

@@ -9,7 +9,8 @@
 //   the gap between a cron pattern's next two runs.
 // - Success of a job whose work is a task (TASK_BACKED: the scheduled callback only starts
 //   the task, or waits for it and logs) is a task of that kind ending `succeeded`, from the
-//   schedule or on demand. Success of any other job is a scheduler run that did not throw.
+//   schedule or on demand; of a plan entry's own drill job `drill:<group>`, a drill of that
+//   group ending `succeeded`. Success of any other job is a scheduler run that did not throw.
 // - A job never seen to succeed is measured from when this watch first saw it.
 // Checked on a timer; a task-backed job's success clears its alert at once.
 // Last successes are kept in the state db (`dead-man`), so a restart does not reset the clock.
@@ -26,6 +27,20 @@ const ALERT_PREFIX = 'job.overdue:';
 
 /** Scheduled jobs whose success is their task's: the scheduler job's name is the task kind. */
 export const TASK_BACKED: ReadonlySet<string> = new Set(['store.gc', 'store.verify', 'retention.prune', 'drill', 'pool.scrub']);
+/** Task kinds that also have one job per subject, named `<kind>:<subject>` (a plan entry's own drills). */
+const PER_SUBJECT: ReadonlySet<string> = new Set(['drill']);
+
+/** Whether the job's success is its tasks' (TASK_BACKED, or `<kind>:<subject>` of a PER_SUBJECT kind). */
+export function isTaskBacked(name: string): boolean {
+  const colon = name.indexOf(':');
+  return TASK_BACKED.has(name) || (colon > 0 && PER_SUBJECT.has(name.slice(0, colon)));
+}
+
+/** The jobs a task that succeeded counts for: its kind's, and its subject's own job. */
+function jobsOf(task: { kind: string; subject: string | null }): string[] {
+  if (!TASK_BACKED.has(task.kind)) return [];
+  return PER_SUBJECT.has(task.kind) && task.subject !== null ? [task.kind, `${task.kind}:${task.subject}`] : [task.kind];
+}
 
 interface Watched {
   /** Unix ms of the last success, or null. */
@@ -80,9 +95,11 @@ export class DeadManSwitches {
 
   start(): void {
     this.deps.bus.on(this, 'task.ended', (t) => {
-      if (!TASK_BACKED.has(t.kind) || t.status !== 'succeeded') return;
-      this.succeeded(t.kind, Date.parse(t.ended ?? new Date(this.deps.now()).toISOString()));
-      this.deps.alerts.clear(`${ALERT_PREFIX}${t.kind}`);
+      if (t.status !== 'succeeded') return;
+      for (const job of jobsOf(t)) {
+        this.succeeded(job, Date.parse(t.ended ?? new Date(this.deps.now()).toISOString()));
+        this.deps.alerts.clear(`${ALERT_PREFIX}${job}`);
+      }
     });
   }
 
@@ -115,7 +132,7 @@ export class DeadManSwitches {
       const period = periodOf(job.schedule);
       if (period === null) continue;
       scheduled.add(job.name);
-      if (!TASK_BACKED.has(job.name) && succeededRun(job)) this.succeeded(job.name, Date.parse(job.lastRun as string));
+      if (!isTaskBacked(job.name) && succeededRun(job)) this.succeeded(job.name, Date.parse(job.lastRun as string));
       const w = this.watched(job.name);
       const since = w.lastSuccess ?? w.firstSeen;
       const window = windowOf(period);

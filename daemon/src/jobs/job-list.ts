@@ -7,7 +7,7 @@
 // counts as much as a scheduled one; any other job's last result is its scheduler's last run.
 
 import type { JobResult, RunNowRoute, ScheduledJob, TaskInfo } from '../../../core/src/api/jobs.js';
-import { TASK_BACKED, type JobWatch } from './dead-man.js';
+import { isTaskBacked, type JobWatch } from './dead-man.js';
 import type { JobInfo, Scheduler } from './scheduler.js';
 import type { TaskRegistry } from './tasks.js';
 
@@ -25,8 +25,9 @@ const KNOWN: Record<string, JobKind> = {
   'store.gc': { title: 'Garbage collection', history: { kind: 'store.gc', subject: null }, runNow: post('/api/v1/gc') },
   'store.verify': { title: 'Verification (nightly share of every object)', history: { kind: 'store.verify', subject: null }, runNow: post('/api/v1/verify') },
   'retention.prune': { title: 'Prune (retention policies)', history: { kind: 'retention.prune', subject: null }, runNow: post('/api/v1/prune') },
-  // Drills run per plan entry on demand (the Plan page); the schedule drills every entry.
-  drill: { title: 'Recovery drills (every active plan entry)', history: { kind: 'drill', subject: null } },
+  // Drills run per plan entry on demand (the Plan page); this schedule drills every active
+  // entry without a drill schedule of its own (those are jobs `drill:<group>`).
+  drill: { title: 'Recovery drills (plan entries on the global schedule)', history: { kind: 'drill', subject: null } },
   'pool.scrub': { title: 'Pool scrub', history: { kind: 'pool.scrub', subject: null }, runNow: post('/api/v1/pool/scrub') },
   'pool.check': { title: 'Pool check' },
   'smart.poll': { title: 'SMART poll' },
@@ -38,10 +39,20 @@ const KNOWN: Record<string, JobKind> = {
 };
 
 const REPLICATION = /^replication:(.+)$/;
+/** A plan entry's own drill schedule (daemon/src/drill/drill-schedules.ts). */
+const OWN_DRILL = /^drill:(.+)$/;
 
 function kindOf(name: string): JobKind {
   const known = KNOWN[name];
   if (known) return known;
+  const group = OWN_DRILL.exec(name)?.[1];
+  if (group !== undefined) {
+    return {
+      title: `Recovery drill of ${group}`,
+      history: { kind: 'drill', subject: group },
+      runNow: post(`/api/v1/drills/${encodeURIComponent(group)}`),
+    };
+  }
   const peer = REPLICATION.exec(name)?.[1];
   if (peer !== undefined) {
     return {
@@ -55,7 +66,7 @@ function kindOf(name: string): JobKind {
 
 /** Whether the job's runs are its tasks (its scheduled callback only starts them). */
 function taskBacked(name: string): boolean {
-  return TASK_BACKED.has(name) || REPLICATION.test(name);
+  return isTaskBacked(name) || REPLICATION.test(name);
 }
 
 function fromTask(t: TaskInfo): JobResult {

@@ -1,9 +1,10 @@
 // The protection plan (issue 15), one entry per group in the daemon's state db (`plan`),
 // like retention policies: the appliance's settings, not the datastore's. Durations and the
-// schedule are checked here, so a stored entry always evaluates.
+// schedules are checked here, so a stored entry always evaluates. Whoever schedules per entry
+// (the drill area) listens to onChange: it is told after each add, change and removal.
 
 import { HavenError } from '../../../core/src/errors.js';
-import type { PlanEntry, PlanEntryInput } from '../../../core/src/api/plan.js';
+import { DRILL_NEVER, type PlanEntry, type PlanEntryInput } from '../../../core/src/api/plan.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
 import { KeyedRecords } from '../state/keyed-records.js';
 import type { StateDb } from '../state/state-db.js';
@@ -13,6 +14,8 @@ import { scheduleFor } from './rpo-state.js';
 export const DEFAULT_GRACE = '1h';
 
 export class PlanStore extends KeyedRecords<PlanEntry> {
+  private readonly listeners = new Set<() => void>();
+
   constructor(state: StateDb, private readonly now: () => number = Date.now) {
     super(state, 'plan', (group) => new HavenError('PLAN_ENTRY_NOT_FOUND', { group }));
   }
@@ -20,7 +23,7 @@ export class PlanStore extends KeyedRecords<PlanEntry> {
   /** Adds or replaces the group's entry, keeping its creation time; flushed before it returns. */
   async set(group: string, input: PlanEntryInput, by: string): Promise<PlanEntry> {
     for (const d of [input.rpo, input.grace, input.rto]) if (d !== undefined) parseDuration(d);
-    if (input.schedule !== undefined) scheduleFor(input.schedule);
+    for (const s of [input.schedule, input.drillSchedule]) if (s !== undefined && s !== DRILL_NEVER) scheduleFor(s);
     const at = new Date(this.now()).toISOString();
     const entry: PlanEntry = {
       group,
@@ -32,11 +35,30 @@ export class PlanStore extends KeyedRecords<PlanEntry> {
       offsitePeer: input.offsitePeer ?? null,
       offsiteRequired: input.offsiteRequired ?? true,
       mode: input.mode ?? 'active',
+      drillSchedule: input.drillSchedule ?? null,
+      linkRateMBps: input.linkRateMBps ?? null,
       created: this.get(group)?.created ?? at,
       updated: at,
       updatedBy: by,
     };
     await this.db.put(group, entry);
+    this.changed();
     return entry;
+  }
+
+  override async remove(group: string): Promise<boolean> {
+    const removed = await super.remove(group);
+    if (removed) this.changed();
+    return removed;
+  }
+
+  /** Calls `fn` after every change; answers the function that stops it. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(): void {
+    for (const fn of this.listeners) fn();
   }
 }
