@@ -12,7 +12,7 @@ import { digestKey } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
 import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
-import { decodeTree } from '../../../core/src/objects/tree.js';
+import { scanTreeRefs } from '../../../core/src/objects/tree-refs.js';
 import type { ObjectSource } from '../store/reachability.js';
 import type { CandidateSet } from './candidate-set.js';
 
@@ -71,16 +71,12 @@ export class Marker {
       }
       this.read++;
       if (k === ObjectKind.tree) {
-        const tree = decodeOrThrow(d, 'tree', () => decodeTree(raw));
-        if ('parts' in tree) {
-          for (const p of tree.parts) if (this.reach(p, ObjectKind.tree)) stack.push({ digest: p, kind: ObjectKind.tree });
-          continue;
-        }
-        for (const e of tree.entries) {
-          for (const c of e.data ?? []) this.reach(c, ObjectKind.data);
-          if (e.list && this.reach(e.list, ObjectKind.list)) stack.push({ digest: e.list, kind: ObjectKind.list });
-          if (e.subtree && this.reach(e.subtree, ObjectKind.tree)) stack.push({ digest: e.subtree, kind: ObjectKind.tree });
-        }
+        // References only: names and metadata are skipped, not decoded (tree-refs.ts).
+        const refs = decodeOrThrow(d, 'tree', () => scanTreeRefs(raw));
+        for (const p of refs.parts ?? []) if (this.reach(p, ObjectKind.tree)) stack.push({ digest: p, kind: ObjectKind.tree });
+        for (const c of refs.data) this.reach(c, ObjectKind.data);
+        for (const l of refs.lists) if (this.reach(l, ObjectKind.list)) stack.push({ digest: l, kind: ObjectKind.list });
+        for (const t of refs.subtrees) if (this.reach(t, ObjectKind.tree)) stack.push({ digest: t, kind: ObjectKind.tree });
       } else if (k === ObjectKind.list) {
         const list = decodeOrThrow(d, 'list', () => decodeList(raw));
         const childKind = list.level === 0 ? ObjectKind.data : ObjectKind.list;

@@ -13,7 +13,7 @@ import { digestKey, sha256, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
 import { decodeSnapshot, encodeSnapshot, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
-import { decodeTree } from '../../../core/src/objects/tree.js';
+import { scanTreeRefs } from '../../../core/src/objects/tree-refs.js';
 import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { commitReplicated, type CommitDeps } from '../backup/commit.js';
@@ -49,13 +49,12 @@ function childrenOf(kind: ObjectKind, digest: Uint8Array, raw: Buffer): Ref[] {
     for (const d of list.items) out.push({ digest: d, kind: list.level === 0 ? ObjectKind.data : ObjectKind.list });
     return out;
   }
-  const tree = decodeOrThrow(digest, 'tree', () => decodeTree(raw));
-  if ('parts' in tree) return tree.parts.map((p) => ({ digest: p, kind: ObjectKind.tree }));
-  for (const e of tree.entries) {
-    for (const d of e.data ?? []) out.push({ digest: d, kind: ObjectKind.data });
-    if (e.list) out.push({ digest: e.list, kind: ObjectKind.list });
-    if (e.subtree) out.push({ digest: e.subtree, kind: ObjectKind.tree });
-  }
+  // References only (tree-refs.ts): the commit's walk decodes and checks every tree in full.
+  const refs = decodeOrThrow(digest, 'tree', () => scanTreeRefs(raw));
+  for (const p of refs.parts ?? []) out.push({ digest: p, kind: ObjectKind.tree });
+  for (const d of refs.data) out.push({ digest: d, kind: ObjectKind.data });
+  for (const l of refs.lists) out.push({ digest: l, kind: ObjectKind.list });
+  for (const t of refs.subtrees) out.push({ digest: t, kind: ObjectKind.tree });
   return out;
 }
 

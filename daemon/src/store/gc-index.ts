@@ -8,7 +8,7 @@
 import { sha256 } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { encodeProtection, encodeTombstone } from '../../../core/src/objects/snapshot.js';
-import { decodeLocation, encodeLocation, type Location, type ObjectIndex } from './object-index.js';
+import { LocationView, decodeLocation, encodeLocation, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES } from './record-format.js';
 
 /** Entries per read transaction: small enough that one chunk holds the event loop a few milliseconds. */
@@ -18,7 +18,8 @@ const CHUNK = 16_384;
  * Calls `each` for every indexed object in digest order, a chunk per read transaction. The
  * digest passed may be a view of a buffer LMDB reuses: copy it to keep it.
  */
-export async function scanObjects(index: ObjectIndex, each: (digest: Buffer, loc: Location) => void): Promise<number> {
+export async function scanObjects(index: ObjectIndex, each: (digest: Buffer, loc: LocationView) => void): Promise<number> {
+  const view = new LocationView();
   let after: Buffer | undefined;
   let n = 0;
   for (;;) {
@@ -27,7 +28,7 @@ export async function scanObjects(index: ObjectIndex, each: (digest: Buffer, loc
     for (const { key, value } of index.objects.getRange({ start: after, limit: CHUNK + 1 })) {
       if (after && key.equals(after)) continue;
       if (inChunk === CHUNK) break;
-      each(key, decodeLocation(value));
+      each(key, view.at(value));
       last = key;
       inChunk++;
       n++;
@@ -39,7 +40,7 @@ export async function scanObjects(index: ObjectIndex, each: (digest: Buffer, loc
 }
 
 /** Bytes a record takes in its segment. */
-export function recordBytes(loc: Location): number {
+export function recordBytes(loc: Pick<Location, 'storedLength'>): number {
   return RECORD_HEADER_BYTES + loc.storedLength;
 }
 

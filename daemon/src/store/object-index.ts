@@ -82,6 +82,29 @@ export function decodeLocation(b: Uint8Array): Location {
   return loc;
 }
 
+/**
+ * The fields of an index entry a pass over the whole index reads, taken from its bytes as they
+ * are asked for: one view re-pointed at each entry instead of a Location object per entry (a
+ * collection passes over millions; decodeLocation was 4.3 of 55 CPU-s on a million objects).
+ * Valid only until the next `at`.
+ */
+export class LocationView {
+  private b: Uint8Array = new Uint8Array(LOCATION_BYTES);
+  at(raw: Uint8Array): this {
+    this.b = raw;
+    return this;
+  }
+  private u32(i: number): number {
+    const b = this.b;
+    return (((b[i] as number) << 24) >>> 0) + ((b[i + 1] as number) << 16) + ((b[i + 2] as number) << 8) + (b[i + 3] as number);
+  }
+  get segment(): number { return this.u32(0); }
+  get offset(): number { return this.u32(4); }
+  get storedLength(): number { return this.u32(8); }
+  get kind(): ObjectKind { return this.b[16] as ObjectKind; }
+  get complete(): boolean { return ((this.b[18] as number) & FLAG_COMPLETE) !== 0; }
+}
+
 /** Flags trees complete with their heights (call inside a write transaction). */
 export function markTreesComplete(index: Pick<ObjectIndex, 'objects'>, trees: ReadonlyArray<{ digest: Uint8Array; height: number }>): void {
   for (const { digest, height } of trees) {
