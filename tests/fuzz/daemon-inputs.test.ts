@@ -54,8 +54,7 @@ const objectsArb: fc.Arbitrary<TestObject[]> = fc.array(
 
 const UPLOAD_ERRORS: ErrorCode[] = ['FRAME_MALFORMED', 'FRAME_TOO_LARGE', 'FRAME_TORN', 'UNKNOWN_KIND', 'UNKNOWN_CODEC', 'DIGEST_MISMATCH', 'LENGTH_MISMATCH', 'OBJECT_UNDECODABLE', 'VALIDATION_FAILED'];
 
-test('daemon fuzz: damaged upload streams end with a typed frame error, and the session goes on', { timeout: testTimeout(0.25) }, async (t) => {
-  const { api, fixture, auth } = await setup(t);
+async function uploads({ api, fixture, auth }: Setup): Promise<void> {
   const url = `/api/v1/backups/${fixture.session}`;
   const streamArb = fc.tuple(objectsArb, fc.option(mutationsArb, { nil: undefined }), fc.array(fc.nat(), { maxLength: 6 }));
   await fc.assert(fc.asyncProperty(streamArb, async ([objects, mutations, cuts]) => {
@@ -73,10 +72,9 @@ test('daemon fuzz: damaged upload streams end with a typed frame error, and the 
       objects.forEach((_, i) => assert.ok(((has.rawPayload[i >> 3] as number) & (1 << (i & 7))) !== 0, `object ${i} stored`));
     }
   }), fuzzParams(0.25));
-});
+}
 
-test('daemon fuzz: has batches of any size and type answer a bitmap or HAS_BATCH_INVALID', { timeout: testTimeout(0.5) }, async (t) => {
-  const { api, fixture, auth } = await setup(t);
+async function hasBatches({ api, fixture, auth }: Setup): Promise<void> {
   const url = `/api/v1/backups/${fixture.session}/has`;
   const bodyArb = fc.oneof(
     fc.nat({ max: 70 }).chain((n) => fc.uint8Array({ minLength: n * 32, maxLength: n * 32 })),
@@ -94,10 +92,9 @@ test('daemon fuzz: has batches of any size and type answer a bitmap or HAS_BATCH
       assert.equal(res.rawPayload.length, Math.ceil(body.length / 32 / 8), 'one bit per digest');
     }
   }), fuzzParams(0.5));
-});
+}
 
-test('daemon fuzz: change-feed cursors of any shape answer a page or VALIDATION_FAILED', { timeout: testTimeout(0.5) }, async (t) => {
-  const { api } = await setup(t);
+async function cursors({ api }: Setup): Promise<void> {
   const token = await api.token('admin');
   const head = (await api.server.inject({ method: 'GET', url: '/api/v1/replication/changes', headers: { authorization: `Bearer ${token}` } })).json() as ChangesResponse;
   const numberish = fc.oneof(fc.nat().map(String), fc.constantFrom('', '-1', '0', '1.5', '1e3', '9007199254740993', '1e400', 'NaN', '0x10', ' 1', '١'), fc.string({ maxLength: 6 }));
@@ -122,4 +119,12 @@ test('daemon fuzz: change-feed cursors of any shape answer a page or VALIDATION_
     if (page.reset) assert.ok(q.epoch !== undefined && q.seq !== undefined && q.epoch !== head.cursor.epoch, 'reset only for a cursor of another epoch');
     for (const c of page.changes) assert.ok(c.seq > 0 && c.seq <= Math.max(head.cursor.seq, page.cursor.seq));
   }), fuzzParams(0.5));
+}
+
+// One server for the three: its setup costs more than a hundred cases.
+test('daemon fuzz', { timeout: testTimeout(0.25) + 2 * testTimeout(0.5) }, async (t) => {
+  const s = await setup(t);
+  await t.test('damaged upload streams end with a typed frame error, and the session goes on', () => uploads(s));
+  await t.test('has batches of any size and type answer a bitmap or HAS_BATCH_INVALID', () => hasBatches(s));
+  await t.test('change-feed cursors of any shape answer a page or VALIDATION_FAILED', () => cursors(s));
 });

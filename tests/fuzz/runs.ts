@@ -1,7 +1,7 @@
 // One place that decides how hard the fuzz properties run: a few hundred cases each in
 // `npm test` (the whole directory well under 30 s), HAVEN_FUZZ_RUNS cases under
 // `npm run fuzz`. fast-check prints the seed and the shrunk counterexample of a failure;
-// replay one with HAVEN_FUZZ_SEED=<seed> (and HAVEN_FUZZ_PATH=<path> for the exact case).
+// replay one with HAVEN_FUZZ_SEED=<seed> HAVEN_FUZZ_PATH=<path> and --test-name-pattern.
 
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -33,7 +33,10 @@ export function testTimeout(weight = 1): number {
 
 /** Parameters for fc.assert: the run count, and a replayable seed when one is given. */
 export function fuzzParams<T>(weight = 1): fc.Parameters<T> {
-  const seed = envInt('HAVEN_FUZZ_SEED');
+  // fast-check's seeds are any 32-bit integer, negative ones too
+  const rawSeed = process.env.HAVEN_FUZZ_SEED;
+  const seed = rawSeed ? Number(rawSeed) : undefined;
+  if (seed !== undefined && !Number.isInteger(seed)) throw new Error(`HAVEN_FUZZ_SEED must be an integer, got ${rawSeed}`);
   const path = process.env.HAVEN_FUZZ_PATH;
   return {
     numRuns: fuzzRuns(weight),
@@ -108,18 +111,28 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 8 }) }),
 );
 
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Applies mutations in order (positions wrap around the current length). */
 export function mutate(input: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let b = Uint8Array.from(input);
+  let b: Uint8Array = Uint8Array.from(input);
+  const pos = (at: number): number => (b.length === 0 ? 0 : at % b.length);
   for (const m of mutations) {
-    const at = b.length === 0 ? 0 : (m as { at?: number }).at === undefined ? 0 : (m as { at: number }).at % b.length;
     switch (m.op) {
-      case 'flip': if (b.length > 0) b[at] = (b[at] as number) ^ m.mask; break;
-      case 'set': if (b.length > 0) b[at] = m.byte; break;
-      case 'truncate': b = b.slice(0, at); break;
-      case 'extend': b = Uint8Array.from([...b, ...m.bytes]); break;
-      case 'insert': b = Uint8Array.from([...b.subarray(0, at), ...m.bytes, ...b.subarray(at)]); break;
-      case 'delete': b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(at + m.count)]); break;
+      case 'flip': if (b.length > 0) b[pos(m.at)] = (b[pos(m.at)] as number) ^ m.mask; break;
+      case 'set': if (b.length > 0) b[pos(m.at)] = m.byte; break;
+      case 'truncate': b = b.slice(0, pos(m.at)); break;
+      case 'extend': b = concat(b, m.bytes); break;
+      case 'insert': b = concat(b.subarray(0, pos(m.at)), m.bytes, b.subarray(pos(m.at))); break;
+      case 'delete': b = concat(b.subarray(0, pos(m.at)), b.subarray(pos(m.at) + m.count)); break;
     }
   }
   return b;
