@@ -42,9 +42,16 @@ function splitRel(rel: NativePath): { parent: NativePath; name: NativePath } {
   return i < 0 ? { parent: '', name: rel } : { parent: rel.subarray(0, i), name: rel.subarray(i + 1) };
 }
 
-/** A Map/Set key for a relative path (raw bytes kept exact). */
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
+ * A Map/Set key for a relative path: its bytes, one character each. A string and raw bytes
+ * must not share a key unless they are the same bytes: 'é' (UTF-8 c3 a9) and the Latin-1
+ * name e9 beside it are two directories (the fuzzer found them merged into one).
+ */
 export function relKey(rel: NativePath): string {
-  return typeof rel === 'string' ? rel : rel.toString('latin1');
+  if (typeof rel === 'string') return ASCII.test(rel) ? rel : Buffer.from(rel).toString('latin1');
+  return rel.toString('latin1');
 }
 
 function absolute(target: string, rel: NativePath): NativePath {

@@ -51,9 +51,11 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function merge(base: Record<string, unknown>, over: Record<string, unknown>, source: string, origins: Map<string, string>, prefix = ''): void {
   for (const [k, v] of Object.entries(over)) {
     const path = prefix ? `${prefix}.${k}` : k;
-    if (isPlainObject(v) && isPlainObject(base[k])) merge(base[k] as Record<string, unknown>, v, source, origins, path);
+    if (isPlainObject(v) && Object.hasOwn(base, k) && isPlainObject(base[k])) merge(base[k] as Record<string, unknown>, v, source, origins, path);
     else {
-      base[k] = v;
+      // An own key even when it is "__proto__" (JSON.parse makes it one): the schema then
+      // refuses it as an unknown setting, where `base[k] = v` reached Object.prototype.
+      Object.defineProperty(base, k, { value: v, enumerable: true, writable: true, configurable: true });
       origins.set(path, source);
     }
   }
