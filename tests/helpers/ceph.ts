@@ -4,6 +4,7 @@
 // (.ci/run installs them).
 
 import { execFile } from 'node:child_process';
+import { after, before, describe } from 'node:test';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,4 +71,22 @@ export async function startCephLab(): Promise<CephLab> {
     };
   }
   throw lastError;
+}
+
+/**
+ * A describe block with a lab booted before its tests and stopped after them; skipped with
+ * the reason outside CI when the lab cannot run. `lab()` is valid inside the tests.
+ */
+export function describeOnCeph(name: string, body: (lab: () => CephLab) => void): void {
+  const missing = cephLabMissing();
+  describe(name, { skip: !IN_CI && missing !== null ? `skipped: ${missing}` : false }, () => {
+    let lab: CephLab | undefined;
+    before(async () => {
+      lab = await startCephLab();
+    });
+    after(async () => {
+      await lab?.stop();
+    });
+    body(() => lab as CephLab);
+  });
 }

@@ -4,7 +4,7 @@
 // an unreachable or silent gateway surfaces as the typed error, and a rebuild from the bucket
 // alone registers the same snapshot. The credentials file's rules need no gateway.
 
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
@@ -24,9 +24,8 @@ import { readS3Credentials } from '../../daemon/src/store/s3/s3-credentials.js';
 import { fetchDatastoreFromBucket, markBucketSegmentsUploaded } from '../../daemon/src/store/s3/s3-rebuild.js';
 import { S3SegmentBackend, type S3BackendOptions } from '../../daemon/src/store/s3/s3-segment-backend.js';
 import { createVerifyPool } from '../../daemon/src/workers/verify-pool.js';
-import { cephLabMissing, startCephLab, type CephLab } from '../helpers/ceph.js';
+import { describeOnCeph } from '../helpers/ceph.js';
 import { makeObject, sampleBackup, type TestObject } from '../helpers/objects.js';
-import { IN_CI } from '../helpers/prereq.js';
 import { tempDir } from '../helpers/tmp.js';
 import { append, assertCheckClean, readsBack } from './store-harness.js';
 
@@ -68,21 +67,13 @@ describe('S3 credentials file', () => {
   });
 });
 
-const missing = cephLabMissing();
-describe('chunk store on S3 (Ceph RADOS Gateway)', { skip: !IN_CI && missing !== null ? `skipped: ${missing}` : false }, () => {
-  let lab: CephLab;
-  before(async () => {
-    lab = await startCephLab();
-  });
-  after(async () => {
-    await lab?.stop();
-  });
+describeOnCeph('chunk store on S3 (Ceph RADOS Gateway)', (labOf) => {
 
   let buckets = 0;
   function options(over: Partial<S3BackendOptions> = {}): S3BackendOptions {
     return {
-      endpoint: lab.endpoint, bucket: `haven-test-${process.pid}-${++buckets}`, prefix: 'ds/', region: 'us-east-1',
-      credentialsFile: lab.credentialsFile, caFile: '', requestTimeoutMs: 20_000,
+      endpoint: labOf().endpoint, bucket: `haven-test-${process.pid}-${++buckets}`, prefix: 'ds/', region: 'us-east-1',
+      credentialsFile: labOf().credentialsFile, caFile: '', requestTimeoutMs: 20_000,
       cacheBytes: 0, queueBytes: 64 << 20, idleSealSeconds: 3600, ...over,
     };
   }

@@ -9,6 +9,7 @@
 // recovery (recovery.ts) indexes those and truncates a torn tail. Every mutating call runs
 // on one serial queue, so there is exactly one appender per datastore.
 
+import type { ObjectStorageStatus } from '../../../core/src/api/datastore.js';
 import { HavenError } from '../../../core/src/errors.js';
 import { digestKey as key, sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
@@ -205,6 +206,11 @@ export class ChunkStore implements SegmentBackendHost {
         throw storageError(err);
       }
     });
+  }
+
+  /** The backend's upload queue and cache; null on a plain directory. */
+  backendStatus(): ObjectStorageStatus | null {
+    return this.options.backend?.status() ?? null;
   }
 
   forgetHandle(segment: number): Promise<void> {

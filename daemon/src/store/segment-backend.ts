@@ -3,6 +3,7 @@
 // segment, reads evicted ones back with ranged GETs and deletes compacted ones. The open
 // segment is always a local file: appends, syncs and recovery work as on a plain directory.
 
+import type { ObjectStorageStatus } from '../../../core/src/api/datastore.js';
 import type { ObjectIndex } from './object-index.js';
 import type { SegmentFileSystem } from './segment-io.js';
 
@@ -31,6 +32,8 @@ export interface SegmentBackend {
   ensureLocal(segment: number): Promise<void>;
   /** Compacted segments whose local files are gone: their copies in the backend go too. */
   removed(segments: readonly number[]): Promise<void>;
+  /** The upload queue and the cache, for the datastore page and `havend info`. */
+  status(): ObjectStorageStatus;
   /** Seals and uploads what it can within its bound, then stops (the index is still open). */
   close(): Promise<void>;
 }

@@ -36,6 +36,9 @@ export class S3Bucket {
     if (settings.endpoint === '' || settings.bucket === '') {
       throw new HavenError('CONFIG_INVALID', { detail: 'datastore.backend is s3 but datastore.s3.endpoint or datastore.s3.bucket is empty' });
     }
+    // Haven runs on Node 20 (Debian's); the SDK's notice that its 2027 releases need Node 22
+    // would otherwise land in the journal at every start. The pinned release works on 20.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const ca = settings.caFile ? readFileSync(settings.caFile) : undefined;
     this.client = new S3Client({
       endpoint: settings.endpoint,

@@ -17,6 +17,7 @@
 import { readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import type { ObjectStorageStatus } from '../../../../core/src/api/datastore.js';
 import { HavenError } from '../../../../core/src/errors.js';
 import { IDENTITY_FILE } from '../identity.js';
 import { segmentPath } from '../segment-files.js';
@@ -38,22 +39,6 @@ export interface S3BackendLog {
   warn(obj: object, msg: string): void;
 }
 
-export interface S3BackendStatus {
-  backend: 's3';
-  endpoint: string;
-  bucket: string;
-  prefix: string;
-  /** Sealed segments waiting for upload, and their bytes. */
-  pendingSegments: number;
-  pendingBytes: number;
-  /** Bytes of the open segment: not in the bucket until it is sealed (idle or full). */
-  openBytes: number;
-  cachedBytes: number;
-  cacheBytes: number;
-  uploadedSegments: number;
-  fetchedBytes: number;
-  lastError: string | null;
-}
 
 const DELETE_ATTEMPTS = 5;
 
@@ -259,17 +244,20 @@ export class S3SegmentBackend implements SegmentBackend {
     }
   }
 
-  status(): S3BackendStatus {
+  status(): ObjectStorageStatus {
     const host = this.closing ? null : this.host; // after close the index is closed too
     const cached = host ? this.cached() : [];
+    const pendingBytes = this.pendingBytes();
+    const openBytes = host?.position().offset ?? 0;
     return {
       backend: 's3',
       endpoint: this.options.endpoint,
       bucket: this.options.bucket,
       prefix: this.options.prefix,
       pendingSegments: this.queue.length,
-      pendingBytes: this.pendingBytes(),
-      openBytes: host?.position().offset ?? 0,
+      pendingBytes,
+      openBytes,
+      notUploadedBytes: pendingBytes + openBytes,
       cachedBytes: cached.reduce((n, c) => n + c.bytes, 0),
       cacheBytes: this.options.cacheBytes,
       uploadedSegments: host ? host.index.uploaded.getKeysCount() : 0,
