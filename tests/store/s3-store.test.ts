@@ -28,6 +28,7 @@ import { describeOnCeph } from '../helpers/ceph.js';
 import { makeObject, sampleBackup, type TestObject } from '../helpers/objects.js';
 import { tempDir } from '../helpers/tmp.js';
 import { append, assertCheckClean, readsBack } from './store-harness.js';
+import { backupOf, commitBackup, gcHarness } from '../gc/gc-harness.js';
 
 const pool = createVerifyPool({ threads: 1 });
 after(() => pool.close());
@@ -167,6 +168,34 @@ describeOnCeph('chunk store on S3 (Ceph RADOS Gateway)', (labOf) => {
     assert.match(entry?.etag ?? '', /^[0-9a-f]{32}-3$/, 'three parts');
     await readsBack(again.store, objects);
     await again.store.close();
+  });
+
+  test('compaction on objects: the old objects go after the index switch, kept snapshots read back from the bucket, no orphan is left', async (t) => {
+    const opts = options();
+    const backend = await S3SegmentBackend.open(opts, quiet);
+    const h = await gcHarness(t, 256 * 1024, backend);
+    const shared = backupOf(6, 4096).data;
+    const backups = [backupOf(30, 8192, shared), backupOf(30, 8192, shared), backupOf(30, 8192, shared)];
+    const snaps = [];
+    for (const b of backups) snaps.push(await commitBackup(h, 'g', [...shared, ...b.objects], b.root));
+    await h.store.sealOpenSegment();
+    assert.ok(await backend.drain(30_000));
+    const bucket = new S3Bucket(opts);
+    t.after(() => bucket.close());
+    const segmentObjects = async (): Promise<number[]> => (await bucket.list('segments/')).map((o) => Number(/(\d+)\.seg$/.exec(o.name)?.[1])).sort((a, b) => a - b);
+    const uploadedBefore = await segmentObjects();
+    await h.catalog.delete(snaps[0]!.id, 'test');
+    await h.catalog.delete(snaps[1]!.id, 'test');
+    await h.gc();
+    const second = await h.gc();
+    assert.ok(second.compaction.segments > 0, 'segments were compacted');
+    await h.store.sealOpenSegment();
+    assert.ok(await backend.drain(30_000));
+    const now = await segmentObjects();
+    const gone = uploadedBefore.filter((id) => !now.includes(id));
+    assert.equal(gone.length, second.compaction.segments, `compacted segments ${gone.join(',')} deleted from the bucket`);
+    assert.deepEqual(now, [...h.store.index.uploaded.getKeys()].map(Number), 'every object is a segment the index knows: no orphan, none missing');
+    await readsBack(h.store, [...shared, ...backups[2]!.objects]);
   });
 
   test('while the gateway is unreachable appends are accepted until the upload queue is full, then refused with the typed error', async (t) => {
