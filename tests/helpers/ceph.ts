@@ -22,6 +22,9 @@ export interface CephLab {
   secretAccessKey: string;
   /** A credentials file (mode 0600) for datastore.s3.credentialsFile. */
   credentialsFile: string;
+  /** SIGSTOP / SIGCONT the RADOS Gateway: requests then hang, as on a full cluster. */
+  pauseGateway(): void;
+  resumeGateway(): void;
   stop(): Promise<void>;
 }
 
@@ -38,6 +41,10 @@ export function cephLabMissing(): string | null {
 function ports(attempt: number): Record<string, string> {
   const base = 20000 + ((process.pid * 7 + attempt * 13) % 2000) * 4;
   return { CEPH_LAB_PORT: String(base), CEPH_LAB_MON_PORT: String(base + 1), CEPH_LAB_MON_PORT1: String(base + 2) };
+}
+
+function gatewayPid(dir: string): number {
+  return Number(readFileSync(join(dir, 'run', 'client.rgw.lab.pid'), 'utf8').trim());
 }
 
 /** Boots the lab (throws when it cannot; call cephLabMissing first). */
@@ -65,6 +72,8 @@ export async function startCephLab(): Promise<CephLab> {
       accessKeyId: vars.AWS_ACCESS_KEY_ID as string,
       secretAccessKey: vars.AWS_SECRET_ACCESS_KEY as string,
       credentialsFile,
+      pauseGateway: () => process.kill(gatewayPid(dir), 'SIGSTOP'),
+      resumeGateway: () => process.kill(gatewayPid(dir), 'SIGCONT'),
       stop: async () => {
         await run('bash', [SCRIPT, 'stop', dir], { env, timeout: 60_000 });
       },

@@ -198,6 +198,36 @@ describeOnCeph('chunk store on S3 (Ceph RADOS Gateway)', (labOf) => {
     await readsBack(h.store, [...shared, ...backups[2]!.objects]);
   });
 
+  test('a gateway that stops answering mid-backup: appends go on into the local queue, past queueBytes they are refused, and uploads resume when it answers again', async (t) => {
+    const root = join(tempDir(t), 'ds');
+    const opts = options({ queueBytes: 700_000, requestTimeoutMs: 1500, cacheBytes: 1 << 30 });
+    const { store, backend } = await openOn(root, opts, 256 * 1024);
+    const objects: TestObject[] = [];
+    const add = async (): Promise<void> => {
+      const o = makeObject(ObjectKind.data, randomBytes(100_000));
+      await append(store, [o]);
+      objects.push(o);
+    };
+    await add();
+    await store.flush();
+    labOf().pauseGateway();
+    t.after(() => labOf().resumeGateway());
+    let refused: unknown = null;
+    for (let i = 0; i < 30 && refused === null; i++) await add().catch((err: unknown) => (refused = err));
+    assert.ok(objects.length >= 8, `${objects.length} objects accepted while the gateway was silent`);
+    assert.ok(isCode('STORAGE_BACKEND_UNAVAILABLE')(refused), String(refused));
+    await store.flush();
+    assert.ok(backend.status().notUploadedBytes > 700_000);
+    labOf().resumeGateway();
+    assert.ok(await backend.drain(60_000), 'the queue drains once the gateway answers');
+    await add();
+    await store.close();
+    const again = await openOn(root, { ...opts, cacheBytes: 0 }, 256 * 1024);
+    await readsBack(again.store, objects);
+    assert.ok(again.backend.status().fetchedBytes > 0);
+    await again.store.close();
+  });
+
   test('while the gateway is unreachable appends are accepted until the upload queue is full, then refused with the typed error', async (t) => {
     const root = join(tempDir(t), 'ds');
     const good = options();
