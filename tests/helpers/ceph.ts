@@ -5,8 +5,8 @@
 
 import { execFile } from 'node:child_process';
 import { after, before, describe } from 'node:test';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync } from 'node:fs';
@@ -76,6 +76,7 @@ export async function startCephLab(): Promise<CephLab> {
       resumeGateway: () => process.kill(gatewayPid(dir), 'SIGCONT'),
       stop: async () => {
         await run('bash', [SCRIPT, 'stop', dir], { env, timeout: 60_000 });
+        rmSync(dirname(dir), { recursive: true, force: true }); // the credentials file beside it
       },
     };
   }
