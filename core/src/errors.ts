@@ -103,6 +103,8 @@ export const ERRORS = {
   // storage
   STORAGE_FULL: { status: 507, message: 'The datastore is out of space; nothing partial was committed' },
   STORAGE_IO: { status: 503, message: 'The datastore cannot be written: {detail}' },
+  STORAGE_BACKEND_UNAVAILABLE: { status: 503, message: 'The datastore\'s object storage ({endpoint}) cannot take more: {detail}' },
+  S3_CREDENTIALS_INVALID: { status: 500, message: 'S3 credentials file {path}: {detail}' },
   STORE_CORRUPT: { status: 500, message: 'Datastore record is corrupt: {detail}' },
   DATASTORE_TOO_NEW: { status: 500, message: 'Datastore {path} has format version {found}; this havend understands up to {supported}. Upgrade Haven.' },
   DATASTORE_INVALID: { status: 500, message: 'Datastore {path} cannot be opened: {detail}' },

@@ -14,6 +14,7 @@ import { EventBus } from '../../daemon/src/events.js';
 import { collectGarbage } from '../../daemon/src/gc/collector.js';
 import { ChunkStore } from '../../daemon/src/store/chunk-store.js';
 import { datastoreOf, type Datastore } from '../../daemon/src/store/datastore.js';
+import type { SegmentBackend } from '../../daemon/src/store/segment-backend.js';
 import { dirEntry, fileEntry, makeObject, treeOf, type TestObject } from '../helpers/objects.js';
 import { appendItem } from '../helpers/store-items.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -28,9 +29,10 @@ export interface GcHarness extends Datastore {
   log: string[];
 }
 
-export async function gcHarness(t: TestContext, segmentMaxBytes = 256 * 1024): Promise<GcHarness> {
+/** A store for garbage collection; `backend` puts its sealed segments elsewhere (the S3 tests). */
+export async function gcHarness(t: TestContext, segmentMaxBytes = 256 * 1024, backend?: SegmentBackend): Promise<GcHarness> {
   const root = join(tempDir(t), 'ds');
-  const store = await ChunkStore.open(root, { create: true, segmentMaxBytes });
+  const store = await ChunkStore.open(root, { create: true, segmentMaxBytes, ...(backend ? { backend } : {}) });
   t.after(() => store.close());
   const ds = datastoreOf(store);
   const sessions = new Sessions(ds, new EventBus((err) => { throw err; }), { idleSeconds: 3600 });

@@ -49,6 +49,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   SOURCE_UNREADABLE: EXIT.config,
   STORAGE_FULL: EXIT.applianceStorage,
   STORAGE_IO: EXIT.applianceStorage,
+  STORAGE_BACKEND_UNAVAILABLE: EXIT.applianceStorage,
   TLS_FINGERPRINT_MISMATCH: EXIT.serverIdentity,
   TLS_UNTRUSTED: EXIT.serverIdentity,
 };

@@ -3,6 +3,30 @@
 
 import { Type, type Static } from 'typebox';
 
+/** Where sealed segments live when the datastore is on S3 (datastore.backend s3). */
+export const ObjectStorageStatus = Type.Object({
+  backend: Type.Literal('s3'),
+  endpoint: Type.String(),
+  bucket: Type.String(),
+  prefix: Type.String(),
+  /** Sealed segments waiting for upload (the upload queue), and their bytes. */
+  pendingSegments: Type.Integer(),
+  pendingBytes: Type.Integer(),
+  /** Bytes of the open segment: in the bucket once it is sealed (full, idle or at stop). */
+  openBytes: Type.Integer(),
+  /** pendingBytes + openBytes: what a lost appliance would lose. */
+  notUploadedBytes: Type.Integer(),
+  /** Uploaded segments kept locally, and the cache's bound (datastore.s3.cacheBytes). */
+  cachedBytes: Type.Integer(),
+  cacheBytes: Type.Integer(),
+  uploadedSegments: Type.Integer(),
+  /** Bytes read back from the bucket since start (ranged GETs of segments not cached). */
+  fetchedBytes: Type.Integer(),
+  /** The last upload failure, null once an upload succeeds again. */
+  lastError: Type.Union([Type.String(), Type.Null()]),
+});
+export type ObjectStorageStatus = Static<typeof ObjectStorageStatus>;
+
 export const DatastoreUsage = Type.Object({
   id: Type.String(),
   /** File system holding the datastore (statfs): total and available bytes. */
@@ -21,6 +45,8 @@ export const DatastoreUsage = Type.Object({
   snapshots: Type.Integer(),
   /** Snapshots whose logical size is still being computed (their bytes are not in logicalBytes yet). */
   pendingSizes: Type.Integer(),
+  /** null: segments live in the datastore directory only. */
+  objectStorage: Type.Union([ObjectStorageStatus, Type.Null()]),
   updated: Type.String(),
 });
 export type DatastoreUsage = Static<typeof DatastoreUsage>;

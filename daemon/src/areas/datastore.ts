@@ -5,18 +5,24 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { ChunkStore } from '../store/chunk-store.js';
+import { S3SegmentBackend } from '../store/s3/s3-segment-backend.js';
+import { s3BackendOptions } from '../store/s3/s3-config.js';
 import { datastoreOf } from '../store/datastore.js';
 import { createVerifyPool } from '../workers/verify-pool.js';
 
 export interface DatastoreAreaDeps {
   path: string;
   config: Config['datastore'];
-  log: Pick<Logger, 'warn'>;
+  log: Pick<Logger, 'warn' | 'info'>;
 }
 
 /** Opens the datastore (recovering a torn tail) and closes it at stop. */
 export async function datastoreArea(deps: DatastoreAreaDeps) {
-  const store = await ChunkStore.open(deps.path, { create: true, segmentMaxBytes: deps.config.segmentMaxBytes, directIo: deps.config.directIo });
+  const s3 = s3BackendOptions(deps.config);
+  const backend = s3 ? await S3SegmentBackend.open(s3, deps.log) : undefined;
+  const store = await ChunkStore.open(deps.path, {
+    create: true, segmentMaxBytes: deps.config.segmentMaxBytes, directIo: deps.config.directIo, ...(backend ? { backend } : {}),
+  });
   const r = store.recovery;
   if (r.recoveredRecords > 0 || r.truncatedBytes > 0 || r.notes.length > 0) {
     deps.log.warn({ recovery: r }, `recovered ${r.recoveredRecords} record(s), cut ${r.truncatedBytes} torn byte(s)`);
@@ -24,6 +30,8 @@ export async function datastoreArea(deps: DatastoreAreaDeps) {
   return {
     name: 'datastore',
     store,
+    /** The S3 backend's state (upload queue, cache), or undefined on a plain directory. */
+    segmentBackend: backend,
     /** What every other area uses of the store: its interfaces, never its tables. */
     datastore: datastoreOf(store),
     start(): void {},

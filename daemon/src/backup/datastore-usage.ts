@@ -85,6 +85,7 @@ export class DatastoreUsageMonitor {
       dedupRatio: stored > 0 ? Math.round((logicalBytes / stored) * 100) / 100 : 0,
       snapshots: this.store.snapshots(),
       pendingSizes: pending,
+      objectStorage: this.store.objectStorage(),
       updated: new Date().toISOString(),
     };
   }

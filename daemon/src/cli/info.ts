@@ -6,7 +6,7 @@
 
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatastoreUsage } from '../../../core/src/api/datastore.js';
+import type { DatastoreUsage, ObjectStorageStatus } from '../../../core/src/api/datastore.js';
 import { size } from '../../../core/src/text/size.js';
 import { loadConfig, parseListen } from '../config/load.js';
 import { isLoopbackHost, reachableUrls } from '../http/listen-address.js';
@@ -38,6 +38,11 @@ export interface DaemonInfo {
    * datastore directory; null when neither can say (no daemon, no datastore there yet).
    */
   space: DatastoreSpace | null;
+  /**
+   * With the datastore on S3 (from the running daemon): the bucket, the bytes not yet uploaded
+   * (upload queue + open segment) and the local cache; null on a plain directory or without a daemon.
+   */
+  objectStorage: ObjectStorageStatus | null;
 }
 
 export interface DatastoreSpace {
@@ -69,7 +74,8 @@ export async function infoCommand(argv: string[]): Promise<number> {
   const healthy = await waitForHealth(config.dataDir, waitMs);
   const cert = loadCertificate(dir);
   const pid = runningDaemon(config.dataDir);
-  const space = healthy ? await daemonSpace(config.dataDir) : localSpace(loaded.datastorePath, effectiveReserveBytes(config.datastore));
+  const usage = healthy ? await daemonUsage(config.dataDir) : null;
+  const space = usage ? spaceOf(usage) : healthy ? null : localSpace(loaded.datastorePath, effectiveReserveBytes(config.datastore));
   const info: DaemonInfo = {
     version: VERSION,
     stateDir: config.dataDir,
@@ -81,6 +87,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
     setupCode: readSetupCode(config.dataDir),
     tls: { enabled: !isLoopbackHost(host), fingerprint: cert?.fingerprint ?? null, notAfter: cert?.notAfter ?? null, certificateDir: dir },
     space,
+    objectStorage: usage?.objectStorage ?? null,
   };
   if (values.json) {
     process.stdout.write(JSON.stringify(info, null, 2) + '\n');
@@ -96,6 +103,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
       `datastore:   ${info.datastore}`,
       `daemon:      ${info.running ? `running (pid ${info.running.pid})${info.healthy ? '' : ', not answering yet'}` : 'not running'}`,
       ...(space ? [`space:       ${spaceLine(space)}`] : []),
+      ...(info.objectStorage ? [`bucket:      ${bucketLine(info.objectStorage)}`] : []),
       `URL:         ${info.urls.join(' ')}`,
       `fingerprint: ${tlsLine}`,
       ...(info.setupCode ? [`setup code:  ${info.setupCode}  (open the URL and create the admin account with it)`] : []),
@@ -110,13 +118,21 @@ function spaceLine(s: DatastoreSpace): string {
   return s.uploadsRefused ? `${line}; BACKUPS ARE REFUSED (STORAGE_FULL): prune and run havend gc to give space back` : line;
 }
 
-async function daemonSpace(dataDir: string): Promise<DatastoreSpace | null> {
+function bucketLine(o: ObjectStorageStatus): string {
+  return `${o.endpoint}/${o.bucket}/${o.prefix}: ${size(o.notUploadedBytes)} not yet uploaded (${o.pendingSegments} sealed segment(s) queued), `
+    + `${size(o.cachedBytes)} cached of ${size(o.cacheBytes)}${o.lastError ? `; LAST UPLOAD FAILED: ${o.lastError}` : ''}`;
+}
+
+async function daemonUsage(dataDir: string): Promise<DatastoreUsage | null> {
   try {
-    const u = await new LocalClient(dataDir).call<DatastoreUsage>('GET', '/api/v1/datastore');
-    return { freeBytes: u.freeBytes, capacityBytes: u.capacityBytes, reserveBytes: u.reserveBytes, uploadsRefused: u.uploadsRefused };
+    return await new LocalClient(dataDir).call<DatastoreUsage>('GET', '/api/v1/datastore');
   } catch {
     return null; // stopped since it answered its health route: info reports what it can
   }
+}
+
+function spaceOf(u: DatastoreUsage): DatastoreSpace {
+  return { freeBytes: u.freeBytes, capacityBytes: u.capacityBytes, reserveBytes: u.reserveBytes, uploadsRefused: u.uploadsRefused };
 }
 
 /** With no daemon to ask: the file system of the configured datastore, if one is there. */

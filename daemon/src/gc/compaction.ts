@@ -150,6 +150,7 @@ export async function compact(store: ChunkStore, plan: CompactionPlan, config: C
 /** Adds one segment's live records to the mover; false when the segment must stay (damage found, or cancelled). */
 async function copyLive(store: ChunkStore, segment: number, zstd: Zstd, mover: Mover, ctx: CompactionContext): Promise<boolean> {
   const indexed = store.index.segments.get(segment)?.indexedLength ?? 0;
+  await store.ensureLocal(segment);
   const scan = scanSegment(segmentPath(store.root, segment), 0);
   for (;;) {
     const step = await scan.next();

@@ -9,6 +9,7 @@
 // recovery (recovery.ts) indexes those and truncates a torn tail. Every mutating call runs
 // on one serial queue, so there is exactly one appender per datastore.
 
+import type { ObjectStorageStatus } from '../../../core/src/api/datastore.js';
 import { HavenError } from '../../../core/src/errors.js';
 import { digestKey as key, sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
@@ -24,6 +25,7 @@ import type { ObjectSource } from './reachability.js';
 import { RecentObjects } from './recent-objects.js';
 import { SegmentLeases } from './segment-leases.js';
 import { removeRetiredSegments, unlinkSegments } from './retired-segments.js';
+import type { SegmentBackend, SegmentBackendHost } from './segment-backend.js';
 
 /** Trees and lists kept in memory after they are appended (stored bytes, see recent-objects.ts). */
 const RECENT_METADATA_BYTES = 32 << 20;
@@ -36,6 +38,8 @@ export interface ChunkStoreOptions {
   directIo?: boolean;
   /** How segment files are opened for appending and reading (default node:fs; tests inject faults). */
   segmentFs?: SegmentFileSystem;
+  /** Where sealed segments go besides the directory (datastore.backend s3); none for a plain directory. */
+  backend?: SegmentBackend;
 }
 
 /** Opens the appender on the newest segment of `root`. */
@@ -89,7 +93,7 @@ export interface MovedRecord extends AppendItem {
   from: { segment: number; offset: number };
 }
 
-export class ChunkStore {
+export class ChunkStore implements SegmentBackendHost {
   private readonly pending = new Map<string, Location>();
   private queue: Promise<unknown> = Promise.resolve();
   private reader: SegmentReader;
@@ -109,7 +113,7 @@ export class ChunkStore {
     readonly recovery: RecoveryReport,
     private readonly options: ChunkStoreOptions,
   ) {
-    this.reader = new SegmentReader(currentRoot, options.segmentFs);
+    this.reader = new SegmentReader(currentRoot, options.backend?.readFs ?? options.segmentFs);
   }
 
   /** Whether segment appends bypass the page cache. */
@@ -134,10 +138,16 @@ export class ChunkStore {
     const index = openObjectIndex(root, identity.id);
     try {
       // Before recovery: a compacted segment left behind by a crash must not be re-indexed.
+      const retired = [...index.retired.getKeys()];
       await removeRetiredSegments(root, index);
       const recovery = await recoverSegments(root, index);
       const writer = await openWriter(root, options);
-      return new ChunkStore(root, identity, index, writer, recovery, options);
+      const store = new ChunkStore(root, identity, index, writer, recovery, options);
+      if (options.backend) {
+        await options.backend.attach(store);
+        await options.backend.removed(retired);
+      }
+      return store;
     } catch (err) {
       await index.close();
       throw err;
@@ -172,7 +182,44 @@ export class ChunkStore {
    * written (false: a duplicate of an indexed or pending object). Not durable until flush().
    */
   append(items: AppendItem[]): Promise<boolean[]> {
-    return this.serial(() => this.appendNow(items));
+    return this.serial(() => {
+      this.options.backend?.admit();
+      return this.appendNow(items);
+    });
+  }
+
+  /** Closes the open segment and starts the next; a backend hears of the sealed one. */
+  private async rotate(): Promise<void> {
+    const sealed = this.writer.segment;
+    await this.writer.rotate();
+    this.options.backend?.sealed(sealed);
+  }
+
+  /** Seals the open segment if it holds anything (the S3 backend's idle seal and stop). */
+  sealOpenSegment(): Promise<void> {
+    return this.serial(async () => {
+      if (this.closed || this.writer.length === 0) return;
+      await this.commitPending([]);
+      try {
+        await this.rotate();
+      } catch (err) {
+        throw storageError(err);
+      }
+    });
+  }
+
+  /** The backend's upload queue and cache; null on a plain directory. */
+  backendStatus(): ObjectStorageStatus | null {
+    return this.options.backend?.status() ?? null;
+  }
+
+  forgetHandle(segment: number): Promise<void> {
+    return this.reader.forget(segment);
+  }
+
+  /** Makes a segment's file local before it is scanned (compaction); a no-op on a plain directory. */
+  async ensureLocal(segment: number): Promise<void> {
+    await this.options.backend?.ensureLocal(segment);
   }
 
   /** Where the next appended record goes (garbage collection's horizon: see daemon/src/gc/). */
@@ -225,7 +272,7 @@ export class ChunkStore {
             // Everything pending lives in the current segment: make it durable and
             // indexed before moving on, so a segment's indexed length says it all.
             await this.commitPending([]);
-            await this.writer.rotate();
+            await this.rotate();
           }
           run.push({ i, item });
           runBytes += bytes;
@@ -414,7 +461,7 @@ export class ChunkStore {
           const bytes = RECORD_HEADER_BYTES + r.payload.length;
           if (this.writer.wouldOverflow(runBytes + bytes)) {
             await commitRun(false);
-            await this.writer.rotate();
+            await this.rotate();
           }
           run.push(r);
           runBytes += bytes;
@@ -436,6 +483,8 @@ export class ChunkStore {
       await this.reader.forget(segment);
     }
     const freed = await unlinkSegments(this.root, segments);
+    // After the index switch and the readers: the objects go before the entries that name them.
+    await this.options.backend?.removed(segments);
     const index = this.index;
     try {
       await index.env.transaction(() => {
@@ -485,7 +534,7 @@ export class ChunkStore {
       }
       const old = { writer: this.writer, reader: this.reader, index: this.currentIndex };
       this.writer = writer;
-      this.reader = new SegmentReader(newRoot, this.options.segmentFs);
+      this.reader = new SegmentReader(newRoot, this.options.backend?.readFs ?? this.options.segmentFs);
       this.recent.clear();
       this.currentIndex = index;
       this.currentRoot = newRoot;
@@ -499,7 +548,10 @@ export class ChunkStore {
     await this.serial(async () => {
       if (this.closed) return;
       await this.commitPending([]).catch(() => undefined);
+      // A graceful stop puts everything committed in the bucket (within the backend's bound).
+      if (this.options.backend && this.writer.length > 0) await this.rotate().catch(() => undefined);
       this.closed = true;
+      await this.options.backend?.close();
       await this.writer.close();
       await this.reader.close();
       await this.index.close();

@@ -36,6 +36,7 @@ export function datastoreOf(store: ChunkStore): Datastore {
       return stored;
     },
     snapshots: () => catalog.count(),
+    objectStorage: () => store.backendStatus(),
   };
   const listing: ObjectListing = {
     page(after, limit) {

@@ -15,6 +15,8 @@
 //              unless referenced again                 (not rebuilt: see daemon/src/gc/)
 //   retired    segment id -> RetiredEntry: compacted, its live records moved; the file is
 //              removed once its readers finish, or at the next start (not rebuilt)
+//   uploaded   segment id -> UploadedEntry: sealed and verified in the S3 bucket (datastore.backend
+//              s3): its local file is only cache from then on (see s3/segment-uploads.ts)
 //   meta       'datastoreId' | 'indexVersion' | 'feedEpoch' | 'gc' -> value
 //
 // Only files in this folder open these databases; the rest of the daemon goes through the
@@ -173,6 +175,11 @@ export interface RetiredEntry {
   since: number;
 }
 
+export interface UploadedEntry {
+  bytes: number;
+  etag: string;
+}
+
 export interface QuarantineEntry {
   reason: string;
   since: number;
@@ -192,6 +199,7 @@ export interface ObjectIndex {
   quarantine: Database<QuarantineEntry, Buffer>;
   condemned: Database<Buffer, Buffer>;
   retired: Database<RetiredEntry, number>;
+  uploaded: Database<UploadedEntry, number>;
   meta: Database<unknown, string>;
   close(): Promise<void>;
 }
@@ -218,6 +226,7 @@ export function openObjectIndex(datastoreRoot: string, datastoreId: string): Obj
     quarantine: env.openDB<QuarantineEntry, Buffer>({ name: 'quarantine', keyEncoding: 'binary' }),
     condemned: env.openDB<Buffer, Buffer>({ name: 'condemned', keyEncoding: 'binary', encoding: 'binary' }),
     retired: env.openDB<RetiredEntry, number>({ name: 'retired', keyEncoding: 'uint32' }),
+    uploaded: env.openDB<UploadedEntry, number>({ name: 'uploaded', keyEncoding: 'uint32' }),
     meta: env.openDB<unknown, string>({ name: 'meta' }),
     close: () => env.close(),
   };

@@ -6,6 +6,7 @@
 // One small interface per concern; a caller takes only the ones it uses (see datastore.ts
 // for the one place they are built).
 
+import type { ObjectStorageStatus } from '../../../core/src/api/datastore.js';
 import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { SnapshotRecord } from '../../../core/src/objects/snapshot.js';
 import type { ObjectKind } from '../../../core/src/objects/kinds.js';
@@ -193,4 +194,6 @@ export interface StoreUsage {
   /** Bytes of indexed records in the segments (compressed, deduplicated). */
   storedBytes(): number;
   snapshots(): number;
+  /** The S3 backend's upload queue and cache; null on a plain directory. */
+  objectStorage(): ObjectStorageStatus | null;
 }
