@@ -68,6 +68,7 @@ export const ERRORS = {
   PEER_REPAIR_ONLY: { status: 409, message: 'Peer {name} is used only for repair: nothing is pulled from it' },
   PEER_NO_SNAPSHOT: { status: 404, message: 'Peer {name} has no snapshot this appliance\'s token may read: nothing can be fetched from it' },
   REPLICATION_INCOMPLETE: { status: 502, message: 'Replication from peer {name} left {count} snapshot(s) behind: {detail}' },
+  PEER_WINDOW_INVALID: { status: 400, message: 'Time window {window} is not valid: {detail}' },
   // the protection plan and notifications
   DRILL_NO_SNAPSHOT: { status: 404, message: 'Group {group} has no snapshot to drill' },
   PLAN_ENTRY_NOT_FOUND: { status: 404, message: 'Group {group} has no protection plan entry; add one: havend plan add {group} --rpo DURATION' },

@@ -29,9 +29,11 @@ const entry: PlanEntry = {
 
 function peer(over: Partial<PeerStatus>): PeerStatus {
   return {
-    peer: { name: 'primary', url: 'https://source', fingerprint: null, groups: null, groupPrefix: null, schedule: 'follow', lagAlert: '1h', added: '2026-12-01T00:00:00Z' },
+    peer: { name: 'primary', url: 'https://source', fingerprint: null, groups: null, groupPrefix: null, schedule: 'follow', lagAlert: '1h', added: '2026-12-01T00:00:00Z',
+      rateLimit: null, windows: [], propagateDeletesAfter: null, deleteBrake: null },
     state: 'idle', cursor: null, snapshotsBehind: 0, lagSeconds: 0, snapshotsPulled: 3, objectsFetched: 10, bytesFetched: 100,
-    lastProgress: new Date(NOW - 60_000).toISOString(), lastError: null, ...over,
+    lastProgress: new Date(NOW - 60_000).toISOString(), lastError: null,
+    outsideWindowUntil: null, pendingDeletions: [], deletesPaused: null, ...over,
   };
 }
 

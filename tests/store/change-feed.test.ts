@@ -1,5 +1,6 @@
-// The change feed: commits and deletions in the order they happened, read in pages from a
-// cursor, still there after a reopen; a rebuilt index starts a new epoch and says so.
+// The change feed: commits, deletions and protection changes in the order they happened,
+// read in pages from a cursor, still there after a reopen; a rebuilt index starts a new
+// epoch and says so.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,4 +70,17 @@ test('change feed: a rebuilt index starts a new epoch listing each surviving sna
   assert.notEqual(page.cursor.epoch, before.epoch);
   assert.deepEqual(page.changes.map((x) => [x.seq, x.type, x.snapshot]), [[1, 'committed', b.summary.id]]);
   assert.equal(again.feed.after(page.cursor).reset, false);
+});
+
+test('change feed: protecting and unprotecting a snapshot are changes too; the same state twice is not', async (t) => {
+  const ds = await tempDatastore(t);
+  const a = await commitSample(ds, 'web', 1_000);
+  const head = ds.feed.head();
+  await ds.catalog.protect(a.summary.id, 'admin');
+  await ds.catalog.protect(a.summary.id, 'admin');
+  await ds.catalog.unprotect(a.summary.id, 'admin');
+  assert.deepEqual(ds.feed.after(head).changes.map((x) => [x.seq, x.type, x.snapshot, x.group]), [
+    [2, 'protected', a.summary.id, 'web'],
+    [3, 'unprotected', a.summary.id, 'web'],
+  ]);
 });

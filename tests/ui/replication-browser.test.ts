@@ -1,19 +1,22 @@
 // The replication page in Chromium on a real offsite havend that follows a real source: the
 // peer's row says it is up to date once the first snapshot arrived, "Run now" starts a pull,
-// a repair-only peer is listed as such without "Run now", and when the source goes away the row shows the peer failing with its error. Screenshots at
-// desktop and phone widths. Console errors and failed requests fail the test.
+// a repair-only peer is listed as such without "Run now",
+// its settings (rate limit, windows, deletion propagation) are edited in a form, a deletion
+// on the source trips the brake and is resumed (then pending for its delay), and when the
+// source goes away the row shows the peer failing with its error. Screenshots at desktop
+// and phone widths. Console errors and failed requests fail the test.
 
 import { test } from 'node:test';
 import { assertNoProblems, createFirstAdmin, needChromium, openBrowser } from '../helpers/browser.js';
-import { setupCodeOf } from '../helpers/daemon.js';
+import { createToken, setupCodeOf } from '../helpers/daemon.js';
 import { backupSeededTree, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
 
-test('replication page: a following peer, run now, a source gone', { timeout: 180_000 }, async (t) => {
+test('replication page: a following peer, run now, its settings, a source gone', { timeout: 180_000 }, async (t) => {
   if (!needChromium(t)) return;
   const pair = await replicationPair(t, 'web');
   const { source, offsite } = pair;
-  await backupSeededTree(source, 'web', tempDir(t), 2, 1 << 20);
+  const first = await backupSeededTree(source, 'web', tempDir(t), 2, 1 << 20);
   const add = await pair.havend(['peer', 'add', 'primary', '--url', source.daemon.url, '--token-file', pair.tokenFile]);
   if (add.code !== 0) throw new Error(add.stderr);
 
@@ -39,6 +42,28 @@ test('replication page: a following peer, run now, a source gone', { timeout: 18
   const fixer = page.locator('[data-peer="fixer"]');
   await fixer.getByTestId('mode').filter({ hasText: 'repair only' }).waitFor();
   if (await fixer.getByRole('button', { name: 'Run now' }).count() !== 0) throw new Error('a repair-only peer offers "Run now"');
+
+  // the peer's settings (a bad window is a typed 400: tests/replication/pacing.test.ts)
+  await row.getByRole('button', { name: 'Settings' }).click();
+  const form = page.locator('form[aria-labelledby="peer-form-title"]');
+  await form.getByLabel('Rate limit (MB/s)').fill('50');
+  await form.getByLabel('Time windows, one per line').fill('00:00-24:00');
+  await form.getByLabel('Propagate deletions after').fill('7d');
+  await b.screenshots('replication-settings');
+  await form.getByRole('button', { name: 'Save settings' }).click();
+  await row.getByTestId('limits').filter({ hasText: '50 MB/s; 00:00-24:00' }).waitFor();
+  await row.getByTestId('propagation').filter({ hasText: 'after 7d (brake 10%)' }).waitFor();
+  const deletions = page.locator('[data-peer-deletions="primary"]');
+  await deletions.getByText('No deletion pending.').waitFor();
+
+  // the source's only snapshot deleted: 100% of the group at once trips the brake; resumed, it waits 7 days
+  await source.daemon.client(createToken(source.dataDir, 'admin')).deleteSnapshot(first);
+  await deletions.getByRole('alert').filter({ hasText: '1 of 1 replicated snapshot(s) of group web vanished at once' }).waitFor({ timeout: 60_000 });
+  await deletions.getByText('held by the brake').waitFor();
+  await row.getByTestId('propagation').filter({ hasText: 'paused' }).waitFor();
+  await b.screenshots('replication-brake');
+  await deletions.getByRole('button', { name: 'Resume deletions' }).click();
+  await deletions.getByText(/^due /).waitFor();
 
   await source.daemon.stop();
   await row.getByText('failing').waitFor({ timeout: 60_000 });

@@ -28,10 +28,11 @@ export type ChangesQuery = Static<typeof ChangesQuery>;
 
 export const SnapshotChange = Type.Object({
   seq: Type.Integer({ minimum: 1 }),
-  type: Type.Union([Type.Literal('committed'), Type.Literal('deleted')]),
+  /** `protected`/`unprotected`: the snapshot's protected flag changed. */
+  type: Type.Union([Type.Literal('committed'), Type.Literal('deleted'), Type.Literal('protected'), Type.Literal('unprotected')]),
   snapshot: HexDigest,
   group: GroupName,
-  /** ISO 8601: the snapshot's time (committed) or the deletion's. */
+  /** ISO 8601: the snapshot's time (committed) or the deletion's or the protection change's. */
   time: Type.String(),
 });
 export type SnapshotChange = Static<typeof SnapshotChange>;
@@ -64,6 +65,26 @@ const GroupPrefix = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$' }
 
 export const PeerNameParams = Type.Object({ name: PeerName });
 
+/** MB (10^6 bytes) per second of object payload, across all of a peer's streams. */
+const RateLimit = Type.Number({ exclusiveMinimum: 0, maximum: 100_000 });
+/** `[DAYS ]HH:MM-HH:MM` in the appliance's time zone (daemon/src/replication/windows.ts checks the rest). */
+const Windows = Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 32 });
+/** Percent of a group's (or the peer's) replicated snapshots that may vanish at once before propagation pauses. */
+const DeleteBrake = Type.Integer({ minimum: 1, maximum: 100 });
+
+/** A peer's bandwidth, time windows and deletion propagation (ransomware safety). */
+export const PeerLimits = Type.Object({
+  /** null: unlimited. */
+  rateLimit: Type.Union([RateLimit, Type.Null()]),
+  /** Empty: at any time. */
+  windows: Windows,
+  /** null: deletions on the source are never propagated (the default). */
+  propagateDeletesAfter: Type.Union([Duration, Type.Null()]),
+  /** null without propagation; 10 by default with it. */
+  deleteBrake: Type.Union([DeleteBrake, Type.Null()]),
+});
+export type PeerLimits = Static<typeof PeerLimits>;
+
 export const AddPeerRequest = Type.Object(
   {
     name: PeerName,
@@ -81,12 +102,29 @@ export const AddPeerRequest = Type.Object(
     lagAlert: Type.Optional(Duration),
     /** Only for repairing this appliance's damaged objects from the peer's copies: never pulled from. */
     repairOnly: Type.Optional(Type.Boolean()),
+    ...Type.Partial(PeerLimits).properties,
   },
   { additionalProperties: false },
 );
 export type AddPeerRequest = Static<typeof AddPeerRequest>;
 
-export const PeerState = Type.Union([Type.Literal('idle'), Type.Literal('pulling'), Type.Literal('failing')]);
+/** PATCH /peers/:name: the settings that can change (null lifts a limit); `deletesPaused: false` resumes propagation after the brake. */
+export const UpdatePeerRequest = Type.Object(
+  {
+    lagAlert: Type.Optional(Duration),
+    rateLimit: Type.Optional(Type.Union([RateLimit, Type.Null()])),
+    windows: Type.Optional(Windows),
+    propagateDeletesAfter: Type.Optional(Type.Union([Duration, Type.Null()])),
+    deleteBrake: Type.Optional(Type.Union([DeleteBrake, Type.Null()])),
+    deletesPaused: Type.Optional(Type.Literal(false)),
+    /** With `deletesPaused: false`: forget the pending deletions instead of carrying them out (their snapshots stay). */
+    dropPendingDeletes: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type UpdatePeerRequest = Static<typeof UpdatePeerRequest>;
+
+export const PeerState = Type.Union([Type.Literal('idle'), Type.Literal('pulling'), Type.Literal('failing'), Type.Literal('waiting')]);
 
 export const PeerInfo = Type.Object({
   name: PeerName,
@@ -100,8 +138,27 @@ export const PeerInfo = Type.Object({
   added: Type.String(),
   /** Used only to fetch objects for repair (no pull, no follow); absent in peers added before it existed. */
   repairOnly: Type.Optional(Type.Boolean()),
+  ...PeerLimits.properties,
 });
 export type PeerInfo = Static<typeof PeerInfo>;
+
+/** A snapshot deleted on the source, kept on the offsite until `due` (delayed propagation). */
+export const PendingDeletion = Type.Object({
+  /** The source's id. */
+  snapshot: HexDigest,
+  /** The offsite's id (differs with a group prefix). */
+  local: HexDigest,
+  group: GroupName,
+  /** When the offsite learnt of the deletion (ISO 8601). */
+  seen: Type.String(),
+  /** When it deletes its copy, unless the brake holds it (ISO 8601). */
+  due: Type.String(),
+});
+export type PendingDeletion = Static<typeof PendingDeletion>;
+
+/** Propagation paused by the brake, until the admin resumes it. */
+export const DeletesPaused = Type.Object({ since: Type.String(), reason: Type.String() });
+export type DeletesPaused = Static<typeof DeletesPaused>;
 
 export const PeerStatus = Type.Object({
   peer: PeerInfo,
@@ -118,6 +175,10 @@ export const PeerStatus = Type.Object({
   /** ISO 8601 of the last pull that completed, or of the last snapshot committed. */
   lastProgress: Type.Union([Type.String(), Type.Null()]),
   lastError: Type.Union([Type.Object({ code: Type.String(), message: Type.String(), time: Type.String() }), Type.Null()]),
+  /** Outside every time window: when the next one opens (ISO 8601); the state is `waiting`. */
+  outsideWindowUntil: Type.Union([Type.String(), Type.Null()]),
+  pendingDeletions: Type.Array(PendingDeletion),
+  deletesPaused: Type.Union([DeletesPaused, Type.Null()]),
 });
 export type PeerStatus = Static<typeof PeerStatus>;
 

@@ -1,5 +1,6 @@
 // The replication area (the offsite side of issue 14): the peers this appliance pulls from,
-// a puller per peer, the lag check (every 30 s) and the replication metrics. It starts after
+// a puller per peer, the lag check (every 30 s), the due deletions (every 5 s) and the
+// replication metrics. It starts after
 // the backup, jobs and verification areas it pulls through (sessions, the verified ingest,
 // tasks, alerts) and before the HTTP area that serves its routes; at stop the pullers end
 // first (their in-flight pull is cut and resumes at the next start).
@@ -14,6 +15,8 @@ import type { AlertCenter } from '../jobs/alerts.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
+import { DeletionPropagation, DeletionStore } from '../replication/deletion-propagation.js';
+import { PeerGate } from '../replication/peer-gate.js';
 import { PeerPuller } from '../replication/peer-puller.js';
 import { PeerRepair } from '../replication/peer-repair.js';
 import { PeerStore } from '../replication/peer-store.js';
@@ -27,6 +30,8 @@ import { repeat, type Repeating } from './repeat.js';
 /** Parallel object streams per peer. */
 const STREAMS = 4;
 const LAG_CHECK_MS = 30_000;
+/** Pending deletions are looked at this often (a range read per peer): a short delay is kept to within seconds. */
+const DUE_CHECK_MS = 5_000;
 
 export interface ReplicationAreaDeps {
   config: Pick<Config, 'limits' | 'datastore'>;
@@ -49,13 +54,21 @@ export interface ReplicationAreaDeps {
 
 export function replicationArea(deps: ReplicationAreaDeps) {
   const peers = new PeerStore(deps.state, deps.stateDir, () => deps.clock.now());
+  const deletions = new DeletionStore(deps.state);
   // Stops every pull of the daemon's lifetime: streams end cleanly, their complete frames kept.
   const shutdown = new AbortController();
   const replication = new ReplicationService({
     peers,
+    deletions,
     puller: (peer, token) => new PeerPuller({
       peer, token, peers, streams: STREAMS, catalog: deps.catalog, localCatalog: deps.datastore.catalog, tasks: deps.tasks,
       now: () => deps.clock.now(), log: deps.log,
+      gate: new PeerGate(peer, () => deps.clock.now()),
+      // reads the peer's settings as edited (PeerStore), not as they were when the puller was built
+      propagation: new DeletionPropagation({
+        peer: () => peers.get(peer.name), store: deletions, peers, catalog: deps.catalog, localCatalog: deps.datastore.catalog,
+        alerts: deps.alerts, now: () => deps.clock.now(), log: deps.log,
+      }),
       pull: {
         objects: deps.datastore.objects, pool: deps.verify, space: deps.space, sessions: deps.sessions, streams: STREAMS, shutdown: shutdown.signal,
         ingest: { maxFrameBytes: deps.config.limits.maxFrameBytes, syncEveryBytes: deps.config.datastore.syncEveryBytes },
@@ -73,6 +86,7 @@ export function replicationArea(deps: ReplicationAreaDeps) {
     },
   });
   let lagCheck: Repeating | null = null;
+  let dueCheck: Repeating | null = null;
   let unregister = (): void => {};
   return {
     name: 'replication',
@@ -82,10 +96,12 @@ export function replicationArea(deps: ReplicationAreaDeps) {
       await replication.start();
       unregister = deps.metrics.register('replication', () => replication.metrics());
       lagCheck = repeat(deps.clock, LAG_CHECK_MS, () => replication.checkLag(), (err) => deps.log.error({ err }, 'replication lag check failed'));
+      dueCheck = repeat(deps.clock, DUE_CHECK_MS, () => replication.applyDueDeletions(), (err) => deps.log.error({ err }, 'replication: propagating due deletions failed'));
     },
     async stop(): Promise<void> {
       shutdown.abort();
       await lagCheck?.stop();
+      await dueCheck?.stop();
       unregister();
       await replication.stop();
     },

@@ -32,7 +32,12 @@ usage:
   havend drill GROUP [--wait] [--data DIR] [--config FILE] [--json]
   havend report [--group G] [--since DATE|DURATION] [--until DATE] [--format text|json|csv] [--data DIR] [--config FILE]
   havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P]
-                  [--schedule CRON] [--lag-alert DURATION] [--repair-only] [--data DIR] [--config FILE] [--json]
+                  [--schedule CRON] [--lag-alert DURATION] [--rate-limit MB_PER_S] [--window "Mon-Fri 19:00-07:00"]...
+                  [--propagate-deletes-after DURATION] [--delete-brake PERCENT] [--repair-only]
+                  [--data DIR] [--config FILE] [--json]
+  havend peer edit NAME [--lag-alert D] [--rate-limit MB_PER_S|none] [--window W]... [--no-windows]
+                  [--propagate-deletes-after D|never] [--delete-brake PERCENT] [--data DIR] [--config FILE] [--json]
+  havend peer resume-deletes NAME [--drop-pending] [--data DIR] [--config FILE] [--json]
   havend peer list [--json] | status NAME [--json] | remove NAME [--data DIR] [--config FILE]
   havend replicate NAME [--wait] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]

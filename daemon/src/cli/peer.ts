@@ -1,4 +1,4 @@
-// `havend peer add|list|status|remove` and `havend replicate NAME [--wait]`: the offsite's
+// `havend peer add|list|status|edit|resume-deletes|remove` and `havend replicate NAME [--wait]`: the offsite's
 // replication peers, through the running daemon's control socket. The source's token is read
 // from a file (never from the command line, where `ps` would show it); the daemon keeps it in
 // the state directory, readable by root only.
@@ -9,15 +9,18 @@ import { UsageError, parse, required } from '../../../core/src/cli/args.js';
 import { size } from '../../../core/src/text/size.js';
 import { EXIT } from './exit-codes.js';
 import { localClientFor } from './local-client.js';
+import { EDIT_USAGE, LIMIT_OPTIONS, LIMIT_USAGE, RESUME_USAGE, editPeer, limitsFromArgs } from './peer-limits-args.js';
 
 const COMMON = { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const;
 const ADD_OPTIONS = {
   url: { type: 'string' }, 'token-file': { type: 'string' }, fingerprint: { type: 'string' }, groups: { type: 'string' },
-  'group-prefix': { type: 'string' }, schedule: { type: 'string' }, 'lag-alert': { type: 'string' }, 'repair-only': { type: 'boolean' },
+  'group-prefix': { type: 'string' }, schedule: { type: 'string' }, 'lag-alert': { type: 'string' }, 'repair-only': { type: 'boolean' }, ...LIMIT_OPTIONS,
 } as const;
 const USAGE = [
-  'havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P] [--schedule CRON] [--lag-alert DURATION] [--repair-only]',
+  `havend peer add NAME --url URL --token-file FILE [--fingerprint FP] [--groups G,...] [--group-prefix P] [--schedule CRON] [--lag-alert DURATION] ${LIMIT_USAGE} [--repair-only]`,
   'havend peer list [--json] | status NAME [--json] | remove NAME',
+  EDIT_USAGE,
+  RESUME_USAGE,
   '(each with [--data DIR] [--config FILE])',
 ].join('\n       ');
 const REPLICATE_USAGE = 'havend replicate NAME [--wait] [--json] [--data DIR] [--config FILE]';
@@ -32,11 +35,30 @@ function statusLines(s: PeerStatus): string {
     `  pulled ${s.snapshotsPulled} snapshot(s), ${s.objectsFetched} object(s), ${size(s.bytesFetched)}; cursor ${s.cursor ? `${s.cursor.epoch}:${s.cursor.seq}` : 'none'}`,
   ];
   if (s.lastError) lines.push(`  last error (${s.lastError.time}): [${s.lastError.code}] ${s.lastError.message}`);
+  lines.push(...limitLines(s));
   return lines.join('\n');
+}
+
+/** Bandwidth, windows and deletion propagation, when set. */
+function limitLines(s: PeerStatus): string[] {
+  const p = s.peer;
+  const lines: string[] = [];
+  const pace = [p.rateLimit !== null ? `at most ${p.rateLimit} MB/s` : '', p.windows.length > 0 ? `within ${p.windows.join(', ')}` : ''].filter((x) => x !== '');
+  if (pace.length > 0) lines.push(`  pulls ${pace.join(' ')}${s.outsideWindowUntil ? `; outside window until ${s.outsideWindowUntil}` : ''}`);
+  lines.push(p.propagateDeletesAfter === null
+    ? '  deletions on the source are not propagated'
+    : `  deletions on the source propagate after ${p.propagateDeletesAfter} (brake ${p.deleteBrake ?? '-'}%)${s.deletesPaused ? `; PAUSED since ${s.deletesPaused.since}: ${s.deletesPaused.reason}` : ''}`);
+  for (const d of s.pendingDeletions) lines.push(`  pending deletion: ${d.local.slice(0, 12)} (${d.group}), due ${d.due}`);
+  return lines;
 }
 
 export async function peerCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'edit' || sub === 'resume-deletes') {
+    const { status, json } = await editPeer(sub, rest, COMMON);
+    process.stdout.write(json ? `${JSON.stringify(status, null, 2)}\n` : `${statusLines(status)}\n`);
+    return EXIT.ok;
+  }
   if (sub !== 'add' && sub !== 'list' && sub !== 'status' && sub !== 'remove') throw new UsageError(`${USAGE} (got ${sub ?? 'nothing'})`);
   const { values, positionals } = parse(rest, sub === 'add' ? { ...COMMON, ...ADD_OPTIONS } : COMMON, true);
   const [name, ...extra] = positionals;
@@ -59,7 +81,7 @@ export async function peerCommand(argv: string[]): Promise<number> {
     await client.call<undefined>('DELETE', path);
     return out({ removed: name }, `${name as string}: removed (its snapshots stay on this appliance)`);
   }
-  const add = values as { [K in Exclude<keyof typeof ADD_OPTIONS, 'repair-only'>]?: string | undefined } & { 'repair-only'?: boolean };
+  const add = values as { [K in Exclude<keyof typeof ADD_OPTIONS, 'window' | 'repair-only'>]?: string | undefined } & { window?: string[]; 'repair-only'?: boolean };
   const tokenFile = required(add['token-file'], '--token-file');
   const token = readFileSync(tokenFile, 'utf8').trim();
   if (token === '') throw new UsageError(`${tokenFile} holds no token`);
@@ -70,6 +92,7 @@ export async function peerCommand(argv: string[]): Promise<number> {
   if (add.schedule !== undefined) req.schedule = add.schedule;
   if (add['lag-alert'] !== undefined) req.lagAlert = add['lag-alert'];
   if (add['repair-only'] === true) req.repairOnly = true;
+  Object.assign(req, limitsFromArgs(add, false));
   const s = await client.call<PeerStatus>('POST', '/api/v1/peers', req);
   return out(s, statusLines(s));
 }

@@ -40,7 +40,7 @@ import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
 import type { replicationSourceRoutes } from './routes/replication-source.js';
-import { AddPeerRequest, ChangesQuery, PeerNameParams, ReplicateRequest } from '../../../core/src/api/replication.js';
+import { AddPeerRequest, ChangesQuery, PeerNameParams, ReplicateRequest, UpdatePeerRequest } from '../../../core/src/api/replication.js';
 import type { peerRoutes } from './routes/peers.js';
 import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, REPLICATE, route, type AuthPolicy, type Route } from './route-types.js';
 
@@ -184,6 +184,7 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({ method: 'POST', url: '/api/v1/peers', auth: ADMIN, schema: { body: AddPeerRequest }, handler: h.peers.add }),
     route({ method: 'GET', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peers.one }),
     route({ method: 'DELETE', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peers.remove }),
+    route({ method: 'PATCH', url: '/api/v1/peers/:name', auth: ADMIN, schema: { params: PeerNameParams, body: UpdatePeerRequest }, handler: h.peers.update }),
     route({
       method: 'POST', url: '/api/v1/peers/:name/replicate', auth: ADMIN,
       schema: { params: PeerNameParams, body: ReplicateRequest }, handler: h.peers.replicate,

@@ -69,7 +69,7 @@ export type RoutePolicy =
 
 /** A route as the server registers it: types checked by route() and erased. */
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   auth: RoutePolicy;
   schema?: FastifySchema & RouteSchema;

@@ -7,6 +7,8 @@
 // A stream that fails (a bad frame: DIGEST_MISMATCH; a cut connection) keeps what verified
 // before the failure; the rest of its batch is asked for again, a bounded number of times.
 
+import type http from 'node:http';
+import type { Readable, Transform } from 'node:stream';
 import { HavenError } from '../../../core/src/errors.js';
 import { digestKey, toHex } from '../../../core/src/objects/digest.js';
 import type { LiveSession } from '../backup/sessions.js';
@@ -35,6 +37,25 @@ export interface FetchDeps {
   /** Told of verified bytes and objects received (the peer's counters). */
   onFetched: (objects: number, bytes: number) => void;
   shutdown?: AbortSignal;
+  /** The peer's time windows and bandwidth limit (peer-gate.ts): waited for before each request, charged per chunk. */
+  pace?: Pace;
+}
+
+export interface Pace {
+  open(signal: AbortSignal): Promise<void>;
+  throttle(signal?: AbortSignal): Transform;
+}
+
+/** The response through the bandwidth limit; a cut response fails the throttled stream too. */
+function paced(res: http.IncomingMessage, pace: Pace | undefined, signal?: AbortSignal): Readable {
+  if (!pace) return res;
+  const out = pace.throttle(signal);
+  res.once('error', (err) => out.destroy(err));
+  res.once('close', () => {
+    if (!res.complete) out.destroy(new HavenError('SERVER_UNREACHABLE', { server: 'the source', detail: 'the object stream was cut' }));
+  });
+  out.once('close', () => res.destroy());
+  return res.pipe(out);
 }
 
 
@@ -65,8 +86,9 @@ async function fetchBatch(deps: FetchDeps, via: string, batch: Uint8Array[]): Pr
     },
   }, deps.ingest);
   try {
+    if (deps.pace) await deps.pace.open(deps.shutdown ?? new AbortController().signal);
     const res = await deps.source.objects(via, Buffer.concat(batch));
-    await ingest.run(res, deps.shutdown);
+    await ingest.run(paced(res, deps.pace, deps.shutdown), deps.shutdown);
     return { error: null };
   } catch (err) {
     return { error: asHaven(err) };

@@ -2,8 +2,9 @@
 // covered groups, newest first, and pull each one the offsite lacks and did not delete
 // itself), and follow mode (long-poll the source's change feed from the cursor kept in the
 // state db, and pull what it names within seconds). Every pull that brings something runs
-// as a task with a log. Deletions on the source are logged, never propagated (ransomware
-// safety, DESIGN section 4).
+// as a task with a log. Deletions and protection changes on the source go to
+// deletion-propagation.ts (by default deletions are logged, never propagated: ransomware
+// safety, DESIGN section 4); the time windows and bandwidth limit to peer-gate.ts.
 //
 // Snapshot pulls of one peer run one at a time (a one-shot pull and the follow loop may name
 // the same snapshot): the second finds it committed and moves on.
@@ -15,6 +16,8 @@ import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { Catalog } from '../backup/catalog.js';
 import type { TaskContext, TaskRegistry } from '../jobs/tasks.js';
 import type { SnapshotCatalog } from '../store/store-api.js';
+import type { DeletionPropagation, Vanished } from './deletion-propagation.js';
+import type { PeerGate } from './peer-gate.js';
 import { FOLLOW, type PeerProgress, type PeerStore } from './peer-store.js';
 import { pullSnapshot, type PullDeps } from './snapshot-pull.js';
 import { SourceClient } from './source-client.js';
@@ -23,6 +26,7 @@ export const PULL_TASK_KIND = 'replication.pull';
 /** Seconds a follow-mode poll waits on the source for a change. */
 const FOLLOW_WAIT_SECONDS = 25;
 const MAX_BACKOFF_MS = 60_000;
+const PROGRESS_SAVE_MS = 2_000;
 
 export interface PeerPullerDeps {
   peer: PeerInfo;
@@ -37,6 +41,10 @@ export interface PeerPullerDeps {
   streams: number;
   now: () => number;
   log: Logger;
+  /** Time windows and bandwidth limit (built from `peer`, updated with it). */
+  gate: PeerGate;
+  /** Deletions and protection changes on the source. */
+  propagation: DeletionPropagation;
 }
 
 type Log = (message: string, level?: 'info' | 'warn' | 'error') => void;
@@ -53,6 +61,7 @@ export class PeerPuller {
   private loop: Promise<void> | null = null;
   /** Deletions on the source already logged (each once per process). */
   private readonly deletionsLogged = new Set<string>();
+  private lastSaved = 0;
 
   constructor(private readonly deps: PeerPullerDeps) {
     const { peer } = deps;
@@ -66,6 +75,16 @@ export class PeerPuller {
 
   start(): void {
     if (this.deps.peer.schedule === FOLLOW) this.loop = this.follow();
+  }
+
+  /** The peer was edited: its windows and limit apply from now on, to a pull under way too. */
+  update(peer: PeerInfo): void {
+    this.deps.peer = peer;
+    this.deps.gate.update(peer);
+  }
+
+  get propagation(): DeletionPropagation {
+    return this.deps.propagation;
   }
 
   async stop(): Promise<void> {
@@ -95,9 +114,10 @@ export class PeerPuller {
 
   status(): PeerStatus {
     const oldest = Math.min(...this.pending.values());
+    const waiting = this.deps.gate.outsideUntil;
     return {
       peer: this.deps.peer,
-      state: this.state,
+      state: waiting !== null ? 'waiting' : this.state,
       cursor: this.progress.cursor,
       snapshotsBehind: this.pending.size,
       lagSeconds: this.pending.size === 0 ? 0 : Math.max(0, (this.deps.now() - oldest) / 1000),
@@ -106,6 +126,9 @@ export class PeerPuller {
       bytesFetched: this.progress.bytesFetched,
       lastProgress: this.progress.lastProgress,
       lastError: this.progress.lastError,
+      outsideWindowUntil: waiting === null ? null : new Date(waiting).toISOString(),
+      pendingDeletions: this.deps.propagation.pending(),
+      deletesPaused: this.deps.propagation.paused(),
     };
   }
 
@@ -144,10 +167,12 @@ export class PeerPuller {
   /** Everything the source has of the covered groups now, newest first; then the cursor moves to where the listing began. */
   private async fullPull(ctx: TaskContext): Promise<Omit<ReplicateResponse, 'task'>> {
     const log: Log = (m, level = 'info') => ctx.log(m, level);
+    await this.inWindow(ctx, log);
     const before = { objects: this.progress.objectsFetched, bytes: this.progress.bytesFetched };
     // Where the feed stands before the listing: changes after it are seen by the next poll.
     const head = await this.feedHead();
     const all: SnapshotSummary[] = [];
+    const listed = new Set<string>();
     const clashes: HavenError[] = [];
     for (const group of await this.sourceGroups()) {
       const clash = this.clash(group);
@@ -158,7 +183,9 @@ export class PeerPuller {
         continue;
       }
       all.push(...(await this.source.snapshots(group)).snapshots);
+      listed.add(group);
     }
+    await this.followSource(all, listed, log);
     all.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
     const wanted = all.filter((s) => this.wanted(s, log));
     for (const s of wanted) this.pending.set(s.id, Date.parse(s.time));
@@ -166,6 +193,8 @@ export class PeerPuller {
     let pulled = 0;
     let failed: unknown = null;
     for (const [i, s] of wanted.entries()) {
+      if (ctx.signal.aborted || this.stopping.signal.aborted) break;
+      await this.inWindow(ctx, log);
       if (ctx.signal.aborted || this.stopping.signal.aborted) break;
       ctx.progress(i / wanted.length, `snapshot ${i + 1} of ${wanted.length}`);
       try {
@@ -190,6 +219,23 @@ export class PeerPuller {
       peer: this.name, pulled, behind,
       objectsFetched: this.progress.objectsFetched - before.objects, bytesFetched: this.progress.bytesFetched - before.bytes,
     };
+  }
+
+  /** Waits for a time window (saying so in the task) before going on. */
+  private async inWindow(ctx: TaskContext, log: Log): Promise<void> {
+    const signal = AbortSignal.any([ctx.signal, this.stopping.signal]);
+    const waited = this.deps.gate.open(signal);
+    const until = this.deps.gate.outsideUntil;
+    if (until !== null) log(`outside every time window: waiting until ${new Date(until).toISOString()}`);
+    await waited;
+  }
+
+  /** A full listing of the source: what vanished from it (deletions) and its protected flags, applied to the copies. */
+  private async followSource(all: readonly SnapshotSummary[], listed: ReadonlySet<string>, log: Log): Promise<void> {
+    const present = new Set(all.map((s) => s.id));
+    const vanished = this.deps.propagation.vanishedFrom(present, listed, (g) => this.localGroup(g));
+    await this.deps.propagation.sourceDeleted(vanished, log);
+    for (const s of all) await this.deps.propagation.protection(s.id, s.protected === true, log);
   }
 
   /** Whether the offsite should pull this snapshot: covered, not here, not deleted here. */
@@ -239,12 +285,14 @@ export class PeerPuller {
       ...this.deps.pull,
       peer: this.name,
       source: this.source,
+      pace: this.deps.gate,
       localGroup: (g) => this.localGroup(g),
       log: (m) => log(m),
       onRetry: (err, remaining) => log(`a stream failed (${err.code}: ${err.message}); ${remaining} object(s) of it are asked for again`, 'warn'),
       onFetched: (objects, bytes) => {
         this.progress.objectsFetched += objects;
         this.progress.bytesFetched += bytes;
+        this.saveSoon();
       },
     };
   }
@@ -278,6 +326,8 @@ export class PeerPuller {
     const signal = this.stopping.signal;
     while (!signal.aborted) {
       try {
+        await this.deps.gate.open(signal);
+        if (signal.aborted) break;
         if (this.progress.cursor === null) {
           const r = await this.replicate().done;
           if (r.behind > 0) throw new HavenError('REPLICATION_INCOMPLETE', { name: this.name, count: r.behind, detail: this.progress.lastError?.message ?? 'see the task log' });
@@ -302,10 +352,16 @@ export class PeerPuller {
       return;
     }
     const committed: SnapshotSummary[] = [];
+    const deleted: Vanished[] = [];
+    const log: Log = (m, level = 'info') => this.deps.log[level]({ peer: this.name }, `replication: ${m}`);
     for (const c of page.changes) {
       if (!this.covers(c.group)) continue;
       if (c.type === 'deleted') {
-        this.deps.log.info({ peer: this.name, snapshot: c.snapshot, group: c.group }, 'replication: snapshot deleted on the source; not propagated');
+        deleted.push({ snapshot: c.snapshot, group: c.group });
+        continue;
+      }
+      if (c.type === 'protected' || c.type === 'unprotected') {
+        await this.deps.propagation.protection(c.snapshot, c.type === 'protected', log);
         continue;
       }
       if (this.deps.peers.pulledSnapshot(this.name, c.snapshot)) continue;
@@ -316,6 +372,8 @@ export class PeerPuller {
         this.deps.log.info({ peer: this.name, snapshot: c.snapshot }, 'replication: snapshot gone from the source before it was pulled; abandoned');
       }
     }
+    // The deletions of one page are weighed at once by the brake.
+    await this.deps.propagation.sourceDeleted(deleted, log);
     for (const s of committed) this.pending.set(s.id, Date.parse(s.time));
     if (committed.length > 0) await this.pullAsTask(committed.reverse());
     this.progress.cursor = page.cursor;
@@ -341,6 +399,17 @@ export class PeerPuller {
     this.state = 'failing';
     this.progress.lastError = { code: e.code, message: e.message, time: new Date(this.deps.now()).toISOString() };
     void this.save();
+  }
+
+  /**
+   * Saves the counters at most every 2 s while objects arrive, so that the fetched-bytes
+   * counter (a metric) survives a crash of the offsite but for its last seconds.
+   */
+  private saveSoon(): void {
+    const now = this.deps.now();
+    if (now - this.lastSaved < PROGRESS_SAVE_MS) return;
+    this.lastSaved = now;
+    void this.save().catch((err: unknown) => this.deps.log.warn({ err, peer: this.name }, 'replication: saving progress failed'));
   }
 
   private async save(): Promise<void> {

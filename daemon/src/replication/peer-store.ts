@@ -14,6 +14,7 @@ import { HavenError } from '../../../core/src/errors.js';
 import type { AddPeerRequest, FeedCursor, PeerInfo } from '../../../core/src/api/replication.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
 import type { StateDb } from '../state/state-db.js';
+import { limitsOf, withLimits } from './peer-limits.js';
 
 export const FOLLOW = 'follow';
 const DEFAULT_LAG_ALERT = '1h';
@@ -39,6 +40,7 @@ export function peerInfoOf(req: AddPeerRequest, now: number): PeerInfo {
     name: req.name, url: req.url.replace(/\/+$/, ''), fingerprint: req.fingerprint ?? null, groups: req.groups ?? null,
     groupPrefix: req.groupPrefix ?? null, schedule: req.schedule ?? FOLLOW, lagAlert: req.lagAlert ?? DEFAULT_LAG_ALERT,
     added: new Date(now).toISOString(), repairOnly: req.repairOnly === true,
+    ...limitsOf(req),
   };
 }
 
@@ -62,13 +64,19 @@ export class PeerStore {
   }
 
   list(): PeerInfo[] {
-    return [...this.peers.getRange()].map((e) => e.value);
+    return [...this.peers.getRange()].map((e) => withLimits(e.value));
   }
 
   get(name: string): PeerInfo {
     const p = this.peers.get(name);
     if (!p) throw new HavenError('PEER_NOT_FOUND', { name });
-    return p;
+    return withLimits(p);
+  }
+
+  /** Stores changed settings of a peer (checked by the caller). */
+  async put(info: PeerInfo): Promise<void> {
+    this.get(info.name);
+    await this.peers.put(info.name, info);
   }
 
   /** Validates and stores a peer and its token (0600). PEER_EXISTS for a name taken. */
@@ -111,6 +119,11 @@ export class PeerStore {
 
   pulledSnapshot(name: string, sourceId: string): PulledSnapshot | undefined {
     return this.pulled.get([name, sourceId]);
+  }
+
+  /** Every snapshot this peer brought: source id and local id. */
+  pulledOf(name: string): Array<{ snapshot: string; local: string }> {
+    return [...this.pulled.getRange({ start: [name], end: [name, '\uffff'] })].map((e) => ({ snapshot: e.key[1], local: e.value.local }));
   }
 
   async notePulled(name: string, sourceId: string, local: string): Promise<void> {

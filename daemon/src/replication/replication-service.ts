@@ -5,16 +5,19 @@
 
 import { Cron } from 'croner';
 import { HavenError } from '../../../core/src/errors.js';
-import type { AddPeerRequest, PeerInfo, PeerStatus, ReplicateResponse } from '../../../core/src/api/replication.js';
+import type { AddPeerRequest, PeerInfo, PeerStatus, ReplicateResponse, UpdatePeerRequest } from '../../../core/src/api/replication.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import { counter, gauge, type MetricFamily } from '../metrics/registry.js';
+import { brakeAlertKey, type DeletionStore } from './deletion-propagation.js';
+import { applyUpdate } from './peer-limits.js';
 import { FOLLOW, peerInfoOf, type PeerStore } from './peer-store.js';
 import type { PeerPuller } from './peer-puller.js';
 
 export interface ReplicationServiceDeps {
   peers: PeerStore;
+  deletions: DeletionStore;
   /** Builds the puller of a peer (its source connection with the peer's token). */
   puller: (peer: PeerInfo, token: string) => PeerPuller;
   scheduler: Pick<Scheduler, 'cron' | 'remove'>;
@@ -96,7 +99,27 @@ export class ReplicationService {
     this.deps.peers.get(name);
     await this.halt(name);
     await this.deps.peers.remove(name);
+    await this.deps.deletions.forget(name);
     this.deps.alerts.clear(alertKey(name));
+    this.deps.alerts.clear(brakeAlertKey(name));
+  }
+
+  /**
+   * Edits a peer's lag alert, bandwidth limit, time windows and deletion propagation (a pull
+   * under way takes them at its next request); `deletesPaused: false` lifts the brake.
+   */
+  async update(name: string, req: UpdatePeerRequest): Promise<PeerStatus> {
+    const puller = this.puller(name);
+    const info = applyUpdate(this.deps.peers.get(name), req);
+    await this.deps.peers.put(info);
+    puller.update(info);
+    if (req.deletesPaused === false) await puller.propagation.resume(req.dropPendingDeletes === true);
+    return puller.status();
+  }
+
+  /** Deletes the copies whose propagation delay has passed (every peer not held by its brake). */
+  async applyDueDeletions(): Promise<void> {
+    for (const p of this.pullers.values()) await p.propagation.applyDue();
   }
 
   list(): PeerStatus[] {
@@ -157,6 +180,9 @@ export class ReplicationService {
       gauge('haven_replication_failing', 'Whether the peer\'s last attempt failed', per((s) => (s.state === 'failing' ? 1 : 0))),
       counter('haven_replication_snapshots_pulled_total', 'Snapshots committed from the peer', per((s) => s.snapshotsPulled)),
       counter('haven_replication_fetched_bytes_total', 'Bytes of verified objects received from the peer', per((s) => s.bytesFetched)),
+      gauge('haven_replication_pending_deletions', 'Snapshots deleted on the source whose copies wait for the propagation delay', per((s) => s.pendingDeletions.length)),
+      gauge('haven_replication_deletes_paused', 'Whether the deletion brake holds propagation until an admin resumes it', per((s) => (s.deletesPaused ? 1 : 0))),
+      gauge('haven_replication_outside_window', 'Whether the peer waits for one of its time windows', per((s) => (s.outsideWindowUntil !== null ? 1 : 0))),
     ];
   }
 }

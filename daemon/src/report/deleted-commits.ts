@@ -39,6 +39,8 @@ export class DeletedCommits {
           this.live.set(c.snapshot, { group: c.group, time: Date.parse(c.time) });
           continue;
         }
+        // protection changes leave a snapshot where it was
+        if (c.type !== 'deleted') continue;
         const was = this.live.get(c.snapshot);
         if (!was) continue;
         this.live.delete(c.snapshot);

@@ -130,10 +130,10 @@ export interface HoldEntry {
 }
 
 export interface FeedEntry {
-  type: 'committed' | 'deleted';
+  type: 'committed' | 'deleted' | 'protected' | 'unprotected';
   snapshot: string;
   group: string;
-  /** The snapshot's time (committed) or the deletion's (deleted), Unix milliseconds. */
+  /** The snapshot's time (committed), the deletion's (deleted) or the protection change's, Unix milliseconds. */
   time: number;
 }
 

@@ -1,7 +1,7 @@
 // Snapshot registration in the index. Called inside the LMDB transaction that indexes the
 // snapshot's record (commit), when recovery finds such a record past the indexed length,
-// and when rebuilding the index from segments. Each registration and each deletion is
-// appended to the change feed in the same transaction.
+// and when rebuilding the index from segments. Each registration, each deletion and each
+// change of the protected flag is appended to the change feed in the same transaction.
 
 import { toHex } from '../../../core/src/objects/digest.js';
 import type { ProtectionRecord, SnapshotRecord, TombstoneRecord } from '../../../core/src/objects/snapshot.js';
@@ -70,7 +70,14 @@ export function applyProtection(index: ObjectIndex, p: ProtectionRecord): boolea
   if (index.tombstones.doesExist(digest)) return false;
   const current = index.protections.get(digest);
   if (current && (current.time > p.time || (current.time === p.time && (current.protected || !p.protected)))) return false;
+  const was = current?.protected ?? false;
   index.protections.putSync(digest, { protected: p.protected, time: p.time, by: p.by });
+  // A replica follows the flag through the feed (a record applied before its snapshot is
+  // registered has no group yet: the snapshot's listing carries the flag then).
+  const entry = index.snapshots.get(digest);
+  if (entry && was !== p.protected) {
+    appendChange(index, { type: p.protected ? 'protected' : 'unprotected', snapshot: toHex(digest), group: entry.group, time: p.time });
+  }
   return true;
 }
 

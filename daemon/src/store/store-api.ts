@@ -131,7 +131,7 @@ export interface Holds {
 
 export interface SnapshotChange {
   seq: number;
-  type: 'committed' | 'deleted';
+  type: 'committed' | 'deleted' | 'protected' | 'unprotected';
   snapshot: string;
   group: string;
   /** ISO 8601: the snapshot's time (committed) or the deletion's. */

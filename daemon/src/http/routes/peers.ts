@@ -1,7 +1,8 @@
 // The offsite's replication peers (admin): add (the source is asked for its groups first),
-// list, status, remove, and a pull on demand (`havend replicate NAME [--wait]`).
+// list, status, edit (limits, windows, deletion propagation, the brake's resume), remove,
+// and a pull on demand (`havend replicate NAME [--wait]`).
 
-import type { AddPeerRequest, PeerList, PeerNameParams, PeerStatus, ReplicateRequest, ReplicateResponse } from '../../../../core/src/api/replication.js';
+import type { AddPeerRequest, PeerList, PeerNameParams, PeerStatus, ReplicateRequest, ReplicateResponse, UpdatePeerRequest } from '../../../../core/src/api/replication.js';
 import type { ReplicationService } from '../../replication/replication-service.js';
 import type { Handler } from '../route-types.js';
 
@@ -14,6 +15,8 @@ export function peerRoutes(service: ReplicationService) {
 
   const one: Handler<ByName, PeerStatus> = async (req) => service.status(req.params.name);
 
+  const update: Handler<ByName & { body: typeof UpdatePeerRequest }, PeerStatus> = async (req) => service.update(req.params.name, req.body);
+
   const remove: Handler<ByName> = async (req, reply) => {
     await service.remove(req.params.name);
     return reply.code(204).send();
@@ -25,5 +28,5 @@ export function peerRoutes(service: ReplicationService) {
     return reply.code(wait ? 200 : 202).send(r);
   };
 
-  return { list, add, one, remove, replicate };
+  return { list, add, one, update, remove, replicate };
 }

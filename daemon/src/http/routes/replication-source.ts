@@ -28,7 +28,7 @@ export interface ReplicationSourceDeps {
   shutdown?: AbortSignal;
 }
 
-/** Resolves when a snapshot is committed or deleted, after `ms`, or when a signal fires. */
+/** Resolves when a snapshot is committed, deleted or (un)protected, after `ms`, or when a signal fires. */
 function nextChange(bus: EventBus, ms: number, signals: AbortSignal[]): Promise<void> {
   return new Promise((resolve) => {
     const owner = {};
@@ -41,6 +41,7 @@ function nextChange(bus: EventBus, ms: number, signals: AbortSignal[]): Promise<
     const timer = setTimeout(done, ms);
     bus.on(owner, 'snapshot.committed', done);
     bus.on(owner, 'snapshot.deleted', done);
+    bus.on(owner, 'snapshot.changed', done);
     for (const s of signals) {
       if (s.aborted) return done();
       s.addEventListener('abort', done, { once: true });

@@ -12,7 +12,7 @@ import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
 import type { ConfirmSwapRequest, StartSwapRequest, SwapInfo, SwapList } from '$core/api/swap.js';
 import type { GcStartResponse, GcStatus } from '$core/api/gc.js';
 import type { PolicyList, PreviewResponse, PruneResponse, RetentionPolicy, StoredPolicy } from '$core/api/retention.js';
-import type { PeerList, ReplicateResponse } from '$core/api/replication.js';
+import type { PeerList, PeerStatus, ReplicateResponse, UpdatePeerRequest } from '$core/api/replication.js';
 import type { Enrolment, PlanEntryInput, PlanEntryStatus, PlanList } from '$core/api/plan.js';
 import type { NotifyList, NotifyTarget, NotifyTargetInput, OutboxList, TestSendResult } from '$core/api/notify.js';
 import type { Report, ReportFormat } from '$core/api/reports.js';
@@ -152,12 +152,14 @@ export class GcService {
   start = (): Promise<GcStartResponse> => this.http.post(`${V1}/gc`);
 }
 
-/** The offsite's replication peers (issue 14; admin only): their status, and a pull now. */
+/** The offsite's replication peers (issue 14; admin only): their status, a pull now, their settings. */
 export class ReplicationService {
   constructor(private readonly http: Http) {}
   list = (): Promise<PeerList> => this.http.get(`${V1}/peers`);
   /** Starts a full pull as a task (or answers the one running); its progress comes over the live socket. */
   replicate = (name: string): Promise<ReplicateResponse> => this.http.post(`${V1}/peers/${encodeURIComponent(name)}/replicate`, {});
+  /** Edits a peer's limits, windows and deletion propagation, or lifts its deletion brake (`deletesPaused: false`). */
+  update = (name: string, req: UpdatePeerRequest): Promise<PeerStatus> => this.http.request('PATCH', `${V1}/peers/${encodeURIComponent(name)}`, req);
 }
 
 /** Reports over a period (issue 15; admin only): JSON here, and the URL a download link uses for either format. */

@@ -1,0 +1,70 @@
+// When and how fast a peer may pull: its time windows (outside every window it waits, follow
+// mode too) and its bandwidth limit (one token bucket over all its object streams). Both
+// change at once when the peer is edited: a waiting pull looks at the new windows within a
+// moment.
+//
+// The windows are looked at before each snapshot and before each object request; a request
+// under way when a window closes runs to its end (at most 4,096 objects per stream).
+
+import type { Transform } from 'node:stream';
+import type { PeerInfo } from '../../../core/src/api/replication.js';
+import { RateLimiter } from './rate-limit.js';
+import { parseWindows, windowState, type TimeWindow } from './windows.js';
+
+/** Longest sleep while waiting for a window: the clock is looked at again after it. */
+const RECHECK_MS = 60_000;
+
+export class PeerGate {
+  private windows: TimeWindow[];
+  private readonly limiter: RateLimiter;
+  private waitingUntil: number | null = null;
+  /** Those waiting (the follow loop, a one-shot pull, its streams), woken when the peer is edited. */
+  private readonly sleepers = new Set<() => void>();
+
+  constructor(peer: PeerInfo, private readonly now: () => number) {
+    this.windows = parseWindows(peer.windows);
+    this.limiter = new RateLimiter(peer.rateLimit);
+  }
+
+  update(peer: PeerInfo): void {
+    this.windows = parseWindows(peer.windows);
+    this.limiter.setRate(peer.rateLimit);
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  /** When the next window opens, while the peer waits for it (ms); null when it does not wait. */
+  get outsideUntil(): number | null {
+    return this.waitingUntil;
+  }
+
+  /** Resolves inside a window (at once when there are none), or when `signal` fires. */
+  async open(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      const state = windowState(this.windows, now);
+      if (state.open || signal.aborted) break;
+      this.waitingUntil = state.until;
+      await this.sleep(Math.min(RECHECK_MS, Math.max(1, (state.until ?? now + RECHECK_MS) - now)), signal);
+    }
+    this.waitingUntil = null;
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** A stream that holds each chunk of an object response until the bandwidth limit lets it pass. */
+  throttle(signal?: AbortSignal): Transform {
+    return this.limiter.throttle(signal);
+  }
+}
