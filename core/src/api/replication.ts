@@ -5,6 +5,7 @@
 
 import { Type, type Static } from 'typebox';
 import { GroupName, HexDigest } from './common.js';
+import { PeerPaused } from './peer-activity.js';
 
 /** A position in the source's change feed; the epoch names the index it belongs to. */
 export const FeedCursor = Type.Object({ epoch: Type.String({ maxLength: 128 }), seq: Type.Integer({ minimum: 0 }) });
@@ -124,7 +125,10 @@ export const UpdatePeerRequest = Type.Object(
 );
 export type UpdatePeerRequest = Static<typeof UpdatePeerRequest>;
 
-export const PeerState = Type.Union([Type.Literal('idle'), Type.Literal('pulling'), Type.Literal('failing'), Type.Literal('waiting')]);
+/** `paused`: by the admin (the peer's `paused` says since when); `waiting`: for a time window. */
+export const PeerState = Type.Union([
+  Type.Literal('idle'), Type.Literal('pulling'), Type.Literal('failing'), Type.Literal('waiting'), Type.Literal('paused'),
+]);
 
 export const PeerInfo = Type.Object({
   name: PeerName,
@@ -139,6 +143,8 @@ export const PeerInfo = Type.Object({
   /** Used only to fetch objects for repair (no pull, no follow); absent in peers added before it existed. */
   repairOnly: Type.Optional(Type.Boolean()),
   ...PeerLimits.properties,
+  /** Paused by the admin (POST /peers/:name/pause); absent or null: running. */
+  paused: Type.Optional(Type.Union([PeerPaused, Type.Null()])),
 });
 export type PeerInfo = Static<typeof PeerInfo>;
 

@@ -38,6 +38,7 @@ usage:
   havend peer edit NAME [--lag-alert D] [--rate-limit MB_PER_S|none] [--window W]... [--no-windows]
                   [--propagate-deletes-after D|never] [--delete-brake PERCENT] [--data DIR] [--config FILE] [--json]
   havend peer resume-deletes NAME [--drop-pending] [--data DIR] [--config FILE] [--json]
+  havend peer pause NAME | resume NAME [--data DIR] [--config FILE] [--json]
   havend peer list [--json] | status NAME [--json] | remove NAME [--data DIR] [--config FILE]
   havend replicate NAME [--wait] [--data DIR] [--config FILE] [--json]
   havend disks [--data DIR] [--json]
