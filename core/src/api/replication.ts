@@ -109,10 +109,14 @@ export const AddPeerRequest = Type.Object(
 );
 export type AddPeerRequest = Static<typeof AddPeerRequest>;
 
-/** PATCH /peers/:name: the settings that can change (null lifts a limit); `deletesPaused: false` resumes propagation after the brake. */
+/** PATCH /peers/:name: the settings that can change (null lifts a limit or the group filter); `deletesPaused: false` resumes propagation after the brake. */
 export const UpdatePeerRequest = Type.Object(
   {
     lagAlert: Type.Optional(Duration),
+    /** `follow`, or a cron expression (the peer's puller restarts with it; a pull under way is cut and resumes). */
+    schedule: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /** Only these groups of the source; null: every group the token covers. */
+    groups: Type.Optional(Type.Union([Type.Array(GroupName, { maxItems: 1000 }), Type.Null()])),
     rateLimit: Type.Optional(Type.Union([RateLimit, Type.Null()])),
     windows: Type.Optional(Windows),
     propagateDeletesAfter: Type.Optional(Type.Union([Duration, Type.Null()])),

@@ -35,7 +35,8 @@ usage:
                   [--schedule CRON] [--lag-alert DURATION] [--rate-limit MB_PER_S] [--window "Mon-Fri 19:00-07:00"]...
                   [--propagate-deletes-after DURATION] [--delete-brake PERCENT] [--repair-only]
                   [--data DIR] [--config FILE] [--json]
-  havend peer edit NAME [--lag-alert D] [--rate-limit MB_PER_S|none] [--window W]... [--no-windows]
+  havend peer edit NAME [--lag-alert D] [--schedule CRON|follow] [--groups G,...|all]
+                  [--rate-limit MB_PER_S|none] [--window W]... [--no-windows]
                   [--propagate-deletes-after D|never] [--delete-brake PERCENT] [--data DIR] [--config FILE] [--json]
   havend peer resume-deletes NAME [--drop-pending] [--data DIR] [--config FILE] [--json]
   havend peer pause NAME | resume NAME [--data DIR] [--config FILE] [--json]

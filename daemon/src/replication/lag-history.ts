@@ -73,11 +73,12 @@ export class LagHistoryStore {
         kept = { key, lag: value.lag };
       } else drop.push(key);
     }
-    for (const key of drop) await this.db.remove(key);
+    // One commit for them all (lmdb batches the writes of one tick).
+    await Promise.all(drop.map((key) => this.db.remove(key)));
   }
 
   async forget(peer: string): Promise<void> {
-    for (const key of this.db.getKeys({ start: [peer, 0], end: [peer, Number.MAX_SAFE_INTEGER] })) await this.db.remove(key);
+    await Promise.all([...this.db.getKeys({ start: [peer, 0], end: [peer, Number.MAX_SAFE_INTEGER] })].map((key) => this.db.remove(key)));
     this.compacted.delete(peer);
   }
 }

@@ -15,6 +15,7 @@ import { brakeAlertKey, type DeletionStore } from './deletion-propagation.js';
 import type { LagHistoryStore } from './lag-history.js';
 import { applyUpdate } from './peer-limits.js';
 import { isPaused, pausedPeer, pauseReason, resumedPeer } from './peer-pause.js';
+import { applySettings } from './peer-settings.js';
 import { FOLLOW, peerInfoOf, type PeerStore } from './peer-store.js';
 import type { PeerPuller } from './peer-puller.js';
 
@@ -115,14 +116,21 @@ export class ReplicationService {
   }
 
   /**
-   * Edits a peer's lag alert, bandwidth limit, time windows and deletion propagation (a pull
-   * under way takes them at its next request); `deletesPaused: false` lifts the brake.
+   * Edits a peer's lag alert, schedule, groups, bandwidth limit, time windows and deletion
+   * propagation (a pull under way takes them at its next request; a new schedule starts the
+   * puller over); `deletesPaused: false` lifts the brake.
    */
   async update(name: string, req: UpdatePeerRequest): Promise<PeerStatus> {
-    const puller = this.puller(name);
-    const info = applyUpdate(this.deps.peers.get(name), req);
+    let puller = this.puller(name);
+    if (req.schedule !== undefined && req.schedule !== FOLLOW) checkCron(req.schedule);
+    const { info, restart } = applySettings(applyUpdate(this.deps.peers.get(name), req), req);
     await this.deps.peers.put(info);
-    puller.update(info);
+    if (restart) {
+      // Follow mode and a cron job are different loops: the puller starts over (a pull under way is cut, and resumes).
+      await this.halt(name);
+      await this.launch(info);
+      puller = this.puller(name);
+    } else puller.update(info);
     if (req.deletesPaused === false) await puller.propagation.resume(req.dropPendingDeletes === true);
     return puller.status();
   }
