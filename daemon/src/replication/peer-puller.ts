@@ -158,7 +158,7 @@ export class PeerPuller {
       if (this.clash(group)) continue;
       listed.add(group);
       for (const s of (await this.source.snapshots(group)).snapshots) {
-        if (this.wanted(s, () => undefined)) found.push({ snapshot: s.id, group: s.group, time: s.time });
+        if (this.wanted(s, (m) => this.deps.log.info({ peer: this.name }, `replication: ${m}`))) found.push({ snapshot: s.id, group: s.group, time: s.time });
       }
     }
     const seen = new Set(found.map((q) => q.snapshot));
