@@ -34,6 +34,8 @@ test('a paused peer stays paused across a restart, pulls nothing until resumed, 
   const after = await status();
   assert.equal(after.state, 'paused');
   assert.equal(after.peer.paused?.since, since, 'the pause survived the restart, with its time');
+  const scrape = await (await admin.request('GET', '/metrics')).setEncoding('utf8').toArray().then((parts) => parts.join(''));
+  assert.match(scrape, /haven_replication_paused\{peer="primary"\} 1/);
   const text = await pair.havend(['peer', 'status', 'primary']);
   assert.match(text.stdout, /PAUSED since .* \(havend peer resume primary\)/);
 

@@ -1,12 +1,12 @@
 // The replication page in Chromium on a real offsite havend that follows a real source: the
 // peer is added through the form, its row says it is up to date once the first snapshot
 // arrived; paused, a new backup on the source waits in its queue and does not arrive,
-// resumed it does, and the lag chart has readings; "Run now" starts a pull,
-// a repair-only peer is listed as such without "Run now",
-// its settings (rate limit, windows, deletion propagation) are edited in a form, a deletion
-// on the source trips the brake and is resumed (then pending for its delay), and when the
-// source goes away the row shows the peer failing with its error. Screenshots at desktop
-// and phone widths. Console errors and failed requests fail the test.
+// resumed it does, and the lag chart has readings; "Run now" starts a pull, a repair-only
+// peer is listed as such without "Run now", its settings (rate limit, windows, deletion
+// propagation) are edited in a form, a deletion on the source trips the brake and is resumed
+// (then pending for its delay), a peer is removed after a confirmation, and when the source
+// goes away the row shows the peer failing with its error. Screenshots at desktop and phone
+// widths. Console errors and failed requests fail the test.
 
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -92,6 +92,12 @@ test('replication page: a peer added, paused and resumed, run now, its settings,
   await b.screenshots('replication-brake');
   await deletions.getByRole('button', { name: 'Resume deletions' }).click();
   await deletions.getByText(/^due /).waitFor();
+
+  // removed after a confirmation (the repair-only peer; its row goes)
+  page.once('dialog', (d) => void d.accept());
+  await fixer.getByRole('button', { name: 'Remove' }).click();
+  await page.getByRole('status').filter({ hasText: 'Peer fixer removed' }).waitFor();
+  await fixer.waitFor({ state: 'detached' });
 
   await source.daemon.stop();
   await row.getByText('failing').waitFor({ timeout: 60_000 });

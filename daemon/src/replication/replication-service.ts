@@ -246,6 +246,7 @@ export class ReplicationService {
       counter('haven_replication_fetched_bytes_total', 'Bytes of verified objects received from the peer', per((s) => s.bytesFetched)),
       gauge('haven_replication_pending_deletions', 'Snapshots deleted on the source whose copies wait for the propagation delay', per((s) => s.pendingDeletions.length)),
       gauge('haven_replication_deletes_paused', 'Whether the deletion brake holds propagation until an admin resumes it', per((s) => (s.deletesPaused ? 1 : 0))),
+      gauge('haven_replication_paused', 'Whether an admin paused the peer (no follow, no scheduled run)', per((s) => (s.state === 'paused' ? 1 : 0))),
       gauge('haven_replication_outside_window', 'Whether the peer waits for one of its time windows', per((s) => (s.outsideWindowUntil !== null ? 1 : 0))),
     ];
   }
