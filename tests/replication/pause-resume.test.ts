@@ -1,7 +1,8 @@
 // Pausing a peer (issue 14's replication page): the pause is kept in the peer's record, so
 // the offsite restarted comes back paused; a paused follower brings nothing of a new backup
 // (and refuses "Run now"), its queue names what it lacks, and resumed it pulls it. The lag
-// history has the samples taken at each pull's end; the schedule and groups are edited.
+// history has the samples taken at each pull's end. Paused with a pull under way, the pull is
+// held in flight, and editing the schedule (the puller starts over) does not wait for it.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 const GROUP = 'app';
 
-test('a paused peer stays paused across a restart, pulls nothing until resumed, and its queue shows what it lacks', async (t) => {
+test('a paused peer stays paused across a restart, pulls nothing until resumed, and its queue shows what it lacks', { timeout: 150_000 }, async (t) => {
   const pair = await replicationPair(t, GROUP);
   const { source, offsite } = pair;
   await backupSeededTree(source, GROUP, tempDir(t), 1, 64 << 10);
@@ -59,8 +60,15 @@ test('a paused peer stays paused across a restart, pulls nothing until resumed, 
   assert.ok(history.samples.length >= 1, 'a pull that ends leaves a lag sample');
   assert.ok(history.samples.every((x) => x.lagSeconds >= 0 && x.snapshotsBehind >= 0));
 
-  // the schedule and groups are edited too (the puller starts over on a cron job); a bad cron is a typed 400
+  // paused again while the follower waits on the feed: the next backup's pull is held before
+  // its objects, in flight; a new schedule (the puller starts over) does not wait for it
+  await admin.json('POST', '/api/v1/peers/primary/pause', {});
+  const third = await backupSeededTree(source, GROUP, tempDir(t), 3, 64 << 10);
+  await eventually('the third backup held in flight', 30_000, async () => (await admin.json<PeerQueue>('GET', '/api/v1/peers/primary/queue')).inFlight?.snapshot === third);
+
+  // the schedule and groups are edited too; a bad cron is a typed 400
   const edited = await admin.json<PeerStatus>('PATCH', '/api/v1/peers/primary', { schedule: '0 3 * * *', groups: [GROUP] });
+  assert.equal(edited.state, 'paused', 'still paused after the puller started over');
   assert.equal(edited.peer.schedule, '0 3 * * *');
   assert.deepEqual(edited.peer.groups, [GROUP]);
   await assert.rejects(admin.json('PATCH', '/api/v1/peers/primary', { schedule: 'every day' }), (err: { code?: string }) => err.code === 'VALIDATION_FAILED');

@@ -8,6 +8,7 @@
 // the admin paused is held at the same points as outside every window, until resumed.
 
 import type { Transform } from 'node:stream';
+import { HavenError } from '../../../core/src/errors.js';
 import type { PeerInfo } from '../../../core/src/api/replication.js';
 import { isPaused } from './peer-pause.js';
 import { RateLimiter } from './rate-limit.js';
@@ -21,6 +22,7 @@ export class PeerGate {
   private readonly limiter: RateLimiter;
   private waitingUntil: number | null = null;
   private paused: boolean;
+  private closed = false;
   /** Those waiting (the follow loop, a one-shot pull, its streams), woken when the peer is edited. */
   private readonly sleepers = new Set<() => void>();
 
@@ -42,9 +44,20 @@ export class PeerGate {
     return this.waitingUntil;
   }
 
-  /** Resolves inside a window (at once when there are none) of a peer not paused, or when `signal` fires. */
+  /**
+   * The peer's puller stops (removed, restarted on a new schedule): whoever waits, and whoever
+   * comes, is refused at once (SHUTTING_DOWN), so a pull held by the pause or a window ends
+   * instead of holding the stop.
+   */
+  close(): void {
+    this.closed = true;
+    for (const wake of [...this.sleepers]) wake();
+  }
+
+  /** Resolves inside a window (at once when there are none) of a peer not paused, or when `signal` fires; throws once the gate is closed. */
   async open(signal: AbortSignal): Promise<void> {
     for (;;) {
+      if (this.closed) throw new HavenError('SHUTTING_DOWN');
       if (this.paused && !signal.aborted) {
         this.waitingUntil = null;
         await this.sleep(RECHECK_MS, signal);

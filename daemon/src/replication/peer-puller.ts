@@ -94,6 +94,7 @@ export class PeerPuller {
 
   async stop(): Promise<void> {
     this.stopping.abort();
+    this.deps.gate.close();
     this.source.close();
     await this.loop;
     await this.current?.done.catch(() => undefined);
