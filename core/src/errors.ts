@@ -65,6 +65,7 @@ export const ERRORS = {
   PEER_EXISTS: { status: 409, message: 'Replication peer {name} already exists' },
   PEER_GROUP_CLASH: { status: 409, message: 'Group {group} from peer {name} would clash with {other}; add the peer with --group-prefix P to keep it apart' },
   REPLICATION_RECORD_MISMATCH: { status: 502, message: 'Peer {name} sent a record for snapshot {id} whose digest is {actual}: refused' },
+  PEER_PAUSED: { status: 409, message: 'Peer {name} is paused: resume it first (havend peer resume {name})' },
   PEER_REPAIR_ONLY: { status: 409, message: 'Peer {name} is used only for repair: nothing is pulled from it' },
   PEER_NO_SNAPSHOT: { status: 404, message: 'Peer {name} has no snapshot this appliance\'s token may read: nothing can be fetched from it' },
   REPLICATION_INCOMPLETE: { status: 502, message: 'Replication from peer {name} left {count} snapshot(s) behind: {detail}' },

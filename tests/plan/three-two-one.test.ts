@@ -32,7 +32,8 @@ function peer(over: Partial<PeerStatus>): PeerStatus {
     peer: { name: 'primary', url: 'https://source', fingerprint: null, groups: null, groupPrefix: null, schedule: 'follow', lagAlert: '1h', added: '2026-12-01T00:00:00Z',
       rateLimit: null, windows: [], propagateDeletesAfter: null, deleteBrake: null },
     state: 'idle', cursor: null, snapshotsBehind: 0, lagSeconds: 0, snapshotsPulled: 3, objectsFetched: 10, bytesFetched: 100,
-    lastProgress: new Date(NOW - 60_000).toISOString(), lastError: null, outsideWindowUntil: null, pendingDeletions: [], deletesPaused: null, ...over,
+    lastProgress: new Date(NOW - 60_000).toISOString(), lastError: null,
+    outsideWindowUntil: null, pendingDeletions: [], deletesPaused: null, ...over,
   };
 }
 
@@ -83,5 +84,13 @@ test('offsite and copies: none named, not required, or this appliance is the off
   }
   const failing = offsiteOf(entry, peer(cases[4]?.[0] ?? {}));
   assert.match(failing.reason, /^this appliance is the offsite copy, pulled from primary: lag 3\.0 h \(bound 1h\); last error: connect ECONNREFUSED$/);
+  // a paused peer keeps counting, and says so
+  const base = peer({});
+  const paused = offsiteOf(entry, peer({
+    peer: { ...base.peer, paused: { since: new Date(NOW - 3 * HOUR).toISOString(), by: 'admin' } }, state: 'paused',
+    snapshotsBehind: 1, lagSeconds: 3 * 3600, lastProgress: new Date(NOW - 3 * HOUR).toISOString(),
+  }));
+  assert.equal(paused.level, 'red');
+  assert.match(paused.reason, /lag 3\.0 h \(bound 1h\); paused since .* by admin; 1 snapshot\(s\) still to pull$/);
   assert.deepEqual(copies(true, offsiteOf(entry, peer({}))), { level: 'green', count: 3, reason: '3 copies: the client, the source appliance primary, this appliance' });
 });

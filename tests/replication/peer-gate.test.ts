@@ -1,6 +1,7 @@
 // The gate a peer's pulls wait at (daemon/src/replication/peer-gate.ts) on a fixed clock:
 // outside every window each waiter (the follow loop, a pull, its streams) says until when and
-// waits; an edit that opens a window wakes them all at once; a stop wakes them too.
+// waits; an edit that opens a window wakes them all at once; a stop wakes them too. A paused
+// peer holds them until resumed; a closed gate (its puller stopping) refuses them.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -38,4 +39,25 @@ test('a stop ends the wait; inside a window the gate is open at once', async () 
   const open = new PeerGate(peer(['Mon 11:00-13:00']), () => MONDAY_NOON);
   await open.open(new AbortController().signal);
   assert.equal(open.outsideUntil, null);
+});
+
+test('a paused peer holds every waiter, inside a window too, until resumed; a closed gate refuses them', async () => {
+  const paused = { ...peer([]), paused: { since: new Date(MONDAY_NOON).toISOString(), by: 'admin' } };
+  const gate = new PeerGate(paused, () => MONDAY_NOON);
+  assert.equal(gate.isPaused, true);
+  const stop = new AbortController();
+  let passed = 0;
+  const waiters = [gate.open(stop.signal), gate.open(stop.signal)].map((w) => w.then(() => passed++));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(passed, 0, 'held while paused');
+  assert.equal(gate.outsideUntil, null, 'a pause is not a window');
+  gate.update(peer([]));
+  await Promise.all(waiters);
+  assert.equal(passed, 2, 'resumed: all go on');
+
+  gate.update(paused);
+  const held = gate.open(stop.signal);
+  gate.close();
+  await assert.rejects(held, (err: { code?: string }) => err.code === 'SHUTTING_DOWN', 'a stopping puller ends a held pull');
+  await assert.rejects(gate.open(stop.signal), (err: { code?: string }) => err.code === 'SHUTTING_DOWN');
 });

@@ -5,6 +5,7 @@
 
 import { Type, type Static } from 'typebox';
 import { GroupName, HexDigest } from './common.js';
+import { PeerPaused } from './peer-activity.js';
 
 /** A position in the source's change feed; the epoch names the index it belongs to. */
 export const FeedCursor = Type.Object({ epoch: Type.String({ maxLength: 128 }), seq: Type.Integer({ minimum: 0 }) });
@@ -108,10 +109,14 @@ export const AddPeerRequest = Type.Object(
 );
 export type AddPeerRequest = Static<typeof AddPeerRequest>;
 
-/** PATCH /peers/:name: the settings that can change (null lifts a limit); `deletesPaused: false` resumes propagation after the brake. */
+/** PATCH /peers/:name: the settings that can change (null lifts a limit or the group filter); `deletesPaused: false` resumes propagation after the brake. */
 export const UpdatePeerRequest = Type.Object(
   {
     lagAlert: Type.Optional(Duration),
+    /** `follow`, or a cron expression (the peer's puller restarts with it; a pull under way is cut and resumes). */
+    schedule: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    /** Only these groups of the source; null: every group the token covers. */
+    groups: Type.Optional(Type.Union([Type.Array(GroupName, { maxItems: 1000 }), Type.Null()])),
     rateLimit: Type.Optional(Type.Union([RateLimit, Type.Null()])),
     windows: Type.Optional(Windows),
     propagateDeletesAfter: Type.Optional(Type.Union([Duration, Type.Null()])),
@@ -124,7 +129,10 @@ export const UpdatePeerRequest = Type.Object(
 );
 export type UpdatePeerRequest = Static<typeof UpdatePeerRequest>;
 
-export const PeerState = Type.Union([Type.Literal('idle'), Type.Literal('pulling'), Type.Literal('failing'), Type.Literal('waiting')]);
+/** `paused`: by the admin (the peer's `paused` says since when); `waiting`: for a time window. */
+export const PeerState = Type.Union([
+  Type.Literal('idle'), Type.Literal('pulling'), Type.Literal('failing'), Type.Literal('waiting'), Type.Literal('paused'),
+]);
 
 export const PeerInfo = Type.Object({
   name: PeerName,
@@ -139,6 +147,8 @@ export const PeerInfo = Type.Object({
   /** Used only to fetch objects for repair (no pull, no follow); absent in peers added before it existed. */
   repairOnly: Type.Optional(Type.Boolean()),
   ...PeerLimits.properties,
+  /** Paused by the admin (POST /peers/:name/pause); absent or null: running. */
+  paused: Type.Optional(Type.Union([PeerPaused, Type.Null()])),
 });
 export type PeerInfo = Static<typeof PeerInfo>;
 

@@ -1,6 +1,6 @@
 // The replication area (the offsite side of issue 14): the peers this appliance pulls from,
 // a puller per peer, the lag check (every 30 s), the due deletions (every 5 s) and the
-// replication metrics. It starts after
+// replication metrics, the lag samples (lag-history.ts, with the lag check). It starts after
 // the backup, jobs and verification areas it pulls through (sessions, the verified ingest,
 // tasks, alerts) and before the HTTP area that serves its routes; at stop the pullers end
 // first (their in-flight pull is cut and resumes at the next start).
@@ -16,6 +16,7 @@ import type { Scheduler } from '../jobs/scheduler.js';
 import type { TaskRegistry } from '../jobs/tasks.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { DeletionPropagation, DeletionStore } from '../replication/deletion-propagation.js';
+import { LagHistoryStore, LagSampler } from '../replication/lag-history.js';
 import { PeerGate } from '../replication/peer-gate.js';
 import { PeerPuller } from '../replication/peer-puller.js';
 import { PeerRepair } from '../replication/peer-repair.js';
@@ -55,11 +56,13 @@ export interface ReplicationAreaDeps {
 export function replicationArea(deps: ReplicationAreaDeps) {
   const peers = new PeerStore(deps.state, deps.stateDir, () => deps.clock.now());
   const deletions = new DeletionStore(deps.state);
+  const lagHistory = new LagHistoryStore(deps.state);
   // Stops every pull of the daemon's lifetime: streams end cleanly, their complete frames kept.
   const shutdown = new AbortController();
   const replication = new ReplicationService({
     peers,
     deletions,
+    lagHistory,
     puller: (peer, token) => new PeerPuller({
       peer, token, peers, streams: STREAMS, catalog: deps.catalog, localCatalog: deps.datastore.catalog, tasks: deps.tasks,
       now: () => deps.clock.now(), log: deps.log,
@@ -85,6 +88,7 @@ export function replicationArea(deps: ReplicationAreaDeps) {
       ingest: { maxFrameBytes: deps.config.limits.maxFrameBytes, syncEveryBytes: deps.config.datastore.syncEveryBytes },
     },
   });
+  const sampler = new LagSampler({ history: lagHistory, peers: replication, bus: deps.bus, now: () => deps.clock.now(), log: deps.log });
   let lagCheck: Repeating | null = null;
   let dueCheck: Repeating | null = null;
   let unregister = (): void => {};
@@ -95,11 +99,20 @@ export function replicationArea(deps: ReplicationAreaDeps) {
     async start(): Promise<void> {
       await replication.start();
       unregister = deps.metrics.register('replication', () => replication.metrics());
-      lagCheck = repeat(deps.clock, LAG_CHECK_MS, () => replication.checkLag(), (err) => deps.log.error({ err }, 'replication lag check failed'));
+      // Sampled first: a paused or scheduled peer's count of snapshots behind is asked of its source then.
+      const sampleAndCheck = async (): Promise<void> => {
+        try {
+          await sampler.sampleAll();
+        } finally {
+          replication.checkLag();
+        }
+      };
+      lagCheck = repeat(deps.clock, LAG_CHECK_MS, sampleAndCheck, (err) => deps.log.error({ err }, 'replication lag check failed'));
       dueCheck = repeat(deps.clock, DUE_CHECK_MS, () => replication.applyDueDeletions(), (err) => deps.log.error({ err }, 'replication: propagating due deletions failed'));
     },
     async stop(): Promise<void> {
       shutdown.abort();
+      sampler.stop();
       await lagCheck?.stop();
       await dueCheck?.stop();
       unregister();

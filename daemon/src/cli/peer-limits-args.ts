@@ -12,7 +12,7 @@ export const LIMIT_OPTIONS = {
 } as const;
 
 export const LIMIT_USAGE = '[--rate-limit MB_PER_S] [--window "Mon-Fri 19:00-07:00"]... [--propagate-deletes-after DURATION] [--delete-brake PERCENT]';
-export const EDIT_USAGE = `havend peer edit NAME [--lag-alert DURATION] [--rate-limit MB_PER_S|none] [--window W]... [--no-windows] [--propagate-deletes-after DURATION|never] [--delete-brake PERCENT]`;
+export const EDIT_USAGE = `havend peer edit NAME [--lag-alert DURATION] [--schedule CRON|follow] [--groups G,...|all] [--rate-limit MB_PER_S|none] [--window W]... [--no-windows] [--propagate-deletes-after DURATION|never] [--delete-brake PERCENT]`;
 export const RESUME_USAGE = 'havend peer resume-deletes NAME [--drop-pending]';
 
 interface LimitValues {
@@ -49,10 +49,10 @@ export function limitsFromArgs(v: LimitValues, lifting: boolean): Partial<PeerLi
 /** `peer edit NAME ...` and `peer resume-deletes NAME`: the peer's status afterwards. */
 export async function editPeer(sub: 'edit' | 'resume-deletes', rest: string[], common: Record<string, { type: 'string' | 'boolean' }>): Promise<{ status: PeerStatus; json: boolean }> {
   const options = sub === 'edit'
-    ? { ...common, ...LIMIT_OPTIONS, 'lag-alert': { type: 'string' }, 'no-windows': { type: 'boolean' } } as const
+    ? { ...common, ...LIMIT_OPTIONS, 'lag-alert': { type: 'string' }, 'no-windows': { type: 'boolean' }, schedule: { type: 'string' }, groups: { type: 'string' } } as const
     : { ...common, 'drop-pending': { type: 'boolean' } } as const;
   const { values, positionals } = parse(rest, options, true);
-  const v = values as LimitValues & { 'lag-alert'?: string; 'no-windows'?: boolean; 'drop-pending'?: boolean; json?: boolean; data?: string; config?: string };
+  const v = values as LimitValues & { schedule?: string; groups?: string; 'lag-alert'?: string; 'no-windows'?: boolean; 'drop-pending'?: boolean; json?: boolean; data?: string; config?: string };
   const [name, ...extra] = positionals;
   if (name === undefined || extra.length > 0) throw new UsageError(sub === 'edit' ? EDIT_USAGE : RESUME_USAGE);
   let req: UpdatePeerRequest;
@@ -60,6 +60,8 @@ export async function editPeer(sub: 'edit' | 'resume-deletes', rest: string[], c
   else {
     if (v['no-windows'] && v.window !== undefined) throw new UsageError('--no-windows and --window exclude each other');
     req = { ...limitsFromArgs(v, true), ...(v['no-windows'] ? { windows: [] } : {}), ...(v['lag-alert'] !== undefined ? { lagAlert: v['lag-alert'] } : {}) };
+    if (v.schedule !== undefined) req.schedule = v.schedule;
+    if (v.groups !== undefined) req.groups = v.groups === 'all' ? null : v.groups.split(',').map((g) => g.trim()).filter((g) => g !== '');
     if (Object.keys(req).length === 0) throw new UsageError(`nothing to change: ${EDIT_USAGE}`);
   }
   const status = await localClientFor(v).call<PeerStatus>('PATCH', `/api/v1/peers/${encodeURIComponent(name)}`, req);

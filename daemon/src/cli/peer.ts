@@ -1,4 +1,4 @@
-// `havend peer add|list|status|edit|resume-deletes|remove` and `havend replicate NAME [--wait]`: the offsite's
+// `havend peer add|list|status|edit|resume-deletes|pause|resume|remove` and `havend replicate NAME [--wait]`: the offsite's
 // replication peers, through the running daemon's control socket. The source's token is read
 // from a file (never from the command line, where `ps` would show it); the daemon keeps it in
 // the state directory, readable by root only.
@@ -9,6 +9,7 @@ import { UsageError, parse, required } from '../../../core/src/cli/args.js';
 import { size } from '../../../core/src/text/size.js';
 import { EXIT } from './exit-codes.js';
 import { localClientFor } from './local-client.js';
+import { PAUSE_USAGE, pausePeer } from './peer-pause-args.js';
 import { EDIT_USAGE, LIMIT_OPTIONS, LIMIT_USAGE, RESUME_USAGE, editPeer, limitsFromArgs } from './peer-limits-args.js';
 
 const COMMON = { data: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } as const;
@@ -21,6 +22,7 @@ const USAGE = [
   'havend peer list [--json] | status NAME [--json] | remove NAME',
   EDIT_USAGE,
   RESUME_USAGE,
+  PAUSE_USAGE,
   '(each with [--data DIR] [--config FILE])',
 ].join('\n       ');
 const REPLICATE_USAGE = 'havend replicate NAME [--wait] [--json] [--data DIR] [--config FILE]';
@@ -34,6 +36,7 @@ function statusLines(s: PeerStatus): string {
     `  state ${s.state}; ${s.snapshotsBehind} snapshot(s) behind, lag ${Math.round(s.lagSeconds)} s; last progress ${s.lastProgress ?? 'never'}`,
     `  pulled ${s.snapshotsPulled} snapshot(s), ${s.objectsFetched} object(s), ${size(s.bytesFetched)}; cursor ${s.cursor ? `${s.cursor.epoch}:${s.cursor.seq}` : 'none'}`,
   ];
+  if (p.paused) lines.push(`  PAUSED since ${p.paused.since} by ${p.paused.by} (havend peer resume ${p.name})`);
   if (s.lastError) lines.push(`  last error (${s.lastError.time}): [${s.lastError.code}] ${s.lastError.message}`);
   lines.push(...limitLines(s));
   return lines.join('\n');
@@ -54,8 +57,8 @@ function limitLines(s: PeerStatus): string[] {
 
 export async function peerCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === 'edit' || sub === 'resume-deletes') {
-    const { status, json } = await editPeer(sub, rest, COMMON);
+  if (sub === 'edit' || sub === 'resume-deletes' || sub === 'pause' || sub === 'resume') {
+    const { status, json } = sub === 'pause' || sub === 'resume' ? await pausePeer(sub, rest, COMMON) : await editPeer(sub, rest, COMMON);
     process.stdout.write(json ? `${JSON.stringify(status, null, 2)}\n` : `${statusLines(status)}\n`);
     return EXIT.ok;
   }

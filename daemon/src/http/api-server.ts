@@ -52,6 +52,7 @@ import { planRoutes } from './routes/plan.js';
 import { poolRoutes, type PoolRouteDeps } from './routes/pool.js';
 import { retentionRoutes, type RetentionRouteDeps } from './routes/retention.js';
 import { replicationSourceRoutes } from './routes/replication-source.js';
+import { peerActivityRoutes } from './routes/peer-activity.js';
 import { peerRoutes } from './routes/peers.js';
 import type { ReplicationService } from '../replication/replication-service.js';
 import type { OffsiteConfirmations } from '../replication/offsite-confirmations.js';
@@ -157,6 +158,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
       ...(d.confirmations ? { confirmations: d.confirmations } : {}),
     }),
     peers: peerRoutes(d.replication),
+    peerActivity: peerActivityRoutes(d.replication),
   };
 }
 

@@ -40,7 +40,9 @@ import type { snapshotRoutes } from './routes/snapshots.js';
 import type { systemRoutes } from './routes/system.js';
 import type { tokenRoutes } from './routes/tokens.js';
 import type { replicationSourceRoutes } from './routes/replication-source.js';
+import { LagHistoryQuery } from '../../../core/src/api/peer-activity.js';
 import { AddPeerRequest, ChangesQuery, PeerNameParams, ReplicateRequest, UpdatePeerRequest } from '../../../core/src/api/replication.js';
+import type { peerActivityRoutes } from './routes/peer-activity.js';
 import type { peerRoutes } from './routes/peers.js';
 import { ADMIN, AUTHENTICATED, METRICS, PUBLIC, REPLICATE, route, type AuthPolicy, type Route } from './route-types.js';
 
@@ -69,6 +71,7 @@ export interface RouteHandlers {
   reports: ReturnType<typeof reportRoutes>;
   replicationSource: ReturnType<typeof replicationSourceRoutes>;
   peers: ReturnType<typeof peerRoutes>;
+  peerActivity: ReturnType<typeof peerActivityRoutes>;
 }
 
 export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; maxObjectsPerRequest: number }): Route[] {
@@ -188,6 +191,13 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     route({
       method: 'POST', url: '/api/v1/peers/:name/replicate', auth: ADMIN,
       schema: { params: PeerNameParams, body: ReplicateRequest }, handler: h.peers.replicate,
+    }),
+    route({ method: 'POST', url: '/api/v1/peers/:name/pause', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peerActivity.pause }),
+    route({ method: 'POST', url: '/api/v1/peers/:name/resume', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peerActivity.resume }),
+    route({ method: 'GET', url: '/api/v1/peers/:name/queue', auth: ADMIN, schema: { params: PeerNameParams }, handler: h.peerActivity.queue }),
+    route({
+      method: 'GET', url: '/api/v1/peers/:name/lag-history', auth: ADMIN,
+      schema: { params: PeerNameParams, querystring: LagHistoryQuery }, handler: h.peerActivity.lagHistory,
     }),
 
     // the protection plan with RPO states; enrolment creates a backup:<group> token (issue 15)

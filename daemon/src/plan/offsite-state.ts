@@ -19,6 +19,7 @@ import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { TokenInfo } from '../../../core/src/api/tokens.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
 import type { OffsiteConfirmation } from '../replication/offsite-confirmations.js';
+import { pauseReason } from '../replication/peer-pause.js';
 import type { ChangeFeed } from '../store/store-api.js';
 
 /** The bound when no peer of the offsite's name says otherwise (a peer's default lag alert). */
@@ -81,9 +82,10 @@ export class OffsiteStates {
     const level = levelOf(lagMs, boundMs);
     const lag = spokenSeconds(lagMs / 1000);
     const why = s.lastError ? `; last error: ${s.lastError.message}` : s.snapshotsBehind > 0 ? `; ${s.snapshotsBehind} snapshot(s) still to pull` : '';
+    const paused = pauseReason(s.peer);
     return {
       configured: true, level, role: 'offsite', peer: s.peer.name,
-      reason: `this appliance is the offsite copy, pulled from ${s.peer.name}: lag ${lag} (bound ${s.peer.lagAlert})${why}`,
+      reason: `this appliance is the offsite copy, pulled from ${s.peer.name}: lag ${lag} (bound ${s.peer.lagAlert})${paused ? `; ${paused}` : ''}${why}`,
       lagSeconds: lagMs / 1000, boundSeconds: boundMs / 1000,
       snapshotsHeld: this.deps.catalog.snapshots(group).length, snapshotsBehind: s.snapshotsBehind, lastContact: s.lastProgress,
     };

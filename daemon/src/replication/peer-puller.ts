@@ -11,6 +11,7 @@
 
 import type { Logger } from 'pino';
 import { HavenError } from '../../../core/src/errors.js';
+import type { InFlightPull, QueuedSnapshot } from '../../../core/src/api/peer-activity.js';
 import type { FeedCursor, PeerInfo, PeerStatus, ReplicateResponse } from '../../../core/src/api/replication.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { Catalog } from '../backup/catalog.js';
@@ -54,6 +55,8 @@ export class PeerPuller {
   private progress: PeerProgress;
   /** Snapshots known on the source that the offsite lacks, with their commit time (lag). */
   private readonly pending = new Map<string, number>();
+  /** The source group of each of them (a listing of a group settles its entries). */
+  private readonly pendingGroups = new Map<string, string>();
   private state: PeerStatus['state'] = 'idle';
   private chain: Promise<unknown> = Promise.resolve();
   private current: { task: string; done: Promise<ReplicateResponse> } | null = null;
@@ -62,6 +65,8 @@ export class PeerPuller {
   /** Deletions on the source already logged (each once per process). */
   private readonly deletionsLogged = new Set<string>();
   private lastSaved = 0;
+  /** The snapshot being pulled, with what has arrived of it (the queue shows it). */
+  private inFlight: InFlightPull | null = null;
 
   constructor(private readonly deps: PeerPullerDeps) {
     const { peer } = deps;
@@ -89,6 +94,7 @@ export class PeerPuller {
 
   async stop(): Promise<void> {
     this.stopping.abort();
+    this.deps.gate.close();
     this.source.close();
     await this.loop;
     await this.current?.done.catch(() => undefined);
@@ -117,7 +123,7 @@ export class PeerPuller {
     const waiting = this.deps.gate.outsideUntil;
     return {
       peer: this.deps.peer,
-      state: waiting !== null ? 'waiting' : this.state,
+      state: this.deps.gate.isPaused ? 'paused' : waiting !== null ? 'waiting' : this.state,
       cursor: this.progress.cursor,
       snapshotsBehind: this.pending.size,
       lagSeconds: this.pending.size === 0 ? 0 : Math.max(0, (this.deps.now() - oldest) / 1000),
@@ -135,6 +141,44 @@ export class PeerPuller {
   /** The source's groups this peer covers (the add-time clash check uses it too). */
   async sourceGroups(): Promise<string[]> {
     return (await this.source.groups()).groups.map((g) => g.name).filter((g) => this.covers(g));
+  }
+
+  get pulling(): InFlightPull | null {
+    return this.inFlight === null ? null : { ...this.inFlight };
+  }
+
+  /**
+   * Asks the source what the offsite lacks of the covered groups (oldest first) without
+   * pulling it: the queue, and the lag of a peer that is not pulling (paused, or between two
+   * scheduled runs). The snapshots behind are set from it, for the groups it could list.
+   */
+  async look(): Promise<QueuedSnapshot[]> {
+    const found: QueuedSnapshot[] = [];
+    const listed = new Set<string>();
+    for (const group of await this.sourceGroups()) {
+      if (this.clash(group)) continue;
+      listed.add(group);
+      for (const s of (await this.source.snapshots(group)).snapshots) {
+        if (this.wanted(s, (m) => this.deps.log.info({ peer: this.name }, `replication: ${m}`))) found.push({ snapshot: s.id, group: s.group, time: s.time });
+      }
+    }
+    const seen = new Set(found.map((q) => q.snapshot));
+    // Gone from the source's listing (deleted there) or brought meanwhile: no longer behind.
+    for (const [id, group] of [...this.pendingGroups]) {
+      if (!seen.has(id) && listed.has(group) && id !== this.inFlight?.snapshot) this.forgetPending(id);
+    }
+    for (const q of found) this.notePending(q.snapshot, q.group, Date.parse(q.time));
+    return found.sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+  }
+
+  private notePending(id: string, group: string, time: number): void {
+    this.pending.set(id, time);
+    this.pendingGroups.set(id, group);
+  }
+
+  private forgetPending(id: string): void {
+    this.pending.delete(id);
+    this.pendingGroups.delete(id);
   }
 
   /** Starts a full pull as a task, or joins the one running. */
@@ -188,7 +232,7 @@ export class PeerPuller {
     await this.followSource(all, listed, log);
     all.sort((a, b) => Date.parse(b.time) - Date.parse(a.time));
     const wanted = all.filter((s) => this.wanted(s, log));
-    for (const s of wanted) this.pending.set(s.id, Date.parse(s.time));
+    for (const s of wanted) this.notePending(s.id, s.group, Date.parse(s.time));
     log(`${all.length} snapshot(s) on the source, ${wanted.length} to pull`);
     let pulled = 0;
     let failed: unknown = null;
@@ -260,11 +304,14 @@ export class PeerPuller {
       if (clash) throw clash;
       this.state = 'pulling';
       await this.deps.peers.claim(this.localGroup(s.group), this.name);
-      const result = await pullSnapshot(this.pullDeps(log), s);
+      this.inFlight = { snapshot: s.id, group: s.group, time: s.time, started: new Date(this.deps.now()).toISOString(), objectsFetched: 0, bytesFetched: 0 };
+      const result = await pullSnapshot(this.pullDeps(log), s).finally(() => {
+        this.inFlight = null;
+      });
       await this.deps.peers.notePulled(this.name, s.id, result.local);
       // The protected flag travels with the snapshot (its later changes do not, in this slice).
       if (s.protected) await this.deps.catalog.protect(result.local, `replication:${this.name}`);
-      this.pending.delete(s.id);
+      this.forgetPending(s.id);
       if (result.committed) {
         this.progress.snapshotsPulled++;
         this.progress.lastProgress = new Date(this.deps.now()).toISOString();
@@ -292,6 +339,10 @@ export class PeerPuller {
       onFetched: (objects, bytes) => {
         this.progress.objectsFetched += objects;
         this.progress.bytesFetched += bytes;
+        if (this.inFlight) {
+          this.inFlight.objectsFetched += objects;
+          this.inFlight.bytesFetched += bytes;
+        }
         this.saveSoon();
       },
     };
@@ -374,7 +425,7 @@ export class PeerPuller {
     }
     // The deletions of one page are weighed at once by the brake.
     await this.deps.propagation.sourceDeleted(deleted, log);
-    for (const s of committed) this.pending.set(s.id, Date.parse(s.time));
+    for (const s of committed) this.notePending(s.id, s.group, Date.parse(s.time));
     if (committed.length > 0) await this.pullAsTask(committed.reverse());
     this.progress.cursor = page.cursor;
     this.progress.lastProgress = new Date(this.deps.now()).toISOString();

@@ -5,19 +5,24 @@
 
 import { Cron } from 'croner';
 import { HavenError } from '../../../core/src/errors.js';
+import type { LagHistory, PeerQueue } from '../../../core/src/api/peer-activity.js';
 import type { AddPeerRequest, PeerInfo, PeerStatus, ReplicateResponse, UpdatePeerRequest } from '../../../core/src/api/replication.js';
 import { parseDuration } from '../../../core/src/time/duration.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { Scheduler } from '../jobs/scheduler.js';
 import { counter, gauge, type MetricFamily } from '../metrics/registry.js';
 import { brakeAlertKey, type DeletionStore } from './deletion-propagation.js';
+import type { LagHistoryStore } from './lag-history.js';
 import { applyUpdate } from './peer-limits.js';
+import { isPaused, pausedPeer, pauseReason, resumedPeer } from './peer-pause.js';
+import { applySettings } from './peer-settings.js';
 import { FOLLOW, peerInfoOf, type PeerStore } from './peer-store.js';
 import type { PeerPuller } from './peer-puller.js';
 
 export interface ReplicationServiceDeps {
   peers: PeerStore;
   deletions: DeletionStore;
+  lagHistory: LagHistoryStore;
   /** Builds the puller of a peer (its source connection with the peer's token). */
   puller: (peer: PeerInfo, token: string) => PeerPuller;
   scheduler: Pick<Scheduler, 'cron' | 'remove'>;
@@ -30,6 +35,8 @@ const alertKey = (peer: string): string => `replication.lag:${peer}`;
 
 export class ReplicationService {
   private readonly pullers = new Map<string, PeerPuller>();
+  /** The last queue asked of each peer's source (shown with the error when the source is away). */
+  private readonly queues = new Map<string, PeerQueue>();
 
   constructor(private readonly deps: ReplicationServiceDeps) {}
 
@@ -49,6 +56,8 @@ export class ReplicationService {
     puller.start();
     if (peer.schedule !== FOLLOW) {
       this.deps.scheduler.cron(jobName(peer.name), peer.schedule, async () => {
+        // A paused peer skips its runs (one would only wait at the gate, a task running for nothing).
+        if (isPaused(this.deps.peers.get(peer.name))) return;
         await puller.replicate().done;
       });
     }
@@ -100,21 +109,73 @@ export class ReplicationService {
     await this.halt(name);
     await this.deps.peers.remove(name);
     await this.deps.deletions.forget(name);
+    await this.deps.lagHistory.forget(name);
+    this.queues.delete(name);
     this.deps.alerts.clear(alertKey(name));
     this.deps.alerts.clear(brakeAlertKey(name));
   }
 
   /**
-   * Edits a peer's lag alert, bandwidth limit, time windows and deletion propagation (a pull
-   * under way takes them at its next request); `deletesPaused: false` lifts the brake.
+   * Edits a peer's lag alert, schedule, groups, bandwidth limit, time windows and deletion
+   * propagation (a pull under way takes them at its next request; a new schedule starts the
+   * puller over); `deletesPaused: false` lifts the brake.
    */
   async update(name: string, req: UpdatePeerRequest): Promise<PeerStatus> {
-    const puller = this.puller(name);
-    const info = applyUpdate(this.deps.peers.get(name), req);
+    let puller = this.puller(name);
+    if (req.schedule !== undefined && req.schedule !== FOLLOW) checkCron(req.schedule);
+    const { info, restart } = applySettings(applyUpdate(this.deps.peers.get(name), req), req);
     await this.deps.peers.put(info);
-    puller.update(info);
+    if (restart) {
+      // Follow mode and a cron job are different loops: the puller starts over (a pull under way is cut, and resumes).
+      await this.halt(name);
+      await this.launch(info);
+      puller = this.puller(name);
+    } else puller.update(info);
     if (req.deletesPaused === false) await puller.propagation.resume(req.dropPendingDeletes === true);
     return puller.status();
+  }
+
+  /** Pauses a peer (kept in its record): no follow, no scheduled run; a pull under way stops before its next object request. */
+  async pause(name: string, by: string): Promise<PeerStatus> {
+    return this.setPeer(name, pausedPeer(this.deps.peers.get(name), by, this.deps.now()));
+  }
+
+  /** Resumes a paused peer: it follows (or waits for its schedule) again, a stopped pull goes on. */
+  async resume(name: string): Promise<PeerStatus> {
+    return this.setPeer(name, resumedPeer(this.deps.peers.get(name)));
+  }
+
+  private async setPeer(name: string, info: PeerInfo): Promise<PeerStatus> {
+    const puller = this.puller(name);
+    await this.deps.peers.put(info);
+    puller.update(info);
+    return puller.status();
+  }
+
+  /** What the offsite lacks of the peer's source (asked now; the last answer with the error when the source is away). */
+  async queue(name: string): Promise<PeerQueue> {
+    const puller = this.puller(name);
+    if (this.deps.peers.get(name).repairOnly === true) throw new HavenError('PEER_REPAIR_ONLY', { name });
+    const checked = new Date(this.deps.now()).toISOString();
+    try {
+      const q: PeerQueue = { peer: name, snapshots: await puller.look(), inFlight: puller.pulling, checked, error: null };
+      this.queues.set(name, q);
+      return q;
+    } catch (err) {
+      const last = this.queues.get(name);
+      const error = err instanceof Error ? err.message : String(err);
+      return { peer: name, snapshots: last?.snapshots ?? [], inFlight: puller.pulling, checked: last?.checked ?? checked, error };
+    }
+  }
+
+  /** Asks the source what is behind (the lag sampler, for a peer that is not pulling). */
+  async look(name: string): Promise<void> {
+    await this.queue(name);
+  }
+
+  lagHistory(name: string, since?: string): LagHistory {
+    this.puller(name);
+    return { peer: name, samples: this.deps.lagHistory.samples(name, since === undefined ? 0 : Date.parse(since)) };
   }
 
   /** Deletes the copies whose propagation delay has passed (every peer not held by its brake). */
@@ -132,7 +193,9 @@ export class ReplicationService {
 
   /** A full pull now (or the one running); with `wait`, answers when it has ended. */
   async replicate(name: string, wait: boolean): Promise<ReplicateResponse> {
-    if (this.deps.peers.get(name).repairOnly === true) throw new HavenError('PEER_REPAIR_ONLY', { name });
+    const info = this.deps.peers.get(name);
+    if (info.repairOnly === true) throw new HavenError('PEER_REPAIR_ONLY', { name });
+    if (isPaused(info)) throw new HavenError('PEER_PAUSED', { name });
     const run = this.puller(name).replicate();
     if (wait) return { ...(await run.done), task: run.task };
     const s = this.status(name);
@@ -159,7 +222,8 @@ export class ReplicationService {
         this.deps.alerts.clear(alertKey(s.peer.name));
         continue;
       }
-      const why = s.lastError ? `last error: ${s.lastError.message}` : 'no error reported';
+      const paused = pauseReason(s.peer);
+      const why = paused ?? (s.lastError ? `last error: ${s.lastError.message}` : 'no error reported');
       this.deps.alerts.raise(alertKey(s.peer.name), {
         severity: 'warning',
         subject: `replication from ${s.peer.name}`,
@@ -182,6 +246,7 @@ export class ReplicationService {
       counter('haven_replication_fetched_bytes_total', 'Bytes of verified objects received from the peer', per((s) => s.bytesFetched)),
       gauge('haven_replication_pending_deletions', 'Snapshots deleted on the source whose copies wait for the propagation delay', per((s) => s.pendingDeletions.length)),
       gauge('haven_replication_deletes_paused', 'Whether the deletion brake holds propagation until an admin resumes it', per((s) => (s.deletesPaused ? 1 : 0))),
+      gauge('haven_replication_paused', 'Whether an admin paused the peer (no follow, no scheduled run)', per((s) => (s.state === 'paused' ? 1 : 0))),
       gauge('haven_replication_outside_window', 'Whether the peer waits for one of its time windows', per((s) => (s.outsideWindowUntil !== null ? 1 : 0))),
     ];
   }

@@ -12,7 +12,8 @@ import type { HistoryResponse, SmartReport } from '$core/api/smart.js';
 import type { ConfirmSwapRequest, StartSwapRequest, SwapInfo, SwapList } from '$core/api/swap.js';
 import type { GcStartResponse, GcStatus } from '$core/api/gc.js';
 import type { PolicyList, PreviewResponse, PruneResponse, RetentionPolicy, StoredPolicy } from '$core/api/retention.js';
-import type { PeerList, PeerStatus, ReplicateResponse, UpdatePeerRequest } from '$core/api/replication.js';
+import type { LagHistory, PeerQueue } from '$core/api/peer-activity.js';
+import type { AddPeerRequest, PeerList, PeerStatus, ReplicateResponse, UpdatePeerRequest } from '$core/api/replication.js';
 import type { Enrolment, PlanEntryInput, PlanEntryStatus, PlanList } from '$core/api/plan.js';
 import type { NotifyList, NotifyTarget, NotifyTargetInput, OutboxList, TestSendResult } from '$core/api/notify.js';
 import type { Report, ReportFormat } from '$core/api/reports.js';
@@ -160,6 +161,14 @@ export class ReplicationService {
   replicate = (name: string): Promise<ReplicateResponse> => this.http.post(`${V1}/peers/${encodeURIComponent(name)}/replicate`, {});
   /** Edits a peer's limits, windows and deletion propagation, or lifts its deletion brake (`deletesPaused: false`). */
   update = (name: string, req: UpdatePeerRequest): Promise<PeerStatus> => this.http.request('PATCH', `${V1}/peers/${encodeURIComponent(name)}`, req);
+  /** Adds a peer (the daemon asks the source for its groups first: a wrong URL or token fails here). */
+  add = (req: AddPeerRequest): Promise<PeerStatus> => this.http.post(`${V1}/peers`, req);
+  remove = (name: string): Promise<void> => this.http.del(`${V1}/peers/${encodeURIComponent(name)}`);
+  pause = (name: string): Promise<PeerStatus> => this.http.post(`${V1}/peers/${encodeURIComponent(name)}/pause`, {});
+  resume = (name: string): Promise<PeerStatus> => this.http.post(`${V1}/peers/${encodeURIComponent(name)}/resume`, {});
+  /** What the offsite lacks of the source (the daemon asks the source now). */
+  queue = (name: string): Promise<PeerQueue> => this.http.get(`${V1}/peers/${encodeURIComponent(name)}/queue`);
+  lagHistory = (name: string): Promise<LagHistory> => this.http.get(`${V1}/peers/${encodeURIComponent(name)}/lag-history`);
 }
 
 /** Reports over a period (issue 15; admin only): JSON here, and the URL a download link uses for either format. */
