@@ -183,12 +183,14 @@ export function encode(value: MsgValue): Uint8Array {
 
 export class MsgpackError extends Error {}
 
-const MAX_DEPTH = 64;
+/** Nesting deeper than this is refused by every reader of msgpack here. */
+export const MAX_DEPTH = 64;
 
-class Reader {
+/** A bounds-checked cursor over msgpack bytes (also used by tree-refs.ts, which skips values). */
+export class Reader {
   pos = 0;
   private readonly view: DataView;
-  constructor(private readonly buf: Uint8Array) {
+  constructor(readonly buf: Uint8Array) {
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   need(n: number): void {
@@ -197,6 +199,7 @@ class Reader {
   u8(): number { this.need(1); return this.buf[this.pos++] as number; }
   u16(): number { this.need(2); const v = this.view.getUint16(this.pos); this.pos += 2; return v; }
   u32(): number { this.need(4); const v = this.view.getUint32(this.pos); this.pos += 4; return v; }
+  skip(n: number): void { this.need(n); this.pos += n; }
   bytes(n: number): Uint8Array { this.need(n); const b = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return b; }
   u64(): bigint { this.need(8); const v = this.view.getBigUint64(this.pos); this.pos += 8; return v; }
   i64(): bigint { this.need(8); const v = this.view.getBigInt64(this.pos); this.pos += 8; return v; }

@@ -12,7 +12,7 @@
 // with decodeTree before any snapshot could reach it.
 
 import { DIGEST_BYTES } from './kinds.js';
-import { MsgpackError } from './msgpack.js';
+import { MAX_DEPTH, MsgpackError, Reader as Cursor } from './msgpack.js';
 import { TREE_VERSION } from './tree.js';
 
 export interface TreeRefs {
@@ -24,23 +24,6 @@ export interface TreeRefs {
   lists: Uint8Array[];
   /** Subdirectories' trees (copies). */
   subtrees: Uint8Array[];
-}
-
-const MAX_DEPTH = 64;
-
-class Cursor {
-  pos = 0;
-  private readonly view: DataView;
-  constructor(readonly buf: Uint8Array) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  }
-  need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new MsgpackError(`truncated at byte ${this.pos}`);
-  }
-  u8(): number { this.need(1); return this.buf[this.pos++] as number; }
-  u16(): number { this.need(2); const v = this.view.getUint16(this.pos); this.pos += 2; return v; }
-  u32(): number { this.need(4); const v = this.view.getUint32(this.pos); this.pos += 4; return v; }
-  skipBytes(n: number): void { this.need(n); this.pos += n; }
 }
 
 /** Length of a map header at the cursor, or -1 (nothing consumed) if the value is no map. */
@@ -71,7 +54,7 @@ function keyAt(c: Cursor): { at: number; n: number } {
   else if (t === 0xdb) n = c.u32();
   else throw new MsgpackError('map keys must be strings');
   const at = c.pos;
-  c.skipBytes(n);
+  c.skip(n);
   return { at, n };
 }
 
@@ -85,7 +68,7 @@ function digestAt(c: Cursor, what: string): Uint8Array {
   const n = t === 0xc4 ? c.u8() : t === 0xc5 ? c.u16() : t === 0xc6 ? c.u32() : -1;
   if (n !== DIGEST_BYTES) throw new MsgpackError(`${what}: expected ${DIGEST_BYTES} bytes`);
   const at = c.pos;
-  c.skipBytes(n);
+  c.skip(n);
   return c.buf.subarray(at, at + n);
 }
 
@@ -114,15 +97,15 @@ function skip(c: Cursor, depth: number): void {
   if (t < 0x80 || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) return;
   if (t <= 0x8f) { for (let i = (t & 0x0f) * 2; i > 0; i--) skip(c, depth + 1); return; }
   if (t <= 0x9f) { for (let i = t & 0x0f; i > 0; i--) skip(c, depth + 1); return; }
-  if (t <= 0xbf) { c.skipBytes(t & 0x1f); return; }
+  if (t <= 0xbf) { c.skip(t & 0x1f); return; }
   switch (t) {
-    case 0xc4: case 0xd9: c.skipBytes(c.u8()); return;
-    case 0xc5: case 0xda: c.skipBytes(c.u16()); return;
-    case 0xc6: case 0xdb: c.skipBytes(c.u32()); return;
-    case 0xcc: case 0xd0: c.skipBytes(1); return;
-    case 0xcd: case 0xd1: c.skipBytes(2); return;
-    case 0xce: case 0xd2: c.skipBytes(4); return;
-    case 0xcf: case 0xd3: c.skipBytes(8); return;
+    case 0xc4: case 0xd9: c.skip(c.u8()); return;
+    case 0xc5: case 0xda: c.skip(c.u16()); return;
+    case 0xc6: case 0xdb: c.skip(c.u32()); return;
+    case 0xcc: case 0xd0: c.skip(1); return;
+    case 0xcd: case 0xd1: c.skip(2); return;
+    case 0xce: case 0xd2: c.skip(4); return;
+    case 0xcf: case 0xd3: c.skip(8); return;
     case 0xdc: { for (let i = c.u16(); i > 0; i--) skip(c, depth + 1); return; }
     case 0xdd: { for (let i = c.u32(); i > 0; i--) skip(c, depth + 1); return; }
     case 0xde: { for (let i = c.u16() * 2; i > 0; i--) skip(c, depth + 1); return; }
