@@ -58,22 +58,16 @@ start_server() { # PEER: serves the run copy of its repository, as peers.sh and 
       rclone serve restic --addr "127.0.0.1:$PORT" --config "$RUN/rclone.conf" \
         --log-file "$RUN/logs/rclone-serve.log" --log-level NOTICE "$RUN/repos/$peer" &
       SERVER_PID=$!
-      for _ in $(seq 100); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/config")" != 000 ] && return 0
-        sleep 0.1
-      done ;;
+      wait_http "http://127.0.0.1:$PORT/config" "$SERVER_PID" "rclone serve restic"
+      return 0 ;;
     haven)
       # no scheduled GC: the runs measured are the ones asked for
       HAVEND_GC_CRON= "$HAVEND" serve --data "$RUN/repos/haven" --listen "127.0.0.1:$PORT" >>"$RUN/logs/havend.log" 2>&1 &
       SERVER_PID=$!
-      for _ in $(seq 300); do
-        curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/v1/health" && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || die "havend exited (see $RUN/logs/havend.log)"
-        sleep 0.1
-      done ;;
+      wait_http "http://127.0.0.1:$PORT/api/v1/health" "$SERVER_PID" "havend (see $RUN/logs/havend.log)" 2xx
+      return 0 ;;
     *) SERVER_PID=; return 0 ;;
   esac
-  die "the server of $peer did not come up"
 }
 stop_server() {
   [ -n "$SERVER_PID" ] || return 0

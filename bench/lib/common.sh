@@ -40,10 +40,13 @@ stage_three_backups() {
   touch "$stage/staged.ok"
 }
 
-# wait_http URL PID WHAT: until URL answers (any HTTP status), while PID lives
+# wait_http URL PID WHAT [2xx]: until URL answers (any HTTP status; with 2xx, a success: havend's
+# health answers 503 while it starts), while PID lives
 wait_http() {
+  local code
   for _ in $(seq 300); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" != 000 ] && return 0
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$1" || true) # 000 (and exit 7) while nothing listens
+    if [ "${4:-}" = 2xx ]; then [[ $code == 2?? ]] && return 0; else [ "$code" != 000 ] && return 0; fi
     kill -0 "$2" 2>/dev/null || die "$3 exited"
     sleep 0.1
   done

@@ -29,6 +29,7 @@ DATASET=$(realpath "$1")
 WORKDIR=$(realpath -m "$2")
 RUNS=${3:-3}
 [ -f "$REPO/dist/bench/replication/report.js" ] || { echo "build first: npx tsc -p tsconfig.json" >&2; exit 2; }
+for tool in restic rclone rsync; do command -v "$tool" >/dev/null || { echo "$tool is needed (apt-get install $tool)" >&2; exit 2; }; done
 BENCH_NAME=replication/run.sh
 # shellcheck source=../lib/common.sh
 . "$REPO/bench/lib/common.sh"
@@ -63,7 +64,7 @@ start_havend() {
   PORT=$(free_port)
   env "${QUIET[@]}" "$HAVEND" serve --data "$1" --listen "127.0.0.1:$PORT" >>"$2" 2>&1 &
   SERVERS+=("$!")
-  wait_http "http://127.0.0.1:$PORT/api/v1/health" "$!" "havend on $1 (see $2)"
+  wait_http "http://127.0.0.1:$PORT/api/v1/health" "$!" "havend on $1 (see $2)" 2xx
 }
 start_rclone() { # DIR LOG: sets PORT
   PORT=$(free_port)
