@@ -55,7 +55,9 @@ export function drillArea(deps: DrillAreaDeps) {
   return {
     name: 'drill',
     drills,
-    start(): void {
+    async start(): Promise<void> {
+      // drills the previous process was killed in: their token, holds and scratch files go
+      await drills.recover();
       const unregister = deps.metrics?.register('drill', () => {
         const latest = new Map<string, DrillRun>();
         for (const r of drills.history()) if (!latest.has(r.group)) latest.set(r.group, r);

@@ -15,6 +15,11 @@
 //    raises `drill.failed:<group>` (critical) naming the paths. A passing drill clears both.
 //
 // Every drill's result is kept in the state db (`drill-runs`, the newest 100).
+//
+// A drill in flight is noted in the state db (`drill-in-flight`) before it holds anything:
+// when the daemon is killed in the middle of one, the next start (recover()) revokes its
+// token, releases its holds, empties its scratch area and records it as failed (the task
+// itself is marked interrupted by the task registry), so nothing it took outlives it.
 
 import { randomInt } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -42,11 +47,21 @@ const KEEP_RUNS = 100;
 const SAMPLE_POOL = 100_000;
 /** A link rate's MB: 10^6 bytes, as links are sold. */
 const MB = 1_000_000;
+const INTERRUPTED = 'interrupted: the daemon stopped while the drill ran';
+
+/** A drill that has started and not yet recorded its result. */
+interface DrillInFlight {
+  task: string;
+  group: string;
+  started: string;
+  by: string;
+  estimateBytes: number;
+}
 
 export interface DrillServiceDeps {
   catalog: Pick<SnapshotCatalog, 'list'>;
-  holds: Pick<Holds, 'add' | 'release'>;
-  tokens: Pick<TokenStore, 'create' | 'revoke'>;
+  holds: Pick<Holds, 'add' | 'release' | 'list'>;
+  tokens: Pick<TokenStore, 'create' | 'revoke' | 'list'>;
   /** Trees read from the segments (what the comparison trusts). */
   trees: TreeReader;
   onDisk: ObjectSource;
@@ -65,12 +80,32 @@ export interface DrillServiceDeps {
 
 export class DrillService {
   private readonly runs: Database<DrillRun, string>;
+  private readonly inFlight: Database<DrillInFlight, string>;
   private current: string | null = null;
   /** Settles when the drill in flight has ended. */
   private currentDone: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: DrillServiceDeps) {
     this.runs = deps.state.db<DrillRun>('drill-runs');
+    this.inFlight = deps.state.db<DrillInFlight>('drill-in-flight');
+  }
+
+  /**
+   * Undoes what drills cut short by the previous process took (their token, holds and scratch
+   * files) and records each as failed. Called at start, before any drill can begin.
+   */
+  async recover(): Promise<number> {
+    const { deps } = this;
+    const left = [...this.inFlight.getRange()].map(({ value }) => value);
+    for (const d of left) {
+      for (const t of deps.tokens.list()) if (t.name === drillTokenName(d.task)) await deps.tokens.revoke(t.id).catch(() => undefined);
+      for (const h of deps.holds.list(drillOwner(d.group))) if (h.reason.includes(d.task)) await deps.holds.release(h.owner, h.kind, h.target);
+      await rm(join(deps.scratch, d.task), { recursive: true, force: true });
+      const run = this.summarize(d.group, d.started, d.by, d.estimateBytes, [], INTERRUPTED, d.task);
+      this.record(run);
+      this.alert(run);
+    }
+    return left.length;
   }
 
   get running(): boolean {
@@ -124,14 +159,17 @@ export class DrillService {
     const started = new Date(deps.now()).toISOString();
     const newest = snapshots[snapshots.length - 1] as SnapshotSummary;
     const picks = snapshots.length > 1 ? [newest, snapshots[randomInt(snapshots.length - 1)] as SnapshotSummary] : [newest];
-    const owner = `drill:${group}`;
+    const owner = drillOwner(group);
     const area = join(deps.scratch, ctx.id);
     const results: DrillSnapshot[] = [];
     let error: string | null = null;
     let token: { id: string } | null = null;
+    const estimateBytes = newest.stats.bytes ?? 0;
+    // Noted before anything is taken, so that a kill at any later point is undone by recover().
+    await this.inFlight.put(ctx.id, { task: ctx.id, group, started, by, estimateBytes });
     try {
       for (const p of picks) await deps.holds.add({ owner, kind: 'snapshot', target: p.id, reason: `recovery drill (task ${ctx.id})` });
-      const created = await deps.tokens.create(`drill ${ctx.id}`, `backup:${group}`);
+      const created = await deps.tokens.create(drillTokenName(ctx.id), `backup:${group}`);
       token = created.info;
       for (const [i, p] of picks.entries()) {
         ctx.progress(i / picks.length, `restoring snapshot ${p.id.slice(0, 12)} (${p.time})`);
@@ -146,7 +184,7 @@ export class DrillService {
       await rm(area, { recursive: true, force: true });
       this.current = null;
     }
-    const run = this.summarize(group, started, by, newest, results, error, ctx);
+    const run = this.summarize(group, started, by, estimateBytes, results, error, ctx.id);
     this.record(run);
     this.alert(run);
     const line = `${run.result}: ${run.filesCompared} file(s), ${run.bytesCompared} byte(s) compared; `
@@ -183,7 +221,7 @@ export class DrillService {
     };
   }
 
-  private summarize(group: string, started: string, by: string, newest: SnapshotSummary, results: DrillSnapshot[], error: string | null, ctx: TaskContext): DrillRun {
+  private summarize(group: string, started: string, by: string, estimateBytes: number, results: DrillSnapshot[], error: string | null, task: string): DrillRun {
     const bytes = results.reduce((n, r) => n + r.bytesCompared, 0);
     const files = results.reduce((n, r) => n + r.filesCompared, 0);
     const seconds = results.reduce((n, r) => n + r.restoreMs, 0) / 1000;
@@ -192,12 +230,11 @@ export class DrillService {
     const ttfb = first?.timeToFirstByteMs ?? 0;
     const goal = this.deps.goal(group);
     const target = goal.rto;
-    const estimateBytes = newest.stats.bytes ?? 0;
     const link = goal.linkRateMBps === null ? Infinity : goal.linkRateMBps * MB;
     const rateBound = bytesPerSecond <= 0 ? null : link < bytesPerSecond ? 'link' : 'appliance';
     const failed = error !== null || results.length === 0 || results.some((r) => r.clientError !== null || r.mismatches.length > 0 || r.damagedPaths.length > 0);
     return {
-      task: ctx.id, group, started, ended: new Date(this.deps.now()).toISOString(), result: failed ? 'failed' : 'passed', by,
+      task, group, started, ended: new Date(this.deps.now()).toISOString(), result: failed ? 'failed' : 'passed', by,
       snapshots: results, filesCompared: files, bytesCompared: bytes, bytesPerSecond, filesPerSecond: seconds > 0 ? files / seconds : 0,
       timeToFirstByteMs: ttfb,
       rtoEstimateSeconds: rateBound === null ? null : ttfb / 1000 + estimateBytes / Math.min(bytesPerSecond, link),
@@ -207,9 +244,11 @@ export class DrillService {
     };
   }
 
+  /** Keeps the result and forgets the drill in flight, in one transaction (recorded once). */
   private record(run: DrillRun): void {
     this.runs.transactionSync(() => {
       this.runs.putSync(run.task, run);
+      this.inFlight.removeSync(run.task);
       for (const key of [...this.runs.getKeys({ reverse: true, offset: KEEP_RUNS })]) this.runs.removeSync(key);
     });
   }
@@ -231,6 +270,14 @@ export class DrillService {
       });
     } else if (run.result === 'passed') alerts.clear(`drill.rto:${run.group}`);
   }
+}
+
+function drillOwner(group: string): string {
+  return `drill:${group}`;
+}
+
+function drillTokenName(task: string): string {
+  return `drill ${task}`;
 }
 
 function lastLine(text: string): string {
