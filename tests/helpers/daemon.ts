@@ -20,6 +20,8 @@ export interface DaemonOptions {
    * HTTPS; the test still connects over loopback only (the URL names 127.0.0.1).
    */
   listen?: string;
+  /** How long it may take to serve (default 20 s); the unit allows 5 minutes (TimeoutStartSec). */
+  startTimeoutMs?: number;
 }
 
 export interface Daemon {
@@ -75,7 +77,12 @@ export async function startDaemon(t: TestContext | null, options: DaemonOptions)
   proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const clients: ApiClient[] = [];
   const started = await new Promise<{ url: string; fingerprint: string | null }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`havend did not start within 20 s:\n${out}`)), 20_000);
+    const limit = options.startTimeoutMs ?? 20_000;
+    const timer = setTimeout(() => {
+      // not left running: nothing else holds it to stop it
+      proc.kill('SIGKILL');
+      reject(new Error(`havend did not start within ${limit / 1000} s:\n${out}`));
+    }, limit);
     const onData = (): void => {
       const m = /serving on (https?):\/\/(127\.0\.0\.1|0\.0\.0\.0|\[::\]):(\d+)/.exec(out);
       const fp = /fingerprint \(SHA-256\): ([0-9a-f:]{95})/.exec(out);
