@@ -20,7 +20,7 @@ export interface DaemonOptions {
    * HTTPS; the test still connects over loopback only (the URL names 127.0.0.1).
    */
   listen?: string;
-  /** How long it may take to serve (default 20 s); the unit allows 5 minutes (TimeoutStartSec). */
+  /** How long it may take to serve (default 60 s: a loaded shared machine); the unit allows 5 minutes (TimeoutStartSec). */
   startTimeoutMs?: number;
 }
 
@@ -77,7 +77,7 @@ export async function startDaemon(t: TestContext | null, options: DaemonOptions)
   proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const clients: ApiClient[] = [];
   const started = await new Promise<{ url: string; fingerprint: string | null }>((resolve, reject) => {
-    const limit = options.startTimeoutMs ?? 20_000;
+    const limit = options.startTimeoutMs ?? 60_000;
     const timer = setTimeout(() => {
       // not left running: nothing else holds it to stop it
       proc.kill('SIGKILL');
