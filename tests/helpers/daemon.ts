@@ -20,6 +20,8 @@ export interface DaemonOptions {
    * HTTPS; the test still connects over loopback only (the URL names 127.0.0.1).
    */
   listen?: string;
+  /** A test entry point to run with node instead of bin/havend (tests/faults/havend-faulty.ts). */
+  entry?: string;
 }
 
 export interface Daemon {
@@ -66,7 +68,9 @@ export async function startDaemon(t: TestContext | null, options: DaemonOptions)
   if (options.configFile) args.push('--config', options.configFile);
   // HAVEN_DAEMON_NODE_ARGS (benchmarks): node flags for the daemon, e.g. "--cpu-prof --cpu-prof-dir=DIR".
   const nodeArgs = (process.env.HAVEN_DAEMON_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const proc = spawn(nodeArgs.length > 0 ? process.execPath : HAVEND, nodeArgs.length > 0 ? [...nodeArgs, HAVEND, ...args] : args, {
+  const entry = options.entry ?? HAVEND;
+  const viaNode = nodeArgs.length > 0 || options.entry !== undefined;
+  const proc = spawn(viaNode ? process.execPath : HAVEND, viaNode ? [...nodeArgs, entry, ...args] : args, {
     env: { ...cleanEnv(), HAVEND_LOG_LEVEL: 'warn', ...(options.configFile ? {} : QUIET_SCHEDULES), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
