@@ -123,6 +123,7 @@ export class VerifyService {
       const tally = new Tally();
       await this.work(f, tally, ctx);
       await this.settleDamage(tally, ctx, f);
+      await this.nameMediaErrors(tally, ctx);
       f.summary = {
         snapshots: tally.snapshots, objects: tally.objects, bytes: tally.bytes, covered: tally.covered,
         damagedObjects: tally.damaged.size, problems: tally.problems, durationMs: Math.max(0, this.deps.now() - started),
@@ -164,6 +165,23 @@ export class VerifyService {
 
   private allSnapshots(): SnapshotSummary[] {
     return this.deps.catalog.ids().map((id) => this.deps.catalog.get(id)).filter((s): s is SnapshotSummary => s !== undefined);
+  }
+
+  /**
+   * Names each object the device could not read (where it lies, and the snapshots that reach
+   * it) as a problem of the run: a media error fails the run and is logged, but quarantines
+   * nothing, since a read error proves nothing about the record (the disk's own report and a
+   * scrub tell whether the sector is lost; the next run reads it again).
+   */
+  private async nameMediaErrors(tally: Tally, ctx: TaskContext): Promise<void> {
+    if (tally.unreadable.size === 0) return;
+    const scan = await scanDamage(this.deps.objects, this.allSnapshots(), new Set(tally.unreadable.keys()), ctx.signal);
+    for (const [hex, { detail }] of tally.unreadable) {
+      const reaching = scan.snapshots.filter((s) => s.digests.includes(hex)).map((s) => `${s.snapshot.id} (${s.snapshot.group})`);
+      const line = `media error, nothing quarantined: ${detail}: object ${hex}, reached by ${reaching.length === 0 ? 'no snapshot' : `snapshot(s) ${reaching.join(', ')}`}`;
+      ctx.log(line, 'error');
+      tally.problem(line);
+    }
   }
 
   /** Quarantines what the run found, names the snapshots that reach damage, raises or clears alerts. */
