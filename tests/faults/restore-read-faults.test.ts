@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { exitCodeFor } from '../../client/src/cli/exit-codes.js';
 import { createPosixOps } from '../../client/src/fs/posix-ops.js';
+import type { ErrorCode } from '../../core/src/errors.js';
 import { cliWorld, type CliWorld } from '../helpers/haven-cli.js';
 import { seededBytes } from '../helpers/real-data.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -35,10 +37,10 @@ async function restore(world: CliWorld, work: string, id: string, as: string) {
 }
 
 /** A failed restore's typed error; every file it left in the target is bit-exact (none is wrong). */
-async function assertFailedCleanly(r: { code: number | null; stdout: string; target: string }, code: string, names: RegExp, source: string): Promise<void> {
-  assert.notEqual(r.code, 0, 'the restore failed');
-  const { error } = JSON.parse(r.stdout) as { error: { code: string; message: string } };
+async function assertFailedCleanly(r: { code: number | null; stdout: string; target: string }, code: ErrorCode, names: RegExp, source: string): Promise<void> {
+  const { error } = JSON.parse(r.stdout) as { error: { code: ErrorCode; message: string } };
   assert.equal(error.code, code, error.message);
+  assert.equal(r.code, exitCodeFor(code), 'the exit code of the typed error');
   assert.match(error.message, names);
   const want = await contents(source);
   const left = existsSync(join(r.target, 'alpha')) ? await contents(join(r.target, 'alpha')) : new Map<string, string>();
