@@ -60,12 +60,14 @@ export interface PairOptions {
   sourceListen?: string;
   /** More environment for both daemons. */
   env?: NodeJS.ProcessEnv;
+  /** More environment for the source only (e.g. its datastore on S3). */
+  sourceEnv?: NodeJS.ProcessEnv;
 }
 
 export async function replicationPair(t: TestContext, group: string, options: PairOptions = {}): Promise<Pair> {
   const sourceScope = options.sourceScope ?? 'replicate';
   const home = tempDir(t, 'haven-repl-home-');
-  const source = await side(t, group, home, options.sourceListen, options.env);
+  const source = await side(t, group, home, options.sourceListen, { ...options.env, ...options.sourceEnv });
   const offsite = await side(t, group, home, undefined, options.env);
   const tokenFile = join(home, 'source.token');
   writeFileSync(tokenFile, `${createToken(source.dataDir, sourceScope, 'offsite')}\n`, { mode: 0o600 });

@@ -6,6 +6,7 @@ import type { TestContext } from 'node:test';
 import type { ObjectStorageStatus, DatastoreUsage } from '../../core/src/api/datastore.js';
 import { runBounded, type BoundedResult } from './bounded-run.js';
 import type { CephLab } from './ceph.js';
+import { S3Bucket } from '../../daemon/src/store/s3/s3-bucket.js';
 import { HAVEND, type Daemon } from './daemon.js';
 import { cliWorld, type CliWorld } from './haven-cli.js';
 
@@ -65,11 +66,33 @@ export async function assertStoreCheckClean(dataDir: string, s3Env: NodeJS.Proce
   assert.equal(check.code, 0, `${check.stdout}\n${check.stderr}`);
 }
 
+/** The daemon's bucket, as the test reaches it (the daemon's env: s3DaemonEnv). */
+export function bucketOf(lab: CephLab, env: NodeJS.ProcessEnv): S3Bucket {
+  return new S3Bucket({
+    endpoint: lab.endpoint, bucket: env.HAVEND_DATASTORE_S3_BUCKET as string, prefix: env.HAVEND_DATASTORE_S3_PREFIX as string,
+    region: 'us-east-1', credentialsFile: lab.credentialsFile, caFile: '', requestTimeoutMs: 30_000,
+  });
+}
+
+/**
+ * Creates the daemon's bucket before the daemon starts: a fresh gateway creates its data pools
+ * with the first bucket, which can outlast the test helper's 20 s wait for the daemon's start.
+ */
+export async function createBucket(lab: CephLab, env: NodeJS.ProcessEnv): Promise<void> {
+  const bucket = bucketOf(lab, env);
+  try {
+    await bucket.ensureBucket();
+  } finally {
+    bucket.close();
+  }
+}
+
 let worlds = 0;
 
 /** A real havend on the lab's gateway (a bucket of its own, a 3 MiB cache: smaller than a backup) and its client. */
 export async function s3CliWorld(t: TestContext, lab: CephLab, over: NodeJS.ProcessEnv = {}): Promise<{ w: CliWorld; env: NodeJS.ProcessEnv }> {
   const env = s3DaemonEnv(lab, `haven-client-${process.pid}-${++worlds}`, { HAVEND_DATASTORE_S3_CACHE_BYTES: String(3 * MiB), ...over });
+  await createBucket(lab, env);
   return { w: await cliWorld(t, env), env };
 }
 
