@@ -75,7 +75,10 @@ export async function startDaemon(t: TestContext | null, options: DaemonOptions)
   proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const clients: ApiClient[] = [];
   const started = await new Promise<{ url: string; fingerprint: string | null }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`havend did not start within 20 s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // a daemon that starts later would keep the test process alive
+      reject(new Error(`havend did not start within 20 s:\n${out}`));
+    }, 20_000);
     const onData = (): void => {
       const m = /serving on (https?):\/\/(127\.0\.0\.1|0\.0\.0\.0|\[::\]):(\d+)/.exec(out);
       const fp = /fingerprint \(SHA-256\): ([0-9a-f:]{95})/.exec(out);
