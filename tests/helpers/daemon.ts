@@ -80,7 +80,11 @@ export async function startDaemon(t: TestContext | null, options: DaemonOptions)
   const clients: ApiClient[] = [];
   const started = await new Promise<{ url: string; fingerprint: string | null }>((resolve, reject) => {
     // Generous: a havend starts in about a second, but on a 2-core machine shared by several suites it has taken over 20 s.
-    const timer = setTimeout(() => reject(new Error(`havend did not start within 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // a daemon that starts later would keep the test process alive
+      reject(new Error(`havend did not start within 60 s:
+${out}`));
+    }, 60_000);
     const onData = (): void => {
       const m = /serving on (https?):\/\/(127\.0\.0\.1|0\.0\.0\.0|\[::\]):(\d+)/.exec(out);
       const fp = /fingerprint \(SHA-256\): ([0-9a-f:]{95})/.exec(out);

@@ -61,7 +61,7 @@ export interface PairOptions {
   sourceListen?: string;
   /** More environment for both daemons. */
   env?: NodeJS.ProcessEnv;
-  /** More environment for the source alone. */
+  /** More environment for the source alone (e.g. its datastore on S3). */
   sourceEnv?: NodeJS.ProcessEnv;
   /** A test entry point the source runs instead of bin/havend (tests/faults/havend-faulty.ts). */
   sourceEntry?: string;

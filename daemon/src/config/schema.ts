@@ -38,7 +38,7 @@ export const ConfigSchema = Type.Object(
             region: Type.String({ default: 'us-east-1', description: 'Region name for request signing' }),
             credentialsFile: Type.String({ default: '', description: 'File (mode 0600) with AWS_ACCESS_KEY_ID=... and AWS_SECRET_ACCESS_KEY=... lines' }),
             caFile: Type.String({ default: '', description: 'PEM file of the CA that signed the endpoint\'s certificate; empty means the system CAs' }),
-            cacheBytes: Type.Integer({ minimum: 0, default: 4 * 1024 * MiB, description: 'Uploaded segments kept on local disk (least recently read go first); the open segment and uploads not yet done are not counted' }),
+            cacheBytes: Type.Integer({ minimum: 0, default: 4 * 1024 * MiB, description: 'Uploaded segments kept on local disk (least recently read go first); a segment read from the bucket is brought in whole once more than half of it has been read, if it fits; the open segment and uploads not yet done are not counted' }),
             queueBytes: Type.Integer({ minimum: 0, default: 4 * 1024 * MiB, description: 'Sealed segments waiting for upload: past this, appends are refused with STORAGE_BACKEND_UNAVAILABLE' }),
             idleSealSeconds: Type.Integer({ minimum: 1, maximum: 86400, default: 60, description: 'An open segment idle this long is sealed and uploaded, so a committed snapshot is in the bucket' }),
             requestTimeoutMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000, description: 'Every S3 request is abandoned after this long (a full Ceph cluster makes PUTs hang)' }),
