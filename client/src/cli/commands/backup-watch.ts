@@ -21,7 +21,10 @@ function timingFor(debounce: string | undefined): WatchTiming {
   const seconds = debounce === undefined ? DEFAULT_DEBOUNCE_SECONDS : Number(debounce);
   if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 3600) throw new UsageError('--debounce takes seconds from 0.1 to 3600');
   const debounceMs = Math.round(seconds * 1000);
-  return { debounceMs, maxDelayMs: Math.max(30_000, 10 * debounceMs), retryMs: 1000, retryMaxMs: 60_000, rescanMs: 300_000 };
+  // Who asks for a short debounce wants a short RPO, also right after an outage: the retry
+  // backoff is capped at 30 debounces (between 5 s and a minute).
+  const retryMaxMs = Math.min(60_000, Math.max(5_000, 30 * debounceMs));
+  return { debounceMs, maxDelayMs: Math.max(30_000, 10 * debounceMs), retryMs: 1000, retryMaxMs, rescanMs: 300_000 };
 }
 
 type Line = Record<string, unknown> & { event: string };
