@@ -4,11 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDaemon } from '../helpers/daemon.js';
 import { cliWorld } from '../helpers/haven-cli.js';
-import { seededBytes } from '../helpers/real-data.js';
 import { tempDir } from '../helpers/tmp.js';
 import { assertSnapshotIsTree, startWatch } from '../helpers/watch-process.js';
 
@@ -26,11 +25,8 @@ test('the appliance restarted mid-snapshot loses no change', async (t) => {
   const watch = startWatch(t, w, ['--debounce', '0.3', '--group', 'restart', 'src'], work);
   await watch.snapshotAfter(0, BOUND_MS);
 
-  // a snapshot long enough to be killed under: a large file, renamed in whole
-  writeFileSync(join(work, 'big.bin'), seededBytes(16 << 20, 'big'));
-  renameSync(join(work, 'big.bin'), join(src, 'big.bin'));
-  const from = watch.events.length;
-  await watch.waitFor((e) => e.event === 'started', BOUND_MS, from);
+  // a snapshot long enough to be killed under
+  const from = await watch.startLongSnapshot(work, src, BOUND_MS);
   await w.daemon.stop('SIGKILL');
 
   // changes while the appliance is away

@@ -5,12 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from '../helpers/daemon.js';
 import { HAVEN, cliWorld } from '../helpers/haven-cli.js';
 import { hasCommand, need } from '../helpers/prereq.js';
-import { seededBytes } from '../helpers/real-data.js';
 import { tempDir } from '../helpers/tmp.js';
 import { assertSnapshotIsTree, startWatch } from '../helpers/watch-process.js';
 
@@ -25,12 +24,8 @@ test('SIGTERM during a snapshot finishes it, then the watcher exits 0', async (t
   const watch = startWatch(t, w, ['--debounce', '0.3', '--group', 'stop', 'src'], work);
   await watch.snapshotAfter(0, BOUND_MS);
 
-  // SIGTERM while a snapshot runs: it is finished, then the watcher exits 0. The file comes
-  // whole (renamed in): a long write would be one change at its start and one at its end.
-  writeFileSync(join(work, 'big.bin'), seededBytes(16 << 20, 'big'));
-  renameSync(join(work, 'big.bin'), join(src, 'big.bin'));
-  const from = watch.events.length;
-  await watch.waitFor((e) => e.event === 'started', BOUND_MS, from);
+  // SIGTERM while a snapshot runs: it is finished, then the watcher exits 0
+  const from = await watch.startLongSnapshot(work, src, BOUND_MS);
   assert.equal(await watch.stop('SIGTERM'), 0, `exit code 0 after SIGTERM:\n${watch.stderr()}`);
   const tail = watch.events.slice(from).map((e) => e.event);
   // 16 MiB take a while to read and upload: the signal normally lands mid-snapshot

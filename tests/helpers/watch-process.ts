@@ -4,10 +4,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import { HAVEN, type CliWorld } from './haven-cli.js';
+import { seededBytes } from './real-data.js';
 import { assertSameTree, describeTree } from './tree-compare.js';
 
 export interface WatchEvent {
@@ -33,6 +35,12 @@ export interface WatchProcess {
   waitFor<E extends WatchEvent = WatchEvent>(match: (e: WatchEvent) => boolean, timeoutMs: number, from?: number): Promise<E>;
   /** The first snapshot that started after `after` (ms), i.e. one that holds every change made before it. */
   snapshotAfter(after: number, timeoutMs: number): Promise<SnapshotEvent>;
+  /**
+   * Adds a 16 MiB file to `dir` (written in `scratch`, renamed in whole: a long write would be
+   * one change at its start and one at its end) and resolves once the snapshot that reads it
+   * has started, with the index of the events from then on.
+   */
+  startLongSnapshot(scratch: string, dir: string, timeoutMs: number): Promise<number>;
   /** Signals the process and resolves with its exit code (SIGKILL after `timeoutMs`). */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
@@ -79,6 +87,13 @@ export function startWatch(t: TestContext, w: CliWorld, args: string[], cwd: str
   return {
     proc, events, stderr: () => err, waitFor,
     snapshotAfter: (after, timeoutMs) => waitFor<SnapshotEvent>((e) => e.event === 'snapshot' && (e as SnapshotEvent).startedAt >= after, timeoutMs),
+    startLongSnapshot: async (scratch, dir, timeoutMs) => {
+      writeFileSync(join(scratch, 'big.bin'), seededBytes(16 << 20, 'big'));
+      renameSync(join(scratch, 'big.bin'), join(dir, 'big.bin'));
+      const from = events.length;
+      await waitFor((e) => e.event === 'started', timeoutMs, from);
+      return from;
+    },
     stop: async (signal = 'SIGTERM', timeoutMs = 30_000) => {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
       proc.kill(signal);
