@@ -45,9 +45,11 @@ export interface WatchProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
 }
 
-export function startWatch(t: TestContext, w: CliWorld, args: string[], cwd: string): WatchProcess {
+/** `prefix`: a command that runs the client, before it (e.g. unshare). */
+export function startWatch(t: TestContext, w: CliWorld, args: string[], cwd: string, prefix: string[] = []): WatchProcess {
   const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_') && !k.startsWith('HAVEND_')));
-  const proc = spawn(HAVEN, ['backup', '--watch', '--json', ...args], { cwd, env: { ...cleanEnv, ...w.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...rest] = [...prefix, HAVEN, 'backup', '--watch', '--json', ...args] as [string, ...string[]];
+  const proc = spawn(cmd, rest, { cwd, env: { ...cleanEnv, ...w.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const events: WatchEvent[] = [];
   const waiters = new Set<() => void>();
   let pending = '';

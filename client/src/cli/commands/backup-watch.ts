@@ -1,4 +1,4 @@
-// haven backup --watch PATH... [--debounce SECONDS]: continuous protection. Watches the
+// haven backup --watch PATH... [--debounce SECONDS] [--rescan SECONDS]: continuous protection. Watches the
 // sources with inotify (client/src/watch/tree-watcher.ts) and takes an incremental snapshot
 // through the files cache once changes settle (client/src/watch/watch-loop.ts), until
 // SIGTERM or SIGINT; the running snapshot is finished first, a second signal abandons it.
@@ -16,23 +16,29 @@ import { printable } from '../printable.js';
 
 const DEFAULT_DEBOUNCE_SECONDS = 2;
 
-/** Timing from --debounce; the rest follows from it (docs/ARCHITECTURE.md, "Continuous protection"). */
-function timingFor(debounce: string | undefined): WatchTiming {
-  const seconds = debounce === undefined ? DEFAULT_DEBOUNCE_SECONDS : Number(debounce);
-  if (!Number.isFinite(seconds) || seconds < 0.1 || seconds > 3600) throw new UsageError('--debounce takes seconds from 0.1 to 3600');
-  const debounceMs = Math.round(seconds * 1000);
+const DEFAULT_RESCAN_SECONDS = 300;
+
+function secondsArg(flag: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  const seconds = value === undefined ? fallback : Number(value);
+  if (!Number.isFinite(seconds) || seconds < min || seconds > max) throw new UsageError(`${flag} takes seconds from ${min} to ${max}`);
+  return seconds;
+}
+
+/** Timing from --debounce and --rescan; the rest follows from them (docs/ARCHITECTURE.md, "Continuous protection"). */
+export function timingFor(debounce: string | undefined, rescan: string | undefined): WatchTiming {
+  const debounceMs = Math.round(secondsArg('--debounce', debounce, DEFAULT_DEBOUNCE_SECONDS, 0.1, 3600) * 1000);
+  const rescanMs = Math.round(secondsArg('--rescan', rescan, DEFAULT_RESCAN_SECONDS, 1, 86_400) * 1000);
   // Who asks for a short debounce wants a short RPO, also right after an outage: the retry
   // backoff is capped at 30 debounces (between 5 s and a minute).
   const retryMaxMs = Math.min(60_000, Math.max(5_000, 30 * debounceMs));
-  return { debounceMs, maxDelayMs: Math.max(30_000, 10 * debounceMs), retryMs: 1000, retryMaxMs, rescanMs: 300_000 };
+  return { debounceMs, maxDelayMs: Math.max(30_000, 10 * debounceMs), retryMs: 1000, retryMaxMs, rescanMs };
 }
 
 type Line = Record<string, unknown> & { event: string };
 
 export async function watchBackups(
-  ctx: CommandContext, paths: readonly string[], newRun: () => { run: BackupRun; close: () => void }, debounce: string | undefined,
+  ctx: CommandContext, paths: readonly string[], newRun: () => { run: BackupRun; close: () => void }, timing: WatchTiming,
 ): Promise<number> {
-  const timing = timingFor(debounce);
   const load = loadAddon();
   if (!load.addon) throw new HavenError('WATCH_UNAVAILABLE', { path: paths.join(' '), detail: `the native addon is not loaded (${load.reason})` });
   const addon = load.addon;
@@ -73,15 +79,15 @@ export async function watchBackups(
     notice: (message) => emit({ event: 'notice', message }, message),
   });
 
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
   await watcher.start();
   emit({ event: 'watching', paths, watches: watcher.watchCount, debounceMs: timing.debounceMs }, `watching ${watcher.watchCount} directories under ${paths.join(' ')}`);
   // The first snapshot brings the appliance up to date with whatever changed while nobody watched.
   loop.changed();
 
-  const signalled = new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
   let failure: unknown = null;
   const signal = await Promise.race([signalled, loop.failure.then(() => null, (err: unknown) => ((failure = err), null))]);
   watcher.close();

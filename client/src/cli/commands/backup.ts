@@ -1,4 +1,4 @@
-// haven backup PATH... [--group G] [--tag T] [--exclude P] [--stdin --name NAME] [--profile NAME] [--watch [--debounce S]]
+// haven backup PATH... [--group G] [--tag T] [--exclude P] [--stdin --name NAME] [--profile NAME] [--watch [--debounce S] [--rescan S]]
 
 import { hostname } from 'node:os';
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
@@ -32,6 +32,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
     'no-cache': { type: 'boolean', default: false },
     watch: { type: 'boolean', default: false },
     debounce: { type: 'string' },
+    rescan: { type: 'string' },
   }, true);
   const profile: Profile | null = values.profile ? readProfile(values.profile, ctx.env) : null;
   const paths = [...(profile?.paths ?? []), ...positionals];
@@ -59,9 +60,10 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
   };
   if (values.watch) {
     if (values.stdin) throw new UsageError('--watch watches paths, not standard input');
-    return (await import('./backup-watch.js')).watchBackups(ctx, paths, newRun, values.debounce);
+    const watch = await import('./backup-watch.js');
+    return watch.watchBackups(ctx, paths, newRun, watch.timingFor(values.debounce, values.rescan));
   }
-  if (values.debounce !== undefined) throw new UsageError('--debounce goes with --watch');
+  if (values.debounce !== undefined || values.rescan !== undefined) throw new UsageError('--debounce and --rescan go with --watch');
   const { run, close } = newRun();
   const started = Date.now();
   const stop = ctx.out.progress(() => {
