@@ -125,6 +125,7 @@ export const ERRORS = {
   CLIENT_NOT_CONFIGURED: { status: 400, message: 'No Haven server configured: run `haven login URL --token T`, or set HAVEN_SERVER and HAVEN_TOKEN' },
   PROFILE_INVALID: { status: 400, message: 'Profile {name} ({path}) cannot be used: {detail}' },
   SOURCE_UNREADABLE: { status: 400, message: 'Cannot back up {path}: {detail}' },
+  WATCH_UNAVAILABLE: { status: 400, message: 'Cannot watch {path} for changes: {detail}' },
   TARGET_NOT_EMPTY: { status: 409, message: 'Restore target {path} is not empty; pass --overwrite to restore into it' },
   OBJECT_CORRUPT: { status: 502, message: 'Object {digest} from the server is corrupt: {detail}' },
   CHECK_FAILED: { status: 500, message: 'Snapshot {id} failed its check: {count} problem(s), first: {first}' },

@@ -47,6 +47,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   CLIENT_NOT_CONFIGURED: EXIT.config,
   PROFILE_INVALID: EXIT.config,
   SOURCE_UNREADABLE: EXIT.config,
+  WATCH_UNAVAILABLE: EXIT.config,
   STORAGE_FULL: EXIT.applianceStorage,
   STORAGE_IO: EXIT.applianceStorage,
   STORAGE_BACKEND_UNAVAILABLE: EXIT.applianceStorage,
