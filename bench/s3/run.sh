@@ -24,7 +24,7 @@
 # Store sizes after the mutated backup: haven-local's datastore directory; the buckets' bytes
 # (radosgw-admin bucket stats) and haven-s3's local directory (index + cache).
 # Results: WORKDIR/results/{s3.csv,uploads.csv,sizes.csv,table.txt,env.txt}, logs in
-# WORKDIR/results/logs. Env: IDLE_SEAL (2), HAVEND_NODE_ARGS (node flags for both daemons,
+# WORKDIR/results/logs. Env: IDLE_SEAL (2), BENCH_DAEMON_NODE_ARGS (node flags for both daemons,
 # e.g. "--cpu-prof --cpu-prof-dir=DIR").
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -83,12 +83,12 @@ start_havend() { # PEER RUN [extra env...]
   local peer=$1 r=$2 dir=$RUN/repos/$1 log=$RUN/logs/havend-$1.log extra=()
   shift 2
   mkdir -p "$dir"
-  [ -n "${TOKEN[$peer]:-}" ] || TOKEN[$peer]=$("$HAVEND" token create --data "$dir" --scope admin 2>>"$log")
+  [ -n "${TOKEN[$peer]:-}" ] || TOKEN[$peer]=$("$HAVEND" token create --data "$dir" --scope admin 2>>"$log") || die "token create failed (see $log)"
   [ "$peer" = haven-s3 ] && read -r -a extra <<<"$(s3_env "$r")"
   PORTOF[$peer]=$(free_port)
-  # through node so that HAVEND_NODE_ARGS can profile the daemon
+  # through node so that BENCH_DAEMON_NODE_ARGS can profile the daemon
   # shellcheck disable=SC2086
-  env "${QUIET[@]}" "${extra[@]}" "$@" node ${HAVEND_NODE_ARGS:-} "$HAVEND" serve --data "$dir" \
+  env "${QUIET[@]}" "${extra[@]}" "$@" node ${BENCH_DAEMON_NODE_ARGS:-} "$HAVEND" serve --data "$dir" \
     --listen "127.0.0.1:${PORTOF[$peer]}" >>"$log" 2>&1 &
   PID[$peer]=$!
   wait_http "http://127.0.0.1:${PORTOF[$peer]}/api/v1/health" "${PID[$peer]}" "havend $peer (see $log)" 2xx
