@@ -55,6 +55,7 @@ export class S3SegmentBackend implements SegmentBackend {
   private idleTimer: NodeJS.Timeout | null = null;
   private fetchedBytes = 0;
   private lastError: string | null = null;
+  private lastErrorAt: string | null = null;
   private closing = false;
   private identityPublished = false;
 
@@ -169,10 +170,12 @@ export class S3SegmentBackend implements SegmentBackend {
         this.queue.shift();
         this.queuedBytes.delete(id);
         this.lastError = null;
+        this.lastErrorAt = null;
         pause = 1000;
         await this.evict();
       } catch (err) {
         this.lastError = (err as Error).message;
+        this.lastErrorAt = new Date().toISOString();
         log(this.log, 'warn', { segment: id, err: this.lastError }, `segment ${id} upload failed; retrying in ${pause / 1000} s`);
         if (this.closing) return;
         await new Promise((r) => setTimeout(r, pause).unref());
@@ -313,10 +316,12 @@ export class S3SegmentBackend implements SegmentBackend {
       openBytes,
       notUploadedBytes: pendingBytes + openBytes,
       cachedBytes: cached.reduce((n, c) => n + c.bytes, 0),
+      cachedSegments: cached.length,
       cacheBytes: this.options.cacheBytes,
       uploadedSegments: host ? host.index.uploaded.getKeysCount() : 0,
       fetchedBytes: this.fetchedBytes,
       lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt,
     };
   }
 
