@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createToken, setupCodeOf, startDaemon } from '../helpers/daemon.js';
 import { tempDir } from '../helpers/tmp.js';
-import { bearer, send, type RawResponse } from './stranger-requests.js';
+import { bearer, send, type RawResponse } from '../helpers/raw-http.js';
 
 const PER_ADDRESS = 5;
 const GLOBAL = 12;

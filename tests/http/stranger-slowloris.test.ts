@@ -16,7 +16,7 @@ import { ObjectKind } from '../../core/src/objects/kinds.js';
 import { createToken, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { fileEntry, frameOf, makeObject, textLike, treeOf } from '../helpers/objects.js';
 import { tempDir } from '../helpers/tmp.js';
-import { bearer, send } from './stranger-requests.js';
+import { bearer, send } from '../helpers/raw-http.js';
 
 const HEADERS_TIMEOUT_MS = 1000;
 const FRAME_TIMEOUT_MS = 8000;

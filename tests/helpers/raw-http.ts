@@ -1,4 +1,4 @@
-// Plain HTTP requests to a real havend from any loopback address (127.0.0.0/8 all reach it
+// Plain HTTP(S) requests to a real havend from any loopback address (127.0.0.0/8 all reach it
 // on Linux), so one machine can play several clients, or a botnet, against the rate limits.
 
 import http from 'node:http';
