@@ -27,7 +27,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const timeouts: http.ServerOptions = {
     headersTimeout: options.headersTimeoutMs,
     // Uploads are long-lived streams; never cut them on a request timer (an upload stream that
-    // stops sending is ended by the ingest's own idle timer instead).
+    // stalls inside a frame is ended by the ingest's frame timer, limits.frameTimeoutMs).
     requestTimeout: 0,
     // Node checks the headers timer only this often (30 s by default).
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(options.headersTimeoutMs / 4))),
