@@ -26,6 +26,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   GROUP_INVALID: EXIT.usage,
   UNAUTHORIZED: EXIT.auth,
   FORBIDDEN: EXIT.auth,
+  AUTH_RATE_LIMITED: EXIT.auth,
   SERVER_UNREACHABLE: EXIT.unreachable,
   RESPONSE_INVALID: EXIT.unreachable,
   SHUTTING_DOWN: EXIT.unreachable,
