@@ -20,6 +20,8 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, message: 'Too many attempts; retry in {seconds} s' },
   LOGIN_FAILED: { status: 401, message: 'Wrong user name or password' },
   SETUP_CODE_INVALID: { status: 403, message: 'The setup code is not the one havend printed' },
+  AUTH_RATE_LIMITED: { status: 429, message: 'Too many failed authentications from this address; retry in {seconds} s' },
+  CROSS_SITE_REFUSED: { status: 403, message: 'Refused a cross-site request (origin {origin}): the session cookie and the live socket serve this appliance\'s own pages only' },
   // sessions and ingest
   GROUP_INVALID: { status: 400, message: 'Invalid group name {group}: use 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit' },
   SESSION_NOT_FOUND: { status: 404, message: 'No backup session {id}' },
@@ -40,6 +42,7 @@ export const ERRORS = {
   MISSING_OBJECTS: { status: 409, message: '{count} object(s) reachable from the root are missing, first {first}' },
   OBJECTS_DAMAGED: { status: 409, message: '{count} object(s) reachable from the root are damaged on the appliance (quarantined), first {first}: upload them again' },
   TREE_TOO_DEEP: { status: 422, message: 'Directories nest deeper than {limit} levels below the root (tree {digest})' },
+  UPLOAD_STALLED: { status: 408, message: 'The upload stream sent nothing for {ms} ms; the connection was closed and complete frames before it were kept' },
   // reads
   SNAPSHOT_NOT_FOUND: { status: 404, message: 'No snapshot {id}' },
   SNAPSHOT_AMBIGUOUS: { status: 409, message: 'Snapshot prefix {id} matches more than one snapshot' },
@@ -103,7 +106,7 @@ export const ERRORS = {
   SWAP_STEP_FAILED: { status: 500, message: 'Disk swap step {step} failed: {detail}' },
   // storage
   STORAGE_FULL: { status: 507, message: 'The datastore is out of space; nothing partial was committed' },
-  STORAGE_IO: { status: 503, message: 'The datastore cannot be written: {detail}' },
+  STORAGE_IO: { status: 503, message: 'The datastore\'s disk failed: {detail}' },
   STORAGE_BACKEND_UNAVAILABLE: { status: 503, message: 'The datastore\'s object storage ({endpoint}) cannot take more: {detail}' },
   S3_CREDENTIALS_INVALID: { status: 500, message: 'S3 credentials file {path}: {detail}' },
   STORE_CORRUPT: { status: 500, message: 'Datastore record is corrupt: {detail}' },
@@ -125,6 +128,7 @@ export const ERRORS = {
   CLIENT_NOT_CONFIGURED: { status: 400, message: 'No Haven server configured: run `haven login URL --token T`, or set HAVEN_SERVER and HAVEN_TOKEN' },
   PROFILE_INVALID: { status: 400, message: 'Profile {name} ({path}) cannot be used: {detail}' },
   SOURCE_UNREADABLE: { status: 400, message: 'Cannot back up {path}: {detail}' },
+  WATCH_UNAVAILABLE: { status: 400, message: 'Cannot watch {path} for changes: {detail}' },
   TARGET_NOT_EMPTY: { status: 409, message: 'Restore target {path} is not empty; pass --overwrite to restore into it' },
   OBJECT_CORRUPT: { status: 502, message: 'Object {digest} from the server is corrupt: {detail}' },
   CHECK_FAILED: { status: 500, message: 'Snapshot {id} failed its check: {count} problem(s), first: {first}' },

@@ -80,7 +80,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const listen = parseListen(config.listen);
     // Loopback means plain HTTP; any other address HTTPS with the appliance's own certificate.
     const tls = isLoopbackHost(listen.host) ? null : await ensureCertificate(tlsDir(dataDir), runner);
-    const { db: state } = await areas.start(stateDbArea(dataDir));
+    const { db: state } = await areas.start(stateDbArea(dataDir, log));
     // A configured pool is mounted before the datastore opens: the datastore lives on it.
     const { boot } = await areas.start(await poolMountArea({ state, runner, config: config.pool, dataDir, log }));
     const { store, datastore } = await areas.start(await datastoreArea({ path: boot.datastorePath(loaded), config: config.datastore, log }));

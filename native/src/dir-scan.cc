@@ -24,30 +24,6 @@ enum Field {
   kMtimeSec, kMtimeNsec, kCtimeSec, kCtimeNsec, kBlocks, kFieldCount
 };
 
-bool ValidUtf8(const std::string& s) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t n = s.size(), i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) { i++; continue; }
-    if ((c & 0xe0) == 0xc0) { len = 2; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { len = 3; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { len = 4; cp = c & 0x07; }
-    else return false;
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; k++) {
-      if ((p[i + k] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3f);
-    }
-    // overlong forms, surrogates and values past U+10FFFF are not UTF-8
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
-}
-
 void Put64(double* f, int hi, int lo, uint64_t v) {
   f[hi] = static_cast<double>(v >> 32);
   f[lo] = static_cast<double>(v & 0xffffffffu);
@@ -120,9 +96,7 @@ Napi::Object ToJs(Napi::Env env, const Listing& l) {
   std::copy(l.fields.begin(), l.fields.end(), fields.Data());
   Napi::Array jsNames = Napi::Array::New(env, l.names.size());
   for (size_t i = 0; i < l.names.size(); i++) {
-    const std::string& n = l.names[i];
-    if (ValidUtf8(n)) jsNames.Set(i, Napi::String::New(env, n));
-    else jsNames.Set(i, Napi::Buffer<char>::Copy(env, n.data(), n.size()));
+    jsNames.Set(i, NameValue(env, l.names[i]));
   }
   Napi::Object out = Napi::Object::New(env);
   out.Set("names", jsNames);

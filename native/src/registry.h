@@ -37,6 +37,11 @@ inline struct timespec TimespecArg(const Napi::CallbackInfo& info, size_t i) {
   return ts;
 }
 
+// A file name as JavaScript gets it: a string when the bytes are valid UTF-8, else a Buffer
+// of the exact bytes (src/names.cc).
+bool ValidUtf8(const std::string& s);
+Napi::Value NameValue(Napi::Env env, const std::string& name);
+
 // Throws a JS Error shaped like Node's fs errors: message "CODE: syscall 'path'", .code, .errno, .syscall, .path.
 void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path);
 // The same error as a value (to reject a promise with).

@@ -32,7 +32,7 @@ test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS 
   for (const p of [
     './opt/haven/bin/havend', './opt/haven/node/bin/node', './opt/haven/native/build/Release/haven_native.node',
     './opt/haven/dist/daemon/src/cli/main.js', './opt/haven/node_modules/fastify/package.json', './opt/haven/node_modules/lmdb/package.json',
-    './lib/systemd/system/havend.service', './lib/systemd/system/haven-backup@.service', './lib/systemd/system/haven-backup@.timer',
+    './lib/systemd/system/havend.service', './lib/systemd/system/haven-backup@.service', './lib/systemd/system/haven-backup@.timer', './lib/systemd/system/haven-watch@.service',
     './opt/haven/ui/dist/index.html', './etc/haven/havend.json', './usr/bin/havend', './usr/bin/haven', './opt/haven/bin/haven', './opt/haven/appliance/postinstall.sh',
   ]) assert.ok(paths.has(p), `package lacks ${p}`);
   assert.ok(![...paths].some((p) => p.startsWith('./opt/haven/dist/tests/') || p.startsWith('./opt/haven/node_modules/typescript/')), 'no tests or dev dependencies');
@@ -60,7 +60,7 @@ test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS 
   assert.equal(readlinkSync(join(root, 'usr/bin/havend')), '/opt/haven/bin/havend');
 
   // the units, as that root's systemd reads them
-  const units = ['havend.service', 'haven-backup@home.service', 'haven-backup@home.timer'];
+  const units = ['havend.service', 'haven-backup@home.service', 'haven-backup@home.timer', 'haven-watch@home.service'];
   const verify = await runBounded('chroot', [root, 'systemd-analyze', 'verify', ...units], MINUTE, chrootEnv());
   assert.equal(verify.trim(), '', `systemd-analyze verify complained:\n${verify}`);
 

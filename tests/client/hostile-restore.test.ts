@@ -5,20 +5,26 @@
 // target is described in full (type, mode, owner, mtime and ctime in ns, xattrs, content
 // hash, link targets; atime is left out: reading changes it) and must come out unchanged.
 // Every child is killed at a deadline; where memory is the attack, its peak RSS is measured
-// (helpers/bounded-run.ts: GNU time's %M, else sampled VmHWM).
+// (helpers/bounded-run.ts: GNU time's %M, else sampled VmHWM). Issue 17's crafted cases:
+// names with `/`, `..`, `.`, empty, NUL, absolute and climbing paths (as names and as name
+// bytes), duplicate names, symlinks out then used as directories (split parts), hard links
+// planted in the target to outside files, huge sizes, deep nesting, list and DAG bombs.
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPosixOps } from '../../client/src/fs/posix-ops.js';
+import { ObjectKind } from '../../core/src/objects/kinds.js';
+import { encodeTree } from '../../core/src/objects/tree.js';
 import { haven, type CliOptions, type CliResult } from '../helpers/haven-cli.js';
+import { GraphBuilder, entry } from '../helpers/object-graph.js';
 import { startHostileServer, type HostileServer, type HostileServerOptions } from '../helpers/hostile-server.js';
 import { deepNesting, legitimate, nestedListBomb, sharedSubtreeDag, splitPartDuplicate, type ExpectedEntry } from '../helpers/hostile-trees.js';
 import { isRoot, need } from '../helpers/prereq.js';
 import { tempDir } from '../helpers/tmp.js';
-import { describeTree } from '../helpers/tree-compare.js';
+import { describeTree, type Described } from '../helpers/tree-compare.js';
 
 const posix = createPosixOps();
 const MiB = 1 << 20;
@@ -29,6 +35,7 @@ const RSS_KILL = 1024 * MiB;
 const DEADLINE_MS = 20_000;
 const EXIT_DAMAGED = 8;
 const EXIT_UNREACHABLE = 5;
+const EXIT_WARNINGS = 3;
 
 interface Lab {
   server: HostileServer;
@@ -137,6 +144,7 @@ test('the hostile server serves a benign snapshot: login, snapshots, ls (latest 
   const target = lab.target('restored');
   const restore = await lab.run(['restore', 'latest', '--target', target, '--json']);
   assert.equal(restore.code, 0, what(restore));
+  assert.equal(restore.stderr, '', 'a clean restore says nothing on stderr (it once printed a Node warning per file closed in a worker)');
   await assertRestored(target, snap.expected);
   const check = await lab.run(['check', 'latest', '--read-data', '--json']);
   assert.equal(check.code, 0, what(check));
@@ -236,4 +244,99 @@ test('a server that accepts connections and never answers: snapshots and restore
   ]);
   await t.test('snapshots', () => assertRefused('snapshots', snapshots, ['SERVER_UNREACHABLE'], EXIT_UNREACHABLE));
   await t.test('restore', () => assertRefused('restore', restore, ['SERVER_UNREACHABLE'], EXIT_UNREACHABLE));
+});
+
+/**
+ * Names no directory entry can have, each as the entry's name (and, where it is UTF-8, as its
+ * name bytes too), beside a legitimate file: `/` inside, `..`, `.`, empty, NUL, an absolute
+ * path and a path climbing out. Encoded by the real encoder, which checks nothing: only the
+ * client's decoder stands between such a tree and the file system.
+ */
+const HOSTILE_NAMES: Array<[string, string]> = [
+  ['a slash inside', 'a/b'], ['dot-dot', '..'], ['dot', '.'], ['empty', ''], ['NUL', 'x\u0000y'],
+  ['an absolute path', '/etc/cron.d/haven-owned'], ['a climbing path', '../../outside/file'],
+];
+
+for (const [label, name] of HOSTILE_NAMES) {
+  for (const as of ['name', 'name bytes'] as const) {
+    test(`a tree entry named by ${label} (${JSON.stringify(name)}, as its ${as}): restore, ls and check refuse with OBJECT_UNDECODABLE, nothing written`, async (t) => {
+      const lab = await hostileLab(t, (outside) => {
+        const g = new GraphBuilder();
+        const fields = as === 'name bytes' ? { rawName: Buffer.from(name) } : {};
+        const evil = g.file(name, `written by a hostile tree into ${outside}\n`, fields);
+        return { snapshots: [{ group: 'names', ...g.graph(g.tree([g.file('benign', 'benign\n'), evil])) }] };
+      });
+      const target = lab.target('target');
+      const before = await describeOutside(lab.outside);
+      const restore = await lab.run(['restore', 'latest', '--target', target, '--json']);
+      const ls = await lab.run(['ls', 'latest', '--json']);
+      const check = await lab.run(['check', 'latest', '--json']);
+      assert.deepEqual(await describeOutside(lab.outside), before, 'the outside directory is unchanged');
+      assertRefused('restore', restore, ['OBJECT_UNDECODABLE'], EXIT_DAMAGED);
+      assertRefused('ls', ls, ['OBJECT_UNDECODABLE'], EXIT_DAMAGED);
+      assertRefused('check', check, ['OBJECT_UNDECODABLE'], EXIT_DAMAGED);
+      assert.deepEqual(existsSync(target) ? readdirSync(target) : [], [], 'nothing restored from a tree that does not decode');
+    });
+  }
+}
+
+test('duplicate names in one tree (a symlink out, then a directory of the same name): refused as OBJECT_UNDECODABLE, outside unchanged', async (t) => {
+  const lab = await hostileLab(t, (outside) => {
+    const g = new GraphBuilder();
+    const link = entry('esc', 'symlink', { target: outside });
+    const dir = g.dir('esc', [g.file('file', 'written through the symlink\n')]);
+    // Both orders: a decoder that only compares neighbours for "less than" would let one pass.
+    return { snapshots: [{ group: 'dup', ...g.graph(g.add(ObjectKind.tree, encodeTree({ entries: [link, dir, { ...link, name: 'esc' }] }))) }] };
+  });
+  const target = lab.target('target');
+  const before = await describeOutside(lab.outside);
+  const restore = await lab.run(['restore', 'latest', '--target', target, '--json']);
+  assert.deepEqual(await describeOutside(lab.outside), before, 'the outside directory is unchanged');
+  assertRefused('restore', restore, ['OBJECT_UNDECODABLE'], EXIT_DAMAGED);
+});
+
+test('--overwrite over hard links planted at the snapshot\'s file names (to files outside the target): replaced, the outside files unchanged', async (t) => {
+  const snap = legitimate();
+  const lab = await hostileLab(t, () => ({ snapshots: [{ group: 'benign', ...snap }] }));
+  const target = lab.target('target');
+  mkdirSync(join(target, 'sub'), { recursive: true });
+  // Same file system (the lab's temporary directory): a write through either name would change the outside inode.
+  linkSync(join(lab.outside, 'file'), join(target, 'hello.txt'));
+  linkSync(join(lab.outside, 'sub', 'inner'), join(target, 'sub', 'inner.txt'));
+  linkSync(join(lab.outside, 'file'), join(target, 'empty'));
+  // Without ctimes and link lists: unlinking a planted name changes the outside inode's link
+  // count, hence its ctime. A write through the link would change its content and mtime, a chmod or chown its mode or owner.
+  const unlinked = async (): Promise<Map<string, Omit<Described, 'links'>>> =>
+    new Map([...await describeTree(lab.outside, posix, { self: true })].map(([k, { links: _links, ...rest }]) => [k, rest]));
+  const before = await unlinked();
+  const r = await lab.run(['restore', 'latest', '--target', target, '--overwrite', '--json']);
+  assert.deepEqual(await unlinked(), before, 'the outside files are unchanged (content, mode, owner, mtime, xattrs)');
+  assert.equal(r.code, 0, what(r));
+  await assertRestored(target, snap.expected);
+  for (const name of ['hello.txt', 'empty', 'sub/inner.txt']) assert.equal(statSync(join(target, name)).nlink, 1, `${name} is an inode of its own`);
+});
+
+test('a file claiming 2^50 bytes over one 12-byte chunk: RESTORE_LIMIT; with the limit raised, 12 bytes written and a warning naming it, nothing of that size allocated', async (t) => {
+  const lab = await hostileLab(t, () => {
+    const g = new GraphBuilder();
+    return { snapshots: [{ group: 'huge', ...g.graph(g.tree([entry('huge', 'file', { size: 2 ** 50, data: [g.data('twelve bytes')] })])) }] };
+  });
+  const target = lab.target('target');
+  const before = await describeOutside(lab.outside);
+  const r = await lab.run(['restore', 'latest', '--target', target, '--json'], { timeoutMs: 30_000, measureRss: true, killAboveRssBytes: RSS_KILL });
+  assert.deepEqual(await describeOutside(lab.outside), before, 'the outside directory is unchanged');
+  assertRefused('restore', r, ['RESTORE_LIMIT']);
+  assertPeakUnder('restore', r, RSS_LIMIT);
+  // With the limit raised past the claim, the chunks' 12 bytes contradict it.
+  const raised = await lab.run(['restore', 'latest', '--target', target, '--max-bytes', String(2 ** 51), '--json'], { timeoutMs: 30_000, measureRss: true, killAboveRssBytes: RSS_KILL });
+  assert.deepEqual(await describeOutside(lab.outside), before, 'the outside directory is unchanged');
+  // What the chunks hold is written, the file is cut to it, and the restore ends with a warning
+  // naming the file (exit 3): no 2^50-byte file or hole appears.
+  assert.equal(raised.code, EXIT_WARNINGS, what(raised));
+  assertPeakUnder('restore --max-bytes 2^51', raised, RSS_LIMIT);
+  const out = JSON.parse(raised.stdout) as { bytesWritten: number; warnings: string[] };
+  assert.equal(out.bytesWritten, 12);
+  assert.ok(out.warnings.some((w) => w.includes('huge') && w.includes(`the snapshot says ${2 ** 50}`)), JSON.stringify(out.warnings));
+  const huge = statSync(join(target, 'huge'));
+  assert.ok(huge.size === 12 && huge.blocks * 512 <= 1 << 20, `left ${huge.size} bytes (${huge.blocks} blocks)`);
 });

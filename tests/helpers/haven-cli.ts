@@ -49,11 +49,11 @@ export interface CliWorld {
 }
 
 /** A daemon with an admin token and an environment for the CLI. */
-export async function cliWorld(t: TestContext, daemonEnv: NodeJS.ProcessEnv = {}): Promise<CliWorld> {
+export async function cliWorld(t: TestContext, daemonEnv: NodeJS.ProcessEnv = {}, entry?: string): Promise<CliWorld> {
   const dataDir = tempDir(t);
   const home = tempDir(t, 'haven-home-');
   const token = createToken(dataDir, 'admin');
-  const daemon = await startDaemon(t, { dataDir, env: daemonEnv });
+  const daemon = await startDaemon(t, { dataDir, env: daemonEnv, ...(entry ? { entry } : {}) });
   const env = { HAVEN_SERVER: daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: `${home}/cache`, XDG_CONFIG_HOME: `${home}/config`, HOME: home };
   const run = (args: string[], options: CliOptions = {}): Promise<CliResult> => haven(args, { ...options, env: { ...env, ...options.env } });
   return {

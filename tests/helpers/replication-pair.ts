@@ -36,18 +36,19 @@ export interface Pair {
   peerStatus(name: string): Promise<PeerStatus>;
 }
 
-async function side(t: TestContext, group: string, home: string, listen?: string, env?: NodeJS.ProcessEnv): Promise<Side> {
+async function side(t: TestContext, group: string, home: string, listen?: string, env?: NodeJS.ProcessEnv, entry?: string): Promise<Side> {
   const dataDir = tempDir(t, 'haven-repl-');
   const token = createToken(dataDir, `backup:${group}`);
+  const start = (): Promise<Daemon> => startDaemon(t, { dataDir, ...(listen ? { listen } : {}), ...(env ? { env } : {}), ...(entry ? { entry } : {}) });
   const s: Side = {
-    dataDir, token, daemon: await startDaemon(t, { dataDir, ...(listen ? { listen } : {}), ...(env ? { env } : {}) }),
+    dataDir, token, daemon: await start(),
     haven: (args, options = {}) => haven(args, {
       ...options,
       env: { ...(s.daemon.fingerprint ? { HAVEN_FINGERPRINT: s.daemon.fingerprint } : {}), HAVEN_SERVER: s.daemon.url, HAVEN_TOKEN: token, HAVEN_CACHE_DIR: join(home, dataDir.replace(/\W/g, '_')), HOME: home, XDG_CONFIG_HOME: join(home, 'config'), ...options.env },
     }),
     restart: async () => {
       await s.daemon.stop();
-      s.daemon = await startDaemon(t, { dataDir, ...(listen ? { listen } : {}), ...(env ? { env } : {}) });
+      s.daemon = await start();
     },
   };
   return s;
@@ -60,12 +61,17 @@ export interface PairOptions {
   sourceListen?: string;
   /** More environment for both daemons. */
   env?: NodeJS.ProcessEnv;
+  /** More environment for the source alone (e.g. its datastore on S3). */
+  sourceEnv?: NodeJS.ProcessEnv;
+  /** A test entry point the source runs instead of bin/havend (tests/faults/havend-faulty.ts). */
+  sourceEntry?: string;
 }
 
 export async function replicationPair(t: TestContext, group: string, options: PairOptions = {}): Promise<Pair> {
   const sourceScope = options.sourceScope ?? 'replicate';
   const home = tempDir(t, 'haven-repl-home-');
-  const source = await side(t, group, home, options.sourceListen, options.env);
+  const sourceEnv = options.env || options.sourceEnv ? { ...options.env, ...options.sourceEnv } : undefined;
+  const source = await side(t, group, home, options.sourceListen, sourceEnv, options.sourceEntry);
   const offsite = await side(t, group, home, undefined, options.env);
   const tokenFile = join(home, 'source.token');
   writeFileSync(tokenFile, `${createToken(source.dataDir, sourceScope, 'offsite')}\n`, { mode: 0o600 });

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { TaskInfo } from '../../core/src/api/jobs.js';
 import type { PeerStatus, ReplicateResponse } from '../../core/src/api/replication.js';
+import type { VerifyRun, VerifyStatus } from '../../core/src/api/verify.js';
 import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import { createToken, havend } from '../helpers/daemon.js';
 import { isRoot } from '../helpers/prereq.js';
@@ -76,6 +78,17 @@ test('pull three snapshots, restore them bit-exact from the offsite, then follow
   }
 
   const offsiteAdminApi = offsite.daemon.client(createToken(offsite.dataDir, 'admin'));
+  // The offsite verifies what it pulled from disk again, after the pull rather than beside it:
+  // one run of new snapshots, started once the pull's task had ended, covering all three.
+  const pullTask = await offsiteAdminApi.json<TaskInfo>('GET', `/api/v1/tasks/${result.task as string}`);
+  let runs: VerifyRun[] = [];
+  await eventually('the pulled snapshots were verified', 60_000, async () => {
+    runs = (await offsiteAdminApi.json<VerifyStatus>('GET', '/api/v1/verify')).history.filter((r) => r.kind === 'new-snapshots' && r.status === 'succeeded');
+    return runs.length > 0;
+  });
+  assert.equal(runs.length, 1, JSON.stringify(runs));
+  assert.ok((runs[0] as VerifyRun).started >= (pullTask.ended as string), `verified after the pull ended (${pullTask.ended}): ${JSON.stringify(runs[0])}`);
+  assert.equal((runs[0] as VerifyRun).summary?.snapshots, 3);
   assert.deepEqual((await offsiteApi.snapshots(GROUP)).snapshots.filter((s) => s.protected).map((s) => s.id), [protectedId], 'protected on both sides');
 
   // A second pull finds nothing to do; a snapshot the offsite deleted itself is not fetched again.

@@ -87,7 +87,7 @@ async function verificationsDone(side: Side, admin: string): Promise<void> {
   throw new Error('verifications still running after 20 s');
 }
 
-test('damage on either side is repaired from the other; a copy damaged on both stays damaged', { timeout: 120_000 }, async (t) => {
+test('damage on either side is repaired from the other; a copy damaged on both stays damaged', { timeout: 240_000 }, async (t) => {
   const pair = await replicationPair(t, GROUP, { env: { HAVEND_DATASTORE_DIRECT_IO: 'false' } });
   const { source, offsite } = pair;
   const work = tempDir(t);

@@ -170,7 +170,7 @@ describeOnCeph('chunk store on S3 (Ceph RADOS Gateway)', (labOf) => {
     await again.store.close();
   });
 
-  test('compaction on objects: the old objects go after the index switch, kept snapshots read back from the bucket, no orphan is left', async (t) => {
+  test('compaction on objects: the old objects go after the index switch, kept snapshots read back from the bucket, no orphan is left; GC deletes an orphan object and no live one', async (t) => {
     const opts = options();
     const backend = await S3SegmentBackend.open(opts, quiet);
     const h = await gcHarness(t, 256 * 1024, backend);
@@ -195,6 +195,19 @@ describeOnCeph('chunk store on S3 (Ceph RADOS Gateway)', (labOf) => {
     const gone = uploadedBefore.filter((id) => !now.includes(id));
     assert.equal(gone.length, second.compaction.segments, `compacted segments ${gone.join(',')} deleted from the bucket`);
     assert.deepEqual(now, [...h.store.index.uploaded.getKeys()].map(Number), 'every object is a segment the index knows: no orphan, none missing');
+    await readsBack(h.store, [...shared, ...backups[2]!.objects]);
+
+    // A crash between a compaction's unlink and its object's delete, after the entries went:
+    // the compacted segment's object is back in the bucket, known to no index entry.
+    const orphan = gone[0] as number;
+    const live = (await bucket.list('segments/')).find((o) => o.name.endsWith(`${String(now[0]).padStart(8, '0')}.seg`));
+    assert.ok(live, 'a live object to copy');
+    const orphanName = live.name.replace(/\d{8}\.seg$/, `${String(orphan).padStart(8, '0')}.seg`);
+    await bucket.put(orphanName, (await bucket.getAll(live.name)) as Buffer);
+    assert.ok((await segmentObjects()).includes(orphan));
+    const third = await h.gc();
+    assert.deepEqual(await segmentObjects(), now, 'the orphan is deleted and every live object kept');
+    assert.ok(third.compaction.bytesFreed >= live.size, `bytesFreed ${third.compaction.bytesFreed} counts the orphan's ${live.size} bytes`);
     await readsBack(h.store, [...shared, ...backups[2]!.objects]);
   });
 

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { ChunkStore } from '../../daemon/src/store/chunk-store.js';
 import { RECORD_HEADER_BYTES } from '../../daemon/src/store/record-format.js';
+import type { SegmentBackend } from '../../daemon/src/store/segment-backend.js';
 import type { SegmentFileSystem } from '../../daemon/src/store/segment-io.js';
 import { checkStore, type CheckReport } from '../../daemon/src/store/store-check.js';
 import type { VerifyPool } from '../../daemon/src/workers/verify-pool.js';
@@ -24,8 +25,8 @@ export const BASES: readonly SegmentBase[] = [
 
 export const SEGMENT_MAX = 1 << 20;
 
-export async function openStore(root: string, base: SegmentBase, segmentFs?: SegmentFileSystem, segmentMaxBytes = SEGMENT_MAX): Promise<ChunkStore> {
-  const store = await ChunkStore.open(root, { create: true, segmentMaxBytes, directIo: base.directIo, ...(segmentFs ? { segmentFs } : {}) });
+export async function openStore(root: string, base: SegmentBase, segmentFs?: SegmentFileSystem, segmentMaxBytes = SEGMENT_MAX, backend?: SegmentBackend): Promise<ChunkStore> {
+  const store = await ChunkStore.open(root, { create: true, segmentMaxBytes, directIo: base.directIo, ...(segmentFs ? { segmentFs } : {}), ...(backend ? { backend } : {}) });
   // The temporary directory's file system takes O_DIRECT (ext4 or tmpfs here), so the
   // direct case really runs direct; the product would fall back to buffered silently.
   assert.equal(store.directIo, base.directIo, `${base.name} segment file in use`);

@@ -9,7 +9,8 @@ import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, isHavenError } from '../../client/src/api/api-client.js';
 import type { TlsInfo } from '../../core/src/api/system.js';
-import { createToken, havend, startDaemon } from '../helpers/daemon.js';
+import { createToken, havend, setupCodeOf, startDaemon } from '../helpers/daemon.js';
+import { send } from '../helpers/raw-http.js';
 import { haven } from '../helpers/haven-cli.js';
 import { sampleBackup } from '../helpers/objects.js';
 import { pushBackup } from '../helpers/push.js';
@@ -95,6 +96,13 @@ test('loopback serves plain HTTP and makes no certificate', async (t) => {
 test('a damaged certificate stops the daemon with a clear message instead of being replaced', async (t) => {
   const dataDir = tempDir(t);
   const d = await startDaemon(t, { dataDir, listen: WILDCARD });
+  // the browser's session cookie is Secure over HTTPS (its other attributes: tests/http/stranger-cross-site.test.ts)
+  const setup = await send(d.url, '/api/v1/setup', {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ code: setupCodeOf(d.output()), username: 'admin', password: 'correct horse battery staple' }),
+  });
+  assert.equal(setup.status, 201, setup.body);
+  assert.match(String(setup.headers['set-cookie']), /; HttpOnly; SameSite=Strict; .*; Secure/);
   assert.equal(await d.stop(), 0);
   const certFile = join(dataDir, 'tls', 'cert.pem');
   const pem = readFileSync(certFile, 'utf8');

@@ -144,7 +144,7 @@ test('login: wrong passwords are rate limited; logout ends the session and close
   const { ws, first } = await openLive(d, { cookie, origin });
   assert.equal(first.type, 'state');
   // another site's page cannot use the cookie, even where SameSite is not honoured
-  await assert.rejects(openLive(d, { cookie, origin: 'http://evil.example' }), /HTTP 401/);
+  await assert.rejects(openLive(d, { cookie, origin: 'http://evil.example' }), /HTTP 403/);
   assert.equal((await call(d, 'GET', '/api/v1/groups', { cookie, origin: 'http://evil.example' })).status, 401);
 
   const closed = new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)));

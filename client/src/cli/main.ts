@@ -15,6 +15,7 @@ usage:
   haven backup PATH... [--group G] [--tag T]... [--exclude PATTERN]... [--host H] [--no-cache]
   haven backup --stdin --name NAME [--group G]
   haven backup --profile NAME
+  haven backup --watch PATH... [--debounce SECONDS] [--rescan SECONDS] (or --profile NAME): snapshots seconds after changes
   haven snapshots [--group G]
   haven ls SNAPSHOT|latest [PATH] [--group G]
   haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH]... [--overwrite]

@@ -30,7 +30,11 @@ export class WorkerPool<J, R, F> {
   private start(): void {
     const { script, count, workerData } = this;
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(script, { workerData });
+      // Restore workers write through descriptors the addon opens beneath the target (openat),
+      // which Node's per-worker descriptor tracking does not know of: it printed a warning to
+      // stderr for every file a worker closed. The pool ends with the command, so no descriptor
+      // outlives the process either way.
+      const worker = new Worker(script, { workerData, trackUnmanagedFds: false });
       const slot: Slot<F> = { worker, inFlight: 0 };
       worker.on('message', (msg: PoolMessage<R, F>) => this.onMessage(slot, msg));
       worker.on('error', (err) => this.fail(err));

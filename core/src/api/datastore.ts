@@ -16,14 +16,16 @@ export const ObjectStorageStatus = Type.Object({
   openBytes: Type.Integer(),
   /** pendingBytes + openBytes: what a lost appliance would lose. */
   notUploadedBytes: Type.Integer(),
-  /** Uploaded segments kept locally, and the cache's bound (datastore.s3.cacheBytes). */
+  /** Uploaded segments kept locally (their bytes and count), and the cache's bound (datastore.s3.cacheBytes). */
   cachedBytes: Type.Integer(),
+  cachedSegments: Type.Integer(),
   cacheBytes: Type.Integer(),
   uploadedSegments: Type.Integer(),
   /** Bytes read back from the bucket since start (ranged GETs of segments not cached). */
   fetchedBytes: Type.Integer(),
-  /** The last upload failure, null once an upload succeeds again. */
+  /** The last upload failure and when it happened, both null once an upload succeeds again. */
   lastError: Type.Union([Type.String(), Type.Null()]),
+  lastErrorAt: Type.Union([Type.String(), Type.Null()]),
 });
 export type ObjectStorageStatus = Static<typeof ObjectStorageStatus>;
 

@@ -118,13 +118,41 @@ export interface RestoreAtArea {
   fsetxattr(fd: number, xattrName: string, value: Uint8Array): void;
 }
 
-export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea, CopyBytesArea, Crc32Area, RestoreAtArea {
+/** One inotify(7) event; an overflow of the kernel's queue comes as wd -1 with IN_Q_OVERFLOW. */
+export interface InotifyEvent {
+  wd: number;
+  mask: number;
+  cookie: number;
+  /** The entry's name inside the watched directory (a Buffer when not valid UTF-8). */
+  name?: string | Buffer;
+}
+
+export interface InotifyWatcherBinding {
+  /** The watch descriptor (the same one for an inode already watched). Throws like fs: ENOSPC when fs.inotify.max_user_watches is reached. */
+  addWatch(path: NativePath, mask: number): number;
+  /** False when the kernel had already dropped the watch. */
+  removeWatch(wd: number): boolean;
+  /** Stops the events and frees the descriptor; an open watcher keeps the process alive. */
+  close(): void;
+}
+
+export type InotifyBit =
+  | 'IN_MODIFY' | 'IN_ATTRIB' | 'IN_CLOSE_WRITE' | 'IN_MOVED_FROM' | 'IN_MOVED_TO' | 'IN_CREATE' | 'IN_DELETE' | 'IN_DELETE_SELF'
+  | 'IN_MOVE_SELF' | 'IN_UNMOUNT' | 'IN_Q_OVERFLOW' | 'IN_IGNORED' | 'IN_ONLYDIR' | 'IN_DONT_FOLLOW' | 'IN_EXCL_UNLINK' | 'IN_ISDIR';
+
+export interface InotifyArea {
+  /** An inotify descriptor polled on Node's event loop; each readable burst arrives as one call of `onEvents`. */
+  InotifyWatcher: new (onEvents: (events: InotifyEvent[]) => void) => InotifyWatcherBinding;
+  readonly inotifyBits: Readonly<Record<InotifyBit, number>>;
+}
+
+export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea, CopyBytesArea, Crc32Area, RestoreAtArea, InotifyArea {
   /** Areas the loaded build registered (native/src/registry.h). */
   readonly areas: readonly string[];
 }
 
 /** Every area this TypeScript expects; a build missing one is treated as absent. */
-export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify', 'copy-bytes', 'crc32', 'restore-at'];
+export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify', 'copy-bytes', 'crc32', 'restore-at', 'inotify'];
 
 export const ADDON_PATH = fileURLToPath(new URL('../../../../native/build/Release/haven_native.node', import.meta.url));
 

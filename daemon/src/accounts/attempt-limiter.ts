@@ -22,9 +22,15 @@ export class AttemptLimiter {
 
   /** Throws RATE_LIMITED when any of the keys is locked out. */
   check(keys: string[]): void {
+    const wait = this.lockedMs(keys);
+    if (wait > 0) throw new HavenError('RATE_LIMITED', { seconds: Math.ceil(wait / 1000) });
+  }
+
+  /** How long until every one of the keys may try again (0: now). */
+  lockedMs(keys: string[]): number {
     let wait = 0;
     for (const key of keys) wait = Math.max(wait, this.lockedFor(key));
-    if (wait > 0) throw new HavenError('RATE_LIMITED', { seconds: Math.ceil(wait / 1000) });
+    return wait;
   }
 
   fail(keys: string[]): void {
@@ -32,6 +38,8 @@ export class AttemptLimiter {
     for (const key of keys) {
       const list = this.recent(key, t);
       list.push(t);
+      // Only the newest `max` failures decide a lockout: a key failing without pause keeps a bounded list.
+      if (list.length > this.options.max) list.splice(0, list.length - this.options.max);
       this.failures.delete(key); // re-insert: Map order is then least recently failed first
       this.failures.set(key, list);
     }

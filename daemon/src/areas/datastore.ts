@@ -8,6 +8,7 @@ import { ChunkStore } from '../store/chunk-store.js';
 import { S3SegmentBackend } from '../store/s3/s3-segment-backend.js';
 import { s3BackendOptions } from '../store/s3/s3-config.js';
 import { datastoreOf } from '../store/datastore.js';
+import { daemonSegmentFileSystem } from '../store/segment-io.js';
 import { createVerifyPool } from '../workers/verify-pool.js';
 
 export interface DatastoreAreaDeps {
@@ -21,7 +22,7 @@ export async function datastoreArea(deps: DatastoreAreaDeps) {
   const s3 = s3BackendOptions(deps.config);
   const backend = s3 ? await S3SegmentBackend.open(s3, deps.log) : undefined;
   const store = await ChunkStore.open(deps.path, {
-    create: true, segmentMaxBytes: deps.config.segmentMaxBytes, directIo: deps.config.directIo, ...(backend ? { backend } : {}),
+    create: true, segmentMaxBytes: deps.config.segmentMaxBytes, directIo: deps.config.directIo, segmentFs: daemonSegmentFileSystem(), ...(backend ? { backend } : {}),
   });
   const r = store.recovery;
   if (r.recoveredRecords > 0 || r.truncatedBytes > 0 || r.notes.length > 0) {

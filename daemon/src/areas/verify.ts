@@ -15,6 +15,7 @@ import type { StateDb } from '../state/state-db.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Datastore } from '../store/datastore.js';
 import type { PeerRepair } from '../replication/peer-repair.js';
+import { PULL_TASK_KIND } from '../replication/peer-puller.js';
 import { VERIFY_TASK_KIND, VerifyService } from '../verify/verify-service.js';
 import { VerifyRecords } from '../verify/verify-records.js';
 
@@ -41,6 +42,8 @@ export function verifyServiceOf(deps: Omit<VerifyAreaDeps, 'scheduler' | 'metric
     onDisk: deps.store.onDisk, objects: deps.store, catalog: deps.datastore.catalog, listing: deps.datastore.listing,
     quarantine: deps.datastore.quarantine, records, tasks: deps.tasks, alerts: deps.alerts, bus: deps.bus, config: deps.config, now: deps.now,
     ...(deps.repair ? { repair: deps.repair } : {}),
+    // A pull commits its snapshots one after another: verify them after it, not beside it.
+    deferDuring: [PULL_TASK_KIND],
   });
   return { verify, records };
 }

@@ -1,7 +1,9 @@
 // The datastore's usage for the dashboard (capacity, stored bytes, dedup ratio), kept current
 // and announced as `datastore.usage`: shortly after snapshots change, when a snapshot's
 // logical size is measured, when uploads start or stop being refused for lack of space, and
-// every half minute for the file system's free space.
+// every half minute for the file system's free space. With the datastore on S3 it is measured
+// every two seconds while a backup runs or anything is not yet in the bucket, so the upload
+// queue moves live on the dashboard.
 
 import { statfsSync } from 'node:fs';
 import type { DatastoreUsage } from '../../../core/src/api/datastore.js';
@@ -12,11 +14,14 @@ import type { SnapshotSizes } from './snapshot-sizes.js';
 
 const DEBOUNCE_MS = 200;
 const POLL_MS = 30_000;
+const UPLOAD_POLL_MS = 2_000;
 
 export class DatastoreUsageMonitor {
   private current: DatastoreUsage;
   private debounce: NodeJS.Timeout | null = null;
   private poll: NodeJS.Timeout | null = null;
+  private uploadPoll: NodeJS.Timeout | null = null;
+  private readonly openSessions = new Set<string>();
   private unsubscribe = (): void => {};
 
   constructor(
@@ -32,7 +37,14 @@ export class DatastoreUsageMonitor {
     const soon = (): void => this.schedule();
     this.bus.on(this, 'snapshot.committed', soon);
     this.bus.on(this, 'snapshot.deleted', soon);
-    this.bus.on(this, 'session.ended', soon);
+    this.bus.on(this, 'session.started', (s) => {
+      this.openSessions.add(s.id);
+      soon();
+    });
+    this.bus.on(this, 'session.ended', (s) => {
+      this.openSessions.delete(s.id);
+      soon();
+    });
     this.unsubscribe = this.reserve.onChange(soon);
     this.poll = setInterval(soon, POLL_MS);
     this.poll.unref();
@@ -44,6 +56,9 @@ export class DatastoreUsageMonitor {
     this.unsubscribe();
     if (this.poll) clearInterval(this.poll);
     if (this.debounce) clearTimeout(this.debounce);
+    if (this.uploadPoll) clearTimeout(this.uploadPoll);
+    this.debounce = null;
+    this.uploadPoll = null;
   }
 
   get(): DatastoreUsage {
@@ -65,8 +80,22 @@ export class DatastoreUsageMonitor {
       const { updated: _b, ...b } = this.current;
       this.current = next;
       if (JSON.stringify(a) !== JSON.stringify(b)) this.bus.emit('datastore.usage', next);
+      if (this.uploadsToFollow(next)) this.followUploads();
     }, DEBOUNCE_MS);
     this.debounce.unref();
+  }
+
+  private uploadsToFollow(u: DatastoreUsage): boolean {
+    return u.objectStorage !== null && (u.objectStorage.notUploadedBytes > 0 || this.openSessions.size > 0);
+  }
+
+  private followUploads(): void {
+    if (this.uploadPoll) return;
+    this.uploadPoll = setTimeout(() => {
+      this.uploadPoll = null;
+      this.schedule();
+    }, UPLOAD_POLL_MS);
+    this.uploadPoll.unref();
   }
 
   private measure(): DatastoreUsage {

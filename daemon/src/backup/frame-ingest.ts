@@ -8,6 +8,8 @@
 // with a typed error; objects that verified before it stay indexed, nothing wrong ever is.
 // Each batch of new objects is admitted by the datastore's free-space reserve before it is
 // verified (space-reserve.ts): below the reserve the stream ends with STORAGE_FULL.
+// A stream that stalls or trickles inside a frame (slow-loris) holds an arena of the shared
+// pool; past the frame timeout it ends with UPLOAD_STALLED and its connection is destroyed.
 
 import type { Readable } from 'node:stream';
 import { HavenError } from '../../../core/src/errors.js';
@@ -27,6 +29,12 @@ export interface IngestOptions {
   syncEveryBytes: number;
   /** Batches in verification at once for this stream. */
   maxInFlight?: number;
+  /**
+   * A frame must arrive whole within this long of its first byte, counted while the stream
+   * flows (0: no limit). Between frames a stream may idle: the client is chunking files
+   * whose objects the appliance already has.
+   */
+  frameTimeoutMs?: number;
 }
 
 export interface IngestDeps {
@@ -158,9 +166,30 @@ export class FrameIngest implements FrameSink {
       let settled = false;
       // On shutdown the stream stops being read at once; its complete frames are still stored.
       const onShutdown = (): void => finish(new HavenError('SHUTTING_DOWN'));
+      const frameMs = this.options.frameTimeoutMs ?? 0;
+      let deadline: NodeJS.Timeout | null = null;
+      let deadlineFrame = -1;
+      const disarm = (): void => {
+        if (deadline) clearTimeout(deadline);
+        deadline = null;
+      };
+      // Armed per frame while it is under way and the stream flows; while this side pauses
+      // the stream (backpressure) the client cannot send, so the clock restarts on resume.
+      const watch = (flowing: boolean): void => {
+        if (frameMs === 0 || !flowing || !this.parser.midFrame) return disarm();
+        if (deadline && deadlineFrame === this.parser.frames) return;
+        disarm();
+        deadlineFrame = this.parser.frames;
+        deadline = setTimeout(() => {
+          deadline = null;
+          finish(new HavenError('UPLOAD_STALLED', { ms: frameMs }));
+          source.destroy(); // not drained: a trickling client would hold the connection
+        }, frameMs);
+      };
       const finish = (err: unknown): void => {
         if (settled) return;
         settled = true;
+        disarm();
         shutdown?.removeEventListener('abort', onShutdown);
         source.off('data', onData);
         source.off('end', onEnd);
@@ -187,6 +216,7 @@ export class FrameIngest implements FrameSink {
           return;
         }
         source.resume();
+        watch(true);
       };
       const onData = (chunk: Buffer): void => {
         try {
@@ -199,8 +229,9 @@ export class FrameIngest implements FrameSink {
         this.next ??= this.arenas.tryAcquire();
         if (this.inFlight.size >= this.maxInFlight || !this.next) {
           source.pause();
+          watch(false);
           resumeWhenReady();
-        }
+        } else watch(true);
       };
       const onEnd = (): void => {
         try {

@@ -120,7 +120,7 @@ function spaceLine(s: DatastoreSpace): string {
 
 function bucketLine(o: ObjectStorageStatus): string {
   return `${o.endpoint}/${o.bucket}/${o.prefix}: ${size(o.notUploadedBytes)} not yet uploaded (${o.pendingSegments} sealed segment(s) queued), `
-    + `${size(o.cachedBytes)} cached of ${size(o.cacheBytes)}${o.lastError ? `; LAST UPLOAD FAILED: ${o.lastError}` : ''}`;
+    + `${size(o.cachedBytes)} cached of ${size(o.cacheBytes)}${o.lastError ? `; LAST UPLOAD FAILED (${o.lastErrorAt ?? '?'}): ${o.lastError}` : ''}`;
 }
 
 async function daemonUsage(dataDir: string): Promise<DatastoreUsage | null> {

@@ -246,6 +246,15 @@ class Collection {
     const compacted = new Set(plan.chosen.map((s) => s.id));
     const deadBytes = segments.filter((s) => !compacted.has(s.id)).reduce((n, s) => n + Math.max(0, s.size - s.live), 0);
     ctx.log(`compaction: ${compaction.segments} segment(s) rewritten, ${compaction.bytesRewritten} bytes copied, ${compaction.bytesFreed} bytes freed, ${compaction.segmentsLeft} left`);
+    // Objects a crash or a failed delete left in the bucket (S3 datastore): counted as freed by compaction.
+    const orphans = await store.sweepBackendOrphans().catch((err: unknown) => {
+      ctx.log(`orphan objects not swept: ${(err as Error).message}`, 'warn');
+      return { objects: 0, bytes: 0 };
+    });
+    if (orphans.objects > 0) {
+      ctx.log(`deleted ${orphans.objects} orphan object(s) from the bucket (${orphans.bytes} bytes)`);
+      compaction.bytesFreed += orphans.bytes;
+    }
 
     const openSessions = deferred === null
       ? [...new Set([...openAtStart.map((s) => s.id), ...this.deps.sessions.roots().map((s) => s.id)])]

@@ -6,9 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AccountStore } from '../accounts/accounts.js';
-import { AttemptLimiter } from '../accounts/attempt-limiter.js';
 import type { SetupCode } from '../accounts/setup-code.js';
 import type { WebSessions } from '../accounts/web-sessions.js';
+import { GuessLimiter } from '../auth/guess-limiter.js';
 import type { TokenStore } from '../auth/tokens.js';
 import type { Catalog } from '../backup/catalog.js';
 import type { Sessions } from '../backup/sessions.js';
@@ -30,7 +30,6 @@ import type { Datastore } from '../store/datastore.js';
 import type { UploadSpace } from '../store/space-reserve.js';
 import type { TlsMaterial } from '../tls/certificate.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
-import { bearerToken } from './auth-hook.js';
 import type { LocalSocket } from './local-socket.js';
 import { routeTable, type RouteHandlers } from './route-table.js';
 import type { Route } from './route-types.js';
@@ -63,10 +62,10 @@ import { tokenRoutes } from './routes/tokens.js';
 import { uiRoutes } from './routes/ui-static.js';
 import { buildServer } from './server.js';
 import { sessionResolver } from './session-auth.js';
+import { tokenResolver } from './token-auth.js';
 import { shutdownGate } from './shutdown-gate.js';
 
 const MAX_OBJECTS_PER_REQUEST = 4096;
-const LOGIN_WINDOW_MS = 15 * 60_000;
 
 export interface ApiServerDeps {
   log: Logger;
@@ -117,7 +116,7 @@ export interface ApiServerDeps {
   uiDir: string;
 }
 
-function routeHandlers(d: ApiServerDeps): RouteHandlers {
+function routeHandlers(d: ApiServerDeps, guesses: GuessLimiter): RouteHandlers {
   return {
     health: healthRoutes({ version: d.version, datastoreId: d.store.identity.id, ready: d.ready }),
     backups: backupRoutes({
@@ -136,8 +135,7 @@ function routeHandlers(d: ApiServerDeps): RouteHandlers {
     system: systemRoutes({ tls: () => d.tls, urls: d.urls, metrics: d.metrics, usage: d.usage }),
     auth: authRoutes({
       accounts: d.accounts, sessions: d.webSessions, setupCode: d.setupCode,
-      byAddress: new AttemptLimiter({ max: 20, windowMs: LOGIN_WINDOW_MS }),
-      byAccount: new AttemptLimiter({ max: 5, windowMs: LOGIN_WINDOW_MS }),
+      guesses,
       onSessionEnded: (id) => d.hub.closeSession(id),
       log: (msg, fields) => d.log.info(fields, msg),
     }),
@@ -169,21 +167,26 @@ export interface ApiServer {
 }
 
 export async function buildApiServer(d: ApiServerDeps): Promise<ApiServer> {
-  const routes = routeTable(routeHandlers(d), { maxHasDigests: d.limits.maxHasDigests, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST });
+  const { limits } = d;
+  const guesses = new GuessLimiter({
+    perAddress: limits.authFailuresPerAddress, global: limits.authFailuresGlobal, perAccount: limits.authFailuresPerAccount,
+    windowMs: limits.authFailureWindowSeconds * 1000,
+  });
+  const routes = routeTable(routeHandlers(d, guesses), { maxHasDigests: d.limits.maxHasDigests, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST });
   const server = await buildServer({
     logger: d.log,
     maxJsonBodyBytes: d.limits.maxJsonBodyBytes,
+    headersTimeoutMs: d.limits.headersTimeoutMs,
     ...(d.tls ? { https: { key: d.tls.key, cert: d.tls.cert } } : {}),
     plugins: [shutdownGate(d.shutdown), liveSocketPlugin],
     resolvers: [
       d.localSocket.resolver,
-      (req) => {
-        const t = bearerToken(req);
-        return t ? d.tokens.verify(t) : null;
-      },
+      tokenResolver(d.tokens, guesses),
       sessionResolver(d.webSessions),
     ],
     routes,
   });
+  const unregister = d.metrics.register('auth', () => guesses.collect());
+  server.addHook('onClose', async () => unregister());
   return { server, routes };
 }

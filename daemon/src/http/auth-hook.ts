@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { HavenError } from '../../../core/src/errors.js';
 import { canReadGroup, canReplicate, hasScope, type Principal } from '../auth/principal.js';
+import { foreignOrigin } from './cross-site.js';
 import type { RoutePolicy } from './route-types.js';
 
 /** Resolves the caller from its credentials; areas may add resolvers (the UI's session cookie). */
@@ -15,6 +16,11 @@ export function installAuth(app: FastifyInstance, resolvers: PrincipalResolver[]
   app.addHook('onRequest', async (req) => {
     const policy: RoutePolicy | undefined = req.routeOptions.config.auth;
     if (!policy) return; // not-found handler
+    // A WebSocket has no CORS: any page may open one to us, whatever credentials it carries.
+    if (req.headers.upgrade !== undefined) {
+      const foreign = foreignOrigin(req);
+      if (foreign !== null) throw new HavenError('CROSS_SITE_REFUSED', { origin: foreign });
+    }
     for (const resolve of resolvers) {
       req.principal = await resolve(req);
       if (req.principal) break;

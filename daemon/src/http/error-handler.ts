@@ -24,6 +24,8 @@ export function installErrorHandler(app: FastifyInstance): void {
       err = new HavenError('INTERNAL', { requestId: req.id });
     }
     if (err.status >= 500 && err.code !== 'INTERNAL') req.log.error({ err: error, code: err.code }, err.message);
+    // RFC 9110 section 10.2.3: a 429 says when to come back.
+    if (err.status === 429 && typeof err.params.seconds === 'number') void reply.header('retry-after', String(err.params.seconds));
     void reply.code(err.status).send(err.toBody(req.id));
   });
   app.setNotFoundHandler((req, reply) => {

@@ -13,6 +13,8 @@ import type { Route } from './route-types.js';
 export interface ServerOptions {
   logger: FastifyServerOptions['loggerInstance'];
   maxJsonBodyBytes: number;
+  /** A request's headers must arrive within this long (slow-loris); the connection is closed otherwise. */
+  headersTimeoutMs: number;
   resolvers: PrincipalResolver[];
   routes: Route[];
   /** Serve HTTPS with this key and certificate (PEM); plain HTTP when absent. */
@@ -22,19 +24,27 @@ export interface ServerOptions {
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const timeouts: http.ServerOptions = {
+    headersTimeout: options.headersTimeoutMs,
+    // Uploads are long-lived streams; never cut them on a request timer (an upload stream that
+    // stalls inside a frame is ended by the ingest's frame timer, limits.frameTimeoutMs).
+    requestTimeout: 0,
+    // Node checks the headers timer only this often (30 s by default).
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(options.headersTimeoutMs / 4))),
+  };
   const app = Fastify({
     loggerInstance: options.logger,
     // Per-request lines would dominate the log during uploads; errors are logged by the handler.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxJsonBodyBytes,
     genReqId: () => randomBytes(6).toString('hex'),
-    // Uploads are long-lived streams; never cut them on a request timer.
     requestTimeout: 0,
+    http: timeouts,
     // While shutting down, the shutdown gate answers new requests with SHUTTING_DOWN in the
     // catalogue's shape; Fastify's own 503 would not be.
     return503OnClosing: false,
     // Fastify's types tie an instance to http.Server; an https.Server offers everything Fastify calls on it.
-    ...(options.https ? { serverFactory: (handler: http.RequestListener) => https.createServer(options.https ?? {}, handler) as unknown as http.Server } : {}),
+    ...(options.https ? { serverFactory: (handler: http.RequestListener) => https.createServer({ ...options.https, ...timeouts }, handler) as unknown as http.Server } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
   installErrorHandler(app);

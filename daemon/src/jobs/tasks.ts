@@ -128,6 +128,12 @@ export class TaskRegistry {
     return stored;
   }
 
+  /** Whether a task of this kind is running now (cheap: only the running tasks are looked at). */
+  isRunning(kind: string): boolean {
+    for (const r of this.running.values()) if (r.info.kind === kind) return true;
+    return false;
+  }
+
   /** Most recent first (ids sort by start time). Running tasks come from memory: their db copy may lag. */
   list(filter: { kind?: string; subject?: string; limit?: number } = {}): TaskInfo[] {
     const limit = filter.limit ?? 100;

@@ -9,6 +9,7 @@
 // recovery (recovery.ts) indexes those and truncates a torn tail. Every mutating call runs
 // on one serial queue, so there is exactly one appender per datastore.
 
+import { stat } from 'node:fs/promises';
 import type { ObjectStorageStatus } from '../../../core/src/api/datastore.js';
 import { HavenError } from '../../../core/src/errors.js';
 import { digestKey as key, sha256, toHex } from '../../../core/src/objects/digest.js';
@@ -17,7 +18,7 @@ import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdenti
 import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-format.js';
 import { SegmentReader } from './segment-reader.js';
-import { listSegments } from './segment-files.js';
+import { listSegments, segmentPath } from './segment-files.js';
 import { SegmentWriter, type AppendItem } from './segment-writer.js';
 import type { SegmentFileSystem } from './segment-io.js';
 import { recoverSegments, type RecoveryReport } from './recovery.js';
@@ -475,14 +476,21 @@ export class ChunkStore implements SegmentBackendHost {
     });
   }
 
-  /** Removes retired segments' files once no read of them is in flight, then forgets them; answers the bytes freed. */
+  /**
+   * Removes retired segments' files once no read of them is in flight, then forgets them;
+   * answers the bytes freed: each segment once, its local file or its object in the backend,
+   * whichever is larger (an evicted segment frees its object; one never uploaded, its file).
+   */
   async removeRetired(segments: readonly number[]): Promise<number> {
     if (segments.length === 0) return 0;
+    let freed = 0;
     for (const segment of segments) {
       await this.leases.idle(segment);
       await this.reader.forget(segment);
+      const local = await stat(segmentPath(this.root, segment)).then((s) => s.size, () => 0);
+      freed += Math.max(local, this.options.backend?.objectBytes(segment) ?? 0);
     }
-    const freed = await unlinkSegments(this.root, segments);
+    await unlinkSegments(this.root, segments);
     // After the index switch and the readers: the objects go before the entries that name them.
     await this.options.backend?.removed(segments);
     const index = this.index;
@@ -498,6 +506,11 @@ export class ChunkStore implements SegmentBackendHost {
       throw storageError(await lmdbCause(err));
     }
     return freed;
+  }
+
+  /** Deletes the backend's orphan objects (garbage collection's last step); nothing on a plain directory. */
+  async sweepBackendOrphans(): Promise<{ objects: number; bytes: number }> {
+    return (await this.options.backend?.sweepOrphans()) ?? { objects: 0, bytes: 0 };
   }
 
   /** How much the datastore holds (an empty one may move: relocate()). */

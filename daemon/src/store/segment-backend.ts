@@ -30,8 +30,15 @@ export interface SegmentBackend {
   sealed(segment: number): void;
   /** Makes a segment's file present locally (compaction scans files). */
   ensureLocal(segment: number): Promise<void>;
+  /** Bytes of the segment's copy in the backend (0 when it has none): what deleting it frees. */
+  objectBytes(segment: number): number;
   /** Compacted segments whose local files are gone: their copies in the backend go too. */
   removed(segments: readonly number[]): Promise<void>;
+  /**
+   * Deletes segment objects no index entry knows (a compacted segment whose object delete
+   * failed after its entries went); never one that is live, queued or being uploaded.
+   */
+  sweepOrphans(): Promise<{ objects: number; bytes: number }>;
   /** The upload queue and the cache, for the datastore page and `havend info`. */
   status(): ObjectStorageStatus;
   /** Seals and uploads what it can within its bound, then stops (the index is still open). */

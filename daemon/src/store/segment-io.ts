@@ -26,3 +26,19 @@ export interface SegmentFileSystem {
 export const nodeSegmentFs: SegmentFileSystem = {
   open: (path, flags, mode) => open(path, flags, mode),
 };
+
+let daemonSegmentFs: SegmentFileSystem = nodeSegmentFs;
+
+/**
+ * Replaces the file system the daemon's datastore opens segments through, before the daemon
+ * starts. Only a test entry point calls it (tests/faults/havend-faulty.ts): it is how a real
+ * havend, over loopback, with real clients and peers, runs on a disk whose reads fail.
+ */
+export function installDaemonSegmentFs(fs: SegmentFileSystem): void {
+  daemonSegmentFs = fs;
+}
+
+/** What the daemon's datastore opens segments through: node:fs unless a test entry point installed another. */
+export function daemonSegmentFileSystem(): SegmentFileSystem {
+  return daemonSegmentFs;
+}

@@ -1,8 +1,8 @@
 // Random reads of records by location, with a small cache of open segment files.
 // Every read checks the record header, that it holds the expected digest, and the payload
 // CRC; decoding to raw bytes also checks the SHA-256. A segment that cannot be opened or read
-// (EIO from a failing disk) is STORAGE_IO: the disk failed, which proves nothing about the
-// record, so it is not reported as damage (STORE_CORRUPT).
+// (EIO from a failing disk, after one retry of the read) is STORAGE_IO: the disk failed,
+// which proves nothing about the record, so it is not reported as damage (STORE_CORRUPT).
 
 import { HavenError } from '../../../core/src/errors.js';
 import { Zstd, ZstdError } from '../../../core/src/compress/zstd.js';
@@ -58,14 +58,16 @@ export class SegmentReader {
     for (const { location } of items) end = Math.max(end, location.offset + RECORD_HEADER_BYTES + location.storedLength);
     const fh = await this.file(first.location.segment);
     const span = Buffer.allocUnsafe(end - start);
-    const { bytesRead } = await fh.read(span, 0, span.length, start).catch((err: unknown) => {
+    // A failed read is tried once more before it counts: a transient fault (a cable, a
+    // controller reset) then costs nothing; a failing sector fails twice.
+    const bytesRead = await readFully(fh, span, start).catch(() => readFully(fh, span, start)).catch((err: unknown) => {
       throw readFailed(`segment ${first.location.segment} offset ${start}`, 'read', err);
     });
     return items.map(({ location, digest }) => {
       const at = location.offset - start;
       const len = RECORD_HEADER_BYTES + location.storedLength;
       const buf = span.subarray(at, at + len);
-      const header = at + len <= bytesRead ? decodeRecordHeader(buf) : 'short read';
+      const header = at + len <= bytesRead ? decodeRecordHeader(buf) : `the segment ends at offset ${start + bytesRead}, inside the record`;
       const where = `segment ${location.segment} offset ${location.offset}`;
       if (typeof header === 'string') throw new HavenError('STORE_CORRUPT', { detail: `${where}: ${header}` });
       if (!Buffer.from(header.digest).equals(Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength))) {
@@ -105,6 +107,21 @@ export class SegmentReader {
     for (const fh of this.files.values()) await fh.close();
     this.files.clear();
   }
+}
+
+/**
+ * Reads until `span` is full or the file ends (a read that returns 0), and answers how many
+ * bytes were read. One read may return fewer bytes than asked without the file ending (a
+ * signal, FUSE, a network file system): only the end of the file means the record is cut.
+ */
+async function readFully(fh: SegmentHandle, span: Buffer, position: number): Promise<number> {
+  let done = 0;
+  while (done < span.length) {
+    const { bytesRead } = await fh.read(span, done, span.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
 }
 
 function readFailed(where: string, what: string, err: unknown): HavenError {

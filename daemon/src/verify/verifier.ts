@@ -49,6 +49,12 @@ export class Tally {
   readonly damaged = new Map<string, { digest: Buffer; reason: string }>();
   /** Objects a snapshot reaches that are not stored (hex): a repair from a peer fetches them. */
   readonly missing = new Map<string, Buffer>();
+  /**
+   * Objects the device failed to read (STORAGE_IO, after the reader's retry), by hex digest,
+   * with where: a media error, not damage. Nothing is quarantined for it (the record may be
+   * whole: the next run reads it again); the service names the snapshots that reach it.
+   */
+  readonly unreadable = new Map<string, { digest: Buffer; detail: string }>();
   readonly problems: string[] = [];
   /** Objects already handled in this run (latin1 keys). */
   readonly seen = new Set<string>();
@@ -98,6 +104,7 @@ export class Verifier {
         return null;
       }
       if (isDamage(err)) tally.damaged.set(toHex(item.digest), { digest: Buffer.from(item.digest), reason: (err as Error).message });
+      else if (err instanceof HavenError && err.code === 'STORAGE_IO') tally.unreadable.set(toHex(item.digest), { digest: Buffer.from(item.digest), detail: String(err.params['detail']) });
       else tally.problem(`${context}: ${(err as Error).message}`);
       return null;
     }

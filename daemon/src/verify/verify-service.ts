@@ -46,14 +46,24 @@ export interface VerifyServiceDeps {
   listing: ObjectListing;
   quarantine: Quarantine;
   records: VerifyRecords;
-  tasks: Pick<TaskRegistry, 'run' | 'get'>;
+  tasks: Pick<TaskRegistry, 'run' | 'get' | 'isRunning'>;
   alerts: Pick<AlertCenter, 'raise' | 'clear' | 'list'>;
   bus: EventBus;
   config: { cron: string; rotationNights: number; maxAgeDays: number };
   now: () => number;
   /** Repairs from replication peers (absent: damage waits for the next backup to heal it). */
   repair?: Pick<PeerRepair, 'peer' | 'peerFor' | 'repair'>;
+  /**
+   * Task kinds whose commits come in bursts (a replication pull): while one runs, new snapshots
+   * wait and are verified together once it ends (at most `maxDeferMs` after the first of them),
+   * so the re-read does not compete with the pull for the disk and the cores.
+   */
+  deferDuring?: readonly string[];
+  maxDeferMs?: number;
 }
+
+/** How long new snapshots may wait for a pull to end before they are verified anyway. */
+const MAX_DEFER_MS = 10 * 60_000;
 
 interface Flight {
   kind: VerifyRunKind;
@@ -77,6 +87,8 @@ export class VerifyService {
   private tail: Promise<unknown> = Promise.resolve();
   private readonly flights = new Map<string, Flight>();
   private runningTask: string | null = null;
+  /** Set while new snapshots wait for a pull to end (deferDuring); fires at the latest bound. */
+  private deferTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: VerifyServiceDeps) {
     this.verifier = new Verifier({ onDisk: deps.onDisk, listing: deps.listing, quarantine: deps.quarantine, records: deps.records, now: deps.now });
@@ -85,20 +97,42 @@ export class VerifyService {
   /** Closes runs a killed daemon left open, then follows commits and the end of runs. */
   start(): void {
     for (const run of this.deps.records.openRuns()) this.deps.records.finish(closedAfterKill(run, this.taskOrNull(run.task)));
-    this.deps.bus.on(this, 'task.ended', (t) => this.ended(t));
+    this.deps.bus.on(this, 'task.ended', (t) => {
+      this.ended(t);
+      if (this.deferTimer !== null && this.deps.deferDuring?.includes(t.kind) && !this.deferring()) this.verifyPending();
+    });
     this.deps.bus.on(this, 'snapshot.committed', (s) => {
       this.pending.add(s.id);
-      if (this.newQueued) return;
-      try {
-        this.begin('new-snapshots', 'commit', null);
-      } catch {
-        this.newQueued = false; // the daemon is stopping: the nightly rotation covers what is left
+      if (this.newQueued || this.deferTimer !== null) return;
+      if (this.deferring()) {
+        this.deferTimer = setTimeout(() => this.verifyPending(), this.deps.maxDeferMs ?? MAX_DEFER_MS);
+        this.deferTimer.unref();
+        return;
       }
+      this.verifyPending();
     });
   }
 
   stop(): void {
     this.deps.bus.removeListeners(this);
+    if (this.deferTimer !== null) clearTimeout(this.deferTimer);
+    this.deferTimer = null;
+  }
+
+  private deferring(): boolean {
+    return (this.deps.deferDuring ?? []).some((kind) => this.deps.tasks.isRunning(kind));
+  }
+
+  /** Queues a new-snapshots run for what is pending (one is enough: it takes them all). */
+  private verifyPending(): void {
+    if (this.deferTimer !== null) clearTimeout(this.deferTimer);
+    this.deferTimer = null;
+    if (this.newQueued || this.pending.size === 0) return;
+    try {
+      this.begin('new-snapshots', 'commit', null);
+    } catch {
+      this.newQueued = false; // the daemon is stopping: the nightly rotation covers what is left
+    }
   }
 
   get running(): boolean {
@@ -123,6 +157,7 @@ export class VerifyService {
       const tally = new Tally();
       await this.work(f, tally, ctx);
       await this.settleDamage(tally, ctx, f);
+      await this.nameMediaErrors(tally, ctx);
       f.summary = {
         snapshots: tally.snapshots, objects: tally.objects, bytes: tally.bytes, covered: tally.covered,
         damagedObjects: tally.damaged.size, problems: tally.problems, durationMs: Math.max(0, this.deps.now() - started),
@@ -164,6 +199,23 @@ export class VerifyService {
 
   private allSnapshots(): SnapshotSummary[] {
     return this.deps.catalog.ids().map((id) => this.deps.catalog.get(id)).filter((s): s is SnapshotSummary => s !== undefined);
+  }
+
+  /**
+   * Names each object the device could not read (where it lies, and the snapshots that reach
+   * it) as a problem of the run: a media error fails the run and is logged, but quarantines
+   * nothing, since a read error proves nothing about the record (the disk's own report and a
+   * scrub tell whether the sector is lost; the next run reads it again).
+   */
+  private async nameMediaErrors(tally: Tally, ctx: TaskContext): Promise<void> {
+    if (tally.unreadable.size === 0) return;
+    const scan = await scanDamage(this.deps.objects, this.allSnapshots(), new Set(tally.unreadable.keys()), ctx.signal);
+    for (const [hex, { detail }] of tally.unreadable) {
+      const reaching = scan.snapshots.filter((s) => s.digests.includes(hex)).map((s) => `${s.snapshot.id} (${s.snapshot.group})`);
+      const line = `media error, nothing quarantined: ${detail}: object ${hex}, reached by ${reaching.length === 0 ? 'no snapshot' : `snapshot(s) ${reaching.join(', ')}`}`;
+      ctx.log(line, 'error');
+      tally.problem(line);
+    }
   }
 
   /** Quarantines what the run found, names the snapshots that reach damage, raises or clears alerts. */

@@ -1,9 +1,9 @@
-// haven backup PATH... [--group G] [--tag T] [--exclude P] [--stdin --name NAME] [--profile NAME]
+// haven backup PATH... [--group G] [--tag T] [--exclude P] [--stdin --name NAME] [--profile NAME] [--watch [--debounce S] [--rescan S]]
 
 import { hostname } from 'node:os';
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { isValidGroup } from '../../../../core/src/api/wire-constants.js';
-import { BackupRun, checkSources } from '../../backup/backup-run.js';
+import { BackupRun, checkSources, type BackupRequest } from '../../backup/backup-run.js';
 import { createPosixOps } from '../../fs/posix-ops.js';
 import { addonOrFallback } from '../../../../core/src/native/addon.js';
 import { cacheDir, readProfile, type Profile } from '../client-config.js';
@@ -30,6 +30,9 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
     profile: { type: 'string' },
     host: { type: 'string' },
     'no-cache': { type: 'boolean', default: false },
+    watch: { type: 'boolean', default: false },
+    debounce: { type: 'string' },
+    rescan: { type: 'string' },
   }, true);
   const profile: Profile | null = values.profile ? readProfile(values.profile, ctx.env) : null;
   const paths = [...(profile?.paths ?? []), ...positionals];
@@ -40,19 +43,28 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
   if (!isValidGroup(group)) throw new UsageError(`invalid group ${group}: 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit`);
   checkSources(paths);
 
-  const { api, connection } = connect(ctx, profile);
   const level = Number(ctx.env.HAVEN_ZSTD_LEVEL ?? DEFAULT_ZSTD_LEVEL);
-  const run = new BackupRun(
-    {
-      group, paths, tags: [...(profile?.tags ?? []), ...(values.tag ?? [])], excludes: [...(profile?.excludes ?? []), ...(values.exclude ?? [])],
-      host: values.host ?? hostname(), ...(values.name !== undefined ? { stdinName: values.name } : {}),
-    },
-    {
+  const req: BackupRequest = {
+    group, paths, tags: [...(profile?.tags ?? []), ...(values.tag ?? [])], excludes: [...(profile?.excludes ?? []), ...(values.exclude ?? [])],
+    host: values.host ?? hostname(), ...(values.name !== undefined ? { stdinName: values.name } : {}),
+  };
+  // One run per snapshot, each with its own connection (a watcher outlives appliance restarts).
+  const newRun = (): { run: BackupRun; close: () => void } => {
+    const { api, connection } = connect(ctx, profile);
+    const run = new BackupRun(req, {
       api, connection, cacheDir: values['no-cache'] ? null : cacheDir(ctx.env), workers: workerCount(ctx.env),
       zstdLevel: Number.isInteger(level) && level >= -7 && level <= 19 ? level : DEFAULT_ZSTD_LEVEL,
       posix: createPosixOps(), addon: addonOrFallback(), ...(values.stdin ? { stdin: ctx.stdin() } : {}),
-    },
-  );
+    });
+    return { run, close: () => api.close() };
+  };
+  if (values.watch) {
+    if (values.stdin) throw new UsageError('--watch watches paths, not standard input');
+    const watch = await import('./backup-watch.js');
+    return watch.watchBackups(ctx, paths, newRun, watch.timingFor(values.debounce, values.rescan));
+  }
+  if (values.debounce !== undefined || values.rescan !== undefined) throw new UsageError('--debounce and --rescan go with --watch');
+  const { run, close } = newRun();
   const started = Date.now();
   const stop = ctx.out.progress(() => {
     const p = run.progress;
@@ -64,7 +76,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
     outcome = await run.run();
   } finally {
     stop();
-    api.close();
+    close();
   }
   const s = outcome.snapshot;
   const st = outcome.session.stats;

@@ -5,9 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthStatus, LoginRequest, SessionUser, SetupRequest } from '../../../../core/src/api/auth.js';
 import { HavenError } from '../../../../core/src/errors.js';
 import type { AccountStore } from '../../accounts/accounts.js';
-import type { AttemptLimiter } from '../../accounts/attempt-limiter.js';
 import type { SetupCode } from '../../accounts/setup-code.js';
 import { SESSION_MAX_MS, type WebSession, type WebSessions } from '../../accounts/web-sessions.js';
+import type { GuessLimiter } from '../../auth/guess-limiter.js';
 import type { Principal } from '../../auth/principal.js';
 import { clearedSessionCookie, sessionCookie } from '../cookies.js';
 import type { Handler } from '../route-types.js';
@@ -16,9 +16,8 @@ export interface AuthDeps {
   accounts: AccountStore;
   sessions: WebSessions;
   setupCode: SetupCode;
-  /** Failures per client address, and per account name (or the setup code). */
-  byAddress: AttemptLimiter;
-  byAccount: AttemptLimiter;
+  /** Failures per client address (shared with bearer tokens), and per account name (or the setup code). */
+  guesses: GuessLimiter;
   /** A session ended (logout): its WebSockets must close. */
   onSessionEnded: (id: string) => void;
   log: (msg: string, fields: Record<string, unknown>) => void;
@@ -31,7 +30,7 @@ function userOf(p: Principal): SessionUser {
 }
 
 export function authRoutes(deps: AuthDeps) {
-  const { accounts, sessions, setupCode, byAddress, byAccount } = deps;
+  const { accounts, sessions, setupCode, guesses } = deps;
 
   const startSession = async (req: FastifyRequest, reply: FastifyReply, user: string, scopes: string[]): Promise<SessionUser> => {
     const { secret, session }: { secret: string; session: WebSession } = await sessions.create(user, scopes);
@@ -47,36 +46,30 @@ export function authRoutes(deps: AuthDeps) {
   const setup: Handler<{ body: typeof SetupRequest }> = async (req, reply) => {
     const { body } = req;
     if (accounts.any()) throw new HavenError('SETUP_DONE');
-    const keys = { address: [`ip:${req.ip}`], code: ['setup-code'] };
-    byAddress.check(keys.address);
-    byAccount.check(keys.code);
+    guesses.admit(req.ip, 'password', 'setup-code');
     if (!setupCode.matches(body.code)) {
-      byAddress.fail(keys.address);
-      byAccount.fail(keys.code);
+      guesses.fail(req.ip, 'password', 'setup-code');
       deps.log('setup code refused', { ip: req.ip });
       throw new HavenError('SETUP_CODE_INVALID');
     }
     const account = await accounts.createFirstAdmin(body.username, body.password);
     setupCode.consume();
-    byAddress.succeed(keys.address);
+    guesses.succeed(req.ip);
     deps.log('admin account created', { user: account.name, ip: req.ip });
     return reply.code(201).send(await startSession(req, reply, account.name, account.scopes));
   };
 
   const login: Handler<{ body: typeof LoginRequest }> = async (req, reply) => {
     const { body } = req;
-    const keys = { address: [`ip:${req.ip}`], account: [`user:${body.username}`] };
-    byAddress.check(keys.address);
-    byAccount.check(keys.account);
+    const user = `user:${body.username}`;
+    guesses.admit(req.ip, 'password', user);
     const account = await accounts.verify(body.username, body.password);
     if (!account) {
-      byAddress.fail(keys.address);
-      byAccount.fail(keys.account);
+      guesses.fail(req.ip, 'password', user);
       deps.log('login failed', { user: body.username, ip: req.ip });
       throw new HavenError('LOGIN_FAILED');
     }
-    byAddress.succeed(keys.address);
-    byAccount.succeed(keys.account);
+    guesses.succeed(req.ip);
     return startSession(req, reply, account.name, account.scopes);
   };
 

@@ -25,7 +25,7 @@ export interface BackupDeps {
   space: UploadSpace;
   bus: EventBus;
   chunker: ChunkerParams;
-  limits: { maxFrameBytes: number; maxHasDigests: number; maxStreamsPerSession: number };
+  limits: { maxFrameBytes: number; maxHasDigests: number; maxStreamsPerSession: number; frameTimeoutMs?: number };
   ingest: { syncEveryBytes: number };
   /** Fires when the daemon shuts down: upload streams stop reading and end cleanly. */
   shutdown?: AbortSignal;
@@ -104,7 +104,7 @@ export function backupRoutes(deps: BackupDeps) {
           if (h.kind === ObjectKind.tree) s.precheck.add(h.digest);
         },
       },
-      { maxFrameBytes: deps.limits.maxFrameBytes, ...deps.ingest },
+      { maxFrameBytes: deps.limits.maxFrameBytes, ...(deps.limits.frameTimeoutMs ? { frameTimeoutMs: deps.limits.frameTimeoutMs } : {}), ...deps.ingest },
     );
     try {
       return await ingest.run(source, deps.shutdown);

@@ -49,10 +49,13 @@ export class S3SegmentBackend implements SegmentBackend {
   private readonly queuedBytes = new Map<number, number>();
   private uploading: Promise<void> | null = null;
   private readonly lastUsed = new Map<number, number>();
+  /** Whole-object fetches into the cache in flight, by segment (several readers share one). */
+  private readonly fetching = new Map<number, Promise<void>>();
   private lastAdmit = Date.now();
   private idleTimer: NodeJS.Timeout | null = null;
   private fetchedBytes = 0;
   private lastError: string | null = null;
+  private lastErrorAt: string | null = null;
   private closing = false;
   private identityPublished = false;
 
@@ -65,6 +68,18 @@ export class S3SegmentBackend implements SegmentBackend {
       },
       fetched: (bytes) => {
         this.fetchedBytes += bytes;
+      },
+      fillableSize: (path) => {
+        const id = segmentIdOf(path);
+        const entry = id === null || this.closing || !this.host ? undefined : this.host.index.uploaded.get(id);
+        return entry && entry.bytes <= this.options.cacheBytes ? entry.bytes : null;
+      },
+      fill: async (path) => {
+        const id = segmentIdOf(path);
+        if (id === null) return false;
+        await this.ensureLocal(id);
+        await this.evict();
+        return existsSync(path);
       },
     });
   }
@@ -155,10 +170,12 @@ export class S3SegmentBackend implements SegmentBackend {
         this.queue.shift();
         this.queuedBytes.delete(id);
         this.lastError = null;
+        this.lastErrorAt = null;
         pause = 1000;
         await this.evict();
       } catch (err) {
         this.lastError = (err as Error).message;
+        this.lastErrorAt = new Date().toISOString();
         log(this.log, 'warn', { segment: id, err: this.lastError }, `segment ${id} upload failed; retrying in ${pause / 1000} s`);
         if (this.closing) return;
         await new Promise((r) => setTimeout(r, pause).unref());
@@ -216,11 +233,26 @@ export class S3SegmentBackend implements SegmentBackend {
     const path = segmentPath(this.root, segment);
     this.lastUsed.set(segment, Date.now());
     if (existsSync(path)) return;
+    let fetch = this.fetching.get(segment);
+    if (!fetch) {
+      fetch = this.fetchWhole(segment, path).finally(() => this.fetching.delete(segment));
+      this.fetching.set(segment, fetch);
+    }
+    await fetch;
+  }
+
+  private async fetchWhole(segment: number, path: string): Promise<void> {
     const body = await this.bucket.getAll(this.objectName(segment));
     if (body === null) throw new HavenError('STORAGE_IO', { detail: `segment ${segment} is neither local nor in bucket ${this.bucket.bucket}` });
+    this.fetchedBytes += body.length;
     mkdirSync(dirname(path), { recursive: true });
     await writeFile(`${path}.part`, body);
     await rename(`${path}.part`, path);
+    this.lastUsed.set(segment, Date.now());
+  }
+
+  objectBytes(segment: number): number {
+    return this.host?.index.uploaded.get(segment)?.bytes ?? 0;
   }
 
   /** Deletes compacted segments' objects, retrying; one that still fails is logged and left as an orphan. */
@@ -244,6 +276,31 @@ export class S3SegmentBackend implements SegmentBackend {
     }
   }
 
+  /**
+   * Orphans: objects under segments/ listed first, each then checked against a fresh read of
+   * the index. An object is an orphan only when its segment is below the open one and has no
+   * `segments`, `uploaded` or `retired` entry and is not in the upload queue (which holds a
+   * segment until its `uploaded` entry is written): a live segment always has one of these.
+   */
+  async sweepOrphans(): Promise<{ objects: number; bytes: number }> {
+    const host = this.host as SegmentBackendHost;
+    const listed = await this.bucket.list('segments/');
+    let objects = 0;
+    let bytes = 0;
+    for (const { name, size } of listed) {
+      const id = segmentIdOf(name);
+      if (id === null || this.closing) continue;
+      const index = host.index;
+      const known = id >= host.position().segment || this.queuedBytes.has(id) || index.segments.doesExist(id) || index.uploaded.doesExist(id) || index.retired.doesExist(id);
+      if (known) continue;
+      await this.bucket.delete(name);
+      log(this.log, 'info', { segment: id, bytes: size }, `deleted orphan object ${name} (segment ${id}, known to no index entry)`);
+      objects++;
+      bytes += size;
+    }
+    return { objects, bytes };
+  }
+
   status(): ObjectStorageStatus {
     const host = this.closing ? null : this.host; // after close the index is closed too
     const cached = host ? this.cached() : [];
@@ -259,10 +316,12 @@ export class S3SegmentBackend implements SegmentBackend {
       openBytes,
       notUploadedBytes: pendingBytes + openBytes,
       cachedBytes: cached.reduce((n, c) => n + c.bytes, 0),
+      cachedSegments: cached.length,
       cacheBytes: this.options.cacheBytes,
       uploadedSegments: host ? host.index.uploaded.getKeysCount() : 0,
       fetchedBytes: this.fetchedBytes,
       lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt,
     };
   }
 
