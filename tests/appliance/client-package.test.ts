@@ -85,6 +85,10 @@ test('the client .deb installs alone into a fresh Debian 12 root and backs up an
   };
   assert.equal(backup.snapshot.group, 'home');
 
+  // every other command loads modules of its own (startup-imports.test.ts runs the same list)
+  for (const args of [['snapshots', '--group', 'home'], ['ls', 'latest', '--group', 'home'], ['diff', 'latest', 'latest', '--group', 'home'], ['check', 'latest', '--group', 'home', '--read-data']]) {
+    await inRoot(['haven', ...args]);
+  }
   await inRoot(['haven', 'restore', 'latest', '--group', 'home', '--target', '/srv/restored']);
   const before = await describeTree(src, posix);
   const after = await describeTree(join(root, 'srv/restored/srv/data'), posix);
