@@ -14,7 +14,7 @@ root=${1:?usage: stage-client.sh ROOT}
 . "$repo/appliance/stage-lib.sh"
 
 # The client's units. The appliance package depends on this one instead of shipping them.
-units=(haven-backup@.service haven-backup@.timer)
+units=(haven-backup@.service haven-backup@.timer haven-watch@.service)
 
 [ -e "$repo/native/build/Release/haven_native.node" ] || {
   echo "stage-client.sh: the native addon is missing: run npm install (with npm_config_nodedir=/usr) first" >&2

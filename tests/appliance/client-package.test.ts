@@ -41,7 +41,8 @@ test('the client .deb installs alone into a fresh Debian 12 root and backs up an
     './usr/bin/haven', './opt/haven-client/bin/haven', './opt/haven-client/node/bin/node', './opt/haven-client/native/build/Release/haven_native.node',
     './opt/haven-client/dist/client/src/cli/main.js', './opt/haven-client/dist/client/src/backup/content-worker.js', './opt/haven-client/dist/client/src/restore/restore-worker.js',
     './opt/haven-client/node_modules/lmdb/package.json', './opt/haven-client/node_modules/zstd-napi/package.json',
-    './lib/systemd/system/haven-backup@.service', './lib/systemd/system/haven-backup@.timer',
+    './lib/systemd/system/haven-backup@.service', './lib/systemd/system/haven-backup@.timer', './lib/systemd/system/haven-watch@.service',
+    './opt/haven-client/dist/client/src/watch/tree-watcher.js',
   ]) assert.ok(paths.includes(p), `package lacks ${p}`);
   const strays = paths.filter((p) =>
     /^\.\/opt\/haven-client\/(dist\/(daemon|tests|bench)\/|ui\/|node_modules\/(fastify|@fastify|@aws-sdk|typebox|typescript|piscina|pino|nodemailer|systeminformation|croner|npm)\/)/.test(p) ||
@@ -61,11 +62,12 @@ test('the client .deb installs alone into a fresh Debian 12 root and backs up an
   assert.equal(readlinkSync(join(root, 'usr/bin/haven')), '/opt/haven-client/bin/haven');
 
   // the units, as that root's systemd reads them
-  const units = ['haven-backup@home.service', 'haven-backup@home.timer'];
+  const units = ['haven-backup@home.service', 'haven-backup@home.timer', 'haven-watch@home.service'];
   const verify = await runBounded('chroot', [root, 'systemd-analyze', 'verify', ...units], MINUTE, chrootEnv());
   assert.equal(verify.trim(), '', `systemd-analyze verify complained:\n${verify}`);
-  const execStart = /^ExecStart=(.*)$/m.exec(readFileSync(join(root, 'lib/systemd/system/haven-backup@.service'), 'utf8'))?.[1];
-  assert.equal(execStart, '/opt/haven-client/bin/haven backup --profile %i');
+  const execStart = (unit: string): string | undefined => /^ExecStart=(.*)$/m.exec(readFileSync(join(root, 'lib/systemd/system', unit), 'utf8'))?.[1];
+  assert.equal(execStart('haven-backup@.service'), '/opt/haven-client/bin/haven backup --profile %i');
+  assert.equal(execStart('haven-watch@.service'), '/opt/haven-client/bin/haven backup --watch --profile %i');
 
   // CI=true: a native addon that fails to load is an error, not a fallback
   const inRoot = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> =>
