@@ -10,7 +10,7 @@ out=$(mkdir -p "${1:-$repo/package-out}" && cd "${1:-$repo/package-out}" && pwd)
 . "$repo/appliance/stage-lib.sh"
 stage_package "$repo/appliance/stage-client.sh" haven-client
 # The carried runtime links only these (ldd); Debian 12's minimal system has them all.
-# Replaces: the appliance package shipped /usr/bin/haven and the haven-backup@ units before
+# Replaces: the appliance package shipped /usr/bin/haven and the haven-backup@/haven-watch@ units before
 # this package took them over.
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: haven-client
@@ -23,7 +23,8 @@ Depends: libc6, libstdc++6, libgcc-s1
 Replaces: haven
 Description: Haven backup client
  haven backs a machine's files up to a Haven appliance over HTTPS and restores them;
- haven-backup@PROFILE.timer runs a profile's backup daily. Carries its own Node.js
+ haven-backup@PROFILE.timer runs a profile's backup daily, haven-watch@PROFILE.service
+ continuously. Carries its own Node.js
  $("$root/opt/haven-client/node/bin/node" --version) runtime.
 CONTROL
 
