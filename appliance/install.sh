@@ -2,11 +2,13 @@
 # Installs (or re-installs: it is idempotent) Haven on Debian 12 or 13, as root:
 #
 #   appliance/install.sh                  from this built checkout (npm install done)
-#   appliance/install.sh haven_*.deb      from a package built by `npm run package`
+#   appliance/install.sh haven_*.deb haven-client_*.deb
+#                                         from the packages built by `npm run package`
 #
-# Installs smartmontools, btrfs-progs, ledmon and openssl with apt, Haven under /opt/haven,
-# the default configuration in /etc/haven (an existing one is kept), state in /var/lib/haven,
-# then enables and starts havend and prints its URL and TLS fingerprint.
+# Installs smartmontools, btrfs-progs, ledmon and openssl with apt, Haven under /opt/haven
+# and its client under /opt/haven-client, the default configuration in /etc/haven (an
+# existing one is kept), state in /var/lib/haven, then enables and starts havend and prints
+# its URL and TLS fingerprint.
 set -euo pipefail
 
 die() { echo "install.sh: $*" >&2; exit 1; }
@@ -20,18 +22,23 @@ case "${ID:-}:${VERSION_ID:-}" in
 esac
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-deb=${1:-}
 export DEBIAN_FRONTEND=noninteractive
 
-if [ -n "$deb" ]; then
-  [ -f "$deb" ] || die "no such package: $deb"
+if [ $# -gt 0 ]; then
+  debs=()
+  for deb in "$@"; do
+    [ -f "$deb" ] || die "no such package: $deb"
+    debs+=("$(readlink -f "$deb")")
+  done
   apt-get update -qq
-  # apt resolves the package's dependencies and runs its postinst (postinstall.sh).
-  apt-get install -y -qq --no-install-recommends "$(readlink -f "$deb")"
+  # apt resolves the packages' dependencies (haven's on haven-client among them) and runs
+  # haven's postinst (postinstall.sh).
+  apt-get install -y -qq --no-install-recommends "${debs[@]}"
   exit 0
 fi
 
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends openssl smartmontools btrfs-progs ledmon >/dev/null
+"$repo/appliance/stage-client.sh" /
 "$repo/appliance/stage.sh" /
 /opt/haven/appliance/postinstall.sh

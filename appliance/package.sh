@@ -1,19 +1,16 @@
 #!/usr/bin/env bash
 # `npm run package [-- OUTDIR]`: builds haven_<version>_<arch>.deb with dpkg-deb, laid out by
-# stage.sh exactly as install.sh installs. Installable with `apt install ./haven_*.deb`.
+# stage.sh exactly as install.sh installs, and the haven-client package it depends on
+# (package-client.sh); prints both paths, the appliance's last. Installable with
+# `apt install ./haven_*.deb ./haven-client_*.deb`.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$(mkdir -p "${1:-$repo/package-out}" && cd "${1:-$repo/package-out}" && pwd)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-root="$work/haven"
-
-"$repo/appliance/stage.sh" "$root"
-
-version=$(node -p "require('$repo/package.json').version")
-arch=$(dpkg --print-architecture)
-mkdir -p "$root/DEBIAN"
+# shellcheck source=appliance/stage-lib.sh
+. "$repo/appliance/stage-lib.sh"
+"$repo/appliance/package-client.sh" "$out"
+stage_package "$repo/appliance/stage.sh" haven
 cat > "$root/DEBIAN/control" <<CONTROL
 Package: haven
 Version: $version
@@ -21,12 +18,11 @@ Architecture: $arch
 Maintainer: Haven developers <haven@localhost>
 Section: admin
 Priority: optional
-Installed-Size: $(du -sk "$root" | cut -f1)
-Depends: ca-certificates, openssl, smartmontools, btrfs-progs, ledmon, systemd
+Depends: haven-client (= $version), ca-certificates, openssl, smartmontools, btrfs-progs, ledmon, systemd
 Description: Haven backup appliance
  Turns a spare server into a deduplicating backup appliance: havend keeps the
  chunk store, receives backups over HTTPS, watches the disks and serves the
- admin UI; haven is the client. Carries its own Node.js $("$root/opt/haven/node/bin/node" --version) runtime.
+ admin UI. The client (haven, its units) comes from haven-client. Carries its own Node.js $("$root/opt/haven/node/bin/node" --version) runtime.
 CONTROL
 echo /etc/haven/havend.json > "$root/DEBIAN/conffiles"
 
@@ -58,8 +54,4 @@ fi
 SCRIPT
 chmod 755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
 
-deb="$out/haven_${version}_${arch}.deb"
-# zstd: Debian 12's dpkg and apt read it, and it packs the 100 MB Node runtime in seconds
-# where xz takes minutes.
-dpkg-deb --root-owner-group -Zzstd -z9 --build "$root" "$deb" >/dev/null
-echo "$deb"
+build_deb "$root" "$out" haven "$version" "$arch"

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Lays Haven out under ROOT exactly as installed: /opt/haven (the built tree, production
 # node_modules, the native addon and the Node runtime it was built and tested with),
-# /lib/systemd/system units, /usr/bin links, and the default /etc/haven/havend.json.
+# havend.service, /usr/bin/havend, and the default /etc/haven/havend.json.
 # install.sh stages into / on the appliance; package.sh into the .deb's tree.
+# The client's /usr/bin/haven and its units come from stage-client.sh (the haven-client
+# package); /opt/haven/bin/haven stays here for the appliance's own restore drills.
 #
 # usage: appliance/stage.sh ROOT    (run from a built checkout: npm install done)
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 root=${1:?usage: stage.sh ROOT}
-node_bin=$(readlink -f "${HAVEN_NODE:-$(command -v node)}")
+# shellcheck source=appliance/stage-lib.sh
+. "$repo/appliance/stage-lib.sh"
 
 for built in "$repo/dist/daemon/src/cli/main.js" "$repo/native/build/Release/haven_native.node"; do
   [ -e "$built" ] || { echo "stage.sh: $built is missing: run npm install (with npm_config_nodedir=/usr) first" >&2; exit 1; }
@@ -18,7 +21,7 @@ done
 opt="$root/opt/haven"
 new="$opt.new.$$"
 rm -rf "$new"
-mkdir -p "$new/dist" "$new/native/build/Release" "$new/node/bin" "$new/node_modules"
+mkdir -p "$new/dist" "$new/native/build/Release" "$new/node_modules"
 trap 'rm -rf "$new"' EXIT
 
 cp "$repo/package.json" "$repo/package-lock.json" "$repo/README.md" "$new/"
@@ -40,33 +43,16 @@ cp "$repo/native/build/Release/haven_native.node" "$new/native/build/Release/"
   cp -r "$dir" "$new/$rel"
 done
 
-# The runtime the tree was built (native ABI) and tested with; Debian 12's own nodejs is 18.
-cp "$node_bin" "$new/node/bin/node"
-"$new/node/bin/node" --version > "$new/node/VERSION"
-
-# Executables run by that runtime, each still one process (no wrapper).
-mkdir -p "$new/bin"
+stage_runtime "$new"
 for exe in "$repo"/bin/*; do
-  name=$(basename "$exe")
-  { echo '#!/opt/haven/node/bin/node'; tail -n +2 "$exe"; } > "$new/bin/$name"
-  chmod 755 "$new/bin/$name"
+  stage_executable "$exe" "$new" /opt/haven
 done
 
-# Swap the tree in whole: an interrupted install leaves the previous one intact.
-if [ -d "$opt" ]; then
-  mv "$opt" "$opt.old.$$"
-  mv "$new" "$opt"
-  rm -rf "$opt.old.$$"
-else
-  mkdir -p "$(dirname "$opt")"
-  mv "$new" "$opt"
-fi
+swap_in "$new" "$opt"
 trap - EXIT
 
 mkdir -p "$root/lib/systemd/system" "$root/usr/bin" "$root/etc/haven"
-install -m 644 "$repo"/systemd/*.service "$repo"/systemd/*.timer "$root/lib/systemd/system/"
-for exe in "$opt"/bin/*; do
-  ln -sfn "/opt/haven/bin/$(basename "$exe")" "$root/usr/bin/$(basename "$exe")"
-done
+install -m 644 "$repo/systemd/havend.service" "$root/lib/systemd/system/"
+ln -sfn /opt/haven/bin/havend "$root/usr/bin/havend"
 # The admin's configuration is never overwritten.
 [ -e "$root/etc/haven/havend.json" ] || install -m 640 "$repo/appliance/havend.json" "$root/etc/haven/havend.json"

@@ -43,7 +43,7 @@ test('haven-watch@.service passes systemd-analyze verify', (t) => {
   if (!need(t, hasCommand('systemd-analyze'), 'systemd-analyze (Debian package systemd)')) return;
   const dir = tempDir(t);
   // verify checks that ExecStart exists: point it at this checkout's client
-  const unit = readFileSync(join(REPO, 'systemd/haven-watch@.service'), 'utf8').replaceAll('/opt/haven/bin/haven', HAVEN);
+  const unit = readFileSync(join(REPO, 'systemd/haven-watch@.service'), 'utf8').replaceAll('/opt/haven-client/bin/haven', HAVEN);
   assert.match(unit, /ExecStart=\S+ backup --watch --profile %i/);
   writeFileSync(join(dir, 'haven-watch@home.service'), unit);
   const out = execFileSync('sh', ['-c', 'systemd-analyze verify "$1" 2>&1', 'sh', join(dir, 'haven-watch@home.service')], { encoding: 'utf8' });

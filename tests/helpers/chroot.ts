@@ -2,14 +2,25 @@
 // temporary directory, /proc, /sys and /dev mounted inside while the test runs. Cleanup
 // unmounts first and removes the tree only when nothing is mounted below it, so a bind
 // mount can never lead rm into the host's /dev.
+//
+// The package tests share one debootstrap per test run: the first to ask makes it (under a
+// lock, so a test running beside it waits instead of fetching the archive again) and leaves
+// a tarball of it; every test unpacks its own copy, so what one installs the other never sees.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 export const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
+export const DEBIAN_SUITE = 'bookworm';
+/**
+ * What the shared root holds beyond debootstrap's minimal base: the appliance package's
+ * dependencies apart from haven-client (the client's own are all in the base) and systemd,
+ * whose systemd-analyze checks the units.
+ */
+export const DEBIAN_ROOT_PACKAGES = ['ca-certificates', 'openssl', 'smartmontools', 'btrfs-progs', 'ledmon', 'systemd'];
 
 function mountsBelow(dir: string): string[] {
   return readFileSync('/proc/self/mounts', 'utf8')
@@ -54,9 +65,46 @@ export function runBounded(cmd: string, args: string[], timeoutMs: number, env: 
   });
 }
 
-/** debootstrap a minimal Debian `suite` with `include` packages into `root`, then mount the API file systems. */
-export async function debootstrap(root: string, suite: string, include: string[], timeoutMs: number): Promise<void> {
-  await runBounded('debootstrap', ['--variant=minbase', `--include=${include.join(',')}`, suite, root, DEBIAN_MIRROR], timeoutMs);
+// The test runner (node --test) is every test file's parent: its pid names this run's tarball.
+const CACHE_PREFIX = `haven-debian-${DEBIAN_SUITE}-run`;
+const SHARED_ROOT = `
+set -eu
+cache=$1 root=$2
+if [ -e "$cache" ]; then
+  tar -C "$root" --zstd -xpf "$cache"
+else
+  debootstrap --variant=minbase --include="$3" "$4" "$root" "$5"
+  tar -C "$root" --zstd -cpf "$cache.part" .
+  mv "$cache.part" "$cache"
+fi
+`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Tarballs of earlier test runs (whose runner has exited). */
+function removeStaleRoots(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = new RegExp(`^${CACHE_PREFIX}(\\d+)\\.tar\\.zst`).exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.ppid && !alive(Number(pid))) rmSync(join(tmpdir(), name), { force: true });
+  }
+}
+
+/**
+ * A fresh Debian 12 root (minimal base and DEBIAN_ROOT_PACKAGES) in `root`, made once per test
+ * run and unpacked for every test, with the API file systems mounted.
+ */
+export async function debianRoot(root: string, timeoutMs: number): Promise<void> {
+  removeStaleRoots();
+  const cache = join(tmpdir(), `${CACHE_PREFIX}${process.ppid}.tar.zst`);
+  mkdirSync(root, { recursive: true });
+  await runBounded('flock', [`${cache}.lock`, 'sh', '-c', SHARED_ROOT, 'sh', cache, root, DEBIAN_ROOT_PACKAGES.join(','), DEBIAN_SUITE, DEBIAN_MIRROR], timeoutMs);
   execFileSync('mount', ['-t', 'proc', 'proc', join(root, 'proc')]);
   execFileSync('mount', ['-t', 'sysfs', 'sysfs', join(root, 'sys')]);
   execFileSync('mount', ['--bind', '/dev', join(root, 'dev')]);
