@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { PosixOps } from '../../client/src/fs/posix-ops.js';
 import { haven } from '../helpers/haven-cli.js';
 import { isRoot } from '../helpers/prereq.js';
-import { realFiles, seededBytes } from '../helpers/real-data.js';
+import { seededBytes } from '../helpers/real-data.js';
 import { makeSourceTree } from '../helpers/source-tree.js';
 import { describeTree, type Described } from '../helpers/tree-compare.js';
 
@@ -17,11 +17,8 @@ export interface LoadClientOptions {
   /** Where the client's tree (`src`), cache and home live. */
   work: string;
   env: NodeJS.ProcessEnv;
-  /** Real system files (this client's share of them) and the size of the file that needs a list object. */
-  realBytes: number;
+  /** The size of the file that needs a list object. */
   largeBytes: number;
-  /** Which share of the real files this client takes (clients hold different real data). */
-  share: { index: number; of: number };
 }
 
 type BackupJson = { snapshot: { id: string; stats: { bytes?: number; bytesRead?: number } }; session: { stats: { bytesReceived: number } } };
@@ -50,10 +47,10 @@ export class LoadClient {
     this.figures = { group: options.group, backups: 0, bytesRead: 0, bytesCovered: 0, bytesSent: 0, longestBackupMs: 0, busyMs: 0, failures: [], taken: new Map() };
   }
 
-  async prepare(): Promise<void> {
+  /** The tree every source holds (source-tree.ts), and real system files: this client's share of them. */
+  async prepare(files: ReadonlyArray<{ path: string; content: Buffer }>): Promise<void> {
     mkdirSync(join(this.src, 'real'), { recursive: true });
     await makeSourceTree(this.src, this.posix, { asRoot: isRoot(), largeBytes: this.options.largeBytes });
-    const files = realFiles(this.options.realBytes * this.options.share.of).filter((_, i) => i % this.options.share.of === this.options.share.index);
     files.forEach((f, i) => writeFileSync(join(this.src, 'real', `${i}-${f.path.split('/').pop() as string}`), f.content));
   }
 
@@ -68,7 +65,7 @@ export class LoadClient {
       this.figures.busyMs += took;
       this.figures.longestBackupMs = Math.max(this.figures.longestBackupMs, took);
       if (r.code !== 0) {
-        this.figures.failures.push(`${this.options.group} backup ${round} exited ${r.code}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`);
+        this.figures.failures.push(`${new Date().toISOString()} ${this.options.group} backup ${round} (from ${new Date(started).toISOString()}) exited ${r.code}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`);
         continue;
       }
       const out = JSON.parse(r.stdout) as BackupJson;

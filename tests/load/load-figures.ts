@@ -50,6 +50,7 @@ export function memorySampler(pid: number, everyMs = 500): { stop(): void; peak(
     }
   };
   const timer = setInterval(sample, everyMs);
+  timer.unref(); // a failed test must not be kept alive by its sampler
   return {
     stop: () => clearInterval(timer),
     peak: () => {

@@ -26,6 +26,7 @@ import type { VerifyStartResponse } from '../../core/src/api/verify.js';
 import { runBounded } from '../helpers/bounded-run.js';
 import { HAVEND, createToken, setupCodeOf } from '../helpers/daemon.js';
 import { haven } from '../helpers/haven-cli.js';
+import { realFiles } from '../helpers/real-data.js';
 import { eventually, replicationPair } from '../helpers/replication-pair.js';
 import { tempDir } from '../helpers/tmp.js';
 import { assertSameTree, describeTree } from '../helpers/tree-compare.js';
@@ -36,7 +37,7 @@ import { setUpAdmin, watchLive, type WatchFigures } from './live-watchers.js';
 
 const RELIABILITY = process.env.HAVEN_RELIABILITY === '1';
 const SHAPE = RELIABILITY
-  ? { clients: 8, watchers: 10, loadMs: 210_000, realBytes: 16 << 20, largeBytes: 12 << 20, keepLast: 3, restoreEvery: true }
+  ? { clients: 8, watchers: 10, loadMs: Number(process.env.HAVEN_LOAD_SECONDS ?? 210) * 1000, realBytes: 16 << 20, largeBytes: 12 << 20, keepLast: 3, restoreEvery: true }
   : { clients: 3, watchers: 2, loadMs: 20_000, realBytes: 2 << 20, largeBytes: 2 << 20, keepLast: 1, restoreEvery: false };
 const PASSWORD = 'load test admin password';
 
@@ -105,11 +106,12 @@ test(`load: ${SHAPE.clients} clients back up for ${SHAPE.loadMs / 1000} s beside
     const group = `load-${i}`;
     const work = tempDir(t, `haven-load-${i}-`);
     const env = { HAVEN_SERVER: source.daemon.url, HAVEN_TOKEN: (await admin.json<CreateTokenResponse>('POST', '/api/v1/tokens', { name: group, scope: `backup:${group}` })).token, HAVEN_CACHE_DIR: join(work, 'cache'), HOME: join(work, 'home'), XDG_CONFIG_HOME: join(work, 'config') };
-    clients.push(new LoadClient({ group, work, env, realBytes: SHAPE.realBytes, largeBytes: SHAPE.largeBytes, share: { index: i, of: SHAPE.clients } }, posix));
+    clients.push(new LoadClient({ group, work, env, largeBytes: SHAPE.largeBytes }, posix));
     await admin.json('PUT', `/api/v1/retention/${group}`, { keepLast: SHAPE.keepLast });
   }
   phase('tokens, policies');
-  for (const c of clients) await c.prepare();
+  const real = realFiles(SHAPE.realBytes * SHAPE.clients);
+  for (const [i, c] of clients.entries()) await c.prepare(real.filter((_, k) => k % clients.length === i));
   phase('source trees');
   const added = await pair.havend(['peer', 'add', 'primary', '--url', source.daemon.url, '--token-file', pair.tokenFile, '--json']);
   assert.equal(added.code, 0, added.stderr);
@@ -119,6 +121,11 @@ test(`load: ${SHAPE.clients} clients back up for ${SHAPE.loadMs / 1000} s beside
   const offsiteMemory = memorySampler(offsite.daemon.proc.pid as number);
   let endWatching = (): void => {};
   const watchingEnds = new Promise<void>((r) => (endWatching = r));
+  t.after(() => {
+    endWatching();
+    sourceMemory.stop();
+    offsiteMemory.stop();
+  });
   const watchers = Array.from({ length: SHAPE.watchers }, () => watchLive(source.daemon.url, 'admin', PASSWORD, watchingEnds));
   phase('peer, admin, watchers');
   const loadAtStart = loadavg()[0] as number;
@@ -140,7 +147,7 @@ test(`load: ${SHAPE.clients} clients back up for ${SHAPE.loadMs / 1000} s beside
   const reclaimed = gcHistory.reduce((n, h) => n + (h.summary?.reclaimedObjects ?? 0), 0);
 
   // no backup failed, no job failed, no watcher was cut off
-  assert.deepEqual(clients.flatMap((c) => c.figures.failures), [], 'every backup succeeded');
+  assert.deepEqual(clients.flatMap((c) => c.figures.failures), [], `every backup succeeded; the source's log ends:\n${source.daemon.output().slice(-4000)}`);
   assert.deepEqual(jobs.failures, [], 'every prune, GC and verification succeeded');
   assert.deepEqual(seen.flatMap((w) => w.failures), [], 'every watcher watched to the end');
   for (const c of clients) assert.ok(c.figures.backups >= 2, `${c.figures.group} backed up ${c.figures.backups} time(s)`);
