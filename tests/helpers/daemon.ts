@@ -65,6 +65,7 @@ export function createToken(dataDir: string, scope: string, name?: string): stri
  */
 const QUIET_SCHEDULES: NodeJS.ProcessEnv = { HAVEND_GC_CRON: '', HAVEND_VERIFY_CRON: '', HAVEND_DRILL_CRON: '', HAVEND_RETENTION_PRUNE_CRON: '', HAVEND_REPORTS_SUMMARY_CRON: '' };
 
+
 export async function startDaemon(t: TestContext | null, options: DaemonOptions): Promise<Daemon> {
   const args = ['serve', '--data', options.dataDir, '--listen', options.listen ?? '127.0.0.1:0'];
   if (options.configFile) args.push('--config', options.configFile);

@@ -66,6 +66,11 @@ test('GET /metrics needs the metrics scope (or admin) and reports ingest, dedup 
   assert.equal(v.get('haven_sessions_started_total'), 4);
   assert.equal(v.get('haven_sessions_ended_total{state="committed"}'), 3);
   assert.equal(v.get('haven_sessions_active'), 1);
+  // one has batch per pushed backup, each in some bucket; the buckets are cumulative
+  assert.equal(v.get('haven_ingest_has_duration_seconds_count'), 3);
+  assert.equal(v.get('haven_ingest_has_duration_seconds_bucket{le="+Inf"}'), 3);
+  assert.ok((v.get('haven_ingest_has_duration_seconds_bucket{le="0.001"}') as number) <= (v.get('haven_ingest_has_duration_seconds_bucket{le="30"}') as number));
+  assert.ok((v.get('haven_ingest_has_duration_seconds_sum') as number) > 0);
   assert.equal(v.get('haven_snapshots{group="a"}'), 2);
   assert.equal(v.get('haven_snapshots{group="b"}'), 1);
   const age = v.get('haven_snapshot_newest_age_seconds{group="a"}') as number;

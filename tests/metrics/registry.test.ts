@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
+import { Histogram } from '../../daemon/src/metrics/histogram.js';
 import { MetricsRegistry, counter, gauge } from '../../daemon/src/metrics/registry.js';
 
 const quiet = pino({ level: 'silent' });
@@ -36,4 +37,22 @@ test('a failing or misbehaving collector is reported and skipped; the others sti
   for (const [area, up] of [['good', 1], ['throws', 0], ['dup', 0], ['badname', 0]] as const) {
     assert.match(text, new RegExp(`^haven_metrics_collector_up\\{area="${area}"\\} ${up}$`, 'm'));
   }
+});
+
+test('a histogram renders cumulative buckets, +Inf, sum and count under one family', async () => {
+  const h = new Histogram([0.25, 0.5, 1]);
+  for (const v of [0.125, 0.25, 0.375, 0.75, 8]) h.observe(v);
+  const r = new MetricsRegistry(quiet);
+  r.register('h', () => [h.family('haven_wait_seconds', 'Waits')]);
+  const text = await r.render();
+  assert.ok(text.includes([
+    '# TYPE haven_wait_seconds histogram',
+    'haven_wait_seconds_bucket{le="0.25"} 2',
+    'haven_wait_seconds_bucket{le="0.5"} 3',
+    'haven_wait_seconds_bucket{le="1"} 4',
+    'haven_wait_seconds_bucket{le="+Inf"} 5',
+    'haven_wait_seconds_sum 9.5',
+    'haven_wait_seconds_count 5',
+  ].join('\n')), text);
+  assert.throws(() => new Histogram([1, 1]), /ascend/);
 });

@@ -119,6 +119,11 @@ export class FrameParser {
     return this.headerFill > 0 || this.current !== null;
   }
 
+  /** Bytes still to come of the payload under way, whose place the sink gave already (0 between payloads). */
+  get payloadRemaining(): number {
+    return this.current === null ? 0 : this.current.storedLength - this.payloadFill;
+  }
+
   push(chunk: Uint8Array): void {
     let pos = 0;
     while (pos < chunk.length) {

@@ -52,7 +52,7 @@ export function backupArea(deps: BackupAreaDeps) {
   });
   const usage = new DatastoreUsageMonitor(datastore.usage, sizes, bus, reserve);
   sizesChanged = () => usage.schedule();
-  const ingest = new IngestMeter(bus, () => sessions.openSessions().length);
+  const ingest = new IngestMeter(bus, () => sessions.openSessions().length, sessions.hasLatency);
   const datastoreMeter = new DatastoreMeter({ store: datastore.usage, catalog, sizes, reserve });
   const unregister: Array<() => void> = [];
   let expiry: Repeating | null = null;

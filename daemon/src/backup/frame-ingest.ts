@@ -107,7 +107,7 @@ export class FrameIngest implements FrameSink {
       let arena: Arena;
       if (header.storedLength > this.arenas.arenaBytes) arena = this.arenas.oversize(header.storedLength);
       else {
-        // read() always holds a reserve before feeding the parser; the fallback only guards
+        // read() takes a reserve before feeding bytes that may begin a frame; the fallback only guards
         // against a second new batch within one socket chunk (many tiny frames).
         arena = this.next ?? this.arenas.tryAcquire() ?? this.arenas.oversize(this.arenas.arenaBytes);
         this.next = null;
@@ -157,13 +157,25 @@ export class FrameIngest implements FrameSink {
 
   /**
    * Feeds the stream to the parser with backpressure: the socket pauses while this stream
-   * has maxInFlight batches in verification, or while no arena is free for the next batch.
+   * has maxInFlight batches in verification, or while no arena is free for a new batch.
    * On the first error it stops parsing but keeps draining the body for a while, so the
    * client reads a typed error response instead of a connection reset.
+   *
+   * A stream never waits for an arena while holding one it cannot let go: the rest of a
+   * payload already begun goes into the place its batch gave it without waiting, and only the
+   * bytes after it (which may begin a new batch) wait, kept aside, for an arena. Its batch then
+   * holds complete frames only and goes to verification, which frees it. (Waiting mid-frame
+   * instead held the batch open: once every arena sat in such a batch, every upload stream of
+   * the daemon waited for the others for good.) An idle stream gives its reserve back
+   * (submitLater), so streams that wait on their client hold no arena either.
    */
   private read(source: Readable, shutdown?: AbortSignal): Promise<unknown> {
     return new Promise((resolve) => {
       let settled = false;
+      /** Bytes received that wait for an arena (the socket is paused meanwhile). */
+      let aside: Buffer | null = null;
+      /** The body ended while bytes waited aside: the end is handled once they are parsed. */
+      let endedAside = false;
       // On shutdown the stream stops being read at once; its complete frames are still stored.
       const onShutdown = (): void => finish(new HavenError('SHUTTING_DOWN'));
       const frameMs = this.options.frameTimeoutMs ?? 0;
@@ -190,6 +202,7 @@ export class FrameIngest implements FrameSink {
         if (settled) return;
         settled = true;
         disarm();
+        aside = null;
         shutdown?.removeEventListener('abort', onShutdown);
         source.off('data', onData);
         source.off('end', onEnd);
@@ -198,6 +211,28 @@ export class FrameIngest implements FrameSink {
         if (err !== null || this.failure) drain(source);
         resolve(err);
       };
+      const push = (bytes: Buffer): boolean => {
+        try {
+          this.parser.push(bytes);
+        } catch (err) {
+          finish(err);
+          return false;
+        }
+        if (this.failure) finish(null);
+        return !settled;
+      };
+      /** Parses what it can of `chunk`; false when the stream ended or must wait for an arena. */
+      const feed = (chunk: Buffer): boolean => {
+        const own = Math.min(this.parser.payloadRemaining, chunk.length);
+        if (own > 0 && !push(chunk.subarray(0, own))) return false;
+        if (own === chunk.length) return true;
+        this.next ??= this.arenas.tryAcquire();
+        if (!this.next) {
+          aside = chunk.subarray(own);
+          return false;
+        }
+        return push(chunk.subarray(own));
+      };
       const resumeWhenReady = (): void => {
         if (settled) return;
         if (this.failure) return finish(null);
@@ -205,35 +240,33 @@ export class FrameIngest implements FrameSink {
           void Promise.race(this.inFlight).then(resumeWhenReady);
           return;
         }
-        if (!this.next) {
-          void this.arenas.acquire().then((a) => {
-            if (settled) this.arenas.release(a);
-            else {
-              this.next = a;
-              resumeWhenReady();
-            }
-          });
-          return;
+        if (aside) {
+          if (!this.next) {
+            void this.arenas.acquire().then((a) => {
+              if (settled) this.arenas.release(a);
+              else {
+                this.next = a;
+                resumeWhenReady();
+              }
+            });
+            return;
+          }
+          const bytes = aside;
+          aside = null;
+          if (!feed(bytes)) return resumeWhenReady();
         }
+        if (endedAside) return end();
         source.resume();
         watch(true);
       };
       const onData = (chunk: Buffer): void => {
-        try {
-          this.parser.push(chunk);
-        } catch (err) {
-          finish(err);
-          return;
-        }
-        if (this.failure) return finish(null);
-        this.next ??= this.arenas.tryAcquire();
-        if (this.inFlight.size >= this.maxInFlight || !this.next) {
-          source.pause();
-          watch(false);
-          resumeWhenReady();
-        } else watch(true);
+        if (feed(chunk) && this.inFlight.size < this.maxInFlight) return watch(true);
+        if (settled) return;
+        source.pause();
+        watch(false);
+        resumeWhenReady();
       };
-      const onEnd = (): void => {
+      const end = (): void => {
         try {
           if (!this.failure) this.parser.finish();
           finish(null);
@@ -241,20 +274,22 @@ export class FrameIngest implements FrameSink {
           finish(err);
         }
       };
+      // A paused body still ends once its last chunk was delivered: bytes set aside come first.
+      const onEnd = (): void => {
+        if (aside) endedAside = true;
+        else end();
+      };
       const onError = (err: Error): void => finish(err);
       // 'close' without 'end': the client went away mid-stream.
-      const onClose = (): void => finish(new Error('connection closed before the end of the stream'));
+      const onClose = (): void => {
+        if (!endedAside) finish(new Error('connection closed before the end of the stream'));
+      };
       if (shutdown?.aborted) return onShutdown();
       shutdown?.addEventListener('abort', onShutdown, { once: true });
-      this.next ??= this.arenas.tryAcquire();
       source.on('data', onData);
       source.on('end', onEnd);
       source.on('error', onError);
       source.on('close', onClose);
-      if (!this.next) {
-        source.pause();
-        resumeWhenReady();
-      }
     });
   }
 
@@ -264,8 +299,12 @@ export class FrameIngest implements FrameSink {
       this.batchTimer = null;
       if (this.batch !== b) return;
       // A frame still arriving writes into this arena: wait for it.
-      if (!(b.items[b.items.length - 1] as Item).complete) this.submitLater(b);
-      else this.submit();
+      if (!(b.items[b.items.length - 1] as Item).complete) return this.submitLater(b);
+      this.submit();
+      // No batch filled within BATCH_MAX_WAIT_MS: the stream is slow or idle, and its reserve
+      // goes back to the pool (bytes that begin a new batch take one again).
+      if (this.next) this.arenas.release(this.next);
+      this.next = null;
     }, BATCH_MAX_WAIT_MS);
   }
 

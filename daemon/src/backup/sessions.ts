@@ -9,6 +9,7 @@ import { emptySessionStats, type SessionInfo, type StartBackupRequest } from '..
 import type { EventBus } from '../events.js';
 import type { Datastore } from '../store/datastore.js';
 import type { StorePosition } from '../store/chunk-store.js';
+import { Histogram } from '../metrics/histogram.js';
 import { TreePrecheck } from './tree-precheck.js';
 
 export interface LiveSession {
@@ -45,9 +46,14 @@ export interface SessionsOptions {
 
 const PROGRESS_INTERVAL_MS = 250;
 
+/** Seconds: a `has` answer normally takes well under a millisecond; a stalled loop, seconds. */
+export const HAS_SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 export class Sessions {
   private readonly live = new Map<string, LiveSession>();
   private readonly now: () => number;
+  /** How long `has` requests took, from their arrival to their answer (haven_ingest_has_duration_seconds). */
+  readonly hasLatency = new Histogram(HAS_SECONDS_BUCKETS);
 
   constructor(
     private readonly store: Pick<Datastore, 'objects' | 'sessions' | 'quarantine'>,

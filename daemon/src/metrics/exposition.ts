@@ -39,7 +39,7 @@ export function renderFamilies(families: readonly MetricFamily[]): string {
     for (const s of f.samples) {
       const labels = Object.entries(s.labels ?? {});
       const l = labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}="${escapeLabelValue(v)}"`).join(',')}}`;
-      lines.push(`${f.name}${l} ${formatValue(s.value)}`);
+      lines.push(`${f.name}${s.suffix ?? ''}${l} ${formatValue(s.value)}`);
     }
   }
   return lines.join('\n') + '\n';

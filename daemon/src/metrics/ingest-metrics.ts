@@ -5,6 +5,7 @@
 
 import type { SessionInfo, SessionStats } from '../../../core/src/api/backup.js';
 import type { EventBus } from '../events.js';
+import type { Histogram } from './histogram.js';
 import { counter, gauge, type MetricFamily } from './registry.js';
 
 type Totals = Pick<SessionStats, 'bytesReceived' | 'bytesNew' | 'rawBytesNew' | 'objectsNew' | 'objectsDuplicate' | 'hasPresent' | 'hasQueried'>;
@@ -20,7 +21,7 @@ export class IngestMeter {
   private readonly ended = { committed: 0, aborted: 0 };
   private readonly started = { count: 0 };
 
-  constructor(private readonly bus: EventBus, private readonly openSessions: () => number) {}
+  constructor(private readonly bus: EventBus, private readonly openSessions: () => number, private readonly hasLatency: Histogram) {}
 
   start(): void {
     this.bus.on(this, 'session.started', (s) => {
@@ -60,6 +61,7 @@ export class IngestMeter {
         { labels: { outcome: 'present' }, value: t.hasPresent },
       ]),
       counter('haven_ingest_has_queried_total', 'Digests asked about in has batches', t.hasQueried),
+      this.hasLatency.family('haven_ingest_has_duration_seconds', 'Time from a has batch\'s arrival to its answer'),
       counter('haven_sessions_started_total', 'Backup sessions started', this.started.count),
       counter('haven_sessions_ended_total', 'Backup sessions ended, by final state', [
         { labels: { state: 'committed' }, value: this.ended.committed },

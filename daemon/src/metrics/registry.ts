@@ -12,9 +12,11 @@
 import type { Logger } from 'pino';
 import { checkFamily, renderFamilies } from './exposition.js';
 
-export type MetricType = 'counter' | 'gauge';
+export type MetricType = 'counter' | 'gauge' | 'histogram';
 
 export interface Sample {
+  /** After the family's name: a histogram's `_bucket`, `_sum` and `_count` samples. */
+  suffix?: '_bucket' | '_sum' | '_count';
   labels?: Readonly<Record<string, string>>;
   value: number;
 }

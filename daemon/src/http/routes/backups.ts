@@ -62,7 +62,10 @@ export function backupRoutes(deps: BackupDeps) {
     if (!Buffer.isBuffer(body) || body.length % 32 !== 0 || body.length / 32 > deps.limits.maxHasDigests) {
       throw new HavenError('HAS_BATCH_INVALID', { max: deps.limits.maxHasDigests });
     }
-    return reply.type(MEDIA_BITMAP).send(sessions.has(s, body));
+    const bitmap = sessions.has(s, body);
+    // From the request's arrival: the wait behind other work on the loop is what a client feels.
+    sessions.hasLatency.observe(reply.elapsedTime / 1000);
+    return reply.type(MEDIA_BITMAP).send(bitmap);
   };
 
   const chunks: Handler<BySession> = async (req) => {
