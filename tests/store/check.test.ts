@@ -3,7 +3,7 @@
 // the damaged object over the API answers with the typed error, and damage past the first
 // span of an objects request cuts its stream short without harming the daemon.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,16 +14,21 @@ import { createToken, havend, startDaemon } from '../helpers/daemon.js';
 import { framesOf, sampleBackup } from '../helpers/objects.js';
 import { tempDir } from '../helpers/tmp.js';
 
-test('store check reports a corrupted record and the snapshot it breaks', async (t) => {
+/** A stopped daemon's data directory holding one snapshot of `files` files of one 50 000-byte record each. */
+async function backedUp(t: TestContext, files: number) {
   const dataDir = tempDir(t);
-  const token = createToken(dataDir, 'backup:g');
   const d = await startDaemon(t, { dataDir });
-  const api = d.client(token);
-  const b = sampleBackup(8, 50_000);
+  const api = d.client(createToken(dataDir, 'backup:g'));
+  const b = sampleBackup(files, 50_000);
   const s = await api.startBackup({ group: 'g' });
   await api.uploadFrames(s.session, framesOf(b.objects));
   const snap = (await api.commit(s.session, { root: toHex(b.root.digest) })).snapshot;
   await d.stop();
+  return { dataDir, b, snap };
+}
+
+test('store check reports a corrupted record and the snapshot it breaks', async (t) => {
+  const { dataDir, b, snap } = await backedUp(t, 8);
   const clean = havend(['store', 'check', '--data', dataDir, '--json']);
   assert.equal(clean.code, 0, clean.stderr);
   const report = JSON.parse(clean.stdout) as { records: number; snapshots: number; reachableObjects: number; ok: boolean };
@@ -59,16 +64,8 @@ test('store check reports a corrupted record and the snapshot it breaks', async 
 });
 
 test('damage past the first span cuts the objects stream short; spans read ahead fail quietly and the daemon answers on', async (t) => {
-  const dataDir = tempDir(t);
-  const token = createToken(dataDir, 'backup:g');
-  const d = await startDaemon(t, { dataDir });
-  const api = d.client(token);
   // 50 000-byte records: 0, 7 and 14 lie more than read-spans.ts's 256 KiB gap apart, so three spans
-  const b = sampleBackup(15, 50_000);
-  const s = await api.startBackup({ group: 'g' });
-  await api.uploadFrames(s.session, framesOf(b.objects));
-  const snap = (await api.commit(s.session, { root: toHex(b.root.digest) })).snapshot;
-  await d.stop();
+  const { dataDir, b, snap } = await backedUp(t, 15);
 
   const seg = join(dataDir, 'datastore', 'segments', '000', '00000001.seg');
   const fd = openSync(seg, 'r+');
