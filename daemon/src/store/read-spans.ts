@@ -38,3 +38,12 @@ export function readSpans(items: SpanItem[]): SpanItem[][] {
   if (current.length > 0) spans.push(current);
   return spans;
 }
+
+/** The bytes one read of `span` covers (its first record's start to its last record's end). */
+export function spanBytes(span: readonly SpanItem[]): number {
+  const first = span[0];
+  if (!first) return 0;
+  let end = first.location.offset;
+  for (const { location } of span) end = Math.max(end, location.offset + RECORD_HEADER_BYTES + location.storedLength);
+  return end - first.location.offset;
+}

@@ -12,6 +12,7 @@ import type { RecordHeader } from './record-format.js';
 import { RECORD_HEADER_BYTES, decodeRecordHeader, payloadCrc } from './record-format.js';
 import { decodeLocation, type Location, type ObjectIndex } from './object-index.js';
 import type { ObjectSource } from './reachability.js';
+import { spanBytes } from './read-spans.js';
 import { segmentPath } from './segment-files.js';
 import { nodeSegmentFs, type SegmentFileSystem, type SegmentHandle } from './segment-io.js';
 
@@ -19,23 +20,34 @@ const MAX_OPEN = 64;
 
 export class SegmentReader {
   private readonly files = new Map<number, SegmentHandle>();
+  private readonly opening = new Map<number, Promise<SegmentHandle>>();
   private readonly zstd = new Zstd();
 
   constructor(private readonly root: string, private readonly fs: SegmentFileSystem = nodeSegmentFs) {}
 
   private async file(segment: number): Promise<SegmentHandle> {
-    let fh = this.files.get(segment);
-    if (!fh) {
-      fh = await this.fs.open(segmentPath(this.root, segment), 'r').catch((err: unknown) => {
-        throw readFailed(`segment ${segment}`, 'opened', err);
-      });
-      if (this.files.size >= MAX_OPEN) {
-        const [oldId, old] = this.files.entries().next().value as [number, SegmentHandle];
-        this.files.delete(oldId);
-        void old.close();
-      }
-      this.files.set(segment, fh);
+    const fh = this.files.get(segment);
+    if (fh) return fh;
+    // Reads run concurrently (the objects route keeps several spans in flight): they share
+    // one open rather than each opening the segment and leaking all but the last handle.
+    let opening = this.opening.get(segment);
+    if (!opening) {
+      opening = this.open(segment).finally(() => this.opening.delete(segment));
+      this.opening.set(segment, opening);
     }
+    return opening;
+  }
+
+  private async open(segment: number): Promise<SegmentHandle> {
+    const fh = await this.fs.open(segmentPath(this.root, segment), 'r').catch((err: unknown) => {
+      throw readFailed(`segment ${segment}`, 'opened', err);
+    });
+    if (this.files.size >= MAX_OPEN) {
+      const [oldId, old] = this.files.entries().next().value as [number, SegmentHandle];
+      this.files.delete(oldId);
+      void old.close();
+    }
+    this.files.set(segment, fh);
     return fh;
   }
 
@@ -54,8 +66,7 @@ export class SegmentReader {
     const first = items[0];
     if (!first) return [];
     const start = first.location.offset;
-    let end = start;
-    for (const { location } of items) end = Math.max(end, location.offset + RECORD_HEADER_BYTES + location.storedLength);
+    const end = start + spanBytes(items);
     const fh = await this.file(first.location.segment);
     const span = Buffer.allocUnsafe(end - start);
     // A failed read is tried once more before it counts: a transient fault (a cable, a

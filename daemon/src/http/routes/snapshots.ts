@@ -13,9 +13,13 @@ import { canReadGroup, type Principal } from '../../auth/principal.js';
 import type { Catalog } from '../../backup/catalog.js';
 import type { TreeReader } from '../../backup/tree-reader.js';
 import type { ObjectStore } from '../../store/store-api.js';
-import { readSpans, type SpanItem } from '../../store/read-spans.js';
+import { readSpans, spanBytes, type SpanItem } from '../../store/read-spans.js';
 import type { Handler } from '../route-types.js';
 import { Readable } from 'node:stream';
+
+/** Spans of one objects request read at once, and the bytes they may hold between them (at least one span always). */
+const SPANS_IN_FLIGHT = 8;
+const BYTES_IN_FLIGHT = 16 * 1024 * 1024;
 
 export interface SnapshotDeps {
   store: ObjectStore;
@@ -90,10 +94,31 @@ export function snapshotRoutes(deps: SnapshotDeps) {
       items.push({ digest: d, location });
     }
     const spans = readSpans(items)[Symbol.iterator]();
+    // Several spans are read at once and answered in order: on an S3 datastore each span is
+    // a ranged GET, whose latencies then overlap instead of adding up (a level of a thousand
+    // small trees is a thousand spans). A span read ahead and never answered (the client
+    // went away, or an earlier span failed) has its failure dropped, not left unhandled.
+    const inFlight: Array<{ read: Promise<Buffer[]>; bytes: number }> = [];
+    let inFlightBytes = 0;
+    const readAhead = (): void => {
+      while (inFlight.length < SPANS_IN_FLIGHT && (inFlight.length === 0 || inFlightBytes < BYTES_IN_FLIGHT)) {
+        const next = spans.next();
+        if (next.done) return;
+        const read = store.readStoredSpan(next.value).then((objects) => objects.flatMap(({ header, stored }) => [encodeFrameHeader(header), stored]));
+        read.catch(() => undefined);
+        const bytes = spanBytes(next.value);
+        inFlight.push({ read, bytes });
+        inFlightBytes += bytes;
+      }
+    };
     const readNext = async (): Promise<Buffer[] | null> => {
-      const next = spans.next();
-      if (next.done) return null;
-      return (await store.readStoredSpan(next.value)).flatMap(({ header, stored }) => [encodeFrameHeader(header), stored]);
+      readAhead();
+      const head = inFlight.shift();
+      if (!head) return null;
+      inFlightBytes -= head.bytes;
+      const parts = await head.read;
+      readAhead();
+      return parts;
     };
     // The first span is read before the answer starts, so damage found there is answered
     // with its typed error (STORE_CORRUPT) rather than a bare failed response. Damage further

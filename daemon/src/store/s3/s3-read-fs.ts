@@ -62,10 +62,9 @@ function rangedHandle(bucket: S3Bucket, path: string, name: string, hooks: ReadF
       if (length === 0) return { bytesRead: 0 };
       const fh = await localFor(length);
       if (fh) return fh.read(buffer, offset, length, position);
-      const got = await bucket.getRange(name, position, position + length);
-      buffer.set(got.subarray(0, length), offset);
-      hooks.fetched(got.length);
-      return { bytesRead: Math.min(got.length, length) };
+      const bytesRead = await bucket.readRange(name, position, length, buffer, offset);
+      hooks.fetched(bytesRead);
+      return { bytesRead };
     },
     write: readOnly,
     writev: readOnly,
