@@ -4,7 +4,6 @@
 // each message as a JSON line.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 
 const RECEIVER = `
@@ -68,10 +67,12 @@ export async function notifySocket(t: TestContext, address: string): Promise<Not
       await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, Math.min(left, 200)))]);
     }
   };
+  // Generous: python3's start has taken over 10 s on the 2-core machine under load. Woken by
+  // the stdout handler above (a fresh once() per poll would pile listeners onto the stream).
   const start = Date.now();
   while (!bound) {
-    if (proc.exitCode !== null || Date.now() - start > 10_000) throw new Error(`notify receiver did not bind: ${stderr}`);
-    await Promise.race([once(proc.stdout as NodeJS.ReadableStream, 'data'), new Promise((r) => setTimeout(r, 100))]);
+    if (proc.exitCode !== null || Date.now() - start > 30_000) throw new Error(`notify receiver did not bind: ${stderr}`);
+    await Promise.race([new Promise<void>((r) => waiters.push(r)), new Promise((r) => setTimeout(r, 100))]);
   }
   return { address, received, waitFor };
 }
