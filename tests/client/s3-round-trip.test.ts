@@ -3,7 +3,7 @@
 // backup and the restore waits until everything is uploaded, so the restore and `check
 // --read-data` read evicted segments by ranged GETs (and fill the cache); `havend store
 // check` is clean afterwards. 30 s alone on a quiet machine; its ranged reads fetch several
-// times the data (a 2 MiB cache against 1 MiB segments), so beside a heavy test file it has
+// times the data (a 3 MiB cache against 1 MiB segments), so beside a heavy test file it has
 // taken over 120 s: the bound is 300 s.
 
 import { test } from 'node:test';
