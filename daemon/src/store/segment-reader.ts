@@ -109,6 +109,8 @@ export class SegmentReader {
 
   /** Closes a segment's cached handle (its file is about to be removed). */
   async forget(segment: number): Promise<void> {
+    // An open under way would cache its handle after this returns: let it land first.
+    await this.opening.get(segment)?.catch(() => undefined);
     const fh = this.files.get(segment);
     this.files.delete(segment);
     await fh?.close();

@@ -208,6 +208,9 @@ export class S3SegmentBackend implements SegmentBackend {
       if (total <= this.options.cacheBytes) break;
       await host.forgetHandle(c.id);
       await rm(segmentPath(this.root, c.id), { force: true });
+      // A read that opened the file between the two steps would keep reading the unlinked file
+      // (its space not freed, the cache bound not held) for as long as its handle stays cached.
+      await host.forgetHandle(c.id);
       this.lastUsed.delete(c.id);
       total -= c.bytes;
     }
