@@ -19,7 +19,8 @@ test('a pull over failing source reads: a typed error, nothing bad indexed, bit-
   const pair = await replicationPair(t, GROUP, { sourceEntry: FAULTY_HAVEND, sourceEnv: { ...SMALL_SEGMENTS, ...faults.env } });
   const { source, offsite } = pair;
   const work = tempDir(t);
-  const id = await backupSeededTree(source, GROUP, work, 3, 1280 << 10);
+  // Six files: a segment may hold a whole verified batch (up to 4 MiB) beyond its 1 MiB bound.
+  const id = await backupSeededTree(source, GROUP, work, 6, 1280 << 10);
   const segments = segmentsOf(source.dataDir).map((s) => s.id);
   assert.ok(segments.length >= 2, `the snapshot spans several segments (${segments.join(', ')})`);
 

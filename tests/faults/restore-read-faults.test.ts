@@ -51,7 +51,9 @@ test('restores over failing segment reads: typed errors, no wrong bytes, the dae
   const faults = segmentFaults(t);
   const world = await cliWorld(t, { ...SMALL_SEGMENTS, ...faults.env }, FAULTY_HAVEND);
   const work = tempDir(t);
-  const a = await backup(world, work, 'alpha', 3, 1280 << 10);
+  // Ten files: uploads are appended a verified batch (up to one 4 MiB arena) at a time, so a
+  // segment can hold several MiB beyond its 1 MiB bound; alpha must still span three or more.
+  const a = await backup(world, work, 'alpha', 10, 1280 << 10);
   const alphaSegments = segmentsOf(world.dataDir).map((s) => s.id);
   const b = await backup(world, work, 'beta', 1, 1 << 20);
   // alpha's first segments were full before beta began: only alpha's data lies in them
