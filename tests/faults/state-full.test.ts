@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createPosixOps } from '../../client/src/fs/posix-ops.js';
+import type { VerifyStartResponse, VerifyStatus } from '../../core/src/api/verify.js';
 import { createToken, havend, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { haven } from '../helpers/haven-cli.js';
 import { attachLoop, sparseFile } from '../helpers/loop.js';
@@ -128,6 +129,20 @@ test('a full state directory: backups still commit, the daemon stays up and stop
     assert.deepEqual([...listed].sort(), [...committed].sort(), `every committed snapshot is there after restart ${stop}`);
   }
   t.diagnostic(`${STOPS} SIGTERM stop(s) with the state file system full: all exit 0, in ${Math.min(...stopTimes)}-${Math.max(...stopTimes)} ms; every snapshot there after each restart`);
+
+  // A verification killed before the file system filled leaves its run open in the state db;
+  // the next start, on the full file system, cannot close it and must serve all the same.
+  rmSync(filler);
+  const verifying = await daemon.client(token).json<VerifyStartResponse>('POST', '/api/v1/verify', {});
+  await daemon.stop('SIGKILL');
+  fillUp(filler);
+  daemon = await startDaemon(null, { dataDir, env });
+  const afterKill = (await daemon.client(token).snapshots('docs')).snapshots.map((s) => s.id);
+  assert.deepEqual([...afterKill].sort(), [...committed].sort(), 'every committed snapshot is there after a start on the full file system');
+  // Its run was recorded as it began (a synchronous write, before the answer came); closing it
+  // is a write, refused while full, so it stays open (out of the history) for a start with room.
+  const history = (await daemon.client(token).json<VerifyStatus>('GET', '/api/v1/verify')).history;
+  assert.equal(history.some((r) => r.task === verifying.task.id), false, 'the killed verification\'s run is left open while the file system is full');
 
   rmSync(filler);
   const token2 = havend(['token', 'create', '--data', dataDir, '--scope', 'backup:docs'], env);

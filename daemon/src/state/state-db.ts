@@ -143,7 +143,25 @@ export function observeCommitFailure(err: unknown): boolean {
   return true;
 }
 
+/** Whether `err` is a state write refused for lack of space (state-space.ts). */
+export function isStateFull(err: unknown): boolean {
+  return err instanceof HavenError && err.code === 'STATE_FULL';
+}
+
 /** Whether `err` is a state write's failure: refused for lack of space, or a failed LMDB commit (observed). */
 export function isStateWriteFailure(err: unknown): boolean {
-  return (err instanceof HavenError && err.code === 'STATE_FULL') || observeCommitFailure(err);
+  return isStateFull(err) || observeCommitFailure(err);
+}
+
+/**
+ * Runs a repair of state records at start (closing the runs a killed daemon left open). Refused
+ * for lack of space, it is left for the next start rather than failing this one: the daemon
+ * must start on a full state file system, and the records stay open until then.
+ */
+export function unlessStateFull(repair: () => void): void {
+  try {
+    repair();
+  } catch (err) {
+    if (!isStateFull(err)) throw err;
+  }
 }
