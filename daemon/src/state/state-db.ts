@@ -67,12 +67,12 @@ class GuardedWrites {
     const [put, remove, transaction, putSync, removeSync, transactionSync] =
       ['put', 'remove', 'transaction', 'putSync', 'removeSync', 'transactionSync'].map(original) as [Write, Write, Write, Write, Write, Write];
     Object.assign(target, {
-      put: (...args: unknown[]) => this.async(name, () => put(...args)),
-      remove: (...args: unknown[]) => this.async(name, () => remove(...args)),
-      transaction: (callback: () => unknown) => this.async(name, () => transaction(() => this.within(callback))),
-      putSync: (...args: unknown[]) => this.sync(() => putSync(...args)),
-      removeSync: (...args: unknown[]) => this.sync(() => removeSync(...args)),
-      transactionSync: (callback: () => unknown, ...rest: unknown[]) => this.sync(() => transactionSync(() => this.within(callback), ...rest)),
+      put: (...args: unknown[]) => this.asyncWrite(name, () => put(...args)),
+      remove: (...args: unknown[]) => this.asyncWrite(name, () => remove(...args)),
+      transaction: (callback: () => unknown) => this.asyncWrite(name, () => transaction(() => this.within(callback))),
+      putSync: (...args: unknown[]) => this.syncWrite(() => putSync(...args)),
+      removeSync: (...args: unknown[]) => this.syncWrite(() => removeSync(...args)),
+      transactionSync: (callback: () => unknown, ...rest: unknown[]) => this.syncWrite(() => transactionSync(() => this.within(callback), ...rest)),
     });
     return db;
   }
@@ -91,14 +91,14 @@ class GuardedWrites {
     }
   }
 
-  private async(name: string, write: () => unknown): unknown {
+  private asyncWrite(name: string, write: () => unknown): unknown {
     if (this.inTransaction > 0) return write();
     let pending: Promise<unknown>;
     try {
       this.space.assertRoom();
       pending = write() as Promise<unknown>;
     } catch (err) {
-      if (!(err instanceof HavenError)) throw err;
+      if (!isStateFull(err)) throw err;
       pending = Promise.reject(err);
     }
     pending.then(
@@ -111,7 +111,7 @@ class GuardedWrites {
     return pending;
   }
 
-  private sync(write: () => unknown): unknown {
+  private syncWrite(write: () => unknown): unknown {
     this.assertRoom();
     if (this.inTransaction > 0) return write();
     try {
