@@ -21,14 +21,12 @@
 # dirs out of the repository and out of shared/ (/var/tmp/bench).
 # Env: PEERS (default "haven restic-rest borg-lz4"), FORCE=1.
 set -euo pipefail
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-[ $# -ge 2 ] || { echo "usage: $0 DATASET WORKDIR [RUNS]" >&2; exit 2; }
-DATASET=$(realpath "$1")
-WORKDIR=$(realpath -m "$2")
-RUNS=${3:-3}
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BENCH_NAME=reclaim.sh
+# shellcheck source=../lib/common.sh
+. "$REPO/bench/lib/common.sh"
+bench_args 3 dist/bench/gc/reclaim-report.js "" "" "$@"
 PEERS=${PEERS:-"haven restic-rest borg-lz4"}
-[ -f "$REPO/dist/bench/gc/reclaim-report.js" ] || { echo "build first: npx tsc -p tsconfig.json" >&2; exit 2; }
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-bench-not-a-secret} # peers.sh's default
 export BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 HAVEND=$REPO/bin/havend
@@ -36,9 +34,6 @@ CLK_TCK=$(getconf CLK_TCK)
 STAGE=$WORKDIR/stage
 RUN=$WORKDIR/run
 RES=$WORKDIR/results
-BENCH_NAME=reclaim.sh
-# shellcheck source=../lib/common.sh
-. "$REPO/bench/lib/common.sh"
 
 # ------------------------------------------------------------------ stage: three backups each
 stage_three_backups "$DATASET" "$STAGE" "$PEERS"

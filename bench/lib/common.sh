@@ -1,10 +1,27 @@
-# Shared by the benchmarks that start from the shared dataset's three backups (bench/gc/reclaim.sh,
-# bench/replication/run.sh): staging, ports, a process's CPU, a directory's size.
+# Shared by the benchmarks that start from the shared dataset (bench/gc/reclaim.sh,
+# bench/replication/run.sh, bench/s3/run.sh): their command line, staging three backups, ports,
+# a process's CPU, a directory's size.
 # shellcheck shell=bash
-# Needs REPO set by the caller; defines log, die (with BENCH_NAME), free_port, proc_ticks,
-# repo_size, stage_three_backups.
+# Needs REPO set by the caller; defines bench_args, log, die (with BENCH_NAME), free_port,
+# proc_ticks, repo_size, stage_three_backups.
 
 log() { echo "[$(date +%T)] $*" >&2; }
+
+# bench_args DEFAULT_RUNS BUILT_FILE "TOOL..." INSTALL_HINT "$@": the benchmarks' common
+# command line (DATASET WORKDIR [RUNS]) into DATASET, WORKDIR and RUNS, with SHARED (../shared
+# or HAVEN_SHARED); exits 2 with a usage line when it is wrong, when BUILT_FILE (relative to
+# REPO) is missing or when a TOOL is not installed.
+bench_args() {
+  local runs=$1 built=$2 tools=$3 hint=$4 tool
+  shift 4
+  [ $# -ge 2 ] || { echo "usage: $0 DATASET WORKDIR [RUNS]" >&2; exit 2; }
+  SHARED=${HAVEN_SHARED:-$(cd "$REPO/../shared" && pwd)}
+  DATASET=$(realpath "$1")
+  WORKDIR=$(realpath -m "$2")
+  RUNS=${3:-$runs}
+  [ -f "$REPO/$built" ] || { echo "build first: npx tsc -p tsconfig.json" >&2; exit 2; }
+  for tool in $tools; do command -v "$tool" >/dev/null || { echo "$tool is needed ($hint)" >&2; exit 2; }; done
+}
 die() { echo "${BENCH_NAME:-bench}: $*" >&2; exit 1; }
 
 free_port() {

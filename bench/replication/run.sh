@@ -21,18 +21,11 @@
 # Results: WORKDIR/results/{replication.csv,lag.csv,table.txt,env.txt}.
 # Env: FORCE=1 (stage anew), STAGE, SKIP_LAG=1.
 set -euo pipefail
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-SHARED=${HAVEN_SHARED:-$(cd "$REPO/../shared" && pwd)}
-[ $# -ge 2 ] || { echo "usage: $0 DATASET WORKDIR [RUNS]" >&2; exit 2; }
-DATASET=$(realpath "$1")
-WORKDIR=$(realpath -m "$2")
-RUNS=${3:-3}
-[ -f "$REPO/dist/bench/replication/report.js" ] || { echo "build first: npx tsc -p tsconfig.json" >&2; exit 2; }
-for tool in restic rclone rsync; do command -v "$tool" >/dev/null || { echo "$tool is needed (apt-get install $tool)" >&2; exit 2; }; done
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_NAME=replication/run.sh
 # shellcheck source=../lib/common.sh
 . "$REPO/bench/lib/common.sh"
+bench_args 3 dist/bench/replication/report.js "restic rclone rsync" "apt-get install restic rclone rsync" "$@"
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-bench-not-a-secret} RESTIC_FROM_PASSWORD=${RESTIC_PASSWORD:-bench-not-a-secret}
 HAVEND=$REPO/bin/havend
 HAVEN=$REPO/bin/haven

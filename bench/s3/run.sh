@@ -27,18 +27,11 @@
 # WORKDIR/results/logs. Env: IDLE_SEAL (2), BENCH_DAEMON_NODE_ARGS (node flags for both daemons,
 # e.g. "--cpu-prof --cpu-prof-dir=DIR").
 set -euo pipefail
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/../.." && pwd)
-SHARED=${HAVEN_SHARED:-$(cd "$REPO/../shared" && pwd)}
-[ $# -ge 2 ] || { echo "usage: $0 DATASET WORKDIR [RUNS]" >&2; exit 2; }
-DATASET=$(realpath "$1")
-WORKDIR=$(realpath -m "$2")
-RUNS=${3:-1}
-[ -f "$REPO/dist/bench/s3/report.js" ] || { echo "build first: npx tsc -p tsconfig.json" >&2; exit 2; }
-for tool in restic python3 radosgw; do command -v "$tool" >/dev/null || { echo "$tool is needed (tests/lab/ceph-lab.sh install)" >&2; exit 2; }; done
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_NAME=s3/run.sh
 # shellcheck source=../lib/common.sh
 . "$REPO/bench/lib/common.sh"
+bench_args 1 dist/bench/s3/report.js "restic python3 radosgw" "tests/lab/ceph-lab.sh install" "$@"
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-bench-not-a-secret}
 export CEPH_LAB_STORE=${CEPH_LAB_STORE:-memstore} CEPH_LAB_STORE_GB=${CEPH_LAB_STORE_GB:-8}
 IDLE_SEAL=${IDLE_SEAL:-2}

@@ -8,7 +8,7 @@
 // restored from there too), and both stores check clean. Printed: throughput, the longest
 // stall, `has` latency quantiles (the daemon's histogram) and the daemon's peak memory.
 //
-// `npm test` runs a small form (3 clients, 2 watchers, about 20 s of load); HAVEN_RELIABILITY=1
+// `npm test` runs a small form (3 clients, 2 watchers, about 12 s of load); HAVEN_RELIABILITY=1
 // (npm run reliability) the full one (8 clients, 10 watchers, 3.5 minutes).
 
 import assert from 'node:assert/strict';
@@ -38,7 +38,7 @@ import { setUpAdmin, watchLive, type WatchFigures } from './live-watchers.js';
 const RELIABILITY = process.env.HAVEN_RELIABILITY === '1';
 const SHAPE = RELIABILITY
   ? { clients: 8, watchers: 10, loadMs: Number(process.env.HAVEN_LOAD_SECONDS ?? 210) * 1000, realBytes: 16 << 20, largeBytes: 12 << 20, keepLast: 3, restoreEvery: true }
-  : { clients: 3, watchers: 2, loadMs: 20_000, realBytes: 2 << 20, largeBytes: 2 << 20, keepLast: 1, restoreEvery: false };
+  : { clients: 3, watchers: 2, loadMs: 12_000, realBytes: 2 << 20, largeBytes: 2 << 20, keepLast: 1, restoreEvery: false };
 const PASSWORD = 'load test admin password';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

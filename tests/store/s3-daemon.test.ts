@@ -1,5 +1,5 @@
 // End to end with the datastore on S3 (issue 19): a real havend whose datastore.backend is s3
-// against a real Ceph RADOS Gateway, backups and restores by the real client. Five times a
+// against a real Ceph RADOS Gateway, backups and restores by the real client. Three times a
 // backup is cut by SIGKILL while its segments are uploading; each restart uploads what was
 // left queued (`havend info --json` shows the bytes not yet uploaded drop to zero), the
 // snapshots made restore bit-exact (the cache is small, so most reads are ranged GETs), and
@@ -21,7 +21,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 const MiB = 1 << 20;
 const FILES = 3;
-const KILLS = Number(process.env.HAVEN_RELIABILITY === '1' ? 20 : 5);
+const KILLS = Number(process.env.HAVEN_RELIABILITY === '1' ? 20 : 3);
 
 function ownEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HAVEN_') && !k.startsWith('HAVEND_')));

@@ -50,6 +50,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   SOURCE_UNREADABLE: EXIT.config,
   WATCH_UNAVAILABLE: EXIT.config,
   STORAGE_FULL: EXIT.applianceStorage,
+  STATE_FULL: EXIT.applianceStorage,
   STORAGE_IO: EXIT.applianceStorage,
   STORAGE_BACKEND_UNAVAILABLE: EXIT.applianceStorage,
   TLS_FINGERPRINT_MISMATCH: EXIT.serverIdentity,

@@ -18,7 +18,7 @@ import type { TaskRegistry } from '../jobs/tasks.js';
 import type { PlanStore } from '../plan/plan-store.js';
 import { drillFamilies } from '../metrics/drill-metrics.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
-import type { StateDb } from '../state/state-db.js';
+import { isStateFull, type StateDb } from '../state/state-db.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { Datastore } from '../store/datastore.js';
 
@@ -56,8 +56,11 @@ export function drillArea(deps: DrillAreaDeps) {
     name: 'drill',
     drills,
     async start(): Promise<void> {
-      // drills the previous process was killed in: their token, holds and scratch files go
-      await drills.recover();
+      // drills the previous process was killed in: their token, holds and scratch files go (left
+      // for the next start when the state file system is full: their records stay until then)
+      await drills.recover().catch((err: unknown) => {
+        if (!isStateFull(err)) throw err;
+      });
       const unregister = deps.metrics?.register('drill', () => {
         const latest = new Map<string, DrillRun>();
         for (const r of drills.history()) if (!latest.has(r.group)) latest.set(r.group, r);

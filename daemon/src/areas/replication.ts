@@ -1,5 +1,5 @@
 // The replication area (the offsite side of issue 14): the peers this appliance pulls from,
-// a puller per peer, the lag check (every 30 s), the due deletions (every 5 s) and the
+// a puller per peer, the lag check (every `jobs.lagCheckSeconds`, 30 s by default), the due deletions (every 5 s) and the
 // replication metrics, the lag samples (lag-history.ts, with the lag check). It starts after
 // the backup, jobs and verification areas it pulls through (sessions, the verified ingest,
 // tasks, alerts) and before the HTTP area that serves its routes; at stop the pullers end
@@ -30,12 +30,11 @@ import { repeat, type Repeating } from './repeat.js';
 
 /** Parallel object streams per peer. */
 const STREAMS = 4;
-const LAG_CHECK_MS = 30_000;
 /** Pending deletions are looked at this often (a range read per peer): a short delay is kept to within seconds. */
 const DUE_CHECK_MS = 5_000;
 
 export interface ReplicationAreaDeps {
-  config: Pick<Config, 'limits' | 'datastore'>;
+  config: Pick<Config, 'limits' | 'datastore' | 'jobs'>;
   stateDir: string;
   state: StateDb;
   datastore: Pick<Datastore, 'objects' | 'catalog' | 'quarantine'>;
@@ -107,7 +106,7 @@ export function replicationArea(deps: ReplicationAreaDeps) {
           replication.checkLag();
         }
       };
-      lagCheck = repeat(deps.clock, LAG_CHECK_MS, sampleAndCheck, (err) => deps.log.error({ err }, 'replication lag check failed'));
+      lagCheck = repeat(deps.clock, deps.config.jobs.lagCheckSeconds * 1000, sampleAndCheck, (err) => deps.log.error({ err }, 'replication lag check failed'));
       dueCheck = repeat(deps.clock, DUE_CHECK_MS, () => replication.applyDueDeletions(), (err) => deps.log.error({ err }, 'replication: propagating due deletions failed'));
     },
     async stop(): Promise<void> {

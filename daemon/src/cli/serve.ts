@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { setupCodePath } from '../accounts/setup-code.js';
 import { startApp } from '../app.js';
-import { observeCommitFailure } from '../state/state-db.js';
+import { isStateWriteFailure } from '../state/state-db.js';
 import { loadConfig } from '../config/load.js';
 import { SystemCommandRunner } from '../../../core/src/exec/runner.js';
 import { addonOrFallback } from '../../../core/src/native/addon.js';
@@ -30,11 +30,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   let onSignal = (signal: string): void => {
     requested ??= signal;
   };
-  // A state database write nobody waited for, failed because the state directory's file
-  // system is full or failing, must not end the daemon (backups and restores go on; the
+  // A state database write nobody waited for, refused or failed because the state directory's
+  // file system is full or failing, must not end the daemon (backups and restores go on; the
   // write was a copy for the next start). Any other unhandled rejection still does.
   process.on('unhandledRejection', (reason) => {
-    if (!observeCommitFailure(reason)) throw reason;
+    if (!isStateWriteFailure(reason)) throw reason;
     log.error({ err: reason }, 'a state database write failed (is the state directory\'s file system full?)');
   });
   process.on('SIGTERM', () => onSignal('SIGTERM'));

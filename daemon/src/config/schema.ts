@@ -128,6 +128,7 @@ export const ConfigSchema = Type.Object(
       {
         rpoCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the protection plan\'s RPO states are evaluated (also right after each backup commits)' }),
         deadManCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often every scheduled job is checked for a success within its window (dead-man switches)' }),
+        lagCheckSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 30, description: 'How often each peer\'s replication lag is sampled and checked against its lag alert (also when a pull ends)' }),
       },
       { additionalProperties: false, default: {} },
     ),

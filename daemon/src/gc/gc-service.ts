@@ -14,6 +14,7 @@ import type { EventBus } from '../events.js';
 import type { TaskContext, TaskRegistry } from '../jobs/tasks.js';
 import type { GcHistory } from './gc-history.js';
 import { gcSummaryLine } from './gc-summary-line.js';
+import { unlessStateFull } from '../state/state-db.js';
 
 export const GC_TASK_KIND = 'store.gc';
 
@@ -55,7 +56,9 @@ export class GcService {
 
   /** Closes runs a killed daemon left open; then follows the end of every run it starts. */
   start(): void {
-    for (const run of this.deps.history.open()) this.deps.history.finish(closedAfterKill(run, this.taskOrNull(run.task)));
+    unlessStateFull(() => {
+      for (const run of this.deps.history.open()) this.deps.history.finish(closedAfterKill(run, this.taskOrNull(run.task)));
+    });
     this.listen();
   }
 

@@ -48,6 +48,12 @@ interface Running {
 export class TaskRegistry {
   private readonly db: Database<TaskInfo, string>;
   private readonly running = new Map<string, Running>();
+  /**
+   * Ended tasks whose final record could not be written (the state file system full): they
+   * end all the same (a task that never ends blocks its kind, and whoever waits for it, such
+   * as a stop), and are kept here, newest last, to be answered and written again later.
+   */
+  private readonly unsaved = new Map<string, TaskInfo>();
   private readonly maxLog: number;
   private readonly keep: number;
   private readonly progressInterval: number;
@@ -66,7 +72,7 @@ export class TaskRegistry {
   async start(): Promise<void> {
     for (const { key, value } of this.db.getRange()) {
       if (value.status === 'running' && !this.running.has(key)) {
-        await this.db.put(key, { ...value, status: 'interrupted', ended: new Date(this.now()).toISOString(), result: 'the daemon stopped while it ran' });
+        await this.save({ ...value, status: 'interrupted', ended: new Date(this.now()).toISOString(), result: 'the daemon stopped while it ran' });
       }
     }
   }
@@ -123,6 +129,8 @@ export class TaskRegistry {
   get(id: string): TaskInfo {
     const r = this.running.get(id);
     if (r) return structuredClone(r.info);
+    const unsaved = this.unsaved.get(id);
+    if (unsaved) return structuredClone(unsaved);
     const stored = this.db.get(id);
     if (!stored) throw new HavenError('TASK_NOT_FOUND', { id });
     return stored;
@@ -139,10 +147,11 @@ export class TaskRegistry {
     const limit = filter.limit ?? 100;
     const matches = (v: TaskInfo): boolean =>
       (filter.kind === undefined || v.kind === filter.kind) && (filter.subject === undefined || v.subject === filter.subject);
-    const out = [...this.running.values()].map((r) => r.info).filter(matches);
+    const out = [...this.running.values()].map((r) => r.info).concat([...this.unsaved.values()]).filter(matches);
+    const inMemory = (key: string): boolean => this.running.has(key) || this.unsaved.has(key);
     for (const { key, value } of this.db.getRange({ reverse: true })) {
-      if (out.length >= limit + this.running.size) break;
-      if (!this.running.has(key) && matches(value)) out.push(value);
+      if (out.length >= limit + this.running.size + this.unsaved.size) break;
+      if (!inMemory(key) && matches(value)) out.push(value);
     }
     return structuredClone(out.sort((a, b) => b.id.localeCompare(a.id)).slice(0, limit));
   }
@@ -172,11 +181,32 @@ export class TaskRegistry {
     if (status === 'succeeded') info.progress = 1;
     // Kept in `running` until its final record is written: get() must find the task in one of
     // the two places, or a poll at the moment a short task ends answers TASK_NOT_FOUND.
-    await this.db.put(info.id, info);
+    await this.save(info);
     this.running.delete(info.id);
     this.bus.emit('task.ended', structuredClone(info));
-    await this.prune();
+    await this.prune().catch(() => undefined); // refused like the save; the next end prunes
     return structuredClone(info);
+  }
+
+  /** Writes an ended task's record, and those not written before; one refused is kept unsaved. */
+  private async save(info: TaskInfo): Promise<void> {
+    for (const earlier of [...this.unsaved.values()]) {
+      try {
+        await this.db.put(earlier.id, earlier);
+        this.unsaved.delete(earlier.id);
+      } catch {
+        break; // still refused (already reported by the state db)
+      }
+    }
+    try {
+      await this.db.put(info.id, info);
+    } catch {
+      this.unsaved.set(info.id, info);
+      for (const id of this.unsaved.keys()) {
+        if (this.unsaved.size <= this.keep) break;
+        this.unsaved.delete(id);
+      }
+    }
   }
 
   private progress(r: Running, fraction: number | null, message: string | null): void {

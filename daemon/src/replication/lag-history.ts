@@ -1,8 +1,9 @@
 // Each peer's lag over time (the replication page's chart): a sample of its lag in seconds
-// and snapshots behind every 30 s and when a pull ends, in the state db. Bounded: samples of
-// the last 6 hours are kept as taken, older ones one per 10 minutes (the worst of them: a
-// chart of the past must not hide a peak), none older than 7 days; at most about
-// 720 + 7 x 144 samples per peer.
+// and snapshots behind every `jobs.lagCheckSeconds` (30 s) and when a pull ends, in the state
+// db. Bounded: samples of the last 6 hours are kept as taken, older ones one per 10 minutes
+// (the worst of them: a chart of the past must not hide a peak), none older than 7 days; at
+// most about 6 h / the interval + 7 x 144 samples per peer (720 + 1008 at 30 s, 4320 + 1008
+// at the 5 s minimum).
 //
 // A peer that is not pulling (paused, or between two scheduled runs) learns nothing from a
 // feed, so the sampler asks its source what it lacks first: the lag of a paused peer keeps
@@ -92,7 +93,7 @@ export interface LagSamplerDeps {
   log: Logger;
 }
 
-/** Takes the samples: `sampleAll` every 30 s (the area's repeat), and one of a peer when a pull of it ends. */
+/** Takes the samples: `sampleAll` at each lag check (the area's repeat), and one of a peer when a pull of it ends. */
 export class LagSampler {
   constructor(private readonly deps: LagSamplerDeps) {
     deps.bus.on(this, 'task.ended', (t) => {

@@ -6,6 +6,8 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { HavenError } from '../../../core/src/errors.js';
+import { stateSpace, type StateSpace } from './state-space.js';
 
 export interface StateDb {
   env: RootDatabase;
@@ -21,36 +23,108 @@ export function openStateDb(dataDir: string, onWriteFailed: WriteFailed = report
   const path = join(dataDir, 'state');
   mkdirSync(path, { recursive: true, mode: 0o700 });
   const env = open({ path, maxDbs: 64 });
+  const writes = new GuardedWrites(stateSpace(path), onWriteFailed);
+  writes.guard(env, 'root');
   return {
     env,
     db: <V, K extends string | number | Buffer | Array<string | number> = string>(name: string, options: { keyEncoding?: 'binary' | 'uint32' | 'ordered-binary' } = {}) =>
-      observeWrites(env.openDB<V, K>({ name, ...options }), name, onWriteFailed),
-    close: () => env.close(),
+      writes.guard(env.openDB<V, K>({ name, ...options }), name),
+    close: async () => {
+      // After a commit failed (the state file system filled up between the space check and
+      // the commit), lmdb-js cannot close the environment: its close waits for a flush that
+      // never settles, and closing anyway aborted in its native code. It is left open: every
+      // transaction that committed is on disk (LMDB commits are atomic and durable, and the
+      // next open finds the last committed one, as after a crash), the failed ones are lost as
+      // they already were, and lmdb-js's exit hook syncs and closes it as the process exits.
+      if (writes.lastCommitFailed) return;
+      await env.close();
+    },
   };
 }
 
+type Write = (...args: unknown[]) => unknown;
+
 /**
- * Asynchronous puts and removes are often fire-and-forget (a task's progress, an alert, a
- * token's last use): the daemon keeps the value in memory and the write is a copy for the
- * next start. When the state file system is full or failing, LMDB rejects every write of the
- * batch; unobserved, each rejection would end the daemon. Each write's promise is observed
- * here (reported, not swallowed: a caller that awaits it still gets the error).
+ * Every state write goes through here, for two reasons. First, free space: a write is refused
+ * with STATE_FULL before LMDB sees it when the state file system is below its reserve
+ * (state-space.ts), checked once per write or transaction (not for each write inside one).
+ * Second, asynchronous puts and removes are often fire-and-forget (a task's progress, an
+ * alert, a token's last use): the daemon keeps the value in memory and the write is a copy for
+ * the next start. When the state file system is full or failing, their promises reject;
+ * unobserved, each rejection would end the daemon. Each write's promise is observed here
+ * (reported, not swallowed: a caller that awaits it still gets the error). It also notes
+ * whether the last commit failed, which decides how the environment is closed.
  */
-function observeWrites<V, K extends string | number | Buffer | Array<string | number>>(db: Database<V, K>, name: string, onWriteFailed: WriteFailed): Database<V, K> {
-  const put = db.put.bind(db) as (...args: unknown[]) => Promise<boolean>;
-  const remove = db.remove.bind(db) as (...args: unknown[]) => Promise<boolean>;
-  const observed = (write: Promise<boolean>): Promise<boolean> => {
-    write.catch((err: unknown) => {
-      observeCommitFailure(err);
-      onWriteFailed(err, name);
+class GuardedWrites {
+  lastCommitFailed = false;
+  private inTransaction = 0;
+
+  constructor(private readonly space: StateSpace, private readonly onWriteFailed: WriteFailed) {}
+
+  guard<D>(db: D, name: string): D {
+    const target = db as unknown as Record<string, Write>;
+    const original = (method: string): Write => (target[method] as Write).bind(db);
+    const [put, remove, transaction, putSync, removeSync, transactionSync] =
+      ['put', 'remove', 'transaction', 'putSync', 'removeSync', 'transactionSync'].map(original) as [Write, Write, Write, Write, Write, Write];
+    Object.assign(target, {
+      put: (...args: unknown[]) => this.asyncWrite(name, () => put(...args)),
+      remove: (...args: unknown[]) => this.asyncWrite(name, () => remove(...args)),
+      transaction: (callback: () => unknown) => this.asyncWrite(name, () => transaction(() => this.within(callback))),
+      putSync: (...args: unknown[]) => this.syncWrite(() => putSync(...args)),
+      removeSync: (...args: unknown[]) => this.syncWrite(() => removeSync(...args)),
+      transactionSync: (callback: () => unknown, ...rest: unknown[]) => this.syncWrite(() => transactionSync(() => this.within(callback), ...rest)),
     });
-    return write;
-  };
-  Object.assign(db, {
-    put: (...args: unknown[]) => observed(put(...args)),
-    remove: (...args: unknown[]) => observed(remove(...args)),
-  });
-  return db;
+    return db;
+  }
+
+  private assertRoom(): void {
+    if (this.inTransaction === 0) this.space.assertRoom();
+  }
+
+  /** Runs a transaction's body: its writes were admitted with the transaction. */
+  private within<T>(callback: () => T): T {
+    this.inTransaction++;
+    try {
+      return callback();
+    } finally {
+      this.inTransaction--;
+    }
+  }
+
+  private asyncWrite(name: string, write: () => unknown): unknown {
+    if (this.inTransaction > 0) return write();
+    let pending: Promise<unknown>;
+    try {
+      this.space.assertRoom();
+      pending = write() as Promise<unknown>;
+    } catch (err) {
+      if (!isStateFull(err)) throw err;
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      () => { this.lastCommitFailed = false; },
+      (err: unknown) => {
+        if (observeCommitFailure(err)) this.lastCommitFailed = true;
+        this.onWriteFailed(err, name);
+      },
+    );
+    return pending;
+  }
+
+  private syncWrite(write: () => unknown): unknown {
+    this.assertRoom();
+    if (this.inTransaction > 0) return write();
+    try {
+      const result = write();
+      this.lastCommitFailed = false;
+      return result;
+    } catch (err) {
+      // LMDB's own failures carry its numeric code (28: ENOSPC); a HavenError from the guard
+      // or from the transaction's body is not a failed commit.
+      if (typeof (err as { code?: unknown }).code === 'number') this.lastCommitFailed = true;
+      throw err;
+    }
+  }
 }
 
 function reportToStderr(err: unknown, database: string): void {
@@ -67,4 +141,27 @@ export function observeCommitFailure(err: unknown): boolean {
   if (!(err instanceof Error) || !(commitError instanceof Promise)) return false;
   commitError.catch(() => undefined);
   return true;
+}
+
+/** Whether `err` is a state write refused for lack of space (state-space.ts). */
+export function isStateFull(err: unknown): boolean {
+  return err instanceof HavenError && err.code === 'STATE_FULL';
+}
+
+/** Whether `err` is a state write's failure: refused for lack of space, or a failed LMDB commit (observed). */
+export function isStateWriteFailure(err: unknown): boolean {
+  return isStateFull(err) || observeCommitFailure(err);
+}
+
+/**
+ * Runs a repair of state records at start (closing the runs a killed daemon left open). Refused
+ * for lack of space, it is left for the next start rather than failing this one: the daemon
+ * must start on a full state file system, and the records stay open until then.
+ */
+export function unlessStateFull(repair: () => void): void {
+  try {
+    repair();
+  } catch (err) {
+    if (!isStateFull(err)) throw err;
+  }
 }

@@ -28,6 +28,7 @@ import type { TaskContext, TaskRegistry } from '../jobs/tasks.js';
 import type { ObjectSource } from '../store/reachability.js';
 import type { ObjectListing, Quarantine, SnapshotCatalog } from '../store/store-api.js';
 import type { PeerRepair } from '../replication/peer-repair.js';
+import { unlessStateFull } from '../state/state-db.js';
 import { scanDamage, type DamageScan } from './damage-scan.js';
 import { Tally, Verifier } from './verifier.js';
 import type { VerifyRecords } from './verify-records.js';
@@ -96,7 +97,9 @@ export class VerifyService {
 
   /** Closes runs a killed daemon left open, then follows commits and the end of runs. */
   start(): void {
-    for (const run of this.deps.records.openRuns()) this.deps.records.finish(closedAfterKill(run, this.taskOrNull(run.task)));
+    unlessStateFull(() => {
+      for (const run of this.deps.records.openRuns()) this.deps.records.finish(closedAfterKill(run, this.taskOrNull(run.task)));
+    });
     this.deps.bus.on(this, 'task.ended', (t) => {
       this.ended(t);
       if (this.deferTimer !== null && this.deps.deferDuring?.includes(t.kind) && !this.deferring()) this.verifyPending();

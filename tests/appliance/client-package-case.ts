@@ -7,7 +7,7 @@
 // /etc/haven/profiles run the way haven-backup@.service runs it, and a restore compared
 // bit for bit, against the repository's havend on 127.0.0.1 outside the root.
 
-import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,9 @@ import { assertSameTree, describeTree } from '../helpers/tree-compare.js';
 
 const MINUTE = 60_000;
 
-test('the client .deb installs alone into a fresh Debian 12 root and backs up and restores from it', { timeout: 10 * MINUTE }, async (t) => {
+export const clientPackageCaseTitle = 'the client .deb installs alone into a fresh Debian 12 root and backs up and restores from it';
+
+export async function clientPackageCase(t: TestContext): Promise<void> {
   const tools = ['debootstrap', 'dpkg-deb', 'chroot', 'mount', 'flock', 'zstd'];
   if (!need(t, isRoot() && tools.every(hasCommand), `needs root and ${tools.join(', ')}`)) return;
   const work = rootWorkDir(t);
@@ -95,4 +97,4 @@ test('the client .deb installs alone into a fresh Debian 12 root and backs up an
   const before = await describeTree(src, posix);
   const after = await describeTree(join(root, 'srv/restored/srv/data'), posix);
   assertSameTree(after, before, 'restored inside the root');
-});
+}

@@ -5,7 +5,7 @@
 // tree with the installed configuration: HTTPS with a fresh certificate, READY/STOPPING to a
 // notify socket, health over a pinned connection, and exit 0 on SIGTERM.
 
-import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,7 +19,9 @@ import { hasCommand, isRoot, need } from '../helpers/prereq.js';
 
 const MINUTE = 60_000;
 
-test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS from the installed tree', { timeout: 10 * MINUTE }, async (t) => {
+export const appliancePackageCaseTitle = 'the .deb installs into a fresh Debian 12 root and its havend serves HTTPS from the installed tree';
+
+export async function appliancePackageCase(t: TestContext): Promise<void> {
   const tools = ['debootstrap', 'dpkg-deb', 'chroot', 'mount', 'python3'];
   if (!need(t, isRoot() && tools.every(hasCommand), `needs root and ${tools.join(', ')}`)) return;
   const work = rootWorkDir(t);
@@ -120,4 +122,4 @@ test('the .deb installs into a fresh Debian 12 root and its havend serves HTTPS 
   assert.deepEqual(await exited, [0, null], out);
   await notify.waitFor((n) => n.message.startsWith('STOPPING=1'));
   assert.ok(notify.received.every((n) => n.pid === proc.pid));
-});
+}
