@@ -511,7 +511,8 @@ export const CONFIG_SCHEMA: JsonSchema = {
       "type": "object",
       "required": [
         "rpoCheckSeconds",
-        "deadManCheckSeconds"
+        "deadManCheckSeconds",
+        "lagCheckSeconds"
       ],
       "properties": {
         "rpoCheckSeconds": {
@@ -527,6 +528,13 @@ export const CONFIG_SCHEMA: JsonSchema = {
           "maximum": 3600,
           "default": 60,
           "description": "How often every scheduled job is checked for a success within its window (dead-man switches)"
+        },
+        "lagCheckSeconds": {
+          "type": "integer",
+          "minimum": 5,
+          "maximum": 3600,
+          "default": 30,
+          "description": "How often each peer's replication lag is sampled and checked against its lag alert (also when a pull ends)"
         }
       },
       "additionalProperties": false,
