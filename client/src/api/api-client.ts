@@ -12,7 +12,7 @@ import type {
 import type { GroupList, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { HealthResponse } from '../../../core/src/api/system.js';
 import { HttpTransport } from './http-transport.js';
-import { checkJson } from './json-check.js';
+import { checkJson } from '../../../core/src/json-check.js';
 import { JSON_SCHEMAS } from './json-schemas.js';
 
 export { readAll, isHavenError, type ApiClientOptions } from './http-transport.js';

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
 import { UsageError } from '../../../core/src/cli/args.js';
 import type { ServerConnection } from '../api/http-transport.js';
-import { checkJson } from '../api/json-check.js';
+import { checkJson } from '../../../core/src/json-check.js';
 import { JSON_SCHEMAS } from '../api/json-schemas.js';
 import { DEFAULT_REQUEST_TIMEOUTS, timeoutsFromSeconds, type RequestTimeouts } from '../api/request-timeouts.js';
 import type { Profile, SavedConfig } from './client-config-schema.js';

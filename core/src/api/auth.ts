@@ -2,15 +2,16 @@
 // code, password login, a session cookie, logout. API tokens (tokens.ts) serve the CLI.
 
 import { Type, type Static } from 'typebox';
+import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from './wire-constants.js';
+
+export { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from './wire-constants.js';
 
 /** The session cookie's name; httpOnly, SameSite=Strict, Secure over HTTPS. */
 export const SESSION_COOKIE = 'haven_session';
 
-export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$';
 export const Username = Type.String({ pattern: USERNAME_PATTERN });
 /** Long passphrases are welcome; the upper bound only caps the work of hashing one. */
-export const Password = Type.String({ minLength: 10, maxLength: 1024 });
-export const PASSWORD_MIN_LENGTH = 10;
+export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 });
 
 
 export const SetupRequest = Type.Object(

@@ -53,12 +53,7 @@ export const SessionStats = Type.Object({
 });
 export type SessionStats = Static<typeof SessionStats>;
 
-export function emptySessionStats(): SessionStats {
-  return {
-    hasQueried: 0, hasPresent: 0, framesReceived: 0, objectsNew: 0, objectsDuplicate: 0,
-    bytesReceived: 0, bytesNew: 0, rawBytesNew: 0, streams: 0,
-  };
-}
+export { emptySessionStats } from './wire-constants.js';
 
 export const SessionState = Type.Union([Type.Literal('open'), Type.Literal('committed'), Type.Literal('aborted')]);
 export type SessionState = Static<typeof SessionState>;

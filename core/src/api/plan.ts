@@ -72,8 +72,7 @@ export const PlanEntry = Type.Object({
 });
 export type PlanEntry = Static<typeof PlanEntry>;
 
-/** `drillSchedule` that keeps an entry off every drill schedule (drilled on demand only). */
-export const DRILL_NEVER = 'never';
+export { DRILL_NEVER } from './wire-constants.js';
 
 /** Something a later slice measures (drills, replication): its value or why there is none. */
 export const NotConfigured = Type.Object({ configured: Type.Literal(false), reason: Type.String() });

@@ -1,12 +1,8 @@
 import { Type, type Static } from 'typebox';
-import { GROUP_PATTERN } from './common.js';
+import { TOKEN_SCOPE_PATTERN } from './wire-constants.js';
 
-/**
- * `admin` (implies every scope), `backup:<group>` (create and read that group, never delete),
- * `replicate` (read every group and the change feed: an offsite peer), `replicate:<group>`
- * (the same for one group), `metrics` (GET /metrics only).
- */
-export const TOKEN_SCOPE_PATTERN = `^(admin|replicate|metrics|(backup|replicate):${GROUP_PATTERN.slice(1, -1)})$`;
+export { TOKEN_SCOPE_PATTERN, isValidScope } from './wire-constants.js';
+
 export const TokenScope = Type.String({ pattern: TOKEN_SCOPE_PATTERN });
 
 export const TokenInfo = Type.Object({
@@ -26,9 +22,5 @@ export type CreateTokenRequest = Static<typeof CreateTokenRequest>;
 
 export const CreateTokenResponse = Type.Object({ token: Type.String(), info: TokenInfo });
 export type CreateTokenResponse = Static<typeof CreateTokenResponse>;
-
-export function isValidScope(scope: string): boolean {
-  return new RegExp(TOKEN_SCOPE_PATTERN).test(scope);
-}
 
 export const TokenIdParams = Type.Object({ id: Type.String({ pattern: '^[0-9a-f]{16}$' }) });

@@ -5,7 +5,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { ChunkStore } from '../store/chunk-store.js';
-import { S3SegmentBackend } from '../store/s3/s3-segment-backend.js';
 import { s3BackendOptions } from '../store/s3/s3-config.js';
 import { datastoreOf } from '../store/datastore.js';
 import { daemonSegmentFileSystem } from '../store/segment-io.js';
@@ -20,7 +19,9 @@ export interface DatastoreAreaDeps {
 /** Opens the datastore (recovering a torn tail) and closes it at stop. */
 export async function datastoreArea(deps: DatastoreAreaDeps) {
   const s3 = s3BackendOptions(deps.config);
-  const backend = s3 ? await S3SegmentBackend.open(s3, deps.log) : undefined;
+  // The S3 backend and the AWS SDK under it load only for a bucket datastore (~0.4 s of CPU at
+  // every start otherwise).
+  const backend = s3 ? await (await import('../store/s3/s3-segment-backend.js')).S3SegmentBackend.open(s3, deps.log) : undefined;
   const store = await ChunkStore.open(deps.path, {
     create: true, segmentMaxBytes: deps.config.segmentMaxBytes, directIo: deps.config.directIo, segmentFs: daemonSegmentFileSystem(), ...(backend ? { backend } : {}),
   });

@@ -4,7 +4,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Database } from 'lmdb';
 import { HavenError } from '../../../core/src/errors.js';
-import { isValidScope, type TokenInfo } from '../../../core/src/api/tokens.js';
+import type { TokenInfo } from '../../../core/src/api/tokens.js';
+import { isValidScope } from '../../../core/src/api/wire-constants.js';
 import type { StateDb } from '../state/state-db.js';
 
 interface StoredToken {

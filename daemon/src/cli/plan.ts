@@ -5,7 +5,8 @@
 // or `never`: on demand only); `--link-rate` the client's link in MB/s, which bounds the
 // drill's RTO estimate.
 
-import { DRILL_NEVER, type Enrolment, type PlanEntryInput, type PlanEntryStatus, type PlanList } from '../../../core/src/api/plan.js';
+import { DRILL_NEVER } from '../../../core/src/api/wire-constants.js';
+import type { Enrolment, PlanEntryInput, PlanEntryStatus, PlanList } from '../../../core/src/api/plan.js';
 import { UsageError, parse, required } from '../../../core/src/cli/args.js';
 import { localClientFor } from './local-client.js';
 import { printer } from './print.js';

@@ -3,7 +3,7 @@
 // input (its first line), never as an argument: arguments show in `ps` and shell history.
 // Works whether or not the daemon runs (LMDB is multi-process safe); spends the setup code.
 
-import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from '../../../core/src/api/auth.js';
+import { PASSWORD_MIN_LENGTH, USERNAME_PATTERN } from '../../../core/src/api/wire-constants.js';
 import { AccountStore } from '../accounts/accounts.js';
 import { SetupCode } from '../accounts/setup-code.js';
 import { loadConfig } from '../config/load.js';

@@ -7,9 +7,7 @@ import { datastorePathOffline } from '../pool/pool-area.js';
 import { checkStore } from '../store/store-check.js';
 import { rebuildIndex } from '../store/rebuild-index.js';
 import { createVerifyPool } from '../workers/verify-pool.js';
-import { PART_BYTES, S3Bucket } from '../store/s3/s3-bucket.js';
 import { s3BackendOptions } from '../store/s3/s3-config.js';
-import { fetchDatastoreFromBucket, markBucketSegmentsUploaded } from '../store/s3/s3-rebuild.js';
 import { UsageError, parse } from '../../../core/src/cli/args.js';
 import { EXIT } from './exit-codes.js';
 
@@ -27,9 +25,12 @@ export async function storeCommand(argv: string[]): Promise<number> {
   const pool = createVerifyPool({ threads: loaded.config.workers.verifyThreads });
   // On S3 the segments are checked or rebuilt from local copies: those not cached are fetched first.
   const s3 = s3BackendOptions(loaded.config.datastore);
-  const bucket = s3 && (sub === 'check' || sub === 'rebuild-index') ? new S3Bucket(s3) : null;
+  // The bucket's modules (and the AWS SDK) load only for an S3 datastore.
+  const s3Modules = s3 && (sub === 'check' || sub === 'rebuild-index')
+    ? { ...await import('../store/s3/s3-bucket.js'), ...await import('../store/s3/s3-rebuild.js') } : null;
+  const bucket = s3 && s3Modules ? new s3Modules.S3Bucket(s3) : null;
   try {
-    if (bucket) await fetchDatastoreFromBucket(await datastorePathOffline(loaded), bucket);
+    if (bucket && s3Modules) await s3Modules.fetchDatastoreFromBucket(await datastorePathOffline(loaded), bucket);
     switch (sub) {
       case 'check': {
         const r = await checkStore(await datastorePathOffline(loaded), pool);
@@ -45,7 +46,7 @@ export async function storeCommand(argv: string[]): Promise<number> {
       case 'rebuild-index': {
         refuseIfRunning(loaded.config.dataDir);
         const r = await rebuildIndex(await datastorePathOffline(loaded), pool);
-        if (bucket) await markBucketSegmentsUploaded(await datastorePathOffline(loaded), bucket, PART_BYTES);
+        if (bucket && s3Modules) await s3Modules.markBucketSegmentsUploaded(await datastorePathOffline(loaded), bucket, s3Modules.PART_BYTES);
         out(
           `rebuilt index: ${r.objects} object(s) from ${r.records} record(s), ${r.snapshots} snapshot(s), ${r.tombstones} deletion(s), ${r.protections} protection record(s)` +
             (r.invalidRecords ? `, ${r.invalidRecords} invalid record(s) skipped` : '') +

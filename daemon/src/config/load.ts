@@ -3,10 +3,12 @@
 // A bad value is reported with the field path and where it came from, never a stack trace.
 
 import { readFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { Value } from 'typebox/value';
 import { HavenError } from '../../../core/src/errors.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { checkJson } from '../../../core/src/json-check.js';
+import { CONFIG_SCHEMA } from './config-schema-json.js';
+import type { Config, ConfigSchema } from './schema.js';
 
 interface SchemaNode {
   type?: string;
@@ -27,7 +29,7 @@ function envName(path: string[]): string {
 }
 
 /** Every scalar field of the schema with its environment variable (also used for the README table). */
-export function configLeaves(node: SchemaNode = ConfigSchema as unknown as SchemaNode, path: string[] = []): ConfigLeaf[] {
+export function configLeaves(node: SchemaNode = CONFIG_SCHEMA as unknown as SchemaNode, path: string[] = []): ConfigLeaf[] {
   if (node.type === 'object' && node.properties) {
     return Object.entries(node.properties).flatMap(([k, child]) => configLeaves(child, [...path, k]));
   }
@@ -112,10 +114,43 @@ function invalid(detail: string): HavenError {
   return new HavenError('CONFIG_INVALID', { detail });
 }
 
+type SchemaChecker = { Value: { Errors(schema: typeof ConfigSchema, value: unknown): Iterable<unknown> } };
+
+/**
+ * What is wrong with a configuration the JSON check refused, in TypeBox's words; null when
+ * TypeBox finds it valid after all. TypeBox is loaded here, synchronously (require of an ES
+ * module, Node 20.19+); where that is not possible the JSON check's own words are used.
+ */
+function describeInvalid(value: unknown, origins: Map<string, string>, leaves: ConfigLeaf[], problem: string): string | null {
+  let schema: typeof ConfigSchema;
+  let checker: SchemaChecker;
+  try {
+    const require = createRequire(import.meta.url);
+    schema = (require('./schema.js') as { ConfigSchema: typeof ConfigSchema }).ConfigSchema;
+    checker = require('typebox/value') as SchemaChecker;
+  } catch {
+    return problem;
+  }
+  const errors = [...checker.Value.Errors(schema, value)];
+  if (errors.length === 0) return null;
+  type SchemaError = { instancePath: string; message: string; keyword: string; params?: { additionalProperties?: string[] } };
+  const all = errors as SchemaError[];
+  // An unknown key shows up as a 'schema is false' error first; report the key itself.
+  const e = all.find((x) => x.keyword === 'additionalProperties') ?? (all[0] as SchemaError);
+  let field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const extra = e.params?.additionalProperties;
+  if (extra && extra.length > 0) field = [field, extra[0]].filter(Boolean).join('.');
+  const from = origins.get(field) ?? [...origins.entries()].find(([p]) => field.startsWith(p + '.'))?.[1];
+  const leaf = leaves.find((l) => l.path.join('.') === field);
+  const where = from ? ` (from ${from}${from === 'environment' && leaf ? `: ${leaf.env}` : ''})` : '';
+  const message = extra && extra.length > 0 ? 'is not a known setting' : e.message;
+  return `${field || '(root)'}${where}: ${message}`;
+}
+
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const origins = new Map<string, string>();
-  const value = defaults(ConfigSchema as unknown as SchemaNode) as Record<string, unknown>;
+  const value = defaults(CONFIG_SCHEMA as unknown as SchemaNode) as Record<string, unknown>;
   const leaves = configLeaves();
 
   const envLayer: Record<string, unknown> = {};
@@ -147,20 +182,12 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   merge(value, envLayer, 'environment', origins);
   merge(value, flagLayer, 'command line', origins);
 
-  const errors = [...Value.Errors(ConfigSchema, value)];
-  if (errors.length > 0) {
-    type SchemaError = { instancePath: string; message: string; keyword: string; params?: { additionalProperties?: string[] } };
-    const all = errors as SchemaError[];
-    // An unknown key shows up as a 'schema is false' error first; report the key itself.
-    const e = all.find((x) => x.keyword === 'additionalProperties') ?? (all[0] as SchemaError);
-    let field = e.instancePath.replace(/^\//, '').replace(/\//g, '.');
-    const extra = e.params?.additionalProperties;
-    if (extra && extra.length > 0) field = [field, extra[0]].filter(Boolean).join('.');
-    const from = origins.get(field) ?? [...origins.entries()].find(([p]) => field.startsWith(p + '.'))?.[1];
-    const leaf = leaves.find((l) => l.path.join('.') === field);
-    const where = from ? ` (from ${from}${from === 'environment' && leaf ? `: ${leaf.env}` : ''})` : '';
-    const message = extra && extra.length > 0 ? 'is not a known setting' : e.message;
-    throw invalid(`${field || '(root)'}${where}: ${message}`);
+  // The plain-JSON check passes a good configuration without loading TypeBox; a bad one is
+  // described by TypeBox, as it always was (the field, where it came from, TypeBox's message).
+  const problem = checkJson(CONFIG_SCHEMA, value);
+  if (problem !== null) {
+    const detail = describeInvalid(value, origins, leaves, problem);
+    if (detail !== null) throw invalid(detail);
   }
   const config = deepFreeze(value as Config);
   const dataDir = resolve(config.dataDir);

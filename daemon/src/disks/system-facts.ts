@@ -2,10 +2,11 @@
 // mount points as a second opinion next to lsblk. Never diskLayout(): it runs `smartctl -a`
 // on every disk behind our exec seam and wakes sleeping drives.
 
-import si from 'systeminformation';
 import type { MountSource } from './discovery.js';
 
 export const systemInformationMounts: MountSource = async () => {
+  // Loaded at the first scan, not at every start or CLI command that only imports the disks area.
+  const { default: si } = await import('systeminformation');
   const mounts = new Map<string, string[]>();
   for (const d of await si.blockDevices()) {
     if (!d.mount) continue;

@@ -8,6 +8,7 @@ import https from 'node:https';
 import { MEDIA_DIGESTS, MEDIA_FRAMES } from '../../../core/src/api/backup.js';
 import { installAuth, type PrincipalResolver } from './auth-hook.js';
 import { installErrorHandler } from './error-handler.js';
+import { lazySchemaCompilers, registerLazyCompilers } from './lazy-compilers.js';
 import type { Route } from './route-types.js';
 
 export interface ServerOptions {
@@ -32,6 +33,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Node checks the headers timer only this often (30 s by default).
     connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(options.headersTimeoutMs / 4))),
   };
+  const compilers = lazySchemaCompilers();
   const app = Fastify({
     loggerInstance: options.logger,
     // Per-request lines would dominate the log during uploads; errors are logged by the handler.
@@ -46,7 +48,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Fastify's types tie an instance to http.Server; an https.Server offers everything Fastify calls on it.
     ...(options.https ? { serverFactory: (handler: http.RequestListener) => https.createServer({ ...options.https, ...timeouts }, handler) as unknown as http.Server } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Each route's schemas compile at its first request, not all at start (lazy-compilers.ts).
+    schemaController: compilers.schemaController,
   });
+  registerLazyCompilers(app, compilers);
   installErrorHandler(app);
   installAuth(app, options.resolvers);
 

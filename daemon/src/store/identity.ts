@@ -7,7 +7,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
-import { CHUNKER_ALGORITHM, type ChunkerParams } from '../../../core/src/api/backup.js';
+import type { ChunkerParams } from '../../../core/src/api/backup.js';
+import { CHUNKER_ALGORITHM } from '../../../core/src/api/wire-constants.js';
 
 export const IDENTITY_FILE = 'haven-datastore.json';
 /** Bump when segments, records or object encodings change incompatibly (docs/FORMAT.md). */

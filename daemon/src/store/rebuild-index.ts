@@ -12,7 +12,7 @@ import { Codec, ObjectKind } from '../../../core/src/objects/kinds.js';
 import {
   decodeProtection, decodeSnapshot, decodeTombstone, type ProtectionRecord, type SnapshotRecord, type TombstoneRecord,
 } from '../../../core/src/objects/snapshot.js';
-import { emptySessionStats } from '../../../core/src/api/backup.js';
+import { emptySessionStats } from '../../../core/src/api/wire-constants.js';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import type { VerifyPool } from '../workers/verify-pool.js';
 import { readIdentity } from './identity.js';

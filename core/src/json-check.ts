@@ -1,7 +1,8 @@
 // Checks a JSON value against a JSON Schema of the subset TypeBox emits for our wire types
 // (type, properties/required, additionalProperties: false, patternProperties, items, anyOf,
 // const, pattern, minLength/maxLength, minimum/maximum, minItems/maxItems). Used for the
-// appliance's answers, whose schemas come from core/src/api via wire-schemas.ts.
+// appliance's answers in the client (schemas from core/src/api via json-schemas.ts) and the daemon's
+// configuration (daemon/src/config/config-schema-json.ts): neither loads TypeBox at run time.
 
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
@@ -64,10 +65,11 @@ export function checkJson(schema: JsonSchema, value: unknown, at = ''): string |
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
     const props = (s.properties ?? {}) as Record<string, JsonSchema>;
-    for (const key of (s.required ?? []) as string[]) if (!(key in obj)) return `${at}/${key} is missing`;
+    // Own keys only: "toString" or "constructor" is neither a property the schema names nor one a value has.
+    for (const key of (s.required ?? []) as string[]) if (!Object.hasOwn(obj, key)) return `${at}/${key} is missing`;
     const patternProps = Object.entries((s.patternProperties ?? {}) as Record<string, JsonSchema>);
     for (const [key, v] of Object.entries(obj)) {
-      const p = props[key];
+      const p = Object.hasOwn(props, key) ? props[key] : undefined;
       if (p) {
         const problem = checkJson(p, v, `${at}/${key}`);
         if (problem) return problem;
