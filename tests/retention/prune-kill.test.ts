@@ -1,6 +1,6 @@
 // SIGKILL havend while a prune applies a retention policy (issue 17's fault matrix): the
 // prune deletes snapshots one tombstone at a time, and a kill lands between, during or after
-// those deletions (2 kills in `npm test`, 20 under HAVEN_RELIABILITY=1: `npm run
+// those deletions (3 kills in `npm test`, 20 under HAVEN_RELIABILITY=1: `npm run
 // reliability`). Each round backs up a batch of snapshots, asks the policy which it keeps,
 // starts the prune and kills the daemon at a moment drawn from within an undisturbed prune of
 // the same size measured first. After each kill: the store check of the killed state is
@@ -24,7 +24,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { GC_TEST_ENV, mixedBackup, pushBackup } from '../gc/gc-daemon.js';
 
 const GROUP = 'pk';
-const KILLS = killCount(2, 20);
+const KILLS = killCount(3, 20);
 /** Snapshots backed up before each prune; the policy keeps the newest KEEP of the group. */
 const BATCH = 12;
 const KEEP = 2;
