@@ -20,8 +20,9 @@
 #
 # Env: FILES (1000000), SEED (1), PEERS, PHASE_TIMEOUT (s per phase, 3600), IMAGE_GIB (size of
 # each sparse loop file, 16), VERIFY (1: compare every restore with the manifest),
-# PROFILE=1 (the haven client and havend write V8 CPU profiles into WORKDIR/prof: slower,
-# for finding where the time goes, not for the table), KEEP_SOURCE=1 (keep the tree's image).
+# PROFILE=1 (the haven client and havend write V8 CPU profiles into WORKDIR/prof: read them
+# with `node /var/tmp/bench/topprof.mjs FILE.cpuprofile`; the sampler costs a few per cent).
+# The haven client's RSS over time goes to logs/haven.PHASE.rss (seconds, VmRSS kB, RssAnon kB), KEEP_SOURCE=1 (keep the tree's image).
 # Cleanup on any exit: servers stopped, file systems unmounted, loop devices detached, images
 # removed. Output: WORKDIR/results/{results.csv,table.txt,env.txt}, logs in WORKDIR/logs.
 set -euo pipefail
@@ -125,6 +126,17 @@ peer_stop() {
 }
 
 # ------------------------------------------------------------------ measuring
+# rss_timeline OUT: every second, the client's RSS and anonymous RSS (kB) while it runs (Haven
+# only: where its memory goes over a run; stopped by the caller)
+rss_timeline() {
+  local pid t0=$SECONDS
+  while :; do
+    for pid in $(pgrep -f "$REPO/bin/haven (backup|restore)"); do
+      awk -v t=$((SECONDS - t0)) '/^VmRSS/{r=$2} /^RssAnon/{a=$2} END{if (r) print t, r, a}' "/proc/$pid/status" 2>/dev/null
+    done
+    sleep 1
+  done >"$1"
+}
 echo "peer,phase,seconds,files_per_s,client_cpu_s,user_s,sys_s,peak_rss_mib,srv_cpu_s,srv_peak_rss_mib,repo_mib,exit_code,verify,load1_before,load1_after" >"$CSV"
 measure() { # measure PEER PHASE [RESTORE_DIR]: one CSV row; returns the command's exit code
   local peer=$1 phase=$2 rdir=${3:-}
@@ -133,10 +145,13 @@ measure() { # measure PEER PHASE [RESTORE_DIR]: one CSV row; returns the command
   sync
   local spid=${SERVER_PID[$peer]:-} s0=0 s1=0 srss=0 load0 load1 t0 t1 rc=0
   if [ -n "$spid" ]; then s0=$(proc_ticks "$spid"); echo 5 >"/proc/$spid/clear_refs" 2>/dev/null || true; fi
+  local sampler=
+  if [ "$peer" = haven ]; then rss_timeline "$WORKDIR/logs/$peer.$phase.rss" & sampler=$!; fi
   load0=$(cut -d' ' -f1 /proc/loadavg)
   t0=$(date +%s.%N)
   ( cd "$CWD" && exec /usr/bin/time -v -o "$tf" timeout --kill-after=30 "$PHASE_TIMEOUT" "${CMD[@]}" ) >"$lg" 2>&1 || rc=$?
   t1=$(date +%s.%N)
+  if [ -n "$sampler" ]; then kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; fi
   load1=$(cut -d' ' -f1 /proc/loadavg)
   if [ -n "$spid" ]; then
     s1=$(proc_ticks "$spid")
@@ -169,16 +184,17 @@ measure() { # measure PEER PHASE [RESTORE_DIR]: one CSV row; returns the command
 
 # ------------------------------------------------------------------ run
 if [ "${PROFILE:-0}" = 1 ]; then
-  mkdir -p "$WORKDIR/prof/client" "$WORKDIR/prof/daemon"
-  log "PROFILE=1: V8 CPU profiles in $WORKDIR/prof (timings are not comparable)"
+  # node refuses --cpu-prof in NODE_OPTIONS: haven-peer.sh's executables become wrappers that pass it
+  for exe in havend haven; do
+    mkdir -p "$WORKDIR/prof/$exe"
+    printf '#!/bin/sh\nexec node --cpu-prof --cpu-prof-dir=%s %s "$@"\n' "$WORKDIR/prof/$exe" "$REPO/bin/$exe" >"$WORKDIR/prof/$exe.sh"
+    chmod +x "$WORKDIR/prof/$exe.sh"
+  done
+  HAVEND_BIN=$WORKDIR/prof/havend.sh HAVEN_BIN=$WORKDIR/prof/haven.sh
+  log "PROFILE=1: V8 CPU profiles in $WORKDIR/prof"
 fi
 for p in $PEERS; do
-  if [ "$p" = haven ] && [ "${PROFILE:-0}" = 1 ]; then
-    NODE_OPTIONS="--cpu-prof --cpu-prof-dir=$WORKDIR/prof/daemon" peer_start "$p"
-    export NODE_OPTIONS="--cpu-prof --cpu-prof-dir=$WORKDIR/prof/client"
-  else
-    peer_start "$p"
-  fi
+  peer_start "$p"
   peer_cmd "$p" init
   ( cd "$CWD" && exec "${CMD[@]}" ) >"$WORKDIR/logs/$p.init.log" 2>&1 || die "init of $p failed (see logs/$p.init.log)"
   for phase in initial unchanged; do
@@ -197,7 +213,6 @@ for p in $PEERS; do
     log "$p restore verify: $v"
   fi
   drop_fs "restore-$p"
-  unset NODE_OPTIONS
   peer_stop "$p"
 done
 
