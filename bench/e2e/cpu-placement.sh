@@ -13,17 +13,17 @@
 # people's processes out. Bounded: it stops by itself after MAX_S (7200 s).
 set -uo pipefail
 
-summary() {
+summary() { # per role and allowed-CPU set: threads, samples, and where the running samples ran
+  printf "%-8s %-8s %8s %8s  %s\n" role allowed threads samples "running on (samples)"
   awk -F'\t' '
-    { role=$2; allowed[role"\t"$5]++; if ($6 != "-") running[role"\t"$6]++; roles[role]=1; tids[role"\t"$3"/"$4]=1 }
+    { k=$2"\t"$5; samples[k]++; tids[k"\t"$4]=1; if ($6 != "-") running[k"\t"$6]++ }
     END {
-      for (k in tids) { split(k, a, "\t"); nt[a[1]]++ }
-      printf "%-8s %7s  %-28s %s\n", "role", "threads", "allowed CPUs (thread-samples)", "running on CPU (samples)"
-      for (r in roles) {
-        al=""; ru=""
-        for (k in allowed) { split(k, a, "\t"); if (a[1]==r) al=al a[2] ":" allowed[k] " " }
-        for (k in running) { split(k, a, "\t"); if (a[1]==r) ru=ru "cpu" a[2] ":" running[k] " " }
-        printf "%-8s %7d  %-28s %s\n", r, nt[r], al, ru
+      for (t in tids) { split(t, a, "\t"); nt[a[1]"\t"a[2]]++ }
+      for (k in samples) {
+        on=""
+        for (r in running) { split(r, a, "\t"); if (a[1]"\t"a[2] == k) on=on "cpu" a[3] ":" running[r] " " }
+        split(k, a, "\t")
+        printf "%-8s %-8s %8d %8d  %s\n", a[1], a[2], nt[k], samples[k], on
       }
     }' "$1" | sort
 }
