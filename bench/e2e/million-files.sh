@@ -24,7 +24,8 @@
 # with `node /var/tmp/bench/topprof.mjs FILE.cpuprofile`; the sampler costs a few per cent).
 # The haven client's RSS over time goes to logs/haven.PHASE.rss (seconds, VmRSS kB, RssAnon kB), KEEP_SOURCE=1 (keep the tree's image).
 # Cleanup on any exit: servers stopped, file systems unmounted, loop devices detached, images
-# removed. Output: WORKDIR/results/{results.csv,table.txt,env.txt}, logs in WORKDIR/logs.
+# removed. Output: WORKDIR/results/{results.csv,table.txt,env.txt}, logs in WORKDIR/logs; the
+# repositories and caches stay in WORKDIR/{repos,cache} (a few GiB: remove WORKDIR when done).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
