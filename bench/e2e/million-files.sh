@@ -21,7 +21,7 @@
 # Env: FILES (1000000), SEED (1), PEERS, PHASE_TIMEOUT (s per phase, 3600), IMAGE_GIB (size of
 # each sparse loop file, 16), VERIFY (1: compare every restore with the manifest),
 # PROFILE=1 (the haven client and havend write V8 CPU profiles into WORKDIR/prof: read them
-# with `node /var/tmp/bench/topprof.mjs FILE.cpuprofile`; the sampler costs a few per cent).
+# with a profile viewer, e.g. Chrome DevTools, or /var/tmp/bench/topprof.mjs here).
 # The haven client's RSS over time goes to logs/haven.PHASE.rss (seconds, VmRSS kB, RssAnon kB), KEEP_SOURCE=1 (keep the tree's image).
 # Cleanup on any exit: servers stopped, file systems unmounted, loop devices detached, images
 # removed. Output: WORKDIR/results/{results.csv,table.txt,env.txt}, logs in WORKDIR/logs; the
