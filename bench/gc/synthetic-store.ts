@@ -10,6 +10,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { mulberry32 } from '../lib/mulberry32.js';
 import { emptySessionStats, type SessionInfo } from '../../core/src/api/backup.js';
 import { sha256 } from '../../core/src/objects/digest.js';
 import { Codec, ObjectKind } from '../../core/src/objects/kinds.js';
@@ -59,18 +60,6 @@ export function leavesFor(o: Pick<SyntheticOptions, 'objects' | 'snapshots' | 'c
   const later = o.snapshots - 1;
   const perLeaf = 1 + later * o.change + (1 + later * 2 * o.change) / o.filesPerDir;
   return Math.max(o.filesPerDir, Math.round(o.objects / perLeaf / o.filesPerDir) * o.filesPerDir);
-}
-
-/** mulberry32: the same datastore shape for the same options. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class Writer {
@@ -138,7 +127,7 @@ export async function buildSyntheticDatastore(o: SyntheticOptions): Promise<Synt
     const nameWidth = String(F - 1).length;
     const dirWidth = String(DIRS_PER_TOP - 1).length;
     const topWidth = String(tops - 1).length;
-    const rand = random(leaves ^ o.snapshots);
+    const rand = mulberry32(leaves ^ o.snapshots); // the same datastore shape for the same options
     // Chunk content: a per-datastore nonce and a counter, so every chunk is distinct.
     const nonce = randomBytes(16);
     let chunkCounter = 0n;
