@@ -11,16 +11,14 @@
 // state-space.ts). One stop in `npm test`, ten under HAVEN_RELIABILITY=1, a backup before each.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import type { VerifyStartResponse, VerifyStatus } from '../../core/src/api/verify.js';
 import { createToken, havend, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { haven } from '../helpers/haven-cli.js';
-import { attachLoop, sparseFile } from '../helpers/loop.js';
+import { mountedExt4 } from '../helpers/loop.js';
 import { RELIABILITY } from '../helpers/kill-plan.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
 import { seededBytes } from '../helpers/real-data.js';
@@ -57,16 +55,8 @@ function fillUp(path: string): number {
 test('a full state directory: backups still commit, the daemon stays up and stops cleanly, nothing is lost, state writes work again once space is freed', { timeout: RELIABILITY ? 900_000 : 240_000 }, async (t) => {
   if (!needRoot(t, 'a loop-mounted ext4') || !need(t, hasCommand('mkfs.ext4'), 'e2fsprogs (mkfs.ext4) is missing')) return;
   const lab = tempDir(t, 'haven-state-full-');
-  const dev = attachLoop(t, sparseFile(join(lab, 'state.img'), FS_BYTES));
-  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', dev]);
-  const mnt = mkdtempSync(join(tmpdir(), 'haven-state-mnt-'));
-  execFileSync('mount', [dev, mnt]);
   let daemon: Daemon | null = null;
-  t.after(async () => {
-    await daemon?.stop();
-    execFileSync('umount', [mnt]);
-    rmdirSync(mnt);
-  });
+  const mnt = mountedExt4(t, lab, FS_BYTES, () => daemon?.stop());
   const dataDir = join(mnt, 'state');
   const env = { HAVEND_DATASTORE_PATH: join(lab, 'datastore'), HAVEND_DATASTORE_DIRECT_IO: 'false' };
   const token = createToken(dataDir, 'admin');

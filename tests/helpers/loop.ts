@@ -2,7 +2,9 @@
 // detached when the test ends, pass or fail.
 
 import { execFileSync } from 'node:child_process';
-import { closeSync, openSync, ftruncateSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 export function sparseFile(path: string, bytes: number): string {
@@ -32,4 +34,23 @@ export function detachLoop(dev: string, file: string): void {
   } catch {
     // already detached
   }
+}
+
+/**
+ * A fresh ext4 of `bytes` (no blocks reserved for root: havend runs as root, and a test wants
+ * one limit, its own) on a loop device over a sparse file in `dir`, mounted on a new temporary
+ * directory, which is returned. At the end of the test `beforeUnmount` runs first (whatever
+ * still writes there, a daemon, stops), then the file system is unmounted.
+ */
+export function mountedExt4(t: TestContext, dir: string, bytes: number, beforeUnmount: () => Promise<unknown> | void = () => undefined): string {
+  const dev = attachLoop(t, sparseFile(join(dir, 'ext4.img'), bytes));
+  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', dev]);
+  const mnt = mkdtempSync(join(tmpdir(), 'haven-ext4-'));
+  execFileSync('mount', [dev, mnt]);
+  t.after(async () => {
+    await beforeUnmount();
+    execFileSync('umount', [mnt]);
+    rmdirSync(mnt);
+  });
+  return mnt;
 }

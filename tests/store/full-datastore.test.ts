@@ -10,10 +10,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiClient } from '../../client/src/api/api-client.js';
 import { readAll } from '../../client/src/api/api-client.js';
@@ -25,7 +23,7 @@ import { toHex } from '../../core/src/objects/digest.js';
 import type { DaemonInfo } from '../../daemon/src/cli/info.js';
 import { createToken, havend, startDaemon, type Daemon } from '../helpers/daemon.js';
 import { haven } from '../helpers/haven-cli.js';
-import { attachLoop, sparseFile } from '../helpers/loop.js';
+import { mountedExt4 } from '../helpers/loop.js';
 import { framesOf, sampleBackup } from '../helpers/objects.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
 import { verifySnapshot } from '../helpers/readback.js';
@@ -73,12 +71,9 @@ async function eventually(what: string, check: () => Promise<boolean>, ms = 20_0
 test('a full datastore refuses backups with STORAGE_FULL, keeps its own writes working, and recovers after prune and two GC runs with nothing lost', { timeout: 300_000 }, async (t) => {
   if (!needRoot(t, 'a loop-mounted ext4') || !need(t, hasCommand('mkfs.ext4'), 'e2fsprogs (mkfs.ext4) is missing')) return;
   const lab = tempDir(t, 'haven-full-');
-  const dev = attachLoop(t, sparseFile(join(lab, 'fs.img'), FS_BYTES));
-  // No blocks reserved for root: havend runs as root, and the test wants one limit, the reserve's.
-  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', dev]);
-  const mnt = mkdtempSync(join(tmpdir(), 'haven-full-mnt-'));
-  execFileSync('mount', [dev, mnt]);
   let daemon: Daemon | null = null;
+  // the daemon stopped by the finally below before the after-hook unmounts
+  const mnt = mountedExt4(t, lab, FS_BYTES);
   try {
     const dataDir = join(lab, 'state');
     const env = {
@@ -217,7 +212,5 @@ test('a full datastore refuses backups with STORAGE_FULL, keeps its own writes w
     assert.equal(check.code, 0, check.stdout + check.stderr);
   } finally {
     await daemon?.stop();
-    execFileSync('umount', [mnt]);
-    rmdirSync(mnt);
   }
 });
