@@ -103,7 +103,7 @@ export class Uploader {
 
   private openStream(): PassThrough {
     if (this.stream) return this.stream;
-    const s = new PassThrough({ highWaterMark: 8 << 20 });
+    const s = new PassThrough({ highWaterMark: 2 << 20 });
     this.stream = s;
     this.response = this.api.uploadFramesRaw(this.session, s);
     // A refused stream (bad frame, full disk) surfaces at the next write or at finish.
