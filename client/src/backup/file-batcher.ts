@@ -7,7 +7,9 @@
 // yet answered keeps its entry, its pending promises and its job alive on the main thread
 // (unbounded, the walk of the 1.5 GiB benchmark held ~200 MiB of them while the workers
 // were still on the first few thousand files). The walk asks for room before it scans a
-// directory; the workers never wait for the walk, so the room always comes.
+// directory; the workers never wait for the walk, so the room always comes. The bound counts
+// files, not bytes: a file costs the main thread the same whatever its size, and a bound on
+// bytes stopped the walk behind one large file, leaving the other workers idle.
 
 import type { FileJob, FileJobItem, FileResult } from './content-messages.js';
 import type { ContentPool } from './content-pool.js';
@@ -15,7 +17,6 @@ import type { ContentPool } from './content-pool.js';
 const JOB_BYTES = 8 << 20;
 const JOB_FILES = 512;
 /** Enough queued work to keep every worker busy, little enough to hold in memory. */
-const AHEAD_BYTES = 128 << 20;
 const AHEAD_FILES = 4096;
 
 export class FileBatcher {
@@ -24,7 +25,6 @@ export class FileBatcher {
   private bytes = 0;
   private scheduled = false;
   private nextId = 1;
-  private aheadBytes = 0;
   private aheadFiles = 0;
   private roomWaiters: Array<() => void> = [];
 
@@ -34,7 +34,6 @@ export class FileBatcher {
     const p = new Promise<FileResult>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.items.push(item);
     this.bytes += item.size;
-    this.aheadBytes += item.size;
     this.aheadFiles++;
     if (this.bytes >= JOB_BYTES || this.items.length >= JOB_FILES) this.flush();
     else if (!this.scheduled) {
@@ -51,7 +50,7 @@ export class FileBatcher {
   }
 
   private hasRoom(): boolean {
-    return this.aheadBytes < AHEAD_BYTES && this.aheadFiles < AHEAD_FILES;
+    return this.aheadFiles < AHEAD_FILES;
   }
 
   flush(): void {
@@ -64,7 +63,6 @@ export class FileBatcher {
     this.bytes = 0;
     const job: FileJob = { id: this.nextId++, files: items };
     const done = (): void => {
-      for (const f of items) this.aheadBytes -= f.size;
       this.aheadFiles -= items.length;
       // one waiter at a time: each scans a directory and may fill the room again
       while (this.roomWaiters.length > 0 && this.hasRoom()) (this.roomWaiters.shift() as () => void)();
