@@ -8,7 +8,8 @@
 //   read      every regular file, into reused buffers;
 //   chunk     FastCDC cut points (the addon's, as a backup uses);
 //   hash      SHA-256 of every chunk (content addressing, on the client);
-//   compress  zstd at --level of every distinct chunk (what the store-size target needs);
+//   compress  zstd at --level of every distinct chunk the uploader's probe lets through
+//             (what the store-size target needs), the probes included;
 //   verify    the appliance's check of every distinct chunk: decompress and SHA-256 again
 //             (DESIGN section 3: nothing is stored unverified).
 // Left out, so the sum is a floor: the walk and its stat calls, trees, `has`, HTTP on both
@@ -22,6 +23,7 @@ import { CHUNKER_ALGORITHM } from '../../core/src/api/wire-constants.js';
 import { createCutter } from '../../core/src/chunker/cutter.js';
 import { Zstd } from '../../core/src/compress/zstd.js';
 import { sha256 } from '../../core/src/objects/digest.js';
+import { CompressionProbe } from '../../client/src/backup/compression-probe.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { level: { type: 'string', default: '4' } } });
 const dataset = positionals[0];
@@ -49,6 +51,7 @@ const list = files(dataset);
 const stages = { read: 0, chunk: 0, hash: 0, compress: 0, verify: 0 };
 const cutter = createCutter({ algorithm: CHUNKER_ALGORITHM, seed: '00'.repeat(32), minSize: 256 << 10, avgSize: 1 << 20, maxSize: 4 << 20 });
 const zstd = new Zstd();
+const probe = new CompressionProbe(zstd, 1 / 32);
 const seen = new Set<string>();
 let bytes = 0;
 let distinctBytes = 0;
@@ -93,10 +96,10 @@ for (const p of list) {
     seen.add(k);
     distinctBytes += n;
     t = now;
-    const z = zstd.compress(chunk, level);
+    // As the uploader does: compressed only when the probe lets it through and it saves at least 1/32.
+    const z = probe.worthCompressing(chunk) ? zstd.compress(chunk, level) : chunk;
     now = cpu();
     stages.compress += now - t;
-    // As the uploader does: compressed only when it saves at least 1/32.
     const compressed = z.length <= n * (1 - 1 / 32);
     storedBytes += compressed ? z.length : n;
     t = now;

@@ -255,6 +255,9 @@ class Walk {
   }
 
   private async dir(fsPath: NativePath, stored: string, components: string[]): Promise<Buffer> {
+    // the walk runs no further ahead of the content workers than the batcher allows
+    const room = this.deps.files.room();
+    if (room) await room;
     let scanned: ScannedEntry[];
     try {
       scanned = await scanDirectoryAsync(fsPath, this.run.options.env.addon);

@@ -11,16 +11,20 @@ import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { HavenError } from '../../../core/src/errors.js';
 import { HttpTransport } from '../api/http-transport.js';
 import type { ContentSummary, ContentWorkerData, FileJob, FileResult } from './content-messages.js';
+import { collectIfBuffersExceed } from '../workers/garbage.js';
 import { serveJobs } from '../workers/worker-protocol.js';
 import { Uploader, type PendingObject } from './uploader.js';
 import { ZeroChunks } from './zero-chunks.js';
 
-/** Small files share arenas of this size; large files stream through windows of it. */
-const WINDOW = 16 << 20;
-/** Ask `has` about this many bytes of chunks at a time. */
-const PUT_BYTES = 32 << 20;
+/** Ask `has` about this many bytes of chunks at a time (what a worker holds between flushes). */
+const PUT_BYTES = 8 << 20;
+/** Buffers alive and dead beyond this make the worker collect garbage after a flush. */
+const BUFFER_BOUND = 48 << 20;
 
 const data = workerData as ContentWorkerData;
+
+/** Small files share arenas of this size; large files stream through windows of it (room for two largest chunks). */
+const WINDOW = Math.max(8 << 20, 2 * data.chunker.maxSize);
 
 const api = new HttpTransport({ ...data.connection, maxSockets: 2 });
 const uploader = new Uploader(api, data.session, { level: data.level, maxHasDigests: data.maxHasDigests });
@@ -97,6 +101,7 @@ async function flush(): Promise<void> {
   pending = [];
   pendingBytes = 0;
   await uploader.put(batch);
+  collectIfBuffersExceed(BUFFER_BOUND);
 }
 
 async function runJob(job: FileJob): Promise<FileResult[]> {

@@ -1,5 +1,5 @@
 // Gets objects onto the appliance with as little traffic as possible: asks `has` in batches,
-// compresses only what is missing, and writes frames into one long upload stream (the
+// compresses only what is missing (and of that only what a probe says will shrink), and writes frames into one long upload stream (the
 // appliance makes them durable at least every datastore.syncEveryBytes and at the end).
 // One Uploader per thread: the content workers each own one, the main thread one for trees
 // and lists, so the session runs several streams in parallel.
@@ -11,6 +11,7 @@ import { digestKey } from '../../../core/src/objects/digest.js';
 import { encodeFrameHeader } from '../../../core/src/objects/frame.js';
 import { Codec, type ObjectKind } from '../../../core/src/objects/kinds.js';
 import type { HttpTransport } from '../api/http-transport.js';
+import { CompressionProbe } from './compression-probe.js';
 
 export interface PendingObject {
   kind: ObjectKind;
@@ -41,6 +42,7 @@ const MIN_SAVING = 1 / 32;
 
 export class Uploader {
   private readonly zstd = new Zstd();
+  private readonly probe = new CompressionProbe(this.zstd, MIN_SAVING);
   /** Digests known present or already sent in this session (latin1 keys). */
   private readonly known = new Set<string>();
   private stream: PassThrough | null = null;
@@ -85,7 +87,7 @@ export class Uploader {
     if (this.failure) throw this.failure;
     let codec: Codec = Codec.none;
     let stored: Uint8Array = o.raw;
-    if (o.raw.length >= 64) {
+    if (o.raw.length >= 64 && this.probe.worthCompressing(o.raw)) {
       const z = this.zstd.compress(o.raw, this.options.level);
       if (z.length <= o.raw.length * (1 - MIN_SAVING)) {
         codec = Codec.zstd;
@@ -103,7 +105,7 @@ export class Uploader {
 
   private openStream(): PassThrough {
     if (this.stream) return this.stream;
-    const s = new PassThrough({ highWaterMark: 8 << 20 });
+    const s = new PassThrough({ highWaterMark: 2 << 20 });
     this.stream = s;
     this.response = this.api.uploadFramesRaw(this.session, s);
     // A refused stream (bad frame, full disk) surfaces at the next write or at finish.

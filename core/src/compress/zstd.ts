@@ -31,10 +31,15 @@ export class Zstd {
 
   /** Compresses into a fresh buffer of exactly the compressed size. */
   compress(src: Uint8Array, level = 3): Buffer {
+    const n = this.compressedLength(src, level);
+    return Buffer.from(this.scratch.subarray(0, n));
+  }
+
+  /** The size `src` compresses to, without keeping the result (it stays in scratch until the next call). */
+  compressedLength(src: Uint8Array, level = 3): number {
     const bound = zstdBound(src.length);
     if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafeSlow(Math.max(bound, 1 << 20));
-    const n = this.cctx.compress(this.scratch, src, level);
-    return Buffer.from(this.scratch.subarray(0, n));
+    return this.cctx.compress(this.scratch, src, level);
   }
 
   /**

@@ -10,6 +10,7 @@ import { cacheDir, readProfile, type Profile } from '../client-config.js';
 import { JSON_FLAG, connect, workerCount, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../output.js';
+import { growHeapsModestly } from '../../workers/garbage.js';
 
 /** zstd level for uploads: 4 keeps the store below restic's for ~5% more client CPU than 3 (docs/PERFORMANCE.md). */
 const DEFAULT_ZSTD_LEVEL = 4;
@@ -42,6 +43,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
   const group = values.group ?? profile?.group ?? defaultGroup();
   if (!isValidGroup(group)) throw new UsageError(`invalid group ${group}: 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit`);
   checkSources(paths);
+  growHeapsModestly();
 
   const level = Number(ctx.env.HAVEN_ZSTD_LEVEL ?? DEFAULT_ZSTD_LEVEL);
   const req: BackupRequest = {
