@@ -129,6 +129,9 @@ describeOnCeph('chunk store on S3 (Ceph RADOS Gateway)', (labOf) => {
     ({ store, backend } = await openOn(fresh, opts, 512 * 1024));
     assert.deepEqual([...store.index.snapshots.getKeys()].map((k) => Buffer.from(k).toString('hex')), [snapshot]);
     assert.equal(backend.status().pendingSegments, 0, 'nothing uploaded again');
+    // the newest fetched segment is in the bucket: appends must not go into it
+    const uploaded = [...store.index.uploaded.getKeys()].map(Number);
+    assert.ok(store.position().segment > Math.max(...uploaded), `appends go to segment ${store.position().segment}, past the bucket's ${uploaded.join(', ')}`);
     await readsBack(store, b.objects);
     await store.close();
   });

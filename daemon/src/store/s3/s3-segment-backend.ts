@@ -104,6 +104,10 @@ export class S3SegmentBackend implements SegmentBackend {
       if (existsSync(segmentPath(this.root, id))) this.sealed(id);
     }
     if (this.queue.length > 0) log(this.log, 'info', { segments: [...this.queue] }, `${this.queue.length} sealed segment(s) not yet in the bucket: uploading`);
+    // A store rebuilt from the bucket reopens the newest fetched segment for appends, though the
+    // bucket holds it already: appends go to a new segment instead, so an uploaded object stays
+    // what the bucket holds and the cache's eviction never removes the segment being written.
+    if (index.uploaded.doesExist(open) && host.position().offset > 0) await host.sealOpenSegment();
     const idleMs = this.options.idleSealSeconds * 1000;
     this.idleTimer = setInterval(() => void this.sealIfIdle(idleMs), Math.max(250, Math.min(idleMs / 2, 10_000)));
     this.idleTimer.unref();
@@ -143,6 +147,8 @@ export class S3SegmentBackend implements SegmentBackend {
     } catch {
       return;
     }
+    // already in the bucket as it is (the segment a rebuilt store reopened, sealed unchanged)
+    if (this.host?.index.uploaded.get(segment)?.bytes === size) return;
     this.queue.push(segment);
     this.queuedBytes.set(segment, size);
     this.kick();
@@ -216,12 +222,13 @@ export class S3SegmentBackend implements SegmentBackend {
     }
   }
 
-  /** Uploaded segments with a local file. */
+  /** Uploaded segments with a local file, never the one being written. */
   private cached(): Array<{ id: number; bytes: number }> {
     const host = this.host as SegmentBackendHost;
+    const open = host.position().segment;
     const out: Array<{ id: number; bytes: number }> = [];
     for (const { key, value } of host.index.uploaded.getRange()) {
-      if (existsSync(segmentPath(this.root, key as number))) out.push({ id: key as number, bytes: value.bytes });
+      if (key !== open && existsSync(segmentPath(this.root, key as number))) out.push({ id: key as number, bytes: value.bytes });
     }
     return out;
   }
