@@ -153,7 +153,9 @@ test('a plan entry breaches, notifies a webhook and a mailbox, resolves on a bac
   const redelivered = await waitFor('the retried message arrives', WAIT_MS, async () =>
     receiver.received.find((h) => h.body.id === pending.notification.id)?.body ?? null);
   assert.equal(redelivered.state, 'BREACH');
-  assert.equal((await outboxFor(dataDir, 'hook')).find((m) => m.id === pending.id)?.state, 'delivered');
+  // the receiver has the body before the daemon has its answer: the record follows shortly after
+  await waitFor('the redelivered message recorded as delivered', WAIT_MS, async () =>
+    (await outboxFor(dataDir, 'hook')).find((m) => m.id === pending.id && m.state === 'delivered') ?? null);
 
   // down again: the resolution is pending when the daemon stops, and delivered after it restarts
   await receiver.down();
