@@ -21,22 +21,15 @@ export type ObjectHandler = (index: number, raw: Buffer, header: ObjectHeader) =
 export interface FetcherOptions {
   /**
    * The raw bytes handed to a handler are valid only during its call (they are decompressed
-   * into one buffer used again for the next object, and large payloads are received into
-   * buffers used again too): for readers that verify and drop, like `check --read-data`,
-   * which otherwise allocated every chunk's bytes afresh, twice (page faults and collections
-   * cost more than the copies themselves on this machine).
+   * into one buffer used again for the next object): for readers that verify and drop, like
+   * `check --read-data`, which otherwise allocated every chunk's raw bytes afresh.
    */
   transientRaw?: boolean;
 }
 
-/** Payloads below this come from Node's allocator (pooled or heap); larger ones reuse spare buffers when transientRaw. */
-const REUSED_PAYLOAD_BYTES = 64 * 1024;
-const SPARE_PAYLOAD_BUFFERS = 4;
-
 export class ObjectFetcher {
   private readonly zstd = new Zstd();
   private scratch = Buffer.allocUnsafeSlow(0);
-  private readonly spare: Buffer[] = [];
 
   constructor(private readonly api: HttpTransport, readonly snapshot: string, private readonly options: FetcherOptions = {}) {}
 
@@ -46,19 +39,6 @@ export class ObjectFetcher {
     if (this.scratch.length < rawLength + 1) this.scratch = Buffer.allocUnsafeSlow(Math.max(rawLength + 1, this.scratch.length * 2, 1 << 20));
     this.zstd.decompressInto(this.scratch, payload, rawLength);
     return this.scratch.subarray(0, rawLength);
-  }
-
-  private payloadBuffer(size: number): Buffer {
-    if (!this.options.transientRaw || size < REUSED_PAYLOAD_BYTES) return Buffer.allocUnsafe(size);
-    const i = this.spare.findIndex((b) => b.length >= size);
-    const buf = i >= 0 ? (this.spare.splice(i, 1)[0] as Buffer) : Buffer.allocUnsafeSlow(Math.max(size, 1 << 20));
-    return buf.subarray(0, size);
-  }
-
-  /** A payload's buffer back for the next large payload, once its object was verified and handled. */
-  private release(payload: Uint8Array): void {
-    if (!this.options.transientRaw || payload.byteLength < REUSED_PAYLOAD_BYTES || this.spare.length >= SPARE_PAYLOAD_BUFFERS) return;
-    this.spare.push(Buffer.from(payload.buffer, 0, payload.buffer.byteLength));
   }
 
   /** Decompresses and verifies one object against the digest it was asked for. */
@@ -130,7 +110,7 @@ export class ObjectFetcher {
     const res = await this.api.objects(this.snapshot, Buffer.concat(asked));
     const done: Array<[ObjectHeader, Uint8Array]> = [];
     const parser = new FrameParser(
-      { begin: (h) => this.payloadBuffer(h.storedLength), end: (h, payload) => done.push([h, payload]) },
+      { begin: (h) => Buffer.allocUnsafe(h.storedLength), end: (h, payload) => done.push([h, payload]) },
       { maxStored: zstdBound(MAX_OBJECT_BYTES), allowedKinds: READ_KINDS },
     );
     const chunks = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -152,7 +132,6 @@ export class ObjectFetcher {
         got++;
         const raw = this.verify(digests[indexes[0] as number] as Uint8Array, h, payload);
         for (const i of indexes) await onObject(indexBase + i, raw, h);
-        this.release(payload);
       }
     }
     parser.finish();
