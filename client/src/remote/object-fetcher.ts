@@ -18,10 +18,28 @@ const STORAGE_RETRY_PAUSE_MS = 500;
 
 export type ObjectHandler = (index: number, raw: Buffer, header: ObjectHeader) => void | Promise<void>;
 
+export interface FetcherOptions {
+  /**
+   * The raw bytes handed to a handler are valid only during its call (they are decompressed
+   * into one buffer used again for the next object): for readers that verify and drop, like
+   * `check --read-data`, which otherwise allocated every chunk's raw bytes afresh.
+   */
+  transientRaw?: boolean;
+}
+
 export class ObjectFetcher {
   private readonly zstd = new Zstd();
+  private scratch = Buffer.allocUnsafeSlow(0);
 
-  constructor(private readonly api: HttpTransport, readonly snapshot: string) {}
+  constructor(private readonly api: HttpTransport, readonly snapshot: string, private readonly options: FetcherOptions = {}) {}
+
+  private decompress(payload: Uint8Array, rawLength: number): Buffer {
+    if (!this.options.transientRaw) return this.zstd.decompress(payload, rawLength);
+    // One spare byte, as Zstd.decompress keeps: output past the declared length fails.
+    if (this.scratch.length < rawLength + 1) this.scratch = Buffer.allocUnsafeSlow(Math.max(rawLength + 1, this.scratch.length * 2, 1 << 20));
+    this.zstd.decompressInto(this.scratch, payload, rawLength);
+    return this.scratch.subarray(0, rawLength);
+  }
 
   /** Decompresses and verifies one object against the digest it was asked for. */
   verify(expected: Uint8Array, h: ObjectHeader, payload: Uint8Array): Buffer {
@@ -30,7 +48,7 @@ export class ObjectFetcher {
     }
     let raw: Buffer;
     try {
-      raw = h.codec === Codec.zstd ? this.zstd.decompress(payload, h.rawLength) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+      raw = h.codec === Codec.zstd ? this.decompress(payload, h.rawLength) : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     } catch (err) {
       throw new HavenError('OBJECT_CORRUPT', { digest: toHex(expected), detail: (err as Error).message });
     }

@@ -84,6 +84,24 @@ export function encodeFrameHeader(h: ObjectHeader): Buffer {
   return buf;
 }
 
+/**
+ * Several objects as consecutive frames in one buffer, so a response is written as one
+ * buffer per read rather than twice per object (a header, then a payload).
+ */
+export function encodeFrames(objects: ReadonlyArray<{ header: ObjectHeader; stored: Uint8Array }>): Buffer {
+  let total = 0;
+  for (const { stored } of objects) total += FRAME_HEADER_BYTES + stored.length;
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const { header, stored } of objects) {
+    out.writeUInt32BE(FRAME_MAGIC, at);
+    writeHeaderFields(out, at + FIELDS_START, header);
+    out.set(stored, at + FRAME_HEADER_BYTES);
+    at += FRAME_HEADER_BYTES + stored.length;
+  }
+  return out;
+}
+
 export interface FrameParserOptions {
   /** Largest stored payload accepted. */
   maxStored: number;

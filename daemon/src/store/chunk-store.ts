@@ -13,6 +13,7 @@ import { stat } from 'node:fs/promises';
 import type { ObjectStorageStatus } from '../../../core/src/api/datastore.js';
 import { HavenError } from '../../../core/src/errors.js';
 import { digestKey as key, sha256, toHex } from '../../../core/src/objects/digest.js';
+import { encodeFrames } from '../../../core/src/objects/frame.js';
 import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdentity } from './identity.js';
 import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
@@ -348,14 +349,25 @@ export class ChunkStore implements SegmentBackendHost {
   /** Records of one segment, sorted by offset, in one read (see SegmentReader.readStoredSpan). */
   async readStoredSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<StoredObject[]> {
     const segment = items[0]?.location.segment;
-    if (segment !== undefined && this.movedAway.has(segment)) {
-      // Located before compaction moved them: each is read from where the index says now.
-      const out: StoredObject[] = [];
-      for (const { digest } of items) out.push(await this.readStored(digest));
-      return out;
-    }
-    const read = segment === undefined ? [] : await this.leases.during(segment, () => this.reader.readStoredSpan(items));
+    if (segment === undefined) return [];
+    if (this.movedAway.has(segment)) return this.readEachWhereNow(items);
+    const read = await this.leases.during(segment, () => this.reader.readStoredSpan(items));
     return read.map((r, i) => ({ location: (items[i] as { location: Location }).location, ...r }));
+  }
+
+  /** The same records as wire frames in one buffer (see SegmentReader.readSpanFrames): what the objects route sends. */
+  async readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<Buffer> {
+    const segment = items[0]?.location.segment;
+    if (segment === undefined) return Buffer.alloc(0);
+    if (this.movedAway.has(segment)) return encodeFrames(await this.readEachWhereNow(items));
+    return this.leases.during(segment, () => this.reader.readSpanFrames(items));
+  }
+
+  /** Located before compaction moved them: each is read from where the index says now. */
+  private async readEachWhereNow(items: ReadonlyArray<{ digest: Uint8Array }>): Promise<StoredObject[]> {
+    const out: StoredObject[] = [];
+    for (const { digest } of items) out.push(await this.readStored(digest));
+    return out;
   }
 
   /**

@@ -27,6 +27,8 @@ export interface ObjectStore extends ObjectSource {
   flush(): Promise<void>;
   /** Records of one segment, sorted by offset, read together (restores). */
   readStoredSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<StoredObject[]>;
+  /** The same records as consecutive wire frames in one buffer (what the objects route sends). */
+  readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<Buffer>;
   /** Where the next appended record goes (a session's uploads lie after where it began). */
   position(): StorePosition;
   /** Moves on whenever garbage collection removes index entries: proof of presence found before is stale. */

@@ -2,48 +2,46 @@
 // list of the snapshot (so every digest on the way is verified), and with --read-data every
 // data chunk too, decompressed and hashed. Problems are listed; the exit status says damaged.
 
+import { availableParallelism } from 'node:os';
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
-import { HavenError } from '../../../../core/src/errors.js';
-import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
+import { fromHex } from '../../../../core/src/objects/digest.js';
+import { DataReader } from '../../check/data-reader.js';
 import { ObjectFetcher, MAX_OBJECTS_PER_REQUEST } from '../../remote/object-fetcher.js';
 import { TreeSource } from '../../remote/tree-source.js';
 import { walkTree } from '../../remote/tree-walk.js';
 import { LIMIT_FLAGS, WalkBudget, limitsFrom } from '../../remote/walk-budget.js';
-import { JSON_FLAG, connect, type CommandContext } from '../context.js';
+import { JSON_FLAG, connect, workerCount, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatBytes } from '../output.js';
 import { resolveSnapshot } from '../snapshot-ref.js';
 
-const PARALLEL_READS = 3;
-
-async function pinpoint(fetcher: ObjectFetcher, batch: Uint8Array[]): Promise<string[]> {
-  const found: string[] = [];
-  for (const d of batch) {
-    try {
-      await fetcher.one(d);
-    } catch (err) {
-      if (!(err instanceof HavenError)) throw err;
-      found.push(`chunk ${toHex(d)}: ${err.message}`);
-    }
-  }
-  return found;
-}
+/**
+ * Reader threads, one per core by default: the appliance serves every stream on one thread and
+ * shares the machine in the common single-host case (2 cores: three readers were 7% slower than two).
+ */
+const MAX_CHECK_READERS = 4;
 
 export async function checkCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' }, 'read-data': { type: 'boolean', default: false }, 'max-entries': LIMIT_FLAGS['max-entries'] }, true);
   const [ref] = positionals;
   if (!ref || positionals.length > 1) throw new UsageError('usage: haven check SNAPSHOT|latest [--group G] [--read-data] [--max-entries N]');
-  const { api } = connect(ctx);
+  const { api, connection } = connect(ctx);
+  let reader: DataReader | null = null;
   try {
     const snap = await resolveSnapshot(api, ref, values.group);
     const fetcher = new ObjectFetcher(api, snap.id);
     const trees = new TreeSource(fetcher, new WalkBudget(limitsFrom(values)));
     const problems: string[] = [];
-    const chunks = new Map<string, Uint8Array>();
+    const chunks = new Set<string>();
+    if (values['read-data']) {
+      reader = new DataReader({
+        connection, snapshot: snap.id, batch: MAX_OBJECTS_PER_REQUEST / 4,
+        workers: workerCount(ctx.env, Math.min(MAX_CHECK_READERS, availableParallelism())),
+      });
+    }
     let entries = 0;
     let lists = 0;
-    const stop = ctx.out.progress(() => `check: ${entries} entries, ${chunks.size} chunks`);
-    let bytesRead = 0;
+    const stop = ctx.out.progress(() => `check: ${entries} entries, ${chunks.size} chunks${reader ? `, ${formatBytes(reader.bytes)} verified` : ''}`);
     try {
       await trees.loadAll(fromHex(snap.root));
       for await (const { path, entry } of walkTree(trees, fromHex(snap.root), '')) {
@@ -57,32 +55,21 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
             problems.push(`${path}: ${(err as Error).message}`);
           }
         }
-        for (const d of data) chunks.set(Buffer.from(d).toString('latin1'), d);
+        for (const d of data) {
+          const k = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
+          if (chunks.has(k)) continue;
+          chunks.add(k);
+          await reader?.add(d);
+        }
       }
-      if (values['read-data']) {
-        const all = [...chunks.values()];
-        const batches: Uint8Array[][] = [];
-        for (let i = 0; i < all.length; i += MAX_OBJECTS_PER_REQUEST / 4) batches.push(all.slice(i, i + MAX_OBJECTS_PER_REQUEST / 4));
-        let next = 0;
-        const reader = async (): Promise<void> => {
-          while (next < batches.length) {
-            const batch = batches[next++] as Uint8Array[];
-            try {
-              await fetcher.batch(batch, (_i, raw) => {
-                bytesRead += raw.length;
-              });
-            } catch (err) {
-              if (!(err instanceof HavenError)) throw err;
-              // A failed stream names no object: find the damaged ones one by one.
-              problems.push(...(await pinpoint(fetcher, batch)));
-            }
-          }
-        };
-        await Promise.all(Array.from({ length: PARALLEL_READS }, reader));
+      if (reader) {
+        await reader.finish();
+        problems.push(...reader.problems);
       }
     } finally {
       stop();
     }
+    const bytesRead = reader?.bytes ?? 0;
     const result = { snapshot: snap.id, entries, lists, chunks: chunks.size, readData: values['read-data'], bytesRead, problems };
     ctx.out.result(result, () => [
       ...problems.map((p) => `problem: ${p}`),
@@ -90,6 +77,7 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
     ]);
     return problems.length === 0 ? EXIT.ok : EXIT.damaged;
   } finally {
+    await reader?.close();
     api.close();
   }
 }

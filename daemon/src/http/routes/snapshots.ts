@@ -6,7 +6,6 @@ import { HavenError } from '../../../../core/src/errors.js';
 import { MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
 import type { GroupParams, PathQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing } from '../../../../core/src/api/snapshots.js';
 import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
-import { encodeFrameHeader } from '../../../../core/src/objects/frame.js';
 import { kindName } from '../../../../core/src/objects/kinds.js';
 import type { TreeEntry } from '../../../../core/src/objects/tree.js';
 import { canReadGroup, type Principal } from '../../auth/principal.js';
@@ -98,34 +97,34 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     // a ranged GET, whose latencies then overlap instead of adding up (a level of a thousand
     // small trees is a thousand spans). A span read ahead and never answered (the client
     // went away, or an earlier span failed) has its failure dropped, not left unhandled.
-    const inFlight: Array<{ read: Promise<Buffer[]>; bytes: number }> = [];
+    const inFlight: Array<{ read: Promise<Buffer>; bytes: number }> = [];
     let inFlightBytes = 0;
     const readAhead = (): void => {
       while (inFlight.length < SPANS_IN_FLIGHT && (inFlight.length === 0 || inFlightBytes < BYTES_IN_FLIGHT)) {
         const next = spans.next();
         if (next.done) return;
-        const read = store.readStoredSpan(next.value).then((objects) => objects.flatMap(({ header, stored }) => [encodeFrameHeader(header), stored]));
+        const read = store.readSpanFrames(next.value);
         read.catch(() => undefined);
         const bytes = spanBytes(next.value);
         inFlight.push({ read, bytes });
         inFlightBytes += bytes;
       }
     };
-    const readNext = async (): Promise<Buffer[] | null> => {
+    const readNext = async (): Promise<Buffer | null> => {
       readAhead();
       const head = inFlight.shift();
       if (!head) return null;
       inFlightBytes -= head.bytes;
-      const parts = await head.read;
+      const frames = await head.read;
       readAhead();
-      return parts;
+      return frames;
     };
     // The first span is read before the answer starts, so damage found there is answered
     // with its typed error (STORE_CORRUPT) rather than a bare failed response. Damage further
     // on can only cut the stream short: the client then names the objects that never came.
     const first = await readNext();
     const stream = Readable.from((async function* () {
-      for (let parts = first; parts; parts = await readNext()) yield* parts;
+      for (let frames = first; frames; frames = await readNext()) yield frames;
     })());
     return reply.type(MEDIA_FRAMES).send(stream);
   };
