@@ -36,7 +36,10 @@ export class Marker {
 
   /** Whether the walk reached `digest` (candidates by mark bit, others when walked). */
   reached(digest: Uint8Array): boolean {
-    return this.candidates.isMarkedDigest(digest) || this.walkedOther.has(digestKey(digest));
+    // A candidate walked has its bit set (a shared prefix also sets it: the safe side), so only
+    // the others are looked up by digest.
+    const id = this.candidates.indexOf(digest);
+    return id >= 0 ? this.candidates.isMarked(id) : this.walkedOther.has(digestKey(digest));
   }
 
   /** Marks an object whose kind the index knows (pins, object holds); unknown digests are ignored. */
