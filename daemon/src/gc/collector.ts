@@ -25,9 +25,9 @@ import type { Sessions } from '../backup/sessions.js';
 import type { Config } from '../config/schema.js';
 import type { TaskContext } from '../jobs/tasks.js';
 import { IndexChangeFeed } from '../store/change-feed.js';
-import { positionBefore, type ChunkStore } from '../store/chunk-store.js';
+import { positionBefore, type ChunkStore, type StorePosition } from '../store/chunk-store.js';
 import {
-  addCondemned, clearComplete, clearCondemned, condemnedDigests, readGcMeta, recordBytes, removeObjects, scanObjects, segmentLengths, writeGcMeta,
+  addCondemned, clearComplete, clearCondemned, condemnedDigests, readGcMeta, recordBytes, removeObjects, scanObjects, segmentLengths, writeGcMeta, type GcMeta,
 } from '../store/gc-index.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { writeIndexAsync } from '../store/index-write.js';
@@ -83,7 +83,7 @@ function storedBytes(store: ChunkStore): number {
 
 /** Ascending packed digests and a cursor that advances with an ascending scan. */
 class SortedDigests {
-  private at = 0;
+  private cursor = 0;
   readonly count: number;
 
   constructor(private readonly packed: Buffer) {
@@ -92,9 +92,19 @@ class SortedDigests {
 
   /** Whether `d` is in the list; calls must come in ascending order of `d`. */
   has(d: Buffer): boolean {
-    // packed.compare(d, ...) < 0: the entry at `at` sorts before d
-    while (this.at < this.count && this.packed.compare(d, 0, 32, this.at * 32, this.at * 32 + 32) < 0) this.at++;
-    return this.at < this.count && this.packed.compare(d, 0, 32, this.at * 32, this.at * 32 + 32) === 0;
+    return this.indexOf(d) >= 0;
+  }
+
+  /** Where `d` is in the list, or -1; calls must come in ascending order of `d`. */
+  indexOf(d: Buffer): number {
+    // packed.compare(d, ...) < 0: the entry at the cursor sorts before d
+    while (this.cursor < this.count && this.packed.compare(d, 0, 32, this.cursor * 32, this.cursor * 32 + 32) < 0) this.cursor++;
+    return this.cursor < this.count && this.packed.compare(d, 0, 32, this.cursor * 32, this.cursor * 32 + 32) === 0 ? this.cursor : -1;
+  }
+
+  /** The i-th digest, a view. */
+  at(i: number): Buffer {
+    return this.packed.subarray(i * 32, i * 32 + 32);
   }
 }
 
@@ -124,10 +134,30 @@ class SegmentBytes {
   }
 }
 
+/** What steps 1-5 leave for compaction and the summary. */
+interface Swept {
+  marked: number;
+  reclaimedObjects: number;
+  reclaimedBytes: number;
+  revived: number;
+  condemnedObjects: number;
+  condemnedBytes: number;
+  deferred: string | null;
+  stopReason: string | null;
+  /** Segments below this were sealed at the second scan. */
+  sealedBelow: number;
+  /** Bytes of indexed records per segment at the second scan. */
+  live: SegmentBytes;
+  reclaimedBySegment: Map<number, number>;
+  markMs: number;
+  sweepMs: number;
+}
+
 class Collection {
   private readonly store: ChunkStore;
   private readonly feed: IndexChangeFeed;
-  private marker!: Marker;
+  /** The marking's state, from step 2 to the end of step 5. */
+  private marking: Marker | null = null;
   /** What the marking has covered: feed position, holds, sessions. */
   private walkedFeed = 0;
   private readonly walkedHolds = new Set<string>();
@@ -153,7 +183,56 @@ class Collection {
     let horizon = store.position();
     for (const s of openAtStart) if (positionBefore(s.startedAt, horizon)) horizon = s.startedAt;
     ctx.log(`horizon: segment ${horizon.segment} offset ${horizon.offset} (${openAtStart.length} open session(s))`);
+    // Its mark set and digest lists are released before compaction, which runs long enough for
+    // them to be the run's peak of memory otherwise.
+    const swept = await this.markAndSweep(meta, horizon, t0);
+    this.marking = null;
+    const { marked, reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes, deferred, stopReason, sealedBelow, live, reclaimedBySegment, markMs, sweepMs } = swept;
 
+    // 6. compaction
+    const tCompact = performance.now();
+    ctx.progress(0.75, 'compacting');
+    const segments: SegmentLiveness[] = [...segmentLengths(store.index, sealedBelow)].map(([id, size]) => ({
+      id, size, live: Math.max(0, live.get(id) - (reclaimedBySegment.get(id) ?? 0)),
+    }));
+    const plan = planCompaction(segments, this.deps.config);
+    const compaction = await compact(store, plan, this.deps.config, {
+      signal: ctx.signal,
+      log: (m, level) => ctx.log(m, level),
+      progress: (done, of) => ctx.progress(0.75 + 0.25 * (done / Math.max(1, of)), `compacting ${done}/${of}`),
+    });
+    const compactMs = performance.now() - tCompact;
+    const compacted = new Set(plan.chosen.map((s) => s.id));
+    const deadBytes = segments.filter((s) => !compacted.has(s.id)).reduce((n, s) => n + Math.max(0, s.size - s.live), 0);
+    ctx.log(`compaction: ${compaction.segments} segment(s) rewritten, ${compaction.bytesRewritten} bytes copied, ${compaction.bytesFreed} bytes freed, ${compaction.segmentsLeft} left`);
+    // Objects a crash or a failed delete left in the bucket (S3 datastore): counted as freed by compaction.
+    const orphans = await store.sweepBackendOrphans().catch((err: unknown) => {
+      ctx.log(`orphan objects not swept: ${(err as Error).message}`, 'warn');
+      return { objects: 0, bytes: 0 };
+    });
+    if (orphans.objects > 0) {
+      ctx.log(`deleted ${orphans.objects} orphan object(s) from the bucket (${orphans.bytes} bytes)`);
+      compaction.bytesFreed += orphans.bytes;
+    }
+
+    const openSessions = deferred === null
+      ? [...new Set([...openAtStart.map((s) => s.id), ...this.deps.sessions.roots().map((s) => s.id)])]
+      : (meta?.openSessions ?? []);
+    await writeIndexAsync(store.index, () => writeGcMeta(store.index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }));
+    return {
+      marked, roots: this.roots,
+      reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,
+      deferred: deferred ?? stopReason,
+      compaction,
+      storedBytesBefore: before, storedBytesAfter: storedBytes(store), deadBytes,
+      durationMs: Math.round(performance.now() - t0),
+      phases: { markMs: Math.round(markMs), sweepMs: Math.round(sweepMs), compactMs: Math.round(compactMs) },
+    };
+  }
+
+  /** Steps 1-5: candidates, mark, second scan, reclaim, condemn. */
+  private async markAndSweep(meta: GcMeta | null, horizon: StorePosition, t0: number): Promise<Swept> {
+    const { store, ctx } = this;
     // 1. candidates
     const oldCondemned = await condemnedDigests(store.index);
     const candidates = new CandidateSet();
@@ -167,7 +246,7 @@ class Collection {
 
     // 2. mark
     ctx.progress(0.05, 'marking');
-    this.marker = new Marker(store, candidates);
+    this.marking = new Marker(store, candidates);
     await this.markEverything();
     const markMs = performance.now() - t0;
     ctx.log(`marked ${candidates.markedCount} candidate(s) from ${this.roots} snapshot root(s); ${this.marker.read} tree(s)/list(s) read in ${Math.round(markMs)} ms`);
@@ -183,18 +262,21 @@ class Collection {
       : null;
     const sealedBelow = store.position().segment;
     const oldAgain = new SortedDigests(oldCondemned);
-    const toReclaim = new DigestList();
-    const condemned = new DigestList();
+    // What the last run condemned and is reclaimed now, as places in that list (4 bytes each, not 32).
+    const toReclaim = new Uint32Array(oldAgain.count);
+    let toReclaimCount = 0;
+    const condemned = new DigestList(candidates.size - candidates.markedCount);
     const unflag = new DigestList();
     const live = new SegmentBytes();
     await scanObjects(store.index, (d, loc) => {
-      const wasCondemned = oldAgain.has(d);
+      const inOldList = oldAgain.indexOf(d);
+      const wasCondemned = inOldList >= 0;
       const id = candidates.indexOf(d);
       const reached = id >= 0 ? candidates.isMarked(id) : this.marker.reached(d);
       if (!reached && loc.kind === ObjectKind.tree && loc.complete) unflag.push(d);
       if (!reached && id >= 0) {
         if (wasCondemned && deferred === null) {
-          toReclaim.push(d);
+          toReclaim[toReclaimCount++] = inOldList;
           return;
         }
         if (!wasCondemned) condemned.push(d, recordBytes(loc));
@@ -213,10 +295,10 @@ class Collection {
     let reclaimedBytes = 0;
     let stopReason: string | null = null;
     const reclaimedBySegment = new Map<number, number>();
-    for (let i = 0; i < toReclaim.length && stopReason === null; i += REMOVE_BATCH) {
+    for (let i = 0; i < toReclaimCount && stopReason === null; i += REMOVE_BATCH) {
       this.checkCancelled();
-      ctx.progress(0.5 + 0.2 * (i / toReclaim.length), 'reclaiming');
-      const batch = toReclaim.slice(i, i + REMOVE_BATCH);
+      ctx.progress(0.5 + 0.2 * (i / toReclaimCount), 'reclaiming');
+      const batch = [...toReclaim.subarray(i, Math.min(i + REMOVE_BATCH, toReclaimCount))].map((k) => oldAgain.at(k));
       for (let catchUps = 0; ; catchUps++) {
         const removed = await store.exclusive((index) => {
           if (this.needsCatchUp()) return { result: null, removed: false };
@@ -262,45 +344,15 @@ class Collection {
     const sweepMs = performance.now() - tSweep;
     ctx.log(`reclaimed ${reclaimedObjects} object(s) (${reclaimedBytes} bytes), ${revived} revived, ${condemnedObjects} condemned (${condemnedBytes} bytes)`);
 
-    // 6. compaction
-    const tCompact = performance.now();
-    ctx.progress(0.75, 'compacting');
-    const segments: SegmentLiveness[] = [...segmentLengths(store.index, sealedBelow)].map(([id, size]) => ({
-      id, size, live: Math.max(0, live.get(id) - (reclaimedBySegment.get(id) ?? 0)),
-    }));
-    const plan = planCompaction(segments, this.deps.config);
-    const compaction = await compact(store, plan, this.deps.config, {
-      signal: ctx.signal,
-      log: (m, level) => ctx.log(m, level),
-      progress: (done, of) => ctx.progress(0.75 + 0.25 * (done / Math.max(1, of)), `compacting ${done}/${of}`),
-    });
-    const compactMs = performance.now() - tCompact;
-    const compacted = new Set(plan.chosen.map((s) => s.id));
-    const deadBytes = segments.filter((s) => !compacted.has(s.id)).reduce((n, s) => n + Math.max(0, s.size - s.live), 0);
-    ctx.log(`compaction: ${compaction.segments} segment(s) rewritten, ${compaction.bytesRewritten} bytes copied, ${compaction.bytesFreed} bytes freed, ${compaction.segmentsLeft} left`);
-    // Objects a crash or a failed delete left in the bucket (S3 datastore): counted as freed by compaction.
-    const orphans = await store.sweepBackendOrphans().catch((err: unknown) => {
-      ctx.log(`orphan objects not swept: ${(err as Error).message}`, 'warn');
-      return { objects: 0, bytes: 0 };
-    });
-    if (orphans.objects > 0) {
-      ctx.log(`deleted ${orphans.objects} orphan object(s) from the bucket (${orphans.bytes} bytes)`);
-      compaction.bytesFreed += orphans.bytes;
-    }
-
-    const openSessions = deferred === null
-      ? [...new Set([...openAtStart.map((s) => s.id), ...this.deps.sessions.roots().map((s) => s.id)])]
-      : (meta?.openSessions ?? []);
-    await writeIndexAsync(store.index, () => writeGcMeta(store.index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }));
     return {
-      marked: candidates.markedCount, roots: this.roots,
-      reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,
-      deferred: deferred ?? stopReason,
-      compaction,
-      storedBytesBefore: before, storedBytesAfter: storedBytes(store), deadBytes,
-      durationMs: Math.round(performance.now() - t0),
-      phases: { markMs: Math.round(markMs), sweepMs: Math.round(sweepMs), compactMs: Math.round(compactMs) },
+      marked: candidates.markedCount, reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,
+      deferred, stopReason, sealedBelow, live, reclaimedBySegment, markMs, sweepMs,
     };
+  }
+
+  private get marker(): Marker {
+    if (!this.marking) throw new Error('the marking is over');
+    return this.marking;
   }
 
   /** Marks from every root: the index's, open sessions', holds'. */
