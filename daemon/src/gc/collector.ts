@@ -46,13 +46,13 @@ export interface CollectorDeps {
   config: Config['gc'];
 }
 
-/** Removals per step of the serial queue: a step blocks appends for its duration (~10 ms of work at 4,096). */
-const REMOVE_BATCH = 4096;
 /**
- * Condemned digests and dropped flags per asynchronous transaction (not on the serial queue;
- * each commit syncs, so 2,000 a transaction meant 1,700 syncs for 3.4 million condemned).
+ * Removals per step of the serial queue (a step blocks appends for its duration), and
+ * condemned digests or dropped flags per asynchronous transaction. Not more: at 16,384 an
+ * asynchronous transaction of the sweep failed on a 10-million-object index (LMDB's
+ * MDB_BAD_TXN, -30782), where 2,000 never has.
  */
-const BOOKKEEPING_BATCH = 16_384;
+const REMOVE_BATCH = 2000;
 /** Catch-up walks allowed while reclaiming before the rest waits for the next run. */
 const MAX_CATCH_UPS = 200;
 
@@ -283,8 +283,8 @@ class Collection {
       }
       live.add(loc.segment, recordBytes(loc));
     });
-    for (let i = 0; i < unflag.length; i += BOOKKEEPING_BATCH) {
-      const batch = unflag.slice(i, i + BOOKKEEPING_BATCH);
+    for (let i = 0; i < unflag.length; i += REMOVE_BATCH) {
+      const batch = unflag.slice(i, i + REMOVE_BATCH);
       // views into the list: the transaction runs before the list changes
       await writeIndexAsync(store.index, () => clearComplete(store.index, batch));
     }
@@ -329,10 +329,10 @@ class Collection {
       condemnedObjects = 0;
       condemnedBytes = 0;
       await writeIndexAsync(store.index, () => clearCondemned(store.index));
-      for (let i = 0; i < condemned.length; i += BOOKKEEPING_BATCH) {
+      for (let i = 0; i < condemned.length; i += REMOVE_BATCH) {
         const referenced = this.referencedNow();
         const batch: Buffer[] = [];
-        for (let j = i; j < Math.min(i + BOOKKEEPING_BATCH, condemned.length); j++) {
+        for (let j = i; j < Math.min(i + REMOVE_BATCH, condemned.length); j++) {
           if (referenced(condemned.at(j))) continue;
           batch.push(condemned.at(j));
           condemnedObjects++;

@@ -474,7 +474,8 @@ export class ChunkStore implements SegmentBackendHost {
    * `order[from..to)` in one transaction (an entry that no longer points at the old place is
    * left alone), and records the segments in `retire` as retired in the same transaction
    * (their files go once readers finish, or at the next start). Answers how many entries were
-   * switched. Asynchronous like exclusive(): the commit's sync is not on the event loop.
+   * switched. A synchronous transaction, like the appends' commits (the asynchronous kind
+   * failed on a large index with transactions far smaller than these: see gc/collector.ts).
    */
   switchCopies(moves: RecordMoves, order: Uint32Array, from: number, to: number, retire: readonly number[]): Promise<number> {
     return this.serial(async () => {
@@ -482,7 +483,7 @@ export class ChunkStore implements SegmentBackendHost {
       let switched = 0;
       const view = new LocationView();
       try {
-        await this.index.env.transaction(() => {
+        this.index.env.transactionSync(() => {
           for (let k = from; k < to; k++) {
             const i = order[k] as number;
             const digest = moves.digest(i);
@@ -495,6 +496,7 @@ export class ChunkStore implements SegmentBackendHost {
           }
           for (const segment of retire) this.index.retired.putSync(segment, { since: Date.now() });
         });
+        await this.index.env.flushed;
       } catch (err) {
         throw storageError(await lmdbCause(err));
       }
