@@ -25,9 +25,9 @@ import type { Sessions } from '../backup/sessions.js';
 import type { Config } from '../config/schema.js';
 import type { TaskContext } from '../jobs/tasks.js';
 import { IndexChangeFeed } from '../store/change-feed.js';
-import { positionBefore, type ChunkStore } from '../store/chunk-store.js';
+import { positionBefore, type ChunkStore, type StorePosition } from '../store/chunk-store.js';
 import {
-  addCondemned, clearComplete, clearCondemned, condemnedDigests, readGcMeta, recordBytes, removeObjects, scanObjects, segmentLengths, writeGcMeta,
+  addCondemned, clearComplete, clearCondemned, condemnedDigests, readGcMeta, recordBytes, removeObjects, scanObjects, segmentLengths, writeGcMeta, type GcMeta,
 } from '../store/gc-index.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { writeIndexAsync } from '../store/index-write.js';
@@ -46,7 +46,12 @@ export interface CollectorDeps {
   config: Config['gc'];
 }
 
-/** Removals per step of the serial queue: a step blocks appends for its duration. */
+/**
+ * Removals per step of the serial queue (a step blocks appends for its duration), and
+ * condemned digests or dropped flags per asynchronous transaction. Not more: at 16,384 an
+ * asynchronous transaction of the sweep failed on a 10-million-object index (LMDB's
+ * MDB_BAD_TXN, -30782), where 2,000 never has.
+ */
 const REMOVE_BATCH = 2000;
 /** Catch-up walks allowed while reclaiming before the rest waits for the next run. */
 const MAX_CATCH_UPS = 200;
@@ -78,7 +83,7 @@ function storedBytes(store: ChunkStore): number {
 
 /** Ascending packed digests and a cursor that advances with an ascending scan. */
 class SortedDigests {
-  private at = 0;
+  private cursor = 0;
   readonly count: number;
 
   constructor(private readonly packed: Buffer) {
@@ -87,16 +92,72 @@ class SortedDigests {
 
   /** Whether `d` is in the list; calls must come in ascending order of `d`. */
   has(d: Buffer): boolean {
-    // packed.compare(d, ...) < 0: the entry at `at` sorts before d
-    while (this.at < this.count && this.packed.compare(d, 0, 32, this.at * 32, this.at * 32 + 32) < 0) this.at++;
-    return this.at < this.count && this.packed.compare(d, 0, 32, this.at * 32, this.at * 32 + 32) === 0;
+    return this.indexOf(d) >= 0;
   }
+
+  /** Where `d` is in the list, or -1; calls must come in ascending order of `d`. */
+  indexOf(d: Buffer): number {
+    // packed.compare(d, ...) < 0: the entry at the cursor sorts before d
+    while (this.cursor < this.count && this.packed.compare(d, 0, 32, this.cursor * 32, this.cursor * 32 + 32) < 0) this.cursor++;
+    return this.cursor < this.count && this.packed.compare(d, 0, 32, this.cursor * 32, this.cursor * 32 + 32) === 0 ? this.cursor : -1;
+  }
+
+  /** The i-th digest, a view. */
+  at(i: number): Buffer {
+    return this.packed.subarray(i * 32, i * 32 + 32);
+  }
+}
+
+/** Segment ids counted in the array (ids are sequential from 1; past this, a Map). */
+const DENSE_SEGMENTS = 1 << 20;
+
+/** Bytes per segment id, in a growable typed array (a Map update per index entry cost more). */
+class SegmentBytes {
+  private bytes = new Float64Array(1024);
+  private readonly sparse = new Map<number, number>();
+
+  add(segment: number, n: number): void {
+    if (segment >= DENSE_SEGMENTS) {
+      this.sparse.set(segment, (this.sparse.get(segment) ?? 0) + n);
+      return;
+    }
+    if (segment >= this.bytes.length) {
+      const grown = new Float64Array(Math.max(segment + 1, this.bytes.length * 2));
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    this.bytes[segment] = (this.bytes[segment] as number) + n;
+  }
+
+  get(segment: number): number {
+    return segment < this.bytes.length ? (this.bytes[segment] as number) : (this.sparse.get(segment) ?? 0);
+  }
+}
+
+/** What steps 1-5 leave for compaction and the summary. */
+interface Swept {
+  marked: number;
+  reclaimedObjects: number;
+  reclaimedBytes: number;
+  revived: number;
+  condemnedObjects: number;
+  condemnedBytes: number;
+  deferred: string | null;
+  stopReason: string | null;
+  /** Segments below this were sealed at the second scan. */
+  sealedBelow: number;
+  /** Bytes of indexed records per segment at the second scan. */
+  live: SegmentBytes;
+  reclaimedBySegment: Map<number, number>;
+  markMs: number;
+  sweepMs: number;
 }
 
 class Collection {
   private readonly store: ChunkStore;
   private readonly feed: IndexChangeFeed;
-  private marker!: Marker;
+  /** The marking's state, from step 2 to the end of step 5. */
+  private marking: Marker | null = null;
   /** What the marking has covered: feed position, holds, sessions. */
   private walkedFeed = 0;
   private readonly walkedHolds = new Set<string>();
@@ -122,7 +183,56 @@ class Collection {
     let horizon = store.position();
     for (const s of openAtStart) if (positionBefore(s.startedAt, horizon)) horizon = s.startedAt;
     ctx.log(`horizon: segment ${horizon.segment} offset ${horizon.offset} (${openAtStart.length} open session(s))`);
+    // Its mark set and digest lists are released before compaction, which runs long enough for
+    // them to be the run's peak of memory otherwise.
+    const swept = await this.markAndSweep(meta, horizon, t0);
+    this.marking = null;
+    const { marked, reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes, deferred, stopReason, sealedBelow, live, reclaimedBySegment, markMs, sweepMs } = swept;
 
+    // 6. compaction
+    const tCompact = performance.now();
+    ctx.progress(0.75, 'compacting');
+    const segments: SegmentLiveness[] = [...segmentLengths(store.index, sealedBelow)].map(([id, size]) => ({
+      id, size, live: Math.max(0, live.get(id) - (reclaimedBySegment.get(id) ?? 0)),
+    }));
+    const plan = planCompaction(segments, this.deps.config);
+    const compaction = await compact(store, plan, this.deps.config, {
+      signal: ctx.signal,
+      log: (m, level) => ctx.log(m, level),
+      progress: (done, of) => ctx.progress(0.75 + 0.25 * (done / Math.max(1, of)), `compacting ${done}/${of}`),
+    });
+    const compactMs = performance.now() - tCompact;
+    const compacted = new Set(plan.chosen.map((s) => s.id));
+    const deadBytes = segments.filter((s) => !compacted.has(s.id)).reduce((n, s) => n + Math.max(0, s.size - s.live), 0);
+    ctx.log(`compaction: ${compaction.segments} segment(s) rewritten, ${compaction.bytesRewritten} bytes copied, ${compaction.bytesFreed} bytes freed, ${compaction.segmentsLeft} left`);
+    // Objects a crash or a failed delete left in the bucket (S3 datastore): counted as freed by compaction.
+    const orphans = await store.sweepBackendOrphans().catch((err: unknown) => {
+      ctx.log(`orphan objects not swept: ${(err as Error).message}`, 'warn');
+      return { objects: 0, bytes: 0 };
+    });
+    if (orphans.objects > 0) {
+      ctx.log(`deleted ${orphans.objects} orphan object(s) from the bucket (${orphans.bytes} bytes)`);
+      compaction.bytesFreed += orphans.bytes;
+    }
+
+    const openSessions = deferred === null
+      ? [...new Set([...openAtStart.map((s) => s.id), ...this.deps.sessions.roots().map((s) => s.id)])]
+      : (meta?.openSessions ?? []);
+    await writeIndexAsync(store.index, () => writeGcMeta(store.index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }));
+    return {
+      marked, roots: this.roots,
+      reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,
+      deferred: deferred ?? stopReason,
+      compaction,
+      storedBytesBefore: before, storedBytesAfter: storedBytes(store), deadBytes,
+      durationMs: Math.round(performance.now() - t0),
+      phases: { markMs: Math.round(markMs), sweepMs: Math.round(sweepMs), compactMs: Math.round(compactMs) },
+    };
+  }
+
+  /** Steps 1-5: candidates, mark, second scan, reclaim, condemn. */
+  private async markAndSweep(meta: GcMeta | null, horizon: StorePosition, t0: number): Promise<Swept> {
+    const { store, ctx } = this;
     // 1. candidates
     const oldCondemned = await condemnedDigests(store.index);
     const candidates = new CandidateSet();
@@ -136,7 +246,7 @@ class Collection {
 
     // 2. mark
     ctx.progress(0.05, 'marking');
-    this.marker = new Marker(store, candidates);
+    this.marking = new Marker(store, candidates);
     await this.markEverything();
     const markMs = performance.now() - t0;
     ctx.log(`marked ${candidates.markedCount} candidate(s) from ${this.roots} snapshot root(s); ${this.marker.read} tree(s)/list(s) read in ${Math.round(markMs)} ms`);
@@ -152,22 +262,26 @@ class Collection {
       : null;
     const sealedBelow = store.position().segment;
     const oldAgain = new SortedDigests(oldCondemned);
-    const toReclaim = new DigestList();
-    const condemned = new DigestList();
+    // What the last run condemned and is reclaimed now, as places in that list (4 bytes each, not 32).
+    const toReclaim = new Uint32Array(oldAgain.count);
+    let toReclaimCount = 0;
+    const condemned = new DigestList(candidates.size - candidates.markedCount);
     const unflag = new DigestList();
-    const live = new Map<number, number>();
+    const live = new SegmentBytes();
     await scanObjects(store.index, (d, loc) => {
-      const wasCondemned = oldAgain.has(d);
-      const reached = this.marker.reached(d);
+      const inOldList = oldAgain.indexOf(d);
+      const wasCondemned = inOldList >= 0;
+      const id = candidates.indexOf(d);
+      const reached = id >= 0 ? candidates.isMarked(id) : this.marker.reached(d);
       if (!reached && loc.kind === ObjectKind.tree && loc.complete) unflag.push(d);
-      if (!reached && candidates.indexOf(d) >= 0) {
+      if (!reached && id >= 0) {
         if (wasCondemned && deferred === null) {
-          toReclaim.push(d);
+          toReclaim[toReclaimCount++] = inOldList;
           return;
         }
         if (!wasCondemned) condemned.push(d, recordBytes(loc));
       }
-      live.set(loc.segment, (live.get(loc.segment) ?? 0) + recordBytes(loc));
+      live.add(loc.segment, recordBytes(loc));
     });
     for (let i = 0; i < unflag.length; i += REMOVE_BATCH) {
       const batch = unflag.slice(i, i + REMOVE_BATCH);
@@ -181,10 +295,10 @@ class Collection {
     let reclaimedBytes = 0;
     let stopReason: string | null = null;
     const reclaimedBySegment = new Map<number, number>();
-    for (let i = 0; i < toReclaim.length && stopReason === null; i += REMOVE_BATCH) {
+    for (let i = 0; i < toReclaimCount && stopReason === null; i += REMOVE_BATCH) {
       this.checkCancelled();
-      ctx.progress(0.5 + 0.2 * (i / toReclaim.length), 'reclaiming');
-      const batch = toReclaim.slice(i, i + REMOVE_BATCH);
+      ctx.progress(0.5 + 0.2 * (i / toReclaimCount), 'reclaiming');
+      const batch = [...toReclaim.subarray(i, Math.min(i + REMOVE_BATCH, toReclaimCount))].map((k) => oldAgain.at(k));
       for (let catchUps = 0; ; catchUps++) {
         const removed = await store.exclusive((index) => {
           if (this.needsCatchUp()) return { result: null, removed: false };
@@ -230,45 +344,15 @@ class Collection {
     const sweepMs = performance.now() - tSweep;
     ctx.log(`reclaimed ${reclaimedObjects} object(s) (${reclaimedBytes} bytes), ${revived} revived, ${condemnedObjects} condemned (${condemnedBytes} bytes)`);
 
-    // 6. compaction
-    const tCompact = performance.now();
-    ctx.progress(0.75, 'compacting');
-    const segments: SegmentLiveness[] = [...segmentLengths(store.index, sealedBelow)].map(([id, size]) => ({
-      id, size, live: Math.max(0, (live.get(id) ?? 0) - (reclaimedBySegment.get(id) ?? 0)),
-    }));
-    const plan = planCompaction(segments, this.deps.config);
-    const compaction = await compact(store, plan, this.deps.config, {
-      signal: ctx.signal,
-      log: (m, level) => ctx.log(m, level),
-      progress: (done, of) => ctx.progress(0.75 + 0.25 * (done / Math.max(1, of)), `compacting ${done}/${of}`),
-    });
-    const compactMs = performance.now() - tCompact;
-    const compacted = new Set(plan.chosen.map((s) => s.id));
-    const deadBytes = segments.filter((s) => !compacted.has(s.id)).reduce((n, s) => n + Math.max(0, s.size - s.live), 0);
-    ctx.log(`compaction: ${compaction.segments} segment(s) rewritten, ${compaction.bytesRewritten} bytes copied, ${compaction.bytesFreed} bytes freed, ${compaction.segmentsLeft} left`);
-    // Objects a crash or a failed delete left in the bucket (S3 datastore): counted as freed by compaction.
-    const orphans = await store.sweepBackendOrphans().catch((err: unknown) => {
-      ctx.log(`orphan objects not swept: ${(err as Error).message}`, 'warn');
-      return { objects: 0, bytes: 0 };
-    });
-    if (orphans.objects > 0) {
-      ctx.log(`deleted ${orphans.objects} orphan object(s) from the bucket (${orphans.bytes} bytes)`);
-      compaction.bytesFreed += orphans.bytes;
-    }
-
-    const openSessions = deferred === null
-      ? [...new Set([...openAtStart.map((s) => s.id), ...this.deps.sessions.roots().map((s) => s.id)])]
-      : (meta?.openSessions ?? []);
-    await writeIndexAsync(store.index, () => writeGcMeta(store.index, { openSessions, condemnedObjects, condemnedBytes, deadBytes, lastRun: new Date().toISOString() }));
     return {
-      marked: candidates.markedCount, roots: this.roots,
-      reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,
-      deferred: deferred ?? stopReason,
-      compaction,
-      storedBytesBefore: before, storedBytesAfter: storedBytes(store), deadBytes,
-      durationMs: Math.round(performance.now() - t0),
-      phases: { markMs: Math.round(markMs), sweepMs: Math.round(sweepMs), compactMs: Math.round(compactMs) },
+      marked: candidates.markedCount, reclaimedObjects, reclaimedBytes, revived, condemnedObjects, condemnedBytes,
+      deferred, stopReason, sealedBelow, live, reclaimedBySegment, markMs, sweepMs,
     };
+  }
+
+  private get marker(): Marker {
+    if (!this.marking) throw new Error('the marking is over');
+    return this.marking;
   }
 
   /** Marks from every root: the index's, open sessions', holds'. */
@@ -325,8 +409,11 @@ class Collection {
     const held = new Set(this.deps.holds.list().filter((h) => h.kind === 'object').map((h) => h.target));
     return (d) => {
       if (this.marker.reached(d)) return true;
-      const k = d.toString('latin1');
-      return pins.some((p) => p.has(k)) || (held.size > 0 && held.has(d.toString('hex')));
+      if (pins.length > 0) {
+        const k = d.toString('latin1');
+        if (pins.some((p) => p.has(k))) return true;
+      }
+      return held.size > 0 && held.has(d.toString('hex'));
     };
   }
 }

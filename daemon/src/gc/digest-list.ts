@@ -5,9 +5,16 @@
 const INITIAL = 4096;
 
 export class DigestList {
-  private packed = Buffer.allocUnsafe(INITIAL * 32);
-  private sizes = new Uint32Array(INITIAL);
+  private packed: Buffer;
+  private sizes: Uint32Array;
   private n = 0;
+
+  /** `expected`: how many are likely (room for them from the start: growing copies the list). */
+  constructor(expected = INITIAL) {
+    const room = Math.max(1, expected);
+    this.packed = Buffer.allocUnsafe(room * 32);
+    this.sizes = new Uint32Array(room);
+  }
 
   get length(): number {
     return this.n;

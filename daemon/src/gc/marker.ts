@@ -17,6 +17,8 @@ import type { ObjectSource } from '../store/reachability.js';
 import type { CandidateSet } from './candidate-set.js';
 
 const SLICE_MS = 8;
+/** Trees and lists read at once (the thread pool serves four; a few more keep it busy). */
+const READ_AHEAD = 8;
 
 interface Pending {
   digest: Uint8Array;
@@ -36,7 +38,10 @@ export class Marker {
 
   /** Whether the walk reached `digest` (candidates by mark bit, others when walked). */
   reached(digest: Uint8Array): boolean {
-    return this.candidates.isMarkedDigest(digest) || this.walkedOther.has(digestKey(digest));
+    // A candidate walked has its bit set (a shared prefix also sets it: the safe side), so only
+    // the others are looked up by digest.
+    const id = this.candidates.indexOf(digest);
+    return id >= 0 ? this.candidates.isMarked(id) : this.walkedOther.has(digestKey(digest));
   }
 
   /** Marks an object whose kind the index knows (pins, object holds); unknown digests are ignored. */
@@ -53,35 +58,49 @@ export class Marker {
     const stack: Pending[] = [];
     if (this.reach(digest, kind)) stack.push({ digest, kind });
     while (stack.length > 0) {
-      const { digest: d, kind: k } = stack.pop() as Pending;
       if (performance.now() > this.sliceEnd) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.sliceEnd = performance.now() + SLICE_MS;
       }
-      let raw: Buffer;
-      try {
-        raw = await this.source.readObject(d, k);
-      } catch (err) {
-        // Reclaimed by nobody (collections run one at a time): the reference was dangling.
-        if (err instanceof HavenError && err.code === 'OBJECT_NOT_FOUND') {
-          this.missing++;
-          continue;
-        }
-        throw err;
-      }
+      // Several reads in flight: one at a time, the walk waited on each read's round trip.
+      const wave = stack.splice(Math.max(0, stack.length - READ_AHEAD));
+      const raws = await Promise.all(wave.map((p) => this.readOrMissing(p)));
+      wave.forEach((p, i) => {
+        const raw = raws[i];
+        if (raw) this.follow(p, raw, stack);
+      });
+    }
+  }
+
+  /** An object's bytes, or null when the index no longer has it (counted as missing). */
+  private async readOrMissing({ digest, kind }: Pending): Promise<Buffer | null> {
+    try {
+      const raw = await this.source.readObject(digest, kind);
       this.read++;
-      if (k === ObjectKind.tree) {
-        // References only: names and metadata are skipped, not decoded (tree-refs.ts).
-        const refs = decodeOrThrow(d, 'tree', () => scanTreeRefs(raw));
-        for (const p of refs.parts ?? []) if (this.reach(p, ObjectKind.tree)) stack.push({ digest: p, kind: ObjectKind.tree });
-        for (const c of refs.data) this.reach(c, ObjectKind.data);
-        for (const l of refs.lists) if (this.reach(l, ObjectKind.list)) stack.push({ digest: l, kind: ObjectKind.list });
-        for (const t of refs.subtrees) if (this.reach(t, ObjectKind.tree)) stack.push({ digest: t, kind: ObjectKind.tree });
-      } else if (k === ObjectKind.list) {
-        const list = decodeOrThrow(d, 'list', () => decodeList(raw));
-        const childKind = list.level === 0 ? ObjectKind.data : ObjectKind.list;
-        for (const c of list.items) if (this.reach(c, childKind) && childKind === ObjectKind.list) stack.push({ digest: c, kind: childKind });
+      return raw;
+    } catch (err) {
+      // Reclaimed by nobody (collections run one at a time): the reference was dangling.
+      if (err instanceof HavenError && err.code === 'OBJECT_NOT_FOUND') {
+        this.missing++;
+        return null;
       }
+      throw err;
+    }
+  }
+
+  /** Reaches a tree's or list's children; those to read go on the stack. */
+  private follow({ digest: d, kind: k }: Pending, raw: Buffer, stack: Pending[]): void {
+    if (k === ObjectKind.tree) {
+      // References only: names and metadata are skipped, not decoded (tree-refs.ts).
+      const refs = decodeOrThrow(d, 'tree', () => scanTreeRefs(raw));
+      for (const p of refs.parts ?? []) if (this.reach(p, ObjectKind.tree)) stack.push({ digest: p, kind: ObjectKind.tree });
+      for (const c of refs.data) this.reach(c, ObjectKind.data);
+      for (const l of refs.lists) if (this.reach(l, ObjectKind.list)) stack.push({ digest: l, kind: ObjectKind.list });
+      for (const t of refs.subtrees) if (this.reach(t, ObjectKind.tree)) stack.push({ digest: t, kind: ObjectKind.tree });
+    } else if (k === ObjectKind.list) {
+      const list = decodeOrThrow(d, 'list', () => decodeList(raw));
+      const childKind = list.level === 0 ? ObjectKind.data : ObjectKind.list;
+      for (const c of list.items) if (this.reach(c, childKind) && childKind === ObjectKind.list) stack.push({ digest: c, kind: childKind });
     }
   }
 

@@ -16,7 +16,7 @@ import { digestKey as key, sha256, toHex } from '../../../core/src/objects/diges
 import { encodeFrames } from '../../../core/src/objects/frame.js';
 import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js';
 import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdentity } from './identity.js';
-import { decodeLocation, encodeLocation, openObjectIndex, type Location, type ObjectIndex } from './object-index.js';
+import { LocationView, decodeLocation, encodeLocation, openObjectIndex, relocated, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-format.js';
 import { SegmentReader } from './segment-reader.js';
 import { listSegments, segmentPath } from './segment-files.js';
@@ -90,9 +90,13 @@ export function positionBefore(a: StorePosition, b: StorePosition): boolean {
   return a.segment < b.segment || (a.segment === b.segment && a.offset < b.offset);
 }
 
-/** A record compaction copies out of a sealed segment, with where it was. */
-export interface MovedRecord extends AppendItem {
-  from: { segment: number; offset: number };
+/** Compaction's record moves as the index switch reads them (daemon/src/gc/move-list.ts). */
+export interface RecordMoves {
+  digest(i: number): Buffer;
+  fromSegment(i: number): number;
+  fromOffset(i: number): number;
+  toSegment(i: number): number;
+  toOffset(i: number): number;
 }
 
 export class ChunkStore implements SegmentBackendHost {
@@ -439,49 +443,74 @@ export class ChunkStore implements SegmentBackendHost {
   }
 
   /**
-   * Compaction: appends records copied out of a sealed segment and points their index entries
-   * at the copies in the transaction that commits the copies (after they are synced). An
-   * entry that no longer points at the old place is left alone. The last transaction also
-   * records the segments in `retire` as retired (their files go once readers finish, or at the
-   * next start). Answers how many entries were switched.
+   * Compaction, first step: appends whole records copied verbatim out of sealed segments
+   * (`records`, their lengths in `lengths[0..count)`), syncs them and extends the indexed
+   * length over them, but points no index entry at them: until switchCopies does, they are
+   * duplicates nobody reads, and a crash leaves them dead bytes (the old records stay
+   * authoritative). Tells `placed` where each record went.
    */
-  moveRecords(records: readonly MovedRecord[], retire: readonly number[]): Promise<number> {
+  appendCopies(records: Buffer, lengths: Uint32Array, count: number, placed: (i: number, segment: number, offset: number) => void): Promise<void> {
+    return this.serial(async () => {
+      if (this.closed) throw new HavenError('SHUTTING_DOWN');
+      // an empty extra: the transaction records the indexed length even with nothing pending
+      const commitLength = (): Promise<void> => this.commitPending([() => undefined]);
+      try {
+        let i = 0;
+        let start = 0;
+        while (i < count) {
+          let end = start;
+          let j = i;
+          while (j < count && !this.writer.wouldOverflow(end - start + (lengths[j] as number))) end += lengths[j++] as number;
+          if (j === i) {
+            await commitLength();
+            await this.rotate();
+            continue;
+          }
+          const segment = this.writer.segment;
+          let offset = await this.writer.appendRecords(records.subarray(start, end));
+          for (; i < j; i++) {
+            placed(i, segment, offset);
+            offset += lengths[i] as number;
+          }
+          start = end;
+        }
+        await commitLength();
+      } catch (err) {
+        throw storageError(err);
+      }
+    });
+  }
+
+  /**
+   * Compaction, second step: points index entries at copies appendCopies made, moves
+   * `order[from..to)` in one transaction (an entry that no longer points at the old place is
+   * left alone), and records the segments in `retire` as retired in the same transaction
+   * (their files go once readers finish, or at the next start). Answers how many entries were
+   * switched. A synchronous transaction, like the appends' commits (the asynchronous kind
+   * failed on a large index with transactions far smaller than these: see gc/collector.ts).
+   */
+  switchCopies(moves: RecordMoves, order: Uint32Array, from: number, to: number, retire: readonly number[]): Promise<number> {
     return this.serial(async () => {
       if (this.closed) throw new HavenError('SHUTTING_DOWN');
       let switched = 0;
-      let run: MovedRecord[] = [];
-      let runBytes = 0;
-      const commitRun = async (last: boolean): Promise<void> => {
-        const placed = run.length > 0 ? await this.writer.append(run) : [];
-        const moved = run;
-        run = [];
-        runBytes = 0;
-        await this.commitPending([() => {
-          moved.forEach((r, i) => {
-            const raw = this.index.objects.getBinary(r.header.digest as Buffer);
-            if (!raw) return;
-            const loc = decodeLocation(raw);
-            if (loc.segment !== r.from.segment || loc.offset !== r.from.offset) return;
-            const at = placed[i] as { segment: number; offset: number };
-            this.index.objects.putSync(Buffer.from(r.header.digest), encodeLocation({ ...loc, segment: at.segment, offset: at.offset }));
-            switched++;
-          });
-          if (last) for (const segment of retire) this.index.retired.putSync(segment, { since: Date.now() });
-        }]);
-      };
+      const view = new LocationView();
       try {
-        for (const r of records) {
-          const bytes = RECORD_HEADER_BYTES + r.payload.length;
-          if (this.writer.wouldOverflow(runBytes + bytes)) {
-            await commitRun(false);
-            await this.rotate();
+        this.index.env.transactionSync(() => {
+          for (let k = from; k < to; k++) {
+            const i = order[k] as number;
+            const digest = moves.digest(i);
+            const raw = this.index.objects.getBinary(digest);
+            if (!raw) continue;
+            const loc = view.at(raw);
+            if (loc.segment !== moves.fromSegment(i) || loc.offset !== moves.fromOffset(i)) continue;
+            this.index.objects.putSync(digest, relocated(raw, moves.toSegment(i), moves.toOffset(i)));
+            switched++;
           }
-          run.push(r);
-          runBytes += bytes;
-        }
-        await commitRun(true);
+          for (const segment of retire) this.index.retired.putSync(segment, { since: Date.now() });
+        });
+        await this.index.env.flushed;
       } catch (err) {
-        throw storageError(err);
+        throw storageError(await lmdbCause(err));
       }
       for (const segment of retire) this.movedAway.add(segment);
       return switched;

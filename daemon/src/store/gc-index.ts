@@ -111,18 +111,21 @@ export interface Removed {
  */
 export function removeObjects(index: ObjectIndex, digests: readonly Buffer[]): Removed {
   const out: Removed = { objects: 0, bytes: 0, bySegment: new Map() };
+  const view = new LocationView();
   for (const d of digests) {
     index.condemned.removeSync(d);
     const raw = index.objects.getBinary(d);
     if (!raw) continue;
-    const loc = decodeLocation(raw);
+    // read before the removal: the entry's bytes are LMDB's until then
+    const loc = view.at(raw);
+    const [segment, bytes, kind] = [loc.segment, recordBytes(loc), loc.kind];
     index.objects.removeSync(d);
     out.objects++;
-    out.bytes += recordBytes(loc);
-    out.bySegment.set(loc.segment, (out.bySegment.get(loc.segment) ?? 0) + recordBytes(loc));
-    if (loc.kind === ObjectKind.snapshot) {
+    out.bytes += bytes;
+    out.bySegment.set(segment, (out.bySegment.get(segment) ?? 0) + bytes);
+    if (kind === ObjectKind.snapshot) {
       const t = index.tombstones.get(d);
-      if (t) index.tombstones.putSync(d, { ...t, recordSegment: loc.segment });
+      if (t) index.tombstones.putSync(d, { ...t, recordSegment: segment });
     }
   }
   return out;

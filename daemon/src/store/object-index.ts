@@ -107,6 +107,15 @@ export class LocationView {
   get complete(): boolean { return ((this.b[18] as number) & FLAG_COMPLETE) !== 0; }
 }
 
+/** A copy of an index entry pointing at another place (compaction's switch; the flags and lengths stay). */
+export function relocated(raw: Uint8Array, segment: number, offset: number): Buffer {
+  const b = Buffer.allocUnsafe(LOCATION_BYTES);
+  b.set(raw.subarray(0, LOCATION_BYTES));
+  b.writeUInt32BE(segment, 0);
+  b.writeUInt32BE(offset, 4);
+  return b;
+}
+
 /** Flags trees complete with their heights (call inside a write transaction). */
 export function markTreesComplete(index: Pick<ObjectIndex, 'objects'>, trees: ReadonlyArray<{ digest: Uint8Array; height: number }>): void {
   for (const { digest, height } of trees) {

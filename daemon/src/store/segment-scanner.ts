@@ -17,6 +17,8 @@ export interface ScannedRecord {
   header: RecordHeader;
   /** Valid only until the next iteration step; copy it to keep it. */
   payload: Buffer;
+  /** The whole record, header and payload, as stored (valid as long as `payload`). */
+  record: Buffer;
   /** Set when the payload fails its CRC (resync mode only; the record is not whole). */
   damaged: string | null;
 }
@@ -98,7 +100,8 @@ export async function* scanSegment(path: string, from = 0, options: { resync?: b
       const payload = r.buf.subarray(start, start + header.storedLength);
       const crcOk = payloadCrc(payload) === header.payloadCrc;
       if (!crcOk && !options.resync) return { validLength: pos, fileLength, problem: 'payload checksum mismatch' };
-      yield { kind: 'record', offset: pos, header, payload, damaged: crcOk ? null : 'payload checksum mismatch' };
+      const record = r.buf.subarray(start - RECORD_HEADER_BYTES, start + header.storedLength);
+      yield { kind: 'record', offset: pos, header, payload, record, damaged: crcOk ? null : 'payload checksum mismatch' };
       pos += RECORD_HEADER_BYTES + header.storedLength;
       if (crcOk) validLength = pos;
     }

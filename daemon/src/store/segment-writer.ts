@@ -99,7 +99,6 @@ export class SegmentWriter {
 
   /** Appends records; on failure the segment is cut back and the error rethrown. */
   async append(items: AppendItem[]): Promise<Appended[]> {
-    const file = this.file as SegmentFile;
     const buffers: Uint8Array[] = [];
     const placed: Appended[] = [];
     let offset = this.size;
@@ -109,14 +108,28 @@ export class SegmentWriter {
       placed.push({ segment: this.id, offset });
       offset += RECORD_HEADER_BYTES + item.payload.length;
     }
+    await this.write(buffers, offset - this.size);
+    return placed;
+  }
+
+  /**
+   * Appends whole records as they were stored elsewhere (compaction's copies: a record holds no
+   * position, so its bytes are valid anywhere); answers the offset of the first.
+   */
+  async appendRecords(records: Uint8Array): Promise<number> {
+    const at = this.size;
+    await this.write([records], records.length);
+    return at;
+  }
+
+  private async write(buffers: Uint8Array[], bytes: number): Promise<void> {
     try {
-      await file.append(buffers, this.size);
+      await (this.file as SegmentFile).append(buffers, this.size);
     } catch (err) {
       await this.cutBack(this.size);
       throw err;
     }
-    this.size = offset;
-    return placed;
+    this.size += bytes;
   }
 
   /** fdatasync: everything appended so far survives a crash. On failure, unsynced bytes are cut. */
