@@ -120,7 +120,16 @@ interface GcRunFigures {
 /** One request to the daemon's API over loopback, and how long it took to be answered. */
 async function api<T>(daemon: Daemon, token: string, method: string, path: string): Promise<{ body: T; ms: number }> {
   const t0 = performance.now();
-  const res = await fetch(new URL(path, daemon.url), { method, headers: { authorization: `Bearer ${token}` } });
+  const send = (): Promise<Response> => fetch(new URL(path, daemon.url), { method, headers: { authorization: `Bearer ${token}` } });
+  // A pooled connection idle for about the server's keep-alive time (72 s: the salted copies
+  // are made between two runs) can be closed by the server as it is reused: asked again once
+  // on a new connection (both requests here are safe to repeat: POST /gc answers a run
+  // already going), rather than ending the benchmark.
+  const res = await send().catch((err: unknown) => {
+    if ((err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
+    log(`${method} ${path}: ${String((err as Error).cause)}; asked again`);
+    return send();
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
   return { body: JSON.parse(text) as T, ms: performance.now() - t0 };
