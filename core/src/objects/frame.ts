@@ -77,10 +77,15 @@ export function isHeaderProblem(h: ObjectHeader | HeaderProblem): h is HeaderPro
   return 'problem' in h;
 }
 
+/** Writes a frame's header (magic and fields, FRAME_HEADER_BYTES) at `at`. */
+export function writeFrameHeader(buf: Buffer, at: number, h: ObjectHeader): void {
+  buf.writeUInt32BE(FRAME_MAGIC, at);
+  writeHeaderFields(buf, at + FIELDS_START, h);
+}
+
 export function encodeFrameHeader(h: ObjectHeader): Buffer {
   const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  buf.writeUInt32BE(FRAME_MAGIC, 0);
-  writeHeaderFields(buf, FIELDS_START, h);
+  writeFrameHeader(buf, 0, h);
   return buf;
 }
 
@@ -94,8 +99,7 @@ export function encodeFrames(objects: ReadonlyArray<{ header: ObjectHeader; stor
   const out = Buffer.allocUnsafe(total);
   let at = 0;
   for (const { header, stored } of objects) {
-    out.writeUInt32BE(FRAME_MAGIC, at);
-    writeHeaderFields(out, at + FIELDS_START, header);
+    writeFrameHeader(out, at, header);
     out.set(stored, at + FRAME_HEADER_BYTES);
     at += FRAME_HEADER_BYTES + stored.length;
   }

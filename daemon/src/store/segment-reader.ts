@@ -7,7 +7,7 @@
 import { HavenError } from '../../../core/src/errors.js';
 import { Zstd, ZstdError } from '../../../core/src/compress/zstd.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
-import { FIELDS_START, FRAME_HEADER_BYTES, FRAME_MAGIC, writeHeaderFields } from '../../../core/src/objects/frame.js';
+import { FRAME_HEADER_BYTES, writeFrameHeader } from '../../../core/src/objects/frame.js';
 import { Codec } from '../../../core/src/objects/kinds.js';
 import type { RecordHeader } from './record-format.js';
 import { RECORD_HEADER_BYTES, decodeRecordHeader, payloadCrc } from './record-format.js';
@@ -77,13 +77,15 @@ export class SegmentReader {
    */
   async readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<Buffer> {
     const { span, records } = await this.readSpan(items);
+    const first = items[0]?.location;
     let end = 0;
     for (const { header, at } of records) {
-      // Sorted and disjoint records keep every frame at or below its record: nothing unread is overwritten.
-      if (at < end) throw new Error(`segment reader: records overlap at ${at} (frames end at ${end})`);
+      // Sorted and disjoint records keep every frame at or below its record: nothing unread is
+      // overwritten. The route asks for each object once, so records that overlap are index
+      // entries that overlap.
+      if (at < end) throw new HavenError('STORE_CORRUPT', { detail: `segment ${first?.segment}: indexed records overlap at offset ${(first?.offset ?? 0) + at}` });
       const payload = at + RECORD_HEADER_BYTES;
-      span.writeUInt32BE(FRAME_MAGIC, end);
-      writeHeaderFields(span, end + FIELDS_START, header);
+      writeFrameHeader(span, end, header);
       span.copyWithin(end + FRAME_HEADER_BYTES, payload, payload + header.storedLength);
       end += FRAME_HEADER_BYTES + header.storedLength;
     }
