@@ -14,10 +14,10 @@ import { sha256, toHex } from '../../../core/src/objects/digest.js';
 import { Codec } from '../../../core/src/objects/kinds.js';
 import type { Config } from '../config/schema.js';
 import type { ChunkStore } from '../store/chunk-store.js';
-import { LocationView } from '../store/object-index.js';
 import { RECORD_HEADER_BYTES } from '../store/record-format.js';
 import { segmentPath } from '../store/segment-files.js';
 import { scanSegment } from '../store/segment-scanner.js';
+import { LiveOffsets } from './live-offsets.js';
 import { MoveList } from './move-list.js';
 
 /** Copies are appended (and synced) in blocks of about this many bytes. */
@@ -166,6 +166,7 @@ export async function compact(store: ChunkStore, plan: CompactionPlan, config: C
   const rate = new RateLimit(config.rateBytesPerSecond, ctx.signal);
   const mover = new Mover(store, rate);
   const zstd = new Zstd();
+  const live = await LiveOffsets.of(store.index, plan.chosen.map((s) => s.id));
   let left = plan.left;
   for (const [i, s] of plan.chosen.entries()) {
     if (ctx.signal.aborted) {
@@ -173,7 +174,7 @@ export async function compact(store: ChunkStore, plan: CompactionPlan, config: C
       break;
     }
     ctx.progress(i, plan.chosen.length);
-    if (await copyLive(store, s.id, zstd, mover, ctx)) mover.finish(s.id);
+    if (await copyLive(store, s.id, live.take(s.id), zstd, mover, ctx)) mover.finish(s.id);
     // reading the dead bytes counts against the rate too
     await rate.spend(Math.max(0, s.size - s.live));
   }
@@ -183,12 +184,15 @@ export async function compact(store: ChunkStore, plan: CompactionPlan, config: C
   return { segments: mover.segments, bytesRewritten: mover.moved, bytesFreed: mover.freed, segmentsLeft: left };
 }
 
-/** Adds one segment's live records to the mover; false when the segment must stay (damage found, or cancelled). */
-async function copyLive(store: ChunkStore, segment: number, zstd: Zstd, mover: Mover, ctx: CompactionContext): Promise<boolean> {
+/**
+ * Adds one segment's live records (those at `live`, ascending offsets) to the mover; false
+ * when the segment must stay (damage found, or cancelled).
+ */
+async function copyLive(store: ChunkStore, segment: number, live: Uint32Array, zstd: Zstd, mover: Mover, ctx: CompactionContext): Promise<boolean> {
   const indexed = store.index.segments.get(segment)?.indexedLength ?? 0;
   await store.ensureLocal(segment);
   const scan = scanSegment(segmentPath(store.root, segment), 0);
-  const view = new LocationView();
+  let next = 0; // records come in ascending offsets, as the list does
   for (;;) {
     const step = await scan.next();
     if (step.done) {
@@ -200,10 +204,8 @@ async function copyLive(store: ChunkStore, segment: number, zstd: Zstd, mover: M
     }
     const r = step.value;
     if (r.kind !== 'record' || r.offset >= indexed) continue;
-    const raw = store.index.objects.getBinary(r.header.digest as Buffer);
-    if (!raw) continue;
-    const loc = view.at(raw);
-    if (loc.segment !== segment || loc.offset !== r.offset) continue; // a duplicate: the index points elsewhere
+    while (next < live.length && (live[next] as number) < r.offset) next++;
+    if (next === live.length || live[next] !== r.offset) continue; // dead, or a duplicate: the index points elsewhere
     if (!verifies(zstd, r.header.codec, r.payload, r.header.rawLength, r.header.digest)) {
       ctx.log(`segment ${segment} offset ${r.offset}: ${toHex(r.header.digest)} fails verification; segment left for havend store check`, 'warn');
       await scan.return({ validLength: r.offset, fileLength: indexed, problem: null });
