@@ -2,12 +2,16 @@
 // parents, holds, a late reference), compaction, and what a rebuilt index makes of it all.
 
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { appendItem } from '../helpers/store-items.js';
 import { walkReachable } from '../../daemon/src/store/reachability.js';
 import { rebuildIndex } from '../../daemon/src/store/rebuild-index.js';
 import { ChunkStore } from '../../daemon/src/store/chunk-store.js';
 import { datastoreOf } from '../../daemon/src/store/datastore.js';
+import { RECORD_HEADER_BYTES } from '../../daemon/src/store/record-format.js';
+import { segmentPath } from '../../daemon/src/store/segment-files.js';
+import { checkStore } from '../../daemon/src/store/store-check.js';
 import { createVerifyPool } from '../../daemon/src/workers/verify-pool.js';
 import { assertCheckClean, readsBack } from '../store/store-harness.js';
 import { backupOf, commitBackup, gcHarness } from './gc-harness.js';
@@ -105,4 +109,36 @@ test('gc: a reference made between the two runs revives a condemned object', asy
   assert.equal(second.reclaimedObjects, 1);
   await readsBack(h.store, late.objects);
   assert.ok(h.catalog.get(again.id));
+});
+
+test('gc: compaction leaves a segment whose live record is damaged for the store check, and moves the others', async (t) => {
+  const h = await gcHarness(t);
+  const backups = [backupOf(60, 8192), backupOf(60, 8192), backupOf(60, 8192)];
+  const snaps = [];
+  for (const b of backups) snaps.push(await commitBackup(h, 'g', b.objects, b.root));
+  await h.catalog.delete(snaps[1]!.id, 'test');
+  await h.gc();
+  // A segment holding both a kept object and a condemned one: the next run compacts it.
+  const dead = new Set(backups[1]!.objects.map((o) => h.store.locate(o.digest)!.segment));
+  const kept = [...backups[0]!.objects, ...backups[2]!.objects];
+  const victim = kept.find((o) => dead.has(h.store.locate(o.digest)!.segment) && o.stored.length > 16);
+  assert.ok(victim, 'a segment mixes kept and condemned records');
+  const at = h.store.locate(victim.digest)!;
+  const path = segmentPath(h.root, at.segment);
+  const bytes = readFileSync(path);
+  bytes[at.offset + RECORD_HEADER_BYTES + 8]! ^= 0x40;
+  writeFileSync(path, bytes);
+
+  const second = await h.gc();
+  assert.equal(second.reclaimedObjects, 60 + 2 + 1);
+  assert.ok(existsSync(path), 'the damaged segment stays');
+  assert.equal(h.store.locate(victim.digest)!.segment, at.segment, 'its records were not switched');
+  assert.ok(h.log.some((l) => l.includes(`segment ${at.segment} offset ${at.offset}: payload checksum mismatch`)), h.log.join('\n'));
+  assert.ok(second.compaction.segments > 0, 'the other segments were compacted');
+  await readsBack(h.store, kept.filter((o) => o !== victim));
+  await h.store.close();
+  const report = await checkStore(h.root, pool);
+  // the one damaged record, as the index, the segment and the snapshot see it
+  assert.ok(report.problems.length > 0);
+  for (const p of report.problems) assert.ok(JSON.stringify(p).includes(victim.digest.toString('hex')), JSON.stringify(p));
 });

@@ -1,7 +1,8 @@
 // Compaction: sealed segments that are mostly dead are rewritten. Their live records (those
-// the index still points at) are copied into the segment being appended to, re-verified on
-// the way (CRC, decompression, SHA-256), synced, and only then is the index switched to the
-// copies (ChunkStore.appendCopies, then switchCopies). The old file is removed only after the
+// the index points at: live-offsets.ts) are read at their offsets (records-at.ts), copied
+// into the segment being appended to, re-verified on the way (CRC, decompression, SHA-256),
+// synced, and only then is the index switched to the copies (ChunkStore.appendCopies, then
+// switchCopies). The old file is removed only after the
 // switch of its last record has committed and after reads of it finish; a crash before leaves
 // the old file authoritative for every entry not yet switched (the copies are unindexed
 // duplicates), a crash after leaves a retired entry that the next start completes. Bounded
@@ -16,7 +17,7 @@ import type { Config } from '../config/schema.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { RECORD_HEADER_BYTES } from '../store/record-format.js';
 import { segmentPath } from '../store/segment-files.js';
-import { scanSegment } from '../store/segment-scanner.js';
+import { RecordsAt } from '../store/records-at.js';
 import { LiveOffsets } from './live-offsets.js';
 import { MoveList } from './move-list.js';
 
@@ -191,31 +192,25 @@ export async function compact(store: ChunkStore, plan: CompactionPlan, config: C
 async function copyLive(store: ChunkStore, segment: number, live: Uint32Array, zstd: Zstd, mover: Mover, ctx: CompactionContext): Promise<boolean> {
   const indexed = store.index.segments.get(segment)?.indexedLength ?? 0;
   await store.ensureLocal(segment);
-  const scan = scanSegment(segmentPath(store.root, segment), 0);
-  let next = 0; // records come in ascending offsets, as the list does
-  for (;;) {
-    const step = await scan.next();
-    if (step.done) {
-      if (step.value.validLength < indexed) {
-        ctx.log(`segment ${segment}: records end at ${step.value.validLength} of ${indexed} indexed bytes (${step.value.problem ?? 'cut short'}); left for havend store check`, 'warn');
+  const records = await RecordsAt.open(segmentPath(store.root, segment));
+  try {
+    for (const offset of live) {
+      if (offset >= indexed) continue; // the index never points there: not this segment's to judge
+      const r = await records.read(offset);
+      const problem = typeof r === 'string' ? r
+        : offset + r.record.length > indexed ? 'record runs past the indexed length'
+        : verifies(zstd, r.header.codec, r.payload, r.header.rawLength, r.header.digest) ? null
+        : `${toHex(r.header.digest)} fails verification`;
+      if (problem !== null || typeof r === 'string') {
+        ctx.log(`segment ${segment} offset ${offset}: ${problem ?? ''}; segment left for havend store check`, 'warn');
         return false;
       }
-      return true;
+      await mover.add(r.header.digest as Buffer, r.record, segment, offset);
+      if (ctx.signal.aborted) return false;
     }
-    const r = step.value;
-    if (r.kind !== 'record' || r.offset >= indexed) continue;
-    while (next < live.length && (live[next] as number) < r.offset) next++;
-    if (next === live.length || live[next] !== r.offset) continue; // dead, or a duplicate: the index points elsewhere
-    if (!verifies(zstd, r.header.codec, r.payload, r.header.rawLength, r.header.digest)) {
-      ctx.log(`segment ${segment} offset ${r.offset}: ${toHex(r.header.digest)} fails verification; segment left for havend store check`, 'warn');
-      await scan.return({ validLength: r.offset, fileLength: indexed, problem: null });
-      return false;
-    }
-    await mover.add(r.header.digest as Buffer, r.record, segment, r.offset);
-    if (ctx.signal.aborted) {
-      await scan.return({ validLength: r.offset, fileLength: indexed, problem: null });
-      return false;
-    }
+    return true;
+  } finally {
+    await records.close();
   }
 }
 

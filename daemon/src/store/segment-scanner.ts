@@ -42,7 +42,7 @@ export interface ScanEnd {
 const BLOCK = 16 * 1024 * 1024;
 const MAGIC = Buffer.from([0x48, 0x56, 0x52, 0x01]);
 
-class BlockReader {
+export class BlockReader {
   buf = Buffer.allocUnsafe(BLOCK);
   start = 0; // file offset of buf[0]
   len = 0;
