@@ -3,7 +3,7 @@
 // idles, spreads jobs to the least busy, and turns a worker's fatal error into a rejection
 // of everything still waiting.
 
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { HavenError, isErrorCode } from '../../../core/src/errors.js';
 import type { PoolMessage, PoolRequest } from './worker-protocol.js';
 
@@ -25,16 +25,19 @@ export class WorkerPool<J, R, F> {
    * Workers start with the first job: a backup where every file is unchanged starts none
    * (each costs tens of milliseconds of start-up).
    */
-  constructor(private readonly script: URL, private readonly count: number, private readonly workerData: unknown, private readonly queuedPerWorker = 3) {}
+  constructor(
+    private readonly script: URL, private readonly count: number, private readonly workerData: unknown, private readonly queuedPerWorker = 3,
+    private readonly resourceLimits: ResourceLimits = {},
+  ) {}
 
   private start(): void {
-    const { script, count, workerData } = this;
+    const { script, count, workerData, resourceLimits } = this;
     for (let i = 0; i < count; i++) {
       // Restore workers write through descriptors the addon opens beneath the target (openat),
       // which Node's per-worker descriptor tracking does not know of: it printed a warning to
       // stderr for every file a worker closed. The pool ends with the command, so no descriptor
       // outlives the process either way.
-      const worker = new Worker(script, { workerData, trackUnmanagedFds: false });
+      const worker = new Worker(script, { workerData, trackUnmanagedFds: false, resourceLimits });
       const slot: Slot<F> = { worker, inFlight: 0 };
       worker.on('message', (msg: PoolMessage<R, F>) => this.onMessage(slot, msg));
       worker.on('error', (err) => this.fail(err));
