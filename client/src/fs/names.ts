@@ -11,7 +11,8 @@ export interface DirName {
   raw?: Buffer;
 }
 
-const strict = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a name that begins with U+FEFF keeps it.
+const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Decodes bytes as UTF-8; null when they are not valid UTF-8. */
 export function utf8OrNull(bytes: Uint8Array): string | null {

@@ -26,7 +26,9 @@ export interface MsgMap {
 }
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a string that begins with U+FEFF keeps it (the default drops it: a file named
+// "\uFEFFx" came back as "x"; found by tests/fuzz/codecs).
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 class Writer {
   private buf = new Uint8Array(256);
