@@ -9,6 +9,8 @@
 // ambiguous, and the marker then tracks the trees behind it by full digest, so sharing a mark
 // never makes it skip walking a tree.
 
+import { grown } from '../../../core/src/bytes/grown.js';
+
 const INITIAL = 1 << 16;
 /** Most bits of the first-level table (4 MiB of Uint32 at 20). */
 const MAX_TABLE_BITS = 20;
@@ -40,13 +42,8 @@ export class CandidateSet {
   /** Adds a digest larger than every digest added before. */
   add(digest: Uint8Array): void {
     if (this.n === this.hi.length) {
-      const grow = (a: Uint32Array): Uint32Array => {
-        const b = new Uint32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.hi = grow(this.hi);
-      this.lo = grow(this.lo);
+      this.hi = grown(this.hi);
+      this.lo = grown(this.lo);
     }
     this.hi[this.n] = readU32(digest, 0);
     this.lo[this.n] = readU32(digest, 4);

@@ -20,6 +20,7 @@
 //
 // No wall-clock delay and no lock: backups, restores and commits run throughout.
 
+import { grown } from '../../../core/src/bytes/grown.js';
 import type { GcSummary } from '../../../core/src/api/gc.js';
 import type { Sessions } from '../backup/sessions.js';
 import type { Config } from '../config/schema.js';
@@ -121,11 +122,7 @@ class SegmentBytes {
       this.sparse.set(segment, (this.sparse.get(segment) ?? 0) + n);
       return;
     }
-    if (segment >= this.bytes.length) {
-      const grown = new Float64Array(Math.max(segment + 1, this.bytes.length * 2));
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
+    if (segment >= this.bytes.length) this.bytes = grown(this.bytes, segment + 1);
     this.bytes[segment] = (this.bytes[segment] as number) + n;
   }
 

@@ -2,6 +2,8 @@
 // size). A million condemned objects as an array of Buffers cost over 100 MiB of heap (each
 // Buffer object weighs several times its 32 bytes); packed they cost 36 MiB.
 
+import { grown } from '../../../core/src/bytes/grown.js';
+
 const INITIAL = 4096;
 
 export class DigestList {
@@ -22,12 +24,8 @@ export class DigestList {
 
   push(digest: Uint8Array, size = 0): void {
     if (this.n === this.sizes.length) {
-      const packed = Buffer.allocUnsafe(this.packed.length * 2);
-      this.packed.copy(packed);
-      this.packed = packed;
-      const sizes = new Uint32Array(this.sizes.length * 2);
-      sizes.set(this.sizes);
-      this.sizes = sizes;
+      this.packed = grown(this.packed);
+      this.sizes = grown(this.sizes);
     }
     this.packed.set(digest.subarray(0, 32), this.n * 32);
     this.sizes[this.n] = size;

@@ -6,6 +6,7 @@
 // vain (the switch leaves an entry that moved alone), and nothing points a new entry into a
 // sealed segment but compaction itself.
 
+import { grown } from '../../../core/src/bytes/grown.js';
 import { scanObjects } from '../store/gc-index.js';
 import type { ObjectIndex } from '../store/object-index.js';
 
@@ -32,11 +33,7 @@ export class LiveOffsets {
   private note(segment: number, offset: number): void {
     const l = this.lists.get(segment);
     if (!l) return;
-    if (l.n === l.offsets.length) {
-      const grown = new Uint32Array(l.offsets.length * 2);
-      grown.set(l.offsets);
-      l.offsets = grown;
-    }
+    if (l.n === l.offsets.length) l.offsets = grown(l.offsets);
     l.offsets[l.n++] = offset;
   }
 

@@ -8,6 +8,8 @@
 // 10-million-object index. In digest order, each transaction covers a run of neighbouring
 // pages and a pass over the index writes each page about once.
 
+import { grown } from '../../../core/src/bytes/grown.js';
+
 const INITIAL = 4096;
 const FIELDS = 4;
 /** Bits of a move's number in its sort key (a key is a double: 24 bits of digest above them). */
@@ -25,12 +27,8 @@ export class MoveList {
   /** Adds a move from `segment` at `offset`; its target is set by `placed`. Answers its number. */
   push(digest: Uint8Array, segment: number, offset: number): number {
     if (this.n === this.fields.length / FIELDS) {
-      const digests = Buffer.allocUnsafe(this.digests.length * 2);
-      this.digests.copy(digests);
-      this.digests = digests;
-      const fields = new Uint32Array(this.fields.length * 2);
-      fields.set(this.fields);
-      this.fields = fields;
+      this.digests = grown(this.digests);
+      this.fields = grown(this.fields);
     }
     if (this.n >= 2 ** ID_BITS) throw new Error('too many moves in one list');
     this.digests.set(digest.subarray(0, 32), this.n * 32);

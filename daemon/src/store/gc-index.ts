@@ -5,6 +5,7 @@
 // yields to the event loop between chunks: a long read transaction would keep LMDB from
 // reusing pages while backups write, and the daemon must keep serving uploads meanwhile.
 
+import { grown } from '../../../core/src/bytes/grown.js';
 import { sha256 } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { encodeProtection, encodeTombstone } from '../../../core/src/objects/snapshot.js';
@@ -54,11 +55,7 @@ export async function condemnedDigests(index: ObjectIndex): Promise<Buffer> {
     for (const key of index.condemned.getKeys({ start: after, limit: CHUNK + 1 })) {
       if (after && key.equals(after)) continue;
       if (inChunk === CHUNK) break;
-      if ((n + 1) * 32 > packed.length) {
-        const grown = Buffer.allocUnsafe(packed.length * 2);
-        packed.copy(grown, 0, 0, n * 32);
-        packed = grown;
-      }
+      if ((n + 1) * 32 > packed.length) packed = grown(packed);
       key.copy(packed, n * 32, 0, 32);
       n++;
       inChunk++;
