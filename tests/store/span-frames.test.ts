@@ -42,7 +42,9 @@ test('a span read as frames holds exactly the objects asked for, gaps dropped, p
   const got: Array<{ header: ObjectHeader; payload: Buffer }> = [];
   for (const span of spans) {
     const stored = await store.readStoredSpan(span);
-    const frames = parseFrames(await store.readSpanFrames(span));
+    const read = await store.readSpanFrames(span);
+    const frames = parseFrames(read.frames);
+    read.release();
     assert.equal(frames.length, span.length);
     frames.forEach((f, i) => {
       assert.deepEqual(Buffer.from(f.header.digest), Buffer.from((span[i] as SpanItem).digest), 'storage order, the digest asked for');
@@ -58,4 +60,30 @@ test('a span read as frames holds exactly the objects asked for, gaps dropped, p
     assert.equal(header.rawLength, o.raw.length);
     assert.ok(payload.equals(o.stored));
   }
+});
+
+test('a span buffer handed back is read into again; one still held is never overwritten', async (t) => {
+  const store = await openStore(tempDir(t), BASES[1] as (typeof BASES)[number]);
+  t.after(() => store.close());
+  // objects large enough for pooled buffers (spans of 64 KiB and more)
+  const objects = Array.from({ length: 6 }, (_v, i) => makeObject(ObjectKind.data, randomBytes(100_000 + i * 1000), false));
+  await append(store, objects);
+  await store.flush();
+  const span = (o: TestObject): SpanItem[] => [{ digest: o.digest, location: store.locate(o.digest) as NonNullable<ReturnType<typeof store.locate>> }];
+  const payloadOf = (frames: Buffer): Buffer => Buffer.from((parseFrames(frames)[0] as { payload: Buffer }).payload);
+
+  const a = await store.readSpanFrames(span(objects[0] as TestObject));
+  const aBytes = Buffer.from(a.frames);
+  const b = await store.readSpanFrames(span(objects[1] as TestObject));
+  assert.notEqual(a.frames.buffer, b.frames.buffer, 'a buffer not handed back is not handed out again');
+  const c = await store.readSpanFrames(span(objects[2] as TestObject));
+  assert.ok(a.frames.equals(aBytes), 'the frames still held are untouched by later reads');
+  assert.ok(payloadOf(a.frames).equals((objects[0] as TestObject).stored));
+
+  b.release();
+  const d = await store.readSpanFrames(span(objects[3] as TestObject));
+  assert.equal(d.frames.buffer, b.frames.buffer, 'the buffer handed back is read into again');
+  assert.ok(payloadOf(d.frames).equals((objects[3] as TestObject).stored), 'and holds the new span, whole');
+  assert.ok(payloadOf(c.frames).equals((objects[2] as TestObject).stored));
+  for (const r of [a, c, d]) r.release();
 });

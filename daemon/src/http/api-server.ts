@@ -126,7 +126,7 @@ function routeHandlers(d: ApiServerDeps, guesses: GuessLimiter): RouteHandlers {
       ingest: { syncEveryBytes: d.syncEveryBytes },
       shutdown: d.shutdown,
     }),
-    snapshots: snapshotRoutes({ store: d.datastore.objects, catalog: d.catalog, trees: d.trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST }),
+    snapshots: snapshotRoutes({ store: d.datastore.objects, catalog: d.catalog, trees: d.trees, maxObjectsPerRequest: MAX_OBJECTS_PER_REQUEST, shutdown: d.shutdown }),
     tokens: tokenRoutes(d.tokens),
     disks: diskRoutes(d.disks),
     tasks: taskRoutes(d.tasks),

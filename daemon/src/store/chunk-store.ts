@@ -18,7 +18,7 @@ import { Codec, ObjectKind, kindName } from '../../../core/src/objects/kinds.js'
 import { readIdentity, openOrCreateIdentity, writeIdentity, type DatastoreIdentity } from './identity.js';
 import { LocationView, decodeLocation, encodeLocation, openObjectIndex, relocated, type Location, type ObjectIndex } from './object-index.js';
 import { RECORD_HEADER_BYTES, payloadCrc, type RecordHeader } from './record-format.js';
-import { SegmentReader } from './segment-reader.js';
+import { SegmentReader, type SpanFrames } from './segment-reader.js';
 import { listSegments, segmentPath } from './segment-files.js';
 import { SegmentWriter, type AppendItem } from './segment-writer.js';
 import type { SegmentFileSystem } from './segment-io.js';
@@ -360,10 +360,10 @@ export class ChunkStore implements SegmentBackendHost {
   }
 
   /** The same records as wire frames in one buffer (see SegmentReader.readSpanFrames): what the objects route sends. */
-  async readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<Buffer> {
+  async readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<SpanFrames> {
     const segment = items[0]?.location.segment;
-    if (segment === undefined) return Buffer.alloc(0);
-    if (this.movedAway.has(segment)) return encodeFrames(await this.readEachWhereNow(items));
+    if (segment === undefined) return { frames: Buffer.alloc(0), release: () => undefined };
+    if (this.movedAway.has(segment)) return { frames: encodeFrames(await this.readEachWhereNow(items)), release: () => undefined };
     return this.leases.during(segment, () => this.reader.readSpanFrames(items));
   }
 

@@ -15,14 +15,22 @@ import { decodeLocation, type Location, type ObjectIndex } from './object-index.
 import type { ObjectSource } from './reachability.js';
 import { spanBytes } from './read-spans.js';
 import { segmentPath } from './segment-files.js';
+import { SpanBuffers } from './span-buffers.js';
 import { nodeSegmentFs, type SegmentFileSystem, type SegmentHandle } from './segment-io.js';
 
 const MAX_OPEN = 64;
+
+/** Frames to send, in a buffer to hand back (release) once the socket has written them. */
+export interface SpanFrames {
+  frames: Buffer;
+  release(): void;
+}
 
 export class SegmentReader {
   private readonly files = new Map<number, SegmentHandle>();
   private readonly opening = new Map<number, Promise<SegmentHandle>>();
   private readonly zstd = new Zstd();
+  private readonly spanBuffers = new SpanBuffers();
 
   constructor(private readonly root: string, private readonly fs: SegmentFileSystem = nodeSegmentFs) {}
 
@@ -71,12 +79,18 @@ export class SegmentReader {
   /**
    * The records of readStoredSpan as consecutive wire frames, made in the buffer they were
    * read into: a frame's header is 8 bytes shorter than a record's, so each frame moves down
-   * over the one before's spare bytes (and any gap). Serving a check or a restore then
-   * allocates nothing per span beyond the read (a fresh buffer per span cost page faults and
-   * collections, on this machine more than copying into memory already touched).
+   * over the one before's spare bytes (and any gap). Serving a check, a restore or a pull then
+   * allocates nothing per span (a fresh buffer per span cost page faults and collections, on
+   * this machine more than copying into memory already touched): the read goes into a buffer
+   * used before, which the caller releases once it has been sent.
    */
-  async readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<Buffer> {
-    const { span, records } = await this.readSpan(items);
+  async readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<SpanFrames> {
+    const into = this.spanBuffers.take(spanBytes(items));
+    const release = (): void => this.spanBuffers.give(into);
+    const { span, records } = await this.readSpan(items, into).catch((err: unknown) => {
+      release();
+      throw err;
+    });
     const first = items[0]?.location;
     let end = 0;
     for (const { header, at } of records) {
@@ -89,17 +103,20 @@ export class SegmentReader {
       span.copyWithin(end + FRAME_HEADER_BYTES, payload, payload + header.storedLength);
       end += FRAME_HEADER_BYTES + header.storedLength;
     }
-    return span.subarray(0, end);
+    return { frames: span.subarray(0, end), release };
   }
 
-  /** One read covering `items`, each record checked (header, digest, payload CRC); `at` is its place in `span`. */
-  private async readSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<{ span: Buffer; records: Array<{ header: RecordHeader; at: number }> }> {
+  /**
+   * One read covering `items`, each record checked (header, digest, payload CRC); `at` is its
+   * place in `span`. Read into `into` when given (at least the span's bytes), else a new buffer.
+   */
+  private async readSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>, into?: Buffer): Promise<{ span: Buffer; records: Array<{ header: RecordHeader; at: number }> }> {
     const first = items[0];
     if (!first) return { span: Buffer.alloc(0), records: [] };
     const start = first.location.offset;
-    const end = start + spanBytes(items);
+    const bytes = spanBytes(items);
     const fh = await this.file(first.location.segment);
-    const span = Buffer.allocUnsafe(end - start);
+    const span = into ? into.subarray(0, bytes) : Buffer.allocUnsafe(bytes);
     // A failed read is tried once more before it counts: a transient fault (a cable, a
     // controller reset) then costs nothing; a failing sector fails twice.
     const bytesRead = await readFully(fh, span, start).catch(() => readFully(fh, span, start)).catch((err: unknown) => {

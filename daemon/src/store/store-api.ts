@@ -14,6 +14,7 @@ import type { HoldKind, Location, SessionRecord } from './object-index.js';
 import type { ObjectSource, WalkedTree } from './reachability.js';
 import type { AppendItem } from './segment-writer.js';
 import type { StoredObject, StorePosition } from './chunk-store.js';
+import type { SpanFrames } from './segment-reader.js';
 
 export type { HoldKind, SessionRecord } from './object-index.js';
 
@@ -27,8 +28,11 @@ export interface ObjectStore extends ObjectSource {
   flush(): Promise<void>;
   /** Records of one segment, sorted by offset, read together (restores). */
   readStoredSpan(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<StoredObject[]>;
-  /** The same records as consecutive wire frames in one buffer (what the objects route sends). */
-  readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<Buffer>;
+  /**
+   * The same records as consecutive wire frames in one buffer (what the objects route sends);
+   * release() once it has been written hands the buffer back for the next span.
+   */
+  readSpanFrames(items: ReadonlyArray<{ location: Location; digest: Uint8Array }>): Promise<SpanFrames>;
   /** Where the next appended record goes (a session's uploads lie after where it began). */
   position(): StorePosition;
   /** Moves on whenever garbage collection removes index entries: proof of presence found before is stale. */

@@ -12,9 +12,10 @@ import { canReadGroup, type Principal } from '../../auth/principal.js';
 import type { Catalog } from '../../backup/catalog.js';
 import type { TreeReader } from '../../backup/tree-reader.js';
 import type { ObjectStore } from '../../store/store-api.js';
+import type { SpanFrames } from '../../store/segment-reader.js';
+import { sendFrameSpans } from '../frame-stream.js';
 import { readSpans, spanBytes, type SpanItem } from '../../store/read-spans.js';
 import type { Handler } from '../route-types.js';
-import { Readable } from 'node:stream';
 
 /** Spans of one objects request read at once, and the bytes they may hold between them (at least one span always). */
 const SPANS_IN_FLIGHT = 8;
@@ -25,6 +26,8 @@ export interface SnapshotDeps {
   catalog: Catalog;
   trees: TreeReader;
   maxObjectsPerRequest: number;
+  /** The daemon's shutdown: an objects answer then ends its connection. */
+  shutdown?: AbortSignal;
 }
 
 type BySnapshot = { params: typeof SnapshotParams };
@@ -97,7 +100,7 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     // a ranged GET, whose latencies then overlap instead of adding up (a level of a thousand
     // small trees is a thousand spans). A span read ahead and never answered (the client
     // went away, or an earlier span failed) has its failure dropped, not left unhandled.
-    const inFlight: Array<{ read: Promise<Buffer>; bytes: number }> = [];
+    const inFlight: Array<{ read: Promise<SpanFrames>; bytes: number }> = [];
     let inFlightBytes = 0;
     const readAhead = (): void => {
       while (inFlight.length < SPANS_IN_FLIGHT && (inFlight.length === 0 || inFlightBytes < BYTES_IN_FLIGHT)) {
@@ -110,7 +113,7 @@ export function snapshotRoutes(deps: SnapshotDeps) {
         inFlightBytes += bytes;
       }
     };
-    const readNext = async (): Promise<Buffer | null> => {
+    const readNext = async (): Promise<SpanFrames | null> => {
       readAhead();
       const head = inFlight.shift();
       if (!head) return null;
@@ -123,10 +126,9 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     // with its typed error (STORE_CORRUPT) rather than a bare failed response. Damage further
     // on can only cut the stream short: the client then names the objects that never came.
     const first = await readNext();
-    const stream = Readable.from((async function* () {
-      for (let frames = first; frames; frames = await readNext()) yield frames;
-    })());
-    return reply.type(MEDIA_FRAMES).send(stream);
+    if (!first) return reply.type(MEDIA_FRAMES).send(Buffer.alloc(0));
+    await sendFrameSpans(reply, first, readNext, { contentType: MEDIA_FRAMES, shutdown: deps.shutdown });
+    return reply;
   };
 
   const tree: Handler<BySnapshot & { querystring: typeof PathQuery }, TreeListing> = async (req) => {
