@@ -29,6 +29,7 @@ import { excludeMatcher, type ExcludeMatcher } from './excludes.js';
 import { FileBatcher } from './file-batcher.js';
 import { FilesCache, type CachedContent, type FileIdentity } from './files-cache.js';
 import { PreviousTrees } from './previous-trees.js';
+import { DepthFirst } from './depth-first.js';
 import { layoutSources, type SourceNode } from './source-layout.js';
 import { chunkStdin } from './stdin-source.js';
 import { Uploader, type UploadTotals } from './uploader.js';
@@ -203,6 +204,15 @@ interface Attempt {
   native: boolean;
 }
 
+/** A file's entry completed with its content (null: the file was skipped). */
+function withContent(e: TreeEntry, content: CachedContent | null): TreeEntry | null {
+  if (!content) return null;
+  if (content.list) e.list = content.list;
+  else if (content.data && content.data.length > 0) e.data = content.data;
+  if (content.xattrs && content.xattrs.length > 0) e.xattrs = content.xattrs;
+  return e;
+}
+
 interface WalkDeps {
   pool: ContentPool;
   files: FileBatcher;
@@ -216,6 +226,8 @@ interface WalkDeps {
 /** The walk of one attempt: entries, content, trees. */
 class Walk {
   private readonly hardlinks = new Map<string, Promise<CachedContent | null>>();
+  /** Directory scans in flight: enough to keep libuv's four threads listing. */
+  private readonly scans = new DepthFirst(32);
 
   constructor(private readonly run: BackupRun, readonly deps: WalkDeps) {}
 
@@ -225,24 +237,24 @@ class Walk {
   }
 
   async root(node: SourceNode): Promise<Buffer> {
-    if (node.kind === 'real') return this.dir(node.fsPath, '', []);
+    if (node.kind === 'real') return this.dir(node.fsPath, '', [], []);
     if (node.kind !== 'virtual') throw new RangeError('the root must be a directory');
-    return this.virtualDir(node, []);
+    return this.virtualDir(node, [], []);
   }
 
-  private async virtualDir(node: Extract<SourceNode, { kind: 'virtual' }>, components: string[]): Promise<Buffer> {
-    const entries: Array<Promise<TreeEntry | null>> = [];
+  private async virtualDir(node: Extract<SourceNode, { kind: 'virtual' }>, components: string[], place: readonly number[]): Promise<Buffer> {
+    const entries: Array<TreeEntry | null | Promise<TreeEntry | null>> = [];
     for (const [name, child] of node.children) {
       const path = [...components, name];
       if (child.kind === 'stdin') entries.push(this.stdinEntry(name));
       else if (child.kind === 'virtual') {
         entries.push((async () => {
           const e = this.describeVirtual(name, child.fsPath);
-          e.subtree = await this.virtualDir(child, path);
+          e.subtree = await this.virtualDir(child, path, [...place, entries.length]);
           return e;
         })());
       } else {
-        entries.push(this.entry(child.fsPath, statPath(child.fsPath, { name }), child.fsPath, path, undefined));
+        entries.push(this.entry(child.fsPath, statPath(child.fsPath, { name }), child.fsPath, components, undefined, place, entries.length));
       }
     }
     return this.storeTree(await Promise.all(entries), false);
@@ -254,19 +266,23 @@ class Walk {
     return baseEntry(s, 'dir', () => inodeKey(s));
   }
 
-  private async dir(fsPath: NativePath, stored: string, components: string[]): Promise<Buffer> {
+  /** `place`: the directory's place in the tree's pre-order (DepthFirst), its ancestors' indices among their siblings. */
+  private async dir(fsPath: NativePath, stored: string, components: string[], place: readonly number[]): Promise<Buffer> {
     // the walk runs no further ahead of the content workers than the batcher allows
     const room = this.deps.files.room();
     if (room) await room;
     let scanned: ScannedEntry[];
     try {
-      scanned = await scanDirectoryAsync(fsPath, this.run.options.env.addon);
+      scanned = await this.scans.run(place, () => scanDirectoryAsync(fsPath, this.run.options.env.addon));
     } catch (err) {
       this.warn(fsPath, err);
       scanned = [];
     }
     const prev = this.deps.previous ? await this.deps.previous.listing(components) : null;
-    const entries: Array<Promise<TreeEntry | null>> = [];
+    // Entries known at once (a files cache hit, most of an unchanged backup) are placed
+    // without a promise each; only those that wait (a file to read, a subdirectory) are awaited.
+    const entries: Array<TreeEntry | null> = [];
+    const waits: Array<Promise<void>> = [];
     for (const s of scanned) {
       const n = s.name;
       const childStored = stored === '' ? n.name : `${stored}/${n.name}`;
@@ -276,25 +292,43 @@ class Walk {
         this.run.warnings.push(`${showPath(p)}: vanished during the backup (errno ${s.errno}); skipped`);
         continue;
       }
-      entries.push(this.entry(p, s, childStored, [...components, n.name], prev?.get(n.name)));
+      const at = entries.length;
+      const e = this.entry(p, s, childStored, components, prev?.get(n.name), place, at);
+      entries.push(e instanceof Promise ? null : e);
+      if (e instanceof Promise) {
+        waits.push(e.then((done) => {
+          entries[at] = done;
+        }));
+      }
     }
+    if (waits.length > 0) await Promise.all(waits);
     // scanDirectoryAsync returns names in the tree's order already
-    return this.storeTree(await Promise.all(entries), true);
+    return this.storeTree(entries, true);
   }
 
-  private async entry(p: NativePath, s: ScannedEntry, stored: string, components: string[], prev: TreeEntry | undefined): Promise<TreeEntry | null> {
+  private entry(p: NativePath, s: ScannedEntry, stored: string, components: string[], prev: TreeEntry | undefined, place: readonly number[], index: number): TreeEntry | null | Promise<TreeEntry | null> {
     const type = entryType(s.mode);
     const e = baseEntry(s, type, () => inodeKey(s));
+    if (type !== 'file') return this.otherEntry(p, e, stored, [...components, e.name], [...place, index]);
+    // the files cache holds a file's xattrs with its content: a hit needs no syscall
+    let content: CachedContent | null | Promise<CachedContent | null>;
     try {
-      if (type === 'file') {
-        // the files cache holds a file's xattrs with its content: a hit needs no syscall
-        const content = await this.fileContent(p, s, e, prev);
-        if (!content) return null;
-        if (content.list) e.list = content.list;
-        else if (content.data && content.data.length > 0) e.data = content.data;
-        if (content.xattrs && content.xattrs.length > 0) e.xattrs = content.xattrs;
-        return e;
-      }
+      content = this.fileContent(p, s, e, prev);
+    } catch (err) {
+      this.warn(p, err);
+      return null;
+    }
+    if (!(content instanceof Promise)) return withContent(e, content);
+    return content.then((c) => withContent(e, c), (err: unknown) => {
+      this.warn(p, err);
+      return null;
+    });
+  }
+
+  /** A directory, symlink or special file. */
+  private async otherEntry(p: NativePath, e: TreeEntry, stored: string, components: string[], place: readonly number[]): Promise<TreeEntry | null> {
+    const { type } = e;
+    try {
       const xattrs = await this.xattrs(p);
       if (xattrs) e.xattrs = xattrs;
       if (type === 'dir') {
@@ -304,7 +338,7 @@ class Walk {
           return null;
         }
         this.run.progress.dirs++;
-        e.subtree = await this.dir(p, stored, components);
+        e.subtree = await this.dir(p, stored, components, place);
       } else if (type === 'symlink') readTarget(p, e);
     } catch (err) {
       this.warn(p, err);
@@ -324,7 +358,7 @@ class Walk {
     }
   }
 
-  private fileContent(p: NativePath, s: ScannedEntry, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
+  private fileContent(p: NativePath, s: ScannedEntry, e: TreeEntry, prev: TreeEntry | undefined): CachedContent | null | Promise<CachedContent | null> {
     const progress = this.run.progress;
     progress.files++;
     progress.bytes += e.size;
@@ -333,14 +367,14 @@ class Walk {
     const key = id.key.toString('latin1');
     let shared = this.hardlinks.get(key);
     if (!shared) {
-      shared = this.readContent(p, id, e, prev);
+      shared = Promise.resolve(this.readContent(p, id, e, prev));
       this.hardlinks.set(key, shared);
     }
     return shared;
   }
 
-  /** A file's content and xattrs: from the files cache, the previous snapshot, or read by a worker. */
-  private async readContent(p: NativePath, id: FileIdentity, e: TreeEntry, prev: TreeEntry | undefined): Promise<CachedContent | null> {
+  /** A file's content and xattrs: from the files cache or the previous snapshot at once, else read by a worker. */
+  private readContent(p: NativePath, id: FileIdentity, e: TreeEntry, prev: TreeEntry | undefined): CachedContent | Promise<CachedContent | null> {
     const { cache } = this.deps;
     const hit = cache?.lookup(id);
     if (hit) {
@@ -353,6 +387,12 @@ class Walk {
       cache?.record(id, reused);
       return reused;
     }
+    return this.readFile(p, id, e);
+  }
+
+  /** A file the cache cannot vouch for: its xattrs, then its content through a worker. */
+  private async readFile(p: NativePath, id: FileIdentity, e: TreeEntry): Promise<CachedContent | null> {
+    const { cache } = this.deps;
     const xattrs = await this.xattrs(p);
     if (e.size === 0) {
       const empty: CachedContent = xattrs ? { xattrs } : {};

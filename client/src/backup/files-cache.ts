@@ -76,7 +76,8 @@ function decodeXattrs(b: Buffer, at: number): Array<[string, Uint8Array]> | null
 
 export class FilesCache {
   private readonly pending = new Map<string, [Buffer, Buffer]>();
-  private readonly seen = new Set<string>();
+  /** Keys this run met (hits and records), kept as they came: a set is made only to prune. */
+  private readonly seen: Buffer[] = [];
   hits = 0;
   misses = 0;
 
@@ -112,10 +113,11 @@ export class FilesCache {
       return null;
     }
     this.hits++;
-    this.seen.add(key.toString('latin1'));
-    const digests: Uint8Array[] = [];
-    // getBinaryFast's buffer is reused by the next read: copy what we keep.
-    for (let at = HEADER; at < end; at += 32) digests.push(Buffer.from(b.subarray(at, at + 32)));
+    this.seen.push(key);
+    // getBinaryFast's buffer is reused by the next read: copy what we keep, in one piece.
+    const kept = Buffer.from(b.subarray(HEADER, end));
+    const digests: Uint8Array[] = new Array(count);
+    for (let i = 0; i < count; i++) digests[i] = kept.subarray(i * 32, i * 32 + 32);
     const content: CachedContent = flags & FLAG_LIST ? { list: digests[0] as Uint8Array } : { data: digests };
     if (xattrs.length > 0) content.xattrs = xattrs;
     return content;
@@ -124,9 +126,8 @@ export class FilesCache {
   /** Remembers a file's content for after the commit. */
   record(f: FileIdentity, c: CachedContent): void {
     const key = f.key;
-    const k = key.toString('latin1');
-    this.seen.add(k);
-    this.pending.set(k, [key, encodeValue(f, c)]);
+    this.seen.push(key);
+    this.pending.set(key.toString('latin1'), [key, encodeValue(f, c)]);
   }
 
   /**
@@ -135,14 +136,15 @@ export class FilesCache {
    */
   async save(): Promise<void> {
     const total = this.db.getKeysCount();
-    const prune = total > 2 * this.seen.size + 1000;
+    const prune = total > 2 * this.seen.length + 1000;
     // an unchanged backup has nothing to write: no transaction, no sync
     if (this.pending.size === 0 && !prune) return;
     await this.db.transaction(() => {
       for (const [key, value] of this.pending.values()) void this.db.put(key, value);
       if (prune) {
+        const seen = new Set(this.seen.map((k) => k.toString('latin1')));
         for (const key of this.db.getKeys()) {
-          if (!this.seen.has(Buffer.from(key).toString('latin1'))) void this.db.remove(key);
+          if (!seen.has(Buffer.from(key).toString('latin1'))) void this.db.remove(key);
         }
       }
     });
