@@ -294,8 +294,9 @@ class Walk {
       }
       const at = entries.length;
       const e = this.entry(p, s, childStored, components, prev?.get(n.name), place, at);
-      entries.push(e instanceof Promise ? null : e);
-      if (e instanceof Promise) {
+      if (!(e instanceof Promise)) entries.push(e);
+      else {
+        entries.push(null);
         waits.push(e.then((done) => {
           entries[at] = done;
         }));

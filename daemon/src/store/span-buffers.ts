@@ -46,11 +46,6 @@ export class SpanBuffers {
     this.idle = setTimeout(() => this.clear(), this.idleMs).unref();
   }
 
-  /** The bytes held free now (for tests and metrics). */
-  get heldBytes(): number {
-    return this.freeBytes;
-  }
-
   clear(): void {
     clearTimeout(this.idle);
     this.free = [];
