@@ -209,8 +209,10 @@ export class Reader {
 
 /** Integers decode as number when safe, else bigint; callers normalize with `asBigInt`. */
 function int(v: bigint): number | bigint {
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
 }
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function readValue(r: Reader, depth: number): MsgValue {
   if (depth > MAX_DEPTH) throw new MsgpackError('nesting too deep');
@@ -224,9 +226,9 @@ function readValue(r: Reader, depth: number): MsgValue {
     case 0xc0: return null;
     case 0xc2: return false;
     case 0xc3: return true;
-    case 0xc4: return r.bytes(r.u8()).slice();
-    case 0xc5: return r.bytes(r.u16()).slice();
-    case 0xc6: return r.bytes(r.u32()).slice();
+    case 0xc4: return readBin(r, r.u8());
+    case 0xc5: return readBin(r, r.u16());
+    case 0xc6: return readBin(r, r.u32());
     case 0xcc: return r.u8();
     case 0xcd: return r.u16();
     case 0xce: return r.u32();
@@ -247,11 +249,55 @@ function readValue(r: Reader, depth: number): MsgValue {
 }
 
 function readString(r: Reader, n: number): string {
+  r.need(n);
+  const start = r.pos;
+  r.pos += n;
+  if (n === 2) {
+    const a = r.buf[start] as number;
+    const b = r.buf[start + 1] as number;
+    if (a < 0x80 && b < 0x80) return (twoChars[(a << 7) | b] ??= String.fromCharCode(a, b));
+  }
+  if (n <= SHORT_STRING) {
+    const ascii = asciiString(r.buf, start, r.pos);
+    if (ascii !== null) return ascii;
+  }
   try {
-    return textDecoder.decode(r.bytes(n));
+    return textDecoder.decode(r.buf.subarray(start, r.pos));
   } catch {
     throw new MsgpackError(`invalid UTF-8 string at byte ${r.pos - n}`);
   }
+}
+
+/**
+ * Strings up to this many bytes are tried as ASCII first: every map key and most file names.
+ * A TextDecoder call costs more than the few characters it makes (measured: tree decoding
+ * spent a third of its time there).
+ */
+const SHORT_STRING = 64;
+
+/**
+ * Two-character ASCII strings made once each (the codecs' map keys are one or two characters;
+ * single characters V8 caches itself): the same string every time is a property key V8 has
+ * already internalized.
+ */
+const twoChars: Array<string | undefined> = new Array(1 << 14);
+
+/** The characters of bytes [start, end) when all are ASCII (valid UTF-8 as they are), or null. */
+function asciiString(bytes: Uint8Array, start: number, end: number): string | null {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const b = bytes[i] as number;
+    if (b >= 0x80) return null;
+    s += String.fromCharCode(b);
+  }
+  return s;
+}
+
+/** `slice` of the input: a copy of a Uint8Array, a view of a Buffer (Buffer#slice), as before. */
+function readBin(r: Reader, n: number): Uint8Array {
+  r.need(n);
+  r.pos += n;
+  return r.buf.slice(r.pos - n, r.pos);
 }
 
 function readArray(r: Reader, n: number, depth: number): MsgValue[] {
@@ -264,12 +310,18 @@ function readArray(r: Reader, n: number, depth: number): MsgValue[] {
 
 function readMap(r: Reader, n: number, depth: number): MsgMap {
   r.need(n * 2);
-  const out: MsgMap = Object.create(null) as MsgMap;
+  // A literal, not Object.create(null): maps of one shape (every tree entry) then share a
+  // hidden class and read as fast properties (a null-prototype object is a dictionary; tree
+  // decoding spent a third of its time here). The one key a literal would not keep as its
+  // own property, __proto__, is defined as one.
+  const out: MsgMap = {};
   for (let i = 0; i < n; i++) {
     const k = readValue(r, depth + 1);
     if (typeof k !== 'string') throw new MsgpackError('map keys must be strings');
     if (Object.hasOwn(out, k)) throw new MsgpackError(`duplicate map key ${k}`);
-    out[k] = readValue(r, depth + 1);
+    const v = readValue(r, depth + 1);
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
   }
   return out;
 }
