@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { toHex } from '../../core/src/objects/digest.js';
 import { encode } from '../../core/src/objects/msgpack.js';
 import { buildTreeObjects, decodeTree, sortEntries, treeReferences, type TreeEntry } from '../../core/src/objects/tree.js';
-import { scanTreeRefs } from '../../core/src/objects/tree-refs.js';
+import { scanTreeRefs, scanTreeTotals } from '../../core/src/objects/tree-refs.js';
 
 const RUNS = Number(process.env.HAVEN_FUZZ_RUNS ?? 300);
 
@@ -82,4 +82,60 @@ test('tree refs: an encoded non-tree is refused', () => {
   assert.throws(() => scanTreeRefs(encode([1, 2])), /version 1/);
   assert.throws(() => scanTreeRefs(encode({ v: 1 })), /expected an array/);
   assert.throws(() => scanTreeRefs(new Uint8Array([0x82, 0xa1])), /truncated/);
+});
+
+/** A tree's own totals as SnapshotSizes summed them from decoded entries before the scan. */
+function decodedTotals(bytes: Uint8Array): { files: number; bytes: number; subtrees: string[]; parts: string[] | null } {
+  const tree = decodeTree(bytes);
+  if ('parts' in tree) return { files: 0, bytes: 0, subtrees: [], parts: tree.parts.map(toHex) };
+  const out = { files: 0, bytes: 0, subtrees: [] as string[], parts: null };
+  for (const e of tree.entries) {
+    if (e.subtree) out.subtrees.push(toHex(e.subtree));
+    else if (e.type === 'file') {
+      out.files++;
+      out.bytes += e.size;
+    }
+  }
+  return out;
+}
+
+function scannedTotals(bytes: Uint8Array): ReturnType<typeof decodedTotals> {
+  const t = scanTreeTotals(bytes);
+  return { files: t.files, bytes: t.bytes, subtrees: t.subtrees.map(toHex), parts: t.parts?.map(toHex) ?? null };
+}
+
+test('tree totals: the files, bytes and subtrees decodeTree gives, for generated, split and mutated trees', () => {
+  fc.assert(fc.property(entries, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }), (es, flips) => {
+    for (const bytes of buildTreeObjects(es)) {
+      assert.deepEqual(scannedTotals(bytes), decodedTotals(bytes));
+      const mutated = Buffer.from(bytes);
+      for (const [i, b] of flips) mutated[i % mutated.length] = b;
+      let expected: ReturnType<typeof decodedTotals> | null = null;
+      try {
+        expected = decodedTotals(mutated);
+      } catch {
+        try { scanTreeTotals(mutated); } catch (err) { assert.equal((err as Error).constructor.name, 'MsgpackError'); }
+        continue;
+      }
+      assert.deepEqual(scannedTotals(mutated), expected);
+    }
+  }), { numRuns: RUNS });
+});
+
+test('tree totals: sizes in every integer form decodeTree takes, up to 2^53 - 1', () => {
+  const file = (size: number): TreeEntry => ({ name: 'f', type: 'file', mode: 0o644, uid: 0, gid: 0, mtimeNs: 1n, ctimeNs: 1n, size });
+  for (const size of [0, 1, 127, 128, 65_536, 2 ** 32, 2 ** 40 + 3, Number.MAX_SAFE_INTEGER]) {
+    const [bytes] = buildTreeObjects([file(size)]);
+    assert.deepEqual(scannedTotals(bytes as Uint8Array), { files: 1, bytes: size, subtrees: [], parts: null });
+  }
+  // s: 5 written as int64 (0xd3): decodeTree takes it, and so does the scan
+  const [canonical] = buildTreeObjects([file(5)]);
+  const b = Buffer.from(canonical as Uint8Array);
+  const at = b.indexOf(Buffer.from([0xa1, 0x73, 0x05])) + 2;
+  const variant = Buffer.concat([b.subarray(0, at), Buffer.from([0xd3, 0, 0, 0, 0, 0, 0, 0, 5]), b.subarray(at + 1)]);
+  assert.deepEqual(scannedTotals(variant), decodedTotals(variant));
+  // 2^53 as uint64: refused by both
+  const huge = Buffer.concat([b.subarray(0, at), Buffer.from([0xcf, 0, 0x20, 0, 0, 0, 0, 0, 0]), b.subarray(at + 1)]);
+  assert.throws(() => decodeTree(huge));
+  assert.throws(() => scanTreeTotals(huge), /below 2\^53/);
 });

@@ -114,12 +114,28 @@ function skip(c: Cursor, depth: number): void {
   }
 }
 
+/** An integer at the cursor in any encoding, as decodeTree takes a size: a safe integer, or NaN. */
+function sizeAt(c: Cursor): number {
+  c.need(1);
+  const t = c.buf[c.pos];
+  if (t !== 0xcf && t !== 0xd3) return intAt(c);
+  c.pos++;
+  const v = t === 0xcf ? c.u64() : c.i64();
+  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : Number.NaN;
+}
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 const KEY_V = 0x76; // 'v'
 const KEY_P = 0x70; // 'p'
 const KEY_E = 0x65; // 'e'
 const KEY_D = 0x64; // 'd'
 const KEY_L = 0x4c; // 'L'
 const KEY_T = 0x54; // 'T'
+const KEY_TYPE = 0x74; // 't'
+const KEY_SIZE = 0x73; // 's'
+/** Entry type 'file' (ENTRY_TYPES in tree.ts, numbered from 1). */
+const TYPE_FILE = 1;
 
 function entryRefs(c: Cursor, i: number, out: TreeRefs): void {
   const fields = mapLength(c);
@@ -135,8 +151,57 @@ function entryRefs(c: Cursor, i: number, out: TreeRefs): void {
 }
 
 export function scanTreeRefs(bytes: Uint8Array): TreeRefs {
-  const c = new Cursor(bytes);
   const out: TreeRefs = { parts: null, data: [], lists: [], subtrees: [] };
+  scanTree(bytes, out, (c, i) => entryRefs(c, i, out));
+  return out;
+}
+
+/** What a directory's own entries add up to, read as scanTreeRefs reads references. */
+export interface TreeTotals {
+  /** A split directory's part trees; null for a tree of entries. */
+  parts: Uint8Array[] | null;
+  /** Its files (entries of type file without a subtree) and the sum of their sizes. */
+  files: number;
+  bytes: number;
+  /** Subdirectories' trees (copies). */
+  subtrees: Uint8Array[];
+}
+
+function entryTotals(c: Cursor, i: number, out: TreeTotals): void {
+  const fields = mapLength(c);
+  if (fields < 0) throw new MsgpackError(`entry ${i}: expected a map`);
+  let type = Number.NaN;
+  let size = Number.NaN;
+  let subtree: Uint8Array | null = null;
+  for (let f = 0; f < fields; f++) {
+    const k = keyAt(c);
+    if (isKey(c, k, KEY_TYPE)) type = intAt(c);
+    else if (isKey(c, k, KEY_SIZE)) size = sizeAt(c);
+    else if (isKey(c, k, KEY_T)) subtree = digestAt(c, `entry ${i}.T`).slice();
+    else skip(c, 2);
+  }
+  // decodeTree refuses an entry without an integer size below 2^53
+  if (Number.isNaN(size)) throw new MsgpackError(`entry ${i}.s: expected an integer below 2^53`);
+  if (subtree !== null) out.subtrees.push(subtree);
+  else if (type === TYPE_FILE) {
+    out.files++;
+    out.bytes += size;
+  }
+}
+
+/**
+ * The totals of a tree's own entries: a snapshot's logical size is their sum over its trees.
+ * Reads as much as scanTreeRefs checks, plus each entry's size; a commit checked the rest.
+ */
+export function scanTreeTotals(bytes: Uint8Array): TreeTotals {
+  const out: TreeTotals = { parts: null, files: 0, bytes: 0, subtrees: [] };
+  scanTree(bytes, out, (c, i) => entryTotals(c, i, out));
+  return out;
+}
+
+/** The version, the parts (into out.parts) and every entry (to `entry`) of a tree's bytes. */
+function scanTree(bytes: Uint8Array, out: { parts: Uint8Array[] | null }, entry: (c: Cursor, i: number) => void): void {
+  const c = new Cursor(bytes);
   const fields = mapLength(c);
   if (fields < 0) throw new MsgpackError('not a version 1 tree');
   let version = false;
@@ -151,11 +216,10 @@ export function scanTreeRefs(bytes: Uint8Array): TreeRefs {
     } else if (isKey(c, k, KEY_E)) {
       entries = true;
       const n = arrayLength(c, 'e');
-      for (let i = 0; i < n; i++) entryRefs(c, i, out);
+      for (let i = 0; i < n; i++) entry(c, i);
     } else skip(c, 1);
   }
   if (!version) throw new MsgpackError('not a version 1 tree');
   if (c.pos !== bytes.length) throw new MsgpackError(`${bytes.length - c.pos} trailing bytes`);
   if (out.parts === null && !entries) throw new MsgpackError('e: expected an array');
-  return out;
 }

@@ -1,6 +1,7 @@
 // The logical size of each snapshot (the sum of its file sizes), for the dedup ratio and the
-// UI. Computed in the background after a commit by walking the snapshot's trees; subtrees
-// are memoized by digest, so an incremental snapshot costs what changed. Results persist in
+// UI. Computed in the background after a commit by walking the snapshot's trees (their
+// entries' sizes read without decoding the rest: TreeReader.totals); subtrees are memoized by
+// digest, so an incremental snapshot costs what changed. Results persist in
 // the state database, so a restart only computes snapshots it has never measured.
 
 import type { Database } from 'lmdb';
@@ -98,14 +99,13 @@ export class SnapshotSizes {
     const cached = this.memo.get(key);
     if (cached) return cached;
     const size: TreeSize = { bytes: 0, files: 0 };
-    for (const e of await this.trees.entries(tree)) {
-      if (e.subtree) {
-        const sub = await this.treeSize(e.subtree);
+    for (const own of await this.trees.totals(tree)) {
+      size.bytes += own.bytes;
+      size.files += own.files;
+      for (const subtree of own.subtrees) {
+        const sub = await this.treeSize(subtree);
         size.bytes += sub.bytes;
         size.files += sub.files;
-      } else if (e.type === 'file') {
-        size.bytes += e.size;
-        size.files += 1;
       }
     }
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();

@@ -9,6 +9,7 @@ import { decodeList } from '../../../core/src/objects/list.js';
 import { joinParts } from '../../../core/src/objects/split-tree.js';
 import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
 import { decodeTree, type TreeEntry, type TreeObject } from '../../../core/src/objects/tree.js';
+import { scanTreeTotals, type TreeTotals } from '../../../core/src/objects/tree-refs.js';
 import type { ObjectSource } from '../store/reachability.js';
 
 export class TreeReader {
@@ -22,6 +23,28 @@ export class TreeReader {
     const parts: TreeObject[] = [];
     for (const part of decoded.parts) parts.push(await this.tree(part));
     return decodeOrThrow(tree, 'tree', () => joinParts(parts));
+  }
+
+  /**
+   * What a directory's own entries add up to (its parts' totals when it is split), read without
+   * decoding names and metadata (tree-refs.ts): a snapshot's size sums them over its trees.
+   */
+  async totals(tree: Uint8Array): Promise<TreeTotals[]> {
+    const top = await this.scanTotals(tree);
+    if (top.parts === null) return [top];
+    const parts: TreeTotals[] = [];
+    for (const part of top.parts) {
+      const t = await this.scanTotals(part);
+      // joinParts refuses a part that is split itself: so does this
+      if (t.parts !== null) throw new HavenError('OBJECT_UNDECODABLE', { digest: toHex(part), kind: 'tree', detail: 'a part of a split tree is split itself' });
+      parts.push(t);
+    }
+    return parts;
+  }
+
+  private async scanTotals(digest: Uint8Array): Promise<TreeTotals> {
+    const raw = await this.store.readObject(digest, ObjectKind.tree);
+    return decodeOrThrow(digest, 'tree', () => scanTreeTotals(raw));
   }
 
   private async tree(digest: Uint8Array): Promise<TreeObject> {
