@@ -12,13 +12,16 @@ stage_runtime() {
   "$1/node/bin/node" --version > "$1/node/VERSION"
 }
 
-# Executables run by the tree's runtime, each still one process (no wrapper).
+# Executables run by the tree's runtime, each still one process (no wrapper). A V8 flag in the
+# source's shebang (`#!/usr/bin/env -S node FLAG`) is kept: Linux hands the rest of a shebang
+# line to the interpreter as one argument, so one flag at most.
 # usage: stage_executable SOURCE NEW_TREE INSTALLED_TREE    (e.g. bin/haven .../opt/haven-client.new /opt/haven-client)
 stage_executable() {
-  local name
+  local name flag
   name=$(basename "$1")
+  flag=$(head -n 1 "$1" | sed -n 's|^#!/usr/bin/env -S node \(--[^ ]*\)$| \1|p')
   mkdir -p "$2/bin"
-  { echo "#!$3/node/bin/node"; tail -n +2 "$1"; } > "$2/bin/$name"
+  { echo "#!$3/node/bin/node$flag"; tail -n +2 "$1"; } > "$2/bin/$name"
   chmod 755 "$2/bin/$name"
 }
 
