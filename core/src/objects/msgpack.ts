@@ -208,7 +208,7 @@ export class Reader {
 }
 
 /** Integers decode as number when safe, else bigint; callers normalize with `asBigInt`. */
-function int(v: bigint): number | bigint {
+export function int(v: bigint): number | bigint {
   return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v;
 }
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);

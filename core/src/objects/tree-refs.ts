@@ -12,7 +12,7 @@
 // with decodeTree before any snapshot could reach it.
 
 import { DIGEST_BYTES } from './kinds.js';
-import { MAX_DEPTH, MsgpackError, Reader as Cursor } from './msgpack.js';
+import { MAX_DEPTH, MsgpackError, Reader as Cursor, int } from './msgpack.js';
 import { TREE_VERSION } from './tree.js';
 
 export interface TreeRefs {
@@ -120,11 +120,9 @@ function sizeAt(c: Cursor): number {
   const t = c.buf[c.pos];
   if (t !== 0xcf && t !== 0xd3) return intAt(c);
   c.pos++;
-  const v = t === 0xcf ? c.u64() : c.i64();
-  return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : Number.NaN;
+  const v = int(t === 0xcf ? c.u64() : c.i64());
+  return typeof v === 'number' ? v : Number.NaN;
 }
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 const KEY_V = 0x76; // 'v'
 const KEY_P = 0x70; // 'p'
