@@ -44,3 +44,16 @@ test('chunks below the probe size are always compressed (the uploader keeps the 
   assert.equal(probe.worthCompressing(randomBytes((64 << 10) - 1)), true);
   assert.equal(probe.worthCompressing(randomBytes(64)), true);
 });
+
+test('compressInScratch: the first call, a larger input after a smaller one, and the view replaced by the next call', () => {
+  const z = new Zstd(); // a fresh context: its scratch buffer is made by the first call
+  const small = text(1000);
+  const first = Buffer.from(z.compressInScratch(small, 4));
+  assert.ok(first.length > 0 && first.length < small.length);
+  assert.deepEqual(z.decompress(first, small.length), small);
+  const large = Buffer.concat([text(3 << 20), randomBytes(1 << 20)]); // beyond the first scratch buffer
+  const view = z.compressInScratch(large, 4);
+  assert.deepEqual(z.decompress(Buffer.from(view), large.length), large);
+  const again = z.compressInScratch(small, 4);
+  assert.deepEqual(Buffer.from(again), first, 'the same bytes compress the same');
+});

@@ -14,12 +14,15 @@ import type { ContentSummary, ContentWorkerData, FileJob, FileResult } from './c
 import { collectIfBuffersExceed } from '../workers/garbage.js';
 import { serveJobs } from '../workers/worker-protocol.js';
 import { Uploader, type PendingObject } from './uploader.js';
+import { WindowRecycler } from './window-recycler.js';
 import { ZeroChunks } from './zero-chunks.js';
 
 /** Ask `has` about this many bytes of chunks at a time (what a worker holds between flushes). */
 const PUT_BYTES = 8 << 20;
-/** Buffers alive and dead beyond this make the worker collect garbage after a flush. */
-const BUFFER_BOUND = 48 << 20;
+/** Buffers beyond the windows' own bytes (frames on their way out, mostly dead) make the worker collect garbage after a flush. */
+const GARBAGE_BOUND = 32 << 20;
+/** Free windows kept for reuse: the one being read, one or two retired and pending, a small-file arena. */
+const WINDOWS_KEPT = 4;
 
 const data = workerData as ContentWorkerData;
 
@@ -30,8 +33,9 @@ const api = new HttpTransport({ ...data.connection, maxSockets: 2 });
 const uploader = new Uploader(api, data.session, { level: data.level, maxHasDigests: data.maxHasDigests });
 const cutter: Cutter = createCutter(data.chunker);
 const zeros = new ZeroChunks(data.chunker.maxSize);
+const windows = new WindowRecycler(WINDOW, WINDOWS_KEPT);
 
-let arena = Buffer.allocUnsafe(0);
+let arena: Buffer = Buffer.alloc(0);
 let arenaPos = 0;
 let pending: PendingObject[] = [];
 let pendingBytes = 0;
@@ -53,6 +57,8 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
   const fd = openSync(path, 'r');
   const digests: Buffer[] = [];
   let bytes = 0;
+  /** The window this file reads into, when it is too large for the small-file arena. */
+  let window: Buffer | null = null;
   try {
     // Small files read into the shared arena (one allocation for many files); +1 so that
     // the read that hits end of file needs no second buffer. The slice is reserved at once:
@@ -60,12 +66,13 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
     let buf: Buffer;
     if (sizeHint + 1 <= WINDOW / 4) {
       if (arena.length - arenaPos < sizeHint + 1) {
-        arena = Buffer.allocUnsafe(WINDOW);
+        if (arena.length > 0) windows.retire(arena);
+        arena = windows.take();
         arenaPos = 0;
       }
       buf = arena.subarray(arenaPos, arenaPos + sizeHint + 1);
       arenaPos += sizeHint + 1;
-    } else buf = Buffer.allocUnsafe(WINDOW);
+    } else buf = window = windows.take();
     let start = 0;
     let end = 0;
     let eof = false;
@@ -82,16 +89,18 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
         bytes += len;
       }
       if (eof) break;
-      // Pending chunks still reference this buffer: continue in a fresh one.
-      const next = Buffer.allocUnsafe(WINDOW);
+      // Pending chunks still reference this buffer: continue in another window.
+      const next = windows.take();
       buf.copy(next, 0, start, end);
       end -= start;
       start = 0;
-      buf = next;
+      if (window) windows.retire(window);
+      buf = window = next;
       if (pendingBytes >= PUT_BYTES) await flush();
     }
   } finally {
     closeSync(fd);
+    if (window) windows.retire(window);
   }
   return { digests: Buffer.concat(digests), bytes };
 }
@@ -100,8 +109,10 @@ async function flush(): Promise<void> {
   const batch = pending;
   pending = [];
   pendingBytes = 0;
+  const freeRetired = windows.beginFlush();
   await uploader.put(batch);
-  collectIfBuffersExceed(BUFFER_BOUND);
+  freeRetired();
+  collectIfBuffersExceed(windows.ownedBytes + GARBAGE_BOUND);
 }
 
 async function runJob(job: FileJob): Promise<FileResult[]> {

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import { digestKey } from '../../../core/src/objects/digest.js';
-import { encodeFrameHeader } from '../../../core/src/objects/frame.js';
+import { FRAME_HEADER_BYTES, writeFrameHeader } from '../../../core/src/objects/frame.js';
 import { Codec, type ObjectKind } from '../../../core/src/objects/kinds.js';
 import type { HttpTransport } from '../api/http-transport.js';
 import { CompressionProbe } from './compression-probe.js';
@@ -59,7 +59,8 @@ export class Uploader {
 
   /**
    * Makes sure each object is on the appliance: skips those known, asks `has` about the
-   * rest, uploads the missing ones. Resolves once they are handed to the stream.
+   * rest, uploads the missing ones. Resolves once they are handed to the stream; from then
+   * on nothing here refers to their raw bytes.
    */
   async put(objects: PendingObject[]): Promise<void> {
     const fresh: PendingObject[] = [];
@@ -83,20 +84,28 @@ export class Uploader {
     }
   }
 
+  /**
+   * Each frame, header and payload, is one fresh buffer: the payload is copied even when it
+   * goes out raw, so once put() resolves nothing here refers to an object's raw bytes and
+   * the caller may reuse the memory they sit in (content-worker.ts reads into recycled
+   * windows). One write per object, too, instead of a header and a payload.
+   */
   private async send(o: PendingObject): Promise<void> {
     if (this.failure) throw this.failure;
     let codec: Codec = Codec.none;
     let stored: Uint8Array = o.raw;
     if (o.raw.length >= 64 && this.probe.worthCompressing(o.raw)) {
-      const z = this.zstd.compress(o.raw, this.options.level);
+      const z = this.zstd.compressInScratch(o.raw, this.options.level);
       if (z.length <= o.raw.length * (1 - MIN_SAVING)) {
         codec = Codec.zstd;
         stored = z;
       }
     }
     const s = this.openStream();
-    s.write(encodeFrameHeader({ kind: o.kind, codec, rawLength: o.raw.length, storedLength: stored.length, digest: o.digest }));
-    const ok = s.write(stored);
+    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + stored.length);
+    writeFrameHeader(frame, 0, { kind: o.kind, codec, rawLength: o.raw.length, storedLength: stored.length, digest: o.digest });
+    frame.set(stored, FRAME_HEADER_BYTES);
+    const ok = s.write(frame);
     this.totals.sent++;
     this.totals.rawSent += o.raw.length;
     this.totals.storedSent += stored.length;

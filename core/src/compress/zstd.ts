@@ -31,8 +31,16 @@ export class Zstd {
 
   /** Compresses into a fresh buffer of exactly the compressed size. */
   compress(src: Uint8Array, level = 3): Buffer {
-    const n = this.compressedLength(src, level);
-    return Buffer.from(this.scratch.subarray(0, n));
+    return Buffer.from(this.compressInScratch(src, level));
+  }
+
+  /**
+   * Compresses into this context's scratch buffer: the result is valid until the next call,
+   * so a caller that copies it anyway (into a frame) allocates nothing here.
+   */
+  compressInScratch(src: Uint8Array, level = 3): Buffer {
+    const n = this.compressedLength(src, level); // first: it may replace the scratch buffer
+    return this.scratch.subarray(0, n);
   }
 
   /** The size `src` compresses to, without keeping the result (it stays in scratch until the next call). */
