@@ -1,9 +1,11 @@
-// The content workers read into recycled windows (client/src/backup/window-recycler.ts): a
-// window is read into again once the chunks cut from it were uploaded. Used again too early,
-// a chunk's bytes would change between hashing and upload, and the appliance would refuse
-// the backup (DIGEST_MISMATCH) or a restore would differ. This backs up several windows'
-// worth of each case (a large file mixing raw and compressed chunks, files of a window of
-// their own, thousands of small files sharing arenas), restores, and compares every byte.
+// The content workers read into recycled windows (client/src/backup/window-recycler.ts) and
+// one small-file arena: a buffer is read into again once the chunks cut from it were
+// uploaded. Used again too early, a chunk's bytes would change between hashing and upload,
+// and the appliance would refuse the backup (DIGEST_MISMATCH) or a restore would differ.
+// This backs up several windows' worth of each case (a large file mixing raw and compressed
+// chunks, files of a window of their own, thousands of small files through the arena),
+// restores, and compares every byte. Frames leave through reused blocks (frame-blocks.ts)
+// too: a block used again before the socket sent it would corrupt the stream.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +42,7 @@ test('windows are used again only after their chunks are uploaded: a backup of m
   writeFileSync(join(src, 'big.bin'), Buffer.concat(parts));
   // files too large for the small-file arena, each read into a window of its own
   for (let i = 0; i < 6; i++) writeFileSync(join(src, `mid-${i}.bin`), i % 2 === 0 ? seededBytes(3 * MiB + i, `mid-${i}`) : text(3 * MiB + i, `mid-${i}`));
-  // 2400 small files, about 14 MiB: the arenas they share turn over
+  // 2400 small files, about 15 MiB: the arena is read into again twice
   for (let i = 0; i < 2400; i++) {
     const n = 1024 + ((i * 2654435761) % (11 * 1024));
     writeFileSync(join(src, 'small', `f${i}`), i % 3 === 0 ? seededBytes(n, `s-${i}`) : text(n, `s-${i}`));

@@ -34,7 +34,8 @@ export interface ApiClientOptions extends ServerConnection {
   tls?: https.AgentOptions;
 }
 
-type Body = Buffer | Uint8Array | string | Readable | AsyncIterable<Uint8Array> | null;
+/** A function body is handed the request at once and writes and ends it itself. */
+type Body = Buffer | Uint8Array | string | Readable | AsyncIterable<Uint8Array> | ((req: http.ClientRequest) => void) | null;
 
 const UNREACHABLE = /^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EPIPE)$/;
 
@@ -82,6 +83,7 @@ export class HttpTransport {
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.transportError(err)));
       if (body === null) req.end();
       else if (Buffer.isBuffer(body) || body instanceof Uint8Array || typeof body === 'string') req.end(body);
+      else if (typeof body === 'function') body(req);
       else if (body instanceof Readable) {
         body.on('error', (err) => req.destroy(err));
         body.pipe(req);
@@ -126,7 +128,7 @@ export class HttpTransport {
    * made every object of the stream durable; the answer's counters are left unchecked here
    * (ApiClient.uploadFrames checks them).
    */
-  async uploadFramesRaw(session: string, frames: Readable | AsyncIterable<Uint8Array>): Promise<unknown> {
+  async uploadFramesRaw(session: string, frames: Readable | AsyncIterable<Uint8Array> | ((req: http.ClientRequest) => void)): Promise<unknown> {
     const res = await this.request('POST', `/api/v1/backups/${session}/chunks`, frames, MEDIA_FRAMES);
     return JSON.parse((await readAll(res)).toString('utf8'));
   }

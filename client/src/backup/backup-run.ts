@@ -173,7 +173,8 @@ export class BackupRun {
     const pool = startContentPool(Math.max(1, Math.min(this.env.workers, session.limits.maxStreams - 1)), {
       connection, session: session.session, chunker: session.chunker, level: limits.level, maxHasDigests: limits.maxHasDigests,
     });
-    const main = new Uploader(api, session.session, limits);
+    // Trees and lists are small: 1 MiB blocks; the rare larger one goes out in a buffer of its own.
+    const main = new Uploader(api, session.session, { ...limits, blockBytes: 1 << 20 });
     const walk = new Walk(this, {
       pool, files: new FileBatcher(pool), trees: new BatchingUploader(main), main, cache,
       previous: usePrevious && session.previous && (!cache || cache.empty)

@@ -7,6 +7,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { createCutter, type Cutter } from '../../../core/src/chunker/cutter.js';
 import { sha256 } from '../../../core/src/objects/digest.js';
+import { FRAME_HEADER_BYTES } from '../../../core/src/objects/frame.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { HavenError } from '../../../core/src/errors.js';
 import { HttpTransport } from '../api/http-transport.js';
@@ -19,10 +20,10 @@ import { ZeroChunks } from './zero-chunks.js';
 
 /** Ask `has` about this many bytes of chunks at a time (what a worker holds between flushes). */
 const PUT_BYTES = 8 << 20;
-/** Buffers beyond the windows' own bytes (frames on their way out, mostly dead) make the worker collect garbage after a flush. */
+/** Buffers beyond the windows' own bytes (answers, digests: little, since windows and frame blocks are reused) make the worker collect garbage after a flush. */
 const GARBAGE_BOUND = 32 << 20;
-/** Free windows kept for reuse: the one being read, one or two retired and pending, a small-file arena. */
-const WINDOWS_KEPT = 4;
+/** A large file needs two windows: the one read into, and the one before it while its chunks are pending (freshWindow). */
+const WINDOWS_KEPT = 2;
 
 const data = workerData as ContentWorkerData;
 
@@ -30,11 +31,13 @@ const data = workerData as ContentWorkerData;
 const WINDOW = Math.max(8 << 20, 2 * data.chunker.maxSize);
 
 const api = new HttpTransport({ ...data.connection, maxSockets: 2 });
-const uploader = new Uploader(api, data.session, { level: data.level, maxHasDigests: data.maxHasDigests });
+// Blocks that hold any data frame: a chunk's payload is at most maxSize (raw, or compressed smaller).
+const uploader = new Uploader(api, data.session, { level: data.level, maxHasDigests: data.maxHasDigests, blockBytes: data.chunker.maxSize + FRAME_HEADER_BYTES });
 const cutter: Cutter = createCutter(data.chunker);
 const zeros = new ZeroChunks(data.chunker.maxSize);
 const windows = new WindowRecycler(WINDOW, WINDOWS_KEPT);
 
+/** Small files share one arena, read into again from its start once its chunks went out (arenaSlice). */
 let arena: Buffer = Buffer.alloc(0);
 let arenaPos = 0;
 let pending: PendingObject[] = [];
@@ -52,27 +55,37 @@ function addChunk(chunk: Buffer, digests: Buffer[]): void {
   pendingBytes += chunk.length;
 }
 
+/** Room for a small file in the arena; when it is full, its chunks go out first and it is read into again. */
+async function arenaSlice(bytes: number): Promise<Buffer> {
+  if (arena.length - arenaPos < bytes) {
+    await flush();
+    if (arena.length === 0) arena = Buffer.allocUnsafeSlow(WINDOW);
+    arenaPos = 0;
+  }
+  const slice = arena.subarray(arenaPos, arenaPos + bytes);
+  arenaPos += bytes;
+  return slice;
+}
+
+/** A window to read into; a retired window's chunks go out first, so that a worker needs two at most. */
+async function freshWindow(): Promise<Buffer> {
+  if (windows.hasRetired) await flush();
+  return windows.take();
+}
+
 /** Reads one file and cuts it; chunks go to `pending`, their digests are returned. */
 async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileResult> {
+  // Small files read into the shared arena (one allocation for many files); +1 so that the
+  // read that hits end of file needs no second buffer. The slice is reserved at once:
+  // pending chunks keep referencing it until they are uploaded.
   const fd = openSync(path, 'r');
   const digests: Buffer[] = [];
   let bytes = 0;
-  /** The window this file reads into, when it is too large for the small-file arena. */
+  /** The window this file reads into, when it is too large for the arena (or grew beyond its slice). */
   let window: Buffer | null = null;
   try {
-    // Small files read into the shared arena (one allocation for many files); +1 so that
-    // the read that hits end of file needs no second buffer. The slice is reserved at once:
-    // pending chunks keep referencing it until they are uploaded.
-    let buf: Buffer;
-    if (sizeHint + 1 <= WINDOW / 4) {
-      if (arena.length - arenaPos < sizeHint + 1) {
-        if (arena.length > 0) windows.retire(arena);
-        arena = windows.take();
-        arenaPos = 0;
-      }
-      buf = arena.subarray(arenaPos, arenaPos + sizeHint + 1);
-      arenaPos += sizeHint + 1;
-    } else buf = window = windows.take();
+    const small = sizeHint + 1 <= WINDOW / 4;
+    let buf = small ? await arenaSlice(sizeHint + 1) : (window = await freshWindow());
     let start = 0;
     let end = 0;
     let eof = false;
@@ -90,13 +103,12 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
       }
       if (eof) break;
       // Pending chunks still reference this buffer: continue in another window.
-      const next = windows.take();
+      const next = await freshWindow();
       buf.copy(next, 0, start, end);
       end -= start;
       start = 0;
       if (window) windows.retire(window);
       buf = window = next;
-      if (pendingBytes >= PUT_BYTES) await flush();
     }
   } finally {
     closeSync(fd);

@@ -1,17 +1,17 @@
 // Gets objects onto the appliance with as little traffic as possible: asks `has` in batches,
 // compresses only what is missing (and of that only what a probe says will shrink), and writes frames into one long upload stream (the
-// appliance makes them durable at least every datastore.syncEveryBytes and at the end).
+// appliance makes them durable at least every datastore.syncEveryBytes and at the end), packed
+// into a few blocks that are used again once the socket has sent them (frame-blocks.ts).
 // One Uploader per thread: the content workers each own one, the main thread one for trees
 // and lists, so the session runs several streams in parallel.
 
-import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
+import type http from 'node:http';
 import { Zstd } from '../../../core/src/compress/zstd.js';
 import { digestKey } from '../../../core/src/objects/digest.js';
-import { FRAME_HEADER_BYTES, writeFrameHeader } from '../../../core/src/objects/frame.js';
 import { Codec, type ObjectKind } from '../../../core/src/objects/kinds.js';
 import type { HttpTransport } from '../api/http-transport.js';
 import { CompressionProbe } from './compression-probe.js';
+import { FrameBlocks } from './frame-blocks.js';
 
 export interface PendingObject {
   kind: ObjectKind;
@@ -23,7 +23,12 @@ export interface UploaderOptions {
   /** zstd level for data (trees and lists always use it too). */
   level: number;
   maxHasDigests: number;
+  /** Size of a block of frames: a larger frame goes out in a buffer of its own. */
+  blockBytes: number;
 }
+
+/** Blocks written and not yet sent by the socket, beyond which sending waits. */
+const BLOCKS_OUTGOING = 2;
 
 export interface UploadTotals {
   /** Objects asked about, found present, and sent. */
@@ -45,12 +50,15 @@ export class Uploader {
   private readonly probe = new CompressionProbe(this.zstd, MIN_SAVING);
   /** Digests known present or already sent in this session (latin1 keys). */
   private readonly known = new Set<string>();
-  private stream: PassThrough | null = null;
+  private readonly blocks: FrameBlocks;
+  private request: http.ClientRequest | null = null;
   private response: Promise<unknown> | null = null;
   private failure: Error | null = null;
   readonly totals: UploadTotals = { queried: 0, present: 0, sent: 0, rawSent: 0, storedSent: 0, streamsConfirmed: 0 };
 
-  constructor(private readonly api: HttpTransport, private readonly session: string, private readonly options: UploaderOptions) {}
+  constructor(private readonly api: HttpTransport, private readonly session: string, private readonly options: UploaderOptions) {
+    this.blocks = new FrameBlocks(options.blockBytes, BLOCKS_OUTGOING);
+  }
 
   /** Marks digests as present without asking (e.g. the previous snapshot's trees). */
   assumePresent(digest: Uint8Array): void {
@@ -82,13 +90,14 @@ export class Uploader {
         await this.send(batch[j] as PendingObject);
       }
     }
+    // Nothing waits on the client: the appliance verifies and stores what was put.
+    if (this.request) this.blocks.seal(this.request);
   }
 
   /**
-   * Each frame, header and payload, is one fresh buffer: the payload is copied even when it
-   * goes out raw, so once put() resolves nothing here refers to an object's raw bytes and
-   * the caller may reuse the memory they sit in (content-worker.ts reads into recycled
-   * windows). One write per object, too, instead of a header and a payload.
+   * The frame, header and payload, is copied into the stream's blocks (frame-blocks.ts), raw
+   * payloads too, so once put() resolves nothing here refers to an object's raw bytes and the
+   * caller may reuse the memory they sit in (content-worker.ts reads into recycled windows).
    */
   private async send(o: PendingObject): Promise<void> {
     if (this.failure) throw this.failure;
@@ -101,28 +110,30 @@ export class Uploader {
         stored = z;
       }
     }
-    const s = this.openStream();
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + stored.length);
-    writeFrameHeader(frame, 0, { kind: o.kind, codec, rawLength: o.raw.length, storedLength: stored.length, digest: o.digest });
-    frame.set(stored, FRAME_HEADER_BYTES);
-    const ok = s.write(frame);
+    const req = this.openStream();
+    this.blocks.append(req, { kind: o.kind, codec, rawLength: o.raw.length, storedLength: stored.length, digest: o.digest }, stored);
     this.totals.sent++;
     this.totals.rawSent += o.raw.length;
     this.totals.storedSent += stored.length;
-    if (!ok) await Promise.race([once(s, 'drain'), this.failed()]);
+    const wait = this.blocks.roomy();
+    if (wait) await Promise.race([wait, this.failed()]);
   }
 
-  private openStream(): PassThrough {
-    if (this.stream) return this.stream;
-    const s = new PassThrough({ highWaterMark: 2 << 20 });
-    this.stream = s;
-    this.response = this.api.uploadFramesRaw(this.session, s);
+  private openStream(): http.ClientRequest {
+    if (this.request) return this.request;
+    let opened: http.ClientRequest | null = null;
+    this.response = this.api.uploadFramesRaw(this.session, (req) => {
+      opened = req;
+    });
+    const req = opened as http.ClientRequest | null;
+    if (!req) throw new Error('the upload request was not opened');
+    this.request = req;
     // A refused stream (bad frame, full disk) surfaces at the next write or at finish.
     this.response.catch((err: unknown) => {
       this.failure = err instanceof Error ? err : new Error(String(err));
-      s.destroy();
+      req.destroy();
     });
-    return s;
+    return req;
   }
 
   private failed(): Promise<never> {
@@ -133,11 +144,12 @@ export class Uploader {
 
   /** Ends the stream and waits for the appliance to confirm everything in it is durable. */
   async finish(): Promise<UploadTotals> {
-    if (this.stream && this.response) {
-      this.stream.end();
+    if (this.request && this.response) {
+      this.blocks.seal(this.request);
+      this.request.end();
       await this.response;
       this.totals.streamsConfirmed++;
-      this.stream = null;
+      this.request = null;
       this.response = null;
     }
     if (this.failure) throw this.failure;

@@ -23,6 +23,10 @@ export class WindowRecycler {
     return Buffer.allocUnsafeSlow(this.size);
   }
 
+  get hasRetired(): boolean {
+    return this.retired.length > 0;
+  }
+
   /** No chunk will be cut from `w` any more; the ones cut are pending. */
   retire(w: Buffer): void {
     this.retired.push(w);
