@@ -53,3 +53,29 @@ test('a run that met few of the cached files drops the others, keeps those it me
   assert.equal(third.lookup(identity(1)), null, 'a file the second run did not meet is dropped');
   assert.equal(third.lookup(identity(4999)), null);
 });
+
+test('records across many packed pieces, one larger than a piece, xattrs, and a key recorded twice all come back', async (t) => {
+  const dir = tempDir(t);
+  const first = FilesCache.open(dir);
+  // ~60 bytes to ~700 bytes apiece: 30000 records fill the 1 MiB pieces many times over
+  const digestsOf = (i: number): Buffer[] => Array.from({ length: 1 + (i % 20) }, (_, k) => digestOf(i + k));
+  const xattrsOf = (i: number): Array<[string, Uint8Array]> => [['user.n', Buffer.from(String(i))], ['user.é', Buffer.alloc(i % 40, 1)]];
+  for (let i = 0; i < 30000; i++) first.record(identity(i), i % 3 === 0 ? { data: digestsOf(i), xattrs: xattrsOf(i) } : { data: digestsOf(i) });
+  const huge = Array.from({ length: 40000 }, (_, k) => digestOf(k)); // 1.25 MiB of digests: a piece of its own
+  first.record(identity(40000), { data: huge });
+  first.record(identity(5), { list: digestOf(99) }); // recorded again: the later record wins
+  await first.save();
+  await first.close();
+
+  const second = FilesCache.open(dir);
+  t.after(() => second.close());
+  for (let i = 0; i < 30000; i += 7) {
+    if (i === 5) continue;
+    const hit = second.lookup(identity(i));
+    assert.deepEqual(hit?.data?.map((d) => Buffer.from(d)), digestsOf(i), `file ${i}`);
+    assert.deepEqual(hit?.xattrs?.map(([k, v]) => [k, Buffer.from(v)]), i % 3 === 0 ? xattrsOf(i).map(([k, v]) => [k, Buffer.from(v)]) : undefined, `file ${i}'s xattrs`);
+  }
+  assert.equal(second.lookup(identity(40000))?.data?.length, 40000);
+  assert.deepEqual(Buffer.from(second.lookup(identity(5))?.list ?? []), digestOf(99));
+  assert.equal(second.lookup(identity(29999))?.data?.length, 1 + (29999 % 20), 'the last record of the last ordinary piece');
+});

@@ -285,6 +285,10 @@ class Walk {
     const entries: Array<TreeEntry | null> = [];
     const waits: Array<Promise<void>> = [];
     for (const s of scanned) {
+      // and within a large directory: each file waiting for a worker holds its entry, promises
+      // and async frame on this thread
+      const more = this.deps.files.room();
+      if (more) await more;
       const n = s.name;
       const childStored = stored === '' ? n.name : `${stored}/${n.name}`;
       if (this.run.options.exclude(childStored, n.name)) continue;

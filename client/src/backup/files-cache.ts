@@ -32,30 +32,79 @@ const HEADER = 28;
 /** A key is (device, inode), 16 bytes (FileIdentity.key). */
 const KEY_BYTES = 16;
 
-function encodeValue(f: FileIdentity, c: CachedContent): Buffer {
+function valueLength(c: CachedContent): number {
+  const digests = c.list ? 1 : (c.data?.length ?? 0);
+  const xattrs = c.xattrs ?? [];
+  const xattrBytes = xattrs.length === 0 ? 0 : 2 + xattrs.reduce((n, [k, v]) => n + 6 + Buffer.byteLength(k) + v.length, 0);
+  return HEADER + 32 * digests + xattrBytes;
+}
+
+/** Writes the value valueLength(c) counted into `v` at `at`. */
+function writeValue(v: Buffer, at: number, f: FileIdentity, c: CachedContent): void {
   const digests = c.list ? [c.list] : (c.data ?? []);
-  const xattrs = (c.xattrs ?? []).map(([k, v]) => [Buffer.from(k), v] as const);
-  const xattrBytes = xattrs.length === 0 ? 0 : 2 + xattrs.reduce((n, [k, v]) => n + 6 + k.length + v.length, 0);
-  const v = Buffer.allocUnsafe(HEADER + 32 * digests.length + xattrBytes);
-  v[0] = VERSION;
-  v[1] = (c.list ? FLAG_LIST : 0) | (xattrs.length > 0 ? FLAG_XATTRS : 0);
-  v.writeUIntBE(f.size, 2, 6);
-  v.writeBigInt64BE(f.mtimeNs, 8);
-  v.writeBigInt64BE(f.ctimeNs, 16);
-  v.writeUInt32BE(digests.length, 24);
-  digests.forEach((d, i) => v.set(d, HEADER + 32 * i));
-  let at = HEADER + 32 * digests.length;
+  const xattrs = c.xattrs ?? [];
+  v[at] = VERSION;
+  v[at + 1] = (c.list ? FLAG_LIST : 0) | (xattrs.length > 0 ? FLAG_XATTRS : 0);
+  v.writeUIntBE(f.size, at + 2, 6);
+  v.writeBigInt64BE(f.mtimeNs, at + 8);
+  v.writeBigInt64BE(f.ctimeNs, at + 16);
+  v.writeUInt32BE(digests.length, at + 24);
+  digests.forEach((d, i) => v.set(d, at + HEADER + 32 * i));
+  at += HEADER + 32 * digests.length;
   if (xattrs.length > 0) {
     at = v.writeUInt16BE(xattrs.length, at);
     for (const [k, value] of xattrs) {
-      at = v.writeUInt16BE(k.length, at);
-      v.set(k, at);
-      at = v.writeUInt32BE(value.length, at + k.length);
+      const klen = v.write(k, at + 2, 'utf8');
+      at = v.writeUInt16BE(klen, at);
+      at = v.writeUInt32BE(value.length, at + klen);
       v.set(value, at);
       at += value.length;
     }
   }
-  return v;
+}
+
+/**
+ * What a run recorded, for after the commit, packed into 1 MiB pieces: per record the key
+ * (16 bytes), the value's length (u32) and the value. As a Map of keys and value Buffers the
+ * records of a first backup of 63k files held ~20 MiB of the main thread's heap until the
+ * end (docs/PERFORMANCE.md); packed they take ~6 MiB outside it. A key recorded twice is put
+ * twice, in order, so the later record wins, as it did in the Map.
+ */
+class RecordLog {
+  private static readonly PIECE = 1 << 20;
+  private readonly pieces: Buffer[] = [];
+  /** Bytes used in each piece but the last (that one's is `used`). */
+  private readonly ends: number[] = [];
+  private current = Buffer.alloc(0);
+  private used = 0;
+  count = 0;
+
+  append(f: FileIdentity, c: CachedContent): void {
+    const n = valueLength(c);
+    const need = KEY_BYTES + 4 + n;
+    if (this.used + need > this.current.length) {
+      if (this.pieces.length > 0) this.ends.push(this.used);
+      this.current = Buffer.allocUnsafeSlow(Math.max(RecordLog.PIECE, need));
+      this.pieces.push(this.current);
+      this.used = 0;
+    }
+    f.key.copy(this.current, this.used, 0, KEY_BYTES);
+    this.current.writeUInt32BE(n, this.used + KEY_BYTES);
+    writeValue(this.current, this.used + KEY_BYTES + 4, f, c);
+    this.used += need;
+    this.count++;
+  }
+
+  *records(): Generator<[Buffer, Buffer]> {
+    for (const [i, piece] of this.pieces.entries()) {
+      const end = this.ends[i] ?? this.used;
+      for (let at = 0; at < end; ) {
+        const n = piece.readUInt32BE(at + KEY_BYTES);
+        yield [piece.subarray(at, at + KEY_BYTES), piece.subarray(at + KEY_BYTES + 4, at + KEY_BYTES + 4 + n)];
+        at += KEY_BYTES + 4 + n;
+      }
+    }
+  }
 }
 
 function decodeXattrs(b: Buffer, at: number): Array<[string, Uint8Array]> | null {
@@ -78,7 +127,7 @@ function decodeXattrs(b: Buffer, at: number): Array<[string, Uint8Array]> | null
 }
 
 export class FilesCache {
-  private readonly pending = new Map<string, [Buffer, Buffer]>();
+  private pending = new RecordLog();
   /**
    * Keys this run met (hits and records), packed 16 bytes apiece: a million files hold 16 MiB,
    * not a million Buffers or strings. A set of them is made only to prune.
@@ -134,7 +183,7 @@ export class FilesCache {
   record(f: FileIdentity, c: CachedContent): void {
     const key = f.key;
     this.noteSeen(key);
-    this.pending.set(key.toString('latin1'), [key, encodeValue(f, c)]);
+    this.pending.append(f, c);
   }
 
   /**
@@ -145,9 +194,9 @@ export class FilesCache {
     const total = this.db.getKeysCount();
     const prune = total > 2 * this.seenCount + 1000;
     // an unchanged backup has nothing to write: no transaction, no sync
-    if (this.pending.size === 0 && !prune) return;
+    if (this.pending.count === 0 && !prune) return;
     await this.db.transaction(() => {
-      for (const [key, value] of this.pending.values()) void this.db.put(key, value);
+      for (const [key, value] of this.pending.records()) void this.db.put(key, value);
       if (prune) {
         const seen = new Set<string>();
         for (let at = 0; at < this.seenCount * KEY_BYTES; at += KEY_BYTES) seen.add(this.seen.toString('latin1', at, at + KEY_BYTES));
@@ -156,7 +205,7 @@ export class FilesCache {
         }
       }
     });
-    this.pending.clear();
+    this.pending = new RecordLog();
   }
 
   private noteSeen(key: Buffer): void {

@@ -27,7 +27,11 @@ export function collectIfBuffersExceed(bound: number): boolean {
   return true;
 }
 
-/** Lets every heap of the process grow by half its live size between full collections (V8's default: up to 4x). */
+/**
+ * Lets every heap of the process grow by a quarter of its live size between full collections
+ * (V8's default: up to 4x). A quarter against a half: the main thread's peak heap ~10 MiB
+ * lower for three more full collections per first backup (docs/PERFORMANCE.md).
+ */
 export function growHeapsModestly(): void {
-  setFlagsFromString('--heap-growing-percent=50');
+  setFlagsFromString('--heap-growing-percent=25');
 }
