@@ -12,8 +12,14 @@ import { stateSpace, type StateSpace } from './state-space.js';
 export interface StateDb {
   env: RootDatabase;
   /** Opens (or creates) a named database; each area owns its own. */
-  db<V, K extends string | number | Buffer | Array<string | number> = string>(name: string, options?: { keyEncoding?: 'binary' | 'uint32' | 'ordered-binary' }): Database<V, K>;
+  db<V, K extends string | number | Buffer | Array<string | number> = string>(name: string, options?: DbOptions): Database<V, K>;
   close(): Promise<void>;
+}
+
+/** Keys and values are msgpack unless a database asks for raw bytes. */
+export interface DbOptions {
+  keyEncoding?: 'binary' | 'uint32' | 'ordered-binary';
+  encoding?: 'binary';
 }
 
 /** Told of a write that failed where nobody waits for it (the state file system full or failing). */
@@ -27,7 +33,7 @@ export function openStateDb(dataDir: string, onWriteFailed: WriteFailed = report
   writes.guard(env, 'root');
   return {
     env,
-    db: <V, K extends string | number | Buffer | Array<string | number> = string>(name: string, options: { keyEncoding?: 'binary' | 'uint32' | 'ordered-binary' } = {}) =>
+    db: <V, K extends string | number | Buffer | Array<string | number> = string>(name: string, options: DbOptions = {}) =>
       writes.guard(env.openDB<V, K>({ name, ...options }), name),
     close: async () => {
       // After a commit failed (the state file system filled up between the space check and

@@ -19,14 +19,13 @@ import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { decodeList } from '../../../core/src/objects/list.js';
 import { decodeTree } from '../../../core/src/objects/tree.js';
 import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
+import type { VerifySummary } from '../../../core/src/api/verify.js';
 import type { TaskContext } from '../jobs/tasks.js';
 import type { ObjectSource } from '../store/reachability.js';
 import type { ObjectListing, Quarantine } from '../store/store-api.js';
-import type { VerifyRecords } from './verify-records.js';
+import { RECORD_BATCH, type RunProgress, type VerifyRecords } from './verify-records.js';
 
 const DAY_MS = 86_400_000;
-/** Verifications are written in transactions of this many. */
-const RECORD_BATCH = 1024;
 const LISTING_PAGE = 4096;
 const MAX_PROBLEMS = 20;
 
@@ -59,6 +58,16 @@ export class Tally {
   /** Objects already handled in this run (latin1 keys). */
   readonly seen = new Set<string>();
 
+  /** `started`: Unix milliseconds. */
+  constructor(readonly started = 0) {}
+
+  summary(now: number): VerifySummary {
+    return {
+      snapshots: this.snapshots, objects: this.objects, bytes: this.bytes, covered: this.covered,
+      damagedObjects: this.damaged.size, problems: [...this.problems], durationMs: Math.max(0, now - this.started),
+    };
+  }
+
   problem(text: string): void {
     if (this.problems.length < MAX_PROBLEMS) this.problems.push(text);
   }
@@ -80,6 +89,10 @@ export class Verifier {
   /** The night's number in the rotation (days since the epoch, mod t). */
   nightOf(at: number, nights: number): number {
     return Math.floor(at / DAY_MS) % nights;
+  }
+
+  private progress(tally: Tally, ctx: TaskContext): RunProgress {
+    return { task: ctx.id, summary: tally.summary(this.deps.now()) };
   }
 
   /** Whether an object belongs to a night's share. */
@@ -125,9 +138,10 @@ export class Verifier {
     const stack: Item[] = [{ digest: Buffer.from(s.root, 'hex'), kind: ObjectKind.tree }, { digest: Buffer.from(s.id, 'hex'), kind: ObjectKind.snapshot }];
     const trees: Uint8Array[] = [];
     let batch: Array<{ digest: Uint8Array; deep: boolean }> = [];
-    const flush = (): void => {
-      records.record(batch, this.deps.now());
+    const flush = async (): Promise<void> => {
+      const written = batch;
       batch = [];
+      await records.record(written, this.deps.now(), this.progress(tally, ctx));
     };
     const cleanBefore = tally.damaged.size === 0 && tally.problems.length === 0;
     let clean = true;
@@ -154,7 +168,7 @@ export class Verifier {
         continue;
       }
       batch.push({ digest: item.digest, deep: false });
-      if (batch.length >= RECORD_BATCH) flush();
+      if (batch.length >= RECORD_BATCH) await flush();
       try {
         if (item.kind === ObjectKind.tree) {
           trees.push(item.digest);
@@ -177,10 +191,10 @@ export class Verifier {
         clean = false;
       }
     }
-    flush();
+    await flush();
     // Deep only when nothing in this run went wrong before or within this walk: a subtree
     // skipped as already seen in this run was clean then too.
-    if (clean && cleanBefore && tally.damaged.size === 0) records.record(trees.map((digest) => ({ digest, deep: true })), this.deps.now());
+    if (clean && cleanBefore && tally.damaged.size === 0) await records.record(trees.map((digest) => ({ digest, deep: true })), this.deps.now(), this.progress(tally, ctx));
   }
 
   /** Tonight's share of every stored object, and anything not verified for `maxAgeMs`. */
@@ -211,7 +225,7 @@ export class Verifier {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         if ((await this.reread(o, tally, `object ${toHex(o.digest)}`)) !== null) verified.push({ digest: o.digest, deep: false });
       }
-      records.record(verified, this.deps.now());
+      await records.record(verified, this.deps.now(), this.progress(tally, ctx));
       ctx.progress(Math.min(1, listed / total), `${listed} of ${total} object(s) looked at, ${tally.objects} read`);
     }
     this.sweep(ctx);

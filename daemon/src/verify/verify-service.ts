@@ -156,15 +156,11 @@ export class VerifyService {
       const f = flight as Flight;
       this.runningTask = ctx.id;
       ctx.log(`asked by ${by}`);
-      const started = this.deps.now();
-      const tally = new Tally();
+      const tally = new Tally(this.deps.now());
       await this.work(f, tally, ctx);
       await this.settleDamage(tally, ctx, f);
       await this.nameMediaErrors(tally, ctx);
-      f.summary = {
-        snapshots: tally.snapshots, objects: tally.objects, bytes: tally.bytes, covered: tally.covered,
-        damagedObjects: tally.damaged.size, problems: tally.problems, durationMs: Math.max(0, this.deps.now() - started),
-      };
+      f.summary = tally.summary(this.deps.now());
       const line = summaryLine(f.summary) + repairLine(f.repairs);
       if (tally.problems.length > 0) throw new Error(`${line}; ${tally.problems.length} problem(s), first: ${tally.problems[0]}`);
       return line;
