@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pack } from 'msgpackr';
+import type { VerifyRun } from '../../core/src/api/verify.js';
 import { openStateDb } from '../../daemon/src/state/state-db.js';
 import { decodeVerification, encodeVerification, RECORD_BATCH, VerifyRecords } from '../../daemon/src/verify/verify-records.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -38,6 +39,10 @@ test('a first verification of 40k objects leaves the state file under 1.5x its c
   assert.equal(records.verifiedCount(), OBJECTS);
   assert.deepEqual(records.verification(digest(30)), { at: 1_800_000_000_000, deep: true });
   assert.equal(records.openRuns()[0]?.summary?.objects, OBJECTS, 'the open run carries its progress');
+  const cancelled = { ...(records.openRuns()[0] as VerifyRun), status: 'cancelled' as const, summary: null, error: 'cancelled' };
+  records.finish(cancelled);
+  assert.equal(records.history()[0]?.summary?.objects, OBJECTS, 'a cancelled run keeps the progress last noted');
+  assert.equal(records.totals().objects, OBJECTS);
 
   const compacted = join(tempDir(t), 'compacted');
   mkdirSync(compacted);
