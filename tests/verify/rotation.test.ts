@@ -5,7 +5,6 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { toHex } from '../../core/src/objects/digest.js';
 import type { TaskContext } from '../../daemon/src/jobs/tasks.js';
 import { openStateDb } from '../../daemon/src/state/state-db.js';
@@ -15,6 +14,7 @@ import { Tally, Verifier } from '../../daemon/src/verify/verifier.js';
 import { VerifyRecords } from '../../daemon/src/verify/verify-records.js';
 import { tempDatastore } from '../helpers/datastore.js';
 import { sampleBackup } from '../helpers/objects.js';
+import { flipByte } from '../helpers/segment-damage.js';
 import { appendItem } from '../helpers/store-items.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -68,12 +68,7 @@ test('t nights cover every object once; old verifications are redone; damage is 
   assert.ok(victim);
   const at = ds.objects.locate(victim.digest);
   assert.ok(at);
-  const fd = openSync(segmentPath(ds.root, at.segment), 'r+');
-  const byte = Buffer.alloc(1);
-  readSync(fd, byte, 0, 1, at.offset + RECORD_HEADER_BYTES + 5);
-  byte[0] = (byte[0] as number) ^ 1;
-  writeSync(fd, byte, 0, 1, at.offset + RECORD_HEADER_BYTES + 5);
-  closeSync(fd);
+  flipByte(segmentPath(ds.root, at.segment), at.offset + RECORD_HEADER_BYTES + 5);
   now = 1030 * DAY;
   const damaged = new Tally();
   await verifier.rotate(NIGHTS, 2 * DAY, damaged, context());

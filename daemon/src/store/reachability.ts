@@ -25,6 +25,17 @@ export interface ObjectSource {
   readObject(digest: Uint8Array, expectKind?: ObjectKind): Promise<Buffer>;
 }
 
+/** Objects read back many at a time to be checked, not kept (verification). */
+export interface BulkCheck {
+  /**
+   * Each object's raw length when its record is whole and its content hashes to its digest as
+   * the kind asked for, else null: not indexed, a read or record that failed, content that
+   * does not match. A null proves nothing by itself; the caller reads that object alone
+   * (readObject), which says what is wrong.
+   */
+  checkEach(items: ReadonlyArray<{ digest: Uint8Array; kind: ObjectKind }>): Promise<Array<number | null>>;
+}
+
 export interface WalkedTree {
   digest: Uint8Array;
   /** Directory levels below it (0: no subdirectory); a split tree's parts count as its level. */

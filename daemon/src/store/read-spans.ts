@@ -15,10 +15,10 @@ export interface SpanItem {
 const MAX_GAP = 256 * 1024;
 const MAX_SPAN = 8 * 1024 * 1024;
 
-export function readSpans(items: SpanItem[]): SpanItem[][] {
+export function readSpans<T extends SpanItem>(items: readonly T[]): T[][] {
   const sorted = items.slice().sort((a, b) => a.location.segment - b.location.segment || a.location.offset - b.location.offset);
-  const spans: SpanItem[][] = [];
-  let current: SpanItem[] = [];
+  const spans: T[][] = [];
+  let current: T[] = [];
   let start = 0;
   let end = 0;
   for (const item of sorted) {

@@ -31,6 +31,8 @@ export class SegmentReader {
   private readonly opening = new Map<number, Promise<SegmentHandle>>();
   private readonly zstd = new Zstd();
   private readonly spanBuffers = new SpanBuffers();
+  /** Where matches() decompresses; grows to the largest record met (at most MAX_OBJECT_BYTES + 1). */
+  private scratch = Buffer.alloc(0);
 
   constructor(private readonly root: string, private readonly fs: SegmentFileSystem = nodeSegmentFs) {}
 
@@ -153,6 +155,26 @@ export class SegmentReader {
       throw new HavenError('STORE_CORRUPT', { detail: `${toHex(header.digest)}: content does not match its digest` });
     }
     return raw;
+  }
+
+  /**
+   * Whether a record's payload is its digest's content: decompressed into one buffer used
+   * again by every call (verification keeps nothing of a chunk) and hashed. A payload zstd
+   * refuses does not match.
+   */
+  matches(header: RecordHeader, stored: Buffer): boolean {
+    let raw: Uint8Array = stored;
+    if (header.codec === Codec.zstd) {
+      if (this.scratch.length < header.rawLength + 1) this.scratch = Buffer.allocUnsafe(header.rawLength + 1);
+      try {
+        this.zstd.decompressInto(this.scratch, stored, header.rawLength);
+      } catch (err) {
+        if (err instanceof ZstdError) return false;
+        throw err;
+      }
+      raw = this.scratch.subarray(0, header.rawLength);
+    }
+    return sha256(raw).equals(Buffer.from(header.digest));
   }
 
   /** Closes a segment's cached handle (its file is about to be removed). */

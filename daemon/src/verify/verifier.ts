@@ -21,17 +21,19 @@ import { decodeTree } from '../../../core/src/objects/tree.js';
 import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
 import type { VerifySummary } from '../../../core/src/api/verify.js';
 import type { TaskContext } from '../jobs/tasks.js';
-import type { ObjectSource } from '../store/reachability.js';
+import type { BulkCheck, ObjectSource } from '../store/reachability.js';
 import type { ObjectListing, Quarantine } from '../store/store-api.js';
 import { RECORD_BATCH, type RunProgress, type VerifyRecords } from './verify-records.js';
 
 const DAY_MS = 86_400_000;
 const LISTING_PAGE = 4096;
+/** Data chunks a walk checks in one bulk read (their parents' order keeps a file's chunks together). */
+const DATA_BATCH = 1024;
 const MAX_PROBLEMS = 20;
 
 export interface VerifierDeps {
   /** Reads from the segments only. */
-  onDisk: ObjectSource;
+  onDisk: ObjectSource & BulkCheck;
   listing: ObjectListing;
   quarantine: Pick<Quarantine, 'isQuarantined'>;
   records: VerifyRecords;
@@ -123,6 +125,27 @@ export class Verifier {
     }
   }
 
+  /**
+   * Checks objects in bulk (ObjectSource's checkEach); one the bulk read could not vouch for is
+   * read again alone, which records what is wrong with it. Answers each one's raw length, or
+   * null when it could not be verified.
+   */
+  private async checkEach(items: readonly Item[], tally: Tally, context: (item: Item) => string, reached: boolean): Promise<Array<number | null>> {
+    const sizes = items.length === 0 ? [] : await this.deps.onDisk.checkEach(items);
+    const out: Array<number | null> = [];
+    for (const [i, item] of items.entries()) {
+      const size = sizes[i] ?? null;
+      if (size !== null) {
+        tally.objects++;
+        tally.bytes += size;
+        out.push(size);
+      } else {
+        out.push((await this.reread(item, tally, context(item), reached))?.length ?? null);
+      }
+    }
+    return out;
+  }
+
   /** Every snapshot's reach, verified (see the file's comment for skipCovered). */
   async walkSnapshots(snapshots: ReadonlyArray<{ id: string; root: string }>, skipCovered: boolean, tally: Tally, ctx: TaskContext): Promise<void> {
     for (const [i, s] of snapshots.entries()) {
@@ -145,6 +168,17 @@ export class Verifier {
     };
     const cleanBefore = tally.damaged.size === 0 && tally.problems.length === 0;
     let clean = true;
+    // Data chunks are leaves: they wait here and are checked many at a time.
+    let data: Item[] = [];
+    const checkData = async (): Promise<void> => {
+      const items = data;
+      data = [];
+      for (const [i, size] of (await this.checkEach(items, tally, () => `snapshot ${s.id}`, true)).entries()) {
+        if (size === null) clean = false;
+        else batch.push({ digest: (items[i] as Item).digest, deep: false });
+      }
+      if (batch.length >= RECORD_BATCH) await flush();
+    };
     while (stack.length > 0) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const item = stack.pop() as Item;
@@ -161,6 +195,11 @@ export class Verifier {
           tally.covered++;
           continue;
         }
+      }
+      if (item.kind === ObjectKind.data) {
+        data.push(item);
+        if (data.length >= DATA_BATCH) await checkData();
+        continue;
       }
       const raw = await this.reread(item, tally, `snapshot ${s.id}`, true);
       if (raw === null) {
@@ -191,6 +230,7 @@ export class Verifier {
         clean = false;
       }
     }
+    await checkData();
     await flush();
     // Deep only when nothing in this run went wrong before or within this walk: a subtree
     // skipped as already seen in this run was clean then too.
@@ -221,9 +261,12 @@ export class Verifier {
       const placed = due.map((o) => ({ ...o, at: onDisk.locate(o.digest) })).filter((o) => o.at !== undefined);
       placed.sort((a, b) => (a.at?.segment ?? 0) - (b.at?.segment ?? 0) || (a.at?.offset ?? 0) - (b.at?.offset ?? 0));
       const verified: Array<{ digest: Uint8Array; deep: boolean }> = [];
-      for (const o of placed) {
+      for (let i = 0; i < placed.length; i += DATA_BATCH) {
         if (ctx.signal.aborted) throw ctx.signal.reason;
-        if ((await this.reread(o, tally, `object ${toHex(o.digest)}`)) !== null) verified.push({ digest: o.digest, deep: false });
+        const some = placed.slice(i, i + DATA_BATCH);
+        for (const [j, size] of (await this.checkEach(some, tally, (o) => `object ${toHex(o.digest)}`, false)).entries()) {
+          if (size !== null) verified.push({ digest: (some[j] as Item).digest, deep: false });
+        }
       }
       await records.record(verified, this.deps.now(), this.progress(tally, ctx));
       ctx.progress(Math.min(1, listed / total), `${listed} of ${total} object(s) looked at, ${tally.objects} read`);

@@ -25,7 +25,7 @@ import { toHex } from '../../../core/src/objects/digest.js';
 import type { EventBus } from '../events.js';
 import type { AlertCenter } from '../jobs/alerts.js';
 import type { TaskContext, TaskRegistry } from '../jobs/tasks.js';
-import type { ObjectSource } from '../store/reachability.js';
+import type { BulkCheck, ObjectSource } from '../store/reachability.js';
 import type { ObjectListing, Quarantine, SnapshotCatalog } from '../store/store-api.js';
 import type { PeerRepair } from '../replication/peer-repair.js';
 import { unlessStateFull } from '../state/state-db.js';
@@ -40,7 +40,7 @@ const REPAIR_ALERT_PREFIX = 'store.repair:';
 const DAY_MS = 86_400_000;
 
 export interface VerifyServiceDeps {
-  onDisk: ObjectSource;
+  onDisk: ObjectSource & BulkCheck;
   /** Ordinary reads (trees may come from memory): the damage scan's walk. */
   objects: ObjectSource;
   catalog: Pick<SnapshotCatalog, 'get' | 'ids' | 'list'>;
