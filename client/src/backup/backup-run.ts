@@ -18,7 +18,8 @@ import type { HavenAddon, NativePath } from '../../../core/src/native/addon.js';
 import type { ApiClient } from '../api/api-client.js';
 import type { ServerConnection } from '../api/http-transport.js';
 import { joinPath, showPath } from '../fs/names.js';
-import { inodeKey, scanDirectoryAsync, statPath, type ScannedEntry } from '../fs/dir-scan.js';
+import { DirScanner, ScannedDir, inodeKey, statPath, type ScannedEntry } from '../fs/dir-scan.js';
+import { dirScope, sameSubtrees, subtreesField, type DirRecord, type DirRecords } from './dir-records.js';
 import type { PosixOps } from '../fs/posix-ops.js';
 import { ObjectFetcher } from '../remote/object-fetcher.js';
 import { TreeSource } from '../remote/tree-source.js';
@@ -214,6 +215,18 @@ function withContent(e: TreeEntry, content: CachedContent | null): TreeEntry | n
   return e;
 }
 
+/** One directory being walked: its listing, the indices of the entries its tree holds, and those entries as made. */
+interface DirAt {
+  fsPath: NativePath;
+  stored: string;
+  components: string[];
+  place: readonly number[];
+  prev: Map<string, TreeEntry> | null;
+  scanned: ScannedDir;
+  kept: readonly number[];
+  entries: Array<TreeEntry | null>;
+}
+
 interface WalkDeps {
   pool: ContentPool;
   files: FileBatcher;
@@ -229,8 +242,14 @@ class Walk {
   private readonly hardlinks = new Map<string, Promise<CachedContent | null>>();
   /** Directory scans in flight: enough to keep libuv's four threads listing. */
   private readonly scans = new DepthFirst(32);
+  private readonly scanner: DirScanner;
+  private readonly dirScope: Buffer;
+  private readonly inodeScratch = Buffer.alloc(16);
 
-  constructor(private readonly run: BackupRun, readonly deps: WalkDeps) {}
+  constructor(private readonly run: BackupRun, readonly deps: WalkDeps) {
+    this.scanner = new DirScanner(run.options.env.addon);
+    this.dirScope = dirScope(run.options.req.excludes);
+  }
 
   private warn(path: NativePath, err: unknown): void {
     const e = err as NodeJS.ErrnoException;
@@ -272,44 +291,125 @@ class Walk {
     // the walk runs no further ahead of the content workers than the batcher allows
     const room = this.deps.files.room();
     if (room) await room;
-    let scanned: ScannedEntry[];
+    let scanned = ScannedDir.EMPTY;
+    let listed = true;
     try {
-      scanned = await this.scans.run(place, () => scanDirectoryAsync(fsPath, this.run.options.env.addon));
+      scanned = await this.scans.run(place, () => this.scanner.scan(fsPath));
     } catch (err) {
       this.warn(fsPath, err);
-      scanned = [];
+      listed = false;
     }
     const prev = this.deps.previous ? await this.deps.previous.listing(components) : null;
-    // Entries known at once (a files cache hit, most of an unchanged backup) are placed
-    // without a promise each; only those that wait (a file to read, a subdirectory) are awaited.
-    const entries: Array<TreeEntry | null> = [];
+    const kept = this.included(scanned, fsPath, stored);
+    const d: DirAt = { fsPath, stored, components, place, prev, scanned, kept, entries: new Array(kept.length).fill(null) };
+    // a directory listed in full, with nothing vanished, may have a record
+    const rec = listed && kept.length === kept.listed ? this.recordOf(d) : null;
+    if (rec?.known?.listing.equals(rec.state)) {
+      // The same listing as last time: walk the subdirectories first (they must be walked
+      // anyway); if their trees are the same too, so is this one, and its files need nothing.
+      await this.fill(d, 'dirs');
+      if (sameSubtrees(rec.known.subtrees, this.subtrees(d))) {
+        this.unchangedFiles(scanned, kept);
+        rec.records.keep(rec.key);
+        return rec.known.tree;
+      }
+      await this.fill(d, 'others');
+    } else await this.fill(d, 'all');
+    // the scanner returns names in the tree's order already
+    const tree = this.storeTree(d.entries, true);
+    if (rec && this.asListed(d)) rec.records.record(rec.key, { listing: rec.state, tree, subtrees: subtreesField(this.subtrees(d)) });
+    return tree;
+  }
+
+  /** The directory's record key, listing state and last record; null without a files cache or the addon. */
+  private recordOf(d: DirAt): { records: DirRecords; key: Buffer; state: Buffer; known: DirRecord | null } | null {
+    const records = this.deps.cache?.dirs;
+    const state = records ? d.scanned.state() : null;
+    if (!records || !state) return null;
+    const key = records.key(this.dirScope, d.fsPath, d.stored);
+    return { records, key, state, known: records.lookup(key) };
+  }
+
+  /** The indices of the entries the tree holds (not excluded, not vanished), and how many were listed. */
+  private included(scanned: ScannedDir, fsPath: NativePath, stored: string): number[] & { listed: number } {
+    const exclude = this.run.options.req.excludes.length > 0 ? this.run.options.exclude : null;
+    const kept: number[] = [];
+    let listed = 0;
+    for (let i = 0; i < scanned.length; i++) {
+      if (exclude) {
+        const name = scanned.name(i);
+        if (exclude(stored === '' ? name : `${stored}/${name}`, name)) continue;
+      }
+      listed++;
+      const errno = scanned.errno(i);
+      if (errno !== 0) {
+        this.run.warnings.push(`${showPath(joinPath(fsPath, scanned.entry(i).name))}: vanished during the backup (errno ${errno}); skipped`);
+        continue;
+      }
+      kept.push(i);
+    }
+    return Object.assign(kept, { listed });
+  }
+
+  /**
+   * Makes the entries of one kind ('dirs', 'others' or 'all') in `at.entries`. Entries known
+   * at once (a files cache hit, most of an unchanged backup) are placed without a promise
+   * each; only those that wait (a file to read, a subdirectory) are awaited.
+   */
+  private async fill(at: DirAt, kind: 'dirs' | 'others' | 'all'): Promise<void> {
+    const { scanned, kept, entries, fsPath, stored, components, place, prev } = at;
     const waits: Array<Promise<void>> = [];
-    for (const s of scanned) {
+    for (let k = 0; k < kept.length; k++) {
+      const i = kept[k] as number;
+      if (kind !== 'all' && scanned.isDir(i) !== (kind === 'dirs')) continue;
       // and within a large directory: each file waiting for a worker holds its entry, promises
       // and async frame on this thread
       const more = this.deps.files.room();
       if (more) await more;
+      const s = scanned.entry(i);
       const n = s.name;
-      const childStored = stored === '' ? n.name : `${stored}/${n.name}`;
-      if (this.run.options.exclude(childStored, n.name)) continue;
-      const p = joinPath(fsPath, n);
-      if (s.errno !== 0) {
-        this.run.warnings.push(`${showPath(p)}: vanished during the backup (errno ${s.errno}); skipped`);
-        continue;
-      }
-      const at = entries.length;
-      const e = this.entry(p, s, childStored, components, prev?.get(n.name), place, at);
-      if (!(e instanceof Promise)) entries.push(e);
+      const e = this.entry(joinPath(fsPath, n), s, stored === '' ? n.name : `${stored}/${n.name}`, components, prev?.get(n.name), place, k);
+      if (!(e instanceof Promise)) entries[k] = e;
       else {
-        entries.push(null);
         waits.push(e.then((done) => {
-          entries[at] = done;
+          entries[k] = done;
         }));
       }
     }
     if (waits.length > 0) await Promise.all(waits);
-    // scanDirectoryAsync returns names in the tree's order already
-    return this.storeTree(entries, true);
+  }
+
+  /** The subdirectories' trees in order (undefined where one was skipped). */
+  private subtrees({ scanned, kept, entries }: DirAt): Array<Uint8Array | undefined> {
+    const trees: Array<Uint8Array | undefined> = [];
+    for (let k = 0; k < kept.length; k++) if (scanned.isDir(kept[k] as number)) trees.push(entries[k]?.subtree);
+    return trees;
+  }
+
+  /** Whether every entry went into the tree as listed: none skipped, no file read at another size. */
+  private asListed({ scanned, kept, entries }: DirAt): boolean {
+    for (let k = 0; k < kept.length; k++) {
+      const e = entries[k];
+      if (!e || (e.type === 'file' && e.size !== scanned.size(kept[k] as number))) return false;
+    }
+    return true;
+  }
+
+  /** The files of a directory found unchanged: counted as the files cache's hits, their cache entries kept. */
+  private unchangedFiles(scanned: ScannedDir, kept: readonly number[]): void {
+    const progress = this.run.progress;
+    const cache = this.deps.cache;
+    for (const i of kept) {
+      if (!scanned.isFile(i)) continue;
+      const size = scanned.size(i);
+      progress.files++;
+      progress.filesCached++;
+      progress.bytes += size;
+      if (cache) {
+        scanned.inodeKeyInto(i, this.inodeScratch);
+        cache.keep(this.inodeScratch);
+      }
+    }
   }
 
   private entry(p: NativePath, s: ScannedEntry, stored: string, components: string[], prev: TreeEntry | undefined, place: readonly number[], index: number): TreeEntry | null | Promise<TreeEntry | null> {

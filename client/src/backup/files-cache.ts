@@ -7,6 +7,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { grown } from '../../../core/src/bytes/grown.js';
+import { DirRecords } from './dir-records.js';
 
 export interface CachedContent {
   data?: Uint8Array[];
@@ -137,12 +138,18 @@ export class FilesCache {
   hits = 0;
   misses = 0;
 
-  private constructor(private readonly env: RootDatabase, private readonly db: Database<Buffer, Buffer>) {}
+  private constructor(
+    private readonly env: RootDatabase,
+    private readonly db: Database<Buffer, Buffer>,
+    /** Directories of the last backup (dir-records.ts), saved with the files. */
+    readonly dirs: DirRecords,
+  ) {}
 
   static open(dir: string): FilesCache {
     mkdirSync(dir, { recursive: true });
     const env = open({ path: dir, maxDbs: 4, noMemInit: true });
-    return new FilesCache(env, env.openDB<Buffer, Buffer>({ name: 'files', keyEncoding: 'binary', encoding: 'binary' }));
+    const db = (name: string): Database<Buffer, Buffer> => env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+    return new FilesCache(env, db('files'), new DirRecords(db('dirs')));
   }
 
   /** True when the cache holds nothing (first run, or a wiped cache directory). */
@@ -194,8 +201,9 @@ export class FilesCache {
     const total = this.db.getKeysCount();
     const prune = total > 2 * this.seenCount + 1000;
     // an unchanged backup has nothing to write: no transaction, no sync
-    if (this.pending.count === 0 && !prune) return;
+    if (this.pending.count === 0 && !prune && !this.dirs.dirty) return;
     await this.db.transaction(() => {
+      this.dirs.write();
       for (const [key, value] of this.pending.records()) void this.db.put(key, value);
       if (prune) {
         const seen = new Set<string>();
@@ -206,6 +214,11 @@ export class FilesCache {
       }
     });
     this.pending = new RecordLog();
+  }
+
+  /** A file met unchanged without a lookup (its directory's record vouched for it): its entry stays. */
+  keep(key: Buffer): void {
+    this.noteSeen(key);
   }
 
   private noteSeen(key: Buffer): void {

@@ -38,15 +38,19 @@ export interface FileTimesArea {
 
 export interface DirScanArea {
   /**
-   * readdir + fstatat of every entry of a directory, sorted by name bytes. `fields` holds
-   * `stride` numbers per entry in the order of native/src/dir-scan.cc's Field enum; names
-   * that are not valid UTF-8 come as Buffers.
+   * readdir + fstatat of every entry of each directory, one after the other on one libuv
+   * thread, sorted by name bytes. A listing's `fields` holds `stride` numbers per entry in
+   * the order of native/src/dir-scan.cc's Field enum; names that are not valid UTF-8 come as
+   * Buffers. A directory that cannot be listed gets its error (like Node's fs errors) in its
+   * place; the others are listed all the same.
    */
-  scanDirAsync(path: NativePath): Promise<DirListing>;
+  scanDirsAsync(paths: NativePath[]): Promise<Array<DirListing | Error>>;
 }
 
 export interface DirListing {
   names: Array<string | Buffer>;
+  /** Every name's bytes followed by a NUL, in one buffer (what the listing's digest is made of). */
+  nameBytes: Buffer;
   fields: Float64Array;
   stride: number;
 }
