@@ -142,19 +142,9 @@ export class SegmentReader {
 
   /** Decodes stored bytes to the raw content and checks its SHA-256. */
   decode(header: RecordHeader, stored: Buffer): Buffer {
-    let raw = stored;
-    if (header.codec === Codec.zstd) {
-      try {
-        raw = this.zstd.decompress(stored, header.rawLength);
-      } catch (err) {
-        if (err instanceof ZstdError) throw new HavenError('STORE_CORRUPT', { detail: `${toHex(header.digest)}: ${err.message}` });
-        throw err;
-      }
-    }
-    if (!sha256(raw).equals(Buffer.from(header.digest))) {
-      throw new HavenError('STORE_CORRUPT', { detail: `${toHex(header.digest)}: content does not match its digest` });
-    }
-    return raw;
+    const content = this.content(header, stored, false);
+    if (typeof content === 'string') throw new HavenError('STORE_CORRUPT', { detail: `${toHex(header.digest)}: ${content}` });
+    return content;
   }
 
   /**
@@ -163,18 +153,29 @@ export class SegmentReader {
    * refuses does not match.
    */
   matches(header: RecordHeader, stored: Buffer): boolean {
-    let raw: Uint8Array = stored;
+    return typeof this.content(header, stored, true) !== 'string';
+  }
+
+  /**
+   * A record's content, checked against its digest, or why it is not that content. Decompressed
+   * into a fresh buffer, or with `reuse` into the reader's scratch buffer (valid until the next call).
+   */
+  private content(header: RecordHeader, stored: Buffer, reuse: boolean): Buffer | string {
+    let raw = stored;
     if (header.codec === Codec.zstd) {
-      if (this.scratch.length < header.rawLength + 1) this.scratch = Buffer.allocUnsafe(header.rawLength + 1);
       try {
-        this.zstd.decompressInto(this.scratch, stored, header.rawLength);
+        if (!reuse) raw = this.zstd.decompress(stored, header.rawLength);
+        else {
+          if (this.scratch.length < header.rawLength + 1) this.scratch = Buffer.allocUnsafe(header.rawLength + 1);
+          this.zstd.decompressInto(this.scratch, stored, header.rawLength);
+          raw = this.scratch.subarray(0, header.rawLength);
+        }
       } catch (err) {
-        if (err instanceof ZstdError) return false;
+        if (err instanceof ZstdError) return err.message;
         throw err;
       }
-      raw = this.scratch.subarray(0, header.rawLength);
     }
-    return sha256(raw).equals(Buffer.from(header.digest));
+    return sha256(raw).equals(Buffer.from(header.digest)) ? raw : 'content does not match its digest';
   }
 
   /** Closes a segment's cached handle (its file is about to be removed). */
