@@ -126,3 +126,29 @@ test('a record naming a tree the appliance no longer has: the backup walks again
   assert.equal(next.session.stats.hasQueried, 1);
   assert.equal(next.snapshot.root, first.snapshot.root);
 });
+
+test('a directory nested too deep is skipped with a warning, with records as without', { timeout: 120_000 }, async (t) => {
+  const w = await cliWorld(t);
+  const work = tempDir(t);
+  // 1,030 levels under src (the appliance takes 1,024), a file at every hundredth
+  let dir = join(work, 'src');
+  for (let depth = 1; depth <= 1030; depth++) {
+    dir = join(dir, 'd');
+    mkdirSync(dir, { recursive: true });
+    if (depth % 100 === 0) writeFileSync(join(dir, 'f'), `depth ${depth}`);
+  }
+  const deep = 'nested deeper than 1024 directories; skipped';
+  const runs: Backup[] = [];
+  for (const extra of [[], [], ['--no-cache']]) {
+    const r = await w.run(['backup', '--group', 'deep', 'src', '--json', ...extra], { cwd: work });
+    assert.equal(r.code, 3, `done with a warning: ${r.stderr}`);
+    const b = JSON.parse(r.stdout) as Backup;
+    assert.equal(b.warnings.length, 1);
+    assert.ok(b.warnings[0]?.endsWith(deep), b.warnings[0]);
+    runs.push(b);
+  }
+  const [first, again, fresh] = runs as [Backup, Backup, Backup];
+  assert.equal(again.snapshot.root, first.snapshot.root);
+  assert.equal(fresh.snapshot.root, first.snapshot.root);
+  assert.equal(again.snapshot.stats.files, 10);
+});

@@ -225,6 +225,8 @@ interface DirAt {
   scanned: ScannedDir;
   kept: readonly number[];
   entries: Array<TreeEntry | null>;
+  /** Subdirectories walked before their entries are made (an unchanged listing): their trees, null if skipped. */
+  walked: Array<Buffer | null | undefined>;
 }
 
 interface WalkDeps {
@@ -301,20 +303,20 @@ class Walk {
     }
     const prev = this.deps.previous ? await this.deps.previous.listing(components) : null;
     const kept = this.included(scanned, fsPath, stored);
-    const d: DirAt = { fsPath, stored, components, place, prev, scanned, kept, entries: new Array(kept.length).fill(null) };
+    const d: DirAt = { fsPath, stored, components, place, prev, scanned, kept, entries: new Array(kept.length).fill(null), walked: [] };
     // a directory listed in full, with nothing vanished, may have a record
     const rec = listed && kept.length === kept.listed ? this.recordOf(d) : null;
     if (rec?.known?.listing.equals(rec.state)) {
       // The same listing as last time: walk the subdirectories first (they must be walked
-      // anyway); if their trees are the same too, so is this one, and its files need nothing.
-      await this.fill(d, 'dirs');
+      // anyway); if their trees are the same too, so is this one, and no entry is made.
+      await this.walkSubdirs(d);
       if (sameSubtrees(rec.known.subtrees, this.subtrees(d))) {
         this.unchangedFiles(scanned, kept);
         rec.records.keep(rec.key);
         return rec.known.tree;
       }
-      await this.fill(d, 'others');
-    } else await this.fill(d, 'all');
+    }
+    await this.fill(d);
     // the scanner returns names in the tree's order already
     const tree = this.storeTree(d.entries, true);
     if (rec && this.asListed(d)) rec.records.record(rec.key, { listing: rec.state, tree, subtrees: subtreesField(this.subtrees(d)) });
@@ -351,24 +353,46 @@ class Walk {
     return Object.assign(kept, { listed });
   }
 
+  /** Walks the subdirectories alone (no entries made, their xattrs not read), into `d.walked`. */
+  private async walkSubdirs(d: DirAt): Promise<void> {
+    const { scanned, kept, fsPath, stored, components, place } = d;
+    const walks: Array<Promise<void>> = [];
+    for (let k = 0; k < kept.length; k++) {
+      const i = kept[k] as number;
+      if (!scanned.isDir(i)) continue;
+      const more = this.deps.files.room();
+      if (more) await more;
+      const n = scanned.entry(i).name;
+      const p = joinPath(fsPath, n);
+      walks.push(this.subdir(p, stored === '' ? n.name : `${stored}/${n.name}`, [...components, n.name], [...place, k]).then(
+        (tree) => void (d.walked[k] = tree),
+        (err: unknown) => {
+          this.warn(p, err);
+          d.walked[k] = null;
+        },
+      ));
+    }
+    await Promise.all(walks);
+  }
+
   /**
-   * Makes the entries of one kind ('dirs', 'others' or 'all') in `at.entries`. Entries known
-   * at once (a files cache hit, most of an unchanged backup) are placed without a promise
-   * each; only those that wait (a file to read, a subdirectory) are awaited.
+   * Makes the directory's entries in `d.entries` (a subdirectory already walked gets its tree
+   * from `d.walked`). Entries known at once (a files cache hit, most of an unchanged backup)
+   * are placed without a promise each; only those that wait (a file to read, a subdirectory)
+   * are awaited.
    */
-  private async fill(at: DirAt, kind: 'dirs' | 'others' | 'all'): Promise<void> {
-    const { scanned, kept, entries, fsPath, stored, components, place, prev } = at;
+  private async fill(d: DirAt): Promise<void> {
+    const { scanned, kept, entries, fsPath, stored, components, place, prev } = d;
     const waits: Array<Promise<void>> = [];
     for (let k = 0; k < kept.length; k++) {
       const i = kept[k] as number;
-      if (kind !== 'all' && scanned.isDir(i) !== (kind === 'dirs')) continue;
       // and within a large directory: each file waiting for a worker holds its entry, promises
       // and async frame on this thread
       const more = this.deps.files.room();
       if (more) await more;
       const s = scanned.entry(i);
       const n = s.name;
-      const e = this.entry(joinPath(fsPath, n), s, stored === '' ? n.name : `${stored}/${n.name}`, components, prev?.get(n.name), place, k);
+      const e = this.entry(joinPath(fsPath, n), s, stored === '' ? n.name : `${stored}/${n.name}`, components, prev?.get(n.name), place, k, d.walked[k]);
       if (!(e instanceof Promise)) entries[k] = e;
       else {
         waits.push(e.then((done) => {
@@ -380,9 +404,9 @@ class Walk {
   }
 
   /** The subdirectories' trees in order (undefined where one was skipped). */
-  private subtrees({ scanned, kept, entries }: DirAt): Array<Uint8Array | undefined> {
+  private subtrees({ scanned, kept, entries, walked }: DirAt): Array<Uint8Array | undefined> {
     const trees: Array<Uint8Array | undefined> = [];
-    for (let k = 0; k < kept.length; k++) if (scanned.isDir(kept[k] as number)) trees.push(entries[k]?.subtree);
+    for (let k = 0; k < kept.length; k++) if (scanned.isDir(kept[k] as number)) trees.push(entries[k]?.subtree ?? walked[k] ?? undefined);
     return trees;
   }
 
@@ -412,10 +436,11 @@ class Walk {
     }
   }
 
-  private entry(p: NativePath, s: ScannedEntry, stored: string, components: string[], prev: TreeEntry | undefined, place: readonly number[], index: number): TreeEntry | null | Promise<TreeEntry | null> {
+  /** `walked`: a subdirectory's tree when it was walked already (null: skipped). */
+  private entry(p: NativePath, s: ScannedEntry, stored: string, components: string[], prev: TreeEntry | undefined, place: readonly number[], index: number, walked?: Buffer | null): TreeEntry | null | Promise<TreeEntry | null> {
     const type = entryType(s.mode);
     const e = baseEntry(s, type, () => inodeKey(s));
-    if (type !== 'file') return this.otherEntry(p, e, stored, [...components, e.name], [...place, index]);
+    if (type !== 'file') return this.otherEntry(p, e, stored, [...components, e.name], [...place, index], walked);
     // the files cache holds a file's xattrs with its content: a hit needs no syscall
     let content: CachedContent | null | Promise<CachedContent | null>;
     try {
@@ -432,25 +457,32 @@ class Walk {
   }
 
   /** A directory, symlink or special file. */
-  private async otherEntry(p: NativePath, e: TreeEntry, stored: string, components: string[], place: readonly number[]): Promise<TreeEntry | null> {
+  private async otherEntry(p: NativePath, e: TreeEntry, stored: string, components: string[], place: readonly number[], walked?: Buffer | null): Promise<TreeEntry | null> {
     const { type } = e;
     try {
       const xattrs = await this.xattrs(p);
       if (xattrs) e.xattrs = xattrs;
       if (type === 'dir') {
-        // The appliance refuses deeper snapshots (MAX_TREE_DEPTH): skip, so the rest is kept.
-        if (components.length > MAX_TREE_DEPTH) {
-          this.run.warnings.push(`${showPath(p)}: nested deeper than ${MAX_TREE_DEPTH} directories; skipped`);
-          return null;
-        }
-        this.run.progress.dirs++;
-        e.subtree = await this.dir(p, stored, components, place);
+        const tree = walked !== undefined ? walked : await this.subdir(p, stored, components, place);
+        if (!tree) return null;
+        e.subtree = tree;
       } else if (type === 'symlink') readTarget(p, e);
     } catch (err) {
       this.warn(p, err);
       return null;
     }
     return e;
+  }
+
+  /** A subdirectory's tree (`components` include its name); null when it is nested too deep. */
+  private async subdir(p: NativePath, stored: string, components: string[], place: readonly number[]): Promise<Buffer | null> {
+    // The appliance refuses deeper snapshots (MAX_TREE_DEPTH): skip, so the rest is kept.
+    if (components.length > MAX_TREE_DEPTH) {
+      this.run.warnings.push(`${showPath(p)}: nested deeper than ${MAX_TREE_DEPTH} directories; skipped`);
+      return null;
+    }
+    this.run.progress.dirs++;
+    return this.dir(p, stored, components, place);
   }
 
   /** Sorted xattrs, or undefined when there are none (or they cannot be read: a warning). */
