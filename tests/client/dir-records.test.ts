@@ -152,3 +152,29 @@ test('a directory nested too deep is skipped with a warning, with records as wit
   assert.equal(fresh.snapshot.root, first.snapshot.root);
   assert.equal(again.snapshot.stats.files, 10);
 });
+
+test('files under directories found unchanged keep their files-cache entries (the cache prunes what a run did not meet)', { timeout: 120_000 }, async (t) => {
+  const w = await cliWorld(t);
+  const work = tempDir(t);
+  const src = join(work, 'src');
+  // more files than the prune's slack (1,000), so a run that met none of them would drop them all
+  for (let d = 0; d < 6; d++) {
+    mkdirSync(join(src, `d${d}`), { recursive: true });
+    for (let i = 0; i < 250; i++) writeFileSync(join(src, `d${d}`, `f${i}`), `${d}/${i}`);
+  }
+  const first = await backup(w, work);
+  assert.equal(first.snapshot.stats.filesRead, 1500);
+  const unchanged = await backup(w, work);
+  assert.equal(unchanged.session.stats.hasQueried, 1, 'every directory from its record');
+  // No previous snapshot to stand in for the files cache (its objects stay until a GC).
+  for (const id of [first.snapshot.id, unchanged.snapshot.id]) {
+    const deleted = havend(['snapshot', 'delete', id, '--data', w.dataDir]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+  }
+  // now a new name in each directory: no record stands, every file is looked up in the files cache
+  await tick();
+  for (let d = 0; d < 6; d++) writeFileSync(join(src, `d${d}`, 'new'), 'new');
+  const changed = await backup(w, work);
+  assert.equal(changed.snapshot.stats.filesRead, 6, 'only the new files are read');
+  assert.equal(changed.snapshot.stats.filesCached, 1500);
+});
