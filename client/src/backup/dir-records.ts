@@ -75,18 +75,18 @@ export class DirRecords {
     this.pending.set(k, Buffer.concat([r.listing, r.tree, r.subtrees]));
   }
 
-  /** Whether save() has anything to do. */
-  get dirty(): boolean {
-    return this.pending.size > 0 || this.pruning();
+  /** Records of this run wait to be written. */
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
-  private pruning(): boolean {
+  /** Whether the records this run did not meet far outnumber those it met (a count of the database: ask once a save). */
+  pruneDue(): boolean {
     return this.db.getKeysCount() > 2 * this.seen.size + 1000;
   }
 
-  /** Inside the files cache's write transaction: this run's records, and the unseen dropped when they far outnumber the seen. */
-  write(): void {
-    const prune = this.pruning();
+  /** Inside the files cache's write transaction: this run's records, and with `prune` the unseen dropped. */
+  write(prune: boolean): void {
     for (const [k, v] of this.pending) void this.db.put(Buffer.from(k, 'latin1'), v);
     if (prune) {
       for (const key of this.db.getKeys()) {

@@ -200,10 +200,11 @@ export class FilesCache {
   async save(): Promise<void> {
     const total = this.db.getKeysCount();
     const prune = total > 2 * this.seenCount + 1000;
+    const pruneDirs = this.dirs.pruneDue();
     // an unchanged backup has nothing to write: no transaction, no sync
-    if (this.pending.count === 0 && !prune && !this.dirs.dirty) return;
+    if (this.pending.count === 0 && !prune && this.dirs.pendingCount === 0 && !pruneDirs) return;
     await this.db.transaction(() => {
-      this.dirs.write();
+      this.dirs.write(pruneDirs);
       for (const [key, value] of this.pending.records()) void this.db.put(key, value);
       if (prune) {
         const seen = new Set<string>();
