@@ -111,7 +111,9 @@ export class ObjectFetcher {
     const done: Array<[ObjectHeader, Uint8Array]> = [];
     const parser = new FrameParser(
       { begin: (h) => Buffer.allocUnsafe(h.storedLength), end: (h, payload) => done.push([h, payload]) },
-      { maxStored: zstdBound(MAX_OBJECT_BYTES), allowedKinds: READ_KINDS },
+      // Views of the body's chunks only where the bytes are dropped after the handler's call:
+      // a restore's raw views would keep whole chunks alive while its writes queue.
+      { maxStored: zstdBound(MAX_OBJECT_BYTES), allowedKinds: READ_KINDS, chunksKept: this.options.transientRaw === true },
     );
     const chunks = (res as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     let got = 0;

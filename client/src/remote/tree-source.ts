@@ -25,6 +25,8 @@ export class TreeSource {
   private readonly objects = new Map<string, TreeObject>();
   /** Joined entries of split directories. */
   private readonly joined = new Map<string, TreeEntry[]>();
+  /** A loadAll under way that walks run behind (loadAllBehind), and the wake-up of its next level. */
+  private behind: { all: Promise<void>; level: Promise<void>; wake: () => void } | null = null;
 
   constructor(readonly fetcher: ObjectFetcher, readonly budget: WalkBudget = new WalkBudget()) {}
 
@@ -49,8 +51,11 @@ export class TreeSource {
 
   /** The entries of a directory's tree, in name order (parts joined). */
   async entries(digest: Uint8Array): Promise<TreeEntry[]> {
-    await this.load([digest]);
     const k = key(digest);
+    // Behind a loadAll, a tree not loaded yet comes with a level under way: fetched alone
+    // it would cost a request of its own.
+    while (this.behind && !this.objects.has(k)) await Promise.race([this.behind.level, this.behind.all]);
+    await this.load([digest]);
     const t = this.objects.get(k) as TreeObject;
     if ('entries' in t) return t.entries;
     let out = this.joined.get(k);
@@ -67,19 +72,48 @@ export class TreeSource {
    * (a directory-by-directory walk would cost a round trip per directory). A level holds
    * each distinct tree once, so shared subtrees cost nothing more.
    */
-  async loadAll(root: Uint8Array): Promise<void> {
+  async loadAll(root: Uint8Array, onLevel: () => void = () => undefined): Promise<void> {
     let level: Uint8Array[] = [root];
     for (let depth = 0; level.length > 0; depth++) {
       this.budget.checkDepth(depth, level[0] as Uint8Array);
       await this.load(level);
+      onLevel();
       const next: Uint8Array[] = [];
       for (const d of level) for (const e of await this.entries(d)) if (e.subtree) next.push(e.subtree);
       level = unique(next);
     }
   }
 
+  /**
+   * Starts loadAll(root) and lets walks run behind it (check hands data to its readers from
+   * the first level on, instead of after the last): until it ends, entries() of a tree not yet
+   * loaded waits for the levels under way, and prefetchChildren leaves subtrees to them. A
+   * failed load fails the walks waiting on it, and the promise returned.
+   */
+  loadAllBehind(root: Uint8Array): Promise<void> {
+    if (this.behind) throw new Error('TreeSource: a loadAll is already under way');
+    const next = (): { level: Promise<void>; wake: () => void } => {
+      let wake = (): void => undefined;
+      const level = new Promise<void>((resolve) => { wake = resolve; });
+      return { level, wake };
+    };
+    const state = { all: Promise.resolve(), ...next() };
+    state.all = this.loadAll(root, () => {
+      const woken = state.wake;
+      Object.assign(state, next());
+      woken();
+    }).finally(() => {
+      this.behind = null;
+      state.wake();
+    });
+    this.behind = state;
+    state.all.catch(() => undefined); // reported through the walks and the caller's await
+    return state.all;
+  }
+
   /** Loads the subtrees of these entries ahead of use (one request for many directories). */
   async prefetchChildren(entries: readonly TreeEntry[]): Promise<void> {
+    if (this.behind) return; // the loadAll under way fetches them with their whole level
     await this.load(entries.flatMap((e) => (e.subtree ? [e.subtree] : [])));
   }
 

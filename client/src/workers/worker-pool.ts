@@ -76,6 +76,11 @@ export class WorkerPool<J, R, F> {
     wake?.();
   }
 
+  /** Whether some worker has no job at all (also before the first job starts the workers). */
+  get someIdle(): boolean {
+    return this.slots.length === 0 || this.slots.some((s) => s.inFlight === 0);
+  }
+
   /** Resolves when some worker has room for another job. */
   async ready(): Promise<void> {
     if (this.slots.length === 0) return;

@@ -111,6 +111,12 @@ export interface FrameParserOptions {
   maxStored: number;
   /** Kinds accepted in this stream (uploads refuse snapshot and tombstone frames). */
   allowedKinds: ReadonlySet<number>;
+  /**
+   * The chunks pushed are never written to afterwards (an HTTP body's chunks are fresh
+   * copies): a payload that lies wholly inside one is then handed to `end` as a view of it,
+   * without `begin` and without a copy.
+   */
+  chunksKept?: boolean;
 }
 
 /**
@@ -155,7 +161,7 @@ export class FrameParser {
         this.headerFill += take;
         pos += take;
         this.offset += take;
-        if (this.headerFill === FRAME_HEADER_BYTES) this.startFrame();
+        if (this.headerFill === FRAME_HEADER_BYTES) pos = this.startFrame(chunk, pos);
         continue;
       }
       const h = this.current;
@@ -173,7 +179,8 @@ export class FrameParser {
     if (this.midFrame) throw new HavenError('FRAME_TORN', { offset: this.frameStart });
   }
 
-  private startFrame(): void {
+  /** Checks the header just read and starts its payload; answers the chunk position after what it took. */
+  private startFrame(chunk: Uint8Array, pos: number): number {
     this.frameStart = this.offset - FRAME_HEADER_BYTES;
     const offset = this.frameStart;
     if (this.header.readUInt32BE(0) !== FRAME_MAGIC) {
@@ -191,8 +198,16 @@ export class FrameParser {
     if (!this.options.allowedKinds.has(h.kind)) throw new HavenError('UNKNOWN_KIND', { kind: h.kind, offset });
     this.current = h;
     this.payloadFill = 0;
+    if (this.options.chunksKept && chunk.length - pos >= h.storedLength) {
+      this.target = chunk.subarray(pos, pos + h.storedLength);
+      this.payloadFill = h.storedLength;
+      this.offset += h.storedLength;
+      this.endFrame();
+      return pos + h.storedLength;
+    }
     this.target = this.sink.begin(h, offset);
     if (h.storedLength === 0) this.endFrame();
+    return pos;
   }
 
   private endFrame(): void {

@@ -43,7 +43,9 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
     let lists = 0;
     const stop = ctx.out.progress(() => `check: ${entries} entries, ${chunks.size} chunks${reader ? `, ${formatBytes(reader.bytes)} verified` : ''}`);
     try {
-      await trees.loadAll(fromHex(snap.root));
+      // The walk runs behind the level-by-level load, so the readers have data from its first
+      // level on (after the last, they sat idle ~0.8 s of a 4.4 s check).
+      const loaded = trees.loadAllBehind(fromHex(snap.root));
       for await (const { path, entry } of walkTree(trees, fromHex(snap.root), '')) {
         entries++;
         let data = entry.data ?? [];
@@ -55,13 +57,15 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
             problems.push(`${path}: ${(err as Error).message}`);
           }
         }
+        const chunkBytes = data.length > 0 ? entry.size / data.length : 0;
         for (const d of data) {
           const k = Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1');
           if (chunks.has(k)) continue;
           chunks.add(k);
-          await reader?.add(d);
+          await reader?.add(d, chunkBytes);
         }
       }
+      await loaded;
       if (reader) {
         await reader.finish();
         problems.push(...reader.problems);
