@@ -88,7 +88,8 @@ export class TreeSource {
    * Starts loadAll(root) and lets walks run behind it (check hands data to its readers from
    * the first level on, instead of after the last): until it ends, entries() of a tree not yet
    * loaded waits for the levels under way, and prefetchChildren leaves subtrees to them. A
-   * failed load fails the walks waiting on it, and the promise returned.
+   * failed load ends with its error the walks waiting on it, any later request for a tree it
+   * did not load, and the promise returned.
    */
   loadAllBehind(root: Uint8Array): Promise<void> {
     if (this.behind) throw new Error('TreeSource: a loadAll is already under way');
@@ -102,10 +103,12 @@ export class TreeSource {
       const woken = state.wake;
       Object.assign(state, next());
       woken();
-    }).finally(() => {
+    }).then(() => {
       this.behind = null;
       state.wake();
     });
+    // A failed load stays under way as far as walks go: they race its rejection, so each one
+    // waiting, and each tree asked for later that it did not load, ends with its error.
     this.behind = state;
     state.all.catch(() => undefined); // reported through the walks and the caller's await
     return state.all;
