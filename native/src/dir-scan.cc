@@ -152,15 +152,7 @@ Napi::Value ScanDirsAsync(const Napi::CallbackInfo& info) {
   Napi::Array arr = info[0].As<Napi::Array>();
   std::vector<std::string> paths;
   paths.reserve(arr.Length());
-  for (uint32_t i = 0; i < arr.Length(); i++) {
-    Napi::Value v = arr.Get(i);
-    if (v.IsBuffer()) {
-      Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
-      paths.emplace_back(b.Data(), b.Length());
-    } else {
-      paths.push_back(v.As<Napi::String>().Utf8Value());
-    }
-  }
+  for (uint32_t i = 0; i < arr.Length(); i++) paths.push_back(PathValue(arr.Get(i)));
   auto* worker = new ScanManyWorker(info.Env(), std::move(paths));
   Napi::Promise p = worker->Promise();
   worker->Queue();

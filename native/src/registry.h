@@ -18,15 +18,18 @@ using RegisterFn = void (*)(Napi::Env env, Napi::Object exports);
 bool AddRegistration(const char* area, RegisterFn fn);
 void RunRegistrations(Napi::Env env, Napi::Object exports);
 
-// A path argument: a string (UTF-8) or a Buffer holding the exact bytes (names that are not
-// valid UTF-8 travel as Buffers).
-inline std::string PathArg(const Napi::CallbackInfo& info, size_t i) {
-  if (info[i].IsBuffer()) {
-    Napi::Buffer<char> b = info[i].As<Napi::Buffer<char>>();
+// A path: a string (UTF-8) or a Buffer holding the exact bytes (names that are not valid
+// UTF-8 travel as Buffers).
+inline std::string PathValue(const Napi::Value& v) {
+  if (v.IsBuffer()) {
+    Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
     return std::string(b.Data(), b.Length());
   }
-  return info[i].As<Napi::String>().Utf8Value();
+  return v.As<Napi::String>().Utf8Value();
 }
+
+// A path argument (PathValue).
+inline std::string PathArg(const Napi::CallbackInfo& info, size_t i) { return PathValue(info[i]); }
 
 // A time as two number arguments, seconds at i and nanoseconds at i + 1 (the split keeps
 // nanoseconds that a double of seconds would round away).
