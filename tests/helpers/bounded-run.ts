@@ -30,6 +30,8 @@ export interface BoundedOptions {
 export interface BoundedResult {
   code: number | null;
   stdout: string;
+  /** stdout as bytes (haven dump writes files there). */
+  stdoutBytes: Buffer;
   stderr: string;
   elapsedMs: number;
   timedOut: boolean;
@@ -76,7 +78,7 @@ export function runBounded(cmd: string, args: string[], o: BoundedOptions): Prom
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] as string, argv.slice(1), { env: o.env, cwd: o.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
+    const stdoutChunks: Buffer[] = [];
     let stderr = '';
     let timedOut = false;
     let killedForRss = false;
@@ -88,7 +90,7 @@ export function runBounded(cmd: string, args: string[], o: BoundedOptions): Prom
         // the group is gone already
       }
     };
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stdout.on('data', (b: Buffer) => stdoutChunks.push(b));
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.stdin.on('error', () => undefined); // a child that exits without reading its input
     child.stdin.end(o.input ?? '');
@@ -120,7 +122,8 @@ export function runBounded(cmd: string, args: string[], o: BoundedOptions): Prom
         peakRssBytes = Math.max(timeFile ? (gnuTimePeak(timeFile) ?? 0) : 0, sampledPeakKib * 1024);
         if (timeFile) rmSync(timeFile, { force: true });
       }
-      resolve({ code, stdout, stderr, elapsedMs: Date.now() - started, timedOut, killedForRss, peakRssBytes });
+      const stdoutBytes = Buffer.concat(stdoutChunks);
+      resolve({ code, stdout: stdoutBytes.toString(), stdoutBytes, stderr, elapsedMs: Date.now() - started, timedOut, killedForRss, peakRssBytes });
     });
   });
 }

@@ -19,11 +19,12 @@ usage:
   haven snapshots [--group G]
   haven ls SNAPSHOT|latest [PATH] [--group G]
   haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH]... [--overwrite]
+  haven dump SNAPSHOT|latest PATH [--group G]: writes one file to stdout (no --json)
   haven diff SNAP1 SNAP2 [--group G]
   haven check SNAPSHOT|latest [--group G] [--read-data]
   haven version
 
-Every command takes --json. Environment: HAVEN_SERVER, HAVEN_TOKEN, HAVEN_FINGERPRINT,
+Every other command takes --json. Environment: HAVEN_SERVER, HAVEN_TOKEN, HAVEN_FINGERPRINT,
 HAVEN_CACHE_DIR, HAVEN_CONFIG, HAVEN_WORKERS, HAVEN_ZSTD_LEVEL, HAVEN_TIMEOUT_SECONDS.
 `;
 
@@ -36,6 +37,7 @@ const commands: Record<string, Command> = {
   snapshots: async (ctx) => (await import('./commands/snapshots.js')).snapshotsCommand(ctx),
   ls: async (ctx) => (await import('./commands/ls.js')).lsCommand(ctx),
   restore: async (ctx) => (await import('./commands/restore.js')).restoreCommand(ctx),
+  dump: async (ctx) => (await import('./commands/dump.js')).dumpCommand(ctx),
   diff: async (ctx) => (await import('./commands/diff.js')).diffCommand(ctx),
   check: async (ctx) => (await import('./commands/check.js')).checkCommand(ctx),
   version: async (ctx) => {
