@@ -19,7 +19,7 @@ usage:
   haven snapshots [--group G]
   haven ls SNAPSHOT|latest [PATH] [--group G]
   haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH]... [--overwrite]
-  haven dump SNAPSHOT|latest PATH [--group G]: writes one file to stdout (no --json)
+  haven dump SNAPSHOT|latest PATH [--group G]: a file, or a directory as tar, on stdout (no --json)
   haven diff SNAP1 SNAP2 [--group G]
   haven check SNAPSHOT|latest [--group G] [--read-data]
   haven version

@@ -1,59 +1,91 @@
-// haven dump SNAPSHOT|latest PATH [--group G]: one file of a snapshot, written to stdout as it
-// arrives (`haven dump latest --group db dump.sql | psql` for what `backup --stdin` took).
-// Every chunk is verified against its digest before a byte of it is written; a chunk that does
-// not verify ends the dump with the error on stderr and a non-zero exit status, so a pipeline
-// can tell a complete file from a cut one. There is no --json: stdout is the file.
+// haven dump SNAPSHOT|latest PATH [--group G]: a file of a snapshot written to stdout as it
+// arrives (`haven dump latest --group db dump.sql | psql` for what `backup --stdin` took), or a
+// directory (`/` for the whole snapshot) as a tar stream (`| tar -x -C DIR`, or to another
+// host over ssh). Every chunk is verified against its digest before a byte of it is written;
+// one that does not verify ends the dump with the error on stderr and a non-zero exit status,
+// so a pipeline can tell a complete file or archive from a cut one. No --json: stdout is the data.
 
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { HavenError } from '../../../../core/src/errors.js';
 import { fromHex } from '../../../../core/src/objects/digest.js';
+import type { TreeEntry } from '../../../../core/src/objects/tree.js';
+import { createPack, packDirectory } from '../../dump/tar-dump.js';
 import { ObjectFetcher } from '../../remote/object-fetcher.js';
 import { orderedChunks } from '../../remote/ordered-chunks.js';
 import { TreeSource } from '../../remote/tree-source.js';
 import { snapshotComponents } from '../../remote/tree-walk.js';
+import { LIMIT_FLAGS, WalkBudget, limitsFrom } from '../../remote/walk-budget.js';
 import { connect, type CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { resolveSnapshot } from '../snapshot-ref.js';
 
-const USAGE = 'usage: haven dump SNAPSHOT|latest PATH [--group G] (writes the file to stdout)';
+const USAGE = 'usage: haven dump SNAPSHOT|latest PATH [--group G] [--max-entries N] (a file as it is, a directory or / as tar, on stdout)';
 
 export async function dumpCommand(ctx: CommandContext, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values, positionals } = parse(ctx.argv, { group: { type: 'string' } }, true);
+  const { values, positionals } = parse(ctx.argv, { group: { type: 'string' }, 'max-entries': LIMIT_FLAGS['max-entries'] }, true);
   const [ref, path] = positionals;
-  if (!ref || !path || positionals.length > 2) throw new UsageError(USAGE);
+  if (!ref || path === undefined || positionals.length > 2) throw new UsageError(USAGE);
   const components = snapshotComponents(path);
-  if (components.length === 0) throw new UsageError(`${USAGE}: PATH names a file, not the snapshot's root`);
   const { api } = connect(ctx);
   try {
     const snap = await resolveSnapshot(api, ref, values.group);
-    const trees = new TreeSource(new ObjectFetcher(api, snap.id));
-    const { entry } = await trees.lookup(fromHex(snap.root), components);
-    if (!entry) throw new HavenError('PATH_NOT_FOUND', { path, id: snap.id.slice(0, 12) });
-    if (entry.type !== 'file') throw new HavenError('NOT_A_FILE', { path });
-    const digests = entry.list ? await trees.listChunks(entry.list) : (entry.data ?? []);
-    let written = 0;
-    const counted = async function* (): AsyncGenerator<Buffer> {
-      for await (const raw of orderedChunks(trees.fetcher, digests, entry.size)) {
-        written += raw.length;
-        yield raw;
-      }
-    };
-    try {
-      // stdout stays open: the process owns it, and a shell may write after us.
-      await pipeline(Readable.from(counted(), { objectMode: false }), stdout, { end: false });
-    } catch (err) {
-      // The reader went away (`| head`): what it wanted was written, like cat ended by SIGPIPE.
-      if ((err as NodeJS.ErrnoException).code === 'EPIPE') return EXIT.failure;
-      throw err;
-    }
-    if (written !== entry.size) {
-      ctx.out.warn(`${path}: the snapshot says ${entry.size} bytes, its chunks hold ${written}`);
-      return EXIT.damaged;
-    }
-    return EXIT.ok;
+    const trees = new TreeSource(new ObjectFetcher(api, snap.id), new WalkBudget(limitsFrom(values)));
+    const { entry, tree } = await trees.lookup(fromHex(snap.root), components);
+    if (components.length > 0 && !entry) throw new HavenError('PATH_NOT_FOUND', { path, id: snap.id.slice(0, 12) });
+    if (tree) return await dumpDirectory(ctx, trees, tree, components.join('/'), entry, stdout);
+    if (entry?.type !== 'file') throw new HavenError('NOT_A_FILE', { path });
+    return await dumpFile(ctx, trees, entry, path, stdout);
   } finally {
     api.close();
+  }
+}
+
+async function dumpFile(ctx: CommandContext, trees: TreeSource, entry: TreeEntry, path: string, stdout: NodeJS.WritableStream): Promise<number> {
+  const digests = entry.list ? await trees.listChunks(entry.list) : (entry.data ?? []);
+  let written = 0;
+  const counted = async function* (): AsyncGenerator<Buffer> {
+    for await (const raw of orderedChunks(trees.fetcher, digests, entry.size)) {
+      written += raw.length;
+      yield raw;
+    }
+  };
+  if (await sent(Readable.from(counted(), { objectMode: false }), stdout) === 'reader-gone') return EXIT.failure;
+  if (written !== entry.size) {
+    ctx.out.warn(`${path}: the snapshot says ${entry.size} bytes, its chunks hold ${written}`);
+    return EXIT.damaged;
+  }
+  return EXIT.ok;
+}
+
+async function dumpDirectory(
+  ctx: CommandContext, trees: TreeSource, tree: Uint8Array, prefix: string, self: TreeEntry | null, stdout: NodeJS.WritableStream,
+): Promise<number> {
+  const pack = createPack();
+  const sending = sent(Readable.from(pack), stdout);
+  let outcome;
+  try {
+    outcome = await packDirectory(trees, tree, prefix, self, pack);
+    pack.finalize();
+  } catch (err) {
+    // What went out is a cut archive: end it without the closing blocks, so tar reports it truncated.
+    pack.destroy();
+    await sending.catch(() => undefined);
+    throw err;
+  }
+  if (await sending === 'reader-gone') return EXIT.failure;
+  for (const w of outcome.warnings) ctx.out.warn(w);
+  return outcome.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
+}
+
+/** Copies `source` to stdout, which stays open (the process owns it); a reader that went away (`| head`) ends it quietly, as it ends cat. */
+async function sent(source: Readable, stdout: NodeJS.WritableStream): Promise<'done' | 'reader-gone'> {
+  try {
+    await pipeline(source, stdout, { end: false });
+    return 'done';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 'reader-gone';
+    throw err;
   }
 }
