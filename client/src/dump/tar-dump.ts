@@ -117,7 +117,7 @@ export async function packDirectory(trees: TreeSource, dir: Uint8Array, prefix: 
     if (entry.xattrs && entry.xattrs.length > 0) skipped.xattrs++;
     outcome.entries++;
     let header = headerFor(path, entry);
-    if (entry.type === 'file' && entry.hardlink !== undefined) {
+    if (entry.type !== 'dir' && entry.hardlink !== undefined) {
       const first = firstPathOf.get(entry.hardlink);
       if (first !== undefined) header = { ...header, type: 'link', linkname: first };
       else firstPathOf.set(entry.hardlink, path);
