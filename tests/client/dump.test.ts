@@ -8,7 +8,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient } from '../../client/src/api/api-client.js';
 import { resolveSnapshot } from '../../client/src/cli/snapshot-ref.js';
@@ -140,12 +140,18 @@ test('haven dump of a directory is a tar that GNU tar extracts to the same tree,
   mkdirSync(src);
   const posix = createPosixOps();
   await makeSourceTree(src, posix, { asRoot: isRoot(), largeBytes: 8 << 20 });
+  // More entries than one group holds (4096), and a file dated before 1970.
+  mkdirSync(join(src, 'many'));
+  for (let i = 0; i < 5000; i++) writeFileSync(join(src, 'many', `f${i}`), i % 7 === 0 ? `${i}` : '');
+  writeFileSync(join(src, 'old'), 'from 1969');
+  utimesSync(join(src, 'old'), new Date(0), new Date(-86_400_000));
   await w.json(['backup', '--group', 'tar', 'src'], { cwd: work });
 
   const whole = await w.run(['dump', 'latest', '/', '--group', 'tar']);
   assert.equal(whole.code, 3, `warnings, not failure: ${whole.stderr}`);
   assert.match(whole.stderr, /1 entries left out .*not UTF-8/);
   assert.match(whole.stderr, /2 entries' extended attributes not carried/);
+  assert.match(whole.stderr, /1 entries dated before 1970 written as 1970-01-01/);
   const out = tempDir(t);
   const untar = spawnSync('tar', ['-x', '-p', '--numeric-owner', '-C', out], { input: whole.stdoutBytes });
   assert.equal(untar.status, 0, untar.stderr.toString());
@@ -155,6 +161,8 @@ test('haven dump of a directory is a tar that GNU tar extracts to the same tree,
   const latin1Name = 'caf\xe9-latin1';
   assert.ok(before.has(latin1Name) && !after.has(latin1Name), 'the name that is not UTF-8 is left out');
   before.delete(latin1Name);
+  assert.equal(after.get('old')?.mtimeNs, '0');
+  (before.get('old') as Described).mtimeNs = '0';
   // What tar keeps: all but xattrs, sub-second times and holes (a sparse file comes back dense).
   const comparable = (d: Described): Omit<Described, 'mtimeNs' | 'blocks' | 'xattrs'> & { mtimeS: string } => {
     const { mtimeNs, blocks: _blocks, xattrs: _xattrs, ...rest } = d;

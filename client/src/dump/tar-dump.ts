@@ -50,9 +50,13 @@ class Group {
   fetched: Promise<Buffer[]> | null = null;
 }
 
-/** A group is asked for once it holds this many chunks or this much content (as files' sizes say). */
+/**
+ * A group is asked for once it holds this many chunks or this much content (as files' sizes
+ * say), or this many entries (a tree of empty files, links and directories still streams).
+ */
 const GROUP_CHUNKS = 1024;
 const GROUP_BYTES = WINDOW_BYTES;
+const GROUP_ENTRIES = 4096;
 /** Files this large stream in windows of their own (ordered-chunks.ts) rather than join a group. */
 const LARGE_FILE_BYTES = WINDOW_BYTES / 2;
 
@@ -63,7 +67,7 @@ const LARGE_FILE_BYTES = WINDOW_BYTES / 2;
  */
 export async function packDirectory(trees: TreeSource, dir: Uint8Array, prefix: string, self: TreeEntry | null, pack: Pack): Promise<TarDumpOutcome> {
   const outcome: TarDumpOutcome = { entries: 0, bytes: 0, warnings: [] };
-  const skipped = { names: 0, sockets: 0, xattrs: 0 };
+  const skipped = { names: 0, sockets: 0, xattrs: 0, times: 0 };
   const firstPathOf = new Map<number, string>();
   // Trees come level by level, thousands per request, while the walk writes what it has.
   const loaded = trees.loadAllBehind(dir);
@@ -115,6 +119,7 @@ export async function packDirectory(trees: TreeSource, dir: Uint8Array, prefix: 
       continue;
     }
     if (entry.xattrs && entry.xattrs.length > 0) skipped.xattrs++;
+    if (entry.mtimeNs < 0n) skipped.times++;
     outcome.entries++;
     let header = headerFor(path, entry);
     if (entry.type !== 'dir' && entry.hardlink !== undefined) {
@@ -124,6 +129,7 @@ export async function packDirectory(trees: TreeSource, dir: Uint8Array, prefix: 
     }
     if (header.type !== 'file') {
       current.items.push({ path, entry, header, digests: null });
+      if (current.items.length >= GROUP_ENTRIES) await askForCurrent();
       continue;
     }
     const digests = entry.list ? await trees.listChunks(entry.list) : (entry.data ?? []);
@@ -137,13 +143,14 @@ export async function packDirectory(trees: TreeSource, dir: Uint8Array, prefix: 
     current.items.push(item);
     current.digests.push(...digests);
     current.bytes += entry.size;
-    if (current.digests.length >= GROUP_CHUNKS || current.bytes >= GROUP_BYTES) await askForCurrent();
+    if (current.digests.length >= GROUP_CHUNKS || current.bytes >= GROUP_BYTES || current.items.length >= GROUP_ENTRIES) await askForCurrent();
   }
   await askForCurrent();
   await writePrevious();
   await loaded;
   if (skipped.names > 0) outcome.warnings.push(`${skipped.names} entries left out (with what is below them): a name or link target that is not UTF-8, which tar cannot carry; haven restore brings them back`);
   if (skipped.sockets > 0) outcome.warnings.push(`${skipped.sockets} sockets left out: tar has no type for them`);
+  if (skipped.times > 0) outcome.warnings.push(`${skipped.times} entries dated before 1970 written as 1970-01-01 (tar-stream writes no negative times)`);
   if (skipped.xattrs > 0) outcome.warnings.push(`${skipped.xattrs} entries' extended attributes not carried: tar holds content, modes, owners and times; haven restore keeps them`);
   return outcome;
 }
@@ -154,7 +161,7 @@ function headerFor(path: string, e: TreeEntry): TarHeader {
     mode: e.mode & 0o7777,
     uid: e.uid <= USTAR_MAX_ID ? e.uid : 0,
     gid: e.gid <= USTAR_MAX_ID ? e.gid : 0,
-    mtime: new Date(Number(e.mtimeNs / 1_000_000_000n) * 1000),
+    mtime: new Date(e.mtimeNs < 0n ? 0 : Number(e.mtimeNs / 1_000_000_000n) * 1000),
     size: 0,
     type: TAR_TYPE[e.type],
   };
