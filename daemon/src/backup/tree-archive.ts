@@ -6,25 +6,9 @@ import { Readable } from 'node:stream';
 import { HavenError } from '../../../core/src/errors.js';
 import { toHex } from '../../../core/src/objects/digest.js';
 import { MAX_TREE_DEPTH, type TreeEntry } from '../../../core/src/objects/tree.js';
-import { END_OF_ARCHIVE, contentPadding, tarHeader, type TarEntry, type TarType } from './tar-header.js';
+import { END_OF_ARCHIVE, contentPadding, tarHeader } from '../../../core/src/archive/tar-header.js';
+import { tarEntryOf } from '../../../core/src/archive/tree-entry-tar.js';
 import type { TreeReader } from './tree-reader.js';
-
-/** Linux's dev_t layout (glibc gnu_dev_major/minor). */
-function devParts(rdev: number): { devMajor: number; devMinor: number } {
-  const d = BigInt(rdev);
-  return {
-    devMajor: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn)),
-    devMinor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn)),
-  };
-}
-
-function tarEntry(e: TreeEntry, path: string, type: TarType): TarEntry {
-  const t: TarEntry = { path, type, mode: e.mode, uid: e.uid, gid: e.gid, size: type === 'file' ? e.size : 0, mtimeNs: e.mtimeNs };
-  if (e.target !== undefined) t.linkTarget = e.target;
-  if ((e.type === 'chardev' || e.type === 'blockdev') && e.rdev !== undefined) Object.assign(t, devParts(e.rdev));
-  if (e.xattrs) t.xattrs = e.xattrs;
-  return t;
-}
 
 export interface ArchiveRoot {
   /** The entry archived (null: the snapshot's root directory). */
@@ -45,17 +29,17 @@ export function treeArchive(trees: TreeReader, root: ArchiveRoot): Readable {
     if (e.hardlink !== undefined && e.type !== 'dir') {
       const first = hardlinks.get(e.hardlink);
       if (first !== undefined) {
-        yield tarHeader({ ...tarEntry(e, path, 'hardlink'), linkTarget: first, size: 0 });
+        yield tarHeader({ ...tarEntryOf(e, path, 'hardlink'), linkTarget: first, size: 0 });
         return;
       }
       hardlinks.set(e.hardlink, path);
     }
     if (e.type === 'dir') {
-      yield tarHeader(tarEntry(e, `${path}/`, 'dir'));
+      yield tarHeader(tarEntryOf(e, `${path}/`, 'dir'));
       if (e.subtree) yield* directory(e.subtree, path, depth + 1);
       return;
     }
-    yield tarHeader(tarEntry(e, path, e.type));
+    yield tarHeader(tarEntryOf(e, path, e.type));
     if (e.type !== 'file') return;
     let sent = 0;
     for await (const chunk of trees.content(e)) {

@@ -11,7 +11,7 @@ import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { HavenError } from '../../../../core/src/errors.js';
 import { fromHex } from '../../../../core/src/objects/digest.js';
 import type { TreeEntry } from '../../../../core/src/objects/tree.js';
-import { createPack, packDirectory } from '../../dump/tar-dump.js';
+import { tarOfDirectory, type TarDumpOutcome } from '../../dump/tar-dump.js';
 import { ObjectFetcher } from '../../remote/object-fetcher.js';
 import { orderedChunks } from '../../remote/ordered-chunks.js';
 import { TreeSource } from '../../remote/tree-source.js';
@@ -62,19 +62,9 @@ async function dumpFile(ctx: CommandContext, trees: TreeSource, entry: TreeEntry
 async function dumpDirectory(
   ctx: CommandContext, trees: TreeSource, tree: Uint8Array, prefix: string, self: TreeEntry | null, stdout: NodeJS.WritableStream,
 ): Promise<number> {
-  const pack = createPack();
-  const sending = sent(Readable.from(pack), stdout);
-  let outcome;
-  try {
-    outcome = await packDirectory(trees, tree, prefix, self, pack);
-    pack.finalize();
-  } catch (err) {
-    // What went out is a cut archive: end it without the closing blocks, so tar reports it truncated.
-    pack.destroy();
-    await sending.catch(() => undefined);
-    throw err;
-  }
-  if (await sending === 'reader-gone') return EXIT.failure;
+  const outcome: TarDumpOutcome = { entries: 0, bytes: 0, warnings: [] };
+  // A failure ends the stream without tar's closing blocks: what went out is a cut archive.
+  if (await sent(Readable.from(tarOfDirectory(trees, tree, prefix, self, outcome), { objectMode: false }), stdout) === 'reader-gone') return EXIT.failure;
   for (const w of outcome.warnings) ctx.out.warn(w);
   return outcome.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
 }
