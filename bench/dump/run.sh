@@ -19,31 +19,21 @@ BENCH_NAME=dump/run.sh
 . "$REPO/bench/lib/common.sh"
 bench_args 5 dist/client/src/cli/commands/dump.js "restic rclone" "apt-get install restic rclone" "$@"
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-bench-not-a-secret}
-HAVEND=$REPO/bin/havend
 HAVEN=$REPO/bin/haven
 CLK_TCK=$(getconf CLK_TCK)
 STAGE=${STAGE:-$WORKDIR/stage}
 RUN=$WORKDIR/run
 RES=$WORKDIR/results
-QUIET=(HAVEND_GC_CRON= HAVEND_VERIFY_CRON= HAVEND_DRILL_CRON= HAVEND_RETENTION_PRUNE_CRON= HAVEND_DISKS_DISCOVERY=false)
 
 stage_three_backups "$DATASET" "$STAGE" "haven restic-rest"
 rm -rf "$RUN" && mkdir -p "$RUN/logs" "$RES"
-SERVERS=()
-trap 'for p in "${SERVERS[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+trap 'stop_servers' EXIT
 trap 'exit 130' INT TERM
 
 # Served in place: a dump only reads.
-HPORT=$(free_port)
-TOKEN=$("$HAVEND" token create --data "$STAGE/repos/haven" --scope admin --name bench-dump 2>>"$RUN/logs/havend.log")
-env "${QUIET[@]}" "$HAVEND" serve --data "$STAGE/repos/haven" --listen "127.0.0.1:$HPORT" >>"$RUN/logs/havend.log" 2>&1 &
-SERVERS+=("$!"); HPID=$!
-wait_http "http://127.0.0.1:$HPORT/api/v1/health" "$HPID" "havend (see $RUN/logs/havend.log)" 2xx
-RPORT=$(free_port)
-: >"$RUN/rclone.conf"
-rclone serve restic --addr "127.0.0.1:$RPORT" --config "$RUN/rclone.conf" --log-file "$RUN/logs/rclone.log" --log-level NOTICE "$STAGE/repos/restic-rest" &
-SERVERS+=("$!"); RPID=$!
-wait_http "http://127.0.0.1:$RPORT/config" "$RPID" "rclone serve restic"
+TOKEN=$("$REPO/bin/havend" token create --data "$STAGE/repos/haven" --scope admin --name bench-dump 2>>"$RUN/logs/havend.log")
+start_havend "$STAGE/repos/haven" "$RUN/logs/havend.log"; HPORT=$PORT; HPID=${SERVERS[-1]}
+start_rclone "$STAGE/repos/restic-rest" "$RUN/logs/rclone.log"; RPORT=$PORT; RPID=${SERVERS[-1]}
 export HAVEN_SERVER=http://127.0.0.1:$HPORT HAVEN_TOKEN=$TOKEN HAVEN_CACHE_DIR=$RUN/cache/haven
 RESTIC=(restic -r "rest:http://127.0.0.1:$RPORT/" --cache-dir "$RUN/cache/restic")
 

@@ -3,7 +3,8 @@
 # a process's CPU, a directory's size.
 # shellcheck shell=bash
 # Needs REPO set by the caller; defines bench_args, log, die (with BENCH_NAME), free_port,
-# proc_ticks, repo_size, stage_three_backups.
+# proc_ticks, repo_size, stage_three_backups, QUIET, and the servers a benchmark starts
+# (SERVERS, start_havend, start_rclone, servers_ticks, stop_servers).
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
@@ -69,3 +70,32 @@ wait_http() {
   done
   die "$3 did not answer on $1"
 }
+
+# No scheduled maintenance in a benchmark's daemons: what is measured is the command timed.
+QUIET=(HAVEND_GC_CRON= HAVEND_VERIFY_CRON= HAVEND_DRILL_CRON= HAVEND_RETENTION_PRUNE_CRON= HAVEND_DISKS_DISCOVERY=false)
+
+# Servers started on 127.0.0.1 (their pids, for their CPU and their end).
+SERVERS=()
+stop_servers() {
+  local pid
+  for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  SERVERS=()
+}
+# start_havend DIR LOG: $REPO's havend, quiet, on DIR; sets PORT, the pid joins SERVERS (not in
+# a subshell: SERVERS must see it)
+start_havend() {
+  PORT=$(free_port)
+  env "${QUIET[@]}" "$REPO/bin/havend" serve --data "$1" --listen "127.0.0.1:$PORT" >>"$2" 2>&1 &
+  SERVERS+=("$!")
+  wait_http "http://127.0.0.1:$PORT/api/v1/health" "$!" "havend on $1 (see $2)" 2xx
+}
+# start_rclone DIR LOG: `rclone serve restic` of DIR (its config in $RUN); sets PORT, the pid joins SERVERS
+start_rclone() {
+  PORT=$(free_port)
+  : >"$RUN/rclone.conf"
+  rclone serve restic --addr "127.0.0.1:$PORT" --config "$RUN/rclone.conf" --log-file "$2" --log-level NOTICE "$1" &
+  SERVERS+=("$!")
+  wait_http "http://127.0.0.1:$PORT/config" "$!" "rclone serve restic on $1"
+}
+servers_ticks() { local pid n=0; for pid in "${SERVERS[@]}"; do n=$((n + $(proc_ticks "$pid"))); done; echo "$n"; }

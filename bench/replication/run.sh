@@ -34,39 +34,14 @@ STAGE=${STAGE:-$WORKDIR/stage}
 RUN=$WORKDIR/run
 RES=$WORKDIR/results
 PEERS="haven restic-copy rsync-check"
-# no scheduled maintenance in the daemons: what is measured is the copy
-QUIET=(HAVEND_GC_CRON= HAVEND_VERIFY_CRON= HAVEND_DRILL_CRON= HAVEND_RETENTION_PRUNE_CRON= HAVEND_DISKS_DISCOVERY=false)
 
 stage_three_backups "$DATASET" "$STAGE" "haven restic-rest"
 mkdir -p "$RES"
 CSV=$RES/replication.csv
 echo "run,peer,step,seconds,client_cpu_s,srv_cpu_s,copy_bytes,fetched_bytes,exit_code" >"$CSV"
 
-SERVERS=()
-stop_servers() {
-  local pid
-  for pid in "${SERVERS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${SERVERS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  SERVERS=()
-}
 trap 'stop_servers' EXIT
 trap 'exit 130' INT TERM
-
-# start_havend DIR LOG: sets PORT, the pid joins SERVERS (not in a subshell: SERVERS must see it)
-start_havend() {
-  PORT=$(free_port)
-  env "${QUIET[@]}" "$HAVEND" serve --data "$1" --listen "127.0.0.1:$PORT" >>"$2" 2>&1 &
-  SERVERS+=("$!")
-  wait_http "http://127.0.0.1:$PORT/api/v1/health" "$!" "havend on $1 (see $2)" 2xx
-}
-start_rclone() { # DIR LOG: sets PORT
-  PORT=$(free_port)
-  : >"$RUN/rclone.conf"
-  rclone serve restic --addr "127.0.0.1:$PORT" --config "$RUN/rclone.conf" --log-file "$2" --log-level NOTICE "$1" &
-  SERVERS+=("$!")
-  wait_http "http://127.0.0.1:$PORT/config" "$!" "rclone serve restic on $1"
-}
-servers_ticks() { local pid n=0; for pid in "${SERVERS[@]}"; do n=$((n + $(proc_ticks "$pid"))); done; echo "$n"; }
 
 # measure RUN PEER STEP COPY_DIR CMD...: one CSV row; fetched bytes from the command's JSON, if any
 measure() {

@@ -42,8 +42,6 @@ CLK_TCK=$(getconf CLK_TCK)
 RUN=$WORKDIR/run
 RES=$WORKDIR/results
 PEERS="haven-local haven-s3 restic-s3"
-# no scheduled maintenance in the daemons: what is measured is the backup or the restore
-QUIET=(HAVEND_GC_CRON= HAVEND_VERIFY_CRON= HAVEND_DRILL_CRON= HAVEND_RETENTION_PRUNE_CRON= HAVEND_DISKS_DISCOVERY=false)
 mkdir -p "$RES/logs"
 CSV=$RES/s3.csv UPLOADS=$RES/uploads.csv SIZES=$RES/sizes.csv
 echo "run,peer,phase,seconds,client_cpu_s,srv_cpu_s,gw_cpu_s,fetched_bytes,exit_code,load1,verify" >"$CSV"
@@ -72,7 +70,7 @@ s3_env() { # RUN
     "HAVEND_DATASTORE_S3_CREDENTIALS_FILE=$RUN/s3-credentials" "HAVEND_DATASTORE_S3_IDLE_SEAL_SECONDS=$IDLE_SEAL"
 }
 
-start_havend() { # PEER RUN [extra env...]
+start_peer_havend() { # PEER RUN [extra env...]
   local peer=$1 r=$2 dir=$RUN/repos/$1 log=$RUN/logs/havend-$1.log extra=()
   shift 2
   mkdir -p "$dir"
@@ -178,8 +176,8 @@ for r in $(seq 1 "$RUNS"); do
   log "run $r: copying the dataset"
   cp -a --sparse=always "$DATASET" "$RUN/data/ds"
   TOKEN=()
-  start_havend haven-local "$r"
-  start_havend haven-s3 "$r"
+  start_peer_havend haven-local "$r"
+  start_peer_havend haven-s3 "$r"
   peer_cmd restic-s3 init "$r"; "${CMD[@]}" >"$RUN/logs/restic-init.log" 2>&1 || die "restic init failed (see $RUN/logs/restic-init.log)"
 
   for p in "${ORDER[@]}"; do
@@ -207,7 +205,7 @@ for r in $(seq 1 "$RUNS"); do
       if [ "$phase" = restore-cold ]; then
         # a restart with an empty cache: every uploaded segment's file is evicted at start
         stop_havend haven-s3
-        start_havend haven-s3 "$r" HAVEND_DATASTORE_S3_CACHE_BYTES=0
+        start_peer_havend haven-s3 "$r" HAVEND_DATASTORE_S3_CACHE_BYTES=0
       fi
       rm -rf "$RUN/restore/$p" && mkdir -p "$RUN/restore/$p"
       measure "$r" "$p" "$phase" "$RUN/restore/$p"
