@@ -56,6 +56,15 @@ export interface BackupEnv {
   /** The native addon (one-call directory scans), or null for the fallbacks. */
   addon: HavenAddon | null;
   stdin?: AsyncIterable<Uint8Array>;
+  /** Files the walk may hold ahead of the content workers (file-batcher.ts; tests make it small). */
+  aheadFiles?: number;
+}
+
+export interface WalkStats {
+  /** Most entries of listed directories not yet stored as trees at once. */
+  entriesPeak: number;
+  /** Most files decided to be read and not yet answered by a worker at once. */
+  filesAheadPeak: number;
 }
 
 export interface BackupProgress {
@@ -117,6 +126,8 @@ async function commitPatiently(api: BackupEnv['api'], session: string, req: Comm
 
 export class BackupRun {
   readonly progress = emptyProgress();
+  /** How much the walk held at most (tests check the bounds hold). */
+  readonly walkStats: WalkStats = { entriesPeak: 0, filesAheadPeak: 0 };
   readonly warnings: string[] = [];
   private readonly exclude: ExcludeMatcher;
 
@@ -177,7 +188,7 @@ export class BackupRun {
     // Trees and lists are small: 1 MiB blocks; the rare larger one goes out in a buffer of its own.
     const main = new Uploader(api, session.session, { ...limits, blockBytes: 1 << 20 });
     const walk = new Walk(this, {
-      pool, files: new FileBatcher(pool), trees: new BatchingUploader(main), main, cache,
+      pool, files: new FileBatcher(pool, this.env.aheadFiles), trees: new BatchingUploader(main), main, cache,
       previous: usePrevious && session.previous && (!cache || cache.empty)
         ? new PreviousTrees(new TreeSource(new ObjectFetcher(api, session.previous.id)), fromHex(session.previous.root))
         : null,
@@ -190,6 +201,7 @@ export class BackupRun {
       const totals = [...summaries.map((s) => s.totals), await main.finish()];
       return { rootHex: root.toString('hex'), totals, native: summaries.every((s) => s.native) };
     } finally {
+      this.walkStats.filesAheadPeak = Math.max(this.walkStats.filesAheadPeak, walk.deps.files.peakAhead);
       await pool.close();
     }
   }
@@ -247,6 +259,8 @@ class Walk {
   private readonly scanner: DirScanner;
   private readonly dirScope: Buffer;
   private readonly inodeScratch = Buffer.alloc(16);
+  /** Entries of directories listed and not yet stored as trees: what the walk holds in memory. */
+  private liveEntries = 0;
 
   constructor(private readonly run: BackupRun, readonly deps: WalkDeps) {
     this.scanner = new DirScanner(run.options.env.addon);
@@ -291,8 +305,7 @@ class Walk {
   /** `place`: the directory's place in the tree's pre-order (DepthFirst), its ancestors' indices among their siblings. */
   private async dir(fsPath: NativePath, stored: string, components: string[], place: readonly number[]): Promise<Buffer> {
     // the walk runs no further ahead of the content workers than the batcher allows
-    const room = this.deps.files.room();
-    if (room) await room;
+    for (let room = this.deps.files.room(place); room; room = this.deps.files.room(place)) await room;
     let scanned = ScannedDir.EMPTY;
     let listed = true;
     try {
@@ -304,8 +317,21 @@ class Walk {
     const prev = this.deps.previous ? await this.deps.previous.listing(components) : null;
     const kept = this.included(scanned, fsPath, stored);
     const d: DirAt = { fsPath, stored, components, place, prev, scanned, kept, entries: new Array(kept.length).fill(null), walked: [] };
-    // a directory listed in full, with nothing vanished, may have a record
-    const rec = listed && kept.length === kept.listed ? this.recordOf(d) : null;
+    this.liveEntries += kept.length;
+    const stats = this.run.walkStats;
+    if (this.liveEntries > stats.entriesPeak) stats.entriesPeak = this.liveEntries;
+    try {
+      // a directory listed in full, with nothing vanished, may have a record
+      return await this.dirTree(d, listed && kept.length === kept.listed);
+    } finally {
+      this.liveEntries -= kept.length;
+    }
+  }
+
+  /** The tree of a directory listed into `d`; `whole`: listed in full, nothing vanished. */
+  private async dirTree(d: DirAt, whole: boolean): Promise<Buffer> {
+    const { scanned, kept } = d;
+    const rec = whole ? this.recordOf(d) : null;
     if (rec?.known?.listing.equals(rec.state)) {
       // The same listing as last time: walk the subdirectories first (they must be walked
       // anyway); if their trees are the same too, so is this one, and no entry is made.
@@ -356,12 +382,12 @@ class Walk {
   /** Walks the subdirectories alone (no entries made, their xattrs not read), into `d.walked`. */
   private async walkSubdirs(d: DirAt): Promise<void> {
     const { scanned, kept, fsPath, stored, components, place } = d;
+    const { files } = this.deps;
     const walks: Array<Promise<void>> = [];
     for (let k = 0; k < kept.length; k++) {
       const i = kept[k] as number;
       if (!scanned.isDir(i)) continue;
-      const more = this.deps.files.room();
-      if (more) await more;
+      for (let more = files.room(place, k); more; more = files.room(place, k)) await more;
       const n = scanned.entry(i).name;
       const p = joinPath(fsPath, n);
       walks.push(this.subdir(p, stored === '' ? n.name : `${stored}/${n.name}`, [...components, n.name], [...place, k]).then(
@@ -383,13 +409,13 @@ class Walk {
    */
   private async fill(d: DirAt): Promise<void> {
     const { scanned, kept, entries, fsPath, stored, components, place, prev } = d;
+    const { files } = this.deps;
     const waits: Array<Promise<void>> = [];
     for (let k = 0; k < kept.length; k++) {
       const i = kept[k] as number;
       // and within a large directory: each file waiting for a worker holds its entry, promises
       // and async frame on this thread
-      const more = this.deps.files.room();
-      if (more) await more;
+      for (let more = files.room(place, k); more; more = files.room(place, k)) await more;
       const s = scanned.entry(i);
       const n = s.name;
       const e = this.entry(joinPath(fsPath, n), s, stored === '' ? n.name : `${stored}/${n.name}`, components, prev?.get(n.name), place, k, d.walked[k]);
@@ -530,14 +556,16 @@ class Walk {
 
   /** A file the cache cannot vouch for: its xattrs, then its content through a worker. */
   private async readFile(p: NativePath, id: FileIdentity, e: TreeEntry): Promise<CachedContent | null> {
-    const { cache } = this.deps;
+    const { cache, files } = this.deps;
+    // counted against the walk's bound now, before anything awaits (file-batcher.ts)
+    if (e.size > 0) files.hold();
     const xattrs = await this.xattrs(p);
     if (e.size === 0) {
       const empty: CachedContent = xattrs ? { xattrs } : {};
       cache?.record(id, empty);
       return empty;
     }
-    const r = await this.deps.files.add({ path: p, size: e.size });
+    const r = await files.add({ path: p, size: e.size });
     if (r.error !== undefined || !r.digests) {
       this.run.warnings.push(`${showPath(p)}: ${r.error ?? 'unreadable'} (skipped)`);
       return null;
