@@ -39,7 +39,12 @@ export class FileBatcher {
   /** The most files held at once (tests read it: the bound holds). */
   peakAhead = 0;
 
-  constructor(private readonly pool: ContentPool, private readonly limit = AHEAD_FILES) {}
+  private readonly limit: number;
+
+  constructor(private readonly pool: ContentPool, limit = AHEAD_FILES) {
+    // at least one file, or the walk would wait for room that never comes
+    this.limit = Math.max(1, limit);
+  }
 
   /** Counts a file the walk will read (call before anything awaits): it holds room until answered. */
   hold(): void {
