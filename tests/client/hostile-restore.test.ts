@@ -165,9 +165,12 @@ for (const symlinkFirst of [true, false]) {
       const before = await describeOutside(lab.outside);
       const restore = await lab.run(['restore', 'latest', '--target', target, '--json', ...(overwrite ? ['--overwrite'] : [])]);
       const ls = await lab.run(['ls', 'latest', '--json']);
+      // check keeps trees as bytes and joins the parts when its walk reaches them
+      const check = await lab.run(['check', 'latest', '--json']);
       const after = await describeOutside(lab.outside);
       await t.test('restore', () => assertRefused('restore', restore, ['OBJECT_UNDECODABLE'], EXIT_DAMAGED));
       await t.test('ls', () => assertRefused('ls', ls, ['OBJECT_UNDECODABLE'], EXIT_DAMAGED));
+      await t.test('check', () => assertRefused('check', check, ['OBJECT_UNDECODABLE'], EXIT_DAMAGED));
       assert.deepEqual(after, before, 'the outside directory is unchanged');
     });
   }
@@ -191,13 +194,15 @@ test('a legitimate snapshot restored with --overwrite over symlinks (and a direc
   await assertRestored(target, snap.expected);
 });
 
-test('a shared-subtree DAG naming 2^40 paths: restore and ls stop at --max-entries with RESTORE_LIMIT, in bounded memory', async (t) => {
+test('a shared-subtree DAG naming 2^40 paths: restore, ls and check stop at --max-entries with RESTORE_LIMIT, in bounded memory', async (t) => {
   const lab = await hostileLab(t, () => ({ snapshots: [{ group: 'dag', ...sharedSubtreeDag(40, 2) }] }));
   const bounded: CliOptions = { timeoutMs: 30_000, measureRss: true, killAboveRssBytes: RSS_KILL };
   const before = await describeOutside(lab.outside);
-  const [restore, ls] = await Promise.all([
+  const [restore, ls, check] = await Promise.all([
     lab.run(['restore', 'latest', '--target', lab.target('target'), '--max-entries', '100000', '--json'], bounded),
     lab.run(['ls', 'latest', '--max-entries', '100000', '--json'], bounded),
+    // check decodes a shared tree again at every visit (it keeps trees as bytes): still bounded
+    lab.run(['check', 'latest', '--max-entries', '100000', '--json'], bounded),
   ]);
   assert.deepEqual(await describeOutside(lab.outside), before, 'the outside directory is unchanged');
   await t.test('restore', () => {
@@ -207,6 +212,10 @@ test('a shared-subtree DAG naming 2^40 paths: restore and ls stop at --max-entri
   await t.test('ls', () => {
     assertRefused('ls', ls, ['RESTORE_LIMIT']);
     assertPeakUnder('ls', ls, RSS_LIMIT);
+  });
+  await t.test('check', () => {
+    assertRefused('check', check, ['RESTORE_LIMIT']);
+    assertPeakUnder('check', check, RSS_LIMIT);
   });
 });
 

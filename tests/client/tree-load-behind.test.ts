@@ -2,7 +2,7 @@
 // havend: the walk yields what a walk after the whole load yields, asks for no tree on its
 // own (as many tree requests as the load alone makes, far fewer than directories), and a
 // load that fails ends the walk waiting on it with the load's error instead of leaving it
-// waiting.
+// waiting. Both ways of keeping trees: decoded, and as their bytes decoded at each use (check).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -51,7 +51,7 @@ async function walkedPaths(trees: TreeSource, root: Uint8Array): Promise<string[
   return paths;
 }
 
-test('a walk behind the tree load yields the same entries and fetches no tree on its own', async (t) => {
+for (const decodeOnUse of [false, true]) test(`a walk behind the tree load yields the same entries and fetches no tree on its own${decodeOnUse ? ' (trees kept as bytes, as check keeps them)' : ''}`, async (t) => {
   const w = await cliWorld(t);
   const work = tempDir(t);
   mkdirSync(join(work, 'p'));
@@ -68,7 +68,7 @@ test('a walk behind the tree load yields the same entries and fetches no tree on
   const expected = await walkedPaths(loadedFirst, root);
 
   const behind = countedFetcher(api, snap.id);
-  const trees = new TreeSource(behind.fetcher);
+  const trees = new TreeSource(behind.fetcher, undefined, { decodeOnUse });
   const loaded = trees.loadAllBehind(root);
   const paths = await walkedPaths(trees, root);
   await loaded;

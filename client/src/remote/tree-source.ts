@@ -8,11 +8,18 @@
 import { joinParts } from '../../../core/src/objects/split-tree.js';
 import { decodeOrThrow } from '../../../core/src/objects/undecodable.js';
 import { decodeTree, type TreeEntry, type TreeObject } from '../../../core/src/objects/tree.js';
+import { scanTreeTotals } from '../../../core/src/objects/tree-refs.js';
 import { decodeList, type ListObject } from '../../../core/src/objects/list.js';
 import { digestKey as key, toHex } from '../../../core/src/objects/digest.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { ObjectFetcher } from './object-fetcher.js';
 import { WalkBudget } from './walk-budget.js';
+
+/** A fetched tree kept as its bytes, with its parts and subtrees read from them (tree-refs.ts). */
+function keptTree(digest: Uint8Array, bytes: Uint8Array): KeptTree {
+  const { parts, subtrees } = decodeOrThrow(digest, 'tree', () => scanTreeTotals(bytes));
+  return { bytes, parts, subtrees };
+}
 
 /** Distinct digests, in order of first appearance. */
 function unique(digests: Iterable<Uint8Array>): Uint8Array[] {
@@ -21,30 +28,65 @@ function unique(digests: Iterable<Uint8Array>): Uint8Array[] {
   return [...byKey.values()];
 }
 
+/**
+ * A tree kept as its verified bytes (TreeSource's `decodeOnUse`): what a walk needs before it
+ * decodes the tree (its parts and subtrees, read from the bytes), and the bytes themselves.
+ */
+interface KeptTree {
+  bytes: Uint8Array;
+  parts: Uint8Array[] | null;
+  subtrees: Uint8Array[];
+}
+
+export interface TreeSourceOptions {
+  /**
+   * Keep each tree as its bytes and decode it at every `entries()` call, instead of keeping
+   * it decoded: for one pass over a whole snapshot (check). Decoded, a million entries held
+   * ~490 MiB for the whole check; as bytes, ~100 MiB, and each directory's entries live while
+   * the walk is in it. A tree that does not decode is then refused when it is used, not when
+   * it is loaded (the same OBJECT_UNDECODABLE).
+   */
+  decodeOnUse?: boolean;
+}
+
 export class TreeSource {
-  private readonly objects = new Map<string, TreeObject>();
+  private readonly objects = new Map<string, TreeObject | KeptTree>();
   /** Joined entries of split directories. */
   private readonly joined = new Map<string, TreeEntry[]>();
   /** A loadAll under way that walks run behind (loadAllBehind), and the wake-up of its next level. */
   private behind: { all: Promise<void>; level: Promise<void>; wake: () => void } | null = null;
+  private readonly decodeOnUse: boolean;
 
-  constructor(readonly fetcher: ObjectFetcher, readonly budget: WalkBudget = new WalkBudget()) {}
+  constructor(readonly fetcher: ObjectFetcher, readonly budget: WalkBudget = new WalkBudget(), options: TreeSourceOptions = {}) {
+    this.decodeOnUse = options.decodeOnUse ?? false;
+  }
 
   private async fetchTrees(digests: readonly Uint8Array[]): Promise<void> {
     const missing = unique(digests).filter((d) => !this.objects.has(key(d)));
     await this.fetcher.many(missing, (i, raw) => {
       const d = missing[i] as Uint8Array;
-      this.objects.set(key(d), decodeOrThrow(d, 'tree', () => decodeTree(raw)));
+      this.objects.set(key(d), this.decodeOnUse ? keptTree(d, raw) : decodeOrThrow(d, 'tree', () => decodeTree(raw)));
     });
+  }
+
+  /** The tree object of a loaded digest, decoded (again, for a kept tree). */
+  private treeObject(digest: Uint8Array): TreeObject {
+    const t = this.objects.get(key(digest)) as TreeObject | KeptTree;
+    return 'bytes' in t ? decodeOrThrow(digest, 'tree', () => decodeTree(t.bytes)) : t;
+  }
+
+  /** A loaded tree's parts, or null for a tree of entries. */
+  private partsOf(digest: Uint8Array): Uint8Array[] | null {
+    const t = this.objects.get(key(digest));
+    if (!t) return null;
+    if ('bytes' in t) return t.parts;
+    return 'parts' in t ? t.parts : null;
   }
 
   /** Loads tree objects not yet cached, and the parts of split ones, in batched requests. */
   async load(digests: readonly Uint8Array[]): Promise<void> {
     await this.fetchTrees(digests);
-    const parts = unique(digests).flatMap((d) => {
-      const t = this.objects.get(key(d));
-      return t && 'parts' in t ? t.parts : [];
-    });
+    const parts = unique(digests).flatMap((d) => this.partsOf(d) ?? []);
     // Parts are never split themselves (joinParts refuses it): one level, no recursion.
     if (parts.length > 0) await this.fetchTrees(parts);
   }
@@ -56,15 +98,23 @@ export class TreeSource {
     // it would cost a request of its own.
     while (this.behind && !this.objects.has(k)) await Promise.race([this.behind.level, this.behind.all]);
     await this.load([digest]);
-    const t = this.objects.get(k) as TreeObject;
+    const t = this.treeObject(digest);
     if ('entries' in t) return t.entries;
     let out = this.joined.get(k);
     if (!out) {
-      const parts = t.parts.map((p) => this.objects.get(key(p)) as TreeObject);
+      const parts = t.parts.map((p) => this.treeObject(p));
       out = decodeOrThrow(digest, 'tree', () => joinParts(parts));
-      this.joined.set(k, out);
+      if (!this.decodeOnUse) this.joined.set(k, out);
     }
     return out;
+  }
+
+  /** The subtrees a loaded tree names (a split tree's through its parts), without keeping it decoded. */
+  private async subtreesOf(digest: Uint8Array): Promise<Uint8Array[]> {
+    const t = this.objects.get(key(digest));
+    if (!t || !('bytes' in t)) return (await this.entries(digest)).flatMap((e) => (e.subtree ? [e.subtree] : []));
+    if (!t.parts) return t.subtrees;
+    return t.parts.flatMap((p) => (this.objects.get(key(p)) as KeptTree).subtrees);
   }
 
   /**
@@ -79,7 +129,7 @@ export class TreeSource {
       await this.load(level);
       onLevel();
       const next: Uint8Array[] = [];
-      for (const d of level) for (const e of await this.entries(d)) if (e.subtree) next.push(e.subtree);
+      for (const d of level) for (const sub of await this.subtreesOf(d)) next.push(sub);
       level = unique(next);
     }
   }

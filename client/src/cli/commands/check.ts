@@ -30,7 +30,8 @@ export async function checkCommand(ctx: CommandContext): Promise<number> {
   try {
     const snap = await resolveSnapshot(api, ref, values.group);
     const fetcher = new ObjectFetcher(api, snap.id);
-    const trees = new TreeSource(fetcher, new WalkBudget(limitsFrom(values)));
+    // one pass over the whole snapshot: trees kept as bytes, each decoded when the walk reaches it
+    const trees = new TreeSource(fetcher, new WalkBudget(limitsFrom(values)), { decodeOnUse: true });
     const problems: string[] = [];
     const chunks = new Set<string>();
     if (values['read-data']) {
