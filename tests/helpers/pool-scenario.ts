@@ -19,7 +19,7 @@ import type { TestContext } from 'node:test';
 import { HAVEND, createToken, type Daemon } from './daemon.js';
 import { haven } from './haven-cli.js';
 import { PoolLab, type LoopDisk } from './pool-lab.js';
-import { realFiles } from './real-data.js';
+import { realFiles, seededBytes } from './real-data.js';
 import { assertSameTree, describeTree, type Described } from './tree-compare.js';
 
 /** Fast polling so a test sees disks and pool changes within a second or two. */
@@ -236,4 +236,40 @@ export async function poolWorld(t: TestContext, count: number, env: NodeJS.Proce
   const disks = Array.from({ length: count }, (_, i) => lab.disk(String.fromCharCode(97 + i)));
   const created = await createPoolWithCli(api, dataDir, 'raid1', disks);
   return { lab, dataDir, token, daemon, api, disks, created, client: new HavenClient(lab, daemon, token) };
+}
+
+/** A two-disk pool world with one snapshot of real files and 8 MiB that do not compress, so a replace has bytes to copy. */
+export async function swapWorld(t: TestContext, seed: string): Promise<PoolWorld & { mount: string; gen: Generation }> {
+  const w = await poolWorld(t, 2);
+  writeRealFiles(join(w.lab.dir, 'src'), 2e6);
+  writeFileSync(join(w.lab.dir, 'src', 'random.bin'), seededBytes(8 << 20, seed));
+  return { ...w, mount: join(w.dataDir, 'pool'), gen: await w.client.backup('src', 'files') };
+}
+
+/** Starts a swap of the member `oldDisk` and confirms it; attaches a new loop disk and waits until the swap offers it. */
+export async function swapOntoNewDisk(api: ApiClient, lab: PoolLab, oldDisk: LoopDisk, name: string): Promise<{ id: string; fresh: LoopDisk; newDisk: DiskRecord }> {
+  const old = await diskOf(api, oldDisk);
+  const { id } = await api.json<SwapInfo>('POST', '/api/v1/swaps', { disk: old.id });
+  await swapAction(api, id, 'confirm', { code: codeOf(old) });
+  const fresh = lab.disk(name);
+  const newDisk = await diskOf(api, fresh);
+  await waitFor('the new disk offered', 10_000, async () => {
+    const s = await api.json<SwapInfo>('GET', `/api/v1/swaps/${id}`);
+    return s.candidates.some((c) => c.diskId === newDisk.id) ? s : null;
+  });
+  return { id, fresh, newDisk };
+}
+
+/** A swap past its rebuild (`trace` at remove-old): scrub and verification found nothing; the old disk pulled, it ends done with the pool healthy over `kept` and the new disk. */
+export async function swapCompletes(api: ApiClient, lab: PoolLab, id: string, trace: SwapTrace, disks: { old: LoopDisk; kept: LoopDisk; newDiskId: string }): Promise<void> {
+  const results = trace.last.results;
+  assert.deepEqual(results.verify?.problems, []);
+  const counters = results.scrub?.counters;
+  assert.ok(counters, 'the swap scrubbed');
+  assert.equal(counters.readErrors + counters.csumErrors + counters.verifyErrors + counters.superErrors + counters.uncorrectableErrors, 0, JSON.stringify(counters));
+  lab.detach(disks.old);
+  await followSwap(api, id, (s) => s.step === 'done', 60_000, trace);
+  const pool = await poolStatus(api);
+  assert.equal(pool.health, 'healthy', pool.summary);
+  assert.deepEqual(pool.members.map((m) => m.diskId).sort(), [(await diskOf(api, disks.kept)).id, disks.newDiskId].sort());
 }

@@ -16,18 +16,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ApiClient } from '../../client/src/api/api-client.js';
 import type { SwapInfo } from '../../core/src/api/swap.js';
 import { havend } from '../helpers/daemon.js';
 import { KillLog, RELIABILITY, killCount, killMomentMs, measured } from '../helpers/kill-plan.js';
 import { throttleSupport, type LoopDisk } from '../helpers/pool-lab.js';
 import {
-  POOL_TEST_ENV, codeOf, diskOf, followSwap, poolStatus, poolWorld, swapAction, waitFor, writeRealFiles,
+  POOL_TEST_ENV, codeOf, followSwap, swapAction, swapCompletes, swapOntoNewDisk, swapWorld,
 } from '../helpers/pool-scenario.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
-import { seededBytes } from '../helpers/real-data.js';
 
 const KILLS = killCount(2);
 /** Kills aimed at one swap: a restart takes a while, so more would crowd each other out. */
@@ -45,14 +42,9 @@ test(`havend SIGKILLed ${KILLS} times within disk swaps' rebuilds: each swap res
   if (!needRoot(t, 'btrfs pool tests') || !need(t, hasCommand('mkfs.btrfs'), 'btrfs-progs is missing')) return;
   const throttle = throttleSupport();
   if (!need(t, throttle !== null, 'no cgroup I/O throttling (v1 blkio or v2 io) to hold the replace open')) return;
-  const w = await poolWorld(t, 2);
-  const { lab, dataDir, token, client } = w;
+  const w = await swapWorld(t, 'swap-kill');
+  const { lab, dataDir, token, client, mount, gen } = w;
   let { daemon, api } = w;
-  const mount = join(dataDir, 'pool');
-  writeRealFiles(join(lab.dir, 'src'), 2e6);
-  // Real files compress; this one does not, so the replace has bytes to copy.
-  writeFileSync(join(lab.dir, 'src', 'random.bin'), seededBytes(8 << 20, 'swap-kill'));
-  const gen = await client.backup('src', 'files');
   const listed = async (a: ApiClient): Promise<string> => JSON.stringify((await a.snapshots('files')).snapshots);
   const snapshots = await listed(api);
   const log = new KillLog('swap rebuild');
@@ -62,23 +54,15 @@ test(`havend SIGKILLed ${KILLS} times within disk swaps' rebuilds: each swap res
   /** Replaces the pool's second member with a new disk, killing havend at `moments` (ms after the confirmation); the rebuild's duration. */
   const swap = async (moments: number[], windowMs: number): Promise<number> => {
     const oldDisk = members[1] as LoopDisk;
-    const old = await diskOf(api, oldDisk);
-    const started = await api.json<SwapInfo>('POST', '/api/v1/swaps', { disk: old.id });
-    await swapAction(api, started.id, 'confirm', { code: codeOf(old) });
-    const fresh = lab.disk(`n${++disksMade}`);
-    const newDisk = await diskOf(api, fresh);
-    await waitFor('the new disk offered', 10_000, async () => {
-      const s = await api.json<SwapInfo>('GET', `/api/v1/swaps/${started.id}`);
-      return s.candidates.some((c) => c.diskId === newDisk.id) ? s : null;
-    });
+    const { id, fresh, newDisk } = await swapOntoNewDisk(api, lab, oldDisk, `n${++disksMade}`);
     lab.throttleWrites(fresh.dev, THROTTLE_BYTES_PER_SECOND, throttle as NonNullable<typeof throttle>);
     const confirmed = Date.now();
-    await swapAction(api, started.id, 'confirm', { code: codeOf(newDisk) });
+    await swapAction(api, id, 'confirm', { code: codeOf(newDisk) });
 
     for (const moment of moments) {
       const wait = moment - (Date.now() - confirmed);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const before = await api.json<SwapInfo>('GET', `/api/v1/swaps/${started.id}`);
+      const before = await api.json<SwapInfo>('GET', `/api/v1/swaps/${id}`);
       // A kill counts when it lands in the rebuild; past it (restarts are slow) the rest wait for the next swap.
       if (!WORKING.has(before.step)) break;
       await daemon.stop('SIGKILL');
@@ -91,7 +75,7 @@ test(`havend SIGKILLed ${KILLS} times within disk swaps' rebuilds: each swap res
       daemon = restart.value;
       api = daemon.client(token);
       client.retarget(daemon);
-      const after = await api.json<SwapInfo>('GET', `/api/v1/swaps/${started.id}`);
+      const after = await api.json<SwapInfo>('GET', `/api/v1/swaps/${id}`);
       assert.ok(WORKING.has(after.step) || after.step === 'remove-old', `after the kill the swap is at ${after.step}`);
       assert.notEqual(after.state, 'failed', `the swap failed after the kill: ${after.error?.message}`);
       assert.equal(await listed(api), snapshots, 'every committed snapshot is listed unchanged');
@@ -101,19 +85,10 @@ test(`havend SIGKILLed ${KILLS} times within disk swaps' rebuilds: each swap res
       });
     }
 
-    const trace = await followSwap(api, started.id, (s) => s.step === 'remove-old', 300_000);
+    const trace = await followSwap(api, id, (s) => s.step === 'remove-old', 300_000);
     const rebuildMs = Date.now() - confirmed;
-    const results = trace.last.results;
-    assert.deepEqual(results.verify?.problems, []);
-    const counters = results.scrub?.counters;
-    assert.ok(counters, 'the swap scrubbed');
-    assert.equal(counters.readErrors + counters.csumErrors + counters.verifyErrors + counters.superErrors + counters.uncorrectableErrors, 0, JSON.stringify(counters));
     lab.unthrottle();
-    lab.detach(oldDisk);
-    await followSwap(api, started.id, (s) => s.step === 'done', 60_000, trace);
-    const pool = await poolStatus(api);
-    assert.equal(pool.health, 'healthy', pool.summary);
-    assert.deepEqual(pool.members.map((m) => m.diskId).sort(), [(await diskOf(api, members[0] as LoopDisk)).id, newDisk.id].sort());
+    await swapCompletes(api, lab, id, trace, { old: oldDisk, kept: members[0] as LoopDisk, newDiskId: newDisk.id });
     members[1] = fresh;
     await client.restoresExactly(gen, 'src');
     assert.equal(await listed(api), snapshots);

@@ -1,7 +1,8 @@
 // What the kernel says about block devices and mounts, read from /proc and /sys (no command,
-// no udev): the mount table, swap areas, holders (dm/md), partitions, and the devices of
-// every mounted btrfs filesystem. The wipe executor and the pool read it through KernelView;
-// the root is a parameter so a test can point it at a fixture tree.
+// no udev): the mount table, swap areas, holders (dm/md), partitions, the devices of every
+// mounted btrfs filesystem, and the command lines of running processes. The wipe executor,
+// the pool and the swap read it through KernelView; the root is a parameter so a test can
+// point it at a fixture tree.
 
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
@@ -188,5 +189,25 @@ export class KernelState implements KernelView {
       };
       return { devid: Number(id), missing: read('missing').trim() === '1', errors: parseErrorStats(read('error_stats')) };
     }).sort((a, b) => a.devid - b.devid);
+  }
+
+  commandLines(): string[][] {
+    let pids: string[];
+    try {
+      pids = readdirSync(this.proc).filter((n) => /^\d+$/.test(n));
+    } catch {
+      return [];
+    }
+    const out: string[][] = [];
+    for (const pid of pids) {
+      try {
+        const argv = readFileSync(join(this.proc, pid, 'cmdline'), 'utf8').split('\0');
+        if (argv[argv.length - 1] === '') argv.pop();
+        if (argv.length > 0) out.push(argv); // kernel threads have none
+      } catch {
+        // it exited meanwhile
+      }
+    }
+    return out;
   }
 }

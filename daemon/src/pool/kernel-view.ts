@@ -1,8 +1,8 @@
 // What the pool, the wipe executor and the swap workflow read of the kernel's state: the
-// mount table, swap areas, block devices, their partitions and holders, and mounted btrfs
-// filesystems. KernelState reads it from /proc and /sys under a root directory ('/' in the
-// daemon), so a test can point it at a fixture tree and exercise the guard rails without
-// root. Device paths in and out are as the machine names them (/dev/sdb), whatever the root.
+// mount table, swap areas, block devices, their partitions and holders, mounted btrfs
+// filesystems, and the command lines of running processes. KernelState reads it from /proc
+// and /sys under a root directory ('/' in the daemon), so a test can point it at a fixture
+// tree and exercise the guard rails without root. Device paths in and out are as the machine names them (/dev/sdb), whatever the root.
 
 import type { DeviceErrors } from '../../../core/src/api/pool.js';
 
@@ -50,4 +50,6 @@ export interface KernelView {
   btrfsMounted(uuid: string): boolean;
   /** Per-devid state of a mounted btrfs filesystem: missing, error counters. */
   btrfsDevinfo(uuid: string): BtrfsDevinfo[];
+  /** The argument vector of every running process (what a restarted daemon left behind shows here). */
+  commandLines(): string[][];
 }

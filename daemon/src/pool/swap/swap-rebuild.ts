@@ -1,14 +1,16 @@
 // The rebuilding step: wipe the confirmed new disk, `btrfs replace` the old devid onto it,
 // and (missing path) re-mirror chunks written while degraded. Each phase is checkpointed
-// before it acts, and each is safe to run again after a restart: the kernel is asked what
-// happened (is the new disk already the devid's device? is a replace running?) rather than
-// trusting what this process last did. A daemon stop leaves the kernel's replace running;
-// only a cancel cancels it.
+// before it acts, and each is safe to run again after a restart: the machine is asked what
+// happened (is the new disk already the devid's device? is a replace running? is a `btrfs
+// replace start` left by a killed havend still preparing one?) rather than trusting what
+// this process last did. A daemon stop leaves the kernel's replace running; only a cancel
+// cancels it.
 
 import { HavenError } from '../../../../core/src/errors.js';
 import { sleep } from '../../clock.js';
 import type { DiskDirectory } from '../../disks/inventory.js';
 import type { BtrfsOps } from '../btrfs-ops.js';
+import type { ReplaceStatus } from '../btrfs-output.js';
 import type { KernelView } from '../kernel-view.js';
 import type { PoolService } from '../pool-service.js';
 import { PROFILES } from '../profiles.js';
@@ -50,10 +52,45 @@ export async function rebuildFinished(r: SwapRecord, driver: BtrfsOps, kernel: K
   return shown.devices.some((d) => d.devid === r.old.devid && d.path !== null && real(d.path) === target);
 }
 
-/** Cancels the kernel's replace and waits until it has stopped (bounded). */
-export async function cancelReplace(driver: BtrfsOps, mountPath: string): Promise<void> {
-  await driver.replaceCancel(mountPath);
-  for (let i = 0; i < 600 && (await driver.replaceStatus(mountPath)).state === 'running'; i++) await new Promise((res) => setTimeout(res, 200));
+/**
+ * True while a `btrfs replace start` on this filesystem is alive. btrfs-progs prepares the
+ * target (zeroes its ends: seconds on a slow disk) before it asks the kernel, and until then
+ * the kernel's status is the last replace's ("never", or "finished" from the swap before).
+ * A havend killed meanwhile leaves it running, and it starts the replace moments later;
+ * after that the same process waits in the kernel until the replace ends.
+ */
+function replaceStarting(kernel: KernelView, mountPath: string): boolean {
+  return kernel.commandLines().some((argv) => /(^|\/)btrfs$/.test(argv[0] ?? '') && argv[1] === 'replace' && argv[2] === 'start' && argv.includes(mountPath));
+}
+
+/** Where the devid's replace stands, asked of the kernel (no memory of this process is trusted). */
+type ReplaceProgress =
+  | { kind: 'running'; status: ReplaceStatus }
+  /** The new disk is the devid's device. */
+  | { kind: 'done'; status: ReplaceStatus }
+  /** A `btrfs replace start` is preparing the target: the kernel has no replace yet. */
+  | { kind: 'starting'; status: ReplaceStatus }
+  /** Nothing replaces the devid, and nothing is about to. */
+  | { kind: 'idle'; status: ReplaceStatus };
+
+async function replaceProgress(mountPath: string, kernel: KernelView, driver: BtrfsOps, replaced: () => Promise<boolean>): Promise<ReplaceProgress> {
+  // The process first: one gone now cannot start a replace after the status is read.
+  const starter = replaceStarting(kernel, mountPath);
+  const status = await driver.replaceStatus(mountPath);
+  if (status.state === 'running' || status.state === 'suspended') return { kind: 'running', status };
+  if (await replaced()) return { kind: 'done', status };
+  return { kind: starter ? 'starting' : 'idle', status };
+}
+
+/** Cancels the kernel's replace, one still starting included, and waits until it has stopped (bounded). */
+export async function cancelReplace(driver: BtrfsOps, kernel: KernelView, mountPath: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const starter = replaceStarting(kernel, mountPath);
+    const { state } = await driver.replaceStatus(mountPath);
+    if (state === 'running') await driver.replaceCancel(mountPath);
+    else if (!starter) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
 }
 
 export async function rebuild(r: SwapRecord, c: RebuildContext): Promise<RebuildOutcome> {
@@ -63,12 +100,12 @@ export async function rebuild(r: SwapRecord, c: RebuildContext): Promise<Rebuild
   if (!disk.present || !disk.devicePath) throw new HavenError('DISK_NOT_PRESENT', { id: disk.id });
   const target = disk.devicePath;
   const replaced = (): Promise<boolean> => rebuildFinished(r, c.driver, c.pool.kernel, mountPath, c.disks);
+  const progress = (): Promise<ReplaceProgress> => replaceProgress(mountPath, c.pool.kernel, c.driver, replaced);
 
   let phase: RebuildPhase = r.phase ?? 'wipe';
   let outcome: RebuildOutcome = { replace: null };
   if (phase === 'wipe') {
-    const status = await c.driver.replaceStatus(mountPath);
-    if (status.state !== 'running' && !(await replaced())) {
+    if ((await progress()).kind === 'idle') {
       if (c.signal.aborted) throw c.signal.reason;
       c.progress(null, `wiping ${target}`);
       c.log(`wiping ${target} (${disk.model ?? 'disk'} ${disk.serial ?? disk.id})`);
@@ -79,7 +116,7 @@ export async function rebuild(r: SwapRecord, c: RebuildContext): Promise<Rebuild
     await c.checkpoint(phase);
   }
   if (phase === 'replace') {
-    outcome = await replace(r, c, mountPath, devid, target, replaced);
+    outcome = await replace(r, c, devid, target, progress);
     await c.pool.refreshMembers();
     if (r.path === 'missing') {
       phase = 'balance';
@@ -95,16 +132,20 @@ export async function rebuild(r: SwapRecord, c: RebuildContext): Promise<Rebuild
   return outcome;
 }
 
-async function replace(
-  r: SwapRecord, c: RebuildContext, mountPath: string, devid: number, target: string, replaced: () => Promise<boolean>,
-): Promise<RebuildOutcome> {
+/** A replace still starting after this long has failed to (btrfs-progs died in the kernel's refusal, say). */
+const STARTING_LIMIT_MS = 5 * 60_000;
+
+async function replace(r: SwapRecord, c: RebuildContext, devid: number, target: string, progress: () => Promise<ReplaceProgress>): Promise<RebuildOutcome> {
+  const { mountPath } = c.pool.requireBtrfs();
   const started = new Date();
-  let status = await c.driver.replaceStatus(mountPath);
-  if (status.state === 'running' || status.state === 'suspended') {
-    c.log(`following the replace already running (${status.text})`);
-  } else if (await replaced()) {
+  let now = await progress();
+  if (now.kind === 'done') {
     c.log('the replace had already finished');
     return { replace: r.results.replace ?? null };
+  } else if (now.kind === 'running') {
+    c.log(`following the replace already running (${now.status.text})`);
+  } else if (now.kind === 'starting') {
+    c.log('a btrfs replace start of an earlier run is still preparing the target: following it');
   } else {
     if (c.signal.aborted) throw c.signal.reason;
     c.wipe.check(target); // still not in use by anything (it is about to be overwritten)
@@ -113,29 +154,28 @@ async function replace(
     // it was confirmed and the executor has just checked it.
     await c.driver.replaceStart(mountPath, devid, target, { readMirrorsOnly: r.path === 'present', force: true });
   }
-  let notYet = 0;
+  const startingSince = Date.now();
   try {
     for (;;) {
       await sleep(c.pollMs, c.signal);
-      status = await c.driver.replaceStatus(mountPath);
-      if (status.state === 'running' || status.state === 'suspended') {
-        c.progress(status.fraction, `copying onto ${target}: ${((status.fraction ?? 0) * 100).toFixed(1)}% done`);
-      } else if (status.state === 'finished') {
-        break;
-      } else if (status.state === 'never' && ++notYet < 20) {
-        continue; // btrfs-progs reports "Never started" for a moment after starting
+      now = await progress();
+      if (now.kind === 'done') break;
+      if (now.kind === 'running') {
+        c.progress(now.status.fraction, `copying onto ${target}: ${((now.status.fraction ?? 0) * 100).toFixed(1)}% done`);
+      } else if (now.kind === 'starting' && Date.now() - startingSince < STARTING_LIMIT_MS) {
+        c.progress(null, `btrfs is preparing ${target}`);
       } else {
-        throw new HavenError('SWAP_STEP_FAILED', { step: 'rebuilding', detail: `btrfs replace: ${status.text}` });
+        throw new HavenError('SWAP_STEP_FAILED', { step: 'rebuilding', detail: `btrfs replace: ${now.status.text}; devid ${devid} is not on ${target}` });
       }
     }
   } catch (err) {
     if (c.signal.aborted && c.signal.reason instanceof SwapCancel) {
       c.log('cancelling the replace');
-      await cancelReplace(c.driver, mountPath);
+      await cancelReplace(c.driver, c.pool.kernel, mountPath);
     }
     throw err;
   }
-  if (!(await replaced())) throw new HavenError('SWAP_STEP_FAILED', { step: 'rebuilding', detail: `the replace ended but devid ${devid} is not on ${target}` });
+  const { status } = now;
   if (status.writeErrors || status.uncorrectableReadErrors) {
     c.log(`the replace counted ${status.writeErrors ?? 0} write and ${status.uncorrectableReadErrors ?? 0} uncorrectable read error(s); the scrub and verification follow`);
   }

@@ -159,8 +159,7 @@ export class SwapService {
       const after = this.actionable(id, 'cancel');
       if (after.step === 'rebuilding') {
         const { mountPath } = this.deps.pool.requireBtrfs();
-        const status = await this.deps.pool.driver.replaceStatus(mountPath);
-        if (status.state === 'running') await cancelReplace(this.deps.pool.driver, mountPath);
+        await cancelReplace(this.deps.pool.driver, this.deps.pool.kernel, mountPath);
         if (after.new?.diskId && (await rebuildFinished(after, this.deps.pool.driver, this.deps.pool.kernel, mountPath, this.deps.disks))) {
           this.runner.drive(); // too late: the new disk already holds the data; carry on to the scrub
           throw new HavenError('SWAP_ACTION_NOT_ALLOWED', { action: 'cancel', step: after.step, state: 'working', allowed: 'none (the rebuild had just finished)' });
