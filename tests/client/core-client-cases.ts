@@ -70,6 +70,21 @@ export async function roundTripCase(t: TestContext, w: CliWorld, beforeReads: Be
     assert.equal(restored.tree.get('null')?.rdev, statSync('/dev/null').rdev);
   }
 
+  // --include: the files are read from the trees again when written (restore-plan.ts), the
+  // list-object file and the hard links among them; a link's first path outside is not restored.
+  const part = join(tempDir(t), 'part');
+  const narrowed = await w.json<{ files: number; links: number }>(['restore', 'latest', '--group', 'rt', '--target', part, '--include', 'src/sub']);
+  const whole = await describeTree(join(src, 'sub'), posix);
+  const got = await describeTree(join(part, 'src', 'sub'), posix);
+  assert.deepEqual([...got.keys()], [...whole.keys()], 'the included directory, whole');
+  for (const [path, b] of whole) {
+    const { blocks: _ab, links: al, ...a } = got.get(path) as Described;
+    const { blocks: _bb, links: _bl, ...rb } = b;
+    assert.deepEqual(a, rb, `${path} restored exactly under --include`);
+    if (path === 'hl1' || path === 'deep/hl3') assert.deepEqual(al, ['deep/hl3', 'hl1'], `${path}: one inode with the other restored path`);
+  }
+  assert.deepEqual([narrowed.files, narrowed.links], [3, 1], 'sub/hl1, sub/random.bin and sub/large.bin written, sub/deep/hl3 linked');
+
   // the same snapshot listed and checked through the CLI
   const ls = await w.json<{ entries: Array<{ path: string; type: string }> }>(['ls', backup.snapshot.id.slice(0, 10), 'src/sub']);
   assert.ok(ls.entries.some((e) => e.path === 'src/sub/large.bin' && e.type === 'file'));

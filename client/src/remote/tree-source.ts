@@ -41,9 +41,9 @@ interface KeptTree {
 export interface TreeSourceOptions {
   /**
    * Keep each tree as its bytes and decode it at every `entries()` call, instead of keeping
-   * it decoded: for one pass over a whole snapshot (check). Decoded, a million entries held
-   * ~490 MiB for the whole check; as bytes, ~100 MiB, and each directory's entries live while
-   * the walk is in it. A tree that does not decode is then refused when it is used, not when
+   * it decoded: for passes over a whole snapshot (check; a restore's plan, then its files).
+   * Decoded, a million entries held ~490 MiB for the whole check; as bytes, ~100 MiB, and
+   * each directory's entries live while the walk is in it. A tree that does not decode is then refused when it is used, not when
    * it is loaded (the same OBJECT_UNDECODABLE).
    */
   decodeOnUse?: boolean;

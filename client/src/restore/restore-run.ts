@@ -25,7 +25,7 @@ import { TreeSource } from '../remote/tree-source.js';
 import { WalkBudget, type WalkLimits } from '../remote/walk-budget.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import type { RestoreFileItem, RestoreJob, RestoreJobResult, RestoreWorkerData } from './restore-messages.js';
-import { plannedPath, planRestore, type PlannedItem, type RestorePlan } from './restore-plan.js';
+import { plannedFiles, plannedPath, planRestore, type PlannedItem, type RestorePlan } from './restore-plan.js';
 import { openRestoreTarget, relKey, type RestoreTarget } from './restore-target.js';
 
 export interface RestoreRequest {
@@ -84,16 +84,17 @@ export class RestoreRun {
   async run(): Promise<RestoreOutcome> {
     this.prepareTarget();
     const fetcher = new ObjectFetcher(this.env.api, this.req.snapshot.id);
-    const trees = new TreeSource(fetcher, new WalkBudget(this.req.limits));
+    // Trees kept as bytes: the files are read from them again when they are written (restore-plan.ts).
+    const trees = new TreeSource(fetcher, new WalkBudget(this.req.limits), { decodeOnUse: true });
     const plan = await planRestore(trees, fromHex(this.req.snapshot.root), this.req.includes);
-    this.progress.files = plan.files.length;
+    this.progress.files = plan.files;
     this.progress.bytes = plan.bytes;
     const target = openRestoreTarget(this.req.target, this.env.posix);
     try {
       const restoredDirs = new Set<string>();
       for (const d of plan.dirs) this.makeDir(target, d, restoredDirs);
-      if (this.req.overwrite) for (const item of [...plan.files, ...plan.links, ...plan.others]) this.clear(target, item, restoredDirs);
-      const written = await this.writeFiles(plan, target);
+      if (this.req.overwrite) for (const item of [...plan.links, ...plan.others]) this.clear(target, item, restoredDirs);
+      const written = await this.writeFiles(trees, plan, target, restoredDirs);
       for (const l of plan.links) {
         try {
           target.hardlink(l.rel, l.to);
@@ -105,7 +106,7 @@ export class RestoreRun {
       // Deepest first: a directory's mtime is final only once nothing more is created in it.
       for (const d of [...plan.dirs].reverse()) await this.applyMetadata(target, d);
       return {
-        files: plan.files.length, dirs: plan.dirs.length, links: plan.links.length, others: plan.others.length, bytes: plan.bytes,
+        files: plan.files, dirs: plan.dirs.length, links: plan.links.length, others: plan.others.length, bytes: plan.bytes,
         bytesWritten: written.bytesWritten, bytesSparse: written.bytesSparse, warnings: [...this.warnings, ...written.warnings],
       };
     } finally {
@@ -144,9 +145,10 @@ export class RestoreRun {
     restoredDirs.add(k);
   }
 
-  private async writeFiles(plan: RestorePlan, target: RestoreTarget): Promise<RestoreJobResult> {
+  /** Under --overwrite, each file's path is cleared just before the file goes into a job. */
+  private async writeFiles(trees: TreeSource, plan: RestorePlan, target: RestoreTarget, restoredDirs: ReadonlySet<string>): Promise<RestoreJobResult> {
     const total: RestoreJobResult = { bytesWritten: 0, bytesSparse: 0, warnings: [] };
-    if (plan.files.length === 0) return total;
+    if (plan.files === 0) return total;
     const data: RestoreWorkerData = {
       connection: this.env.connection, snapshot: this.req.snapshot.id, maxChunk: this.env.maxChunk, chown: this.asRoot, target: target.handle,
     };
@@ -170,7 +172,8 @@ export class RestoreRun {
           this.progress.bytesDone += bytes;
         }));
       };
-      for (const f of plan.files) {
+      for await (const f of plannedFiles(trees, plan)) {
+        if (this.req.overwrite) this.clear(target, f, restoredDirs);
         job.push(fileItem(f, this.pathOf(f), f.chunks));
         jobBytes += f.entry.size;
         if (jobBytes >= JOB_BYTES || job.length >= JOB_FILES) await submit();
