@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import type { ApiClient } from '../../client/src/api/api-client.js';
@@ -272,4 +272,29 @@ export async function swapCompletes(api: ApiClient, lab: PoolLab, id: string, tr
   const pool = await poolStatus(api);
   assert.equal(pool.health, 'healthy', pool.summary);
   assert.deepEqual(pool.members.map((m) => m.diskId).sort(), [(await diskOf(api, disks.kept)).id, disks.newDiskId].sort());
+}
+
+/** The pid of the `btrfs replace start` on `mount` whose parent is `parent`, if one runs. */
+export function replaceStarter(mount: string, parent: number): number | null {
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      // stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (argv[1] === 'replace' && argv[2] === 'start' && argv.includes(mount) && ppid === parent) return Number(pid);
+    } catch {
+      // it exited meanwhile
+    }
+  }
+  return null;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -17,42 +17,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
 import type { TaskInfo } from '../../core/src/api/jobs.js';
 import type { SwapInfo } from '../../core/src/api/swap.js';
 import { throttleSupport, type LoopDisk } from '../helpers/pool-lab.js';
 import {
-  POOL_TEST_ENV, codeOf, followSwap, swapAction, swapCompletes, swapOntoNewDisk, swapWorld, waitFor,
+  POOL_TEST_ENV, alive, codeOf, followSwap, replaceStarter, swapAction, swapCompletes, swapOntoNewDisk, swapWorld, waitFor,
 } from '../helpers/pool-scenario.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
 
 /** btrfs-progs writes ~4 MiB to the target before its ioctl: ~16 s at this rate. */
 const PREPARE_BYTES_PER_SECOND = 256 << 10;
-
-/** The pid of the `btrfs replace start` on `mount` whose parent is `parent`, if one runs. */
-function replaceStarter(mount: string, parent: number): number | null {
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      // stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (argv[1] === 'replace' && argv[2] === 'start' && argv.includes(mount) && ppid === parent) return Number(pid);
-    } catch {
-      // it exited meanwhile
-    }
-  }
-  return null;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('havend SIGKILLed while btrfs prepares the replace target: the swap follows the survivor, or starts anew', { timeout: 600_000 }, async (t) => {
   if (!needRoot(t, 'btrfs pool tests') || !need(t, hasCommand('mkfs.btrfs'), 'btrfs-progs is missing')) return;

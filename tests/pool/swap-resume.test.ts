@@ -4,7 +4,8 @@
 // running for seconds, deterministically, with no hook in the product). The kernel carries
 // on; the next havend adopts the mounted pool, finds the swap at its step and phase, follows
 // the replace to its end, scrubs, verifies, and the swap completes. Bit-exact afterwards.
-// And a cancel in the middle of the replace leaves the pool as it was.
+// And a cancel in the middle of the replace leaves the pool as it was, as does one while
+// `btrfs replace start` is still preparing the new disk (before the kernel has a replace).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,8 @@ import type { TaskInfo } from '../../core/src/api/jobs.js';
 import type { SwapInfo } from '../../core/src/api/swap.js';
 import { throttleSupport } from '../helpers/pool-lab.js';
 import {
-  POOL_TEST_ENV, codeOf, diskOf, followSwap, poolStatus, poolWorld, swapAction, waitFor, writeRealFiles,
+  POOL_TEST_ENV, alive, codeOf, diskOf, followSwap, poolStatus, poolWorld, replaceStarter, swapAction, swapOntoNewDisk, swapWorld,
+  waitFor, writeRealFiles,
 } from '../helpers/pool-scenario.js';
 import { hasCommand, need, needRoot } from '../helpers/prereq.js';
 import { seededBytes } from '../helpers/real-data.js';
@@ -126,4 +128,32 @@ test('cancel in the middle of the replace: the pool is as it was, the new disk r
   assert.equal(again.step, 'locate');
   await swapAction(api, again.id, 'cancel');
   await client.restoresExactly(gen1, 'src');
+});
+
+test('cancel while btrfs replace start prepares the new disk: it is stopped, no replace follows, the disk released', async (t) => {
+  if (!needRoot(t, 'btrfs pool tests') || !need(t, hasCommand('mkfs.btrfs'), 'btrfs-progs is missing')) return;
+  const throttle = throttleSupport();
+  if (!need(t, throttle !== null, 'no cgroup I/O throttling (v1 blkio or v2 io) to hold the preparation open')) return;
+  const { lab, api, daemon, disks, created, client, mount, gen } = await swapWorld(t, 'cancel-prepare');
+  const { id, fresh, newDisk } = await swapOntoNewDisk(api, lab, disks[1] as (typeof disks)[number], 'c');
+  // btrfs-progs zeroes ~4 MiB of the target before its ioctl: ~16 s at this rate.
+  lab.throttleWrites(fresh.dev, 256 << 10, throttle as NonNullable<typeof throttle>);
+  await swapAction(api, id, 'confirm', { code: codeOf(newDisk) });
+  const starter = await waitFor('havend to run btrfs replace start', 60_000, async () => replaceStarter(mount, daemon.proc.pid as number));
+
+  const asked = Date.now();
+  const cancelled = await swapAction(api, id, 'cancel');
+  t.diagnostic(`cancelled ${Date.now() - asked} ms after asking, btrfs replace start (pid ${starter}) ${alive(starter) ? 'still alive' : 'gone'}`);
+  assert.equal(cancelled.step, 'cancelled');
+  assert.equal(alive(starter), false, 'the preparation was stopped, not left to start a replace');
+  // Unthrottled, a preparation left alive would reach the kernel within moments.
+  lab.unthrottle();
+  await new Promise((r) => setTimeout(r, 3000));
+  const kernel = execFileSync('btrfs', ['replace', 'status', '-1', mount], { encoding: 'utf8' }).trim();
+  assert.match(kernel, /^Never started/, `no replace followed the cancel: ${kernel}`);
+  const pool = await poolStatus(api);
+  assert.equal(pool.health, 'healthy', pool.summary);
+  assert.deepEqual(pool.members.map((m) => m.diskId).sort(), created.members.map((m) => m.diskId).sort(), 'the same members as before');
+  assert.equal((await diskOf(api, fresh)).role, 'unassigned', 'the new disk is released');
+  await client.restoresExactly(gen, 'src');
 });

@@ -6,7 +6,7 @@
 export type Place = readonly number[];
 
 /** Whether `a` comes before `b` in pre-order (an ancestor before its descendants). */
-export function before(a: Place, b: Place): boolean {
+function before(a: Place, b: Place): boolean {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return (a[i] as number) < (b[i] as number);
   return a.length < b.length;

@@ -11,6 +11,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Largest stdout kept; more is an error (protects against runaway output). */
   maxOutputBytes?: number;
+  /** Aborting it kills the command (SIGKILL): work that a cancel must stop, not wait for. */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -57,6 +59,7 @@ export class SystemCommandRunner implements CommandRunner {
       const child = spawn(command, args, {
         stdio: ['pipe', 'pipe', 'pipe'],
         env: options.env ?? { ...process.env, LC_ALL: 'C' },
+        ...(options.signal ? { signal: options.signal, killSignal: 'SIGKILL' as const } : {}),
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];

@@ -124,9 +124,10 @@ export class BtrfsDriver implements BtrfsOps {
   }
 
   /** Starts `btrfs replace` in the background; `readMirrorsOnly` is -r (spare a failing source). */
-  async replaceStart(mountPath: string, devid: number, target: string, options: { readMirrorsOnly: boolean; force: boolean }): Promise<void> {
+  async replaceStart(mountPath: string, devid: number, target: string, options: { readMirrorsOnly: boolean; force: boolean; signal?: AbortSignal }): Promise<void> {
     const flags = [...(options.readMirrorsOnly ? ['-r'] : []), ...(options.force ? ['-f'] : [])];
-    await this.ok('btrfs', ['replace', 'start', ...flags, String(devid), target, mountPath]);
+    const r = await this.runner.run('btrfs', ['replace', 'start', ...flags, String(devid), target, mountPath], { timeoutMs: SHORT, signal: options.signal });
+    if (r.code !== 0) throw this.failure(r);
   }
 
   async replaceStatus(mountPath: string): Promise<ReplaceStatus> {

@@ -23,7 +23,8 @@ export interface BtrfsOps {
   scrubStatus(mountPath: string): Promise<ScrubStatus>;
   scrubCancel(mountPath: string): Promise<void>;
   /** Starts a replace in the background (the kernel carries it on across daemon restarts). */
-  replaceStart(mountPath: string, devid: number, target: string, options: { readMirrorsOnly: boolean; force: boolean }): Promise<void>;
+  /** `signal` kills btrfs-progs while it still prepares the target (afterwards the kernel has the replace: `replaceCancel`). */
+  replaceStart(mountPath: string, devid: number, target: string, options: { readMirrorsOnly: boolean; force: boolean; signal?: AbortSignal }): Promise<void>;
   replaceStatus(mountPath: string): Promise<ReplaceStatus>;
   replaceCancel(mountPath: string): Promise<void>;
   deviceAdd(mountPath: string, device: string): Promise<void>;

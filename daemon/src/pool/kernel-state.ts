@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseErrorStats } from './btrfs-output.js';
-import type { BtrfsDevinfo, KernelView, MountEntry } from './kernel-view.js';
+import type { BtrfsDevinfo, KernelView, MountEntry, RunningProcess } from './kernel-view.js';
 
 /** Whether a mounted btrfs was mounted with `-o degraded`. */
 export function mountedDegraded(m: MountEntry): boolean {
@@ -191,19 +191,19 @@ export class KernelState implements KernelView {
     }).sort((a, b) => a.devid - b.devid);
   }
 
-  commandLines(): string[][] {
+  processes(): RunningProcess[] {
     let pids: string[];
     try {
       pids = readdirSync(this.proc).filter((n) => /^\d+$/.test(n));
     } catch {
       return [];
     }
-    const out: string[][] = [];
+    const out: RunningProcess[] = [];
     for (const pid of pids) {
       try {
         const argv = readFileSync(join(this.proc, pid, 'cmdline'), 'utf8').split('\0');
         if (argv[argv.length - 1] === '') argv.pop();
-        if (argv.length > 0) out.push(argv); // kernel threads have none
+        if (argv.length > 0) out.push({ pid: Number(pid), argv }); // kernel threads have none
       } catch {
         // it exited meanwhile
       }

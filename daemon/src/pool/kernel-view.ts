@@ -24,6 +24,11 @@ export interface BtrfsDevinfo {
   errors: DeviceErrors;
 }
 
+export interface RunningProcess {
+  pid: number;
+  argv: string[];
+}
+
 export interface KernelView {
   mounts(): MountEntry[];
   /** The mount whose mount point is exactly `path`, the last one if stacked. */
@@ -50,6 +55,6 @@ export interface KernelView {
   btrfsMounted(uuid: string): boolean;
   /** Per-devid state of a mounted btrfs filesystem: missing, error counters. */
   btrfsDevinfo(uuid: string): BtrfsDevinfo[];
-  /** The argument vector of every running process (what a restarted daemon left behind shows here). */
-  commandLines(): string[][];
+  /** Every running process with its argument vector (what a killed daemon left behind shows here). */
+  processes(): RunningProcess[];
 }

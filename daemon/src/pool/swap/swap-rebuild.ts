@@ -53,14 +53,16 @@ export async function rebuildFinished(r: SwapRecord, driver: BtrfsOps, kernel: K
 }
 
 /**
- * True while a `btrfs replace start` on this filesystem is alive. btrfs-progs prepares the
+ * The `btrfs replace start` processes alive on this filesystem. btrfs-progs prepares the
  * target (zeroes its ends: seconds on a slow disk) before it asks the kernel, and until then
  * the kernel's status is the last replace's ("never", or "finished" from the swap before).
  * A havend killed meanwhile leaves it running, and it starts the replace moments later;
  * after that the same process waits in the kernel until the replace ends.
  */
-function replaceStarting(kernel: KernelView, mountPath: string): boolean {
-  return kernel.commandLines().some((argv) => /(^|\/)btrfs$/.test(argv[0] ?? '') && argv[1] === 'replace' && argv[2] === 'start' && argv.includes(mountPath));
+function replaceStarters(kernel: KernelView, mountPath: string): number[] {
+  return kernel.processes()
+    .filter(({ argv }) => /(^|\/)btrfs$/.test(argv[0] ?? '') && argv[1] === 'replace' && argv[2] === 'start' && argv.includes(mountPath))
+    .map((p) => p.pid);
 }
 
 /** Where the devid's replace stands, asked of the kernel (no memory of this process is trusted). */
@@ -75,21 +77,36 @@ type ReplaceProgress =
 
 async function replaceProgress(mountPath: string, kernel: KernelView, driver: BtrfsOps, replaced: () => Promise<boolean>): Promise<ReplaceProgress> {
   // The process first: one gone now cannot start a replace after the status is read.
-  const starter = replaceStarting(kernel, mountPath);
+  const starting = replaceStarters(kernel, mountPath).length > 0;
   const status = await driver.replaceStatus(mountPath);
   if (status.state === 'running' || status.state === 'suspended') return { kind: 'running', status };
   if (await replaced()) return { kind: 'done', status };
-  return { kind: starter ? 'starting' : 'idle', status };
+  return { kind: starting ? 'starting' : 'idle', status };
 }
 
-/** Cancels the kernel's replace, one still starting included, and waits until it has stopped (bounded). */
+/**
+ * Cancels the kernel's replace, one still starting included, and waits until it has stopped
+ * (bounded). A `btrfs replace start` still preparing the target is killed: it has only zeroed
+ * parts of the new disk, and waiting for it could take as long as a failing disk makes it.
+ * One that has just entered the kernel ignores the signal until its replace ends, and that
+ * replace is cancelled on the next round.
+ */
 export async function cancelReplace(driver: BtrfsOps, kernel: KernelView, mountPath: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const starter = replaceStarting(kernel, mountPath);
+    const starters = replaceStarters(kernel, mountPath);
     const { state } = await driver.replaceStatus(mountPath);
     if (state === 'running') await driver.replaceCancel(mountPath);
-    else if (!starter) return;
+    else if (starters.length === 0) return;
+    else for (const pid of starters) killQuietly(pid);
     await new Promise((res) => setTimeout(res, 200));
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // it has just exited
   }
 }
 
@@ -152,7 +169,8 @@ async function replace(r: SwapRecord, c: RebuildContext, devid: number, target: 
     c.log(`btrfs replace start ${r.path === 'present' ? '-r ' : ''}${devid} ${target}`);
     // -f: a target left with part of our filesystem by an interrupted replace must be reusable;
     // it was confirmed and the executor has just checked it.
-    await c.driver.replaceStart(mountPath, devid, target, { readMirrorsOnly: r.path === 'present', force: true });
+    // A cancel while btrfs-progs still prepares the target kills it (the signal), before any replace.
+    await c.driver.replaceStart(mountPath, devid, target, { readMirrorsOnly: r.path === 'present', force: true, signal: c.signal });
   }
   const startingSince = Date.now();
   try {
