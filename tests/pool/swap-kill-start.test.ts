@@ -45,7 +45,8 @@ test('havend SIGKILLed while btrfs prepares the replace target: the swap follows
     await swapAction(api, id, 'confirm', { code: codeOf(newDisk) });
     const havendPid = daemon.proc.pid as number;
     const starter = await waitFor('havend to run btrfs replace start', 60_000, async () => replaceStarter(mount, havendPid));
-    const { taskId: firstTask } = await api.json<SwapInfo>('GET', `/api/v1/swaps/${id}`);
+    const { taskId: firstTask, progress } = await api.json<SwapInfo>('GET', `/api/v1/swaps/${id}`);
+    assert.equal(progress?.message, `btrfs is preparing ${fresh.dev}`, 'what the technician sees meanwhile');
 
     await daemon.stop('SIGKILL');
     if (!starterSurvives) {

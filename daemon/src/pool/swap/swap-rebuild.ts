@@ -167,6 +167,7 @@ async function replace(r: SwapRecord, c: RebuildContext, devid: number, target: 
     if (c.signal.aborted) throw c.signal.reason;
     c.wipe.check(target); // still not in use by anything (it is about to be overwritten)
     c.log(`btrfs replace start ${r.path === 'present' ? '-r ' : ''}${devid} ${target}`);
+    c.progress(null, `btrfs is preparing ${target}`); // seconds on a slow disk: not left saying "wiping"
     // -f: a target left with part of our filesystem by an interrupted replace must be reusable;
     // it was confirmed and the executor has just checked it.
     // A cancel while btrfs-progs still prepares the target kills it (the signal), before any replace.
