@@ -4,9 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createPosixOps } from '../../client/src/fs/posix-ops.js';
+import { KernelState } from '../../daemon/src/pool/kernel-state.js';
 import type { ApiClient } from '../../client/src/api/api-client.js';
 import type { DiskList, DiskRecord } from '../../core/src/api/disks.js';
 import type { AlertInfo, TaskInfo } from '../../core/src/api/jobs.js';
@@ -276,18 +277,18 @@ export async function swapCompletes(api: ApiClient, lab: PoolLab, id: string, tr
 
 /** The pid of the `btrfs replace start` on `mount` whose parent is `parent`, if one runs. */
 export function replaceStarter(mount: string, parent: number): number | null {
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+  const parentOf = (pid: number): number | null => {
     try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
       // stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ')'.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (argv[1] === 'replace' && argv[2] === 'start' && argv.includes(mount) && ppid === parent) return Number(pid);
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     } catch {
-      // it exited meanwhile
+      return null; // it exited meanwhile
     }
-  }
-  return null;
+  };
+  const found = new KernelState().processes()
+    .find(({ pid, argv }) => argv[1] === 'replace' && argv[2] === 'start' && argv.includes(mount) && parentOf(pid) === parent);
+  return found?.pid ?? null;
 }
 
 export function alive(pid: number): boolean {

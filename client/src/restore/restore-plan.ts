@@ -32,17 +32,11 @@ export interface PlannedFile extends PlannedItem {
   chunks: Uint8Array[];
 }
 
-/** A directory to create: its tree holds what is planned inside it. */
-export interface PlannedDir extends PlannedItem {
-  /** Its path components, kept only when --include narrows the plan. */
-  components: string[] | null;
-}
-
 export interface RestorePlan {
   root: Uint8Array;
   includes: Include;
   /** Parents first. */
-  dirs: PlannedDir[];
+  dirs: PlannedItem[];
   files: number;
   /** Later entries of a hard-link group: linked to `to` once its content is written. */
   links: Array<PlannedItem & { to: NativePath }>;
@@ -78,7 +72,7 @@ export function plannedPath(target: string, rel: NativePath): NativePath {
 
 /** What the walk meets, in planning order; `file` carries its place among the files. */
 type Met =
-  | { kind: 'dir'; item: PlannedDir }
+  | { kind: 'dir'; item: PlannedItem }
   | { kind: 'file'; item: PlannedItem; index: number }
   | { kind: 'link'; item: PlannedItem & { to: NativePath } }
   | { kind: 'other'; item: PlannedItem };
@@ -108,7 +102,7 @@ async function* walkPlan(trees: TreeSource, root: Uint8Array, includes: Include,
         const name: DirName = { name: e.name, raw: e.rawName ? Buffer.from(e.rawName) : undefined };
         const rel = childRel(dir.rel, name);
         if (e.type === 'dir') {
-          yield { kind: 'dir', item: { rel, entry: e, components } };
+          yield { kind: 'dir', item: { rel, entry: e } };
           next.push({ tree: e.subtree as Uint8Array, rel, components });
         } else if (e.type === 'file') {
           const first = e.hardlink !== undefined ? firstOfLink.get(e.hardlink) : undefined;

@@ -2,7 +2,8 @@
 // mount table, swap areas, block devices, their partitions and holders, mounted btrfs
 // filesystems, and the command lines of running processes. KernelState reads it from /proc
 // and /sys under a root directory ('/' in the daemon), so a test can point it at a fixture
-// tree and exercise the guard rails without root. Device paths in and out are as the machine names them (/dev/sdb), whatever the root.
+// tree and exercise the guard rails without root. Device paths in and out are as the
+// machine names them (/dev/sdb), whatever the root.
 
 import type { DeviceErrors } from '../../../core/src/api/pool.js';
 
