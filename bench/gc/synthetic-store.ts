@@ -40,6 +40,9 @@ export interface SyntheticOptions {
   group: string;
   /** The daemon's segment size (config datastore.segmentMaxBytes). */
   segmentMaxBytes: number;
+  /** The first snapshot's time (ms since the epoch) and the time between two snapshots. */
+  firstTime?: number;
+  intervalMs?: number;
   progress?: (line: string) => void;
 }
 
@@ -171,11 +174,13 @@ export async function buildSyntheticDatastore(o: SyntheticOptions): Promise<Synt
       return w.tree(entries);
     };
 
+    const first = o.firstTime ?? FIRST_SNAPSHOT;
+    const interval = o.intervalMs ?? DAY_MS;
     const ids: string[] = [];
     let parent: Buffer | undefined;
     const commit = async (s: number, root: Buffer): Promise<void> => {
       await w.flush();
-      const time = FIRST_SNAPSHOT + s * DAY_MS;
+      const time = first + s * interval;
       const iso = new Date(time).toISOString();
       const session: SessionInfo = {
         id: `synthetic-${s}`, group: o.group, host: 'synthetic', paths: ['/data'], tags: [], state: 'open',
@@ -210,7 +215,7 @@ export async function buildSyntheticDatastore(o: SyntheticOptions): Promise<Synt
       }
       for (const t of touchedTops) await writeTop(t);
       await commit(s, await writeRoot());
-      if ((s + 1) % 10 === 0) say(`snapshot ${s + 1}/${o.snapshots}: ${w.written} objects, ${Number(process.hrtime.bigint() - started) / 1e9} s`);
+      if ((s + 1) % (o.snapshots > 1000 ? 1000 : 10) === 0) say(`snapshot ${s + 1}/${o.snapshots}: ${w.written} objects, ${Number(process.hrtime.bigint() - started) / 1e9} s`);
     }
     return {
       objects: w.written + ids.length, dataObjects: w.data, treeObjects: w.trees, leaves, leafDirs, snapshots: ids.length,

@@ -22,7 +22,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { DatastoreUsage } from '../../core/src/api/datastore.js';
 import type { GcRun, GcStartResponse, GcStatus, GcSummary } from '../../core/src/api/gc.js';
 import { runBounded, type BoundedResult } from '../../tests/helpers/bounded-run.js';
 import { createToken, HAVEND, startDaemon, type Daemon } from '../../tests/helpers/daemon.js';
@@ -32,6 +31,7 @@ import { readCpuSeconds, readMemory, sampleMemory, type MemoryPeaks } from './pr
 import { saltedCopy } from './salted-tree.js';
 import { measureMarkFloor } from './mark-floor.js';
 import { median } from './median.js';
+import { api as apiRequest, sizesMeasured as waitSizesMeasured } from '../lib/daemon-api.js';
 
 const { values } = parseArgs({
   options: {
@@ -121,22 +121,8 @@ interface GcRunFigures {
   pollErrors: number;
 }
 
-/** One request to the daemon's API over loopback, and how long it took to be answered. */
 async function api<T>(daemon: Daemon, token: string, method: string, path: string): Promise<{ body: T; ms: number }> {
-  const t0 = performance.now();
-  const send = (): Promise<Response> => fetch(new URL(path, daemon.url), { method, headers: { authorization: `Bearer ${token}` } });
-  // A pooled connection idle for about the server's keep-alive time (72 s: the salted copies
-  // are made between two runs) can be closed by the server as it is reused: asked again once
-  // on a new connection (both requests here are safe to repeat: POST /gc answers a run
-  // already going), rather than ending the benchmark.
-  const res = await send().catch((err: unknown) => {
-    if ((err as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw err;
-    log(`${method} ${path}: ${String((err as Error).cause)}; asked again`);
-    return send();
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return { body: JSON.parse(text) as T, ms: performance.now() - t0 };
+  return apiRequest<T>(daemon, token, method, path, log);
 }
 
 /**
@@ -178,22 +164,10 @@ async function gcRun(daemon: Daemon, token: string): Promise<{ run: GcRun; secon
   }
 }
 
-/**
- * Waits until the daemon has measured every snapshot's logical size. It measures, from its
- * start, each snapshot it never measured (backup/snapshot-sizes.ts, a walk of the snapshot's
- * trees); a datastore that took its backups through a daemon had each measured at its commit,
- * but this one was built outside any, so its 100 snapshots are measured now: 34 CPU-s on 10 M
- * objects, which would otherwise be counted in the first GC's time.
- */
+/** The daemon's start-up work on a datastore built outside it, not counted in the first GC's time. */
 async function sizesMeasured(daemon: Daemon, token: string): Promise<void> {
-  const t0 = performance.now();
-  for (;;) {
-    const { body } = await api<DatastoreUsage>(daemon, token, 'GET', '/api/v1/datastore');
-    if (body.pendingSizes === 0) break;
-    if (Date.now() > deadline) throw new Error(`snapshot sizes still pending (${body.pendingSizes}) at the benchmark's deadline`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  console.log(`snapshot sizes measured (the daemon's own start-up work, not timed with the GC): ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const s = await waitSizesMeasured(daemon, token, deadline, log, POLL_MS);
+  console.log(`snapshot sizes measured (the daemon's own start-up work, not timed with the GC): ${s.toFixed(1)} s`);
 }
 
 async function gcOnce(daemon: Daemon, token: string): Promise<GcRunFigures> {

@@ -55,12 +55,22 @@ export function planArea(deps: PlanAreaDeps) {
       deps.log.error({ err }, 'RPO check failed');
     }
   };
+  // A prune's batch deletes hundreds of snapshots in one go: one check after them, not one each.
+  let checkQueued = false;
+  const checkSoon = (): void => {
+    if (checkQueued) return;
+    checkQueued = true;
+    queueMicrotask(() => {
+      checkQueued = false;
+      check();
+    });
+  };
   return {
     name: 'plan',
     plans, watch,
     start(): void {
-      deps.bus.on(owner, 'snapshot.committed', check);
-      deps.bus.on(owner, 'snapshot.deleted', check);
+      deps.bus.on(owner, 'snapshot.committed', checkSoon);
+      deps.bus.on(owner, 'snapshot.deleted', checkSoon);
       deps.scheduler.every(JOB, deps.config.rpoCheckSeconds * 1000, check, { firstDelayMs: 0 });
       unregister = deps.metrics.register('plan', () => planFamilies(watch.list().entries));
     },

@@ -6,7 +6,7 @@
 import { HavenError } from '../../../core/src/errors.js';
 import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { EventBus } from '../events.js';
-import type { SnapshotCatalog } from '../store/store-api.js';
+import type { DeletedMany, SnapshotCatalog } from '../store/store-api.js';
 
 export class Catalog {
   constructor(private readonly store: SnapshotCatalog, private readonly bus: EventBus) {}
@@ -45,6 +45,13 @@ export class Catalog {
     const s = this.summary(id);
     await this.store.delete(id, by);
     this.bus.emit('snapshot.deleted', { id, group: s.group });
+  }
+
+  /** Deletes several in one commit; refuses (and reports) those unknown or protected. */
+  async deleteMany(ids: readonly string[], by: string): Promise<DeletedMany> {
+    const out = await this.store.deleteMany(ids, by);
+    for (const d of out.deleted) this.bus.emit('snapshot.deleted', d);
+    return out;
   }
 
   /** Protects from deletion and pruning; answers the summary (unchanged if it already was). */

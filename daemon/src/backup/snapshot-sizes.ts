@@ -25,6 +25,8 @@ export class SnapshotSizes {
   private readonly queue: string[] = [];
   private running: Promise<void> | null = null;
   private totalBytes = 0;
+  /** The snapshot drain is measuring, and whether it was deleted meanwhile. */
+  private measuring: { id: string; deleted: boolean } | null = null;
   private stopped = false;
 
   constructor(
@@ -49,10 +51,15 @@ export class SnapshotSizes {
     this.recount();
     this.bus.on(this, 'snapshot.committed', (s) => this.enqueue(s.id));
     this.bus.on(this, 'snapshot.deleted', (s) => {
-      void this.db.remove(s.id).then(() => {
-        this.recount();
-        this.onChange();
-      });
+      // The one being measured is settled by drain, whose write may not be visible yet.
+      if (this.measuring?.id === s.id) {
+        this.measuring.deleted = true;
+        return;
+      }
+      const had = this.db.get(s.id);
+      if (!had) return; // never measured: nothing counted
+      this.totalBytes -= had.bytes;
+      void this.db.remove(s.id).then(() => this.onChange());
     });
   }
 
@@ -83,13 +90,23 @@ export class SnapshotSizes {
     for (let id = this.queue.shift(); id !== undefined && !this.stopped; id = this.queue.shift()) {
       const entry = this.catalog.get(id);
       if (!entry) continue; // deleted meanwhile
+      const measuring = { id, deleted: false };
+      this.measuring = measuring;
       try {
         const size = await this.treeSize(fromHex(entry.root));
+        if (measuring.deleted) continue;
+        const had = this.db.get(id);
+        this.totalBytes += size.bytes - (had?.bytes ?? 0);
         await this.db.put(id, size);
-        this.recount();
+        if (measuring.deleted) {
+          this.totalBytes -= size.bytes;
+          await this.db.remove(id);
+        }
         this.onChange();
       } catch (err) {
         this.log.warn({ err, snapshot: id }, 'cannot measure snapshot size');
+      } finally {
+        this.measuring = null;
       }
     }
   }
@@ -113,6 +130,11 @@ export class SnapshotSizes {
     return size;
   }
 
+  /**
+   * Sums every stored size: once at start. Afterwards the total moves by each measurement
+   * and deletion (a sum over every snapshot after each of them was quadratic: tens of
+   * thousands of snapshots measured at start, or pruned at once, cost CPU-minutes).
+   */
   private recount(): void {
     let total = 0;
     for (const { value } of this.db.getRange()) total += value.bytes;

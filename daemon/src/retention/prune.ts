@@ -23,6 +23,9 @@ import type { TaskContext, TaskRegistry } from '../jobs/tasks.js';
 import type { Holds } from '../store/store-api.js';
 import type { PolicyStore } from './policy-store.js';
 
+/** Snapshots deleted per commit. */
+const DELETE_BATCH = 256;
+
 export interface PruneDeps {
   catalog: Catalog;
   holds: Pick<Holds, 'on'>;
@@ -116,31 +119,35 @@ export class PruneService {
     assertNewestKept(group, snapshots);
     const result: GroupPrune = { group, policy, snapshots, removed: [], skipped: [] };
     ctx.log(`${group}: ${snapshots.length} snapshot(s), ${doomed.length} to remove (policy ${JSON.stringify(policy)})`);
-    for (const d of doomed) {
+    for (let from = 0; from < doomed.length; from += DELETE_BATCH) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      const holds = this.deps.holds.on('snapshot', d.id);
-      if (holds.length > 0) {
-        result.skipped.push({ id: d.id, reason: `held by ${holds.map((h) => h.owner).join(', ')}` });
-        ctx.log(`${group}: kept ${d.id}: held by ${holds.map((h) => h.owner).join(', ')}`, 'warn');
-        continue;
+      const batch: SnapshotDecision[] = [];
+      for (const d of doomed.slice(from, from + DELETE_BATCH)) {
+        const holds = this.deps.holds.on('snapshot', d.id);
+        if (holds.length > 0) {
+          result.skipped.push({ id: d.id, reason: `held by ${holds.map((h) => h.owner).join(', ')}` });
+          ctx.log(`${group}: kept ${d.id}: held by ${holds.map((h) => h.owner).join(', ')}`, 'warn');
+        } else batch.push(d);
       }
       if (dryRun) {
-        result.removed.push(d.id);
+        result.removed.push(...batch.map((d) => d.id));
         continue;
       }
-      try {
-        await this.deps.catalog.delete(d.id, `prune (${by})`);
-      } catch (err) {
-        // Protected or deleted by someone else since the decision: leave it, say so.
-        if (err instanceof HavenError && (err.code === 'SNAPSHOT_PROTECTED' || err.code === 'SNAPSHOT_NOT_FOUND')) {
-          result.skipped.push({ id: d.id, reason: err.code === 'SNAPSHOT_PROTECTED' ? 'protected since the decision' : 'already deleted' });
-          ctx.log(`${group}: kept ${d.id}: ${err.message}`, 'warn');
-          continue;
+      // One commit per batch (a tombstone each): tens of thousands of snapshots, as continuous
+      // protection leaves, were a commit and a disk sync each.
+      const { refused } = await this.deps.catalog.deleteMany(batch.map((d) => d.id), `prune (${by})`);
+      const refusedBy = new Map(refused.map((r) => [r.id, r.code]));
+      for (const d of batch) {
+        const code = refusedBy.get(d.id);
+        if (code === undefined) {
+          result.removed.push(d.id);
+          ctx.log(`${group}: removed ${d.id} (${d.time})`);
+        } else {
+          // Protected or deleted by someone else since the decision: leave it, say so.
+          result.skipped.push({ id: d.id, reason: code === 'SNAPSHOT_PROTECTED' ? 'protected since the decision' : 'already deleted' });
+          ctx.log(`${group}: kept ${d.id}: ${code === 'SNAPSHOT_PROTECTED' ? 'protected since the decision' : 'deleted meanwhile'}`, 'warn');
         }
-        throw err;
       }
-      result.removed.push(d.id);
-      ctx.log(`${group}: removed ${d.id} (${d.time})`);
     }
     return result;
   }

@@ -445,17 +445,29 @@ export class ChunkStore implements SegmentBackendHost {
    * runs between `precondition` and the commit. A precondition that throws refuses the write
    * before anything is appended: a snapshot record once in a segment would be found by a rebuild.
    */
-  writeOwnObject(kind: ObjectKind, raw: Uint8Array, extra: TxnExtra, precondition?: () => void): Promise<Buffer> {
-    const digest = sha256(raw);
+  async writeOwnObject(kind: ObjectKind, raw: Uint8Array, extra: TxnExtra, precondition?: () => void): Promise<Buffer> {
+    return (await this.writeOwnObjects(kind, () => [raw], extra, precondition))[0] as Buffer;
+  }
+
+  /**
+   * The same for several objects of one kind, made by `make` in the queue's step (so they
+   * can depend on what the index says then), appended together and committed in one
+   * transaction with one sync: a prune of tens of thousands of snapshots costs a commit per
+   * batch of tombstones instead of one per snapshot.
+   */
+  writeOwnObjects(kind: ObjectKind, make: () => Uint8Array[], extra: TxnExtra, precondition?: () => void): Promise<Buffer[]> {
     return this.serial(async () => {
       precondition?.();
-      await this.appendNow([{
-        header: { kind, codec: Codec.none, rawLength: raw.length, storedLength: raw.length, digest },
+      const raws = make();
+      if (raws.length === 0) return [];
+      const items = raws.map((raw) => ({
+        header: { kind, codec: Codec.none, rawLength: raw.length, storedLength: raw.length, digest: sha256(raw) },
         payloadCrc: payloadCrc(raw),
         payload: raw,
-      }]);
+      }));
+      await this.appendNow(items);
       await this.commitPending([extra]);
-      return digest;
+      return items.map((i) => i.header.digest);
     });
   }
 

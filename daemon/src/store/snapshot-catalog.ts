@@ -8,11 +8,11 @@ import type { GroupSummary, SnapshotSummary } from '../../../core/src/api/snapsh
 import { HavenError } from '../../../core/src/errors.js';
 import { sha256, toHex } from '../../../core/src/objects/digest.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
-import { decodeSnapshot, encodeProtection, encodeSnapshot, encodeTombstone, type SnapshotRecord } from '../../../core/src/objects/snapshot.js';
+import { decodeSnapshot, encodeProtection, encodeSnapshot, encodeTombstone, type SnapshotRecord, type TombstoneRecord } from '../../../core/src/objects/snapshot.js';
 import type { ChunkStore } from './chunk-store.js';
 import { markTreesComplete } from './object-index.js';
 import { applyProtection, applyTombstone, isProtectedIn, registerSnapshot, snapshotEntry, toSummary } from './snapshot-index.js';
-import type { CommitWith, SnapshotCatalog } from './store-api.js';
+import type { CommitWith, DeletedMany, SnapshotCatalog } from './store-api.js';
 
 /** A commit's proof of presence predates a GC removal: walk again (see CommitWith.walkedAt). */
 export class WalkOutdated extends Error {
@@ -29,7 +29,7 @@ export class IndexSnapshotCatalog implements SnapshotCatalog {
    */
   private changes: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly store: Pick<ChunkStore, 'index' | 'writeOwnObject' | 'removalGeneration'>) {}
+  constructor(private readonly store: Pick<ChunkStore, 'index' | 'writeOwnObject' | 'writeOwnObjects' | 'removalGeneration'>) {}
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.changes.then(fn, fn);
@@ -129,6 +129,34 @@ export class IndexSnapshotCatalog implements SnapshotCatalog {
       }
       const tombstone = { snapshot: digest, time: Date.now(), by };
       await this.store.writeOwnObject(ObjectKind.tombstone, encodeTombstone(tombstone), () => applyTombstone(this.index, tombstone));
+    });
+  }
+
+  deleteMany(ids: readonly string[], by: string): Promise<DeletedMany> {
+    return this.serial(async () => {
+      const out: DeletedMany = { deleted: [], refused: [] };
+      const tombstones: TombstoneRecord[] = [];
+      // Decided inside the store's step, as one deletion's check is in this queue: the index
+      // cannot change between a snapshot's check and its tombstone.
+      const make = (): Uint8Array[] => {
+        const time = Date.now();
+        for (const id of new Set(ids)) {
+          const digest = Buffer.from(id, 'hex');
+          const entry = this.index.snapshots.get(digest);
+          const protection = this.index.protections.get(digest);
+          if (!entry) out.refused.push({ id, code: 'SNAPSHOT_NOT_FOUND' });
+          else if (protection?.protected) out.refused.push({ id, code: 'SNAPSHOT_PROTECTED' });
+          else {
+            tombstones.push({ snapshot: digest, time, by });
+            out.deleted.push({ id, group: entry.group });
+          }
+        }
+        return tombstones.map((t) => encodeTombstone(t));
+      };
+      await this.store.writeOwnObjects(ObjectKind.tombstone, make, () => {
+        for (const t of tombstones) applyTombstone(this.index, t);
+      });
+      return out;
     });
   }
 

@@ -57,6 +57,11 @@ export interface CommitWith {
  * The snapshot catalogue. Commits and deletions are appended to the change feed; protection
  * changes are not (they change no snapshot's existence), they are in the summaries.
  */
+export interface DeletedMany {
+  deleted: Array<{ id: string; group: string }>;
+  refused: Array<{ id: string; code: 'SNAPSHOT_NOT_FOUND' | 'SNAPSHOT_PROTECTED' }>;
+}
+
 export interface SnapshotCatalog {
   get(id: string): SnapshotSummary | undefined;
   /** A group's snapshots, oldest first. */
@@ -83,6 +88,11 @@ export interface SnapshotCatalog {
    * Refuses a protected snapshot (SNAPSHOT_PROTECTED).
    */
   delete(id: string, by: string): Promise<void>;
+  /**
+   * Deletes several snapshots in one commit (a tombstone each): those unknown or protected
+   * are refused, the rest deleted. Retention's prune deletes this way, in batches.
+   */
+  deleteMany(ids: readonly string[], by: string): Promise<DeletedMany>;
   /**
    * Protects a snapshot from deletion and pruning by appending a protection record (a
    * rebuilt index honours it; the latest record of a snapshot wins). A snapshot already

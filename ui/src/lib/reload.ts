@@ -5,11 +5,37 @@
 import type { LiveEvent } from '$core/api/live.js';
 import type { LiveStore } from './live.svelte.js';
 
+/**
+ * `load` made safe to call on every event of a burst: one read at a time, and at most one
+ * more after it for whatever arrived meanwhile. A prune of tens of thousands of snapshots
+ * sends an event each; a page that read its list once per event asked for it as often.
+ */
+export function coalesced(load: () => Promise<void>): () => void {
+  let running = false;
+  let again = false;
+  const run = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    void load().finally(() => {
+      running = false;
+      if (again) {
+        again = false;
+        run();
+      }
+    });
+  };
+  return run;
+}
+
 export function reloadOn(live: LiveStore, load: () => Promise<void>, changed: (e: LiveEvent) => boolean, everyMs?: number): () => void {
-  void load();
-  const timer = everyMs === undefined ? null : setInterval(() => void load(), everyMs);
+  const reload = coalesced(load);
+  reload();
+  const timer = everyMs === undefined ? null : setInterval(reload, everyMs);
   const unsubscribe = live.subscribe((e) => {
-    if (changed(e)) void load();
+    if (changed(e)) reload();
   });
   return () => {
     if (timer !== null) clearInterval(timer);
