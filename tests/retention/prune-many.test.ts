@@ -64,9 +64,14 @@ test(`prune of ${SNAPSHOTS} snapshots a minute apart: batches, the protected one
   assert.equal(usage.snapshots, 3);
   assert.equal(usage.logicalBytes, 3 * SNAPSHOT_BYTES);
 
-  // After a restart the sum is read back from the stored sizes: the same.
+  // After a restart the sum is read back from the stored sizes, less a snapshot deleted
+  // while the daemon was stopped (its stored size is forgotten, not counted).
   await daemon.stop();
+  const offline = await openDatastore(join(dataDir, 'datastore'));
+  await offline.catalog.delete(left[1] as string, 'test'); // the older of the newest two
+  await offline.store.close();
   const again = await startDaemon(t, { dataDir });
   const after = await again.client(token).json<DatastoreUsage>('GET', '/api/v1/datastore');
-  assert.equal(after.logicalBytes, 3 * SNAPSHOT_BYTES);
+  assert.equal(after.snapshots, 2);
+  assert.equal(after.logicalBytes, 2 * SNAPSHOT_BYTES);
 });

@@ -41,14 +41,18 @@ export class SnapshotSizes {
   }
 
   start(): void {
-    const known = new Set<string>();
-    for (const id of this.catalog.ids()) {
-      known.add(id);
-      if (!this.db.doesExist(id)) this.enqueue(id);
+    const known = new Set(this.catalog.ids());
+    // The sum over every stored size, once: afterwards it moves by each measurement and
+    // deletion (a sum over the whole table after each of them was quadratic: tens of thousands
+    // of snapshots measured at start, or pruned at once, cost CPU-minutes). Sizes of snapshots
+    // deleted while we were not looking are forgotten, and not counted.
+    let total = 0;
+    for (const { key, value } of this.db.getRange()) {
+      if (known.has(key)) total += value.bytes;
+      else void this.db.remove(key);
     }
-    // forget sizes of snapshots deleted while we were not looking
-    for (const id of this.db.getKeys()) if (!known.has(id)) void this.db.remove(id);
-    this.recount();
+    this.totalBytes = total;
+    for (const id of known) if (!this.db.doesExist(id)) this.enqueue(id);
     this.bus.on(this, 'snapshot.committed', (s) => this.enqueue(s.id));
     this.bus.on(this, 'snapshot.deleted', (s) => {
       // The one being measured is settled by drain, whose write may not be visible yet.
@@ -128,16 +132,5 @@ export class SnapshotSizes {
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
     this.memo.set(key, size);
     return size;
-  }
-
-  /**
-   * Sums every stored size: once at start. Afterwards the total moves by each measurement
-   * and deletion (a sum over every snapshot after each of them was quadratic: tens of
-   * thousands of snapshots measured at start, or pruned at once, cost CPU-minutes).
-   */
-  private recount(): void {
-    let total = 0;
-    for (const { value } of this.db.getRange()) total += value.bytes;
-    this.totalBytes = total;
   }
 }
