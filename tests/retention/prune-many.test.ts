@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DatastoreUsage } from '../../core/src/api/datastore.js';
 import type { PruneResponse } from '../../core/src/api/retention.js';
-import type { SnapshotSummary } from '../../core/src/api/snapshots.js';
+import type { SnapshotList, SnapshotSummary } from '../../core/src/api/snapshots.js';
 import { commitSample, openDatastore } from '../helpers/datastore.js';
 import { runBounded } from '../helpers/bounded-run.js';
 import { createToken, HAVEND, havend, startDaemon } from '../helpers/daemon.js';
+import { haven } from '../helpers/haven-cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const SNAPSHOTS = 600;
@@ -33,6 +34,12 @@ test(`prune of ${SNAPSHOTS} snapshots a minute apart: batches, the protected one
   const token = createToken(dataDir, 'admin');
   const daemon = await startDaemon(t, { dataDir });
   const api = daemon.client(token);
+
+  // The newest few of a long list, and how many the group holds.
+  const newest = await api.json<SnapshotList>('GET', '/api/v1/groups/watch/snapshots?last=5');
+  assert.deepEqual(newest.snapshots.map((s) => s.id), ids.slice(-5));
+  assert.equal(newest.total, SNAPSHOTS);
+  await assert.rejects(api.json('GET', '/api/v1/groups/watch/snapshots?last=0'), /querystring\/last must be >= 1/);
 
   // The preview into a pipe whose reader starts a second late: the answer outgrows the
   // pipe's buffer, and the rest must still arrive.
@@ -74,4 +81,13 @@ test(`prune of ${SNAPSHOTS} snapshots a minute apart: batches, the protected one
   const after = await again.client(token).json<DatastoreUsage>('GET', '/api/v1/datastore');
   assert.equal(after.snapshots, 2);
   assert.equal(after.logicalBytes, 2 * SNAPSHOT_BYTES);
+
+  // The client lists a group's newest N.
+  const env = { HAVEN_SERVER: again.url, HAVEN_TOKEN: token, HAVEN_CONFIG: join(dataDir, 'client.json') };
+  const listed = await haven(['snapshots', '--group', 'watch', '--last', '1', '--json'], { env });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual((JSON.parse(listed.stdout) as SnapshotList).snapshots.map((s) => s.id), [ids[SNAPSHOTS - 1]]);
+  const refused = await haven(['snapshots', '--group', 'watch', '--last', '0'], { env });
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--last takes a count of at least 1/);
 });

@@ -68,8 +68,9 @@ export class ApiClient extends HttpTransport {
     return this.checked('groups', 'GET', '/api/v1/groups');
   }
 
-  snapshots(group: string): Promise<SnapshotList> {
-    return this.checked('snapshots', 'GET', `/api/v1/groups/${encodeURIComponent(group)}/snapshots`);
+  /** A group's snapshots, oldest first; with `last`, only the newest `last` of them. */
+  snapshots(group: string, last?: number): Promise<SnapshotList> {
+    return this.checked('snapshots', 'GET', `/api/v1/groups/${encodeURIComponent(group)}/snapshots${last === undefined ? '' : `?last=${last}`}`);
   }
 
   snapshot(ref: string): Promise<SnapshotSummary> {

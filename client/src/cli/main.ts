@@ -16,7 +16,7 @@ usage:
   haven backup --stdin --name NAME [--group G]
   haven backup --profile NAME
   haven backup --watch PATH... [--debounce SECONDS] [--rescan SECONDS] (or --profile NAME): snapshots seconds after changes
-  haven snapshots [--group G]
+  haven snapshots [--group G] [--last N]
   haven ls SNAPSHOT|latest [PATH] [--group G]
   haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH]... [--overwrite]
   haven dump SNAPSHOT|latest PATH [--group G]: a file, or a directory as tar, on stdout (no --json)

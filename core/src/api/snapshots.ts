@@ -30,7 +30,11 @@ export type GroupSummary = Static<typeof GroupSummary>;
 
 export const GroupList = Type.Object({ groups: Type.Array(GroupSummary) });
 export type GroupList = Static<typeof GroupList>;
-export const SnapshotList = Type.Object({ snapshots: Type.Array(SnapshotSummary) });
+/**
+ * A group's snapshots, oldest first; with `?last=N` the newest N of them. `total` counts the
+ * whole group either way (a group backed up continuously holds tens of thousands).
+ */
+export const SnapshotList = Type.Object({ snapshots: Type.Array(SnapshotSummary), total: Type.Optional(Type.Integer({ minimum: 0 })) });
 export type SnapshotList = Static<typeof SnapshotList>;
 
 /** A tree entry as JSON (UI browsing); the binary tree object is the authoritative form. */
@@ -54,5 +58,6 @@ export type TreeListing = Static<typeof TreeListing>;
 export const SnapshotParams = Type.Object({ id: SnapshotRef });
 export const SnapshotObjectParams = Type.Object({ id: SnapshotRef, digest: HexDigest });
 export const GroupParams = Type.Object({ group: GroupName });
+export const SnapshotListQuery = Type.Object({ last: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })) });
 /** A path inside a snapshot (tree, content, archive); each route says what its absence means. */
 export const PathQuery = Type.Object({ path: Type.Optional(Type.String({ maxLength: 65536 })) });

@@ -15,9 +15,13 @@ export class Catalog {
     return this.store.groups(visible);
   }
 
-  /** Snapshots of a group, oldest first. */
-  snapshots(group: string): SnapshotSummary[] {
-    return this.store.list(group);
+  /** Snapshots of a group, oldest first; with `last`, the newest `last` of them. */
+  snapshots(group: string, last?: number): SnapshotSummary[] {
+    return this.store.list(group, last);
+  }
+
+  countIn(group: string): number {
+    return this.store.countIn(group);
   }
 
   latest(group: string): SnapshotSummary | null {

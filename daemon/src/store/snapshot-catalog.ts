@@ -52,10 +52,19 @@ export class IndexSnapshotCatalog implements SnapshotCatalog {
     return this.get(id) as SnapshotSummary;
   }
 
-  list(group: string): SnapshotSummary[] {
+  list(group: string, last?: number): SnapshotSummary[] {
     const out: SnapshotSummary[] = [];
-    for (const [, , id] of this.index.bygroup.getKeys({ start: [group], end: [group, Number.MAX_SAFE_INTEGER] })) out.push(this.summary(id));
-    return out;
+    if (last === undefined) {
+      for (const [, , id] of this.index.bygroup.getKeys({ start: [group], end: [group, Number.MAX_SAFE_INTEGER] })) out.push(this.summary(id));
+      return out;
+    }
+    // The newest first from the end of the group's key range, then back in time order.
+    for (const [, , id] of this.index.bygroup.getKeys({ start: [group, Number.MAX_SAFE_INTEGER], end: [group], reverse: true, limit: last })) out.push(this.summary(id));
+    return out.reverse();
+  }
+
+  countIn(group: string): number {
+    return this.index.bygroup.getKeysCount({ start: [group], end: [group, Number.MAX_SAFE_INTEGER] });
   }
 
   latest(group: string): SnapshotSummary | null {

@@ -64,8 +64,10 @@ export interface DeletedMany {
 
 export interface SnapshotCatalog {
   get(id: string): SnapshotSummary | undefined;
-  /** A group's snapshots, oldest first. */
-  list(group: string): SnapshotSummary[];
+  /** A group's snapshots, oldest first; with `last`, only the newest `last` of them. */
+  list(group: string, last?: number): SnapshotSummary[];
+  /** How many snapshots a group has. */
+  countIn(group: string): number;
   latest(group: string): SnapshotSummary | null;
   groups(visible?: (group: string) => boolean): GroupSummary[];
   /** Every snapshot id, in id order. */

@@ -4,7 +4,7 @@
 
 import { HavenError } from '../../../../core/src/errors.js';
 import { MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
-import type { GroupParams, PathQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing } from '../../../../core/src/api/snapshots.js';
+import type { GroupParams, PathQuery, SnapshotListQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing } from '../../../../core/src/api/snapshots.js';
 import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
 import { kindName } from '../../../../core/src/objects/kinds.js';
 import type { TreeEntry } from '../../../../core/src/objects/tree.js';
@@ -49,7 +49,10 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     groups: catalog.groups((g) => canReadGroup(req.principal as Principal, g)),
   });
 
-  const list: Handler<{ params: typeof GroupParams }> = async (req) => ({ snapshots: catalog.snapshots(req.params.group) });
+  const list: Handler<{ params: typeof GroupParams; querystring: typeof SnapshotListQuery }> = async (req) => ({
+    snapshots: catalog.snapshots(req.params.group, req.query.last),
+    total: catalog.countIn(req.params.group),
+  });
 
   const one: Handler<BySnapshot> = async (req) => catalog.resolve(req.params.id);
 

@@ -37,7 +37,9 @@ function pathQuery(path: string): string {
 export class BackupsService {
   constructor(private readonly http: Http) {}
   groups = (): Promise<GroupList> => this.http.get(`${V1}/groups`);
-  snapshots = (group: string): Promise<SnapshotList> => this.http.get(`${V1}/groups/${encodeURIComponent(group)}/snapshots`);
+  /** A group's snapshots, oldest first; with `last`, only the newest `last` (and the group's total). */
+  snapshots = (group: string, last?: number): Promise<SnapshotList> =>
+    this.http.get(`${V1}/groups/${encodeURIComponent(group)}/snapshots${last === undefined ? '' : `?last=${last}`}`);
   snapshot = (id: string): Promise<SnapshotSummary> => this.http.get(`${V1}/snapshots/${id}`);
   tree = (id: string, path: string): Promise<TreeListing> => this.http.get(`${V1}/snapshots/${id}/tree?${pathQuery(path)}`);
   remove = (id: string): Promise<void> => this.http.del(`${V1}/snapshots/${id}`);
