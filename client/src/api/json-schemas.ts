@@ -649,6 +649,10 @@ export const JSON_SCHEMAS = {
             }
           }
         }
+      },
+      "total": {
+        "type": "integer",
+        "minimum": 0
       }
     }
   },
