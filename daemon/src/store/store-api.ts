@@ -87,12 +87,15 @@ export interface SnapshotCatalog {
   commitRaw(raw: Uint8Array, also: CommitWith): Promise<SnapshotSummary>;
   /**
    * Deletes by appending a tombstone (a rebuilt index honours it); GC reclaims the data.
-   * Refuses a protected snapshot (SNAPSHOT_PROTECTED).
+   * Refuses a protected snapshot (SNAPSHOT_PROTECTED). An unknown or already deleted id still
+   * gets its tombstone and changes nothing else (idempotent; a tombstone also keeps a record
+   * of that id from ever being registered).
    */
   delete(id: string, by: string): Promise<void>;
   /**
-   * Deletes several snapshots in one commit (a tombstone each): those unknown or protected
-   * are refused, the rest deleted. Retention's prune deletes this way, in batches.
+   * Deletes several snapshots in one commit (a tombstone each): unlike `delete`, those unknown
+   * (or already deleted) are refused and reported, as are the protected ones; the rest are
+   * deleted. Retention's prune deletes this way, in batches, and reports each refusal.
    */
   deleteMany(ids: readonly string[], by: string): Promise<DeletedMany>;
   /**
