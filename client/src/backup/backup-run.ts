@@ -74,6 +74,8 @@ export interface BackupProgress {
   filesCached: number;
   filesRead: number;
   bytesRead: number;
+  /** Of bytesRead, the bytes of sparse files' holes that were known without reading them. */
+  bytesHoles: number;
 }
 
 export interface BackupOutcome {
@@ -90,7 +92,7 @@ export interface BackupOutcome {
 }
 
 function emptyProgress(): BackupProgress {
-  return { files: 0, dirs: 0, bytes: 0, filesCached: 0, filesRead: 0, bytesRead: 0 };
+  return { files: 0, dirs: 0, bytes: 0, filesCached: 0, filesRead: 0, bytesRead: 0, bytesHoles: 0 };
 }
 
 /** Checks the sources before a session is opened: a missing top-level path is an error, not a warning. */
@@ -174,7 +176,7 @@ export class BackupRun {
     const sent = a.totals.reduce((n, t) => n + t.sent, 0);
     return {
       files: p.files, dirs: p.dirs, bytes: p.bytes, filesCached: p.filesCached, filesRead: p.filesRead,
-      bytesRead: p.bytesRead, objectsSent: sent, bytesSent: a.totals.reduce((n, t) => n + t.storedSent, 0),
+      bytesRead: p.bytesRead, bytesHoles: p.bytesHoles, objectsSent: sent, bytesSent: a.totals.reduce((n, t) => n + t.storedSent, 0),
       warnings: this.warnings.length, durationMs: Date.now() - started,
     };
   }
@@ -572,6 +574,7 @@ class Walk {
     }
     this.run.progress.filesRead++;
     this.run.progress.bytesRead += r.bytes;
+    this.run.progress.bytesHoles += r.holeBytes ?? 0;
     e.size = r.bytes;
     const digests: Buffer[] = [];
     const all = Buffer.from(r.digests.buffer, r.digests.byteOffset, r.digests.byteLength);

@@ -28,6 +28,8 @@ export interface FileResult {
   /** Chunk digests in order, 32 bytes each; absent when the file could not be read. */
   digests?: Uint8Array;
   bytes: number;
+  /** Of `bytes`, those of holes that were not read (whole zero chunks known from lseek). */
+  holeBytes?: number;
   /** Why the file was skipped (vanished, unreadable). */
   error?: string;
 }

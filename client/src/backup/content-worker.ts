@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { createCutter, type Cutter } from '../../../core/src/chunker/cutter.js';
+import { addonOrFallback } from '../../../core/src/native/addon.js';
 import { sha256 } from '../../../core/src/objects/digest.js';
 import { FRAME_HEADER_BYTES } from '../../../core/src/objects/frame.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
@@ -14,6 +15,7 @@ import { HttpTransport } from '../api/http-transport.js';
 import type { ContentSummary, ContentWorkerData, FileJob, FileResult } from './content-messages.js';
 import { collectIfBuffersExceed } from '../workers/garbage.js';
 import { serveJobs } from '../workers/worker-protocol.js';
+import { FileHoles } from './file-holes.js';
 import { Uploader, type PendingObject } from './uploader.js';
 import { WindowRecycler } from './window-recycler.js';
 import { ZeroChunks } from './zero-chunks.js';
@@ -36,6 +38,13 @@ const uploader = new Uploader(api, data.session, { level: data.level, maxHasDige
 const cutter: Cutter = createCutter(data.chunker);
 const zeros = new ZeroChunks(data.chunker.maxSize);
 const windows = new WindowRecycler(WINDOW, WINDOWS_KEPT);
+const kernelHoles = addonOrFallback();
+/**
+ * The chunk the cutter makes of zeros: a chunk that begins in a hole with at least this many
+ * bytes of it ahead is exactly this long (a cut depends only on the bytes before it), so a
+ * hole's chunks are known without reading it.
+ */
+const ZERO_CHUNK = cutter.cut(zeros.bytes(cutter.setup.maxSize), 0, cutter.setup.maxSize);
 
 /** Small files share one arena, read into again from its start once its chunks went out (arenaSlice). */
 let arena: Buffer = Buffer.alloc(0);
@@ -45,6 +54,14 @@ let pendingBytes = 0;
 
 function toPath(p: string | Uint8Array): string | Buffer {
   return typeof p === 'string' ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}
+
+/** `count` chunks of ZERO_CHUNK zeros, from a hole that was not read; one object to upload, however many. */
+function addZeroChunks(count: number, digests: Buffer[]): void {
+  const digest = zeros.digestOf(ZERO_CHUNK);
+  for (let i = 0; i < count; i++) digests.push(digest);
+  pending.push({ kind: ObjectKind.data, digest, raw: zeros.bytes(ZERO_CHUNK) });
+  pendingBytes += ZERO_CHUNK;
 }
 
 function addChunk(chunk: Buffer, digests: Buffer[]): void {
@@ -73,7 +90,10 @@ async function freshWindow(): Promise<Buffer> {
   return windows.take();
 }
 
-/** Reads one file and cuts it; chunks go to `pending`, their digests are returned. */
+/**
+ * Reads one file and cuts it; chunks go to `pending`, their digests are returned. A large
+ * file's holes (file-holes.ts) are not read where whole zero chunks fit in them.
+ */
 async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileResult> {
   // Small files read into the shared arena (one allocation for many files); +1 so that the
   // read that hits end of file needs no second buffer. The slice is reserved at once:
@@ -81,27 +101,48 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
   const fd = openSync(path, 'r');
   const digests: Buffer[] = [];
   let bytes = 0;
+  let holeBytes = 0;
   /** The window this file reads into, when it is too large for the arena (or grew beyond its slice). */
   let window: Buffer | null = null;
   try {
     const small = sizeHint + 1 <= WINDOW / 4;
+    const holes = small ? null : new FileHoles(fd, kernelHoles);
     let buf = small ? await arenaSlice(sizeHint + 1) : (window = await freshWindow());
     let start = 0;
     let end = 0;
+    /** The file offset of buf[end]: where the next read begins. */
+    let pos = 0;
     let eof = false;
     for (;;) {
       while (!eof && end < buf.length) {
-        const n = readSync(fd, buf, end, buf.length - end, null);
+        const n = readSync(fd, buf, end, buf.length - end, pos);
         if (n === 0) eof = true;
-        else end += n;
+        else {
+          end += n;
+          pos += n;
+        }
       }
       while (start < end && (eof || end - start >= cutter.setup.maxSize)) {
+        const at = pos - (end - start);
+        const skip = holes === null ? 0 : Math.floor(holes.zerosAt(at) / ZERO_CHUNK) * ZERO_CHUNK;
+        if (skip > 0) {
+          addZeroChunks(skip / ZERO_CHUNK, digests);
+          bytes += skip;
+          holeBytes += skip;
+          if (skip <= end - start) start += skip; // zeros read already: step over them
+          else {
+            start = end; // the rest of the hole is not read: the next read begins after it
+            pos = at + skip;
+          }
+          continue;
+        }
         const len = cutter.cut(buf, start, end);
         addChunk(buf.subarray(start, start + len), digests);
         start += len;
         bytes += len;
       }
       if (eof) break;
+      if (end < buf.length) continue; // a hole was skipped: read on into this buffer
       // Pending chunks still reference this buffer: continue in another window.
       const next = await freshWindow();
       buf.copy(next, 0, start, end);
@@ -114,7 +155,7 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
     closeSync(fd);
     if (window) windows.retire(window);
   }
-  return { digests: Buffer.concat(digests), bytes };
+  return { digests: Buffer.concat(digests), bytes, ...(holeBytes > 0 ? { holeBytes } : {}) };
 }
 
 async function flush(): Promise<void> {

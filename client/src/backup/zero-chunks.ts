@@ -19,6 +19,11 @@ export class ZeroChunks {
     return this.digestOf(chunk.length);
   }
 
+  /** `length` zero bytes (at most maxSize), never written to: what an all-zero chunk uploads. */
+  bytes(length: number): Buffer {
+    return this.zeros.subarray(0, length);
+  }
+
   digestOf(length: number): Buffer {
     let d = this.digests.get(length);
     if (!d) {

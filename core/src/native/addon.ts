@@ -150,13 +150,23 @@ export interface InotifyArea {
   readonly inotifyBits: Readonly<Record<InotifyBit, number>>;
 }
 
-export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea, CopyBytesArea, Crc32Area, RestoreAtArea, InotifyArea {
+export interface FileHolesArea {
+  /**
+   * The first hole at or after `offset` of the open file `fd` (lseek SEEK_HOLE, SEEK_DATA), as
+   * [start, end); `end` is the file's size when the hole runs to its end. [size, size] when no
+   * hole lies before the end, [-1, -1] when `offset` is at or past the end or lseek fails (the
+   * holes are then read like data). A hole reads as zeros.
+   */
+  nextHole(fd: number, offset: number): [number, number];
+}
+
+export interface HavenAddon extends ChunkerArea, XattrsArea, SpecialFilesArea, FileTimesArea, DirScanArea, SdNotifyArea, CopyBytesArea, Crc32Area, RestoreAtArea, InotifyArea, FileHolesArea {
   /** Areas the loaded build registered (native/src/registry.h). */
   readonly areas: readonly string[];
 }
 
 /** Every area this TypeScript expects; a build missing one is treated as absent. */
-export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify', 'copy-bytes', 'crc32', 'restore-at', 'inotify'];
+export const ADDON_AREAS: readonly string[] = ['chunker', 'xattrs', 'special-files', 'file-times', 'dir-scan', 'sd-notify', 'copy-bytes', 'crc32', 'restore-at', 'inotify', 'file-holes'];
 
 export const ADDON_PATH = fileURLToPath(new URL('../../../../native/build/Release/haven_native.node', import.meta.url));
 

@@ -88,7 +88,8 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
       ? [`note: the appliance had found ${outcome.healed.length} object(s) of earlier backups damaged; every file was read again and they were uploaded anew`]
       : []),
     `snapshot ${s.id.slice(0, 12)} saved (group ${s.group})`,
-    `  ${s.stats.files ?? 0} files, ${s.stats.dirs ?? 0} dirs, ${formatBytes(s.stats.bytes ?? 0)}; ${s.stats.filesRead ?? 0} files read, ${s.stats.filesCached ?? 0} unchanged`,
+    `  ${s.stats.files ?? 0} files, ${s.stats.dirs ?? 0} dirs, ${formatBytes(s.stats.bytes ?? 0)}; ${s.stats.filesRead ?? 0} files read, ${s.stats.filesCached ?? 0} unchanged`
+      + ((s.stats.bytesHoles ?? 0) > 0 ? `; ${formatBytes(s.stats.bytesHoles ?? 0)} of holes known without reading` : ''),
     `  uploaded ${st.objectsNew} new objects (${formatBytes(st.bytesNew)} stored, ${formatBytes(st.rawBytesNew)} raw) in ${((s.stats.durationMs ?? 0) / 1000).toFixed(1)} s`,
   ]);
   return outcome.warnings.length > 0 ? EXIT.warnings : EXIT.ok;
