@@ -28,7 +28,7 @@ export interface FileResult {
   /** Chunk digests in order, 32 bytes each; absent when the file could not be read. */
   digests?: Uint8Array;
   bytes: number;
-  /** Of `bytes`, those of holes that were not read (whole zero chunks known from lseek). */
+  /** Of `bytes`, those of holes that were not read (known from lseek to be zeros). */
   holeBytes?: number;
   /** Why the file was skipped (vanished, unreadable). */
   error?: string;

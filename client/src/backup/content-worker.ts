@@ -92,7 +92,8 @@ async function freshWindow(): Promise<Buffer> {
 
 /**
  * Reads one file and cuts it; chunks go to `pending`, their digests are returned. A large
- * file's holes (file-holes.ts) are not read where whole zero chunks fit in them.
+ * file's holes (file-holes.ts) are not read: whole zero chunks that fit in them are counted,
+ * and the zeros other chunks need from them are written into the buffer.
  */
 async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileResult> {
   // Small files read into the shared arena (one allocation for many files); +1 so that the
@@ -115,7 +116,21 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
     let eof = false;
     for (;;) {
       while (!eof && end < buf.length) {
-        const n = readSync(fd, buf, end, buf.length - end, pos);
+        let want = buf.length - end;
+        if (holes !== null) {
+          const hole = holes.zerosAt(pos);
+          if (hole > 0) {
+            // zeros the chunks need from a hole: written here, not read
+            const n = Math.min(hole, want);
+            buf.fill(0, end, end + n);
+            end += n;
+            pos += n;
+            holeBytes += n;
+            continue;
+          }
+          want = Math.min(want, holes.dataAt(pos));
+        }
+        const n = readSync(fd, buf, end, want, pos);
         if (n === 0) eof = true;
         else {
           end += n;
@@ -128,10 +143,11 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
         if (skip > 0) {
           addZeroChunks(skip / ZERO_CHUNK, digests);
           bytes += skip;
-          holeBytes += skip;
-          if (skip <= end - start) start += skip; // zeros read already: step over them
+          if (skip <= end - start) start += skip; // zeros in the buffer already (and counted): step over them
           else {
-            start = end; // the rest of the hole is not read: the next read begins after it
+            // the rest of the hole is not even written: the next read begins after it
+            holeBytes += at + skip - pos;
+            start = end;
             pos = at + skip;
           }
           continue;

@@ -1,8 +1,10 @@
 // The holes of one open file, asked of the kernel as a backup reads the file front to back
 // (lseek SEEK_HOLE and SEEK_DATA, through the addon). A hole reads as zeros, so the chunks a
-// backup would cut from it are known without reading it: a thin-provisioned disk image of
-// hundreds of GiB holding a few GiB of data is read for its data only. Without the addon no
-// hole is known and every byte is read, which records the same chunks.
+// backup would cut from it are known without reading it, and the zeros a chunk needs from
+// it are written into the buffer instead of read (the kernel would zero page-cache pages for
+// them and copy those): a thin-provisioned disk image of hundreds of GiB holding a few GiB of
+// data is read for its data only. Without the addon no hole is known and every byte is read,
+// which records the same chunks.
 
 import type { FileHolesArea } from '../../../core/src/native/addon.js';
 
@@ -27,5 +29,10 @@ export class FileHoles {
       }
     }
     return offset >= this.start ? this.end - offset : 0;
+  }
+
+  /** Bytes of data from `offset` (where zerosAt just answered 0) before the next hole; Infinity when none is known. */
+  dataAt(offset: number): number {
+    return this.done || this.kernel === null ? Infinity : this.start - offset;
   }
 }
