@@ -30,13 +30,23 @@ export function coalesced(load: () => Promise<void>): () => void {
   return run;
 }
 
+/** Whether an event says a snapshot of `group` was committed, deleted or (un)protected. */
+export function changesSnapshotsOf(group: string): (e: LiveEvent) => boolean {
+  return (e) => (e.name === 'snapshot.committed' || e.name === 'snapshot.deleted' || e.name === 'snapshot.changed') && e.data.group === group;
+}
+
+/** Calls `reload` for every event `changed` accepts (no first read); the returned function stops it. */
+export function reloadWhen(live: LiveStore, reload: () => void, changed: (e: LiveEvent) => boolean): () => void {
+  return live.subscribe((e) => {
+    if (changed(e)) reload();
+  });
+}
+
 export function reloadOn(live: LiveStore, load: () => Promise<void>, changed: (e: LiveEvent) => boolean, everyMs?: number): () => void {
   const reload = coalesced(load);
   reload();
   const timer = everyMs === undefined ? null : setInterval(reload, everyMs);
-  const unsubscribe = live.subscribe((e) => {
-    if (changed(e)) reload();
-  });
+  const unsubscribe = reloadWhen(live, reload, changed);
   return () => {
     if (timer !== null) clearInterval(timer);
     unsubscribe();
