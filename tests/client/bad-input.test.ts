@@ -39,7 +39,7 @@ test('a file that vanished before it was read is reported by the content worker,
     chunker: { algorithm: 'fastcdc-gear32-v1', seed: '00'.repeat(32), minSize: 256 << 10, avgSize: 1 << 20, maxSize: 4 << 20 },
   });
   t.after(() => pool.close());
-  const [gone] = await pool.submit({ id: 1, files: [{ path: join(dir, 'vanished'), size: 10 }] });
+  const [gone] = await pool.submit({ id: 1, files: [{ path: join(dir, 'vanished'), size: 10, mtimeNs: 0n, ctimeNs: 0n }] });
   assert.match(gone?.error ?? '', /^ENOENT/);
   assert.equal(gone?.digests, undefined);
 });

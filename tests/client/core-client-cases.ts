@@ -10,6 +10,7 @@ import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import type { CliWorld } from '../helpers/haven-cli.js';
 import { isRoot } from '../helpers/prereq.js';
 import { seededBytes } from '../helpers/real-data.js';
+import { settle } from '../helpers/settle.js';
 import { makeSourceTree } from '../helpers/source-tree.js';
 import { describeTree, type Described } from '../helpers/tree-compare.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -51,6 +52,7 @@ export async function roundTripCase(t: TestContext, w: CliWorld, beforeReads: Be
   const src = join(work, 'src');
   mkdirSync(src);
   await makeSourceTree(src, posix, { asRoot: isRoot() });
+  await settle();
 
   type Backup = { snapshot: { id: string; root: string; paths: string[]; stats: Record<string, number> }; warnings: string[] };
   const backup = await w.json<Backup>(['backup', '--group', 'rt', 'src'], { cwd: work });
@@ -107,11 +109,13 @@ export async function incrementalCase(t: TestContext, w: CliWorld): Promise<stri
     for (let i = 0; i < 50; i++) writeFileSync(join(work, 'src', d, `f${i}`), seededBytes(20_000 + i * 500, `${d}/${i}`));
   }
   writeFileSync(join(work, 'src', 'd3', 'big'), seededBytes(6 << 20, 'big'));
+  await settle();
   const first = await w.json<BackupJson>(['backup', '--group', 'inc', 'src'], { cwd: work });
   assert.equal(first.snapshot.stats.filesRead, 201);
 
   // 5% of the 200 small files, all in d1: appended to, so each is one new chunk
   for (let i = 0; i < 10; i++) appendFileSync(join(work, 'src', 'd1', `f${i * 5}`), 'changed');
+  await settle();
   const second = await w.json<BackupJson>(['backup', '--group', 'inc', 'src'], { cwd: work });
   const st = second.session.stats;
   assert.equal(second.snapshot.stats.filesRead, 10, 'only the changed files are read');

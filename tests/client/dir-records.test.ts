@@ -12,6 +12,7 @@ import { createPosixOps } from '../../client/src/fs/posix-ops.js';
 import { havend } from '../helpers/daemon.js';
 import { cliWorld, type CliWorld } from '../helpers/haven-cli.js';
 import { seededBytes } from '../helpers/real-data.js';
+import { settle } from '../helpers/settle.js';
 import { tempDir } from '../helpers/tmp.js';
 import { restoreMatches } from './core-client-cases.js';
 import { GC_TEST_ENV } from '../gc/gc-daemon.js';
@@ -44,6 +45,7 @@ test('snapshots made through directory records are the trees a backup without a 
   const work = tempDir(t);
   const src = join(work, 'src');
   sourceTree(src);
+  await settle();
   const first = await backup(w, work);
   assert.equal(first.snapshot.stats.filesRead, 40);
 
@@ -74,6 +76,7 @@ test('snapshots made through directory records are the trees a backup without a 
   for (const [what, change, read] of changes) {
     await tick();
     change();
+    await settle();
     const cached = await backup(w, work);
     assert.notEqual(cached.snapshot.root, last, `${what}: a new tree`);
     assert.equal(cached.snapshot.stats.filesRead, read, `${what}: files read`);
@@ -86,6 +89,7 @@ test('snapshots made through directory records are the trees a backup without a 
   const posix = createPosixOps();
   await tick();
   await posix.writeXattr(join(src, 'd2'), 'user.haven.test', Buffer.from('v'));
+  await settle();
   const withXattr = await backup(w, work);
   assert.notEqual(withXattr.snapshot.root, last, 'a directory xattr: a new tree');
   assert.equal(withXattr.snapshot.root, (await backup(w, work, ['--no-cache'])).snapshot.root, 'a directory xattr: the same tree as without a cache');
@@ -105,6 +109,7 @@ test('a record naming a tree the appliance no longer has: the backup walks again
   const work = tempDir(t);
   const src = join(work, 'src');
   sourceTree(src);
+  await settle();
   const first = await backup(w, work);
   // the snapshot is deleted and collected: its trees and chunks are gone, the records remain
   const dataArgs = ['--data', w.dataDir];
@@ -162,6 +167,7 @@ test('files under directories found unchanged keep their files-cache entries (th
     mkdirSync(join(src, `d${d}`), { recursive: true });
     for (let i = 0; i < 250; i++) writeFileSync(join(src, `d${d}`, `f${i}`), `${d}/${i}`);
   }
+  await settle();
   const first = await backup(w, work);
   assert.equal(first.snapshot.stats.filesRead, 1500);
   const unchanged = await backup(w, work);
@@ -174,6 +180,7 @@ test('files under directories found unchanged keep their files-cache entries (th
   // now a new name in each directory: no record stands, every file is looked up in the files cache
   await tick();
   for (let d = 0; d < 6; d++) writeFileSync(join(src, `d${d}`, 'new'), 'new');
+  await settle();
   const changed = await backup(w, work);
   assert.equal(changed.snapshot.stats.filesRead, 6, 'only the new files are read');
   assert.equal(changed.snapshot.stats.filesCached, 1500);

@@ -9,12 +9,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { addonOrFallback } from '../../core/src/native/addon.js';
-import { FileHoles } from '../../client/src/backup/file-holes.js';
+import { FileHoles, holesTrustedAt } from '../../client/src/backup/file-holes.js';
 import { cliWorld } from '../helpers/haven-cli.js';
+import { needRoot } from '../helpers/prereq.js';
 import { seededBytes } from '../helpers/real-data.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -154,4 +156,26 @@ test('FileHoles answers from the kernel: the bytes of hole ahead of an offset, a
   } finally {
     closeSync(fd);
   }
+});
+
+test('holes are asked only where the file system is trusted to answer: under overlayfs the same file is read whole, to the same chunks', { timeout: 120_000 }, async (t) => {
+  if (!needRoot(t, 'an overlayfs mount')) return;
+  const w = await cliWorld(t);
+  const work = tempDir(t);
+  const [lower, upper, scratch, merged] = ['lower', 'upper', 'work', 'merged'].map((d) => join(work, d)) as [string, string, string, string];
+  for (const d of [lower, upper, scratch, merged]) mkdirSync(d);
+  writeTree(join(lower, 'src'), [['vm.img', [['d', MiB], ['h', 6 * L], ['d', 64 * KiB]]]], false);
+  execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${scratch}`, merged]);
+  t.after(() => execFileSync('umount', [merged]));
+  assert.equal(holesTrustedAt(join(lower, 'src', 'vm.img')), true, 'ext4 or tmpfs: trusted');
+  assert.equal(holesTrustedAt(join(merged, 'src', 'vm.img')), false, 'overlayfs: not on the list');
+  assert.equal(holesTrustedAt('/proc/self/status'), false);
+
+  const direct = await w.json<BackupJson>(['backup', '--group', 'ovl', 'src'], { cwd: lower });
+  const through = await w.json<BackupJson>(['backup', '--group', 'ovl', 'src'], { cwd: merged });
+  assert.ok((direct.snapshot.stats.bytesHoles ?? 0) >= 6 * L - 8192, `the holes skipped on the trusted file system: ${direct.snapshot.stats.bytesHoles}`);
+  assert.equal(through.snapshot.stats.bytesHoles ?? 0, 0, 'no hole skipped through overlayfs');
+  assert.equal(through.snapshot.stats.bytesRead, direct.snapshot.stats.bytesRead, 'the whole file read, its length counted alike');
+  const diff = await w.json<{ changes: Array<{ path: string }> }>(['diff', direct.snapshot.id, through.snapshot.id, '--group', 'ovl']);
+  assert.deepEqual(diff.changes.filter((c) => c.path === 'src/vm.img'), [], 'the same chunks either way');
 });

@@ -39,12 +39,13 @@ export function detachLoop(dev: string, file: string): void {
 /**
  * A fresh ext4 of `bytes` (no blocks reserved for root: havend runs as root, and a test wants
  * one limit, its own) on a loop device over a sparse file in `dir`, mounted on a new temporary
- * directory, which is returned. At the end of the test `beforeUnmount` runs first (whatever
- * still writes there, a daemon, stops), then the file system is unmounted.
+ * directory, which is returned. `mkfsArgs` go to mkfs.ext4 (`-I 128`: timestamps in whole
+ * seconds). At the end of the test `beforeUnmount` runs first (whatever still writes there, a
+ * daemon, stops), then the file system is unmounted.
  */
-export function mountedExt4(t: TestContext, dir: string, bytes: number, beforeUnmount: () => Promise<unknown> | void = () => undefined): string {
+export function mountedExt4(t: TestContext, dir: string, bytes: number, beforeUnmount: () => Promise<unknown> | void = () => undefined, mkfsArgs: readonly string[] = []): string {
   const dev = attachLoop(t, sparseFile(join(dir, 'ext4.img'), bytes));
-  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', dev]);
+  execFileSync('mkfs.ext4', ['-q', '-F', '-m', '0', ...mkfsArgs, dev], { stdio: ['ignore', 'ignore', 'pipe'] });
   const mnt = mkdtempSync(join(tmpdir(), 'haven-ext4-'));
   execFileSync('mount', [dev, mnt]);
   t.after(async () => {

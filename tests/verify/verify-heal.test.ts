@@ -18,6 +18,7 @@ import { havend } from '../helpers/daemon.js';
 import { cliWorld } from '../helpers/haven-cli.js';
 import { seededBytes } from '../helpers/real-data.js';
 import { damagePayload, firstDataRecord } from '../helpers/segment-damage.js';
+import { settle } from '../helpers/settle.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FILES = 3;
@@ -46,6 +47,8 @@ test('a flipped byte is found, quarantined, named, and healed by the next backup
   const work = tempDir(t);
   mkdirSync(join(work, 'data'));
   for (let i = 0; i < FILES; i++) writeFileSync(join(work, 'data', `file-${i}`), seededBytes(FILE_BYTES, `verify-${i}`));
+  // settled, so the next backup takes them from the files cache and its commit meets the damage
+  await settle();
   const first = (await w.json<{ snapshot: { id: string } }>(['backup', '--group', 'web', 'data'], { cwd: work })).snapshot.id;
 
   // The commit queued a verification of the new snapshot: it reads its objects from disk.

@@ -30,6 +30,7 @@ import { excludeMatcher, type ExcludeMatcher } from './excludes.js';
 import { FileBatcher } from './file-batcher.js';
 import { FilesCache, type CachedContent, type FileIdentity } from './files-cache.js';
 import { PreviousTrees } from './previous-trees.js';
+import { Settled } from './settled.js';
 import { DepthFirst } from './depth-first.js';
 import { layoutSources, type SourceNode } from './source-layout.js';
 import { chunkStdin } from './stdin-source.js';
@@ -143,7 +144,8 @@ export class BackupRun {
     const session = await api.startBackup({ group: this.req.group, host: this.req.host, paths: this.req.paths, tags: this.req.tags });
     const cache = this.env.cacheDir ? FilesCache.open(join(this.env.cacheDir, (await api.health()).datastore, this.req.group)) : null;
     try {
-      let attempt = await this.attempt(session, cache, true);
+      const settled = new Settled(started);
+      let attempt = await this.attempt(session, cache, true, settled);
       let healed: string[] = [];
       let committed;
       try {
@@ -156,7 +158,7 @@ export class BackupRun {
         if (err.code === 'MISSING_OBJECTS') this.warnings.push('the files cache named missing chunks; every file was read again');
         else healed = damagedOf(err);
         Object.assign(this.progress, emptyProgress());
-        attempt = await this.attempt(session, null, false);
+        attempt = await this.attempt(session, null, false, settled);
         committed = await commitPatiently(api, session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
       }
       if (cache) await cache.save();
@@ -181,7 +183,8 @@ export class BackupRun {
     };
   }
 
-  private async attempt(session: StartBackupResponse, cache: FilesCache | null, usePrevious: boolean): Promise<Attempt> {
+  /** `settled`: the stats a later backup may trust (settled.ts), from this backup's start. */
+  private async attempt(session: StartBackupResponse, cache: FilesCache | null, usePrevious: boolean, settled: Settled): Promise<Attempt> {
     const { api, connection } = this.env;
     const limits = { level: this.env.zstdLevel, maxHasDigests: Math.min(session.limits.maxHasDigests, 16384) };
     const pool = startContentPool(Math.max(1, Math.min(this.env.workers, session.limits.maxStreams - 1)), {
@@ -192,9 +195,10 @@ export class BackupRun {
     const walk = new Walk(this, {
       pool, files: new FileBatcher(pool, this.env.aheadFiles), trees: new BatchingUploader(main), main, cache,
       previous: usePrevious && session.previous && (!cache || cache.empty)
-        ? new PreviousTrees(new TreeSource(new ObjectFetcher(api, session.previous.id)), fromHex(session.previous.root))
+        ? new PreviousTrees(new TreeSource(new ObjectFetcher(api, session.previous.id)), fromHex(session.previous.root), new Settled(Date.parse(session.previous.time)))
         : null,
       chunker: session.chunker,
+      settled,
     });
     try {
       const root = await walk.root(layoutSources(this.req.paths, this.req.stdinName).root);
@@ -251,6 +255,7 @@ interface WalkDeps {
   cache: FilesCache | null;
   previous: PreviousTrees | null;
   chunker: ChunkerParams;
+  settled: Settled;
 }
 
 /** The walk of one attempt: entries, content, trees. */
@@ -261,6 +266,8 @@ class Walk {
   private readonly scanner: DirScanner;
   private readonly dirScope: Buffer;
   private readonly inodeScratch = Buffer.alloc(16);
+  /** Files (inode keys, latin1) that changed while they were read: no record vouches for them. */
+  private readonly changedWhileRead = new Set<string>();
   /** Entries of directories listed and not yet stored as trees: what the walk holds in memory. */
   private liveEntries = 0;
 
@@ -347,7 +354,7 @@ class Walk {
     await this.fill(d);
     // the scanner returns names in the tree's order already
     const tree = this.storeTree(d.entries, true);
-    if (rec && this.asListed(d)) rec.records.record(rec.key, { listing: rec.state, tree, subtrees: subtreesField(this.subtrees(d)) });
+    if (rec && this.asListed(d) && this.deps.settled.listing(d.scanned)) rec.records.record(rec.key, { listing: rec.state, tree, subtrees: subtreesField(this.subtrees(d)) });
     return tree;
   }
 
@@ -438,11 +445,15 @@ class Walk {
     return trees;
   }
 
-  /** Whether every entry went into the tree as listed: none skipped, no file read at another size. */
+  /** Whether every entry went into the tree as listed: none skipped, no file read at another size or changed while read. */
   private asListed({ scanned, kept, entries }: DirAt): boolean {
     for (let k = 0; k < kept.length; k++) {
       const e = entries[k];
       if (!e || (e.type === 'file' && e.size !== scanned.size(kept[k] as number))) return false;
+      if (this.changedWhileRead.size > 0 && e.type === 'file') {
+        scanned.inodeKeyInto(kept[k] as number, this.inodeScratch);
+        if (this.changedWhileRead.has(this.inodeScratch.toString('latin1'))) return false;
+      }
     }
     return true;
   }
@@ -547,10 +558,10 @@ class Walk {
       this.run.progress.filesCached++;
       return hit;
     }
-    const reused = PreviousTrees.reusable(prev, e);
+    const reused = this.deps.previous?.reusable(prev, e);
     if (reused) {
       this.run.progress.filesCached++;
-      cache?.record(id, reused);
+      this.remember(id, reused);
       return reused;
     }
     return this.readFile(p, id, e);
@@ -558,19 +569,23 @@ class Walk {
 
   /** A file the cache cannot vouch for: its xattrs, then its content through a worker. */
   private async readFile(p: NativePath, id: FileIdentity, e: TreeEntry): Promise<CachedContent | null> {
-    const { cache, files } = this.deps;
+    const { files } = this.deps;
     // counted against the walk's bound now, before anything awaits (file-batcher.ts)
     if (e.size > 0) files.hold();
     const xattrs = await this.xattrs(p);
     if (e.size === 0) {
       const empty: CachedContent = xattrs ? { xattrs } : {};
-      cache?.record(id, empty);
+      this.remember(id, empty);
       return empty;
     }
-    const r = await files.add({ path: p, size: e.size });
+    const r = await files.add({ path: p, size: e.size, mtimeNs: id.mtimeNs, ctimeNs: id.ctimeNs });
     if (r.error !== undefined || !r.digests) {
       this.run.warnings.push(`${showPath(p)}: ${r.error ?? 'unreadable'} (skipped)`);
       return null;
+    }
+    if (r.changed) {
+      this.changedWhileRead.add(id.key.toString('latin1'));
+      this.run.warnings.push(`${showPath(p)}: changed while it was read; the snapshot holds the bytes as read, which may mix two versions (it is read again next time)`);
     }
     this.run.progress.filesRead++;
     this.run.progress.bytesRead += r.bytes;
@@ -590,8 +605,13 @@ class Walk {
       content = { list: last };
     } else content = { data: digests };
     if (xattrs) content.xattrs = xattrs;
-    if (r.bytes === id.size) cache?.record(id, content);
+    if (r.bytes === id.size && !r.changed) this.remember(id, content);
     return content;
+  }
+
+  /** Records a file's content in the files cache, unless its stat could hide a later change (settled.ts). */
+  private remember(id: FileIdentity, content: CachedContent): void {
+    if (this.deps.settled.file(id.ctimeNs)) this.deps.cache?.record(id, content);
   }
 
   private async stdinEntry(name: string): Promise<TreeEntry> {

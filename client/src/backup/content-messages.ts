@@ -17,6 +17,9 @@ export interface FileJobItem {
   path: string | Uint8Array;
   /** Size from lstat: a hint for buffer sizing; the bytes actually read count. */
   size: number;
+  /** The walk's lstat times: a file whose fstat after the read differs changed while it was read. */
+  mtimeNs: bigint;
+  ctimeNs: bigint;
 }
 
 export interface FileJob {
@@ -32,6 +35,11 @@ export interface FileResult {
   holeBytes?: number;
   /** Why the file was skipped (vanished, unreadable). */
   error?: string;
+  /**
+   * The file's size, mtime or ctime after the read differ from the walk's: it changed during
+   * the backup, and the bytes read may mix two versions of it.
+   */
+  changed?: true;
 }
 
 export interface ContentSummary {

@@ -3,7 +3,7 @@
 // compresses and uploads only those, on its own upload stream. The main thread only walks
 // and builds trees, so hashing and compression run on every core.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { createCutter, type Cutter } from '../../../core/src/chunker/cutter.js';
 import { addonOrFallback } from '../../../core/src/native/addon.js';
@@ -12,10 +12,10 @@ import { FRAME_HEADER_BYTES } from '../../../core/src/objects/frame.js';
 import { ObjectKind } from '../../../core/src/objects/kinds.js';
 import { HavenError } from '../../../core/src/errors.js';
 import { HttpTransport } from '../api/http-transport.js';
-import type { ContentSummary, ContentWorkerData, FileJob, FileResult } from './content-messages.js';
+import type { ContentSummary, ContentWorkerData, FileJob, FileJobItem, FileResult } from './content-messages.js';
 import { collectIfBuffersExceed } from '../workers/garbage.js';
 import { serveJobs } from '../workers/worker-protocol.js';
-import { FileHoles } from './file-holes.js';
+import { FileHoles, holesTrustedAt } from './file-holes.js';
 import { Uploader, type PendingObject } from './uploader.js';
 import { WindowRecycler } from './window-recycler.js';
 import { ZeroChunks } from './zero-chunks.js';
@@ -95,7 +95,9 @@ async function freshWindow(): Promise<Buffer> {
  * file's holes (file-holes.ts) are not read: whole zero chunks that fit in them are counted,
  * and the zeros other chunks need from them are written into the buffer.
  */
-async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileResult> {
+async function chunkFile(item: FileJobItem): Promise<FileResult> {
+  const path = toPath(item.path);
+  const sizeHint = item.size;
   // Small files read into the shared arena (one allocation for many files); +1 so that the
   // read that hits end of file needs no second buffer. The slice is reserved at once:
   // pending chunks keep referencing it until they are uploaded.
@@ -103,11 +105,12 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
   const digests: Buffer[] = [];
   let bytes = 0;
   let holeBytes = 0;
+  let changed: true | undefined;
   /** The window this file reads into, when it is too large for the arena (or grew beyond its slice). */
   let window: Buffer | null = null;
   try {
     const small = sizeHint + 1 <= WINDOW / 4;
-    const holes = small ? null : new FileHoles(fd, kernelHoles);
+    const holes = small || !holesTrustedAt(path) ? null : new FileHoles(fd, kernelHoles);
     let buf = small ? await arenaSlice(sizeHint + 1) : (window = await freshWindow());
     let start = 0;
     let end = 0;
@@ -167,11 +170,18 @@ async function chunkFile(path: string | Buffer, sizeHint: number): Promise<FileR
       if (window) windows.retire(window);
       buf = window = next;
     }
+    changed = changedSince(fd, item);
   } finally {
     closeSync(fd);
     if (window) windows.retire(window);
   }
-  return { digests: Buffer.concat(digests), bytes, ...(holeBytes > 0 ? { holeBytes } : {}) };
+  return { digests: Buffer.concat(digests), bytes, ...(holeBytes > 0 ? { holeBytes } : {}), ...(changed ? { changed } : {}) };
+}
+
+/** Whether the open file's stat now differs from the walk's (one fstat, ~2 us). */
+function changedSince(fd: number, walked: FileJobItem): true | undefined {
+  const st = fstatSync(fd, { bigint: true });
+  return st.size !== BigInt(walked.size) || st.mtimeNs !== walked.mtimeNs || st.ctimeNs !== walked.ctimeNs ? true : undefined;
 }
 
 async function flush(): Promise<void> {
@@ -188,7 +198,7 @@ async function runJob(job: FileJob): Promise<FileResult[]> {
   const results: FileResult[] = [];
   for (const f of job.files) {
     try {
-      results.push(await chunkFile(toPath(f.path), f.size));
+      results.push(await chunkFile(f));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e instanceof HavenError) throw e;

@@ -1,14 +1,17 @@
 // When the files cache is missing, the group's previous snapshot stands in for it: a file
 // whose name, size, mtime and ctime match its entry in the previous snapshot keeps that
-// entry's chunks without being read (DESIGN section 3).
+// entry's chunks without being read (DESIGN section 3), unless its ctime was too close to
+// that snapshot's time to vouch for the content (settled.ts).
 
 import type { TreeEntry } from '../../../core/src/objects/tree.js';
 import type { TreeSource } from '../remote/tree-source.js';
+import type { Settled } from './settled.js';
 
 export class PreviousTrees {
   private readonly dirs = new Map<string, Promise<Map<string, TreeEntry> | null>>();
 
-  constructor(private readonly trees: TreeSource, private readonly root: Uint8Array) {}
+  /** `settled`: from the previous snapshot's time (its commit, later than any stat it holds). */
+  constructor(private readonly trees: TreeSource, private readonly root: Uint8Array, private readonly settled: Settled) {}
 
   /** The previous snapshot's listing of the directory at `components` (null when it had none). */
   listing(components: readonly string[]): Promise<Map<string, TreeEntry> | null> {
@@ -37,8 +40,9 @@ export class PreviousTrees {
   }
 
   /** The previous entry's content when the file looks unchanged. */
-  static reusable(prev: TreeEntry | undefined, e: TreeEntry): Pick<TreeEntry, 'data' | 'list' | 'xattrs'> | null {
+  reusable(prev: TreeEntry | undefined, e: TreeEntry): Pick<TreeEntry, 'data' | 'list' | 'xattrs'> | null {
     if (!prev || prev.type !== 'file' || prev.size !== e.size || prev.mtimeNs !== e.mtimeNs || prev.ctimeNs !== e.ctimeNs) return null;
+    if (!this.settled.file(prev.ctimeNs)) return null;
     // an unchanged ctime means unchanged xattrs too
     const x = prev.xattrs ? { xattrs: prev.xattrs } : {};
     if (prev.list) return { list: prev.list, ...x };

@@ -195,6 +195,20 @@ export class ScannedDir {
     return this.listing ? this.field(i, F.sizeHi) * TWO32 + this.field(i, F.sizeLo) : this.entry(i).size;
   }
 
+  /** Whether every entry's ctime is before `sec` seconds and `nsec` nanoseconds (settled.ts), without making entries. */
+  ctimesBefore(sec: number, nsec: number): boolean {
+    const l = this.listing;
+    if (!l) {
+      const before = BigInt(sec) * NS + BigInt(nsec);
+      return this.fromNode.every((e) => e.ctimeNs < before);
+    }
+    for (let i = 0, at = 0; i < l.names.length; i++, at += l.stride) {
+      const s = l.fields[at + F.cSec] as number;
+      if (s > sec || (s === sec && (l.fields[at + F.cNsec] as number) >= nsec)) return false;
+    }
+    return true;
+  }
+
   /** inodeKey(entry(i)) written at `at`, without making the entry. */
   inodeKeyInto(i: number, out: Buffer, at = 0): void {
     if (!this.listing) return void inodeKey(this.entry(i)).copy(out, at);
