@@ -101,6 +101,11 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
     await b.screenshots('backups');
     await page.getByRole('link', { name: 'laptop' }).click();
     await page.locator('[data-snapshot]').waitFor();
+    // what the backup covered, from the snapshot's counters (between 1 and 10 MiB: two decimals)
+    const bytes = Object.values(files).reduce((n, f) => n + f.length, 0);
+    assert.equal(await page.getByTestId('snapshot-files').textContent(), String(Object.keys(files).length));
+    assert.equal(await page.getByTestId('snapshot-size').textContent(), `${(bytes / 1048576).toFixed(2)} MiB`);
+    assert.equal(await page.getByTestId('snapshot-warnings').count(), 0, 'a clean backup has no warnings mark');
     await b.screenshots('backups-snapshots');
     await page.getByRole('link', { name: 'Browse' }).click();
     await page.getByRole('link', { name: 'documents/' }).click();
@@ -119,6 +124,25 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
     for (const [name, bytes] of Object.entries(files)) {
       assert.ok(readFileSync(join(out, 'documents', name)).equals(bytes), name);
     }
+  });
+
+  await t.test('a snapshot whose backup reported warnings says how many in the list', async () => {
+    // a directory nested deeper than the appliance takes: skipped with a warning, the rest kept
+    const work = tempDir(t, 'haven-deep-');
+    let dir = join(work, 'deep');
+    for (let depth = 1; depth <= 1026; depth++) dir = join(dir, 'd');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(work, 'deep', 'kept.txt'), 'kept');
+    const home = tempDir(t, 'haven-home-');
+    const env = { HAVEN_SERVER: d.url, HAVEN_TOKEN: createToken(dataDir, 'backup:deep'), HAVEN_CACHE_DIR: join(home, 'cache'), XDG_CONFIG_HOME: join(home, 'config'), HOME: home };
+    const r = await haven(['backup', 'deep', '--group', 'deep'], { env, cwd: work });
+    assert.equal(r.code, 3, `done with a warning: ${r.stderr}`);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backups' }).click();
+    await page.getByRole('link', { name: 'deep' }).click();
+    const mark = page.getByTestId('snapshot-warnings');
+    await mark.waitFor();
+    assert.equal(await mark.textContent(), '⚠ 1 warning');
+    await b.screenshots('backups-warnings');
   });
 
   await t.test('clients: a token is shown once, works, and stops working when revoked', async () => {
