@@ -23,9 +23,18 @@ export class Settled {
   private readonly sec: number;
   private readonly nsec: number;
 
-  /** For stats taken after `startedMs` (the backup's start, or the snapshot it made). */
+  /**
+   * For stats taken after `startedMs` (the backup's start, or the snapshot it made). A time
+   * that is not a number (an appliance's unreadable snapshot time) settles nothing.
+   */
   constructor(startedMs: number) {
-    const ms = startedMs - SETTLE_MS;
+    if (!Number.isFinite(startedMs)) {
+      this.beforeNs = -(1n << 63n);
+      this.sec = -Infinity;
+      this.nsec = 0;
+      return;
+    }
+    const ms = Math.floor(startedMs) - SETTLE_MS;
     this.beforeNs = BigInt(ms) * 1_000_000n;
     this.sec = Math.floor(ms / 1000);
     this.nsec = (ms - this.sec * 1000) * 1_000_000;
@@ -38,6 +47,6 @@ export class Settled {
 
   /** Whether every entry of the listing has a trusted ctime (a directory record vouches for them all). */
   listing(scanned: ScannedDir): boolean {
-    return scanned.ctimesBefore(this.sec, this.nsec);
+    return Number.isFinite(this.sec) && scanned.ctimesBefore(this.sec, this.nsec);
   }
 }
