@@ -194,11 +194,15 @@ export class BackupRun {
     const main = new Uploader(api, session.session, { ...limits, blockBytes: 1 << 20 });
     const walk = new Walk(this, {
       pool, files: new FileBatcher(pool, this.env.aheadFiles), trees: new BatchingUploader(main), main, cache,
-      previous: usePrevious && session.previous && (!cache || cache.empty)
+      // Without a files cache, or for files on a device it has never seen (a file system
+      // snapshot mounted anew: its own st_dev, the same inodes and times), the previous
+      // snapshot stands in; it is loaded only for the directories that need it.
+      previous: usePrevious && session.previous
         ? new PreviousTrees(new TreeSource(new ObjectFetcher(api, session.previous.id)), fromHex(session.previous.root), new Settled(Date.parse(session.previous.time)))
         : null,
       chunker: session.chunker,
       settled,
+      cacheEmpty: !cache || cache.empty,
     });
     try {
       const root = await walk.root(layoutSources(this.req.paths, this.req.stdinName).root);
@@ -256,6 +260,8 @@ interface WalkDeps {
   previous: PreviousTrees | null;
   chunker: ChunkerParams;
   settled: Settled;
+  /** No files cache, or an empty one: the previous snapshot stands in for every directory. */
+  cacheEmpty: boolean;
 }
 
 /** The walk of one attempt: entries, content, trees. */
@@ -323,7 +329,7 @@ class Walk {
       this.warn(fsPath, err);
       listed = false;
     }
-    const prev = this.deps.previous ? await this.deps.previous.listing(components) : null;
+    const prev = this.deps.previous && this.needsPrevious(scanned) ? await this.deps.previous.listing(components) : null;
     const kept = this.included(scanned, fsPath, stored);
     const d: DirAt = { fsPath, stored, components, place, prev, scanned, kept, entries: new Array(kept.length).fill(null), walked: [] };
     this.liveEntries += kept.length;
@@ -335,6 +341,23 @@ class Walk {
     } finally {
       this.liveEntries -= kept.length;
     }
+  }
+
+  /** Whether the previous snapshot must stand in for the files cache in this directory: no cache, or a file on a device it does not know. */
+  private needsPrevious(scanned: ScannedDir): boolean {
+    const { cache, cacheEmpty } = this.deps;
+    if (cacheEmpty || !cache) return true;
+    let lastHi = -1;
+    let lastLo = -1;
+    for (let i = 0; i < scanned.length; i++) {
+      if (!scanned.isFile(i)) continue;
+      const [hi, lo] = scanned.deviceOf(i);
+      if (hi === lastHi && lo === lastLo) continue; // a directory's files share a device but at mount points
+      if (!cache.knowsDevice(hi, lo)) return true;
+      lastHi = hi;
+      lastLo = lo;
+    }
+    return false;
   }
 
   /** The tree of a directory listed into `d`; `whole`: listed in full, nothing vanished. */

@@ -137,6 +137,8 @@ export class FilesCache {
   private seenCount = 0;
   hits = 0;
   misses = 0;
+  /** knowsDevice's answers by device. */
+  private readonly devices = new Map<string, boolean>();
 
   private constructor(
     private readonly env: RootDatabase,
@@ -150,6 +152,24 @@ export class FilesCache {
     const env = open({ path: dir, maxDbs: 4, noMemInit: true });
     const db = (name: string): Database<Buffer, Buffer> => env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
     return new FilesCache(env, db('files'), new DirRecords(db('dirs')));
+  }
+
+  /** Whether the cache holds any file of this device (st_dev), asked once per device. */
+  knowsDevice(devHi: number, devLo: number): boolean {
+    const id = `${devHi}:${devLo}`;
+    let known = this.devices.get(id);
+    if (known === undefined) {
+      // keys begin with the device: one range lookup finds whether any key has this prefix
+      const start = Buffer.alloc(KEY_BYTES);
+      start.writeUInt32BE(devHi, 0);
+      start.writeUInt32BE(devLo, 4);
+      const end = Buffer.alloc(KEY_BYTES, 0xff);
+      end.writeUInt32BE(devHi, 0);
+      end.writeUInt32BE(devLo, 4);
+      known = this.db.getKeysCount({ start, end, limit: 1 }) > 0 || this.db.doesExist(end);
+      this.devices.set(id, known);
+    }
+    return known;
   }
 
   /** True when the cache holds nothing (first run, or a wiped cache directory). */

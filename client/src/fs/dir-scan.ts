@@ -209,6 +209,15 @@ export class ScannedDir {
     return true;
   }
 
+  /** The device (st_dev) of entry i, as its high and low 32 bits, without making the entry. */
+  deviceOf(i: number): [number, number] {
+    if (!this.listing) {
+      const e = this.entry(i);
+      return [e.devHi, e.devLo];
+    }
+    return [this.field(i, F.devHi), this.field(i, F.devLo)];
+  }
+
   /** inodeKey(entry(i)) written at `at`, without making the entry. */
   inodeKeyInto(i: number, out: Buffer, at = 0): void {
     if (!this.listing) return void inodeKey(this.entry(i)).copy(out, at);
