@@ -8,7 +8,7 @@ export const EXIT = {
   ok: 0,
   failure: 1,
   usage: 2,
-  /** Completed, but some files were skipped or some metadata could not be applied. */
+  /** Completed, but some files were skipped or changed while read, or some metadata could not be applied. */
   warnings: 3,
   auth: 4,
   unreachable: 5,
