@@ -347,17 +347,7 @@ class Walk {
   private needsPrevious(scanned: ScannedDir): boolean {
     const { cache, cacheEmpty } = this.deps;
     if (cacheEmpty || !cache) return true;
-    let lastHi = -1;
-    let lastLo = -1;
-    for (let i = 0; i < scanned.length; i++) {
-      if (!scanned.isFile(i)) continue;
-      const [hi, lo] = scanned.deviceOf(i);
-      if (hi === lastHi && lo === lastLo) continue; // a directory's files share a device but at mount points
-      if (!cache.knowsDevice(hi, lo)) return true;
-      lastHi = hi;
-      lastLo = lo;
-    }
-    return false;
+    return scanned.someFileDevice((hi, lo) => !cache.knowsDevice(hi, lo));
   }
 
   /** The tree of a directory listed into `d`; `whole`: listed in full, nothing vanished. */

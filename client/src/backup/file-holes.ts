@@ -17,11 +17,11 @@ import { statfsSync } from 'node:fs';
 import type { FileHolesArea } from '../../../core/src/native/addon.js';
 
 /** statfs f_type of the file systems whose holes are trusted (linux/magic.h). */
-export const HOLES_TRUSTED_ON: ReadonlyMap<number, string> = new Map([
-  [0xef53, 'ext2/3/4'],
-  [0x58465342, 'xfs'],
-  [0x9123683e, 'btrfs'],
-  [0x01021994, 'tmpfs'],
+export const HOLES_TRUSTED_ON: ReadonlySet<number> = new Set([
+  0xef53, // ext2/3/4
+  0x58465342, // xfs
+  0x9123683e, // btrfs
+  0x01021994, // tmpfs
 ]);
 
 /** Whether the file system holding `path` reports holes that can be trusted (one statfs; false if it fails). */

@@ -20,24 +20,14 @@ export const SETTLE_MS = 2500;
 export class Settled {
   /** A ctime before this instant (ns since the epoch) cannot hide a later change. */
   readonly beforeNs: bigint;
-  private readonly sec: number;
-  private readonly nsec: number;
 
   /**
    * For stats taken after `startedMs` (the backup's start, or the snapshot it made). A time
-   * that is not a number (an appliance's unreadable snapshot time) settles nothing.
+   * that is not a number (an appliance's unreadable snapshot time) settles nothing: the bound
+   * is then before any ctime there can be.
    */
   constructor(startedMs: number) {
-    if (!Number.isFinite(startedMs)) {
-      this.beforeNs = -(1n << 63n);
-      this.sec = -Infinity;
-      this.nsec = 0;
-      return;
-    }
-    const ms = Math.floor(startedMs) - SETTLE_MS;
-    this.beforeNs = BigInt(ms) * 1_000_000n;
-    this.sec = Math.floor(ms / 1000);
-    this.nsec = (ms - this.sec * 1000) * 1_000_000;
+    this.beforeNs = Number.isFinite(startedMs) ? BigInt(Math.floor(startedMs) - SETTLE_MS) * 1_000_000n : -(1n << 63n);
   }
 
   /** Whether a file with this ctime may be skipped next time when its stat is the same. */
@@ -47,6 +37,6 @@ export class Settled {
 
   /** Whether every entry of the listing has a trusted ctime (a directory record vouches for them all). */
   listing(scanned: ScannedDir): boolean {
-    return Number.isFinite(this.sec) && scanned.ctimesBefore(this.sec, this.nsec);
+    return scanned.ctimesBefore(this.beforeNs);
   }
 }

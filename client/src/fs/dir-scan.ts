@@ -195,13 +195,14 @@ export class ScannedDir {
     return this.listing ? this.field(i, F.sizeHi) * TWO32 + this.field(i, F.sizeLo) : this.entry(i).size;
   }
 
-  /** Whether every entry's ctime is before `sec` seconds and `nsec` nanoseconds (settled.ts), without making entries. */
-  ctimesBefore(sec: number, nsec: number): boolean {
+  /** Whether every entry's ctime is before `beforeNs` (settled.ts), without making entries. */
+  ctimesBefore(beforeNs: bigint): boolean {
     const l = this.listing;
-    if (!l) {
-      const before = BigInt(sec) * NS + BigInt(nsec);
-      return this.fromNode.every((e) => e.ctimeNs < before);
-    }
+    if (!l) return this.fromNode.every((e) => e.ctimeNs < beforeNs);
+    // the listing keeps seconds and nanoseconds as numbers: compared as such, no BigInt per entry
+    const rest = ((beforeNs % NS) + NS) % NS;
+    const sec = Number((beforeNs - rest) / NS);
+    const nsec = Number(rest);
     for (let i = 0, at = 0; i < l.names.length; i++, at += l.stride) {
       const s = l.fields[at + F.cSec] as number;
       if (s > sec || (s === sec && (l.fields[at + F.cNsec] as number) >= nsec)) return false;
@@ -209,13 +210,24 @@ export class ScannedDir {
     return true;
   }
 
-  /** The device (st_dev) of entry i, as its high and low 32 bits, without making the entry. */
-  deviceOf(i: number): [number, number] {
-    if (!this.listing) {
-      const e = this.entry(i);
-      return [e.devHi, e.devLo];
+  /**
+   * Whether `test` holds for the device (st_dev, high and low 32 bits) of some regular file
+   * here; asked once per run of files on one device, without making entries.
+   */
+  someFileDevice(test: (devHi: number, devLo: number) => boolean): boolean {
+    let lastHi = -1;
+    let lastLo = -1;
+    for (let i = 0; i < this.length; i++) {
+      if (!this.isFile(i)) continue;
+      const e = this.listing ? null : this.entry(i);
+      const hi = e ? e.devHi : this.field(i, F.devHi);
+      const lo = e ? e.devLo : this.field(i, F.devLo);
+      if (hi === lastHi && lo === lastLo) continue; // a directory's files share a device but at mount points
+      if (test(hi, lo)) return true;
+      lastHi = hi;
+      lastLo = lo;
     }
-    return [this.field(i, F.devHi), this.field(i, F.devLo)];
+    return false;
   }
 
   /** inodeKey(entry(i)) written at `at`, without making the entry. */
