@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, type MsgMap } from '../../core/src/objects/msgpack.js';
-import { decodeTree } from '../../core/src/objects/tree.js';
 import { ObjectKind } from '../../core/src/objects/kinds.js';
+import { SNAPSHOT_WARNINGS_KEPT, WARNING_MAX_CHARS } from '../../core/src/api/wire-constants.js';
+import { warningsToKeep } from '../../client/src/backup/kept-warnings.js';
+import { decodeTree } from '../../core/src/objects/tree.js';
 import { toHex } from '../../core/src/objects/digest.js';
 import { startContentPool } from '../../client/src/backup/content-pool.js';
 import { cliWorld, haven } from '../helpers/haven-cli.js';
@@ -30,6 +32,41 @@ test('an unreadable file is reported and skipped; the backup completes with a wa
   assert.match(out.warnings[0] as string, /src\/secret: EACCES/);
   const ls = await w.json<{ entries: Array<{ path: string }> }>(['ls', out.snapshot.id]);
   assert.deepEqual(ls.entries.map((e) => e.path), ['src', 'src/ok']);
+  // the appliance keeps the warning with the snapshot: whoever reads it later sees which file
+  const shown = await w.json<{ snapshot: { id: string; warnings: string[] } }>(['snapshots', out.snapshot.id.slice(0, 12)]);
+  assert.equal(shown.snapshot.id, out.snapshot.id);
+  assert.deepEqual(shown.snapshot.warnings, out.warnings);
+  const text = await w.run(['snapshots', out.snapshot.id]);
+  assert.match(text.stdout, /1 warning:\n {4}src\/secret: EACCES/);
+});
+
+test('a snapshot keeps its backup\'s first warnings; the count covers them all', async (t) => {
+  if (!need(t, !isRoot() || hasCommand('setpriv'), 'setpriv (util-linux) to drop root\'s read-anything capabilities')) return;
+  const w = await cliWorld(t);
+  const work = tempDir(t);
+  mkdirSync(join(work, 'src'));
+  for (let i = 0; i < SNAPSHOT_WARNINGS_KEPT + 2; i++) {
+    writeFileSync(join(work, 'src', `secret${String(i).padStart(3, '0')}`), 'nobody may read this');
+    chmodSync(join(work, 'src', `secret${String(i).padStart(3, '0')}`), 0o000);
+  }
+  const prefix = isRoot() ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
+  const r = await w.run(['backup', '--group', 'many', 'src', '--json'], { cwd: work, prefix });
+  assert.equal(r.code, 3, r.stderr);
+  const out = JSON.parse(r.stdout) as { warnings: string[]; snapshot: { id: string } };
+  assert.equal(out.warnings.length, SNAPSHOT_WARNINGS_KEPT + 2);
+  const shown = await w.json<{ snapshot: { warnings: string[]; stats: Record<string, number> } }>(['snapshots', out.snapshot.id]);
+  assert.deepEqual(shown.snapshot.warnings, out.warnings.slice(0, SNAPSHOT_WARNINGS_KEPT));
+  assert.equal(shown.snapshot.stats.warnings, SNAPSHOT_WARNINGS_KEPT + 2);
+  const text = await w.run(['snapshots', out.snapshot.id]);
+  assert.match(text.stdout, new RegExp(`${SNAPSHOT_WARNINGS_KEPT + 2} warnings \\(the first ${SNAPSHOT_WARNINGS_KEPT} kept\\):`));
+});
+
+test('warnings too long for the record are cut, not refused', () => {
+  const long = `${'d/'.repeat(3000)}file: EACCES`;
+  const kept = warningsToKeep(['short', long, 'third'], 2);
+  assert.deepEqual(kept.map((k) => k.length), [5, WARNING_MAX_CHARS]);
+  assert.ok(kept[1]?.endsWith('…') && long.startsWith((kept[1] ?? '').slice(0, -1)));
+  assert.deepEqual(warningsToKeep(['a'], 0), [], 'an appliance that keeps none is sent none');
 });
 
 test('a file that vanished before it was read is reported by the content worker, not fatal', async (t) => {

@@ -6,7 +6,7 @@ import { sha256 } from '../../core/src/objects/digest.js';
 import { FrameParser, encodeFrameHeader, type ObjectHeader } from '../../core/src/objects/frame.js';
 import { CLIENT_KINDS, Codec, ObjectKind } from '../../core/src/objects/kinds.js';
 import { buildListObjects, decodeList } from '../../core/src/objects/list.js';
-import { MsgpackError, decode, encode } from '../../core/src/objects/msgpack.js';
+import { MsgpackError, decode, encode, type MsgMap } from '../../core/src/objects/msgpack.js';
 import { decodeSnapshot, encodeSnapshot } from '../../core/src/objects/snapshot.js';
 import { buildTreeObjects, decodeTree, encodeTree, sortEntries, type TreeEntry } from '../../core/src/objects/tree.js';
 
@@ -109,6 +109,12 @@ test('lists nest to keep every object bounded; snapshots round-trip', () => {
   assert.deepEqual(encodeSnapshot({ ...snap, stats: { a: 1, b: 2 } }), enc, 'stats order does not matter');
   const back = decodeSnapshot(enc);
   assert.deepEqual({ ...back, root: Buffer.from(back.root) }, snap);
+  // warnings: kept when there are some; none leaves the record byte for byte as it was before them
+  assert.deepEqual(encodeSnapshot({ ...snap, warnings: [] }), enc);
+  const warned = { ...snap, warnings: ['a: EACCES permission denied', 'b: changed while it was read'] };
+  const withWarnings = decodeSnapshot(encodeSnapshot(warned));
+  assert.deepEqual({ ...withWarnings, root: Buffer.from(withWarnings.root) }, warned);
+  assert.throws(() => decodeSnapshot(encode({ ...decode(enc) as MsgMap, warnings: [1] })), /warnings\[0\]/);
 });
 
 test('frame parser: any chunking of the stream yields the same frames; bad headers are typed errors', () => {

@@ -3,6 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { SNAPSHOT_WARNINGS_KEPT, WARNING_MAX_CHARS } from '../../core/src/api/wire-constants.js';
 import http from 'node:http';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
@@ -196,6 +197,11 @@ test('malformed requests get VALIDATION_FAILED or HAS_BATCH_INVALID', async () =
   const s = await laptop.startBackup({ group: 'laptop' });
   await rejects(laptop.has(s.session, Buffer.alloc(33)), 'HAS_BATCH_INVALID', 400);
   await rejects(laptop.commit(s.session, { root: 'nothex' }), 'VALIDATION_FAILED', 400);
+  // the warnings a snapshot keeps are bounded in number and length (the client cuts them to fit)
+  assert.equal(s.limits.maxWarnings, SNAPSHOT_WARNINGS_KEPT);
+  const root = '0'.repeat(64);
+  await rejects(laptop.commit(s.session, { root, warnings: Array.from({ length: SNAPSHOT_WARNINGS_KEPT + 1 }, () => 'w') }), 'VALIDATION_FAILED', 400);
+  await rejects(laptop.commit(s.session, { root, warnings: ['x'.repeat(WARNING_MAX_CHARS + 1)] }), 'VALIDATION_FAILED', 400);
   await laptop.abort(s.session);
 });
 

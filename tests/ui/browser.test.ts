@@ -126,7 +126,7 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
     }
   });
 
-  await t.test('a snapshot whose backup reported warnings says how many in the list', async () => {
+  await t.test('a snapshot whose backup reported warnings says how many in the list, and its page names them', async () => {
     // a directory nested deeper than the appliance takes: skipped with a warning, the rest kept
     const work = tempDir(t, 'haven-deep-');
     let dir = join(work, 'deep');
@@ -143,6 +143,15 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
     await mark.waitFor();
     assert.equal(await mark.textContent(), '⚠ 1 warning');
     await b.screenshots('backups-warnings');
+    // the appliance kept the warning itself, as the client printed it
+    const printed = r.stdout.split('\n').find((l) => l.startsWith('warning: '))?.slice('warning: '.length);
+    assert.ok(printed?.includes('nested deeper than'), r.stdout);
+    await mark.click();
+    const list = page.getByTestId('snapshot-warning-list');
+    await list.waitFor();
+    assert.equal(await list.getByRole('heading').textContent(), '⚠ 1 warning from this backup');
+    assert.deepEqual(await list.getByRole('listitem').allTextContents(), [printed]);
+    await b.screenshots('backups-warning-list');
   });
 
   await t.test('clients: a token is shown once, works, and stops working when revoked', async () => {

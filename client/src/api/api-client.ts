@@ -9,7 +9,7 @@ import { HavenError } from '../../../core/src/errors.js';
 import type {
   ChunksResponse, CommitRequest, CommitResponse, SessionInfo, StartBackupRequest, StartBackupResponse,
 } from '../../../core/src/api/backup.js';
-import type { GroupList, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import type { GroupList, SnapshotDetail, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { HealthResponse } from '../../../core/src/api/system.js';
 import { HttpTransport } from './http-transport.js';
 import { checkJson } from '../../../core/src/json-check.js';
@@ -73,7 +73,8 @@ export class ApiClient extends HttpTransport {
     return this.checked('snapshots', 'GET', `/api/v1/groups/${encodeURIComponent(group)}/snapshots${last === undefined ? '' : `?last=${last}`}`);
   }
 
-  snapshot(ref: string): Promise<SnapshotSummary> {
+  /** One snapshot with the warnings its backup reported. */
+  snapshot(ref: string): Promise<SnapshotDetail> {
     return this.checked('snapshot', 'GET', `/api/v1/snapshots/${ref}`);
   }
 

@@ -6,7 +6,7 @@
 //   npm run build && node dist/client/src/api/json-schemas-export.js > client/src/api/json-schemas.ts
 
 import { ChunksResponse, CommitResponse, SessionInfo, StartBackupResponse } from '../../../core/src/api/backup.js';
-import { GroupList, SnapshotList, SnapshotSummary } from '../../../core/src/api/snapshots.js';
+import { GroupList, SnapshotDetail, SnapshotList } from '../../../core/src/api/snapshots.js';
 import { HealthResponse } from '../../../core/src/api/system.js';
 import { Profile, SavedConfig } from '../cli/client-config-schema.js';
 
@@ -14,7 +14,7 @@ export function exportJsonSchemas(): Record<string, unknown> {
   // JSON round trip: plain data only, as the generated file holds it
   return JSON.parse(JSON.stringify({
     health: HealthResponse, startBackup: StartBackupResponse, session: SessionInfo, chunks: ChunksResponse,
-    commit: CommitResponse, groups: GroupList, snapshots: SnapshotList, snapshot: SnapshotSummary,
+    commit: CommitResponse, groups: GroupList, snapshots: SnapshotList, snapshot: SnapshotDetail,
     savedConfig: SavedConfig, profile: Profile,
   })) as Record<string, unknown>;
 }

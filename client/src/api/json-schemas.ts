@@ -150,6 +150,9 @@ export const JSON_SCHEMAS = {
           },
           "maxStreams": {
             "type": "integer"
+          },
+          "maxWarnings": {
+            "type": "integer"
           }
         }
       }
@@ -718,6 +721,12 @@ export const JSON_SCHEMAS = {
       },
       "protected": {
         "type": "boolean"
+      },
+      "warnings": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
       }
     }
   },

@@ -28,6 +28,7 @@ import { startContentPool, type ContentPool } from './content-pool.js';
 import { baseEntry, entryType, readTarget, sortByName } from './entry-metadata.js';
 import { excludeMatcher, type ExcludeMatcher } from './excludes.js';
 import { FileBatcher } from './file-batcher.js';
+import { warningsToKeep } from './kept-warnings.js';
 import { FilesCache, type CachedContent, type FileIdentity } from './files-cache.js';
 import { PreviousTrees } from './previous-trees.js';
 import { Settled } from './settled.js';
@@ -149,7 +150,7 @@ export class BackupRun {
       let healed: string[] = [];
       let committed;
       try {
-        committed = await commitPatiently(api, session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
+        committed = await commitPatiently(api, session.session, this.commitRequest(session, started, attempt));
       } catch (err) {
         // The cache (or previous snapshot) named chunks the appliance no longer has, or has
         // found damaged: redo the walk reading every file, in the same session, uploading
@@ -159,7 +160,7 @@ export class BackupRun {
         else healed = damagedOf(err);
         Object.assign(this.progress, emptyProgress());
         attempt = await this.attempt(session, null, false, settled);
-        committed = await commitPatiently(api, session.session, { root: attempt.rootHex, stats: this.counters(started, attempt) });
+        committed = await commitPatiently(api, session.session, this.commitRequest(session, started, attempt));
       }
       if (cache) await cache.save();
       return { snapshot: committed.snapshot, session: committed.session, stats: committed.snapshot.stats, warnings: this.warnings, healed, native: attempt.native };
@@ -171,6 +172,14 @@ export class BackupRun {
     } finally {
       await cache?.close();
     }
+  }
+
+  /** The root, the counters, and the first warnings for the appliance to keep, if it keeps them. */
+  private commitRequest(session: StartBackupResponse, started: number, a: Attempt): CommitRequest {
+    const req: CommitRequest = { root: a.rootHex, stats: this.counters(started, a) };
+    const kept = warningsToKeep(this.warnings, session.limits.maxWarnings ?? 0);
+    if (kept.length > 0) req.warnings = kept;
+    return req;
   }
 
   private counters(started: number, a: Attempt): Counters {

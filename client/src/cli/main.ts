@@ -17,6 +17,7 @@ usage:
   haven backup --profile NAME
   haven backup --watch PATH... [--debounce SECONDS] [--rescan SECONDS] (or --profile NAME): snapshots seconds after changes
   haven snapshots [--group G] [--last N]
+  haven snapshots ID: one snapshot with the warnings its backup reported
   haven ls SNAPSHOT|latest [PATH] [--group G]
   haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH]... [--overwrite]
   haven dump SNAPSHOT|latest PATH [--group G]: a file, or a directory as tar, on stdout (no --json)

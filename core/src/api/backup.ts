@@ -4,9 +4,9 @@ import { Type, type Static } from 'typebox';
 import { Counters, GroupName, HexDigest } from './common.js';
 import { SnapshotSummary } from './snapshots.js';
 
-import { CHUNKER_ALGORITHM } from './wire-constants.js';
+import { CHUNKER_ALGORITHM, SNAPSHOT_WARNINGS_KEPT, WARNING_MAX_CHARS } from './wire-constants.js';
 
-export { CHUNKER_ALGORITHM, MEDIA_BITMAP, MEDIA_DIGESTS, MEDIA_FRAMES } from './wire-constants.js';
+export { CHUNKER_ALGORITHM, MEDIA_BITMAP, MEDIA_DIGESTS, MEDIA_FRAMES, SNAPSHOT_WARNINGS_KEPT, WARNING_MAX_CHARS } from './wire-constants.js';
 
 export const ChunkerParams = Type.Object({
   algorithm: Type.Literal(CHUNKER_ALGORITHM),
@@ -33,6 +33,12 @@ export const SessionLimits = Type.Object({
   maxFrameBytes: Type.Integer(),
   maxHasDigests: Type.Integer(),
   maxStreams: Type.Integer(),
+  /**
+   * Warnings a commit may carry into the snapshot record (SNAPSHOT_WARNINGS_KEPT). Optional on
+   * the wire: a client sends none to an appliance from before warnings were kept, which would
+   * refuse the field.
+   */
+  maxWarnings: Type.Optional(Type.Integer()),
 });
 
 export const SessionStats = Type.Object({
@@ -96,6 +102,8 @@ export const CommitRequest = Type.Object(
     root: HexDigest,
     /** The client's own counters (files, dirs, bytes, durationMs, ...), kept with the snapshot. */
     stats: Type.Optional(Counters),
+    /** The backup's first warnings, kept in the snapshot record (the `warnings` counter has them all). */
+    warnings: Type.Optional(Type.Array(Type.String({ maxLength: WARNING_MAX_CHARS }), { maxItems: SNAPSHOT_WARNINGS_KEPT })),
   },
   { additionalProperties: false },
 );

@@ -21,6 +21,14 @@ export const SnapshotSummary = Type.Object({
 });
 export type SnapshotSummary = Static<typeof SnapshotSummary>;
 
+/**
+ * One snapshot as `GET /snapshots/:id` answers it: its summary and the warnings its backup
+ * reported (the first ones, from the record; lists of snapshots leave them out). Always sent
+ * by this appliance; optional on the wire so a client still reads an appliance from before them.
+ */
+export const SnapshotDetail = Type.Object({ ...SnapshotSummary.properties, warnings: Type.Optional(Type.Array(Type.String())) });
+export type SnapshotDetail = Static<typeof SnapshotDetail>;
+
 export const GroupSummary = Type.Object({
   name: GroupName,
   snapshots: Type.Integer(),

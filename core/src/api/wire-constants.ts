@@ -12,6 +12,14 @@ export const MEDIA_DIGESTS = 'application/vnd.haven.digests';
 export const MEDIA_BITMAP = 'application/vnd.haven.bitmap';
 export const MEDIA_FRAMES = 'application/vnd.haven.frames';
 
+/**
+ * A snapshot keeps the first this many of its backup's warnings (files skipped, changed while
+ * read, ...), each at most WARNING_MAX_CHARS long: the admin reading the appliance sees which
+ * files, not only how many (the `warnings` counter counts them all), and the record stays small.
+ */
+export const SNAPSHOT_WARNINGS_KEPT = 50;
+export const WARNING_MAX_CHARS = 4096;
+
 /** Group names: 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit. */
 export const GROUP_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 const GROUP_RE = new RegExp(GROUP_PATTERN);

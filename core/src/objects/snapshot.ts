@@ -21,6 +21,8 @@ export interface SnapshotRecord {
   parent?: Uint8Array;
   /** Counters (files, dirs, bytes, objectsNew, ...), integers only. */
   stats: Record<string, number>;
+  /** The backup's first warnings (SNAPSHOT_WARNINGS_KEPT of api/wire-constants.ts at most); absent when it had none. */
+  warnings?: string[];
 }
 
 export function encodeSnapshot(s: SnapshotRecord): Uint8Array {
@@ -37,6 +39,8 @@ export function encodeSnapshot(s: SnapshotRecord): Uint8Array {
     session: s.session,
     parent: s.parent,
     stats,
+    // only when there are some: a record without warnings is byte for byte what it was before them
+    warnings: s.warnings !== undefined && s.warnings.length > 0 ? s.warnings : undefined,
   });
 }
 
@@ -57,6 +61,7 @@ export function decodeSnapshot(bytes: Uint8Array): SnapshotRecord {
     stats,
   };
   if (v.parent !== undefined) s.parent = asBytes(v.parent, 'parent', DIGEST_BYTES);
+  if (v.warnings !== undefined) s.warnings = asArray(v.warnings, 'warnings').map((w, i) => asString(w, `warnings[${i}]`));
   return s;
 }
 

@@ -111,5 +111,6 @@ function recordOf(deps: CommitDeps, session: LiveSession, req: CommitRequest): S
     stats,
   };
   if (session.parent) record.parent = fromHex(session.parent);
+  if (req.warnings && req.warnings.length > 0) record.warnings = req.warnings;
   return record;
 }

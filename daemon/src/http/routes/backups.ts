@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { HavenError } from '../../../../core/src/errors.js';
 import type { ChunkerParams, ChunksResponse, CommitRequest, SessionParams, StartBackupRequest, StartBackupResponse } from '../../../../core/src/api/backup.js';
-import { MEDIA_BITMAP, MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
+import { MEDIA_BITMAP, MEDIA_FRAMES, SNAPSHOT_WARNINGS_KEPT } from '../../../../core/src/api/backup.js';
 import { ObjectKind } from '../../../../core/src/objects/kinds.js';
 import { digestKey } from '../../../../core/src/objects/digest.js';
 import type { Catalog } from '../../backup/catalog.js';
@@ -48,7 +48,10 @@ export function backupRoutes(deps: BackupDeps) {
       session: s.info.id,
       chunker: deps.chunker,
       previous,
-      limits: { maxFrameBytes: deps.limits.maxFrameBytes, maxHasDigests: deps.limits.maxHasDigests, maxStreams: deps.limits.maxStreamsPerSession },
+      limits: {
+        maxFrameBytes: deps.limits.maxFrameBytes, maxHasDigests: deps.limits.maxHasDigests, maxStreams: deps.limits.maxStreamsPerSession,
+        maxWarnings: SNAPSHOT_WARNINGS_KEPT,
+      },
     };
     return reply.code(201).send(res);
   };

@@ -4,9 +4,10 @@
 
 import { HavenError } from '../../../../core/src/errors.js';
 import { MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
-import type { GroupParams, PathQuery, SnapshotListQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing } from '../../../../core/src/api/snapshots.js';
+import type { GroupParams, PathQuery, SnapshotDetail, SnapshotListQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing } from '../../../../core/src/api/snapshots.js';
 import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
-import { kindName } from '../../../../core/src/objects/kinds.js';
+import { ObjectKind, kindName } from '../../../../core/src/objects/kinds.js';
+import { decodeSnapshot } from '../../../../core/src/objects/snapshot.js';
 import type { TreeEntry } from '../../../../core/src/objects/tree.js';
 import { canReadGroup, type Principal } from '../../auth/principal.js';
 import type { Catalog } from '../../backup/catalog.js';
@@ -55,7 +56,12 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     return { snapshots, total: req.query.last === undefined ? snapshots.length : catalog.countIn(req.params.group) };
   };
 
-  const one: Handler<BySnapshot> = async (req) => catalog.resolve(req.params.id);
+  /** The summary and the backup's warnings, which only the record holds (lists leave them out). */
+  const one: Handler<BySnapshot, SnapshotDetail> = async (req) => {
+    const s = catalog.resolve(req.params.id);
+    const record = decodeSnapshot(await store.readObject(fromHex(s.id), ObjectKind.snapshot));
+    return { ...s, warnings: record.warnings ?? [] };
+  };
 
   const remove: Handler<BySnapshot> = async (req, reply) => {
     const s = catalog.resolve(req.params.id);

@@ -2,7 +2,7 @@
 // types come from core/src/api, exactly as the daemon declares them.
 
 import type { AuthStatus, LoginRequest, SessionUser, SetupRequest } from '$core/api/auth.js';
-import type { GroupList, SnapshotList, SnapshotSummary, TreeListing } from '$core/api/snapshots.js';
+import type { GroupList, SnapshotDetail, SnapshotList, SnapshotSummary, TreeListing } from '$core/api/snapshots.js';
 import type { CreateTokenRequest, CreateTokenResponse, TokenInfo } from '$core/api/tokens.js';
 import type { DiskRecord } from '$core/api/disks.js';
 import type { AlertInfo, RunNowRoute, ScheduledJobList, TaskInfo } from '$core/api/jobs.js';
@@ -40,7 +40,8 @@ export class BackupsService {
   /** A group's snapshots, oldest first; with `last`, only the newest `last` (and the group's total). */
   snapshots = (group: string, last?: number): Promise<SnapshotList> =>
     this.http.get(`${V1}/groups/${encodeURIComponent(group)}/snapshots${last === undefined ? '' : `?last=${last}`}`);
-  snapshot = (id: string): Promise<SnapshotSummary> => this.http.get(`${V1}/snapshots/${id}`);
+  /** One snapshot with the warnings its backup reported. */
+  snapshot = (id: string): Promise<SnapshotDetail> => this.http.get(`${V1}/snapshots/${id}`);
   tree = (id: string, path: string): Promise<TreeListing> => this.http.get(`${V1}/snapshots/${id}/tree?${pathQuery(path)}`);
   remove = (id: string): Promise<void> => this.http.del(`${V1}/snapshots/${id}`);
   /** Protected snapshots are never deleted or pruned until unprotected (admin). */
