@@ -24,6 +24,7 @@ import { notifyArea } from './areas/notify.js';
 import { planArea } from './areas/plan.js';
 import { poolArea, poolMountArea } from './areas/pool.js';
 import { reserveAlertArea } from './areas/reserve-alert.js';
+import { backupWarningsAlertArea } from './areas/backup-warnings-alert.js';
 import { retentionArea } from './areas/retention.js';
 import { replicationArea } from './areas/replication.js';
 import { stateDbArea, stateDirArea } from './areas/state.js';
@@ -98,6 +99,8 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     const { tasks, alerts, scheduler } = await areas.start(jobsArea({ state, bus, metrics, clock, log }));
     // the alert while uploads are refused for lack of space (the reserve is the backup area's)
     await areas.start(reserveAlertArea({ reserve: backup.reserve, alerts, datastoreId: datastore.usage.id }));
+    // the alert while a group's newest backup reported warnings (files skipped or changed while read)
+    await areas.start(backupWarningsAlertArea({ catalog: backup.catalog, alerts, bus }));
     // disks: inventory kept in step with the machine, SMART health, self-tests
     const disks = await areas.start(disksArea({
       config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, metrics, log,

@@ -107,7 +107,7 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   writeFileSync(join(work, 'site', 'b.bin'), seededBytes(150_000, 'b changed'));
   await w.json(['backup', '--group', 'web', 'site'], { cwd: work });
   await w.json(['backup', '--group', 'web', 'site'], { cwd: work }); // nothing new: all deduplicated
-  await pushBackup(admin, 'db', sampleBackup(3, 4096));
+  await pushBackup(admin, 'db', sampleBackup(3, 4096), { stats: { warnings: 2 }, warnings: ['/srv/a: EACCES', '/srv/b: changed while it was read'] });
 
   const verified = havend(['verify', '--group', 'web', '--wait', '--json', '--data', w.dataDir]);
   assert.equal(verified.code, EXIT.ok, verified.stderr);
@@ -142,7 +142,7 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   const inPeriod = snapshots.filter((s) => s.time >= since && s.time < until);
   assert.equal(inPeriod.length, 2);
   const r = byName('web');
-  assert.deepEqual(r.backups, { taken: 3, deletedSince: 1, first: pruned.time, last: inPeriod[1]?.time });
+  assert.deepEqual(r.backups, { taken: 3, deletedSince: 1, withWarnings: 0, warnings: 0, first: pruned.time, last: inPeriod[1]?.time });
   assert.deepEqual(r.data, {
     logicalBytes: sum(inPeriod, 'bytes'), newBytes: sum(inPeriod, 'sessionRawBytesNew'), storedNewBytes: sum(inPeriod, 'sessionBytesNew'),
     dedupBytes: inPeriod.reduce((n, s) => n + Math.max(0, (s.stats.bytes ?? 0) - (s.stats.sessionRawBytesNew ?? 0)), 0),
@@ -183,6 +183,7 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   // the unplanned group and the planned one that never backed up
   const db = byName('db');
   assert.deepEqual([db.state, db.planned, db.backups.taken, db.missed.status, db.rpo.compliance], ['UNPLANNED', false, 1, 'unplanned', null]);
+  assert.deepEqual([db.backups.withWarnings, db.backups.warnings], [1, 2], 'a backup that reported warnings is counted apart');
   const mail = byName('mail');
   assert.deepEqual([mail.planned, mail.backups.taken, mail.missed.status, mail.missed.schedule], [true, 0, 'counted', MAIL_SCHEDULE]);
   assert.equal(mail.rpo.compliance, 1, 'a week-long RPO is not breached within seconds of the entry');
@@ -190,7 +191,7 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   // the datastore row
   const usage = await admin.json<DatastoreUsage>('GET', '/api/v1/datastore');
   const d = report.datastore;
-  assert.deepEqual([d.backupsTaken, d.missed, d.snapshots, d.groups, d.storedBytes], [4, brute.missed, 3, 2, usage.storedBytes]);
+  assert.deepEqual([d.backupsTaken, d.backupsWithWarnings, d.missed, d.snapshots, d.groups, d.storedBytes], [4, 1, brute.missed, 3, 2, usage.storedBytes]);
   assert.equal(d.drills, 1);
   assert.equal(d.verificationRuns, (await admin.json<VerifyStatus>('GET', '/api/v1/verify')).history.filter((v) => v.ended >= since && v.ended < until).length);
   assert.equal(d.data.newBytes, r.data.newBytes + db.data.newBytes);
@@ -204,14 +205,14 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   for (const [i, g] of report.groups.entries()) {
     const row = rows[i + 1] as string[];
     assert.deepEqual(
-      ['scope', 'name', 'since', 'until', 'state', 'backups_taken', 'backups_deleted_since', 'missed_slots', 'expected_slots', 'schedule', 'rpo_compliance', 'new_bytes', 'dedup_bytes', 'duration_total_ms', 'verify_runs', 'drills', 'rto_estimate_seconds', 'offsite'].map((c) => cell(row, c)),
-      ['group', g.group, since, until, g.state, text(g.backups.taken), text(g.backups.deletedSince), text(g.missed.missed), text(g.missed.expected), text(g.missed.schedule), text(g.rpo.compliance),
+      ['scope', 'name', 'since', 'until', 'state', 'backups_taken', 'backups_deleted_since', 'backups_with_warnings', 'warnings', 'missed_slots', 'expected_slots', 'schedule', 'rpo_compliance', 'new_bytes', 'dedup_bytes', 'duration_total_ms', 'verify_runs', 'drills', 'rto_estimate_seconds', 'offsite'].map((c) => cell(row, c)),
+      ['group', g.group, since, until, g.state, text(g.backups.taken), text(g.backups.deletedSince), text(g.backups.withWarnings), text(g.backups.warnings), text(g.missed.missed), text(g.missed.expected), text(g.missed.schedule), text(g.rpo.compliance),
         text(g.data.newBytes), text(g.data.dedupBytes), text(g.durations.totalMs), text(g.verification.runs), text(g.drills.runs), text(g.drills.latestRtoEstimateSeconds), 'not configured'],
     );
   }
   const last = rows[rows.length - 1] as string[];
-  assert.deepEqual(['scope', 'backups_taken', 'stored_bytes', 'snapshots_total', 'new_bytes', 'state'].map((c) => cell(last, c)),
-    ['datastore', '4', String(usage.storedBytes), '3', String(d.data.newBytes), '']);
+  assert.deepEqual(['scope', 'backups_taken', 'backups_with_warnings', 'stored_bytes', 'snapshots_total', 'new_bytes', 'state'].map((c) => cell(last, c)),
+    ['datastore', '4', '1', String(usage.storedBytes), '3', String(d.data.newBytes), '']);
   assert.ok(csv.includes(`"${MAIL_SCHEDULE}"`), 'a field with a comma is quoted');
 
   // the CLI prints the same report (the RPO states are of the moment each was asked)
@@ -224,6 +225,7 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   assert.deepEqual(timeless(JSON.parse(cli('json')) as Report), timeless(report));
   const stateless = (rowsOf: string[][]): string[][] => rowsOf.map((row) => row.filter((_, i) => header[i] !== 'state'));
   assert.deepEqual(stateless(parseCsv(cli('csv'))), stateless(rows));
+  assert.match(cli('text'), /^- db \(UNPLANNED\): 1 backup\(s\), 1 with warnings \(2 in all: files skipped or changed while read\), unplanned/m);
   assert.match(cli('text'), new RegExp(`^- web \\([A-Z]+\\): 3 backup\\(s\\), RPO 2s kept [0-9.]+% of the time, longest gap \\d+s, ${brute.missed} missed of ${brute.expected} expected, drills 1/1 passed$`, 'm'));
   const bad = havend(['report', '--since', until, '--until', since, '--data', w.dataDir]);
   assert.equal(bad.code, EXIT.usage);

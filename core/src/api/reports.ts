@@ -148,7 +148,19 @@ export const GroupReport = Type.Object({
    * Snapshots committed in the period, including those deleted since (`deletedSince`: pruned or
    * deleted; their data and durations are gone with their records and not in the figures below).
    */
-  backups: Type.Object({ taken: Count, deletedSince: Count, first: IsoOrNull, last: IsoOrNull }),
+  backups: Type.Object({
+    taken: Count,
+    deletedSince: Count,
+    /**
+     * Of the snapshots in the period still stored, those whose backup reported warnings (files
+     * skipped, or changed while read: copies that may not hold the source whole), and the
+     * warnings counted over them (stats.warnings; the snapshot's page names them).
+     */
+    withWarnings: Count,
+    warnings: Count,
+    first: IsoOrNull,
+    last: IsoOrNull,
+  }),
   missed: MissedBackups,
   rpo: RpoCompliance,
   data: DataTotals,
@@ -169,6 +181,8 @@ export const DatastoreReport = Type.Object({
   snapshots: Count,
   /** In the period, over the groups of the report. */
   backupsTaken: Count,
+  /** Of those, backups still stored whose backup reported warnings (GroupReport.backups.withWarnings). */
+  backupsWithWarnings: Count,
   missed: Count,
   data: DataTotals,
   verificationRuns: Count,

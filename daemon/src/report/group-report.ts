@@ -141,7 +141,11 @@ export function groupReport(inputs: GroupInputs, clock: Clock): GroupReport {
     planned: entry !== null,
     mode: entry?.mode ?? null,
     state: inputs.state,
-    backups: { taken: takenTimes.length, deletedSince: deleted.length, first: iso(takenTimes[0] ?? null), last: iso(takenTimes[takenTimes.length - 1] ?? null) },
+    backups: {
+      taken: takenTimes.length, deletedSince: deleted.length,
+      withWarnings: taken.filter((s) => (s.stats.warnings ?? 0) > 0).length, warnings: taken.reduce((n, s) => n + (s.stats.warnings ?? 0), 0),
+      first: iso(takenTimes[0] ?? null), last: iso(takenTimes[takenTimes.length - 1] ?? null),
+    },
     missed: missedOf(inputs, clock, commits),
     rpo: window === null ? complianceOf(null, good, 0, 0) : complianceOf(entry, good, window.from, window.to),
     data: taken.reduce((acc, s) => addData(acc, dataOf(s)), emptyData()),

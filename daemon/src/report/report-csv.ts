@@ -25,6 +25,8 @@ export const CSV_COLUMNS: readonly Column[] = [
   groupOnly('mode', (g) => g.mode),
   both('backups_taken', (g) => g.backups.taken, (d) => d.backupsTaken),
   groupOnly('backups_deleted_since', (g) => g.backups.deletedSince),
+  both('backups_with_warnings', (g) => g.backups.withWarnings, (d) => d.backupsWithWarnings),
+  groupOnly('warnings', (g) => g.backups.warnings),
   groupOnly('first_backup', (g) => g.backups.first),
   groupOnly('last_backup', (g) => g.backups.last),
   groupOnly('schedule', (g) => g.missed.schedule),

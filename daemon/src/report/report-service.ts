@@ -81,7 +81,7 @@ export class ReportService {
     return {
       id: usage.id, storedBytes: usage.storedBytes, logicalBytes: usage.logicalBytes,
       groups: this.deps.catalog.groups().filter((g) => g.snapshots > 0).length, snapshots: usage.snapshots,
-      backupsTaken: sum((g) => g.backups.taken), missed: sum((g) => g.missed.missed ?? 0),
+      backupsTaken: sum((g) => g.backups.taken), backupsWithWarnings: sum((g) => g.backups.withWarnings), missed: sum((g) => g.missed.missed ?? 0),
       data: groups.reduce((acc, g) => addData(acc, g.data), emptyData()),
       verificationRuns: verifyRuns.length, failedVerificationRuns: verifyRuns.filter((r) => r.status === 'failed').length,
       damagedSnapshots: sum((g) => g.verification.damagedSnapshots.length),

@@ -12,6 +12,7 @@ const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
 export function groupLine(g: GroupReport): string {
   const parts = [`${g.backups.taken} backup(s)`];
+  if (g.backups.withWarnings > 0) parts.push(`${g.backups.withWarnings} with warnings (${g.backups.warnings} in all: files skipped or changed while read)`);
   if (!g.planned) parts.push('unplanned: no protection plan entry');
   else {
     parts.push(g.rpo.compliance === null ? `RPO ${g.rpo.rpo as string}: not measured` : `RPO ${g.rpo.rpo as string} kept ${percent(g.rpo.compliance)} of the time`);
@@ -32,7 +33,7 @@ export function summaryText(report: Report): { subject: string; message: string 
     message: [
       `From ${report.since} to ${report.until}:`,
       ...report.groups.map((g) => `- ${groupLine(g)}`),
-      `Datastore: ${d.backupsTaken} backup(s), ${size(d.data.newBytes)} new, ${size(d.data.dedupBytes)} deduplicated; `
+      `Datastore: ${d.backupsTaken} backup(s)${d.backupsWithWarnings > 0 ? ` (${d.backupsWithWarnings} with warnings)` : ''}, ${size(d.data.newBytes)} new, ${size(d.data.dedupBytes)} deduplicated; `
         + `${size(d.storedBytes)} stored in ${d.snapshots} snapshot(s); GC gave back ${size(d.gcReclaimedBytes + d.gcCompactionFreedBytes)} in ${d.gcRuns} run(s).`,
     ].join('\n'),
   };
