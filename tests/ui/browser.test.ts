@@ -138,6 +138,11 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
     const r = await haven(['backup', 'deep', '--group', 'deep'], { env, cwd: work });
     assert.equal(r.code, 3, `done with a warning: ${r.stderr}`);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Backups' }).click();
+    // the group's row says its newest backup warned; the clean group's does not
+    const deepRow = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: 'deep', exact: true }) });
+    await deepRow.getByTestId('group-warnings').waitFor();
+    const laptopRow = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: 'laptop', exact: true }) });
+    assert.equal(await laptopRow.getByTestId('group-warnings').count(), 0);
     await page.getByRole('link', { name: 'deep' }).click();
     const mark = page.getByTestId('snapshot-warnings');
     await mark.waitFor();
