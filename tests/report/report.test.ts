@@ -225,7 +225,7 @@ test('a report agrees with the snapshots, verification and drills recorded; JSON
   assert.deepEqual(timeless(JSON.parse(cli('json')) as Report), timeless(report));
   const stateless = (rowsOf: string[][]): string[][] => rowsOf.map((row) => row.filter((_, i) => header[i] !== 'state'));
   assert.deepEqual(stateless(parseCsv(cli('csv'))), stateless(rows));
-  assert.match(cli('text'), /^- db \(UNPLANNED\): 1 backup\(s\), 1 with warnings \(2 in all: files skipped or changed while read\), unplanned/m);
+  assert.match(cli('text'), /^- db \(UNPLANNED\): 1 backup\(s\), 1 with warnings \(2 in all, such as files skipped or changed while read\), unplanned/m);
   assert.match(cli('text'), new RegExp(`^- web \\([A-Z]+\\): 3 backup\\(s\\), RPO 2s kept [0-9.]+% of the time, longest gap \\d+s, ${brute.missed} missed of ${brute.expected} expected, drills 1/1 passed$`, 'm'));
   const bad = havend(['report', '--since', until, '--until', since, '--data', w.dataDir]);
   assert.equal(bad.code, EXIT.usage);

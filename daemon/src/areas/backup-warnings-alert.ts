@@ -33,7 +33,7 @@ export function backupWarningsAlertArea(deps: BackupWarningsAlertDeps) {
       subject: `group ${group}`,
       group,
       message: `The newest backup (snapshot ${newest.id.slice(0, 12)} of ${newest.time}) reported ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}: `
-        + 'files it skipped or that changed while they were read, which it may not hold as they are. The snapshot\'s page '
+        + 'such as files it skipped or that changed while they were read, which it may not hold as they are. The snapshot\'s page '
         + `(or haven snapshots ${newest.id.slice(0, 12)}) names them. Resolved by the next backup without warnings.`,
     });
   };

@@ -12,7 +12,7 @@ const percent = (share: number): string => `${(share * 100).toFixed(1)}%`;
 
 export function groupLine(g: GroupReport): string {
   const parts = [`${g.backups.taken} backup(s)`];
-  if (g.backups.withWarnings > 0) parts.push(`${g.backups.withWarnings} with warnings (${g.backups.warnings} in all: files skipped or changed while read)`);
+  if (g.backups.withWarnings > 0) parts.push(`${g.backups.withWarnings} with warnings (${g.backups.warnings} in all, such as files skipped or changed while read)`);
   if (!g.planned) parts.push('unplanned: no protection plan entry');
   else {
     parts.push(g.rpo.compliance === null ? `RPO ${g.rpo.rpo as string}: not measured` : `RPO ${g.rpo.rpo as string} kept ${percent(g.rpo.compliance)} of the time`);
