@@ -776,6 +776,9 @@ export const JSON_SCHEMAS = {
           "type": "string"
         }
       },
+      "oneFileSystem": {
+        "type": "boolean"
+      },
       "tags": {
         "type": "array",
         "items": {

@@ -43,6 +43,11 @@ export interface BackupRequest {
   tags: string[];
   excludes: string[];
   host: string;
+  /**
+   * Stay on each source's file system: a directory on another device (a mount point, a btrfs
+   * subvolume) is kept as an empty directory, as restic's --one-file-system keeps it (so a restore recreates the mount point).
+   */
+  oneFileSystem?: boolean;
   /** Back up standard input as one file of this name. */
   stdinName?: string;
 }
@@ -258,7 +263,12 @@ interface DirAt {
   entries: Array<TreeEntry | null>;
   /** Subdirectories walked before their entries are made (an unchanged listing): their trees, null if skipped. */
   walked: Array<Buffer | null | undefined>;
+  /** The file system the walk stays on (--one-file-system), null when it crosses into any. */
+  device: Device | null;
 }
+
+/** A device number (st_dev) as its high and low 32 bits, as the scanner gives it. */
+type Device = readonly [number, number];
 
 interface WalkDeps {
   pool: ContentPool;
@@ -285,10 +295,27 @@ class Walk {
   private readonly changedWhileRead = new Set<string>();
   /** Entries of directories listed and not yet stored as trees: what the walk holds in memory. */
   private liveEntries = 0;
+  private emptyTree: Buffer | null = null;
 
   constructor(private readonly run: BackupRun, readonly deps: WalkDeps) {
     this.scanner = new DirScanner(run.options.env.addon);
     this.dirScope = dirScope(run.options.req.excludes);
+  }
+
+  /** The device a source's walk stays on (--one-file-system), else null. */
+  private deviceOf(s: { devHi: number; devLo: number }): Device | null {
+    return this.run.options.req.oneFileSystem ? [s.devHi, s.devLo] : null;
+  }
+
+  /** Whether a directory is on another file system than the walk stays on: kept empty, not descended into. */
+  private crossesDevice(s: { devHi: number; devLo: number }, device: Device | null): boolean {
+    return device !== null && (s.devHi !== device[0] || s.devLo !== device[1]);
+  }
+
+  /** The tree of a mount point the walk does not cross: an empty directory (stored once per run). */
+  private mountPointTree(): Buffer {
+    this.emptyTree ??= this.storeTree([], true);
+    return this.emptyTree;
   }
 
   private warn(path: NativePath, err: unknown): void {
@@ -297,7 +324,7 @@ class Walk {
   }
 
   async root(node: SourceNode): Promise<Buffer> {
-    if (node.kind === 'real') return this.dir(node.fsPath, '', [], []);
+    if (node.kind === 'real') return this.dir(node.fsPath, '', [], [], this.deviceOf(statPath(node.fsPath, { name: '' })));
     if (node.kind !== 'virtual') throw new RangeError('the root must be a directory');
     return this.virtualDir(node, [], []);
   }
@@ -314,7 +341,9 @@ class Walk {
           return e;
         })());
       } else {
-        entries.push(this.entry(child.fsPath, statPath(child.fsPath, { name }), child.fsPath, components, undefined, place, entries.length));
+        const s = statPath(child.fsPath, { name });
+        // a source is walked on its own file system, whatever the one of the path above it
+        entries.push(this.entry(child.fsPath, s, child.fsPath, components, undefined, place, entries.length, undefined, this.deviceOf(s)));
       }
     }
     return this.storeTree(await Promise.all(entries), false);
@@ -327,7 +356,7 @@ class Walk {
   }
 
   /** `place`: the directory's place in the tree's pre-order (DepthFirst), its ancestors' indices among their siblings. */
-  private async dir(fsPath: NativePath, stored: string, components: string[], place: readonly number[]): Promise<Buffer> {
+  private async dir(fsPath: NativePath, stored: string, components: string[], place: readonly number[], device: Device | null): Promise<Buffer> {
     // the walk runs no further ahead of the content workers than the batcher allows
     for (let room = this.deps.files.room(place); room; room = this.deps.files.room(place)) await room;
     let scanned = ScannedDir.EMPTY;
@@ -340,7 +369,7 @@ class Walk {
     }
     const prev = this.deps.previous && this.needsPrevious(scanned) ? await this.deps.previous.listing(components) : null;
     const kept = this.included(scanned, fsPath, stored);
-    const d: DirAt = { fsPath, stored, components, place, prev, scanned, kept, entries: new Array(kept.length).fill(null), walked: [] };
+    const d: DirAt = { fsPath, stored, components, place, prev, scanned, kept, entries: new Array(kept.length).fill(null), walked: [], device };
     this.liveEntries += kept.length;
     const stats = this.run.walkStats;
     if (this.liveEntries > stats.entriesPeak) stats.entriesPeak = this.liveEntries;
@@ -419,9 +448,14 @@ class Walk {
       const i = kept[k] as number;
       if (!scanned.isDir(i)) continue;
       for (let more = files.room(place, k); more; more = files.room(place, k)) await more;
-      const n = scanned.entry(i).name;
+      const s = scanned.entry(i);
+      if (this.crossesDevice(s, d.device)) {
+        d.walked[k] = this.mountPointTree();
+        continue;
+      }
+      const n = s.name;
       const p = joinPath(fsPath, n);
-      walks.push(this.subdir(p, stored === '' ? n.name : `${stored}/${n.name}`, [...components, n.name], [...place, k]).then(
+      walks.push(this.subdir(p, stored === '' ? n.name : `${stored}/${n.name}`, [...components, n.name], [...place, k], d.device).then(
         (tree) => void (d.walked[k] = tree),
         (err: unknown) => {
           this.warn(p, err);
@@ -449,7 +483,7 @@ class Walk {
       for (let more = files.room(place, k); more; more = files.room(place, k)) await more;
       const s = scanned.entry(i);
       const n = s.name;
-      const e = this.entry(joinPath(fsPath, n), s, stored === '' ? n.name : `${stored}/${n.name}`, components, prev?.get(n.name), place, k, d.walked[k]);
+      const e = this.entry(joinPath(fsPath, n), s, stored === '' ? n.name : `${stored}/${n.name}`, components, prev?.get(n.name), place, k, d.walked[k], d.device);
       if (!(e instanceof Promise)) entries[k] = e;
       else {
         waits.push(e.then((done) => {
@@ -497,11 +531,17 @@ class Walk {
     }
   }
 
-  /** `walked`: a subdirectory's tree when it was walked already (null: skipped). */
-  private entry(p: NativePath, s: ScannedEntry, stored: string, components: string[], prev: TreeEntry | undefined, place: readonly number[], index: number, walked?: Buffer | null): TreeEntry | null | Promise<TreeEntry | null> {
+  /** `walked`: a subdirectory's tree when it was walked already (null: skipped); `device`: the file system the walk stays on. */
+  private entry(
+    p: NativePath, s: ScannedEntry, stored: string, components: string[], prev: TreeEntry | undefined, place: readonly number[], index: number,
+    walked: Buffer | null | undefined, device: Device | null,
+  ): TreeEntry | null | Promise<TreeEntry | null> {
     const type = entryType(s.mode);
     const e = baseEntry(s, type, () => inodeKey(s));
-    if (type !== 'file') return this.otherEntry(p, e, stored, [...components, e.name], [...place, index], walked);
+    if (type !== 'file') {
+      const tree = type === 'dir' && walked === undefined && this.crossesDevice(s, device) ? this.mountPointTree() : walked;
+      return this.otherEntry(p, e, stored, [...components, e.name], [...place, index], tree, device);
+    }
     // the files cache holds a file's xattrs with its content: a hit needs no syscall
     let content: CachedContent | null | Promise<CachedContent | null>;
     try {
@@ -518,13 +558,13 @@ class Walk {
   }
 
   /** A directory, symlink or special file. */
-  private async otherEntry(p: NativePath, e: TreeEntry, stored: string, components: string[], place: readonly number[], walked?: Buffer | null): Promise<TreeEntry | null> {
+  private async otherEntry(p: NativePath, e: TreeEntry, stored: string, components: string[], place: readonly number[], walked: Buffer | null | undefined, device: Device | null): Promise<TreeEntry | null> {
     const { type } = e;
     try {
       const xattrs = await this.xattrs(p);
       if (xattrs) e.xattrs = xattrs;
       if (type === 'dir') {
-        const tree = walked !== undefined ? walked : await this.subdir(p, stored, components, place);
+        const tree = walked !== undefined ? walked : await this.subdir(p, stored, components, place, device);
         if (!tree) return null;
         e.subtree = tree;
       } else if (type === 'symlink') readTarget(p, e);
@@ -536,14 +576,14 @@ class Walk {
   }
 
   /** A subdirectory's tree (`components` include its name); null when it is nested too deep. */
-  private async subdir(p: NativePath, stored: string, components: string[], place: readonly number[]): Promise<Buffer | null> {
+  private async subdir(p: NativePath, stored: string, components: string[], place: readonly number[], device: Device | null): Promise<Buffer | null> {
     // The appliance refuses deeper snapshots (MAX_TREE_DEPTH): skip, so the rest is kept.
     if (components.length > MAX_TREE_DEPTH) {
       this.run.warnings.push(`${showPath(p)}: nested deeper than ${MAX_TREE_DEPTH} directories; skipped`);
       return null;
     }
     this.run.progress.dirs++;
-    return this.dir(p, stored, components, place);
+    return this.dir(p, stored, components, place, device);
   }
 
   /** Sorted xattrs, or undefined when there are none (or they cannot be read: a warning). */

@@ -14,6 +14,8 @@ export const Profile = Type.Object({
   paths: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   group: Type.Optional(Type.String()),
   excludes: Type.Optional(Type.Array(Type.String())),
+  /** Stay on each path's file system (`haven backup --one-file-system`). */
+  oneFileSystem: Type.Optional(Type.Boolean()),
   tags: Type.Optional(Type.Array(Type.String())),
   server: Type.Optional(Type.String({ minLength: 1 })),
   token: Type.Optional(Type.String({ minLength: 1 })),

@@ -24,6 +24,15 @@ function keyOf(p: NativePath): string {
   return (typeof p === 'string' ? Buffer.from(p) : p).toString('latin1');
 }
 
+/** A path's device number (st_dev), or undefined when it is gone. */
+async function deviceOf(path: NativePath): Promise<bigint | undefined> {
+  try {
+    return (await lstat(path, { bigint: true })).dev;
+  } catch {
+    return undefined;
+  }
+}
+
 function dirName(name: string | Buffer): DirName {
   if (typeof name === 'string') return { name };
   const text = utf8OrNull(name);
@@ -44,7 +53,11 @@ export class TreeWatcher {
   private limitNoticed = false;
   overflows = 0;
 
-  constructor(private readonly roots: readonly string[], addon: HavenAddon, private readonly listener: TreeWatcherListener) {
+  constructor(
+    private readonly roots: readonly string[], addon: HavenAddon, private readonly listener: TreeWatcherListener,
+    /** Watch only each tree's own file system, as the backup walks it (--one-file-system). */
+    private readonly options: { oneFileSystem?: boolean } = {},
+  ) {
     this.bits = addon.inotifyBits;
     const b = this.bits;
     this.dirMask = b.IN_MODIFY | b.IN_ATTRIB | b.IN_CLOSE_WRITE | b.IN_MOVED_FROM | b.IN_MOVED_TO | b.IN_CREATE | b.IN_DELETE
@@ -113,6 +126,7 @@ export class TreeWatcher {
     this.scans++;
     try {
       const stack: NativePath[] = [top];
+      const device = this.options.oneFileSystem ? await deviceOf(top) : null;
       while (stack.length > 0 && !this.closed) {
         const dir = stack.pop() as NativePath;
         if (!(await this.watch(dir, isRoot && dir === top))) continue;
@@ -122,7 +136,12 @@ export class TreeWatcher {
         } catch {
           continue; // gone or replaced meanwhile: its parent's event says so
         }
-        for (const d of entries) if (d.isDirectory()) stack.push(joinPath(dir, dirName(d.name)));
+        for (const d of entries) {
+          if (!d.isDirectory()) continue;
+          const sub = joinPath(dir, dirName(d.name));
+          // a mount point is backed up empty: what is below it is not watched either
+          if (device === null || (await deviceOf(sub)) === device) stack.push(sub);
+        }
       }
     } finally {
       this.scans--;

@@ -38,6 +38,7 @@ type Line = Record<string, unknown> & { event: string };
 
 export async function watchBackups(
   ctx: CommandContext, paths: readonly string[], newRun: () => { run: BackupRun; close: () => void }, timing: WatchTiming,
+  oneFileSystem = false,
 ): Promise<number> {
   const load = loadAddon();
   if (!load.addon) throw new HavenError('WATCH_UNAVAILABLE', { path: paths.join(' '), detail: `the native addon is not loaded (${load.reason})` });
@@ -77,7 +78,7 @@ export async function watchBackups(
   const watcher: TreeWatcher = new TreeWatcher(paths, addon, {
     changed: () => loop.changed(),
     notice: (message) => emit({ event: 'notice', message }, message),
-  });
+  }, { oneFileSystem });
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

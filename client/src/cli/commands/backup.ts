@@ -1,4 +1,4 @@
-// haven backup PATH... [--group G] [--tag T] [--exclude P] [--stdin --name NAME] [--profile NAME] [--watch [--debounce S] [--rescan S]]
+// haven backup PATH... [--group G] [--tag T] [--exclude P] [--one-file-system] [--stdin --name NAME] [--profile NAME] [--watch [--debounce S] [--rescan S]]
 
 import { hostname } from 'node:os';
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
@@ -26,6 +26,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
     group: { type: 'string' },
     tag: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true },
+    'one-file-system': { type: 'boolean', short: 'x', default: false },
     stdin: { type: 'boolean', default: false },
     name: { type: 'string' },
     profile: { type: 'string' },
@@ -49,6 +50,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
   const req: BackupRequest = {
     group, paths, tags: [...(profile?.tags ?? []), ...(values.tag ?? [])], excludes: [...(profile?.excludes ?? []), ...(values.exclude ?? [])],
     host: values.host ?? hostname(), ...(values.name !== undefined ? { stdinName: values.name } : {}),
+    oneFileSystem: values['one-file-system'] || profile?.oneFileSystem === true,
   };
   // One run per snapshot, each with its own connection (a watcher outlives appliance restarts).
   const newRun = (): { run: BackupRun; close: () => void } => {
@@ -63,7 +65,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
   if (values.watch) {
     if (values.stdin) throw new UsageError('--watch watches paths, not standard input');
     const watch = await import('./backup-watch.js');
-    return watch.watchBackups(ctx, paths, newRun, watch.timingFor(values.debounce, values.rescan));
+    return watch.watchBackups(ctx, paths, newRun, watch.timingFor(values.debounce, values.rescan), req.oneFileSystem === true);
   }
   if (values.debounce !== undefined || values.rescan !== undefined) throw new UsageError('--debounce and --rescan go with --watch');
   const { run, close } = newRun();
