@@ -19,6 +19,7 @@ usage:
   haven snapshots [--group G] [--last N]
   haven snapshots ID: one snapshot with the warnings its backup reported
   haven ls SNAPSHOT|latest [PATH] [--group G]
+  haven find PATTERN... [--group G] [--last N]: the snapshots holding matching names or paths, newest first
   haven restore SNAPSHOT|latest [--group G] --target DIR [--include PATH]... [--overwrite]
   haven dump SNAPSHOT|latest PATH [--group G]: a file, or a directory as tar, on stdout (no --json)
   haven diff SNAP1 SNAP2 [--group G]
@@ -37,6 +38,7 @@ const commands: Record<string, Command> = {
   backup: async (ctx) => (await import('./commands/backup.js')).backupCommand(ctx),
   snapshots: async (ctx) => (await import('./commands/snapshots.js')).snapshotsCommand(ctx),
   ls: async (ctx) => (await import('./commands/ls.js')).lsCommand(ctx),
+  find: async (ctx) => (await import('./commands/find.js')).findCommand(ctx),
   restore: async (ctx) => (await import('./commands/restore.js')).restoreCommand(ctx),
   dump: async (ctx) => (await import('./commands/dump.js')).dumpCommand(ctx),
   diff: async (ctx) => (await import('./commands/diff.js')).diffCommand(ctx),
