@@ -149,6 +149,7 @@ export class BackupRun {
     const started = Date.now();
     const session = await api.startBackup({ group: this.req.group, host: this.req.host, paths: this.req.paths, tags: this.req.tags });
     const cache = this.env.cacheDir ? FilesCache.open(join(this.env.cacheDir, (await api.health()).datastore, this.req.group)) : null;
+    if (cache?.damaged) this.warnings.push(cache.damaged);
     try {
       const settled = new Settled(started);
       let attempt = await this.attempt(session, cache, true, settled);

@@ -7,6 +7,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { grown } from '../../../core/src/bytes/grown.js';
+import { checkSeal, writeSeal } from './cache-seal.js';
 import { DirRecords } from './dir-records.js';
 
 export interface CachedContent {
@@ -141,6 +142,9 @@ export class FilesCache {
   private readonly devices = new Map<string, boolean>();
 
   private constructor(
+    private readonly dir: string,
+    /** Why the cache found in the directory was removed (damage), else null (cache-seal.ts). */
+    readonly damaged: string | null,
     private readonly env: RootDatabase,
     private readonly db: Database<Buffer, Buffer>,
     /** Directories of the last backup (dir-records.ts), saved with the files. */
@@ -149,9 +153,10 @@ export class FilesCache {
 
   static open(dir: string): FilesCache {
     mkdirSync(dir, { recursive: true });
+    const damaged = checkSeal(dir);
     const env = open({ path: dir, maxDbs: 4, noMemInit: true });
     const db = (name: string): Database<Buffer, Buffer> => env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
-    return new FilesCache(env, db('files'), new DirRecords(db('dirs')));
+    return new FilesCache(dir, damaged, env, db('files'), new DirRecords(db('dirs')));
   }
 
   /** Whether the cache holds any file of this device (st_dev), asked once per device. */
@@ -235,6 +240,7 @@ export class FilesCache {
       }
     });
     this.pending = new RecordLog();
+    writeSeal(this.dir);
   }
 
   /** A file met unchanged without a lookup (its directory's record vouched for it): its entry stays. */
