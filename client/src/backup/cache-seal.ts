@@ -51,9 +51,25 @@ export function checkSeal(dir: string): string | null {
   return seal === null ? null : `the files cache in ${dir} was damaged (its file is not what this client last saved there); it was started anew`;
 }
 
-/** Seals the cache as it is now (after a save that wrote to it): written aside, then renamed. */
+/**
+ * Removes the seal before the cache is written to: a write cut off (a crash, a full disk) then
+ * leaves a cache without a seal, started anew quietly, not one that looks damaged.
+ */
+export function breakSeal(dir: string): void {
+  rmSync(join(dir, SEAL), { force: true });
+}
+
+/**
+ * Seals the cache as it is now (after a save that wrote to it): written aside, then renamed.
+ * A seal that cannot be written (a full disk) leaves the cache unsealed, so the next run starts
+ * it anew; the backup it belongs to is committed already and does not fail for it.
+ */
 export function writeSeal(dir: string): void {
   const tmp = join(dir, `${SEAL}.tmp-${process.pid}`);
-  writeFileSync(tmp, sealOf(join(dir, DATA)));
-  renameSync(tmp, join(dir, SEAL));
+  try {
+    writeFileSync(tmp, sealOf(join(dir, DATA)));
+    renameSync(tmp, join(dir, SEAL));
+  } catch {
+    rmSync(tmp, { force: true });
+  }
 }

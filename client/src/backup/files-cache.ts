@@ -7,7 +7,7 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mkdirSync } from 'node:fs';
 import { grown } from '../../../core/src/bytes/grown.js';
-import { checkSeal, writeSeal } from './cache-seal.js';
+import { breakSeal, checkSeal, writeSeal } from './cache-seal.js';
 import { DirRecords } from './dir-records.js';
 
 export interface CachedContent {
@@ -228,6 +228,7 @@ export class FilesCache {
     const pruneDirs = this.dirs.pruneDue();
     // an unchanged backup has nothing to write: no transaction, no sync
     if (this.pending.count === 0 && !prune && this.dirs.pendingCount === 0 && !pruneDirs) return;
+    breakSeal(this.dir);
     await this.db.transaction(() => {
       this.dirs.write(pruneDirs);
       for (const [key, value] of this.pending.records()) void this.db.put(key, value);
