@@ -776,6 +776,16 @@ export const JSON_SCHEMAS = {
           "type": "string"
         }
       },
+      "excludeFiles": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 1
+        }
+      },
+      "excludeCaches": {
+        "type": "boolean"
+      },
       "oneFileSystem": {
         "type": "boolean"
       },

@@ -26,7 +26,7 @@ import { TreeSource } from '../remote/tree-source.js';
 import { BatchingUploader } from './batching-uploader.js';
 import { startContentPool, type ContentPool } from './content-pool.js';
 import { baseEntry, entryType, readTarget, sortByName } from './entry-metadata.js';
-import { excludeMatcher, type ExcludeMatcher } from './excludes.js';
+import { CACHEDIR_TAG, excludeMatcher, isCacheTag, type ExcludeMatcher } from './excludes.js';
 import { FileBatcher } from './file-batcher.js';
 import { warningsToKeep } from './kept-warnings.js';
 import { FilesCache, type CachedContent, type FileIdentity } from './files-cache.js';
@@ -48,6 +48,12 @@ export interface BackupRequest {
    * subvolume) is kept as an empty directory, as restic's --one-file-system keeps it (so a restore recreates the mount point).
    */
   oneFileSystem?: boolean;
+  /**
+   * Keep a directory marked as a cache (a CACHEDIR.TAG file that begins with the standard
+   * signature, https://bford.info/cachedir/) with its tag only, as restic's and borg's
+   * --exclude-caches leave its content out.
+   */
+  excludeCaches?: boolean;
   /** Back up standard input as one file of this name. */
   stdinName?: string;
 }
@@ -436,6 +442,10 @@ class Walk {
         continue;
       }
       kept.push(i);
+    }
+    if (this.run.options.req.excludeCaches) {
+      const tag = kept.find((i) => scanned.name(i) === CACHEDIR_TAG && scanned.isFile(i));
+      if (tag !== undefined && isCacheTag(joinPath(fsPath, scanned.entry(tag).name))) return Object.assign([tag], { listed });
     }
     return Object.assign(kept, { listed });
   }

@@ -14,6 +14,10 @@ export const Profile = Type.Object({
   paths: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
   group: Type.Optional(Type.String()),
   excludes: Type.Optional(Type.Array(Type.String())),
+  /** Files of exclude patterns, one per line (`haven backup --exclude-file`). */
+  excludeFiles: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+  /** Leave out what cache directories hold (`haven backup --exclude-caches`). */
+  excludeCaches: Type.Optional(Type.Boolean()),
   /** Stay on each path's file system (`haven backup --one-file-system`). */
   oneFileSystem: Type.Optional(Type.Boolean()),
   tags: Type.Optional(Type.Array(Type.String())),

@@ -12,7 +12,8 @@ const USAGE = `haven ${VERSION} - the Haven backup client
 
 usage:
   haven login URL --token T [--fingerprint F]
-  haven backup PATH... [--group G] [--tag T]... [--exclude PATTERN]... [--one-file-system] [--host H] [--no-cache]
+  haven backup PATH... [--group G] [--tag T]... [--exclude PATTERN]... [--exclude-file FILE]... [--exclude-caches]
+               [--one-file-system] [--host H] [--no-cache]
   haven backup --stdin --name NAME [--group G]
   haven backup --profile NAME
   haven backup --watch PATH... [--debounce SECONDS] [--rescan SECONDS] (or --profile NAME): snapshots seconds after changes

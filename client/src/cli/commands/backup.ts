@@ -1,9 +1,12 @@
-// haven backup PATH... [--group G] [--tag T] [--exclude P] [--one-file-system] [--stdin --name NAME] [--profile NAME] [--watch [--debounce S] [--rescan S]]
+// haven backup PATH... [--group G] [--tag T] [--exclude P] [--exclude-file F] [--exclude-caches] [--one-file-system] [--stdin --name NAME]
+// [--profile NAME] [--watch [--debounce S] [--rescan S]]
 
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { isValidGroup } from '../../../../core/src/api/wire-constants.js';
 import { BackupRun, checkSources, type BackupRequest } from '../../backup/backup-run.js';
+import { patternsOf } from '../../backup/excludes.js';
 import { createPosixOps } from '../../fs/posix-ops.js';
 import { addonOrFallback } from '../../../../core/src/native/addon.js';
 import { cacheDir, readProfile, type Profile } from '../client-config.js';
@@ -14,6 +17,15 @@ import { growHeapsModestly } from '../../workers/garbage.js';
 
 /** zstd level for uploads: 4 keeps the store below restic's for ~5% more client CPU than 3 (docs/PERFORMANCE.md). */
 const DEFAULT_ZSTD_LEVEL = 4;
+
+/** The patterns of an --exclude-file: a file that cannot be read is a usage error, not an empty list. */
+function readExcludeFile(path: string): string[] {
+  try {
+    return patternsOf(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`--exclude-file ${path}: ${(err as Error).message}`);
+  }
+}
 
 function defaultGroup(): string {
   const h = hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
@@ -26,6 +38,8 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
     group: { type: 'string' },
     tag: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true },
+    'exclude-file': { type: 'string', multiple: true },
+    'exclude-caches': { type: 'boolean', default: false },
     'one-file-system': { type: 'boolean', short: 'x', default: false },
     stdin: { type: 'boolean', default: false },
     name: { type: 'string' },
@@ -47,8 +61,11 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
   growHeapsModestly();
 
   const level = Number(ctx.env.HAVEN_ZSTD_LEVEL ?? DEFAULT_ZSTD_LEVEL);
+  const excludeFiles = [...(profile?.excludeFiles ?? []), ...(values['exclude-file'] ?? [])];
   const req: BackupRequest = {
-    group, paths, tags: [...(profile?.tags ?? []), ...(values.tag ?? [])], excludes: [...(profile?.excludes ?? []), ...(values.exclude ?? [])],
+    group, paths, tags: [...(profile?.tags ?? []), ...(values.tag ?? [])],
+    excludes: [...(profile?.excludes ?? []), ...excludeFiles.flatMap(readExcludeFile), ...(values.exclude ?? [])],
+    excludeCaches: values['exclude-caches'] || profile?.excludeCaches === true,
     host: values.host ?? hostname(), ...(values.name !== undefined ? { stdinName: values.name } : {}),
     oneFileSystem: values['one-file-system'] || profile?.oneFileSystem === true,
   };
