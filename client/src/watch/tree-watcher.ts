@@ -7,10 +7,25 @@
 // files created in between raise no event. The snapshot that the directory's own event
 // schedules waits for that watch (idle()), so it walks the directory after the watch exists:
 // whatever came before is in that walk, whatever comes after raises an event.
+//
+// What the backup leaves out does not wake it: an excluded entry's events are dropped and an
+// excluded directory, a cache directory (--exclude-caches) or another file system
+// (--one-file-system) is not watched, so a log file the backup excludes, written every second,
+// does not make a snapshot every debounce.
 
 import { lstat, readdir } from 'node:fs/promises';
 import type { HavenAddon, InotifyEvent, InotifyWatcherBinding, NativePath } from '../../../core/src/native/addon.js';
+import { CACHEDIR_TAG, isCacheTag, type ExcludeMatcher } from '../backup/excludes.js';
+import { componentsOf } from '../backup/source-layout.js';
 import { joinPath, showPath, utf8OrNull, type DirName } from '../fs/names.js';
+
+/** What the backup leaves out, which the watcher then does not watch (backup-run.ts's walk). */
+export interface WatchScope {
+  oneFileSystem?: boolean;
+  /** --exclude patterns, matched as the walk matches them: (stored path, name). */
+  exclude?: ExcludeMatcher;
+  excludeCaches?: boolean;
+}
 
 export interface TreeWatcherListener {
   /** Something under the sources changed, or may have (an overflow). */
@@ -22,6 +37,15 @@ export interface TreeWatcherListener {
 /** The path as one comparable string of its bytes (names that are not UTF-8 come as Buffers). */
 function keyOf(p: NativePath): string {
   return (typeof p === 'string' ? Buffer.from(p) : p).toString('latin1');
+}
+
+/** A source's path as stored in the snapshot (source-layout.ts: as given, without a leading /). */
+function storedRoot(root: string): string {
+  return componentsOf(root).components.join('/');
+}
+
+function storedChild(parent: string, name: string): string {
+  return parent === '' ? name : `${parent}/${name}`;
 }
 
 /** A path's device number (st_dev), or undefined when it is gone. */
@@ -44,6 +68,8 @@ export class TreeWatcher {
   private readonly bits: HavenAddon['inotifyBits'];
   private readonly dirMask: number;
   private readonly pathOf = new Map<number, NativePath>();
+  /** Each watched directory's path as stored in the snapshot (what excludes match). */
+  private readonly storedOf = new Map<number, string>();
   private readonly wdOf = new Map<string, number>();
   private scans = 0;
   private idleWaiters: Array<() => void> = [];
@@ -55,8 +81,7 @@ export class TreeWatcher {
 
   constructor(
     private readonly roots: readonly string[], addon: HavenAddon, private readonly listener: TreeWatcherListener,
-    /** Watch only each tree's own file system, as the backup walks it (--one-file-system). */
-    private readonly options: { oneFileSystem?: boolean } = {},
+    private readonly options: WatchScope = {},
   ) {
     this.bits = addon.inotifyBits;
     const b = this.bits;
@@ -67,12 +92,12 @@ export class TreeWatcher {
 
   /** Watches every directory under the roots (and the roots that are files). */
   async start(): Promise<void> {
-    await Promise.all(this.roots.map((r) => this.watchTree(r, true)));
+    await Promise.all(this.roots.map((r) => this.watchTree(r, storedRoot(r), true)));
   }
 
   /** Watches the roots that lost theirs (deleted or replaced since): after each snapshot. */
   async rewatchRoots(): Promise<void> {
-    await Promise.all(this.roots.filter((r) => !this.wdOf.has(keyOf(r))).map((r) => this.watchTree(r, true)));
+    await Promise.all(this.roots.filter((r) => !this.wdOf.has(keyOf(r))).map((r) => this.watchTree(r, storedRoot(r), true)));
   }
 
   /** Resolves when no directory is being scanned for watches (a snapshot starts only then). */
@@ -107,10 +132,14 @@ export class TreeWatcher {
       const dir = this.pathOf.get(e.wd);
       // a watch removed a moment ago (its directory moved away)
       if (dir === undefined) continue;
+      const name = e.name === undefined ? null : dirName(e.name);
+      const stored = name === null ? null : storedChild(this.storedOf.get(e.wd) ?? '', name.name);
+      // an entry the backup excludes: nothing it does changes a snapshot
+      if (name !== null && stored !== null && this.options.exclude?.(stored, name.name)) continue;
       changed = true;
-      if (!(e.mask & b.IN_ISDIR) || e.name === undefined) continue;
-      const child = joinPath(dir, dirName(e.name));
-      if (e.mask & (b.IN_CREATE | b.IN_MOVED_TO)) void this.watchTree(child, false);
+      if (!(e.mask & b.IN_ISDIR) || name === null || stored === null) continue;
+      const child = joinPath(dir, name);
+      if (e.mask & (b.IN_CREATE | b.IN_MOVED_TO)) void this.watchTree(child, stored, false);
       else if (e.mask & b.IN_MOVED_FROM) this.unwatchTree(child);
     }
     if (overflow) {
@@ -121,26 +150,35 @@ export class TreeWatcher {
     if (changed || overflow) this.listener.changed();
   }
 
-  /** Watches `top` and every directory below it. */
-  private async watchTree(top: NativePath, isRoot: boolean): Promise<void> {
+  /** Watches `top` (stored in the snapshot as `topStored`) and every directory below it the backup walks. */
+  private async watchTree(top: NativePath, topStored: string, isRoot: boolean): Promise<void> {
     this.scans++;
     try {
-      const stack: NativePath[] = [top];
+      const stack: Array<{ dir: NativePath; stored: string }> = [{ dir: top, stored: topStored }];
       const device = this.options.oneFileSystem ? await deviceOf(top) : null;
       while (stack.length > 0 && !this.closed) {
-        const dir = stack.pop() as NativePath;
-        if (!(await this.watch(dir, isRoot && dir === top))) continue;
+        const { dir, stored } = stack.pop() as { dir: NativePath; stored: string };
+        if (!(await this.watch(dir, stored, isRoot && dir === top))) continue;
         let entries;
         try {
           entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
         } catch {
           continue; // gone or replaced meanwhile: its parent's event says so
         }
+        // a cache directory is backed up with its tag only: its churn is not watched
+        if (this.options.excludeCaches && entries.some((d) => d.isFile() && d.name.toString('latin1') === CACHEDIR_TAG)
+          && isCacheTag(joinPath(dir, { name: CACHEDIR_TAG }))) {
+          this.unwatchTree(dir);
+          continue;
+        }
         for (const d of entries) {
           if (!d.isDirectory()) continue;
-          const sub = joinPath(dir, dirName(d.name));
+          const name = dirName(d.name);
+          const sub = joinPath(dir, name);
+          const subStored = storedChild(stored, name.name);
+          if (this.options.exclude?.(subStored, name.name)) continue;
           // a mount point is backed up empty: what is below it is not watched either
-          if (device === null || (await deviceOf(sub)) === device) stack.push(sub);
+          if (device === null || (await deviceOf(sub)) === device) stack.push({ dir: sub, stored: subStored });
         }
       }
     } finally {
@@ -150,7 +188,7 @@ export class TreeWatcher {
   }
 
   /** Adds one watch; false when `path` is no directory to descend into. */
-  private async watch(path: NativePath, isRoot: boolean): Promise<boolean> {
+  private async watch(path: NativePath, stored: string, isRoot: boolean): Promise<boolean> {
     const b = this.bits;
     let isDir = true;
     if (isRoot) {
@@ -165,8 +203,12 @@ export class TreeWatcher {
     try {
       const wd = this.binding.addWatch(path, isDir ? this.dirMask | b.IN_ONLYDIR : this.dirMask);
       const old = this.wdOf.get(keyOf(path));
-      if (old !== undefined && old !== wd) this.pathOf.delete(old);
+      if (old !== undefined && old !== wd) {
+        this.pathOf.delete(old);
+        this.storedOf.delete(old);
+      }
       this.pathOf.set(wd, path);
+      this.storedOf.set(wd, stored);
       this.wdOf.set(keyOf(path), wd);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -195,6 +237,7 @@ export class TreeWatcher {
       if (key !== topKey && !key.startsWith(`${topKey}/`)) continue;
       this.wdOf.delete(key);
       this.pathOf.delete(wd);
+      this.storedOf.delete(wd);
       this.binding.removeWatch(wd);
     }
   }
@@ -203,6 +246,7 @@ export class TreeWatcher {
     const path = this.pathOf.get(wd);
     if (path === undefined) return;
     this.pathOf.delete(wd);
+    this.storedOf.delete(wd);
     if (this.wdOf.get(keyOf(path)) === wd) this.wdOf.delete(keyOf(path));
   }
 }

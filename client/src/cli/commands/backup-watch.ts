@@ -8,7 +8,7 @@ import { UsageError } from '../../../../core/src/cli/args.js';
 import { HavenError } from '../../../../core/src/errors.js';
 import { loadAddon } from '../../../../core/src/native/addon.js';
 import type { BackupOutcome, BackupRun } from '../../backup/backup-run.js';
-import { TreeWatcher } from '../../watch/tree-watcher.js';
+import { TreeWatcher, type WatchScope } from '../../watch/tree-watcher.js';
 import { WatchLoop, type WatchTiming } from '../../watch/watch-loop.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -38,7 +38,7 @@ type Line = Record<string, unknown> & { event: string };
 
 export async function watchBackups(
   ctx: CommandContext, paths: readonly string[], newRun: () => { run: BackupRun; close: () => void }, timing: WatchTiming,
-  oneFileSystem = false,
+  scope: WatchScope = {},
 ): Promise<number> {
   const load = loadAddon();
   if (!load.addon) throw new HavenError('WATCH_UNAVAILABLE', { path: paths.join(' '), detail: `the native addon is not loaded (${load.reason})` });
@@ -78,7 +78,7 @@ export async function watchBackups(
   const watcher: TreeWatcher = new TreeWatcher(paths, addon, {
     changed: () => loop.changed(),
     notice: (message) => emit({ event: 'notice', message }, message),
-  }, { oneFileSystem });
+  }, scope);
 
   const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));

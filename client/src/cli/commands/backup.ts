@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { isValidGroup } from '../../../../core/src/api/wire-constants.js';
 import { BackupRun, checkSources, type BackupRequest } from '../../backup/backup-run.js';
-import { patternsOf } from '../../backup/excludes.js';
+import { excludeMatcher, patternsOf } from '../../backup/excludes.js';
 import { createPosixOps } from '../../fs/posix-ops.js';
 import { addonOrFallback } from '../../../../core/src/native/addon.js';
 import { cacheDir, readProfile, type Profile } from '../client-config.js';
@@ -82,7 +82,9 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
   if (values.watch) {
     if (values.stdin) throw new UsageError('--watch watches paths, not standard input');
     const watch = await import('./backup-watch.js');
-    return watch.watchBackups(ctx, paths, newRun, watch.timingFor(values.debounce, values.rescan), req.oneFileSystem === true);
+    // what the walk leaves out does not wake the watcher
+    const scope = { oneFileSystem: req.oneFileSystem === true, excludeCaches: req.excludeCaches === true, exclude: excludeMatcher(req.excludes) };
+    return watch.watchBackups(ctx, paths, newRun, watch.timingFor(values.debounce, values.rescan), scope);
   }
   if (values.debounce !== undefined || values.rescan !== undefined) throw new UsageError('--debounce and --rescan go with --watch');
   const { run, close } = newRun();
