@@ -100,7 +100,7 @@ export async function startApp(loaded: LoadedConfig, log: Logger): Promise<Runni
     // the alert while uploads are refused for lack of space (the reserve is the backup area's)
     await areas.start(reserveAlertArea({ reserve: backup.reserve, alerts, datastoreId: datastore.usage.id }));
     // the alert while a group's newest backup reported warnings (files skipped or changed while read)
-    await areas.start(backupWarningsAlertArea({ catalog: backup.catalog, alerts, bus }));
+    await areas.start(backupWarningsAlertArea({ catalog: backup.catalog, alerts, bus, delayMs: config.jobs.warningsAlertDelaySeconds * 1000 }));
     // disks: inventory kept in step with the machine, SMART health, self-tests
     const disks = await areas.start(disksArea({
       config: config.disks, stateDir: resolve(dataDir), state, bus, runner, tasks, alerts, scheduler, metrics, log,

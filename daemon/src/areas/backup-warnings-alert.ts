@@ -3,8 +3,13 @@
 // and the client's exit status 3 reaches nobody when a timer runs it at night. Judged by the
 // group's newest snapshot, whatever order snapshots arrive in (an offsite backfills older ones
 // after newer), so the next clean backup resolves it with no step by anyone, and so does
-// deleting the snapshot that raised it. Evidence holds no count: an acknowledged alert stays
-// acknowledged while each night's warnings come and go, until a clean backup clears it.
+// deleting the snapshot that raised it.
+//
+// Raised only once the newest snapshot has had warnings for `delayMs`: with continuous
+// protection a file that changed while it was read is read again by the snapshot its own write
+// schedules seconds later, and an alert raised and resolved for each would notify twice each
+// time. Evidence holds no count: an acknowledged alert stays acknowledged while each night's
+// warnings come and go, until a clean backup clears it.
 
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import type { Catalog } from '../backup/catalog.js';
@@ -15,6 +20,9 @@ export interface BackupWarningsAlertDeps {
   catalog: Pick<Catalog, 'groups' | 'latest'>;
   alerts: Pick<AlertCenter, 'raise' | 'clear' | 'list'>;
   bus: EventBus;
+  /** How long the newest snapshot must have had warnings before the alert (jobs.warningsAlertDelaySeconds). */
+  delayMs: number;
+  now?: () => number;
 }
 
 const KIND = 'backup.warnings';
@@ -24,15 +32,25 @@ export function backupWarningsAlertKey(group: string): string {
 }
 
 export function backupWarningsAlertArea(deps: BackupWarningsAlertDeps) {
+  const now = deps.now ?? Date.now;
+  /** A look again at a group whose newest snapshot warned too recently to raise. */
+  const later = new Map<string, NodeJS.Timeout>();
   const follow = (group: string, newest: SnapshotSummary | null): void => {
     const key = backupWarningsAlertKey(group);
+    clearTimeout(later.get(group));
+    later.delete(group);
     const warnings = newest?.stats.warnings ?? 0;
     if (newest === null || warnings === 0) return deps.alerts.clear(key);
+    const wait = Date.parse(newest.time) + deps.delayMs - now();
+    if (wait > 0) {
+      later.set(group, setTimeout(() => followGroup(group), wait).unref());
+      return;
+    }
     deps.alerts.raise(key, {
       severity: 'warning',
       subject: `group ${group}`,
       group,
-      message: `The newest backup (snapshot ${newest.id.slice(0, 12)} of ${newest.time}) reported ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}: `
+      message: `The newest backup (snapshot ${newest.id.slice(0, 12)} of ${newest.time}) reported ${warnings} ${warnings === 1 ? 'warning' : 'warnings'}, `
         + 'such as files it skipped or that changed while they were read, which it may not hold as they are. The snapshot\'s page '
         + `(or haven snapshots ${newest.id.slice(0, 12)}) names them. Resolved by the next backup without warnings.`,
     });
@@ -55,6 +73,8 @@ export function backupWarningsAlertArea(deps: BackupWarningsAlertDeps) {
     },
     stop(): void {
       deps.bus.removeListeners(owner);
+      for (const timer of later.values()) clearTimeout(timer);
+      later.clear();
     },
   };
 }

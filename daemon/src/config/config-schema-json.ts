@@ -512,7 +512,8 @@ export const CONFIG_SCHEMA: JsonSchema = {
       "required": [
         "rpoCheckSeconds",
         "deadManCheckSeconds",
-        "lagCheckSeconds"
+        "lagCheckSeconds",
+        "warningsAlertDelaySeconds"
       ],
       "properties": {
         "rpoCheckSeconds": {
@@ -535,6 +536,13 @@ export const CONFIG_SCHEMA: JsonSchema = {
           "maximum": 3600,
           "default": 30,
           "description": "How often each peer's replication lag is sampled and checked against its lag alert (also when a pull ends)"
+        },
+        "warningsAlertDelaySeconds": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 86400,
+          "default": 600,
+          "description": "The alert backup.warnings:<group> is raised once the group's newest snapshot has had warnings this long (a later clean backup within it raises nothing: continuous protection retakes a file that changed while it was read seconds later)"
         }
       },
       "additionalProperties": false,

@@ -129,6 +129,7 @@ export const ConfigSchema = Type.Object(
         rpoCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often the protection plan\'s RPO states are evaluated (also right after each backup commits)' }),
         deadManCheckSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'How often every scheduled job is checked for a success within its window (dead-man switches)' }),
         lagCheckSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 30, description: 'How often each peer\'s replication lag is sampled and checked against its lag alert (also when a pull ends)' }),
+        warningsAlertDelaySeconds: Type.Integer({ minimum: 0, maximum: 86400, default: 600, description: 'The alert backup.warnings:<group> is raised once the group\'s newest snapshot has had warnings this long (a later clean backup within it raises nothing: continuous protection retakes a file that changed while it was read seconds later)' }),
       },
       { additionalProperties: false, default: {} },
     ),
