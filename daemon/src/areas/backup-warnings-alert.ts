@@ -41,7 +41,8 @@ export function backupWarningsAlertArea(deps: BackupWarningsAlertDeps) {
     later.delete(group);
     const warnings = newest?.stats.warnings ?? 0;
     if (newest === null || warnings === 0) return deps.alerts.clear(key);
-    const wait = Date.parse(newest.time) + deps.delayMs - now();
+    // at most the delay: a clock set back since the commit must not put the alert off further
+    const wait = Math.min(deps.delayMs, Date.parse(newest.time) + deps.delayMs - now());
     if (wait > 0) {
       later.set(group, setTimeout(() => followGroup(group), wait).unref());
       return;
