@@ -6,9 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { FindResult } from '../../core/src/api/snapshots.js';
 import { fromHex } from '../../core/src/objects/digest.js';
 import { excludeMatcher } from '../../client/src/backup/excludes.js';
-import { FindWalk } from '../../client/src/remote/find-walk.js';
+import { TreeSearch } from '../../core/src/objects/tree-search.js';
+import { findSource } from '../../client/src/remote/find-source.js';
 import { ObjectFetcher, type ObjectHandler } from '../../client/src/remote/object-fetcher.js';
 import { TreeSource } from '../../client/src/remote/tree-source.js';
 import { WalkBudget } from '../../client/src/remote/walk-budget.js';
@@ -61,9 +63,20 @@ test('haven find: every snapshot holding a match, newest first, with the entry a
   assert.match(text.stdout, new RegExp(`^snapshot ${ids[2]?.slice(0, 12)} of desk .*: 1 match\\n  -0644 .* src/docs/report-2026\\.pdf\\n1 of 3 snapshot\\(s\\) hold a match\\n$`));
   assert.equal((await w.run(['find'])).code, 2, 'a pattern is required');
 
+  // the appliance answers the same search for the UI
+  const admin = w.daemon.client(w.token);
+  t.after(() => admin.close());
+  const served = await admin.json<FindResult>('GET', `/api/v1/groups/desk/find?pattern=${encodeURIComponent('notes.txt')}`);
+  const cli = await find('notes.txt', '--group', 'desk');
+  assert.equal(served.truncated, false);
+  assert.equal(served.searched, cli.searched);
+  assert.deepEqual(served.snapshots.map((s) => [s.id, s.entries.map((e) => [e.path, e.size, e.type])]),
+    cli.snapshots.map((s) => [s.id, s.entries.map((e) => [e.path, e.size, e.type])]));
+  assert.deepEqual((await admin.json<FindResult>('GET', '/api/v1/groups/desk/find?pattern=src%2Fdocs%2Fold&last=1')).snapshots.map((s) => s.entries.map((e) => e.path)), [['src/docs/old']]);
+  await assert.rejects(admin.json('GET', '/api/v1/groups/desk/find'), (err: Error & { code?: string; status?: number }) => err.code === 'VALIDATION_FAILED' && err.status === 400);
+
   // the search's fetches: each directory once, however many snapshots share it
-  const api = w.daemon.client(w.token);
-  t.after(() => api.close());
+  const api = admin;
   const requested: string[] = [];
   class Counted extends ObjectFetcher {
     override async many(digests: readonly Uint8Array[], onObject: ObjectHandler): Promise<void> {
@@ -71,13 +84,13 @@ test('haven find: every snapshot holding a match, newest first, with the entry a
       return super.many(digests, onObject);
     }
   }
-  const walk = new FindWalk(excludeMatcher(['notes.txt']));
+  const search = new TreeSearch(excludeMatcher(['notes.txt']));
   const budget = new WalkBudget();
   const roots: string[] = [];
   for (const id of ids) {
     const s = await api.snapshot(id);
     roots.push(s.root);
-    assert.equal((await walk.under(new TreeSource(new Counted(api, id), budget), fromHex(s.root), '')).length, 2);
+    assert.equal((await search.under(findSource(new TreeSource(new Counted(api, id), budget)), fromHex(s.root), '')).length, 2);
   }
   assert.equal(new Set(requested).size, requested.length, 'no tree was fetched twice');
   // three roots, src three times (it changed each time), docs three times, docs/old once

@@ -107,6 +107,13 @@ test('admin UI end to end in Chromium', { timeout: 180_000 }, async (t) => {
     assert.equal(await page.getByTestId('snapshot-size').textContent(), `${(bytes / 1048576).toFixed(2)} MiB`);
     assert.equal(await page.getByTestId('snapshot-warnings').count(), 0, 'a clean backup has no warnings mark');
     await b.screenshots('backups-snapshots');
+    // found by name across the group's snapshots, and downloaded from the result
+    await page.getByLabel('Name or path pattern').fill('deep.*');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    assert.equal(await page.getByTestId('find-summary').textContent(), '1 match in 1 of 1 snapshot(s).');
+    const [found] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /^Download documents\/sub\/deep\.txt from / }).click()]);
+    assert.ok(readFileSync(await found.path()).equals(files['sub/deep.txt'] as Buffer), 'the found file downloads as it was');
+    await b.screenshots('backups-find');
     await page.getByRole('link', { name: 'Browse' }).click();
     await page.getByRole('link', { name: 'documents/' }).click();
     await page.locator('[data-entry="big.bin"]').waitFor();

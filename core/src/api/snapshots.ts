@@ -69,3 +69,24 @@ export const GroupParams = Type.Object({ group: GroupName });
 export const SnapshotListQuery = Type.Object({ last: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })) });
 /** A path inside a snapshot (tree, content, archive); each route says what its absence means. */
 export const PathQuery = Type.Object({ path: Type.Optional(Type.String({ maxLength: 65536 })) });
+
+/**
+ * `GET /groups/:group/find?pattern=P[&last=N]`: the group's snapshots (its newest N) that hold
+ * entries whose name (a pattern without /) or stored path (with /) matches the shell glob, newest
+ * first. `pattern` is optional in the schema only so that the group's scope is checked first (a
+ * request without it is refused with VALIDATION_FAILED after that).
+ */
+export const FindQuery = Type.Object({
+  pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  last: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+});
+export const FoundEntry = Type.Object({ ...TreeEntryJson.properties, path: Type.String() });
+export type FoundEntry = Static<typeof FoundEntry>;
+export const FindResult = Type.Object({
+  /** Snapshots searched, and those with matches (each with its matches, in path order). */
+  searched: Type.Integer({ minimum: 0 }),
+  snapshots: Type.Array(Type.Object({ id: HexDigest, time: Type.String(), entries: Type.Array(FoundEntry) })),
+  /** The search stopped at its bounds (entries walked, matches answered): narrow the pattern or `last`. */
+  truncated: Type.Boolean(),
+});
+export type FindResult = Static<typeof FindResult>;

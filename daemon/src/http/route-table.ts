@@ -2,7 +2,7 @@
 // Adding a route means adding a line here; a route cannot exist without stating who may call it.
 
 import { CommitRequest, SessionParams, StartBackupRequest } from '../../../core/src/api/backup.js';
-import { GroupParams, PathQuery, SnapshotListQuery, SnapshotObjectParams, SnapshotParams } from '../../../core/src/api/snapshots.js';
+import { FindQuery, GroupParams, PathQuery, SnapshotListQuery, SnapshotObjectParams, SnapshotParams } from '../../../core/src/api/snapshots.js';
 import { CreateTokenRequest, TokenIdParams } from '../../../core/src/api/tokens.js';
 import { AcknowledgeRequest, DiskListQuery, DiskParams } from '../../../core/src/api/disks.js';
 import { HistoryQuery, SelfTestRequest } from '../../../core/src/api/smart.js';
@@ -108,6 +108,7 @@ export function routeTable(h: RouteHandlers, limits: { maxHasDigests: number; ma
     // reading back
     route({ method: 'GET', url: '/api/v1/groups', auth: AUTHENTICATED, handler: h.snapshots.groups }),
     route({ method: 'GET', url: '/api/v1/groups/:group/snapshots', auth: paramGroup, schema: { params: GroupParams, querystring: SnapshotListQuery }, handler: h.snapshots.list }),
+    route({ method: 'GET', url: '/api/v1/groups/:group/find', auth: paramGroup, schema: { params: GroupParams, querystring: FindQuery }, handler: h.snapshots.find }),
     route({ method: 'GET', url: '/api/v1/snapshots/:id', auth: snapshotGroup, schema: { params: SnapshotParams }, handler: h.snapshots.one }),
     route({ method: 'DELETE', url: '/api/v1/snapshots/:id', auth: ADMIN, schema: { params: SnapshotParams }, handler: h.snapshots.remove }),
     // a protected snapshot is never deleted or pruned until unprotected (issue 13)

@@ -7,10 +7,10 @@ import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import type { SnapshotSummary } from '../../../../core/src/api/snapshots.js';
 import { fromHex } from '../../../../core/src/objects/digest.js';
 import { excludeMatcher } from '../../backup/excludes.js';
-import { FindWalk } from '../../remote/find-walk.js';
+import { TreeSearch, type Found } from '../../../../core/src/objects/tree-search.js';
+import { findSource } from '../../remote/find-source.js';
 import { ObjectFetcher } from '../../remote/object-fetcher.js';
 import { TreeSource } from '../../remote/tree-source.js';
-import type { WalkedEntry } from '../../remote/tree-walk.js';
 import { LIMIT_FLAGS, WalkBudget, limitsFrom, parseCount } from '../../remote/walk-budget.js';
 import { JSON_FLAG, connect, type CommandContext } from '../context.js';
 import { entryJson, entryLine } from './ls.js';
@@ -21,10 +21,10 @@ export async function findCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' }, last: { type: 'string' }, 'max-entries': LIMIT_FLAGS['max-entries'] }, true);
   if (positionals.length === 0) throw new UsageError(USAGE);
   const last = values.last === undefined ? undefined : parseCount(values.last, '--last');
-  const walk = new FindWalk(excludeMatcher(positionals));
+  const search = new TreeSearch(excludeMatcher(positionals));
   const budget = new WalkBudget(limitsFrom(values));
   const { api } = connect(ctx);
-  const found: Array<{ snapshot: SnapshotSummary; matches: readonly WalkedEntry[] }> = [];
+  const found: Array<{ snapshot: SnapshotSummary; matches: readonly Found[] }> = [];
   let searched = 0;
   try {
     const groups = values.group ? [values.group] : (await api.groups()).groups.map((g) => g.name);
@@ -34,7 +34,7 @@ export async function findCommand(ctx: CommandContext): Promise<number> {
       for (const snapshot of snapshots) {
         searched++;
         const trees = new TreeSource(new ObjectFetcher(api, snapshot.id), budget);
-        const matches = await walk.under(trees, fromHex(snapshot.root), '');
+        const matches = await search.under(findSource(trees), fromHex(snapshot.root), '');
         if (matches.length > 0) found.push({ snapshot, matches });
       }
     }

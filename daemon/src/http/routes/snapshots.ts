@@ -4,7 +4,10 @@
 
 import { HavenError } from '../../../../core/src/errors.js';
 import { MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
-import type { GroupParams, PathQuery, SnapshotDetail, SnapshotListQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing } from '../../../../core/src/api/snapshots.js';
+import type {
+  FindQuery, FindResult, GroupParams, PathQuery, SnapshotDetail, SnapshotListQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing,
+} from '../../../../core/src/api/snapshots.js';
+import { excludeMatcher } from '../../../../client/src/backup/excludes.js';
 import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
 import { ObjectKind, kindName } from '../../../../core/src/objects/kinds.js';
 import { decodeSnapshot } from '../../../../core/src/objects/snapshot.js';
@@ -12,6 +15,7 @@ import type { TreeEntry } from '../../../../core/src/objects/tree.js';
 import { canReadGroup, type Principal } from '../../auth/principal.js';
 import type { Catalog } from '../../backup/catalog.js';
 import type { TreeReader } from '../../backup/tree-reader.js';
+import { findInSnapshots } from '../../backup/snapshot-find.js';
 import type { ObjectStore } from '../../store/store-api.js';
 import type { SpanFrames } from '../../store/segment-reader.js';
 import { sendFrameSpans } from '../frame-stream.js';
@@ -162,7 +166,19 @@ export function snapshotRoutes(deps: SnapshotDeps) {
       .send(trees.content(entry));
   };
 
+  /** Entries matching a shell glob (the --exclude syntax) across the group's snapshots, newest first. */
+  const find: Handler<{ params: typeof GroupParams; querystring: typeof FindQuery }, FindResult> = async (req) => {
+    const { pattern, last } = req.query;
+    if (pattern === undefined) throw new HavenError('VALIDATION_FAILED', { detail: 'querystring must have required property \'pattern\'' });
+    const snapshots = catalog.snapshots(req.params.group, last).reverse();
+    const r = await findInSnapshots(trees, snapshots, excludeMatcher([pattern]));
+    return {
+      searched: r.searched, truncated: r.truncated,
+      snapshots: r.found.map(({ snapshot, entries }) => ({ id: snapshot.id, time: snapshot.time, entries: entries.map((f) => ({ ...entryJson(f.entry), path: f.path })) })),
+    };
+  };
+
   const snapshotGroup = (id: string): string => catalog.resolve(id).group;
 
-  return { groups, list, one, remove, protect, unprotect, object, objects, tree, content, snapshotGroup };
+  return { groups, list, one, remove, protect, unprotect, object, objects, tree, content, find, snapshotGroup };
 }

@@ -2,7 +2,7 @@
 // types come from core/src/api, exactly as the daemon declares them.
 
 import type { AuthStatus, LoginRequest, SessionUser, SetupRequest } from '$core/api/auth.js';
-import type { GroupList, SnapshotDetail, SnapshotList, SnapshotSummary, TreeListing } from '$core/api/snapshots.js';
+import type { FindResult, GroupList, SnapshotDetail, SnapshotList, SnapshotSummary, TreeListing } from '$core/api/snapshots.js';
 import type { CreateTokenRequest, CreateTokenResponse, TokenInfo } from '$core/api/tokens.js';
 import type { DiskRecord } from '$core/api/disks.js';
 import type { AlertInfo, RunNowRoute, ScheduledJobList, TaskInfo } from '$core/api/jobs.js';
@@ -43,6 +43,9 @@ export class BackupsService {
   /** One snapshot with the warnings its backup reported. */
   snapshot = (id: string): Promise<SnapshotDetail> => this.http.get(`${V1}/snapshots/${id}`);
   tree = (id: string, path: string): Promise<TreeListing> => this.http.get(`${V1}/snapshots/${id}/tree?${pathQuery(path)}`);
+  /** Entries whose name (or, with a /, stored path) matches a shell glob, across the group's snapshots, newest first. */
+  find = (group: string, pattern: string): Promise<FindResult> =>
+    this.http.get(`${V1}/groups/${encodeURIComponent(group)}/find?pattern=${encodeURIComponent(pattern)}`);
   remove = (id: string): Promise<void> => this.http.del(`${V1}/snapshots/${id}`);
   /** Protected snapshots are never deleted or pruned until unprotected (admin). */
   protect = (id: string): Promise<SnapshotSummary> => this.http.post(`${V1}/snapshots/${id}/protect`);
