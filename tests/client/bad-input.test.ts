@@ -38,6 +38,8 @@ test('an unreadable file is reported and skipped; the backup completes with a wa
   assert.deepEqual(shown.snapshot.warnings, out.warnings);
   const text = await w.run(['snapshots', out.snapshot.id]);
   assert.match(text.stdout, /1 warning:\n {4}src\/secret: EACCES/);
+  const listed = await w.run(['snapshots', '--group', 'bad']);
+  assert.match(listed.stdout, new RegExp(`^${out.snapshot.id.slice(0, 12)} .* {8}1 {2}$`, 'm'), 'the list counts them');
 });
 
 test('a snapshot keeps its backup\'s first warnings; the count covers them all', async (t) => {

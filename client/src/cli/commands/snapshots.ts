@@ -22,10 +22,10 @@ export async function snapshotsCommand(ctx: CommandContext): Promise<number> {
     const all: SnapshotSummary[] = [];
     for (const g of groups) all.push(...(await api.snapshots(g, last)).snapshots);
     ctx.out.result({ snapshots: all }, () => [
-      'id            time                      group             files     size       tags',
+      'id            time                      group             files     size        warnings  tags',
       ...all.map((s) => [
         s.id.slice(0, 12).padEnd(13), s.time.padEnd(25), s.group.padEnd(17), String(s.stats.files ?? 0).padStart(8),
-        formatBytes(s.stats.bytes ?? 0).padStart(11), ` ${s.tags.join(',')}`,
+        formatBytes(s.stats.bytes ?? 0).padStart(11), String(s.stats.warnings ?? 0).padStart(9), ` ${s.tags.join(',')}`,
       ].join(' ')),
     ]);
   } finally {
