@@ -1,7 +1,7 @@
 // The appliance's search across a group's snapshots (daemon/src/backup/snapshot-find.ts) over
 // real encoded trees: a subtree shared by several snapshots is read once for the whole search,
-// matches come newest snapshot first in path order, and both bounds (matches answered, entries
-// walked) stop it with `truncated` instead of running on.
+// matches come newest snapshot first in path order, and each bound (matches answered, entries
+// walked, matches held) stops it with `truncated` instead of running on.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,11 +45,15 @@ test('a search reads each shared subtree once, and stops at its bounds', async (
   assert.deepEqual(all.found.map((f) => f.entries.map((e) => e.path)), Array.from({ length: 3 }, () => Array.from({ length: 10 }, (_, i) => `archive/report01${i}.txt`)));
   assert.equal(reads.get(toHex(shared.digest)), 1, 'the shared directory was read once for three snapshots');
 
-  const fewer = await findInSnapshots(trees, snapshots, excludeMatcher(['*.txt']), { maxEntries: 1_000_000, maxMatches: 350 });
+  const fewer = await findInSnapshots(trees, snapshots, excludeMatcher(['*.txt']), { maxEntries: 1_000_000, maxMatches: 350, maxHeld: 20_000 });
   assert.equal(fewer.truncated, true);
   assert.deepEqual(fewer.found.map((f) => f.entries.length), [302, 48]);
 
-  const shallow = await findInSnapshots(trees, snapshots, excludeMatcher(['day*']), { maxEntries: 200, maxMatches: 1000 });
+  const shallow = await findInSnapshots(trees, snapshots, excludeMatcher(['day*']), { maxEntries: 200, maxMatches: 1000, maxHeld: 20_000 });
   assert.equal(shallow.truncated, true);
   assert.equal(shallow.searched, 0, 'the first snapshot alone walks more than 200 entries');
+
+  const greedy = await findInSnapshots(trees, snapshots, excludeMatcher(['*']), { maxEntries: 1_000_000, maxMatches: 1000, maxHeld: 250 });
+  assert.equal(greedy.truncated, true);
+  assert.deepEqual([greedy.searched, greedy.found], [0, []], 'a pattern matching everything stops at what it may hold');
 });

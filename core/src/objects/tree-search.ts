@@ -21,6 +21,8 @@ export interface SearchSource {
   enter?(tree: Uint8Array, depth: number): Promise<void> | void;
   /** For each entry walked: budgets (throw to stop). */
   walked?(): void;
+  /** For each match found in a subtree not searched before (what the search holds): budgets. */
+  matched?(): void;
   /** The subdirectories of a directory that will be searched (not found before): to fetch them at once. */
   ahead?(subtrees: Uint8Array[]): Promise<void>;
 }
@@ -51,7 +53,10 @@ export class TreeSearch {
     for (const e of entries) {
       source.walked?.();
       const path = pathOf(e.name);
-      if (this.match(path, e.name)) out.push({ path, entry: e });
+      if (this.match(path, e.name)) {
+        source.matched?.();
+        out.push({ path, entry: e });
+      }
       if (e.subtree) for (const f of await this.under(source, e.subtree, path, depth + 1)) out.push(f);
     }
     const result = out.length > 0 ? out : NONE;

@@ -16,9 +16,14 @@ export interface FindBounds {
   maxEntries: number;
   /** Matches answered over the whole search. */
   maxMatches: number;
+  /**
+   * Matches found and held over the whole search (each subtree's are remembered): a pattern
+   * that matches nearly everything stops here rather than hold a whole tree's entries.
+   */
+  maxHeld: number;
 }
 
-export const DEFAULT_FIND_BOUNDS: FindBounds = { maxEntries: 2_000_000, maxMatches: 1000 };
+export const DEFAULT_FIND_BOUNDS: FindBounds = { maxEntries: 2_000_000, maxMatches: 1000, maxHeld: 20_000 };
 
 const SLICE_MS = 4;
 
@@ -29,6 +34,7 @@ export async function findInSnapshots(
 ): Promise<{ searched: number; found: Array<{ snapshot: SnapshotSummary; entries: readonly Found[] }>; truncated: boolean }> {
   const search = new TreeSearch(match);
   let walked = 0;
+  let held = 0;
   let sliceEnd = performance.now() + SLICE_MS;
   const source: SearchSource = {
     entries: (tree) => trees.entries(tree),
@@ -40,6 +46,9 @@ export async function findInSnapshots(
     },
     walked: () => {
       if (++walked > bounds.maxEntries) throw new Stop();
+    },
+    matched: () => {
+      if (++held > bounds.maxHeld) throw new Stop();
     },
   };
   const found: Array<{ snapshot: SnapshotSummary; entries: readonly Found[] }> = [];
