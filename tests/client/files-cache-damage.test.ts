@@ -2,7 +2,8 @@
 // client with SIGSEGV or SIGBUS at every backup until someone deleted it. Now the cache is
 // opened only when its file is what the client last sealed (cache-seal.ts): a damaged one is
 // started anew, the backup completes with a warning (exit 3) and a correct snapshot, and the
-// next backup uses the new cache again. Unchanged backups leave the seal as it was.
+// next backup uses the new cache again. Unchanged backups leave the seal as it was. A cache
+// that cannot be opened at all (an unwritable directory) is a warning too, not a failed backup.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, stat
 import { join } from 'node:path';
 import { EXIT } from '../../client/src/cli/exit-codes.js';
 import { cliWorld } from '../helpers/haven-cli.js';
+import { hasCommand, isRoot, need } from '../helpers/prereq.js';
 import { seededBytes } from '../helpers/real-data.js';
 import { settle } from '../helpers/settle.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -89,4 +91,23 @@ test('a damaged files cache is started anew with a warning, never trusted or cra
   rmSync(join(dir, 'data.mdb.seal'));
   assert.deepEqual((await backup(EXIT.ok)).warnings, []);
   assert.ok(statSync(join(dir, 'data.mdb.seal')).isFile());
+});
+
+test('a files cache that cannot be opened is a warning, and the backup runs without it', async (t) => {
+  // root writes anywhere: as root, the CLI runs without the capabilities that bypass permissions
+  if (!need(t, !isRoot() || hasCommand('setpriv'), 'setpriv (util-linux) to drop root\'s write-anything capabilities')) return;
+  const w = await cliWorld(t);
+  const work = tempDir(t);
+  mkdirSync(join(work, 'src'));
+  writeFileSync(join(work, 'src', 'a.txt'), 'backed up all the same');
+  const locked = join(tempDir(t), 'locked');
+  mkdirSync(locked, { mode: 0o555 });
+  const prefix = isRoot() ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
+  const r = await w.run(['backup', '--group', 'ro', 'src', '--json'], { cwd: work, prefix, env: { HAVEN_CACHE_DIR: join(locked, 'cache') } });
+  assert.equal(r.code, EXIT.warnings, r.stderr);
+  const b = JSON.parse(r.stdout) as Backup;
+  assert.equal(b.warnings.length, 1);
+  assert.match(b.warnings[0] as string, /^the files cache in .*locked\/cache\/.* could not be opened \(EACCES: .*\); this backup ran without it$/);
+  const ls = await w.json<{ entries: Array<{ path: string }> }>(['ls', b.snapshot.id]);
+  assert.deepEqual(ls.entries.map((e) => e.path), ['src', 'src/a.txt']);
 });

@@ -154,9 +154,9 @@ export class BackupRun {
     const { api } = this.env;
     const started = Date.now();
     const session = await api.startBackup({ group: this.req.group, host: this.req.host, paths: this.req.paths, tags: this.req.tags });
-    const cache = this.env.cacheDir ? FilesCache.open(join(this.env.cacheDir, (await api.health()).datastore, this.req.group)) : null;
-    if (cache?.damaged) this.warnings.push(cache.damaged);
+    let cache: FilesCache | null = null;
     try {
+      cache = this.openCache((await api.health()).datastore);
       const settled = new Settled(started);
       let attempt = await this.attempt(session, cache, true, settled);
       let healed: string[] = [];
@@ -174,7 +174,7 @@ export class BackupRun {
         attempt = await this.attempt(session, null, false, settled);
         committed = await commitPatiently(api, session.session, this.commitRequest(session, started, attempt));
       }
-      if (cache) await cache.save();
+      if (cache) await this.saveCache(cache);
       return { snapshot: committed.snapshot, session: committed.session, stats: committed.snapshot.stats, warnings: this.warnings, healed, native: attempt.native };
     } catch (err) {
       // A failed backup ends its session at once: an open session pins what it has seen and
@@ -183,6 +183,33 @@ export class BackupRun {
       throw err;
     } finally {
       await cache?.close();
+    }
+  }
+
+  /**
+   * The files cache of this datastore and group, or null without one. A cache that cannot be
+   * opened (its directory unwritable, its disk full) is a warning, not a failed backup: the
+   * previous snapshot stands in for it.
+   */
+  private openCache(datastore: string): FilesCache | null {
+    if (!this.env.cacheDir) return null;
+    const dir = join(this.env.cacheDir, datastore, this.req.group);
+    try {
+      const cache = FilesCache.open(dir);
+      if (cache.damaged) this.warnings.push(cache.damaged);
+      return cache;
+    } catch (err) {
+      this.warnings.push(`the files cache in ${dir} could not be opened (${(err as Error).message}); this backup ran without it`);
+      return null;
+    }
+  }
+
+  /** Saves what the committed backup recorded; a cache that cannot be written is a warning (the snapshot is committed). */
+  private async saveCache(cache: FilesCache): Promise<void> {
+    try {
+      await cache.save();
+    } catch (err) {
+      this.warnings.push(`the files cache could not be saved (${(err as Error).message}); the next backup reads the files this one read again`);
     }
   }
 
