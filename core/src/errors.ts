@@ -131,6 +131,7 @@ export const ERRORS = {
   SOURCE_UNREADABLE: { status: 400, message: 'Cannot back up {path}: {detail}' },
   WATCH_UNAVAILABLE: { status: 400, message: 'Cannot watch {path} for changes: {detail}' },
   TARGET_NOT_EMPTY: { status: 409, message: 'Restore target {path} is not empty; pass --overwrite to restore into it' },
+  TARGET_UNUSABLE: { status: 400, message: 'Cannot restore into {path}: {detail}' },
   OBJECT_CORRUPT: { status: 502, message: 'Object {digest} from the server is corrupt: {detail}' },
   CHECK_FAILED: { status: 500, message: 'Snapshot {id} failed its check: {count} problem(s), first: {first}' },
   RESTORE_LIMIT: { status: 413, message: 'The snapshot lists more than {limit} {what}; if it is legitimate, raise {flag}' },

@@ -9,6 +9,7 @@ import { warningsToKeep } from '../../client/src/backup/kept-warnings.js';
 import { decodeTree } from '../../core/src/objects/tree.js';
 import { toHex } from '../../core/src/objects/digest.js';
 import { startContentPool } from '../../client/src/backup/content-pool.js';
+import { EXIT } from '../../client/src/cli/exit-codes.js';
 import { cliWorld, haven } from '../helpers/haven-cli.js';
 import { createToken, startDaemon } from '../helpers/daemon.js';
 import { framesOf, makeObject } from '../helpers/objects.js';
@@ -81,6 +82,27 @@ test('a file that vanished before it was read is reported by the content worker,
   const [gone] = await pool.submit({ id: 1, files: [{ path: join(dir, 'vanished'), size: 10, mtimeNs: 0n, ctimeNs: 0n }] });
   assert.match(gone?.error ?? '', /^ENOENT/);
   assert.equal(gone?.digests, undefined);
+});
+
+test('a restore target that cannot be made or listed is TARGET_UNUSABLE (exit 9), at once', async (t) => {
+  const w = await cliWorld(t);
+  const work = tempDir(t);
+  mkdirSync(join(work, 'src'));
+  writeFileSync(join(work, 'src', 'f'), 'x');
+  await w.json(['backup', '--group', 'tu', 'src'], { cwd: work });
+  // procfs answers mkdir with ENOENT under a parent that exists: Node's recursive mkdir spun on it forever
+  const proc = await w.run(['restore', 'latest', '--group', 'tu', '--target', '/proc/1/haven-restore'], { timeoutMs: 30_000 });
+  assert.equal(proc.timedOut, false, 'it returns');
+  assert.equal(proc.code, EXIT.config, proc.stderr);
+  assert.match(proc.stderr, /Cannot restore into \/proc\/1\/haven-restore: ENOENT: .* \[TARGET_UNUSABLE\]/);
+  if (!isRoot() || hasCommand('setpriv')) {
+    const locked = join(work, 'locked');
+    mkdirSync(locked, { mode: 0o555 });
+    const prefix = isRoot() ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
+    const denied = await w.run(['restore', 'latest', '--group', 'tu', '--target', join(locked, 'here')], { prefix });
+    assert.equal(denied.code, EXIT.config, denied.stderr);
+    assert.match(denied.stderr, /Cannot restore into .*locked\/here: EACCES: .*\[TARGET_UNUSABLE\]/);
+  }
 });
 
 test('restore refuses a non-empty target without --overwrite, and never follows a symlink out of it', async (t) => {

@@ -5,7 +5,7 @@
 // the next run re-reads those files and finds their chunks through `has`).
 
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../../../core/src/fs/make-dirs.js';
 import { grown } from '../../../core/src/bytes/grown.js';
 import { breakSeal, checkSeal, writeSeal } from './cache-seal.js';
 import { DirRecords } from './dir-records.js';
@@ -152,7 +152,7 @@ export class FilesCache {
   ) {}
 
   static open(dir: string): FilesCache {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     const damaged = checkSeal(dir);
     const env = open({ path: dir, maxDbs: 4, noMemInit: true });
     const db = (name: string): Database<Buffer, Buffer> => env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });

@@ -3,7 +3,8 @@
 // the user's config dir, then /etc/haven/profiles/NAME.json), then HAVEN_SERVER,
 // HAVEN_TOKEN, HAVEN_FINGERPRINT, HAVEN_TIMEOUT_SECONDS and HAVEN_CACHE_DIR, then flags.
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../../../core/src/fs/make-dirs.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
@@ -50,7 +51,7 @@ export function readSavedConfig(env: Env = process.env): SavedConfig | null {
 /** Saves the login config readable by its owner only (it holds a token). */
 export function saveConfig(config: SavedConfig, env: Env = process.env): string {
   const path = configPath(env);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  makeDirs(dirname(path), 0o700);
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
   chmodSync(tmp, 0o600);

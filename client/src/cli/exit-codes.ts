@@ -48,6 +48,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   CLIENT_NOT_CONFIGURED: EXIT.config,
   PROFILE_INVALID: EXIT.config,
   SOURCE_UNREADABLE: EXIT.config,
+  TARGET_UNUSABLE: EXIT.config,
   WATCH_UNAVAILABLE: EXIT.config,
   STORAGE_FULL: EXIT.applianceStorage,
   STATE_FULL: EXIT.applianceStorage,

@@ -10,7 +10,8 @@
 // link followed in any component, metadata on the entry itself), and --overwrite never
 // removes a directory this run restored.
 
-import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
+import { makeDirs } from '../../../core/src/fs/make-dirs.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
 import { fromHex } from '../../../core/src/objects/digest.js';
@@ -114,12 +115,18 @@ export class RestoreRun {
     }
   }
 
+  /** A target that cannot be listed or made (no permission, a read-only or pseudo file system) is TARGET_UNUSABLE. */
   private prepareTarget(): void {
     const { target, overwrite } = this.req;
-    const st = lstatSync(target, { throwIfNoEntry: false });
-    if (st && !st.isDirectory()) throw new HavenError('TARGET_NOT_EMPTY', { path: target });
-    if (st && !overwrite && readdirSync(target).length > 0) throw new HavenError('TARGET_NOT_EMPTY', { path: target });
-    mkdirSync(target, { recursive: true });
+    try {
+      const st = lstatSync(target, { throwIfNoEntry: false });
+      if (st && !st.isDirectory()) throw new HavenError('TARGET_NOT_EMPTY', { path: target });
+      if (st && !overwrite && readdirSync(target).length > 0) throw new HavenError('TARGET_NOT_EMPTY', { path: target });
+      makeDirs(target);
+    } catch (err) {
+      if (err instanceof HavenError) throw err;
+      throw new HavenError('TARGET_UNUSABLE', { path: target, detail: (err as Error).message });
+    }
   }
 
   /**

@@ -14,6 +14,7 @@
 // safe against what the snapshot says, though not against a local user racing the restore.
 
 import { chmodSync, closeSync, constants, fchmodSync, fchownSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, rmSync, symlinkSync } from 'node:fs';
+import { makeDirs } from '../../../core/src/fs/make-dirs.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { EntryType, TreeEntry } from '../../../core/src/objects/tree.js';
 import { addonOrFallback, type HavenAddon, type NativePath } from '../../../core/src/native/addon.js';
@@ -82,7 +83,7 @@ export interface RestoreTarget {
 
 /** Opens the target directory (created if missing); the native form when the addon is built (or given). */
 export function openRestoreTarget(target: string, posix: PosixOps, addon: HavenAddon | null = addonOrFallback()): RestoreTarget {
-  mkdirSync(target, { recursive: true });
+  makeDirs(target);
   return addon ? new DescriptorTarget(target, addon) : new CheckedPathTarget(target, posix);
 }
 
