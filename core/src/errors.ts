@@ -106,6 +106,7 @@ export const ERRORS = {
   SWAP_STEP_FAILED: { status: 500, message: 'Disk swap step {step} failed: {detail}' },
   // storage
   STORAGE_FULL: { status: 507, message: 'The datastore is out of space; nothing partial was committed' },
+  STATE_DIR_UNUSABLE: { status: 500, message: 'Cannot use {dir} as the state directory: {detail}' },
   STATE_FULL: { status: 507, message: 'The state directory\'s file system has {free} bytes free, below the {reserve} kept for the state database; the daemon\'s own record was not written' },
   STORAGE_IO: { status: 503, message: 'The datastore\'s disk failed: {detail}' },
   STORAGE_BACKEND_UNAVAILABLE: { status: 503, message: 'The datastore\'s object storage ({endpoint}) cannot take more: {detail}' },

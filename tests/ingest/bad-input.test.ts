@@ -205,6 +205,18 @@ test('malformed requests get VALIDATION_FAILED or HAS_BATCH_INVALID', async () =
   await laptop.abort(s.session);
 });
 
+test('a state directory that cannot be made is refused with a clear message, at once', async () => {
+  // procfs answers mkdir with ENOENT under a parent that exists: Node's recursive mkdir spun on it forever
+  const proc = spawn(HAVEND, ['serve', '--data', '/proc/1/haven-state', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+  let err = '';
+  proc.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  const [code, signal] = (await once(proc, 'exit')) as [number | null, string | null];
+  clearTimeout(killer);
+  assert.deepEqual([code, signal], [1, null], err);
+  assert.match(err, /Cannot use \/proc\/1\/haven-state as the state directory: ENOENT: .* \[STATE_DIR_UNUSABLE\]/);
+});
+
 test('a datastore from a newer format version is refused with a clear message', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'haven-newer-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

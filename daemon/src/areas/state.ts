@@ -1,7 +1,8 @@
 // The state directory's areas: the directory itself, claimed for this process by the pid file
 // (one daemon per state directory), and the state database inside it.
 
-import { mkdirSync } from 'node:fs';
+import { HavenError } from '../../../core/src/errors.js';
+import { makeDirs } from '../../../core/src/fs/make-dirs.js';
 import type { Logger } from 'pino';
 import { claimPidFile } from '../pidfile.js';
 import { openStateDb, type WriteFailed } from '../state/state-db.js';
@@ -13,7 +14,11 @@ export function stateDirArea(dataDir: string): Area {
   return {
     name: 'state-dir',
     start() {
-      mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+      try {
+        makeDirs(dataDir, 0o750);
+      } catch (err) {
+        throw new HavenError('STATE_DIR_UNUSABLE', { dir: dataDir, detail: (err as Error).message });
+      }
       release = claimPidFile(dataDir);
     },
     stop() {

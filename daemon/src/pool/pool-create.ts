@@ -5,7 +5,7 @@
 // its serial, and pass the wipe executor's own checks. Then: wipe, mkfs, mount, record,
 // claim the disks, and move the (empty) datastore onto the pool.
 
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../../../core/src/fs/make-dirs.js';
 import type { Logger } from 'pino';
 import type { CreatePoolRequest, PoolStatus } from '../../../core/src/api/pool.js';
 import { HavenError } from '../../../core/src/errors.js';
@@ -62,7 +62,7 @@ export async function createPool(deps: PoolCreateDeps, req: CreatePoolRequest): 
     for (const dev of devices) await deps.wipe.wipe(dev);
     const uuid = await deps.driver.mkfs(`haven-${name}`, facts.mkfs, devices);
     deps.log.info({ pool: name, uuid, devices, profile: req.profile }, 'pool created');
-    mkdirSync(deps.mountPath, { recursive: true, mode: 0o750 });
+    makeDirs(deps.mountPath, 0o750);
     await deps.driver.scan(devices);
     await deps.driver.mount(devices, deps.mountPath, false);
     try {

@@ -6,7 +6,7 @@
 // service raises the alert and offers the swap. A pool already mounted where it belongs (the
 // previous havend was killed, or stopped while a replace held it busy) is adopted as it is.
 
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../../../core/src/fs/make-dirs.js';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { HavenError } from '../../../core/src/errors.js';
@@ -35,7 +35,7 @@ export function datastoreOnPool(mountPath: string): string {
 }
 
 export async function mountPool(record: PoolRecord, mountPath: string, driver: BtrfsOps, kernel: KernelView, log: Logger): Promise<MountState> {
-  mkdirSync(mountPath, { recursive: true, mode: 0o750 });
+  makeDirs(mountPath, 0o750);
   const present = kernel.mountAt(mountPath);
   if (present) {
     if (present.fsType === 'btrfs' && kernel.btrfsMounted(record.uuid)) {

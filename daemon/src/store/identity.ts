@@ -4,7 +4,8 @@
 // replicating the datastore keeps its dedup parameters.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { makeDirs } from '../../../core/src/fs/make-dirs.js';
 import { dirname, join } from 'node:path';
 import { HavenError } from '../../../core/src/errors.js';
 import type { ChunkerParams } from '../../../core/src/api/backup.js';
@@ -91,6 +92,6 @@ export function openOrCreateIdentity(root: string): DatastoreIdentity {
 
 /** Writes an identity into `root` (a new datastore, or one moved there with its identity). */
 export function writeIdentity(root: string, identity: DatastoreIdentity): void {
-  mkdirSync(root, { recursive: true });
+  makeDirs(root);
   writeFileAtomic(join(root, IDENTITY_FILE), JSON.stringify(identity, null, 2) + '\n');
 }
