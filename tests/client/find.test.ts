@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FindResult } from '../../core/src/api/snapshots.js';
 import { fromHex } from '../../core/src/objects/digest.js';
-import { excludeMatcher } from '../../client/src/backup/excludes.js';
+import { pathMatcher } from '../../core/src/text/path-glob.js';
 import { TreeSearch } from '../../core/src/objects/tree-search.js';
 import { findSource } from '../../client/src/remote/find-source.js';
 import { ObjectFetcher, type ObjectHandler } from '../../client/src/remote/object-fetcher.js';
@@ -84,7 +84,7 @@ test('haven find: every snapshot holding a match, newest first, with the entry a
       return super.many(digests, onObject);
     }
   }
-  const search = new TreeSearch(excludeMatcher(['notes.txt']));
+  const search = new TreeSearch(pathMatcher(['notes.txt']));
   const budget = new WalkBudget();
   const roots: string[] = [];
   for (const id of ids) {

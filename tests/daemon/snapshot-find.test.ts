@@ -9,7 +9,7 @@ import type { SnapshotSummary } from '../../core/src/api/snapshots.js';
 import { toHex } from '../../core/src/objects/digest.js';
 import { ObjectKind } from '../../core/src/objects/kinds.js';
 import { decodeTree, type TreeEntry } from '../../core/src/objects/tree.js';
-import { excludeMatcher } from '../../client/src/backup/excludes.js';
+import { pathMatcher } from '../../core/src/text/path-glob.js';
 import { findInSnapshots } from '../../daemon/src/backup/snapshot-find.js';
 import { dirEntry, fileEntry, makeObject, treeOf, type TestObject } from '../helpers/objects.js';
 
@@ -39,21 +39,21 @@ test('a search reads each shared subtree once, and stops at its bounds', async (
     },
   };
 
-  const all = await findInSnapshots(trees, snapshots, excludeMatcher(['report01?.txt']));
+  const all = await findInSnapshots(trees, snapshots, pathMatcher(['report01?.txt']));
   assert.equal(all.truncated, false);
   assert.equal(all.searched, 3);
   assert.deepEqual(all.found.map((f) => f.entries.map((e) => e.path)), Array.from({ length: 3 }, () => Array.from({ length: 10 }, (_, i) => `archive/report01${i}.txt`)));
   assert.equal(reads.get(toHex(shared.digest)), 1, 'the shared directory was read once for three snapshots');
 
-  const fewer = await findInSnapshots(trees, snapshots, excludeMatcher(['*.txt']), { maxEntries: 1_000_000, maxMatches: 350, maxHeld: 20_000 });
+  const fewer = await findInSnapshots(trees, snapshots, pathMatcher(['*.txt']), { maxEntries: 1_000_000, maxMatches: 350, maxHeld: 20_000 });
   assert.equal(fewer.truncated, true);
   assert.deepEqual(fewer.found.map((f) => f.entries.length), [302, 48]);
 
-  const shallow = await findInSnapshots(trees, snapshots, excludeMatcher(['day*']), { maxEntries: 200, maxMatches: 1000, maxHeld: 20_000 });
+  const shallow = await findInSnapshots(trees, snapshots, pathMatcher(['day*']), { maxEntries: 200, maxMatches: 1000, maxHeld: 20_000 });
   assert.equal(shallow.truncated, true);
   assert.equal(shallow.searched, 0, 'the first snapshot alone walks more than 200 entries');
 
-  const greedy = await findInSnapshots(trees, snapshots, excludeMatcher(['*']), { maxEntries: 1_000_000, maxMatches: 1000, maxHeld: 250 });
+  const greedy = await findInSnapshots(trees, snapshots, pathMatcher(['*']), { maxEntries: 1_000_000, maxMatches: 1000, maxHeld: 250 });
   assert.equal(greedy.truncated, true);
   assert.deepEqual([greedy.searched, greedy.found], [0, []], 'a pattern matching everything stops at what it may hold');
 });

@@ -26,7 +26,8 @@ import { TreeSource } from '../remote/tree-source.js';
 import { BatchingUploader } from './batching-uploader.js';
 import { startContentPool, type ContentPool } from './content-pool.js';
 import { baseEntry, entryType, readTarget, sortByName } from './entry-metadata.js';
-import { CACHEDIR_TAG, excludeMatcher, isCacheTag, type ExcludeMatcher } from './excludes.js';
+import { pathMatcher, type PathMatcher } from '../../../core/src/text/path-glob.js';
+import { CACHEDIR_TAG, isCacheTag } from './excludes.js';
 import { FileBatcher } from './file-batcher.js';
 import { warningsToKeep } from './kept-warnings.js';
 import { FilesCache, type CachedContent, type FileIdentity } from './files-cache.js';
@@ -144,10 +145,10 @@ export class BackupRun {
   /** How much the walk held at most (tests check the bounds hold). */
   readonly walkStats: WalkStats = { entriesPeak: 0, filesAheadPeak: 0 };
   readonly warnings: string[] = [];
-  private readonly exclude: ExcludeMatcher;
+  private readonly exclude: PathMatcher;
 
   constructor(private readonly req: BackupRequest, private readonly env: BackupEnv) {
-    this.exclude = excludeMatcher(req.excludes);
+    this.exclude = pathMatcher(req.excludes);
   }
 
   async run(): Promise<BackupOutcome> {
@@ -265,7 +266,7 @@ export class BackupRun {
   }
 
   // Used by Walk:
-  get options(): { req: BackupRequest; env: BackupEnv; exclude: ExcludeMatcher } {
+  get options(): { req: BackupRequest; env: BackupEnv; exclude: PathMatcher } {
     return { req: this.req, env: this.env, exclude: this.exclude };
   }
 }

@@ -15,7 +15,8 @@
 
 import { lstat, readdir } from 'node:fs/promises';
 import type { HavenAddon, InotifyEvent, InotifyWatcherBinding, NativePath } from '../../../core/src/native/addon.js';
-import { CACHEDIR_TAG, isCacheTag, type ExcludeMatcher } from '../backup/excludes.js';
+import type { PathMatcher } from '../../../core/src/text/path-glob.js';
+import { CACHEDIR_TAG, isCacheTag } from '../backup/excludes.js';
 import { componentsOf } from '../backup/source-layout.js';
 import { joinPath, showPath, utf8OrNull, type DirName } from '../fs/names.js';
 
@@ -23,7 +24,7 @@ import { joinPath, showPath, utf8OrNull, type DirName } from '../fs/names.js';
 export interface WatchScope {
   oneFileSystem?: boolean;
   /** --exclude patterns, matched as the walk matches them: (stored path, name). */
-  exclude?: ExcludeMatcher;
+  exclude?: PathMatcher;
   excludeCaches?: boolean;
 }
 

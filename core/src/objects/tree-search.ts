@@ -6,6 +6,7 @@
 // come from, and what a walk may cost, is the caller's (a SearchSource per snapshot).
 
 import { digestKey } from './digest.js';
+import type { PathMatcher } from '../text/path-glob.js';
 import type { TreeEntry } from './tree.js';
 
 export interface Found {
@@ -27,16 +28,13 @@ export interface SearchSource {
   ahead?(subtrees: Uint8Array[]): Promise<void>;
 }
 
-/** (stored path, name) => whether an entry matches; `excludeMatcher`'s shape. */
-export type EntryMatcher = (path: string, name: string) => boolean;
-
 const NONE: readonly Found[] = Object.freeze([]);
 
 export class TreeSearch {
   /** Matches under a tree at a path (`digest key \0 path`): the same in any snapshot. */
   private readonly found = new Map<string, readonly Found[]>();
 
-  constructor(private readonly match: EntryMatcher) {}
+  constructor(private readonly match: PathMatcher) {}
 
   /** The entries under `tree` (stored at `prefix`) that match, in path order. */
   async under(source: SearchSource, tree: Uint8Array, prefix: string, depth = 0): Promise<readonly Found[]> {

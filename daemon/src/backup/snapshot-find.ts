@@ -8,7 +8,8 @@ import { MAX_TREE_DEPTH } from '../../../core/src/objects/tree.js';
 import { fromHex, toHex } from '../../../core/src/objects/digest.js';
 import { HavenError } from '../../../core/src/errors.js';
 import type { SnapshotSummary } from '../../../core/src/api/snapshots.js';
-import { TreeSearch, type EntryMatcher, type Found, type SearchSource } from '../../../core/src/objects/tree-search.js';
+import type { PathMatcher } from '../../../core/src/text/path-glob.js';
+import { TreeSearch, type Found, type SearchSource } from '../../../core/src/objects/tree-search.js';
 import type { TreeReader } from './tree-reader.js';
 
 export interface FindBounds {
@@ -30,7 +31,7 @@ const SLICE_MS = 4;
 class Stop extends Error {}
 
 export async function findInSnapshots(
-  trees: Pick<TreeReader, 'entries'>, snapshots: readonly SnapshotSummary[], match: EntryMatcher, bounds: FindBounds = DEFAULT_FIND_BOUNDS,
+  trees: Pick<TreeReader, 'entries'>, snapshots: readonly SnapshotSummary[], match: PathMatcher, bounds: FindBounds = DEFAULT_FIND_BOUNDS,
 ): Promise<{ searched: number; found: Array<{ snapshot: SnapshotSummary; entries: readonly Found[] }>; truncated: boolean }> {
   const search = new TreeSearch(match);
   let walked = 0;

@@ -6,7 +6,8 @@ import { hostname } from 'node:os';
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import { isValidGroup } from '../../../../core/src/api/wire-constants.js';
 import { BackupRun, checkSources, type BackupRequest } from '../../backup/backup-run.js';
-import { excludeMatcher, patternsOf } from '../../backup/excludes.js';
+import { patternsOf } from '../../backup/excludes.js';
+import { pathMatcher } from '../../../../core/src/text/path-glob.js';
 import { createPosixOps } from '../../fs/posix-ops.js';
 import { addonOrFallback } from '../../../../core/src/native/addon.js';
 import { cacheDir, readProfile, type Profile } from '../client-config.js';
@@ -83,7 +84,7 @@ export async function backupCommand(ctx: CommandContext): Promise<number> {
     if (values.stdin) throw new UsageError('--watch watches paths, not standard input');
     const watch = await import('./backup-watch.js');
     // what the walk leaves out does not wake the watcher
-    const scope = { oneFileSystem: req.oneFileSystem === true, excludeCaches: req.excludeCaches === true, exclude: excludeMatcher(req.excludes) };
+    const scope = { oneFileSystem: req.oneFileSystem === true, excludeCaches: req.excludeCaches === true, exclude: pathMatcher(req.excludes) };
     return watch.watchBackups(ctx, paths, newRun, watch.timingFor(values.debounce, values.rescan), scope);
   }
   if (values.debounce !== undefined || values.rescan !== undefined) throw new UsageError('--debounce and --rescan go with --watch');

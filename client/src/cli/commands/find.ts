@@ -6,7 +6,7 @@
 import { parse, UsageError } from '../../../../core/src/cli/args.js';
 import type { SnapshotSummary } from '../../../../core/src/api/snapshots.js';
 import { fromHex } from '../../../../core/src/objects/digest.js';
-import { excludeMatcher } from '../../backup/excludes.js';
+import { pathMatcher } from '../../../../core/src/text/path-glob.js';
 import { TreeSearch, type Found } from '../../../../core/src/objects/tree-search.js';
 import { findSource } from '../../remote/find-source.js';
 import { ObjectFetcher } from '../../remote/object-fetcher.js';
@@ -21,7 +21,7 @@ export async function findCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parse(ctx.argv, { ...JSON_FLAG, group: { type: 'string' }, last: { type: 'string' }, 'max-entries': LIMIT_FLAGS['max-entries'] }, true);
   if (positionals.length === 0) throw new UsageError(USAGE);
   const last = values.last === undefined ? undefined : parseCount(values.last, '--last');
-  const search = new TreeSearch(excludeMatcher(positionals));
+  const search = new TreeSearch(pathMatcher(positionals));
   const budget = new WalkBudget(limitsFrom(values));
   const { api } = connect(ctx);
   const found: Array<{ snapshot: SnapshotSummary; matches: readonly Found[] }> = [];

@@ -7,7 +7,7 @@ import { MEDIA_FRAMES } from '../../../../core/src/api/backup.js';
 import type {
   FindQuery, FindResult, GroupParams, PathQuery, SnapshotDetail, SnapshotListQuery, SnapshotObjectParams, SnapshotParams, TreeEntryJson, TreeListing,
 } from '../../../../core/src/api/snapshots.js';
-import { excludeMatcher } from '../../../../client/src/backup/excludes.js';
+import { pathMatcher } from '../../../../core/src/text/path-glob.js';
 import { fromHex, toHex } from '../../../../core/src/objects/digest.js';
 import { ObjectKind, kindName } from '../../../../core/src/objects/kinds.js';
 import { decodeSnapshot } from '../../../../core/src/objects/snapshot.js';
@@ -171,7 +171,7 @@ export function snapshotRoutes(deps: SnapshotDeps) {
     const { pattern, last } = req.query;
     if (pattern === undefined) throw new HavenError('VALIDATION_FAILED', { detail: 'querystring must have required property \'pattern\'' });
     const snapshots = catalog.snapshots(req.params.group, last).reverse();
-    const r = await findInSnapshots(trees, snapshots, excludeMatcher([pattern]));
+    const r = await findInSnapshots(trees, snapshots, pathMatcher([pattern]));
     return {
       searched: r.searched, truncated: r.truncated,
       snapshots: r.found.map(({ snapshot, entries }) => ({ id: snapshot.id, time: snapshot.time, entries: entries.map((f) => ({ ...entryJson(f.entry), path: f.path })) })),
