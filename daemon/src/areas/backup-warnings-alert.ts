@@ -22,7 +22,6 @@ export interface BackupWarningsAlertDeps {
   bus: EventBus;
   /** How long the newest snapshot must have had warnings before the alert (jobs.warningsAlertDelaySeconds). */
   delayMs: number;
-  now?: () => number;
 }
 
 const KIND = 'backup.warnings';
@@ -32,7 +31,6 @@ export function backupWarningsAlertKey(group: string): string {
 }
 
 export function backupWarningsAlertArea(deps: BackupWarningsAlertDeps) {
-  const now = deps.now ?? Date.now;
   /** A look again at a group whose newest snapshot warned too recently to raise. */
   const later = new Map<string, NodeJS.Timeout>();
   const follow = (group: string, newest: SnapshotSummary | null): void => {
@@ -42,7 +40,7 @@ export function backupWarningsAlertArea(deps: BackupWarningsAlertDeps) {
     const warnings = newest?.stats.warnings ?? 0;
     if (newest === null || warnings === 0) return deps.alerts.clear(key);
     // at most the delay: a clock set back since the commit must not put the alert off further
-    const wait = Math.min(deps.delayMs, Date.parse(newest.time) + deps.delayMs - now());
+    const wait = Math.min(deps.delayMs, Date.parse(newest.time) + deps.delayMs - Date.now());
     if (wait > 0) {
       later.set(group, setTimeout(() => followGroup(group), wait).unref());
       return;
