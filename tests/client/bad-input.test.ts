@@ -13,19 +13,19 @@ import { EXIT } from '../../client/src/cli/exit-codes.js';
 import { cliWorld, haven } from '../helpers/haven-cli.js';
 import { createToken, startDaemon } from '../helpers/daemon.js';
 import { framesOf, makeObject } from '../helpers/objects.js';
-import { hasCommand, isRoot, need } from '../helpers/prereq.js';
+import { unprivileged } from '../helpers/prereq.js';
 import { tempDir } from '../helpers/tmp.js';
 
 test('an unreadable file is reported and skipped; the backup completes with a warning (exit 3)', async (t) => {
   // root reads everything: as root, the CLI runs without the capabilities that bypass permissions
-  if (!need(t, !isRoot() || hasCommand('setpriv'), 'setpriv (util-linux) to drop root\'s read-anything capabilities')) return;
+  const prefix = unprivileged(t);
+  if (!prefix) return;
   const w = await cliWorld(t);
   const work = tempDir(t);
   mkdirSync(join(work, 'src'));
   writeFileSync(join(work, 'src', 'ok'), 'readable');
   writeFileSync(join(work, 'src', 'secret'), 'nobody may read this');
   chmodSync(join(work, 'src', 'secret'), 0o000);
-  const prefix = isRoot() ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
   const r = await w.run(['backup', '--group', 'bad', 'src', '--json'], { cwd: work, prefix });
   assert.equal(r.code, 3, r.stderr);
   const out = JSON.parse(r.stdout) as { warnings: string[]; snapshot: { id: string; stats: Record<string, number> } };
@@ -44,7 +44,8 @@ test('an unreadable file is reported and skipped; the backup completes with a wa
 });
 
 test('a snapshot keeps its backup\'s first warnings; the count covers them all', async (t) => {
-  if (!need(t, !isRoot() || hasCommand('setpriv'), 'setpriv (util-linux) to drop root\'s read-anything capabilities')) return;
+  const prefix = unprivileged(t);
+  if (!prefix) return;
   const w = await cliWorld(t);
   const work = tempDir(t);
   mkdirSync(join(work, 'src'));
@@ -52,7 +53,6 @@ test('a snapshot keeps its backup\'s first warnings; the count covers them all',
     writeFileSync(join(work, 'src', `secret${String(i).padStart(3, '0')}`), 'nobody may read this');
     chmodSync(join(work, 'src', `secret${String(i).padStart(3, '0')}`), 0o000);
   }
-  const prefix = isRoot() ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
   const r = await w.run(['backup', '--group', 'many', 'src', '--json'], { cwd: work, prefix });
   assert.equal(r.code, 3, r.stderr);
   const out = JSON.parse(r.stdout) as { warnings: string[]; snapshot: { id: string } };
@@ -85,6 +85,8 @@ test('a file that vanished before it was read is reported by the content worker,
 });
 
 test('a restore target that cannot be made or listed is TARGET_UNUSABLE (exit 9), at once', async (t) => {
+  const prefix = unprivileged(t);
+  if (!prefix) return;
   const w = await cliWorld(t);
   const work = tempDir(t);
   mkdirSync(join(work, 'src'));
@@ -95,14 +97,11 @@ test('a restore target that cannot be made or listed is TARGET_UNUSABLE (exit 9)
   assert.equal(proc.timedOut, false, 'it returns');
   assert.equal(proc.code, EXIT.config, proc.stderr);
   assert.match(proc.stderr, /Cannot restore into \/proc\/1\/haven-restore: ENOENT: .* \[TARGET_UNUSABLE\]/);
-  if (!isRoot() || hasCommand('setpriv')) {
-    const locked = join(work, 'locked');
-    mkdirSync(locked, { mode: 0o555 });
-    const prefix = isRoot() ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
-    const denied = await w.run(['restore', 'latest', '--group', 'tu', '--target', join(locked, 'here')], { prefix });
-    assert.equal(denied.code, EXIT.config, denied.stderr);
-    assert.match(denied.stderr, /Cannot restore into .*locked\/here: EACCES: .*\[TARGET_UNUSABLE\]/);
-  }
+  const locked = join(work, 'locked');
+  mkdirSync(locked, { mode: 0o555 });
+  const denied = await w.run(['restore', 'latest', '--group', 'tu', '--target', join(locked, 'here')], { prefix });
+  assert.equal(denied.code, EXIT.config, denied.stderr);
+  assert.match(denied.stderr, /Cannot restore into .*locked\/here: EACCES: .*\[TARGET_UNUSABLE\]/);
 });
 
 test('restore refuses a non-empty target without --overwrite, and never follows a symlink out of it', async (t) => {

@@ -11,7 +11,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, stat
 import { join } from 'node:path';
 import { EXIT } from '../../client/src/cli/exit-codes.js';
 import { cliWorld } from '../helpers/haven-cli.js';
-import { hasCommand, isRoot, need } from '../helpers/prereq.js';
+import { unprivileged } from '../helpers/prereq.js';
 import { seededBytes } from '../helpers/real-data.js';
 import { settle } from '../helpers/settle.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -95,14 +95,14 @@ test('a damaged files cache is started anew with a warning, never trusted or cra
 
 test('a files cache that cannot be opened is a warning, and the backup runs without it', async (t) => {
   // root writes anywhere: as root, the CLI runs without the capabilities that bypass permissions
-  if (!need(t, !isRoot() || hasCommand('setpriv'), 'setpriv (util-linux) to drop root\'s write-anything capabilities')) return;
+  const prefix = unprivileged(t);
+  if (!prefix) return;
   const w = await cliWorld(t);
   const work = tempDir(t);
   mkdirSync(join(work, 'src'));
   writeFileSync(join(work, 'src', 'a.txt'), 'backed up all the same');
   const locked = join(tempDir(t), 'locked');
   mkdirSync(locked, { mode: 0o555 });
-  const prefix = isRoot() ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'] : [];
   const r = await w.run(['backup', '--group', 'ro', 'src', '--json'], { cwd: work, prefix, env: { HAVEN_CACHE_DIR: join(locked, 'cache') } });
   assert.equal(r.code, EXIT.warnings, r.stderr);
   const b = JSON.parse(r.stdout) as Backup;

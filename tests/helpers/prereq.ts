@@ -31,3 +31,14 @@ export function hasCommand(cmd: string): boolean {
 export function needRoot(t: TestContext, what = 'root'): boolean {
   return need(t, isRoot() && existsSync('/dev/loop-control'), `${what} needs root and loop devices`);
 }
+
+/**
+ * The command prefix under which the CLI meets file permissions as any user does: none for a
+ * user; for root, setpriv dropping the capabilities that bypass them. Null (the test skipped,
+ * or failed under CI) when root has no setpriv.
+ */
+export function unprivileged(t: TestContext): string[] | null {
+  if (!isRoot()) return [];
+  if (!need(t, hasCommand('setpriv'), 'setpriv (util-linux) to drop root\'s capabilities that bypass file permissions')) return null;
+  return ['setpriv', '--bounding-set', '-dac_override,-dac_read_search', '--'];
+}
